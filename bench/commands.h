@@ -1,0 +1,10 @@
+/* commands.h — the authbench subcommands, one entry point each (argv[0] is the subcommand name). */
+#ifndef AB_COMMANDS_H
+#define AB_COMMANDS_H
+
+/* Each returns the process exit status: 0 success, 1 failure, 2 bad usage. */
+typedef int (*ab_cmd_fn)(int argc, char **argv);
+
+int ab_cmd_jwt(int argc, char **argv);          /* tools/cmd_jwt.c */
+
+#endif /* AB_COMMANDS_H */

@@ -1,0 +1,45 @@
+/* main.c — the authbench program: dispatches to its subcommands. */
+#include <stdio.h>
+#include <string.h>
+
+#include "commands.h"
+
+typedef struct ab_command {
+    const char *name;
+    ab_cmd_fn fn;
+    const char *summary;
+} ab_command;
+
+static const ab_command commands[] = {
+    {"jwt", ab_cmd_jwt, "keygen, sign and verify JWTs with authbench's JWT library"},
+};
+
+/* Prints the list of subcommands. */
+static void usage(FILE *out)
+{
+    size_t i;
+    fprintf(out, "usage: authbench <command> [options]   (authbench <command> --help for details)\n\n"
+                 "authbench measures what authenticating a request costs: server-side sessions\n"
+                 "(memory, Redis, files) or stateless JWTs (HS*, RS*, PS*, ES*, EdDSA).\n\ncommands:\n");
+    for (i = 0; i < sizeof commands / sizeof commands[0]; i++)
+        fprintf(out, "  %-12s %s\n", commands[i].name, commands[i].summary);
+}
+
+int main(int argc, char **argv)
+{
+    size_t i;
+    if (argc < 2 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0 ||
+        strcmp(argv[1], "help") == 0) {
+        usage(argc < 2 ? stderr : stdout);
+        return argc < 2 ? 2 : 0;
+    }
+    if (strcmp(argv[1], "--version") == 0) {
+        printf("authbench %s\n", AUTHBENCH_VERSION);
+        return 0;
+    }
+    for (i = 0; i < sizeof commands / sizeof commands[0]; i++)
+        if (strcmp(argv[1], commands[i].name) == 0)
+            return commands[i].fn(argc - 1, argv + 1);
+    fprintf(stderr, "authbench: unknown command '%s' (see 'authbench --help')\n", argv[1]);
+    return 2;
+}

@@ -1,0 +1,141 @@
+/* sstore.h — server-side session stores behind one interface: memory, Redis, files on disk.
+ *
+ * Prefix: sstore_ / SSTORE_.
+ *
+ * Object model
+ *   sstore       a store opened from a URI: the shared state of one backend in one process
+ *                (the memory table, the file store's directory and options, the Redis address and
+ *                credentials). Thread-safe.
+ *   sstore_conn  one thread's handle on a store: its own Redis connection, its own scratch buffers,
+ *                its own I/O counters and its last error. One per thread; never shared.
+ *
+ * URIs
+ *   memory://[?max=N&ttl_sweep_ms=MS]
+ *   redis://[user:pass@]host:port[/db][?connect_timeout_ms=N&timeout_ms=N]
+ *   file:///dir?fsync=always|never&direct=0|1&lock=flock|none
+ *   (redis-cluster://host:port[,host:port…] arrives with the cluster issue)
+ *
+ * A session is a JSON object of claims (sub, iss, aud, iat, exp, jti, roles, …) stored under a
+ * session id, with created / last-seen / expiry times kept by the store.
+ *
+ * Errors live in the handle that failed (sstore_errstr(), sstore_conn_errstr(); never NULL).
+ * Destructors accept NULL.
+ */
+#ifndef SSTORE_H
+#define SSTORE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* Session ids: 128 bits from a CSPRNG (OpenSSL RAND_bytes), base64url without padding. */
+#define SSTORE_ID_BYTES 16
+#define SSTORE_ID_LEN 22       /* characters of a generated id */
+#define SSTORE_KEY_MAX 128     /* longest id accepted by put/get/touch/delete ([A-Za-z0-9_-] only) */
+
+typedef enum sstore_status {
+    SSTORE_OK = 0,
+    SSTORE_NOT_FOUND,     /* no such session, or it has expired */
+    SSTORE_EXISTS,        /* put with an id already present */
+    SSTORE_ERR_ARG,       /* bad id, bad URI, value too large */
+    SSTORE_ERR_IO,        /* network or disk error (message says which); Redis unreachable */
+    SSTORE_ERR_TIMEOUT,   /* connect or command timeout */
+    SSTORE_ERR_AUTH,      /* wrong Redis password / ACL */
+    SSTORE_ERR_CORRUPT,   /* a stored record that does not parse: rejected, reported */
+    SSTORE_ERR_FULL,      /* memory store at max sessions (refusal policy), ENOSPC on disk */
+    SSTORE_ERR_NOMEM,
+    SSTORE_ERR_PROTOCOL,  /* unexpected reply from the server */
+    SSTORE_STATUS__COUNT
+} sstore_status;
+
+/* A short stable name for a status ("not_found", "io", …). Never NULL. */
+const char *sstore_status_name(sstore_status st);
+
+/* I/O counters of one connection. All monotonic; take snapshots and diff them. */
+typedef struct sstore_counters {
+    uint64_t ops;            /* store operations issued (create, get, touch, delete, put) */
+    uint64_t errors;         /* operations that returned an error status (not NOT_FOUND) */
+    uint64_t round_trips;    /* network round trips (Redis); 0 for local stores */
+    uint64_t net_bytes_out;  /* bytes written to the store's socket */
+    uint64_t net_bytes_in;   /* bytes read from the store's socket */
+    uint64_t disk_bytes_read;
+    uint64_t disk_bytes_written;
+    uint64_t fsyncs;         /* fsync/fdatasync calls, files and directories */
+    uint64_t syscalls;       /* I/O system calls the store made (open, read, write, rename, …) */
+    uint64_t reconnects;     /* successful reconnects after a lost connection */
+    uint64_t redirects;      /* MOVED/ASK followed (cluster) */
+} sstore_counters;
+
+/* out = b - a (field by field). */
+void sstore_counters_diff(const sstore_counters *a, const sstore_counters *b, sstore_counters *out);
+/* acc += x (field by field). */
+void sstore_counters_add(sstore_counters *acc, const sstore_counters *x);
+
+/* A session as read back. data points into the connection's scratch buffer: valid until the next
+ * call on the same connection. */
+typedef struct sstore_session {
+    const char *data;   /* claims JSON, not NUL-terminated */
+    size_t data_len;
+    int64_t created;    /* Unix seconds */
+    int64_t last_seen;  /* Unix seconds, updated by touch */
+    int64_t expires;    /* Unix seconds */
+} sstore_session;
+
+typedef struct sstore sstore;
+typedef struct sstore_conn sstore_conn;
+
+/* Opens a store from a URI. Returns NULL only when memory is exhausted; otherwise check
+ * sstore_err(): a malformed URI, a missing or unwritable directory is reported there. Opening a
+ * Redis store does not connect; connections are made by sstore_connect(). */
+sstore *sstore_open(const char *uri);
+void sstore_close(sstore *st);
+int sstore_err(const sstore *st);
+const char *sstore_errstr(const sstore *st);
+/* The backend's name: "memory", "redis", "file". */
+const char *sstore_backend(const sstore *st);
+
+/* A connection for the calling thread (st must outlive it). Returns NULL only when memory is
+ * exhausted; check sstore_conn_err(): an unreachable Redis or a wrong password is reported there,
+ * and operations on such a connection retry the connection with bounded backoff. */
+sstore_conn *sstore_connect(sstore *st);
+void sstore_conn_free(sstore_conn *c);
+int sstore_conn_err(const sstore_conn *c);
+const char *sstore_conn_errstr(const sstore_conn *c);
+
+/* Generates a fresh session id (SSTORE_ID_LEN chars + NUL into id_out) and stores claims under it
+ * for ttl_s seconds; retries on the (astronomically unlikely) id collision. */
+int sstore_create(sstore_conn *c, const char *claims, size_t claims_len, int64_t ttl_s,
+                  char id_out[SSTORE_ID_LEN + 1]);
+/* Stores claims under a caller-chosen id (e.g. a revoked token's jti) if it is not present. */
+int sstore_put(sstore_conn *c, const char *id, const char *claims, size_t claims_len, int64_t ttl_s);
+/* Reads a session: SSTORE_OK and *out filled, or SSTORE_NOT_FOUND (absent or expired). */
+int sstore_get(sstore_conn *c, const char *id, sstore_session *out);
+/* Sliding expiry: sets last_seen to now and expiry to now + ttl_s. */
+int sstore_touch(sstore_conn *c, const char *id, int64_t ttl_s);
+/* Deletes a session: SSTORE_OK, or SSTORE_NOT_FOUND when it was not there. */
+int sstore_delete(sstore_conn *c, const char *id);
+/* Removes expired sessions where the backend keeps them itself (memory, file); returns how many,
+ * or -1 on error. Redis expires keys by itself: returns 0. */
+long sstore_sweep(sstore_conn *c);
+
+/* Pipelining (Redis; other backends run the batch one by one): n gets in one round trip.
+ * status[i] gets each result; sessions[i] as in sstore_get (valid until the next call). */
+int sstore_get_batch(sstore_conn *c, const char *const *ids, size_t n, sstore_session *sessions,
+                     int *status);
+
+/* A snapshot of this connection's counters. */
+void sstore_conn_counters(const sstore_conn *c, sstore_counters *out);
+
+/* Fills out with a new random id (SSTORE_ID_LEN chars + NUL). Returns SSTORE_OK or an error. */
+int sstore_id_new(char out[SSTORE_ID_LEN + 1]);
+/* 1 when id is a usable key: 1..SSTORE_KEY_MAX characters of [A-Za-z0-9_-]. */
+int sstore_id_valid(const char *id);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* SSTORE_H */

@@ -1,0 +1,41 @@
+/* tsupport.h — helpers shared by the test executables: vectors, files, free ports, a private redis-server. */
+#ifndef TSUPPORT_H
+#define TSUPPORT_H
+
+#include <stddef.h>
+#include <sys/types.h>
+
+/* The shared test-vector folder (AUTHBENCH_VECTORS, else the build's default). Aborts the test run
+ * with a clear message when the folder is missing: missing vectors are a failure, not a skip. */
+const char *tsupport_vectors_dir(void);
+/* Reads a whole file into a NUL-terminated malloc'd buffer; NULL on error. *len may be NULL. */
+char *tsupport_read_file(const char *path, size_t *len);
+/* Writes len bytes to path (created 0600). Returns 0 or -1. */
+int tsupport_write_file(const char *path, const void *data, size_t len);
+/* Makes a fresh temporary directory (mkdtemp under $TMPDIR or /tmp); returns a malloc'd path. */
+char *tsupport_tmpdir(const char *tag);
+/* Removes a directory tree (best effort). */
+void tsupport_rmtree(const char *path);
+/* A TCP port on 127.0.0.1 that was free a moment ago. */
+int tsupport_free_port(void);
+/* Decodes hex into a malloc'd buffer; NULL on bad input. */
+unsigned char *tsupport_hex(const char *hex, size_t *len);
+
+/* A private redis-server on a free loopback port in a temporary directory. */
+typedef struct tsupport_redis {
+    pid_t pid;
+    int port;
+    char *dir;
+    const char *const *args; /* the extra arguments, kept for restart (caller-owned) */
+} tsupport_redis;
+/* Starts redis-server with extra "--name value" arguments (NULL-terminated list, may be NULL) and
+ * waits until it answers PING. Returns 0, or -1 with a message on stderr. */
+int tsupport_redis_start(tsupport_redis *r, const char *const *extra_args);
+/* Stops it (SIGTERM, then SIGKILL after 5 s) and removes its directory. Safe to call twice. */
+void tsupport_redis_stop(tsupport_redis *r);
+/* Restarts a stopped server on the same port and directory. Returns 0 or -1. */
+int tsupport_redis_restart(tsupport_redis *r);
+/* Sends one inline command and discards the reply (e.g. "CONFIG SET requirepass x"). 0 or -1. */
+int tsupport_redis_cmd(const tsupport_redis *r, const char *cmd);
+
+#endif /* TSUPPORT_H */
