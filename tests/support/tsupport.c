@@ -6,7 +6,9 @@
 #include <fcntl.h>
 #include <ftw.h>
 #include <netinet/in.h>
+#include <poll.h>
 #include <signal.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -255,4 +257,113 @@ void tsupport_redis_stop(tsupport_redis *r)
         free(r->dir);
         r->dir = NULL;
     }
+}
+
+/* The monotonic clock in milliseconds. */
+static uint64_t mono_ms(void)
+{
+    struct timespec now;
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    return (uint64_t)now.tv_sec * 1000 + (uint64_t)now.tv_nsec / 1000000;
+}
+
+/* Reads one line (up to '\n' or EOF, one byte at a time so nothing after it is consumed) into
+ * line, truncated to cap-1 bytes. 1 a line, 0 EOF, -1 timeout or error. */
+static int read_line(int fd, char *line, size_t cap, uint64_t deadline_ms)
+{
+    size_t n = 0;
+    for (;;) {
+        struct pollfd pfd = {fd, POLLIN, 0};
+        uint64_t now = mono_ms();
+        char c;
+        ssize_t r;
+        if (now >= deadline_ms)
+            return -1;
+        r = poll(&pfd, 1, (int)(deadline_ms - now));
+        if (r > 0)
+            r = read(fd, &c, 1);
+        if (r < 0 && errno == EINTR)
+            continue;
+        if (r < 0 || (r == 0 && pfd.revents == 0))
+            return -1;
+        if (r == 0 && n == 0)
+            return 0; /* EOF: line keeps the previous line, for the caller's message */
+        if (r == 0 || c == '\n') {
+            line[n] = '\0';
+            return 1;
+        }
+        if (n + 1 < cap)
+            line[n++] = c;
+    }
+}
+
+/* Forks and execs argv with stdout on a pipe whose read end goes to p->out_fd. 0 or -1. */
+static int spawn_piped(tsupport_proc *p, char *const argv[])
+{
+    int fds[2];
+    if (pipe2(fds, O_CLOEXEC) != 0) {
+        fprintf(stderr, "pipe2: %s\n", strerror(errno));
+        return -1;
+    }
+    p->pid = fork();
+    if (p->pid < 0) {
+        fprintf(stderr, "fork: %s\n", strerror(errno));
+        close(fds[0]);
+        close(fds[1]);
+        return -1;
+    }
+    if (p->pid == 0) {
+        if (dup2(fds[1], STDOUT_FILENO) < 0)
+            _exit(127);
+        execv(argv[0], argv);
+        fprintf(stderr, "cannot run %s: %s\n", argv[0], strerror(errno));
+        _exit(127);
+    }
+    close(fds[1]);
+    p->out_fd = fds[0];
+    return 0;
+}
+
+int tsupport_proc_start(tsupport_proc *p, char *const argv[], const char *ready_prefix, int timeout_ms)
+{
+    uint64_t deadline = mono_ms() + (uint64_t)(timeout_ms > 0 ? timeout_ms : 0);
+    int r;
+    memset(p, 0, sizeof *p);
+    p->out_fd = -1;
+    if (spawn_piped(p, argv) != 0)
+        return -1;
+    while ((r = read_line(p->out_fd, p->line, sizeof p->line, deadline)) == 1)
+        if (strncmp(p->line, ready_prefix, strlen(ready_prefix)) == 0)
+            return 0;
+    fprintf(stderr, "%s: %s before printing '%s' (last line: '%s')\n", argv[0],
+            r == 0 ? "exited" : "timed out", ready_prefix, p->line);
+    kill(p->pid, SIGKILL);
+    waitpid(p->pid, &r, 0);
+    close(p->out_fd);
+    p->pid = 0;
+    p->out_fd = -1;
+    return -1;
+}
+
+int tsupport_proc_stop(tsupport_proc *p)
+{
+    int k, status = -1;
+    if (p->pid <= 0)
+        return -1;
+    kill(p->pid, SIGTERM);
+    for (k = 0; k < 500; k++) { /* up to 5 s */
+        struct timespec ts = {0, 10 * 1000 * 1000};
+        if (waitpid(p->pid, &status, WNOHANG) == p->pid)
+            break;
+        nanosleep(&ts, NULL);
+    }
+    if (k == 500) {
+        kill(p->pid, SIGKILL);
+        waitpid(p->pid, &status, 0);
+    }
+    if (p->out_fd >= 0)
+        close(p->out_fd);
+    p->pid = 0;
+    p->out_fd = -1;
+    return status;
 }

@@ -38,4 +38,15 @@ int tsupport_redis_restart(tsupport_redis *r);
 /* Sends one inline command and discards the reply (e.g. "CONFIG SET requirepass x"). 0 or -1. */
 int tsupport_redis_cmd(const tsupport_redis *r, const char *cmd);
 
+/* A child process whose stdout the test reads (e.g. `authbench serve`, which prints one ready line). */
+typedef struct tsupport_proc { pid_t pid; int out_fd; char line[512]; } tsupport_proc;
+/* Starts argv (argv[0] a path, NULL-terminated), waits up to timeout_ms for a stdout line beginning
+ * with ready_prefix and copies it into p->line. 0, or -1 (child killed, message on stderr).
+ * The child's stderr is the test's. Only the ready line and the lines before it are consumed: later
+ * output stays readable on p->out_fd. ready_prefix "" takes the first line. */
+int tsupport_proc_start(tsupport_proc *p, char *const argv[], const char *ready_prefix, int timeout_ms);
+/* SIGTERM, wait up to 5 s, then SIGKILL; closes out_fd. Returns the exit status as waitpid gives it
+ * (-1 when there is no process). Safe to call twice. */
+int tsupport_proc_stop(tsupport_proc *p);
+
 #endif /* TSUPPORT_H */
