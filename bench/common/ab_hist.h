@@ -44,7 +44,7 @@ double ab_hist_stddev(const ab_hist *h);
 uint64_t ab_hist_percentile(const ab_hist *h, double p);
 
 /* Serialisation for merging across processes and machines: a compact text form
- * "abh1 <highest> <sigfigs> <min> <max> <index>:<count> …" (only non-zero buckets).
+ * "abh1 <highest> <sigfigs> <min> <max> <clamped> <index>:<count> …" (only non-zero buckets).
  * ab_hist_encode returns a malloc'd NUL-terminated string (the caller frees it), NULL on OOM.
  * ab_hist_decode returns a new histogram, or NULL on malformed input. */
 char *ab_hist_encode(const ab_hist *h);
