@@ -12,6 +12,7 @@ typedef struct ab_command {
 
 static const ab_command commands[] = {
     {"jwt", ab_cmd_jwt, "keygen, sign and verify JWTs with authbench's JWT library"},
+    {"proxy", ab_cmd_proxy, "TCP relay adding a one-way delay each way (simulated network distance)"},
 };
 
 /* Prints the list of subcommands. */
