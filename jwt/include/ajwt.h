@@ -80,6 +80,7 @@ typedef enum ajwt_err {
     AJWT_ERR_AUD,            /* aud does not contain the expected audience */
     AJWT_ERR_CLAIM_MISSING,  /* a required claim is absent */
     AJWT_ERR_CRYPTO,         /* OpenSSL failed in a way that is not the token's fault */
+    AJWT_ERR_DETACHED,       /* empty payload part: detached content (RFC 7515 App. F) is not supported */
     AJWT_ERR__COUNT
 } ajwt_err;
 
@@ -105,7 +106,9 @@ int ajwt_keyset_add_pem(ajwt_keyset *ks, const char *pem, size_t len, const char
  * "alg" members are honoured ("alg" narrows the key to that one algorithm). */
 int ajwt_keyset_add_jwk(ajwt_keyset *ks, const char *json, size_t len);
 /* Reads a file and adds what it holds: PEM if it contains "-----BEGIN", JWK/JWKS if it parses as a
- * JSON object, otherwise the raw bytes as an HMAC secret. */
+ * JSON object, otherwise the raw bytes as an HMAC secret. A file that starts with '{' or contains
+ * "-----BEGIN" but does not parse is an error, never an HMAC secret (that would be HS/RS confusion).
+ * kid names a PEM or secret key; JWK/JWKS files carry their own kids and kid is ignored for them. */
 int ajwt_keyset_add_file(ajwt_keyset *ks, const char *path, const char *kid);
 
 size_t ajwt_keyset_count(const ajwt_keyset *ks);
@@ -120,6 +123,25 @@ const char *ajwt_keyset_errstr(const ajwt_keyset *ks);
  * returns an error code and writes a message into errbuf (if not NULL). */
 int ajwt_keygen(ajwt_alg alg, unsigned char **priv, size_t *priv_len, char **pub, size_t *pub_len,
                 char *errbuf, size_t errbuf_len);
+
+/* ---- base64url (RFC 4648 §5, unpadded, as JWS uses it) ------------------------------------- */
+
+/* Length of the encoding of n bytes, and the most bytes n characters can decode to. */
+#define AJWT_B64URL_ENCODED_LEN(n) ((n) / 3 * 4 + ((n) % 3 ? (n) % 3 + 1 : 0))
+#define AJWT_B64URL_DECODED_MAX(n) ((n) / 4 * 3 + ((n) % 4 ? (n) % 4 - 1 : 0))
+/* Encodes len bytes into out (cap >= AJWT_B64URL_ENCODED_LEN(len) + 1), NUL-terminated; *out_len
+ * (may be NULL) gets the length. Returns AJWT_OK or AJWT_ERR_ARG (cap too small). */
+int ajwt_b64url_encode(const unsigned char *in, size_t len, char *out, size_t cap, size_t *out_len);
+/* Strict decode: no padding, no character outside [A-Za-z0-9_-], no length of 4k+1, unused bits of
+ * the last character zero. Returns AJWT_OK, AJWT_ERR_BASE64 or AJWT_ERR_ARG (cap too small). */
+int ajwt_b64url_decode(const char *in, size_t len, unsigned char *out, size_t cap, size_t *out_len);
+
+/* ---- JSON ---------------------------------------------------------------------------------- */
+
+/* Checks that json is exactly one JSON object as ajwt_verify() accepts a payload: RFC 8259 syntax,
+ * valid UTF-8, no duplicate member names at any level, no "\u0000", nesting <= max_depth (0: the
+ * default). Returns AJWT_OK or AJWT_ERR_PAYLOAD with a message in errbuf (if not NULL). */
+int ajwt_claims_check(const char *json, size_t len, int max_depth, char *errbuf, size_t errbuf_len);
 
 /* ---- signing ------------------------------------------------------------------------------- */
 
@@ -167,6 +189,10 @@ int ajwt_verifier_require(ajwt_verifier *v, const char *claim);              /* 
 int ajwt_verifier_set_limits(ajwt_verifier *v, size_t max_token_bytes, int max_json_depth);
 /* The clock: now(arg) returns Unix seconds. NULL restores the system clock. */
 int ajwt_verifier_set_clock(ajwt_verifier *v, int64_t (*now)(void *arg), void *arg);
+/* Plain JWS instead of JWT (on != 0): the payload is opaque bytes, not parsed and no claim is
+ * checked. Refused (AJWT_ERR_ARG) while an issuer, audience or required claim is set, and those are
+ * refused while it is on. Default off. */
+int ajwt_verifier_set_opaque_payload(ajwt_verifier *v, int on);
 
 /* Per-thread state for v (which must outlive it). */
 ajwt_vctx *ajwt_vctx_new(const ajwt_verifier *v);
@@ -181,6 +207,10 @@ int ajwt_verify(ajwt_vctx *c, const char *token, size_t len);
  * Used to run the Wycheproof primitive vectors through the JWS verify path. */
 int ajwt_verify_raw(ajwt_vctx *c, ajwt_alg alg, const char *kid, const unsigned char *input,
                     size_t input_len, const unsigned char *sig, size_t sig_len);
+/* Low level: the claim step of ajwt_verify() alone, on payload bytes that are not signed (for the
+ * micro-benchmarks and tests): strict JSON object, then the verifier's claim rules. After AJWT_OK the
+ * claim accessors below read this payload. */
+int ajwt_verify_claims(ajwt_vctx *c, const char *payload, size_t len);
 int ajwt_vctx_err(const ajwt_vctx *c);
 const char *ajwt_vctx_errstr(const ajwt_vctx *c);
 
@@ -188,6 +218,8 @@ const char *ajwt_vctx_errstr(const ajwt_vctx *c);
  * the algorithm and kid of the token, and string / integer claims of the payload. */
 const char *ajwt_vctx_payload(const ajwt_vctx *c, size_t *len);
 ajwt_alg ajwt_vctx_alg(const ajwt_vctx *c);
+/* The token header's kid, or NULL when it has none. Valid until the next verify on c. */
+const char *ajwt_vctx_kid(const ajwt_vctx *c);
 /* A top-level string claim, or NULL when absent or not a string. Valid until the next verify. */
 const char *ajwt_vctx_claim_str(const ajwt_vctx *c, const char *name);
 /* A top-level integer claim: returns 1 and sets *out, or 0 when absent or not an integer. */
