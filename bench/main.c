@@ -13,6 +13,7 @@ typedef struct ab_command {
 static const ab_command commands[] = {
     {"jwt", ab_cmd_jwt, "keygen, sign and verify JWTs with authbench's JWT library"},
     {"proxy", ab_cmd_proxy, "TCP relay adding a one-way delay each way (simulated network distance)"},
+    {"load", ab_cmd_load, "load generator and balancer: closed/open loop, latency, errors, cost per request"},
 };
 
 /* Prints the list of subcommands. */

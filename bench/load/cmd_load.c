@@ -1,0 +1,267 @@
+/* cmd_load.c — `authbench load`: option parsing, signals, the run, the summary and the JSON file. */
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "ab_cli.h"
+#include "ab_load.h"
+#include "ab_net.h"
+#include "commands.h"
+
+#define CMD "load"
+#define ABL_MAX_TARGETS 64
+
+static volatile sig_atomic_t abl_stop;
+
+/* Prints --help. */
+static void usage(void)
+{
+    printf(
+        "usage: authbench load --targets HOST:PORT[,HOST:PORT...] [options]\n\n"
+        "The load generator, which is also the load balancer in front of the simulated app servers.\n"
+        "It logs every user in first (each login goes where the balancer sends it), then runs a warm-up\n"
+        "that is never counted, then the measured window. Each of the C connections is one simulated\n"
+        "client of the balancer with one keep-alive socket per target it has used; per request the\n"
+        "policy picks the target.\n\n"
+        "  --targets LIST     servers (authbench serve) as HOST:PORT, comma-separated\n"
+        "  --lb POLICY        rr | random | sticky (sticky: user -> server by a hash of its name)  [rr]\n"
+        "  --connections C    clients in total, spread over the threads                            [10]\n"
+        "  --threads T        threads, each with its own event loop, counters and histograms      [2]\n"
+        "  --duration D       measured window: 10, 10s, 500ms, 2m                                  [10s]\n"
+        "  --warmup D         warm-up before the window, never counted                            [1s]\n"
+        "  --rate R           open loop: R requests/s in total, each client paced at R/C; latency is\n"
+        "                     measured from the intended send time (coordinated omission corrected),\n"
+        "                     the uncorrected histogram (from the actual send) is kept too.\n"
+        "                     Without --rate: closed loop, each client sends its next request when\n"
+        "                     the previous answer arrives (max throughput; latency from the send).\n"
+        "  --users U          simulated users, split evenly over the threads                       [100]\n"
+        "  --key-dist K       uniform | zipf:THETA (which user makes each request, within a thread's\n"
+        "                     share of the users)                                                  [uniform]\n"
+        "  --mix M            weights, e.g. login=1,request=98,logout=1; after a logout the user logs\n"
+        "                     in again before its next request                                     [request=1]\n"
+        "  --path P           what a request GETs                                                  [/api/x]\n"
+        "  --timeout D        a request unanswered this long is a timeout error; it is recorded in\n"
+        "                     the latency histograms at the time it was abandoned (a lower bound)  [2s]\n"
+        "  --seed N           random seed (user and target choices)                               [1]\n"
+        "  --json FILE        write every figure as JSON (atomically)\n"
+        "  --no-server-stats  do not GET /stats from the targets before and after the window\n"
+        "  --no-progress      no progress line on stderr\n\n"
+        "Counted: answers (any status) and timeouts are requests; 401 answers are auth failures; other\n"
+        "non-2xx answers and transport failures are errors by kind (connect, read, write, timeout,\n"
+        "parse, http_4xx, http_5xx, http_other, login). Latency histograms are in nanoseconds with 3\n"
+        "significant digits; the summary and JSON give microseconds. Server costs per request come\n"
+        "from the difference of every target's GET /stats around the window.\n"
+        "Exit status: 0 done, 1 a target is unreachable or the run failed, 2 bad usage.\n");
+}
+
+/* Parses "HOST:PORT,…" into targets. Exits 2 on bad input. */
+static size_t parse_targets(const char *list, ab_load_target *out)
+{
+    char *copy = strdup(list), *save = NULL, *tok, err[200];
+    size_t n = 0;
+    if (copy == NULL)
+        ab_fail(CMD, "out of memory");
+    for (tok = strtok_r(copy, ",", &save); tok != NULL; tok = strtok_r(NULL, ",", &save)) {
+        if (n == ABL_MAX_TARGETS)
+            ab_usage_fail(CMD, "--targets: more than %d targets", ABL_MAX_TARGETS);
+        if (strlen(tok) >= sizeof out[n].name ||
+            ab_net_resolve(tok, &out[n].addr, &out[n].addrlen, err, sizeof err) != 0)
+            ab_usage_fail(CMD, "--targets: %s", strlen(tok) >= sizeof out[n].name ? "name too long" : err);
+        snprintf(out[n].name, sizeof out[n].name, "%s", tok);
+        n++;
+    }
+    free(copy);
+    if (n == 0)
+        ab_usage_fail(CMD, "--targets: no target given");
+    return n;
+}
+
+/* Parses "login=W,request=W,logout=W" (any subset, any order). Exits 2 on bad input. */
+static void parse_mix(const char *s, ab_load_config *cfg)
+{
+    char *copy = strdup(s), *save = NULL, *tok;
+    if (copy == NULL)
+        ab_fail(CMD, "out of memory");
+    cfg->mix_login = cfg->mix_request = cfg->mix_logout = 0;
+    for (tok = strtok_r(copy, ",", &save); tok != NULL; tok = strtok_r(NULL, ",", &save)) {
+        char *eq = strchr(tok, '=');
+        double *w = NULL;
+        if (eq != NULL) {
+            *eq = '\0';
+            w = strcmp(tok, "login") == 0 ? &cfg->mix_login
+                : strcmp(tok, "request") == 0 ? &cfg->mix_request
+                : strcmp(tok, "logout") == 0 ? &cfg->mix_logout : NULL;
+        }
+        if (w == NULL || ab_parse_double(eq + 1, 0, 1e9, w) != 0)
+            ab_usage_fail(CMD, "--mix: '%s' is not login=W, request=W or logout=W", s);
+    }
+    free(copy);
+    if (cfg->mix_login + cfg->mix_request + cfg->mix_logout <= 0)
+        ab_usage_fail(CMD, "--mix: the weights add up to 0");
+}
+
+/* Parses "uniform" or "zipf:THETA". Exits 2 on bad input. */
+static void parse_key_dist(const char *s, ab_load_config *cfg)
+{
+    if (strcmp(s, "uniform") == 0)
+        cfg->zipf_theta = 0;
+    else if (strncmp(s, "zipf:", 5) != 0 || ab_parse_double(s + 5, 0.01, 10, &cfg->zipf_theta) != 0)
+        ab_usage_fail(CMD, "--key-dist: '%s' is not uniform or zipf:THETA (0.01..10)", s);
+}
+
+/* Parses --lb. Exits 2 on an unknown policy. */
+static ab_load_lb parse_lb(const char *s)
+{
+    if (strcmp(s, "rr") == 0)
+        return AB_LOAD_LB_RR;
+    if (strcmp(s, "random") == 0)
+        return AB_LOAD_LB_RANDOM;
+    if (strcmp(s, "sticky") == 0)
+        return AB_LOAD_LB_STICKY;
+    ab_usage_fail(CMD, "--lb: '%s' is not rr, random or sticky", s);
+}
+
+/* Handles one option that takes a value. 0, or -1 when the option is unknown. */
+static int parse_opt(const char *a, const char *v, ab_load_config *cfg, ab_load_target *targets,
+                     const char **json)
+{
+    if (strcmp(a, "--targets") == 0)
+        cfg->ntargets = parse_targets(v, targets);
+    else if (strcmp(a, "--lb") == 0)
+        cfg->lb = parse_lb(v);
+    else if (strcmp(a, "--connections") == 0)
+        cfg->connections = (unsigned)ab_opt_u64(CMD, a, v, 1, 100000);
+    else if (strcmp(a, "--threads") == 0)
+        cfg->threads = (unsigned)ab_opt_u64(CMD, a, v, 1, 256);
+    else if (strcmp(a, "--duration") == 0)
+        cfg->duration_us = ab_opt_duration_us(CMD, a, v);
+    else if (strcmp(a, "--warmup") == 0)
+        cfg->warmup_us = ab_opt_duration_us(CMD, a, v);
+    else if (strcmp(a, "--rate") == 0)
+        cfg->rate = ab_opt_double(CMD, a, v, 0.001, 1e9);
+    else if (strcmp(a, "--users") == 0)
+        cfg->users = (unsigned)ab_opt_u64(CMD, a, v, 1, 1000000);
+    else if (strcmp(a, "--key-dist") == 0)
+        parse_key_dist(v, cfg);
+    else if (strcmp(a, "--mix") == 0)
+        parse_mix(v, cfg);
+    else if (strcmp(a, "--path") == 0) {
+        if (v[0] != '/' || strlen(v) >= sizeof cfg->path || strpbrk(v, " \t\r\n") != NULL)
+            ab_usage_fail(CMD, "--path: '%s' is not an absolute path without spaces", v);
+        snprintf(cfg->path, sizeof cfg->path, "%s", v);
+    } else if (strcmp(a, "--timeout") == 0)
+        cfg->timeout_us = ab_opt_duration_us(CMD, a, v);
+    else if (strcmp(a, "--seed") == 0)
+        cfg->seed = ab_opt_u64(CMD, a, v, 0, UINT64_MAX);
+    else if (strcmp(a, "--json") == 0)
+        *json = v;
+    else
+        return -1;
+    return 0;
+}
+
+/* Checks what single options cannot. Exits 2 on bad usage. */
+static void check_config(const ab_load_config *cfg)
+{
+    if (cfg->ntargets == 0)
+        ab_usage_fail(CMD, "--targets is required");
+    if (cfg->duration_us == 0 || cfg->timeout_us == 0)
+        ab_usage_fail(CMD, "--duration and --timeout must be more than 0");
+    if (cfg->threads > cfg->connections)
+        ab_usage_fail(CMD, "--threads (%u) is more than --connections (%u)", cfg->threads, cfg->connections);
+    if (cfg->users < cfg->threads)
+        ab_usage_fail(CMD, "--users (%u) is fewer than --threads (%u)", cfg->users, cfg->threads);
+    if (cfg->duration_us > 24ull * 3600 * 1000000 || cfg->warmup_us > 24ull * 3600 * 1000000)
+        ab_usage_fail(CMD, "--duration and --warmup are limited to 24h");
+}
+
+/* Parses argv into cfg. Exits 0 after --help, 2 on bad usage. */
+static void parse_args(int argc, char **argv, ab_load_config *cfg, ab_load_target *targets, const char **json)
+{
+    int i;
+    ab_load_config_defaults(cfg);
+    cfg->targets = targets;
+    cfg->progress = 1;
+    for (i = 1; i < argc; i++) {
+        const char *a = argv[i];
+        if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
+            usage();
+            exit(AB_EXIT_OK);
+        } else if (strcmp(a, "--no-progress") == 0) {
+            cfg->progress = 0;
+        } else if (strcmp(a, "--no-server-stats") == 0) {
+            cfg->fetch_stats = 0;
+        } else if (strncmp(a, "--", 2) != 0) {
+            ab_usage_fail(CMD, "unexpected argument '%s'", a);
+        } else if (i + 1 >= argc) {
+            ab_usage_fail(CMD, "%s: missing value", a);
+        } else if (parse_opt(a, argv[i + 1], cfg, targets, json) != 0) {
+            ab_usage_fail(CMD, "unknown option '%s'", a);
+        } else {
+            i++;
+        }
+    }
+    check_config(cfg);
+}
+
+/* SIGINT/SIGTERM: end the run early; the results cover what was measured. */
+static void on_signal(int sig)
+{
+    (void)sig;
+    abl_stop = 1;
+}
+
+/* Installs the stop handlers and ignores SIGPIPE. 0 or -1. */
+static int install_signals(void)
+{
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_signal;
+    sigemptyset(&sa.sa_mask);
+    if (sigaction(SIGINT, &sa, NULL) != 0 || sigaction(SIGTERM, &sa, NULL) != 0)
+        return -1;
+    sa.sa_handler = SIG_IGN;
+    return sigaction(SIGPIPE, &sa, NULL);
+}
+
+/* Writes the JSON file atomically. 0, or -1 (message printed). */
+static int write_json(const ab_load_result *r, const char *path)
+{
+    char *text = ab_load_result_json(r);
+    int rc = 0;
+    if (text == NULL || ab_write_file_atomic(path, text, strlen(text)) != 0) {
+        ab_err(CMD, "cannot write %s: %s", path, text == NULL ? "out of memory" : strerror(errno));
+        rc = -1;
+    }
+    free(text);
+    return rc;
+}
+
+int ab_cmd_load(int argc, char **argv)
+{
+    static ab_load_target targets[ABL_MAX_TARGETS];
+    ab_load_config cfg;
+    ab_load_result *r;
+    const char *json = NULL;
+    char err[256];
+    int unreachable = 0, rc = AB_EXIT_OK;
+    parse_args(argc, argv, &cfg, targets, &json);
+    cfg.progress = cfg.progress && isatty(STDERR_FILENO) ? 1 : cfg.progress;
+    cfg.stop = &abl_stop;
+    if (install_signals() != 0)
+        ab_fail(CMD, "sigaction: %s", strerror(errno));
+    r = ab_load_run(&cfg, &unreachable, err, sizeof err);
+    if (r == NULL) {
+        ab_err(CMD, "%s", err);
+        return AB_EXIT_FAIL;
+    }
+    ab_load_result_print(r, stdout);
+    fflush(stdout);
+    if (json != NULL && write_json(r, json) != 0)
+        rc = AB_EXIT_FAIL;
+    ab_load_result_free(r);
+    return rc;
+}

@@ -1,0 +1,247 @@
+/* load_int.h — internals of the load generator: users and workload, the balancer, per-thread
+ * statistics, the HTTP client state machine and the thread loop. Private to bench/load. */
+#ifndef ABL_INT_H
+#define ABL_INT_H
+
+#include <cjson/cJSON.h>
+#include <http_parser.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdatomic.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "ab_hist.h"
+#include "ab_load.h"
+#include "ab_timerq.h"
+
+#define ABL_HIST_HIGHEST_NS 100000000000ull /* 100 s: latencies above are clamped and counted */
+#define ABL_HIST_SIGFIGS 3
+#define ABL_SECOND_SIGFIGS 2                /* the per-second p50/p99 need less precision */
+#define ABL_RBUF_BYTES 65536
+#define ABL_BODY_MAX 8192                   /* captured response body (login answers) */
+#define ABL_MAX_USERS 1000000u
+#define ABL_TICK_NS 10000000ull             /* housekeeping: timeouts, stop flag, progress */
+#define ABL_RETRY_NS 1000000ull             /* back-off after a failed connect */
+
+typedef enum abl_op { ABL_OP_REQUEST = 0, ABL_OP_LOGIN, ABL_OP_LOGOUT, ABL_OP_COUNT } abl_op;
+extern const char *const abl_op_names[ABL_OP_COUNT];
+
+/* Error kinds; HTTP 401 is not among them: it is counted as an auth failure. */
+typedef enum abl_err {
+    ABL_ERR_CONNECT = 0, /* connect refused/failed */
+    ABL_ERR_READ,        /* reset or closed by the server while a request was in flight */
+    ABL_ERR_WRITE,
+    ABL_ERR_TIMEOUT,
+    ABL_ERR_PARSE,       /* malformed HTTP response */
+    ABL_ERR_HTTP_4XX,    /* other than 401 */
+    ABL_ERR_HTTP_5XX,
+    ABL_ERR_HTTP_OTHER,  /* 1xx/3xx */
+    ABL_ERR_LOGIN,       /* a login answered 200 without a usable credential */
+    ABL_ERR_COUNT
+} abl_err;
+extern const char *const abl_err_names[ABL_ERR_COUNT];
+
+/* ---- users and workload (load_workload.c) ---- */
+typedef enum abl_user_state { ABL_USER_OUT = 0, ABL_USER_IN, ABL_USER_BUSY } abl_user_state;
+
+typedef struct abl_user {
+    char name[16];
+    abl_user_state state;
+    unsigned inflight;  /* requests in flight with the current credential */
+    unsigned sticky;    /* the target a sticky balancer sends this user to */
+    unsigned home;      /* the target the user last logged in at */
+    char *login;        /* prebuilt POST /login */
+    size_t login_len;
+    char *req;          /* prebuilt GET path with the credential; NULL while logged out */
+    size_t req_len;
+    char *logout;       /* prebuilt POST /logout with the credential */
+    size_t logout_len;
+    size_t cred_len;
+} abl_user;
+
+/* Key distribution over one thread's users: uniform, or zipf through a CDF table. */
+typedef struct abl_keys {
+    double *cdf; /* NULL for uniform */
+    size_t n;
+} abl_keys;
+
+uint64_t abl_rand(uint64_t *state);
+double abl_rand01(uint64_t *state);
+int abl_keys_init(abl_keys *k, size_t n, double theta);
+size_t abl_keys_sample(const abl_keys *k, uint64_t *rng);
+void abl_keys_free(abl_keys *k);
+abl_op abl_mix_sample(const ab_load_config *cfg, uint64_t *rng);
+/* Names users first..first+n-1, computes their sticky target, prebuilds their login requests. */
+int abl_users_init(abl_user *u, size_t first, size_t n, const ab_load_config *cfg);
+/* Parses a login answer body and prebuilds the user's request and logout buffers. 0 or -1. */
+int abl_user_set_credential(abl_user *u, const char *body, size_t len, const ab_load_config *cfg);
+void abl_user_clear_credential(abl_user *u);
+void abl_users_free(abl_user *u, size_t n);
+
+/* ---- load balancer (load_lb.c) ---- */
+unsigned abl_lb_sticky(const char *user, size_t ntargets);
+unsigned abl_lb_pick(const ab_load_config *cfg, const abl_user *u, unsigned *rr, uint64_t *rng);
+const char *abl_lb_name(ab_load_lb lb);
+
+/* ---- statistics (load_stats.c) ---- */
+typedef struct abl_second {
+    uint64_t requests;
+    uint64_t errors;
+    uint64_t auth_failures;
+    ab_hist *lat; /* ns, from the intended send time */
+} abl_second;
+
+typedef struct abl_stats {
+    ab_hist *lat;     /* ns, from the intended send time (coordinated omission corrected) */
+    ab_hist *lat_unc; /* ns, from the actual send time */
+    uint64_t requests;      /* answers received and timeouts, in the window */
+    uint64_t ok;            /* 2xx */
+    uint64_t auth_failures; /* 401 */
+    uint64_t errors[ABL_ERR_COUNT];
+    uint64_t by_op[ABL_OP_COUNT];
+    uint64_t bytes_out[ABL_OP_COUNT]; /* request bytes written, client -> server */
+    uint64_t bytes_in[ABL_OP_COUNT];  /* response bytes read, server -> client */
+    uint64_t mix_deferred;  /* login/logout drawn for a user with requests in flight: sent as a request */
+    uint64_t connects;      /* TCP connections opened (all phases) */
+    uint64_t in_flight_at_end;
+    abl_second *secs;
+    size_t nsecs;
+} abl_stats;
+
+int abl_stats_init(abl_stats *s, size_t nsecs);
+void abl_stats_free(abl_stats *s);
+/* dst += src (same nsecs). 0 or -1. */
+int abl_stats_merge(abl_stats *dst, const abl_stats *src);
+uint64_t abl_stats_errors(const abl_stats *s);
+
+/* ---- one thread: clients, sockets, loop (load_client.c, load_thread.c) ---- */
+typedef struct abl_thread abl_thread;
+typedef struct abl_client abl_client;
+
+typedef struct abl_sock {
+    abl_client *c;
+    int fd;           /* -1 when closed */
+    int connecting;
+    unsigned target;
+    uint32_t events;  /* epoll interest registered */
+    http_parser parser;
+} abl_sock;
+
+typedef enum abl_client_state {
+    ABL_C_IDLE = 0,  /* nothing to do (login phase over, or no usable user) */
+    ABL_C_WAIT,      /* timer queued: next open-loop send or a retry */
+    ABL_C_SEND,      /* connecting or writing */
+    ABL_C_RECV       /* request written, waiting for the answer */
+} abl_client_state;
+
+struct abl_client {
+    abl_thread *t;
+    unsigned gindex;          /* index over all threads (open-loop phase) */
+    abl_client_state state;
+    ab_timer timer;
+    abl_sock *socks;          /* one per target, opened when first used */
+    abl_sock *cur;
+    abl_user *user;
+    abl_op op;
+    const char *wbuf;
+    size_t wlen;
+    size_t woff;
+    uint64_t intended_ns;     /* when the request should have gone (open loop) or went (closed) */
+    uint64_t next_ns;         /* open loop: the intended time of the next request */
+    uint64_t sent_ns;         /* when its first byte was written */
+    uint64_t rbytes;          /* response bytes read so far */
+    int done;                 /* the parser completed the answer */
+    int capture;              /* keep the body (logins) */
+    size_t body_len;
+    char body[ABL_BODY_MAX];
+};
+
+/* Where the threads meet between the login phase and the run: each reports its logins done, then
+ * waits for the coordinator to set the run times and open the gate. */
+typedef struct abl_sync {
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    unsigned logged_in; /* threads whose login phase is over */
+    int go;
+} abl_sync;
+
+typedef enum abl_phase { ABL_PHASE_LOGIN = 0, ABL_PHASE_RUN, ABL_PHASE_DONE } abl_phase;
+
+struct abl_thread {
+    const ab_load_config *cfg;
+    unsigned index;
+    int epfd;
+    ab_timerq *timers;
+    ab_timer tick;
+    abl_client *clients;
+    unsigned nclients;
+    abl_user *users;          /* this thread's share of the users */
+    size_t nusers;
+    abl_keys keys;
+    uint64_t rng;
+    unsigned rr;
+    abl_phase phase;
+    size_t login_next;        /* initial login phase: next user to log in */
+    size_t login_pending;     /* initial logins not yet answered */
+    uint64_t login_ok;
+    uint64_t login_failed;
+    int login_fatal;          /* a transport error during the initial logins */
+    char login_err[320];
+    uint64_t run_ns;          /* start of warm-up (shared by all threads) */
+    uint64_t measure_ns;      /* start of the measured window */
+    uint64_t end_ns;
+    uint64_t interval_ns;     /* open loop: per-client send interval; 0 = closed loop */
+    abl_stats stats;          /* the measured window */
+    abl_stats warm;           /* warm-up: counted apart, never reported as results */
+    _Atomic uint64_t live_requests; /* published every tick, for the progress line */
+    struct abl_sync *sync;
+    const volatile sig_atomic_t *stop; /* set by SIGINT/SIGTERM */
+    http_parser_settings settings;
+    char err[160];
+    char rbuf[ABL_RBUF_BYTES];
+};
+
+/* load_client.c: the HTTP client state machine of one simulated client. */
+void abl_client_init(abl_client *c, abl_thread *t, abl_sock *socks, unsigned gindex);
+void abl_client_close_all(abl_client *c);
+/* Sends c's current request (user, op, wbuf set) now: connects if needed, writes. */
+void abl_client_send(abl_client *c, uint64_t now);
+/* Handles epoll events on one of c's sockets. */
+void abl_client_event(abl_sock *s, uint32_t events);
+/* Gives up on c's in-flight request if it is older than the timeout. */
+void abl_client_check_timeout(abl_client *c, uint64_t now);
+void abl_settings_init(http_parser_settings *st);
+
+/* load_thread.c: called by the client when an answer, or an error, ends its request. status is the
+ * HTTP status, or 0 with err set. */
+void abl_thread_finish(abl_client *c, uint64_t now, int status, abl_err err);
+/* Picks and sends c's next request, at once or at its open-loop time. */
+void abl_thread_next(abl_client *c, uint64_t now);
+/* load_loop.c: the initial logins of this thread's users, then the run from t->run_ns. */
+void abl_thread_login_start(abl_thread *t);
+void abl_thread_run_start(abl_thread *t);
+/* Thread body: login phase, the meeting at t->sync (the coordinator sets run_ns/measure_ns/end_ns
+ * before opening the gate; end_ns 0 aborts), run phase. Returns NULL, or the thread on failure (t->err set). */
+void *abl_thread_main(void *arg);
+/* Allocates a thread's users, clients, sockets, statistics, epoll and timers. 0, or -1 with t->err. */
+int abl_thread_setup(abl_thread *t, size_t first_user, size_t nusers, unsigned first_client, unsigned nclients);
+void abl_thread_cleanup(abl_thread *t);
+
+/* ---- the run's results (load_run.c builds them; load_json.c and load_summary.c print them) ---- */
+struct ab_load_result {
+    ab_load_config cfg;       /* as run; cfg.targets points at targets */
+    ab_load_target *targets;
+    abl_stats stats;          /* the measured window, all threads merged */
+    abl_stats warm;           /* the warm-up, merged (reported apart, never in the results) */
+    double window_s;          /* measured window actually covered (shorter when interrupted) */
+    int interrupted;
+    uint64_t login_ok;        /* initial logins */
+    uint64_t login_failed;
+    double login_s;
+    int64_t started_unix;
+    cJSON **server_delta;     /* per target: /stats after - before; NULL when unavailable */
+    char (*server_err)[160];  /* per target: why server_delta is NULL */
+};
+
+#endif /* ABL_INT_H */

@@ -1,0 +1,146 @@
+/* load_summary.c — the human summary of a run (every number with its unit) and the figures it
+ * shares with the JSON output. */
+#include <stdio.h>
+#include <string.h>
+
+#include "load_report.h"
+#include "load_server.h"
+
+const double abl_pcts[ABL_NPCT] = {50, 90, 99, 99.9, 99.99};
+const char *const abl_pct_names[ABL_NPCT] = {"p50", "p90", "p99", "p999", "p9999"};
+
+/* Name in the output, then the /stats counters summed for it (NULL-terminated). */
+static const struct {
+    const char *name;
+    const char *paths[3];
+} server_fig_defs[ABL_NSERVER_FIG] = {
+    {"server_cpu_us_per_req", {"cpu_user_us", "cpu_sys_us", NULL}},
+    {"auth_cpu_ns_per_req", {"auth_cpu_ns", NULL, NULL}},
+    {"store_ops_per_req", {"store.ops", NULL, NULL}},
+    {"store_round_trips_per_req", {"store.round_trips", NULL, NULL}},
+    {"store_net_bytes_out_per_req", {"store.net_bytes_out", NULL, NULL}},
+    {"store_net_bytes_in_per_req", {"store.net_bytes_in", NULL, NULL}},
+    {"disk_bytes_read_per_req", {"store.disk_bytes_read", NULL, NULL}},
+    {"disk_bytes_written_per_req", {"store.disk_bytes_written", NULL, NULL}},
+    {"fsyncs_per_req", {"store.fsyncs", NULL, NULL}},
+    {"store_syscalls_per_req", {"store.syscalls", NULL, NULL}},
+    {"server_bytes_in_per_req", {"bytes_in", NULL, NULL}},
+    {"server_bytes_out_per_req", {"bytes_out", NULL, NULL}},
+    {"proc_read_bytes_per_req", {"proc_io.read_bytes", NULL, NULL}},
+    {"proc_write_bytes_per_req", {"proc_io.write_bytes", NULL, NULL}},
+};
+const char *const abl_server_fig_names[ABL_NSERVER_FIG] = {
+    "server_cpu_us_per_req", "auth_cpu_ns_per_req", "store_ops_per_req", "store_round_trips_per_req",
+    "store_net_bytes_out_per_req", "store_net_bytes_in_per_req", "disk_bytes_read_per_req",
+    "disk_bytes_written_per_req", "fsyncs_per_req", "store_syscalls_per_req", "server_bytes_in_per_req",
+    "server_bytes_out_per_req", "proc_read_bytes_per_req", "proc_write_bytes_per_req"};
+
+void abl_client_io(const abl_stats *s, abl_io *io)
+{
+    uint64_t n = 0, out = 0, in = 0;
+    size_t i;
+    for (i = 0; i < ABL_OP_COUNT; i++) {
+        n += s->by_op[i];
+        out += s->bytes_out[i];
+        in += s->bytes_in[i];
+    }
+    io->out_per_req = n ? (double)out / (double)n : 0;
+    io->in_per_req = n ? (double)in / (double)n : 0;
+}
+
+int abl_server_figures(const ab_load_result *r, abl_server_fig *f)
+{
+    size_t t, i, k;
+    int any = 0;
+    memset(f, 0, sizeof *f);
+    for (t = 0; t < r->cfg.ntargets; t++) {
+        const cJSON *d = r->server_delta[t];
+        if (d == NULL)
+            continue;
+        any = 1;
+        f->requests += abl_json_num(d, "requests");
+        for (i = 0; i < ABL_NSERVER_FIG; i++)
+            for (k = 0; k < 3 && server_fig_defs[i].paths[k] != NULL; k++)
+                f->v[i] += abl_json_num(d, server_fig_defs[i].paths[k]);
+    }
+    for (i = 0; i < ABL_NSERVER_FIG; i++)
+        f->v[i] = f->requests > 0 ? f->v[i] / f->requests : 0;
+    return any;
+}
+
+void abl_key_dist_name(const ab_load_config *cfg, char *buf, size_t len)
+{
+    if (cfg->zipf_theta > 0)
+        snprintf(buf, len, "zipf:%g", cfg->zipf_theta);
+    else
+        snprintf(buf, len, "uniform");
+}
+
+/* Prints one latency line in microseconds. */
+static void print_latency(FILE *out, const char *label, const ab_hist *h)
+{
+    size_t i;
+    fprintf(out, "  %-14s", label);
+    for (i = 0; i < ABL_NPCT; i++)
+        fprintf(out, " %s %.1f us", abl_pct_names[i], (double)ab_hist_percentile(h, abl_pcts[i]) / 1e3);
+    fprintf(out, "  max %.1f us  mean %.1f us\n", (double)ab_hist_max(h) / 1e3, ab_hist_mean(h) / 1e3);
+}
+
+/* Prints the errors line: the total and each non-zero kind. */
+static void print_errors(FILE *out, const abl_stats *s)
+{
+    size_t i;
+    fprintf(out, "  %-14s %llu", "errors", (unsigned long long)abl_stats_errors(s));
+    for (i = 0; i < ABL_ERR_COUNT; i++)
+        if (s->errors[i])
+            fprintf(out, "  %s %llu", abl_err_names[i], (unsigned long long)s->errors[i]);
+    fprintf(out, "\n");
+}
+
+/* Prints the server-side costs per request, or why they are missing. */
+static void print_server(FILE *out, const ab_load_result *r)
+{
+    abl_server_fig f;
+    if (!abl_server_figures(r, &f)) {
+        fprintf(out, "  %-14s n/a (%s)\n", "server", r->server_err[0][0] ? r->server_err[0] : "--no-server-stats");
+        return;
+    }
+    fprintf(out, "  %-14s %.1f us CPU/req, auth %.0f ns CPU/req, %.0f B/req in, %.0f B/req out (%.0f requests counted)\n",
+            "server", f.v[0], f.v[1], f.v[10], f.v[11], f.requests);
+    fprintf(out, "  %-14s %.2f ops/req, %.2f round trips/req, %.0f B/req sent, %.0f B/req received, "
+            "disk %.0f B/req read, %.0f B/req written, %.3f fsyncs/req\n",
+            "store", f.v[2], f.v[3], f.v[4], f.v[5], f.v[6], f.v[7], f.v[8]);
+}
+
+void ab_load_result_print(const ab_load_result *r, FILE *out)
+{
+    const ab_load_config *c = &r->cfg;
+    const abl_stats *s = &r->stats;
+    double w = r->window_s > 0 ? r->window_s : 1;
+    char dist[48];
+    abl_io io;
+    abl_key_dist_name(c, dist, sizeof dist);
+    abl_client_io(s, &io);
+    if (c->rate > 0)
+        fprintf(out, "authbench load: open loop at %.0f req/s", c->rate);
+    else
+        fprintf(out, "authbench load: closed loop");
+    fprintf(out, ", %u threads, %u connections, %s over %zu target(s), %u users (%s)\n", c->threads,
+            c->connections, abl_lb_name(c->lb), c->ntargets, c->users, dist);
+    fprintf(out, "  %-14s %.2f s measured after %.2f s warm-up%s; %llu users logged in first (%llu failed) in %.2f s\n",
+            "window", r->window_s, (double)c->warmup_us / 1e6, r->interrupted ? " (INTERRUPTED)" : "",
+            (unsigned long long)r->login_ok, (unsigned long long)r->login_failed, r->login_s);
+    fprintf(out, "  %-14s %llu (%.1f req/s), 2xx %llu (%.1f req/s)\n", "requests", (unsigned long long)s->requests,
+            (double)s->requests / w, (unsigned long long)s->ok, (double)s->ok / w);
+    print_latency(out, c->rate > 0 ? "latency" : "latency", s->lat);
+    if (c->rate > 0) {
+        fprintf(out, "  %-14s (above: from the intended send time, coordinated omission corrected)\n", "");
+        print_latency(out, "uncorrected", s->lat_unc);
+    }
+    fprintf(out, "  %-14s %llu (%.2f%% of requests)\n", "auth failures", (unsigned long long)s->auth_failures,
+            s->requests ? 100.0 * (double)s->auth_failures / (double)s->requests : 0);
+    print_errors(out, s);
+    fprintf(out, "  %-14s %.0f B/req client->server, %.0f B/req server->client\n", "client I/O", io.out_per_req,
+            io.in_per_req);
+    print_server(out, r);
+}
