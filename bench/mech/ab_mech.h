@@ -1,0 +1,150 @@
+/* ab_mech.h — authentication mechanisms: the one interface where server-side sessions and stateless
+ * JWTs meet, so the simulated server never knows which one it runs.
+ *
+ * Prefix: ab_mech_ / AB_MECH_.
+ *
+ * Object model
+ *   ab_mech      a mechanism opened from a spec string: keys, verification policy, the store. Built
+ *                once, then shared read-only by every thread.
+ *   ab_mech_ctx  one thread's handle: its own store connection, verification state, counters and
+ *                last error. One per thread; never shared.
+ *
+ * Specs
+ *   none                              the floor: the credential is the user name (bearer)
+ *   session:<store URI>               a session in a store; the credential is its id (cookie "sid")
+ *   jwt:<ALG>                         a signed JWT (bearer), ALG one of HS256 … EdDSA
+ *   jwt+denylist:<ALG>,<store URI>    a JWT whose jti is looked up in a denylist kept in a store
+ *   Store URIs are those of sstore.h: memory://, redis://host:port, file:///dir?…
+ *
+ * Every mechanism issues the same claims (sub, iss "authbench", aud "authbench-api", iat, exp, jti,
+ * roles ["user"], name, email): a JWT carries them, a session stores exactly that JSON.
+ *
+ * Errors live in the handle that failed (ab_mech_errstr(), ab_mech_ctx_errstr(); never NULL).
+ * Destructors accept NULL.
+ */
+#ifndef AB_MECH_H
+#define AB_MECH_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define AB_MECH_USER_MAX 64       /* longest user name: 1..64 of [A-Za-z0-9._-] */
+#define AB_MECH_DEFAULT_TTL 3600  /* seconds a credential lives unless options say otherwise */
+
+/* Outcome of every call. Each has a short stable name (ab_mech_status_name) used as the "reason"
+ * a server reports; ab_mech_status_http gives the HTTP status a server answers with. */
+typedef enum ab_mech_status {
+    AB_MECH_OK = 0,
+    AB_MECH_MISSING,         /* no credential presented (set by the server, never by the calls) */
+    AB_MECH_MALFORMED,       /* not a credential of this mechanism (bad format, too long) */
+    AB_MECH_BAD_SIGNATURE,   /* signature or algorithm refused */
+    AB_MECH_EXPIRED,         /* token past its exp */
+    AB_MECH_INVALID_CLAIMS,  /* iss, aud, sub, nbf, iat or a claim's type refused */
+    AB_MECH_REVOKED,         /* token's jti is on the denylist */
+    AB_MECH_UNKNOWN_SESSION, /* no such session (never created, logged out, or expired) */
+    AB_MECH_STORE_ERROR,     /* the store failed (unreachable, timeout, I/O): the server's 503 */
+    AB_MECH_BAD_USER,        /* issue(): user name empty, too long or with other characters */
+    AB_MECH_INTERNAL,        /* out of memory, a signing failure: not the client's fault */
+    AB_MECH_STATUS__COUNT
+} ab_mech_status;
+
+/* "ok", "missing_credential", "malformed", "bad_signature", "expired", "invalid_claims", "revoked",
+ * "unknown_session", "store_unavailable", "bad_user", "internal". Never NULL. */
+const char *ab_mech_status_name(int status);
+/* 200 for OK, 401 for a credential refused, 503 for STORE_ERROR, 400 for BAD_USER, 500 INTERNAL. */
+int ab_mech_status_http(int status);
+
+/* How the credential travels: a cookie "sid" or an "Authorization: Bearer" header. */
+typedef enum ab_mech_kind { AB_MECH_COOKIE, AB_MECH_BEARER } ab_mech_kind;
+/* "cookie" or "bearer". */
+const char *ab_mech_kind_name(ab_mech_kind kind);
+
+typedef struct ab_mech_options {
+    const char *key_file; /* jwt mechanisms: an HMAC secret or private PEM (authbench jwt keygen) */
+    int64_t ttl_s;        /* credential lifetime; <= 0 means AB_MECH_DEFAULT_TTL */
+} ab_mech_options;
+
+typedef struct ab_mech ab_mech;
+typedef struct ab_mech_ctx ab_mech_ctx;
+
+/* Opens a mechanism from a spec (options may be NULL: defaults, no key). Returns NULL only when
+ * memory is exhausted; otherwise check ab_mech_err(): an unknown spec, a bad store URI, a missing
+ * or unusable key are reported there with a message saying what to do. */
+ab_mech *ab_mech_open(const char *spec, const ab_mech_options *options);
+void ab_mech_close(ab_mech *m);
+int ab_mech_err(const ab_mech *m);
+const char *ab_mech_errstr(const ab_mech *m);
+
+/* The spec as given, the family ("none", "session", "jwt", "jwt+denylist"), and the kind. */
+const char *ab_mech_spec(const ab_mech *m);
+const char *ab_mech_family(const ab_mech *m);
+ab_mech_kind ab_mech_kind_of(const ab_mech *m);
+/* 1 when revoke() really revokes; 0 for "none", whose credentials cannot be withdrawn. */
+int ab_mech_can_revoke(const ab_mech *m);
+/* The longest credential issue() can write (without the NUL). */
+size_t ab_mech_credential_max(const ab_mech *m);
+
+/* The calling thread's handle (m must outlive it). Returns NULL only when memory is exhausted;
+ * check ab_mech_ctx_err(): an unreachable store is reported there (the handle stays usable and
+ * its store connection retries). */
+ab_mech_ctx *ab_mech_ctx_new(ab_mech *m);
+void ab_mech_ctx_free(ab_mech_ctx *c);
+int ab_mech_ctx_err(const ab_mech_ctx *c);
+const char *ab_mech_ctx_errstr(const ab_mech_ctx *c);
+
+/* Login: issues a credential for user into out (cap bytes, NUL-terminated; cap >
+ * ab_mech_credential_max() always suffices), its length in *out_len. Returns an ab_mech_status. */
+int ab_mech_issue(ab_mech_ctx *c, const char *user, char *out, size_t cap, size_t *out_len);
+
+/* Who a credential belongs to. */
+typedef struct ab_mech_principal {
+    char sub[AB_MECH_USER_MAX + 1];
+} ab_mech_principal;
+
+/* Every request: checks a credential (len bytes, need not be NUL-terminated) and fills *out.
+ * Returns an ab_mech_status; the detail is in ab_mech_ctx_errstr() (it never quotes the
+ * credential). */
+int ab_mech_authenticate(ab_mech_ctx *c, const char *cred, size_t len, ab_mech_principal *out);
+
+/* Logout: deletes the session, or puts the token's jti on the denylist until the token's exp.
+ * The credential must authenticate first (a revoked or unknown one gives that status). For
+ * "none" it only authenticates: nothing can be revoked (see ab_mech_can_revoke). */
+int ab_mech_revoke(ab_mech_ctx *c, const char *cred, size_t len);
+
+/* Store I/O of a handle (the fields of sstore_counters; all zero without a store). */
+typedef struct ab_mech_store_io {
+    uint64_t ops, errors, round_trips, net_bytes_out, net_bytes_in, disk_bytes_read,
+        disk_bytes_written, fsyncs, syscalls, reconnects, redirects;
+} ab_mech_store_io;
+
+/* A handle's counters, all monotonic since it was made. */
+typedef struct ab_mech_counters {
+    uint64_t issued;        /* credentials issued */
+    uint64_t authenticated; /* authenticate() calls that returned OK */
+    uint64_t revoked;       /* revoke() calls that returned OK */
+    uint64_t signatures;    /* JWTs signed */
+    uint64_t verifications; /* JWT verifications attempted (signature and claims) */
+    uint64_t failures[AB_MECH_STATUS__COUNT]; /* failed calls, by status (index 0 unused) */
+    ab_mech_store_io store;
+} ab_mech_counters;
+
+/* A snapshot of c's counters. */
+void ab_mech_ctx_counters(const ab_mech_ctx *c, ab_mech_counters *out);
+/* acc += x, field by field. */
+void ab_mech_counters_add(ab_mech_counters *acc, const ab_mech_counters *x);
+
+/* The claims JSON issue() would produce for user at iat with this jti and ttl (exposed so tests
+ * check both sides carry the same claims). Writes at most cap bytes with the NUL; returns the
+ * length, or 0 when user is not a valid name or cap is too small. */
+size_t ab_mech_claims(const char *user, int64_t iat, int64_t ttl_s, const char *jti, char *out,
+                      size_t cap);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* AB_MECH_H */

@@ -1,0 +1,341 @@
+/* mech.c — the mechanism layer's front: spec parsing, the backend table, claims, counters, and the
+ * "none" mechanism (the floor). */
+#include "mech_private.h"
+
+#include <ab_cli.h>
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static const char *const status_names[AB_MECH_STATUS__COUNT] = {
+    "ok", "missing_credential", "malformed", "bad_signature", "expired", "invalid_claims",
+    "revoked", "unknown_session", "store_unavailable", "bad_user", "internal",
+};
+
+/* Families in match order: "jwt+denylist:" before "jwt:". */
+static const mech_ops *const families[] = {
+    &ab_mech_none_ops, &ab_mech_session_ops, &ab_mech_denylist_ops, &ab_mech_jwt_ops,
+};
+
+const char *ab_mech_status_name(int status)
+{
+    if (status < 0 || status >= AB_MECH_STATUS__COUNT)
+        return "unknown";
+    return status_names[status];
+}
+
+int ab_mech_status_http(int status)
+{
+    switch (status) {
+    case AB_MECH_OK: return 200;
+    case AB_MECH_STORE_ERROR: return 503;
+    case AB_MECH_BAD_USER: return 400;
+    case AB_MECH_INTERNAL: return 500;
+    default: return 401;
+    }
+}
+
+const char *ab_mech_kind_name(ab_mech_kind kind)
+{
+    return kind == AB_MECH_COOKIE ? "cookie" : "bearer";
+}
+
+int mech_fail(ab_mech *m, int code, const char *fmt, ...)
+{
+    va_list ap;
+    m->err = code;
+    va_start(ap, fmt);
+    vsnprintf(m->errstr, sizeof m->errstr, fmt, ap);
+    va_end(ap);
+    return -1;
+}
+
+int mech_ctx_fail(ab_mech_ctx *c, int status, const char *fmt, ...)
+{
+    va_list ap;
+    c->err = status;
+    va_start(ap, fmt);
+    vsnprintf(c->errstr, sizeof c->errstr, fmt, ap);
+    va_end(ap);
+    return status;
+}
+
+int mech_user_valid(const char *name, size_t len)
+{
+    size_t i;
+    if (len == 0 || len > AB_MECH_USER_MAX)
+        return 0;
+    for (i = 0; i < len; i++) {
+        char ch = name[i];
+        if (!((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') ||
+              ch == '.' || ch == '_' || ch == '-'))
+            return 0;
+    }
+    return 1;
+}
+
+int mech_set_principal(ab_mech_principal *out, const char *sub, size_t len, int status_if_bad)
+{
+    if (sub == NULL || !mech_user_valid(sub, len))
+        return status_if_bad;
+    memcpy(out->sub, sub, len);
+    out->sub[len] = '\0';
+    return AB_MECH_OK;
+}
+
+int mech_store_status(int st, int not_found)
+{
+    switch (st) {
+    case SSTORE_OK: return AB_MECH_OK;
+    case SSTORE_NOT_FOUND: return not_found;
+    case SSTORE_ERR_ARG: return AB_MECH_MALFORMED;
+    default: return AB_MECH_STORE_ERROR;
+    }
+}
+
+int mech_open_store(ab_mech *m, const char *uri)
+{
+    m->store = sstore_open(uri);
+    if (m->store == NULL)
+        return mech_fail(m, AB_MECH_INTERNAL, "out of memory opening store %s", uri);
+    if (sstore_err(m->store) != SSTORE_OK)
+        return mech_fail(m, AB_MECH_STORE_ERROR, "store %s: %s", uri, sstore_errstr(m->store));
+    return 0;
+}
+
+int mech_connect_store(ab_mech_ctx *c)
+{
+    c->conn = sstore_connect(c->m->store);
+    if (c->conn == NULL) {
+        mech_ctx_fail(c, AB_MECH_INTERNAL, "out of memory connecting to the store");
+        return -1;
+    }
+    if (sstore_conn_err(c->conn) != SSTORE_OK)
+        mech_ctx_fail(c, AB_MECH_STORE_ERROR, "store: %s", sstore_conn_errstr(c->conn));
+    return 0;
+}
+
+size_t ab_mech_claims(const char *user, int64_t iat, int64_t ttl_s, const char *jti, char *out,
+                      size_t cap)
+{
+    int n;
+    if (user == NULL || !mech_user_valid(user, strlen(user)))
+        return 0;
+    n = snprintf(out, cap,
+                 "{\"sub\":\"%s\",\"iss\":\"authbench\",\"aud\":\"authbench-api\",\"iat\":%lld,"
+                 "\"exp\":%lld,\"jti\":\"%s\",\"roles\":[\"user\"],\"name\":\"Test User %s\","
+                 "\"email\":\"%s@users.authbench.example\"}",
+                 user, (long long)iat, (long long)(iat + ttl_s), jti, user, user);
+    return n > 0 && (size_t)n < cap ? (size_t)n : 0;
+}
+
+/* Picks the family whose prefix starts spec; *arg gets the rest. NULL when none matches. */
+static const mech_ops *find_family(const char *spec, const char **arg)
+{
+    size_t i;
+    for (i = 0; i < sizeof families / sizeof families[0]; i++) {
+        const char *p = families[i]->prefix;
+        size_t n = strlen(p);
+        int whole = p[n - 1] != ':';
+        if (whole ? strcmp(spec, p) == 0 : strncmp(spec, p, n) == 0) {
+            *arg = spec + n;
+            return families[i];
+        }
+    }
+    return NULL;
+}
+
+ab_mech *ab_mech_open(const char *spec, const ab_mech_options *options)
+{
+    ab_mech *m = calloc(1, sizeof *m);
+    const char *arg = NULL;
+    if (m == NULL)
+        return NULL;
+    m->ttl_s = options != NULL && options->ttl_s > 0 ? options->ttl_s : AB_MECH_DEFAULT_TTL;
+    m->key_file = options != NULL ? options->key_file : NULL;
+    m->spec = strdup(spec != NULL ? spec : "");
+    if (m->spec == NULL) {
+        free(m);
+        return NULL;
+    }
+    m->ops = find_family(m->spec, &arg);
+    if (m->ops == NULL)
+        mech_fail(m, AB_MECH_MALFORMED, "unknown mechanism '%s' (use none, session:<store URI>, "
+                  "jwt:<ALG> or jwt+denylist:<ALG>,<store URI>)", m->spec);
+    else
+        m->ops->open(m, arg);
+    m->key_file = NULL;
+    return m;
+}
+
+void ab_mech_close(ab_mech *m)
+{
+    if (m == NULL)
+        return;
+    if (m->ops != NULL)
+        m->ops->close(m);
+    free(m->spec);
+    free(m);
+}
+
+int ab_mech_err(const ab_mech *m) { return m->err; }
+const char *ab_mech_errstr(const ab_mech *m) { return m->errstr; }
+const char *ab_mech_spec(const ab_mech *m) { return m->spec; }
+const char *ab_mech_family(const ab_mech *m) { return m->ops != NULL ? m->ops->family : "invalid"; }
+ab_mech_kind ab_mech_kind_of(const ab_mech *m) { return m->ops != NULL ? m->ops->kind : AB_MECH_BEARER; }
+int ab_mech_can_revoke(const ab_mech *m) { return m->ops != NULL && m->ops->can_revoke; }
+size_t ab_mech_credential_max(const ab_mech *m) { return m->cred_max; }
+
+ab_mech_ctx *ab_mech_ctx_new(ab_mech *m)
+{
+    ab_mech_ctx *c = calloc(1, sizeof *c);
+    if (c == NULL)
+        return NULL;
+    c->m = m;
+    if (m->err != 0 || m->ops == NULL)
+        mech_ctx_fail(c, AB_MECH_INTERNAL, "the mechanism did not open: %s", m->errstr);
+    else if (m->ops->ctx_init(c) != 0) {
+        ab_mech_ctx_free(c);
+        return NULL;
+    }
+    return c;
+}
+
+void ab_mech_ctx_free(ab_mech_ctx *c)
+{
+    if (c == NULL)
+        return;
+    if (c->m->err == 0 && c->m->ops != NULL)
+        c->m->ops->ctx_free(c);
+    free(c);
+}
+
+int ab_mech_ctx_err(const ab_mech_ctx *c) { return c->err; }
+const char *ab_mech_ctx_errstr(const ab_mech_ctx *c) { return c->errstr; }
+
+/* Counts a call's outcome; returns status. */
+static int count(ab_mech_ctx *c, int status, uint64_t *ok_counter)
+{
+    if (status == AB_MECH_OK) {
+        (*ok_counter)++;
+        c->err = 0;
+        c->errstr[0] = '\0';
+    } else if (status > 0 && status < AB_MECH_STATUS__COUNT) {
+        c->n.failures[status]++;
+    }
+    return status;
+}
+
+/* 1 when c can serve calls; otherwise sets the error. */
+static int usable(ab_mech_ctx *c)
+{
+    if (c->m->err == 0 && c->m->ops != NULL)
+        return 1;
+    mech_ctx_fail(c, AB_MECH_INTERNAL, "the mechanism did not open: %s", c->m->errstr);
+    return 0;
+}
+
+int ab_mech_issue(ab_mech_ctx *c, const char *user, char *out, size_t cap, size_t *out_len)
+{
+    char claims[MECH_CLAIMS_MAX], jti[SSTORE_ID_LEN + 1];
+    size_t n;
+    int st;
+    if (!usable(c))
+        return count(c, AB_MECH_INTERNAL, &c->n.issued);
+    if (user == NULL || !mech_user_valid(user, strlen(user)))
+        return count(c, mech_ctx_fail(c, AB_MECH_BAD_USER, "user name must be 1..%d characters of "
+                                      "[A-Za-z0-9._-]", AB_MECH_USER_MAX), &c->n.issued);
+    if (sstore_id_new(jti) != SSTORE_OK)
+        return count(c, mech_ctx_fail(c, AB_MECH_INTERNAL, "no random bytes for a jti"), &c->n.issued);
+    n = ab_mech_claims(user, ab_wall_s(), c->m->ttl_s, jti, claims, sizeof claims);
+    st = c->m->ops->issue(c, user, claims, n, out, cap, out_len);
+    return count(c, st, &c->n.issued);
+}
+
+int ab_mech_authenticate(ab_mech_ctx *c, const char *cred, size_t len, ab_mech_principal *out)
+{
+    int st = usable(c) ? c->m->ops->authenticate(c, cred, len, out) : AB_MECH_INTERNAL;
+    return count(c, st, &c->n.authenticated);
+}
+
+int ab_mech_revoke(ab_mech_ctx *c, const char *cred, size_t len)
+{
+    int st = usable(c) ? c->m->ops->revoke(c, cred, len) : AB_MECH_INTERNAL;
+    return count(c, st, &c->n.revoked);
+}
+
+void ab_mech_ctx_counters(const ab_mech_ctx *c, ab_mech_counters *out)
+{
+    sstore_counters s;
+    *out = c->n;
+    memset(&out->store, 0, sizeof out->store);
+    if (c->conn == NULL)
+        return;
+    sstore_conn_counters(c->conn, &s);
+    out->store = (ab_mech_store_io){s.ops, s.errors, s.round_trips, s.net_bytes_out, s.net_bytes_in,
+                                    s.disk_bytes_read, s.disk_bytes_written, s.fsyncs, s.syscalls,
+                                    s.reconnects, s.redirects};
+}
+
+void ab_mech_counters_add(ab_mech_counters *acc, const ab_mech_counters *x)
+{
+    /* every field is a uint64_t: add them as an array */
+    uint64_t *a = (uint64_t *)(void *)acc;
+    const uint64_t *b = (const uint64_t *)(const void *)x;
+    size_t i;
+    _Static_assert(sizeof(ab_mech_counters) % sizeof(uint64_t) == 0, "counters are all uint64_t");
+    for (i = 0; i < sizeof *acc / sizeof(uint64_t); i++)
+        a[i] += b[i];
+}
+
+/* ---- none: the credential is the user name ---------------------------------------------- */
+
+/* Opens "none": nothing to set up. */
+static int none_open(ab_mech *m, const char *arg)
+{
+    (void)arg;
+    m->cred_max = AB_MECH_USER_MAX;
+    return 0;
+}
+
+/* Nothing to release. */
+static void none_close(ab_mech *m) { (void)m; }
+/* No per-thread state. */
+static int none_ctx_init(ab_mech_ctx *c) { (void)c; return 0; }
+/* No per-thread state. */
+static void none_ctx_free(ab_mech_ctx *c) { (void)c; }
+
+/* The credential is the user name itself. */
+static int none_issue(ab_mech_ctx *c, const char *user, const char *claims, size_t claims_len,
+                      char *out, size_t cap, size_t *out_len)
+{
+    size_t n = strlen(user);
+    (void)claims; (void)claims_len;
+    if (cap <= n)
+        return mech_ctx_fail(c, AB_MECH_INTERNAL, "credential buffer too small");
+    memcpy(out, user, n + 1);
+    *out_len = n;
+    return AB_MECH_OK;
+}
+
+/* Copies the name: the floor does no work beyond checking it is a name. */
+static int none_authenticate(ab_mech_ctx *c, const char *cred, size_t len, ab_mech_principal *out)
+{
+    if (mech_set_principal(out, cred, len, AB_MECH_MALFORMED) != AB_MECH_OK)
+        return mech_ctx_fail(c, AB_MECH_MALFORMED, "not a user name (%zu bytes)", len);
+    return AB_MECH_OK;
+}
+
+/* Nothing can be revoked: succeeds for any credential that authenticates. */
+static int none_revoke(ab_mech_ctx *c, const char *cred, size_t len)
+{
+    ab_mech_principal p;
+    return none_authenticate(c, cred, len, &p);
+}
+
+const mech_ops ab_mech_none_ops = {
+    "none", "none", AB_MECH_BEARER, 0,
+    none_open, none_close, none_ctx_init, none_ctx_free, none_issue, none_authenticate, none_revoke,
+};

@@ -1,0 +1,239 @@
+/* mech_jwt.c — the "jwt:<ALG>" and "jwt+denylist:<ALG>,<store URI>" mechanisms: a signed JWT as a
+ * bearer token, verified on every request; the denylist adds a store lookup of the token's jti. */
+#include "mech_private.h"
+
+#include <ab_cli.h>
+
+#include <stdio.h>
+#include <string.h>
+
+/* Maps a verification error to the reason a server reports. */
+static int jwt_status(int err)
+{
+    switch (err) {
+    case AJWT_OK: return AB_MECH_OK;
+    case AJWT_ERR_EXPIRED: return AB_MECH_EXPIRED;
+    case AJWT_ERR_TOO_LONG: case AJWT_ERR_FORMAT: case AJWT_ERR_BASE64: case AJWT_ERR_HEADER:
+    case AJWT_ERR_PAYLOAD:
+        return AB_MECH_MALFORMED;
+    case AJWT_ERR_ALG_NONE: case AJWT_ERR_ALG_UNKNOWN: case AJWT_ERR_ALG_NOT_ALLOWED:
+    case AJWT_ERR_CRIT: case AJWT_ERR_SIG_LENGTH: case AJWT_ERR_SIGNATURE: case AJWT_ERR_KEY_NOT_FOUND:
+        return AB_MECH_BAD_SIGNATURE;
+    case AJWT_ERR_CLAIM_TYPE: case AJWT_ERR_NOT_YET_VALID: case AJWT_ERR_IAT_FUTURE: case AJWT_ERR_ISS:
+    case AJWT_ERR_AUD: case AJWT_ERR_CLAIM_MISSING:
+        return AB_MECH_INVALID_CLAIMS;
+    default: return AB_MECH_INTERNAL;
+    }
+}
+
+/* Loads the key file into m->keys. 0 or -1. */
+static int load_key(ab_mech *m)
+{
+    const char *alg = ajwt_alg_name(m->alg);
+    if (m->key_file == NULL)
+        return mech_fail(m, AB_MECH_MALFORMED, "%s needs a signing key: pass --key FILE (make one "
+                         "with: authbench jwt keygen --alg %s --out PREFIX)", m->spec, alg);
+    m->keys = ajwt_keyset_new();
+    if (m->keys == NULL)
+        return mech_fail(m, AB_MECH_INTERNAL, "out of memory");
+    if (ajwt_keyset_add_file(m->keys, m->key_file, NULL) != AJWT_OK)
+        return mech_fail(m, AB_MECH_MALFORMED, "key %s: %s (make one with: authbench jwt keygen "
+                         "--alg %s --out PREFIX)", m->key_file, ajwt_keyset_errstr(m->keys), alg);
+    return 0;
+}
+
+/* The signer, and the verifier's policy: only our algorithm, our iss and aud, sub/exp/jti required. */
+static int make_signer_verifier(ab_mech *m)
+{
+    static const char *const required[] = {"sub", "exp", "jti"};
+    size_t i;
+    int e;
+    m->signer = ajwt_signer_new(m->keys, m->alg, NULL);
+    m->verifier = ajwt_verifier_new(m->keys);
+    if (m->signer == NULL || m->verifier == NULL)
+        return mech_fail(m, AB_MECH_INTERNAL, "out of memory");
+    if (ajwt_signer_err(m->signer) != AJWT_OK)
+        return mech_fail(m, AB_MECH_MALFORMED, "key %s cannot sign %s: %s", m->key_file,
+                         ajwt_alg_name(m->alg), ajwt_signer_errstr(m->signer));
+    e = ajwt_verifier_set_algs(m->verifier, &m->alg, 1);
+    if (e == AJWT_OK)
+        e = ajwt_verifier_set_issuer(m->verifier, "authbench");
+    if (e == AJWT_OK)
+        e = ajwt_verifier_set_audience(m->verifier, "authbench-api");
+    for (i = 0; e == AJWT_OK && i < sizeof required / sizeof required[0]; i++)
+        e = ajwt_verifier_require(m->verifier, required[i]);
+    if (e != AJWT_OK)
+        return mech_fail(m, AB_MECH_INTERNAL, "verifier: %s", ajwt_verifier_errstr(m->verifier));
+    m->cred_max = ajwt_sign_bound(m->signer, MECH_CLAIMS_MAX);
+    return 0;
+}
+
+/* Opens "jwt:<ALG>" (alg is the text after the colon, alg_len bytes of it). */
+static int jwt_open_alg(ab_mech *m, const char *alg, size_t alg_len)
+{
+    char name[16];
+    if (alg_len == 0 || alg_len >= sizeof name)
+        return mech_fail(m, AB_MECH_MALFORMED, "%s: expected an algorithm such as HS256 or EdDSA", m->spec);
+    memcpy(name, alg, alg_len);
+    name[alg_len] = '\0';
+    m->alg = ajwt_alg_from_name(name);
+    if (m->alg == AJWT_ALG_INVALID)
+        return mech_fail(m, AB_MECH_MALFORMED, "%s: unknown algorithm '%s' (HS256, HS384, HS512, RS256, "
+                         "…, PS256, …, ES256, ES384, ES512, EdDSA, Ed25519)", m->spec, name);
+    if (load_key(m) != 0)
+        return -1;
+    return make_signer_verifier(m);
+}
+
+/* Opens "jwt:<ALG>". */
+static int jwt_open(ab_mech *m, const char *arg)
+{
+    return jwt_open_alg(m, arg, strlen(arg));
+}
+
+/* Opens "jwt+denylist:<ALG>,<store URI>". */
+static int denylist_open(ab_mech *m, const char *arg)
+{
+    const char *comma = strchr(arg, ',');
+    if (comma == NULL || comma[1] == '\0')
+        return mech_fail(m, AB_MECH_MALFORMED, "%s: expected jwt+denylist:<ALG>,<store URI> (e.g. "
+                         "jwt+denylist:HS256,redis://127.0.0.1:6379)", m->spec);
+    if (jwt_open_alg(m, arg, (size_t)(comma - arg)) != 0)
+        return -1;
+    return mech_open_store(m, comma + 1);
+}
+
+/* Frees keys, signer, verifier and the denylist's store. */
+static void jwt_close(ab_mech *m)
+{
+    ajwt_signer_free(m->signer);
+    ajwt_verifier_free(m->verifier);
+    ajwt_keyset_free(m->keys);
+    sstore_close(m->store);
+}
+
+/* Per-thread verification state, and the denylist's connection. */
+static int jwt_ctx_init(ab_mech_ctx *c)
+{
+    c->vctx = ajwt_vctx_new(c->m->verifier);
+    if (c->vctx == NULL) {
+        mech_ctx_fail(c, AB_MECH_INTERNAL, "out of memory");
+        return -1;
+    }
+    return c->m->store != NULL ? mech_connect_store(c) : 0;
+}
+
+/* Frees the thread's state. */
+static void jwt_ctx_free(ab_mech_ctx *c)
+{
+    ajwt_vctx_free(c->vctx);
+    sstore_conn_free(c->conn);
+}
+
+/* Signs the claims: the token is the credential. */
+static int jwt_issue(ab_mech_ctx *c, const char *user, const char *claims, size_t claims_len,
+                     char *out, size_t cap, size_t *out_len)
+{
+    size_t need = ajwt_sign_bound(c->m->signer, claims_len);
+    int e;
+    (void)user;
+    if (cap <= need)
+        return mech_ctx_fail(c, AB_MECH_INTERNAL, "credential buffer of %zu bytes, %zu needed", cap, need + 1);
+    e = ajwt_sign(c->m->signer, claims, claims_len, out, cap, out_len);
+    if (e != AJWT_OK)
+        return mech_ctx_fail(c, AB_MECH_INTERNAL, "signing failed: %s", ajwt_err_name((ajwt_err)e));
+    c->n.signatures++;
+    return AB_MECH_OK;
+}
+
+/* Verifies signature and claims, and takes sub as the principal. */
+static int jwt_verify_token(ab_mech_ctx *c, const char *cred, size_t len, ab_mech_principal *out)
+{
+    const char *sub;
+    int st;
+    c->n.verifications++;
+    st = jwt_status(ajwt_verify(c->vctx, cred, len));
+    if (st != AB_MECH_OK)
+        return mech_ctx_fail(c, st, "token refused: %s", ajwt_vctx_errstr(c->vctx));
+    sub = ajwt_vctx_claim_str(c->vctx, "sub");
+    if (mech_set_principal(out, sub, sub != NULL ? strlen(sub) : 0, AB_MECH_INVALID_CLAIMS) != AB_MECH_OK)
+        return mech_ctx_fail(c, AB_MECH_INVALID_CLAIMS, "token's sub is not a user name");
+    return AB_MECH_OK;
+}
+
+/* Stateless: the verification is the whole check. */
+static int jwt_authenticate(ab_mech_ctx *c, const char *cred, size_t len, ab_mech_principal *out)
+{
+    return jwt_verify_token(c, cred, len, out);
+}
+
+/* A stateless token cannot be withdrawn: logout only checks it (the client drops it). */
+static int jwt_revoke(ab_mech_ctx *c, const char *cred, size_t len)
+{
+    ab_mech_principal p;
+    return jwt_verify_token(c, cred, len, &p);
+}
+
+/* The verified token's jti, or NULL with the error set. */
+static const char *verified_jti(ab_mech_ctx *c)
+{
+    const char *jti = ajwt_vctx_claim_str(c->vctx, "jti");
+    if (jti == NULL || !sstore_id_valid(jti)) {
+        mech_ctx_fail(c, AB_MECH_INVALID_CLAIMS, "token's jti is not a usable id");
+        return NULL;
+    }
+    return jti;
+}
+
+/* Verifies, then one store read: a jti on the denylist is REVOKED. */
+static int denylist_authenticate(ab_mech_ctx *c, const char *cred, size_t len, ab_mech_principal *out)
+{
+    sstore_session s;
+    const char *jti;
+    int st = jwt_verify_token(c, cred, len, out);
+    if (st != AB_MECH_OK)
+        return st;
+    if ((jti = verified_jti(c)) == NULL)
+        return AB_MECH_INVALID_CLAIMS;
+    st = sstore_get(c->conn, jti, &s);
+    if (st == SSTORE_OK)
+        return mech_ctx_fail(c, AB_MECH_REVOKED, "token revoked (its jti is on the denylist)");
+    if (st != SSTORE_NOT_FOUND)
+        return mech_ctx_fail(c, mech_store_status(st, AB_MECH_STORE_ERROR), "denylist: %s",
+                             sstore_conn_errstr(c->conn));
+    return AB_MECH_OK;
+}
+
+/* Puts the token's jti on the denylist until the token's exp; REVOKED when it already was. */
+static int denylist_revoke(ab_mech_ctx *c, const char *cred, size_t len)
+{
+    ab_mech_principal p;
+    char rec[96];
+    const char *jti;
+    int64_t exp = 0, ttl;
+    int n, st = jwt_verify_token(c, cred, len, &p);
+    if (st != AB_MECH_OK)
+        return st;
+    if ((jti = verified_jti(c)) == NULL || !ajwt_vctx_claim_int(c->vctx, "exp", &exp))
+        return mech_ctx_fail(c, AB_MECH_INVALID_CLAIMS, "token without a usable jti and exp");
+    ttl = exp - ab_wall_s();
+    n = snprintf(rec, sizeof rec, "{\"jti\":\"%s\",\"exp\":%lld}", jti, (long long)exp);
+    st = sstore_put(c->conn, jti, rec, (size_t)n, ttl > 0 ? ttl : 1);
+    if (st == SSTORE_EXISTS)
+        return mech_ctx_fail(c, AB_MECH_REVOKED, "token already revoked");
+    if (st != SSTORE_OK)
+        return mech_ctx_fail(c, mech_store_status(st, AB_MECH_STORE_ERROR), "denylist: %s",
+                             sstore_conn_errstr(c->conn));
+    return AB_MECH_OK;
+}
+
+const mech_ops ab_mech_jwt_ops = {
+    "jwt", "jwt:", AB_MECH_BEARER, 0,
+    jwt_open, jwt_close, jwt_ctx_init, jwt_ctx_free, jwt_issue, jwt_authenticate, jwt_revoke,
+};
+
+const mech_ops ab_mech_denylist_ops = {
+    "jwt+denylist", "jwt+denylist:", AB_MECH_BEARER, 1,
+    denylist_open, jwt_close, jwt_ctx_init, jwt_ctx_free, jwt_issue, denylist_authenticate,
+    denylist_revoke,
+};

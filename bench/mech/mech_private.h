@@ -1,0 +1,75 @@
+/* mech_private.h — internals of the mechanism layer: the backend table and the handle layouts. */
+#ifndef AB_MECH_PRIVATE_H
+#define AB_MECH_PRIVATE_H
+
+#include "ab_mech.h"
+
+#include <ajwt.h>
+#include <sstore.h>
+
+#define MECH_ERRSTR 256
+#define MECH_CLAIMS_MAX 512 /* room for the claims of the longest user name */
+
+/* One mechanism family. Contract: open/ctx_init return 0, or -1 with the handle's error set;
+ * issue/authenticate/revoke return an ab_mech_status and set the ctx's error on failure. */
+typedef struct mech_ops {
+    const char *family;
+    const char *prefix; /* spec prefix selecting this family ("jwt:"), or the whole spec ("none") */
+    ab_mech_kind kind;
+    int can_revoke;
+    int (*open)(ab_mech *m, const char *arg);
+    void (*close)(ab_mech *m);
+    int (*ctx_init)(ab_mech_ctx *c);
+    void (*ctx_free)(ab_mech_ctx *c);
+    int (*issue)(ab_mech_ctx *c, const char *user, const char *claims, size_t claims_len, char *out,
+                 size_t cap, size_t *out_len);
+    int (*authenticate)(ab_mech_ctx *c, const char *cred, size_t len, ab_mech_principal *out);
+    int (*revoke)(ab_mech_ctx *c, const char *cred, size_t len);
+} mech_ops;
+
+struct ab_mech {
+    const mech_ops *ops;
+    char *spec;
+    int err;
+    char errstr[MECH_ERRSTR];
+    int64_t ttl_s;
+    const char *key_file;   /* only during open */
+    size_t cred_max;
+    ajwt_alg alg;           /* jwt families */
+    ajwt_keyset *keys;
+    ajwt_signer *signer;
+    ajwt_verifier *verifier;
+    sstore *store;          /* session and jwt+denylist */
+};
+
+struct ab_mech_ctx {
+    ab_mech *m;
+    int err;
+    char errstr[MECH_ERRSTR];
+    ajwt_vctx *vctx;
+    sstore_conn *conn;
+    ab_mech_counters n;     /* store part filled by ab_mech_ctx_counters */
+};
+
+extern const mech_ops ab_mech_none_ops;
+extern const mech_ops ab_mech_session_ops;
+extern const mech_ops ab_mech_jwt_ops;
+extern const mech_ops ab_mech_denylist_ops;
+
+/* Sets m's error (code is an ab_mech_status) and message. Returns -1. */
+int mech_fail(ab_mech *m, int code, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+/* Sets c's error and message. Returns status. */
+int mech_ctx_fail(ab_mech_ctx *c, int status, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+/* 1 when name (len bytes) is a user name: 1..AB_MECH_USER_MAX of [A-Za-z0-9._-]. */
+int mech_user_valid(const char *name, size_t len);
+/* Copies a valid user name into out->sub. AB_MECH_OK, or status_if_bad when it is not valid. */
+int mech_set_principal(ab_mech_principal *out, const char *sub, size_t len, int status_if_bad);
+/* Maps a store status to an ab_mech_status: NOT_FOUND -> not_found, ERR_ARG -> MALFORMED, the rest
+ * STORE_ERROR. */
+int mech_store_status(int st, int not_found);
+/* Opens m->store from uri, or fails m with the store's message. 0 or -1. */
+int mech_open_store(ab_mech *m, const char *uri);
+/* Connects c to m->store; an unreachable store is recorded in c's error, not fatal. 0 or -1. */
+int mech_connect_store(ab_mech_ctx *c);
+
+#endif /* AB_MECH_PRIVATE_H */

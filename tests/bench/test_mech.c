@@ -1,0 +1,487 @@
+/* test_mech.c — the mechanism layer through ab_mech.h: every mechanism issues, authenticates and
+ * revokes; sessions and JWTs carry the same claims; expiry; refusals; errors; counters. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <cmocka.h>
+
+#include <ajwt.h>
+#include <cjson/cJSON.h>
+#include <sstore.h>
+
+#include "ab_mech.h"
+#include "tsupport.h"
+
+#define NSPECS 12
+
+/* Shared by every test: a private redis-server, a directory, one key file per algorithm family. */
+static struct {
+    tsupport_redis redis;
+    char *dir;
+    char hs[512], hs_other[512], rsa[512], ec[512], ed[512];
+    char specs[NSPECS][512];
+    const char *keys[NSPECS];
+    int nspecs;
+} fx;
+
+/* Writes a fresh private key for alg into dir/name. */
+static void write_key(ajwt_alg alg, const char *name, char *path, size_t cap)
+{
+    unsigned char *priv = NULL;
+    char *pub = NULL, err[256];
+    size_t priv_len = 0, pub_len = 0;
+    assert_int_equal(ajwt_keygen(alg, &priv, &priv_len, &pub, &pub_len, err, sizeof err), AJWT_OK);
+    snprintf(path, cap, "%s/%s", fx.dir, name);
+    assert_int_equal(tsupport_write_file(path, priv, priv_len), 0);
+    free(priv);
+    free(pub);
+}
+
+/* Adds a spec to the conformance list, with the key file it needs (or NULL). */
+static void add_spec(const char *key, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void add_spec(const char *key, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(fx.specs[fx.nspecs], sizeof fx.specs[0], fmt, ap);
+    va_end(ap);
+    fx.keys[fx.nspecs++] = key;
+}
+
+static int group_setup(void **state)
+{
+    (void)state;
+    if (tsupport_redis_start(&fx.redis, NULL) != 0 || (fx.dir = tsupport_tmpdir("mech")) == NULL)
+        return -1;
+    write_key(AJWT_HS256, "hs256.key", fx.hs, sizeof fx.hs);
+    write_key(AJWT_HS256, "hs256-other.key", fx.hs_other, sizeof fx.hs_other);
+    write_key(AJWT_RS256, "rsa.pem", fx.rsa, sizeof fx.rsa);
+    write_key(AJWT_ES256, "ec.pem", fx.ec, sizeof fx.ec);
+    write_key(AJWT_EDDSA, "ed.pem", fx.ed, sizeof fx.ed);
+    add_spec(NULL, "none");
+    add_spec(NULL, "session:memory://");
+    add_spec(NULL, "session:redis://127.0.0.1:%d", fx.redis.port);
+    add_spec(NULL, "session:file://%s", fx.dir);
+    add_spec(fx.hs, "jwt:HS256");
+    add_spec(fx.rsa, "jwt:RS256");
+    add_spec(fx.rsa, "jwt:PS256");
+    add_spec(fx.ec, "jwt:ES256");
+    add_spec(fx.ed, "jwt:EdDSA");
+    add_spec(fx.hs, "jwt+denylist:HS256,redis://127.0.0.1:%d", fx.redis.port);
+    add_spec(fx.hs, "jwt+denylist:HS256,memory://");
+    add_spec(fx.ec, "jwt+denylist:ES256,file://%s", fx.dir);
+    return 0;
+}
+
+static int group_teardown(void **state)
+{
+    (void)state;
+    tsupport_redis_stop(&fx.redis);
+    tsupport_rmtree(fx.dir);
+    free(fx.dir);
+    return 0;
+}
+
+/* Opens spec with key and ttl, asserting it opened. */
+static ab_mech *open_ok(const char *spec, const char *key, int64_t ttl)
+{
+    ab_mech_options o = {key, ttl};
+    ab_mech *m = ab_mech_open(spec, &o);
+    assert_non_null(m);
+    if (ab_mech_err(m) != 0)
+        fail_msg("%s: %s", spec, ab_mech_errstr(m));
+    return m;
+}
+
+/* A handle on m, asserting it connected. */
+static ab_mech_ctx *ctx_ok(ab_mech *m)
+{
+    ab_mech_ctx *c = ab_mech_ctx_new(m);
+    assert_non_null(c);
+    if (ab_mech_ctx_err(c) != 0)
+        fail_msg("%s: %s", ab_mech_spec(m), ab_mech_ctx_errstr(c));
+    return c;
+}
+
+/* Issues a credential for user into cred (cap bytes), asserting success. */
+static void issue_ok(ab_mech_ctx *c, const char *user, char *cred, size_t cap)
+{
+    size_t n = 0;
+    int st = ab_mech_issue(c, user, cred, cap, &n);
+    if (st != AB_MECH_OK)
+        fail_msg("issue: %s (%s)", ab_mech_status_name(st), ab_mech_ctx_errstr(c));
+    assert_int_equal(n, strlen(cred));
+}
+
+/* The expected outcome of a request after logout, by mechanism. */
+static int after_logout(const ab_mech *m)
+{
+    if (!ab_mech_can_revoke(m))
+        return AB_MECH_OK;
+    return strcmp(ab_mech_family(m), "session") == 0 ? AB_MECH_UNKNOWN_SESSION : AB_MECH_REVOKED;
+}
+
+/* login -> authenticate -> logout -> authenticate, on one spec. */
+static void run_flow(const char *spec, const char *key)
+{
+    ab_mech *m = open_ok(spec, key, 0);
+    ab_mech_ctx *c = ctx_ok(m);
+    ab_mech_principal who;
+    char cred[4096];
+    int expect = after_logout(m);
+    print_message("  %s\n", spec);
+    issue_ok(c, "alice", cred, sizeof cred);
+    assert_true(strlen(cred) <= ab_mech_credential_max(m));
+    assert_int_equal(ab_mech_authenticate(c, cred, strlen(cred), &who), AB_MECH_OK);
+    assert_string_equal(who.sub, "alice");
+    assert_int_equal(ab_mech_revoke(c, cred, strlen(cred)), AB_MECH_OK);
+    assert_int_equal(ab_mech_authenticate(c, cred, strlen(cred), &who), expect);
+    /* a second logout of the same credential is refused the same way */
+    assert_int_equal(ab_mech_revoke(c, cred, strlen(cred)), expect);
+    ab_mech_ctx_free(c);
+    ab_mech_close(m);
+}
+
+static void every_mechanism_should_issue_authenticate_and_revoke(void **state)
+{
+    int i;
+    (void)state;
+    for (i = 0; i < fx.nspecs; i++)
+        run_flow(fx.specs[i], fx.keys[i]);
+}
+
+static void none_and_plain_jwt_should_say_they_cannot_revoke(void **state)
+{
+    ab_mech *none = open_ok("none", NULL, 0), *jwt = open_ok("jwt:HS256", fx.hs, 0);
+    ab_mech *sess = open_ok("session:memory://", NULL, 0);
+    ab_mech *deny = open_ok("jwt+denylist:HS256,memory://", fx.hs, 0);
+    (void)state;
+    assert_int_equal(ab_mech_can_revoke(none), 0);
+    assert_int_equal(ab_mech_can_revoke(jwt), 0);
+    assert_int_equal(ab_mech_can_revoke(sess), 1);
+    assert_int_equal(ab_mech_can_revoke(deny), 1);
+    assert_int_equal(ab_mech_kind_of(sess), AB_MECH_COOKIE);
+    assert_int_equal(ab_mech_kind_of(jwt), AB_MECH_BEARER);
+    assert_int_equal(ab_mech_kind_of(none), AB_MECH_BEARER);
+    assert_string_equal(ab_mech_family(deny), "jwt+denylist");
+    ab_mech_close(none);
+    ab_mech_close(jwt);
+    ab_mech_close(sess);
+    ab_mech_close(deny);
+}
+
+/* The claims a JWT of key carries, parsed. */
+static cJSON *jwt_claims(const char *token, const char *key)
+{
+    ajwt_keyset *ks = ajwt_keyset_new();
+    ajwt_verifier *v;
+    ajwt_vctx *c;
+    const char *payload;
+    size_t len = 0;
+    cJSON *out;
+    assert_int_equal(ajwt_keyset_add_file(ks, key, NULL), AJWT_OK);
+    v = ajwt_verifier_new(ks);
+    c = ajwt_vctx_new(v);
+    assert_int_equal(ajwt_verify(c, token, strlen(token)), AJWT_OK);
+    payload = ajwt_vctx_payload(c, &len);
+    out = cJSON_ParseWithLength(payload, len);
+    ajwt_vctx_free(c);
+    ajwt_verifier_free(v);
+    ajwt_keyset_free(ks);
+    assert_non_null(out);
+    return out;
+}
+
+/* The claims a Redis session holds, parsed. */
+static cJSON *session_claims(const char *sid)
+{
+    char uri[128];
+    sstore *st;
+    sstore_conn *c;
+    sstore_session s;
+    cJSON *out;
+    snprintf(uri, sizeof uri, "redis://127.0.0.1:%d", fx.redis.port);
+    st = sstore_open(uri);
+    c = sstore_connect(st);
+    assert_int_equal(sstore_get(c, sid, &s), SSTORE_OK);
+    out = cJSON_ParseWithLength(s.data, s.data_len);
+    sstore_conn_free(c);
+    sstore_close(st);
+    assert_non_null(out);
+    return out;
+}
+
+/* a and b have the same members; strings and arrays equal except jti, exp - iat equal. */
+static void assert_same_claims(const cJSON *a, const cJSON *b, int64_t ttl)
+{
+    const cJSON *x;
+    int na = 0, nb = 0;
+    cJSON_ArrayForEach(x, a) {
+        const cJSON *y = cJSON_GetObjectItemCaseSensitive(b, x->string);
+        na++;
+        if (y == NULL)
+            fail_msg("claim %s missing on one side", x->string);
+        if (strcmp(x->string, "jti") == 0)
+            assert_int_equal(strlen(x->valuestring), strlen(y->valuestring));
+        else if (!cJSON_IsNumber(x))
+            assert_true(cJSON_Compare(x, y, 1));
+    }
+    cJSON_ArrayForEach(x, b) nb++;
+    assert_int_equal(na, nb);
+    assert_int_equal(na, 9);
+    assert_int_equal(cJSON_GetObjectItem(a, "exp")->valuedouble - cJSON_GetObjectItem(a, "iat")->valuedouble, ttl);
+    assert_int_equal(cJSON_GetObjectItem(b, "exp")->valuedouble - cJSON_GetObjectItem(b, "iat")->valuedouble, ttl);
+}
+
+static void sessions_and_jwts_should_carry_the_same_claims(void **state)
+{
+    char spec[128], sid[4096], token[4096];
+    ab_mech *ms, *mj;
+    ab_mech_ctx *cs, *cj;
+    cJSON *a, *b;
+    (void)state;
+    snprintf(spec, sizeof spec, "session:redis://127.0.0.1:%d", fx.redis.port);
+    ms = open_ok(spec, NULL, 600);
+    mj = open_ok("jwt:HS256", fx.hs, 600);
+    cs = ctx_ok(ms);
+    cj = ctx_ok(mj);
+    issue_ok(cs, "user00000042", sid, sizeof sid);
+    issue_ok(cj, "user00000042", token, sizeof token);
+    a = session_claims(sid);
+    b = jwt_claims(token, fx.hs);
+    assert_same_claims(a, b, 600);
+    assert_string_equal(cJSON_GetObjectItem(a, "sub")->valuestring, "user00000042");
+    assert_string_equal(cJSON_GetObjectItem(a, "iss")->valuestring, "authbench");
+    assert_string_equal(cJSON_GetObjectItem(a, "aud")->valuestring, "authbench-api");
+    cJSON_Delete(a);
+    cJSON_Delete(b);
+    ab_mech_ctx_free(cs);
+    ab_mech_ctx_free(cj);
+    ab_mech_close(ms);
+    ab_mech_close(mj);
+}
+
+static void claims_should_be_a_typical_250_byte_object(void **state)
+{
+    char out[512];
+    size_t n = ab_mech_claims("user00000042", 1764410000, 3600, "AAAAAAAAAAAAAAAAAAAAAA", out, sizeof out);
+    cJSON *root = cJSON_ParseWithLength(out, n);
+    (void)state;
+    assert_non_null(root);
+    assert_in_range(n, 200, 300);
+    assert_int_equal(cJSON_GetObjectItem(root, "exp")->valuedouble, 1764413600);
+    assert_string_equal(cJSON_GetArrayItem(cJSON_GetObjectItem(root, "roles"), 0)->valuestring, "user");
+    assert_non_null(cJSON_GetObjectItem(root, "email"));
+    cJSON_Delete(root);
+    assert_int_equal(ab_mech_claims("bad user", 0, 1, "x", out, sizeof out), 0);
+    assert_int_equal(ab_mech_claims("user00000042", 0, 1, "x", out, 64), 0);
+}
+
+static void credentials_should_expire_after_the_ttl(void **state)
+{
+    enum { N = 5 };
+    char specs[N][256], creds[N][4096];
+    const char *keys[N] = {fx.hs, NULL, NULL, NULL, fx.hs};
+    const int expect[N] = {AB_MECH_EXPIRED, AB_MECH_UNKNOWN_SESSION, AB_MECH_UNKNOWN_SESSION,
+                           AB_MECH_UNKNOWN_SESSION, AB_MECH_EXPIRED};
+    ab_mech *m[N];
+    ab_mech_ctx *c[N];
+    ab_mech_principal who;
+    struct timespec wait = {2, 100 * 1000 * 1000};
+    int i;
+    (void)state;
+    snprintf(specs[0], sizeof specs[0], "jwt:HS256");
+    snprintf(specs[1], sizeof specs[1], "session:memory://");
+    snprintf(specs[2], sizeof specs[2], "session:redis://127.0.0.1:%d", fx.redis.port);
+    snprintf(specs[3], sizeof specs[3], "session:file://%s", fx.dir);
+    snprintf(specs[4], sizeof specs[4], "jwt+denylist:HS256,memory://");
+    for (i = 0; i < N; i++) {
+        m[i] = open_ok(specs[i], keys[i], 1);
+        c[i] = ctx_ok(m[i]);
+        issue_ok(c[i], "bob", creds[i], sizeof creds[i]);
+    }
+    nanosleep(&wait, NULL); /* one wait for all: ttl 1 s means expired within 2 s */
+    for (i = 0; i < N; i++) {
+        print_message("  %s\n", specs[i]);
+        assert_int_equal(ab_mech_authenticate(c[i], creds[i], strlen(creds[i]), &who), expect[i]);
+        ab_mech_ctx_free(c[i]);
+        ab_mech_close(m[i]);
+    }
+}
+
+/* Opens spec expecting failure with a message containing text. */
+static void assert_open_fails(const char *spec, const char *key, const char *text)
+{
+    ab_mech_options o = {key, 0};
+    ab_mech *m = ab_mech_open(spec, &o);
+    assert_non_null(m);
+    assert_int_not_equal(ab_mech_err(m), 0);
+    if (strstr(ab_mech_errstr(m), text) == NULL)
+        fail_msg("%s: message '%s' lacks '%s'", spec, ab_mech_errstr(m), text);
+    ab_mech_close(m);
+}
+
+static void bad_specs_and_keys_should_be_reported_clearly(void **state)
+{
+    (void)state;
+    assert_open_fails("jwt:HS256", NULL, "authbench jwt keygen --alg HS256 --out PREFIX");
+    assert_open_fails("jwt:RS256", "/nonexistent/key.pem", "/nonexistent/key.pem");
+    assert_open_fails("bogus", NULL, "unknown mechanism");
+    assert_open_fails("jwt:HS257", fx.hs, "unknown algorithm");
+    assert_open_fails("jwt:none", fx.hs, "unknown algorithm");
+    assert_open_fails("jwt:RS256", fx.hs, "cannot sign RS256");
+    assert_open_fails("session:", NULL, "needs a store URI");
+    assert_open_fails("session:nosuch://x", NULL, "nosuch");
+    assert_open_fails("jwt+denylist:HS256", fx.hs, "jwt+denylist:<ALG>,<store URI>");
+}
+
+/* A JWT signed by key over claims, into out. */
+static void sign_with(const char *key, ajwt_alg alg, const char *claims, char *out, size_t cap)
+{
+    ajwt_keyset *ks = ajwt_keyset_new();
+    ajwt_signer *s;
+    size_t n;
+    assert_int_equal(ajwt_keyset_add_file(ks, key, NULL), AJWT_OK);
+    s = ajwt_signer_new(ks, alg, NULL);
+    assert_int_equal(ajwt_sign(s, claims, strlen(claims), out, cap, &n), AJWT_OK);
+    ajwt_signer_free(s);
+    ajwt_keyset_free(ks);
+}
+
+static void forged_and_malformed_tokens_should_be_refused(void **state)
+{
+    ab_mech *m = open_ok("jwt:HS256", fx.hs, 0), *es = open_ok("jwt:ES256", fx.ec, 0);
+    ab_mech_ctx *c = ctx_ok(m), *ce = ctx_ok(es);
+    ab_mech_principal who;
+    char tok[4096], other[4096], claims[512];
+    (void)state;
+    issue_ok(c, "carol", tok, sizeof tok);
+    tok[strlen(tok) - 2] ^= 1; /* flip a bit of the signature */
+    assert_int_equal(ab_mech_authenticate(c, tok, strlen(tok), &who), AB_MECH_BAD_SIGNATURE);
+    assert_int_equal(ab_mech_authenticate(c, "garbage", 7, &who), AB_MECH_MALFORMED);
+    issue_ok(ce, "carol", other, sizeof other); /* an ES256 token for an HS256 server */
+    assert_int_equal(ab_mech_authenticate(c, other, strlen(other), &who), AB_MECH_BAD_SIGNATURE);
+    ab_mech_claims("carol", (int64_t)time(NULL), 60, "AAAAAAAAAAAAAAAAAAAAAA", claims, sizeof claims);
+    sign_with(fx.hs_other, AJWT_HS256, claims, other, sizeof other); /* another server's key */
+    assert_int_equal(ab_mech_authenticate(c, other, strlen(other), &who), AB_MECH_BAD_SIGNATURE);
+    sign_with(fx.hs, AJWT_HS256, "{\"sub\":\"carol\",\"iss\":\"elsewhere\",\"aud\":\"authbench-api\","
+              "\"exp\":9999999999,\"jti\":\"AAAAAAAAAAAAAAAAAAAAAA\"}", other, sizeof other);
+    assert_int_equal(ab_mech_authenticate(c, other, strlen(other), &who), AB_MECH_INVALID_CLAIMS);
+    sign_with(fx.hs, AJWT_HS256, "{\"sub\":\"car ol\",\"iss\":\"authbench\",\"aud\":\"authbench-api\","
+              "\"exp\":9999999999,\"jti\":\"AAAAAAAAAAAAAAAAAAAAAA\"}", other, sizeof other);
+    assert_int_equal(ab_mech_authenticate(c, other, strlen(other), &who), AB_MECH_INVALID_CLAIMS);
+    ab_mech_ctx_free(c);
+    ab_mech_ctx_free(ce);
+    ab_mech_close(m);
+    ab_mech_close(es);
+}
+
+static void bad_users_and_unknown_sessions_should_be_refused(void **state)
+{
+    ab_mech *m = open_ok("session:memory://", NULL, 0);
+    ab_mech_ctx *c = ctx_ok(m);
+    ab_mech_principal who;
+    char cred[256], longname[80];
+    size_t n;
+    (void)state;
+    memset(longname, 'a', 65);
+    longname[65] = '\0';
+    assert_int_equal(ab_mech_issue(c, "", cred, sizeof cred, &n), AB_MECH_BAD_USER);
+    assert_int_equal(ab_mech_issue(c, "al ice", cred, sizeof cred, &n), AB_MECH_BAD_USER);
+    assert_int_equal(ab_mech_issue(c, longname, cred, sizeof cred, &n), AB_MECH_BAD_USER);
+    assert_int_equal(ab_mech_issue(c, longname + 1, cred, sizeof cred, &n), AB_MECH_OK);
+    assert_int_equal(ab_mech_authenticate(c, "AAAAAAAAAAAAAAAAAAAAAA", 22, &who), AB_MECH_UNKNOWN_SESSION);
+    assert_int_equal(ab_mech_authenticate(c, "not/a id", 8, &who), AB_MECH_MALFORMED);
+    assert_int_equal(ab_mech_revoke(c, "AAAAAAAAAAAAAAAAAAAAAA", 22), AB_MECH_UNKNOWN_SESSION);
+    ab_mech_ctx_free(c);
+    ab_mech_close(m);
+    m = open_ok("jwt:HS256", fx.hs, 0);
+    c = ctx_ok(m);
+    assert_int_equal(ab_mech_issue(c, "alice", cred, 64, &n), AB_MECH_INTERNAL); /* too small */
+    assert_non_null(strstr(ab_mech_ctx_errstr(c), "needed"));
+    ab_mech_ctx_free(c);
+    ab_mech_close(m);
+}
+
+static void an_unreachable_store_should_be_a_store_error(void **state)
+{
+    char spec[256], tok[4096];
+    ab_mech *m;
+    ab_mech_ctx *c;
+    ab_mech_principal who;
+    (void)state;
+    snprintf(spec, sizeof spec, "jwt+denylist:HS256,redis://127.0.0.1:%d?connect_timeout_ms=200"
+             "&timeout_ms=200", tsupport_free_port());
+    m = open_ok(spec, fx.hs, 0);
+    c = ab_mech_ctx_new(m);
+    assert_non_null(c);
+    assert_int_equal(ab_mech_ctx_err(c), AB_MECH_STORE_ERROR);
+    issue_ok(c, "dave", tok, sizeof tok); /* signing needs no store */
+    assert_int_equal(ab_mech_authenticate(c, tok, strlen(tok), &who), AB_MECH_STORE_ERROR);
+    assert_int_equal(ab_mech_status_http(AB_MECH_STORE_ERROR), 503);
+    assert_string_equal(ab_mech_status_name(AB_MECH_STORE_ERROR), "store_unavailable");
+    ab_mech_ctx_free(c);
+    ab_mech_close(m);
+}
+
+static void counters_should_count_calls_and_store_io(void **state)
+{
+    char spec[128], cred[4096];
+    ab_mech *m, *j;
+    ab_mech_ctx *c, *cj;
+    ab_mech_counters n, sum;
+    ab_mech_principal who;
+    (void)state;
+    snprintf(spec, sizeof spec, "session:redis://127.0.0.1:%d", fx.redis.port);
+    m = open_ok(spec, NULL, 0);
+    c = ctx_ok(m);
+    issue_ok(c, "erin", cred, sizeof cred);
+    assert_int_equal(ab_mech_authenticate(c, cred, strlen(cred), &who), AB_MECH_OK);
+    assert_int_equal(ab_mech_revoke(c, cred, strlen(cred)), AB_MECH_OK);
+    assert_int_equal(ab_mech_authenticate(c, cred, strlen(cred), &who), AB_MECH_UNKNOWN_SESSION);
+    ab_mech_ctx_counters(c, &n);
+    assert_int_equal(n.issued, 1);
+    assert_int_equal(n.authenticated, 1);
+    assert_int_equal(n.revoked, 1);
+    assert_int_equal(n.failures[AB_MECH_UNKNOWN_SESSION], 1);
+    assert_int_equal(n.signatures + n.verifications, 0);
+    assert_true(n.store.ops >= 4 && n.store.round_trips >= 4);
+    assert_true(n.store.net_bytes_out > 200 && n.store.net_bytes_in > 200);
+    j = open_ok("jwt:HS256", fx.hs, 0);
+    cj = ctx_ok(j);
+    issue_ok(cj, "erin", cred, sizeof cred);
+    assert_int_equal(ab_mech_authenticate(cj, cred, strlen(cred), &who), AB_MECH_OK);
+    ab_mech_ctx_counters(cj, &sum);
+    assert_int_equal(sum.signatures, 1);
+    assert_int_equal(sum.verifications, 1);
+    assert_int_equal(sum.store.ops, 0);
+    ab_mech_counters_add(&sum, &n);
+    assert_int_equal(sum.issued, 2);
+    assert_int_equal(sum.store.ops, n.store.ops);
+    ab_mech_ctx_free(c);
+    ab_mech_ctx_free(cj);
+    ab_mech_close(m);
+    ab_mech_close(j);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(every_mechanism_should_issue_authenticate_and_revoke),
+        cmocka_unit_test(none_and_plain_jwt_should_say_they_cannot_revoke),
+        cmocka_unit_test(sessions_and_jwts_should_carry_the_same_claims),
+        cmocka_unit_test(claims_should_be_a_typical_250_byte_object),
+        cmocka_unit_test(credentials_should_expire_after_the_ttl),
+        cmocka_unit_test(bad_specs_and_keys_should_be_reported_clearly),
+        cmocka_unit_test(forged_and_malformed_tokens_should_be_refused),
+        cmocka_unit_test(bad_users_and_unknown_sessions_should_be_refused),
+        cmocka_unit_test(an_unreachable_store_should_be_a_store_error),
+        cmocka_unit_test(counters_should_count_calls_and_store_io),
+    };
+    return cmocka_run_group_tests(tests, group_setup, group_teardown);
+}
