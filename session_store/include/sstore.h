@@ -9,11 +9,43 @@
  *   sstore_conn  one thread's handle on a store: its own Redis connection, its own scratch buffers,
  *                its own I/O counters and its last error. One per thread; never shared.
  *
- * URIs
- *   memory://[?max=N&ttl_sweep_ms=MS]
- *   redis://[user:pass@]host:port[/db][?connect_timeout_ms=N&timeout_ms=N]
+ * URIs (an unknown option or a malformed value is an SSTORE_ERR_ARG from sstore_open)
+ *   memory://[?max=N&max_bytes=N&ttl_sweep_ms=MS]
+ *       max           live sessions at most (default 1000000)
+ *       max_bytes     bytes of ids + claims + per-entry overhead at most (default 256 MiB)
+ *       ttl_sweep_ms  period of the background expiry sweeper; 0 = no sweeper thread (default 1000)
+ *       Policy when full: REFUSAL. create/put return SSTORE_ERR_FULL; nothing live is evicted (a
+ *       session store that silently logs users out would hide the problem from the benchmark).
+ *       Expired sessions are invisible at once but hold their slot until swept (by the sweeper,
+ *       by sstore_sweep(), or when their id is read or reused).
+ *   redis://[user:pass@]host:port[/db][?connect_timeout_ms=N&timeout_ms=N&reconnect_max_ms=N]
+ *       user:pass     AUTH user pass (Redis 6 ACL); ":pass@" or "pass@" alone is AUTH pass.
+ *                     Percent-encoding (%40 for '@', …) is decoded in user, pass and path.
+ *       db            SELECT db after connecting (default 0)
+ *       connect_timeout_ms (default 1000), timeout_ms per command round trip (default 2000):
+ *                     nothing ever waits longer; a timed-out connection is closed (its replies
+ *                     would be out of step) and reopened by the next operation.
+ *       reconnect_max_ms  ceiling of the reconnect backoff (10 ms doubling; default 1000). While
+ *                     backing off, operations fail at once with SSTORE_ERR_IO instead of waiting.
+ *       Keys are "sess:<id>"; the value is the session record (below); the key's TTL is the
+ *       session's (SET … PX ttl NX; touch rewrites the record's times and the TTL atomically in a
+ *       server-side script).
  *   file:///dir?fsync=always|never&direct=0|1&lock=flock|none
+ *       dir must exist and be writable. One file per session, fanned out like PHP's files handler
+ *       with two levels: dir/<id[0]>/<id[1] or '_'>/sess_<id>. Writes go to a hidden temporary
+ *       name (".tmp_…") in the same folder, then link() (create: fails if present) or rename()
+ *       (touch), so a reader sees a whole record or none, also after ENOSPC or a crash.
+ *       fsync=always (default never) fsyncs the file before it becomes visible and the folder
+ *       after; direct=1 (default 0) reads with O_DIRECT (refused at open, with a clear error, on a
+ *       filesystem without O_DIRECT such as tmpfs); lock=flock (default none) takes flock(LOCK_EX)
+ *       on the session file around every operation, as PHP does, so concurrent requests of one
+ *       session serialise. Expiry is the deadline stored in the record; sstore_sweep() deletes
+ *       expired sessions and temporary files left by a crash (older than a minute).
  *   (redis-cluster://host:port[,host:port…] arrives with the cluster issue)
+ *
+ * The session record (Redis value and file content) is one JSON object, keys in this order:
+ *   {"v":1,"created_ms":…,"last_seen_ms":…,"expires_ms":…,"claims":{…}}
+ * Times are Unix milliseconds; a record that does not parse as exactly that is SSTORE_ERR_CORRUPT.
  *
  * A session is a JSON object of claims (sub, iss, aud, iat, exp, jti, roles, …) stored under a
  * session id, with created / last-seen / expiry times kept by the store.
@@ -35,6 +67,8 @@ extern "C" {
 #define SSTORE_ID_BYTES 16
 #define SSTORE_ID_LEN 22       /* characters of a generated id */
 #define SSTORE_KEY_MAX 128     /* longest id accepted by put/get/touch/delete ([A-Za-z0-9_-] only) */
+#define SSTORE_CLAIMS_MAX 65536 /* largest claims JSON accepted by create/put (SSTORE_ERR_ARG above) */
+#define SSTORE_TTL_MAX 315360000 /* longest TTL in seconds (10 years); ttl_s must be 1..SSTORE_TTL_MAX */
 
 typedef enum sstore_status {
     SSTORE_OK = 0,

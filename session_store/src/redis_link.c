@@ -1,0 +1,357 @@
+/* redis_link.c — one Redis connection: hiredis connects and parses; we do the socket I/O ourselves
+ * so that every byte is counted where it crosses the socket.
+ *
+ * Counting: net_bytes_out / net_bytes_in are the sums of what send() / recv() returned on the
+ * connection's socket — the RESP bytes of commands and replies, TCP/IP headers excluded — for
+ * every command including the AUTH/SELECT/PING handshake of each (re)connect. round_trips counts
+ * one per send-then-wait exchange: a pipelined batch is one. syscalls counts send and recv calls. */
+#include "redis_link.h"
+
+#include <errno.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+
+#define RLINK_DEFAULT_PORT 6379
+#define RLINK_DEFAULT_CONNECT_MS 1000
+#define RLINK_DEFAULT_TIMEOUT_MS 2000
+#define RLINK_DEFAULT_RECONNECT_MAX_MS 1000
+#define RLINK_MAX_HANDSHAKE 3 /* AUTH, SELECT, PING */
+
+/* Monotonic milliseconds (backoff and deadlines must not follow wall-clock jumps). */
+static int64_t mono_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* Reads the /db path into cfg->db. 0 or -1. */
+static int parse_db(rlink_cfg *cfg, const char *path, char *err, size_t errlen)
+{
+    char *end = NULL;
+    long db;
+    if (path[0] == '\0' || strcmp(path, "/") == 0)
+        return 0;
+    db = strtol(path + 1, &end, 10);
+    if (path[1] < '0' || path[1] > '9' || *end != '\0' || db < 0 || db > 1000000) {
+        snprintf(err, errlen, "redis://: path '%s' is not a database number (/0, /1, …)", path);
+        return -1;
+    }
+    cfg->db = (int)db;
+    return 0;
+}
+
+/* Reads the timeout options into cfg. 0 or -1. */
+static int parse_timeouts(rlink_cfg *cfg, sstore_uri *u, char *err, size_t errlen)
+{
+    uint64_t ct, t, rm;
+    if (sstore_uri_u64(u, "connect_timeout_ms", 1, 600000, RLINK_DEFAULT_CONNECT_MS, &ct, err, errlen) != 0 ||
+        sstore_uri_u64(u, "timeout_ms", 1, 600000, RLINK_DEFAULT_TIMEOUT_MS, &t, err, errlen) != 0 ||
+        sstore_uri_u64(u, "reconnect_max_ms", RLINK_BACKOFF_MIN_MS, 600000, RLINK_DEFAULT_RECONNECT_MAX_MS, &rm,
+                       err, errlen) != 0)
+        return -1;
+    cfg->connect_timeout_ms = (int)ct;
+    cfg->timeout_ms = (int)t;
+    cfg->reconnect_max_ms = (int)rm;
+    return 0;
+}
+
+int rlink_cfg_parse(rlink_cfg *cfg, sstore_uri *u, char *err, size_t errlen)
+{
+    memset(cfg, 0, sizeof *cfg);
+    if (u->authority[0] == '\0' || strchr(u->authority, ',') != NULL) {
+        snprintf(err, errlen, "redis:// needs one host:port (e.g. redis://127.0.0.1:6379)%s",
+                 u->authority[0] ? "; several nodes are redis-cluster://" : "");
+        return -1;
+    }
+    if (sstore_uri_hostport(u->authority, strlen(u->authority), &cfg->host, &cfg->port, RLINK_DEFAULT_PORT,
+                            err, errlen) != 0 ||
+        parse_db(cfg, u->path, err, errlen) != 0 || parse_timeouts(cfg, u, err, errlen) != 0)
+        goto fail;
+    if ((u->user != NULL && (cfg->user = strdup(u->user)) == NULL) ||
+        (u->pass != NULL && (cfg->pass = strdup(u->pass)) == NULL)) {
+        snprintf(err, errlen, "out of memory");
+        goto fail;
+    }
+    if (cfg->user != NULL && cfg->pass == NULL) {
+        snprintf(err, errlen, "redis://: user '%s' given without a password (user:pass@host)", cfg->user);
+        goto fail;
+    }
+    return 0;
+fail:
+    rlink_cfg_free(cfg);
+    return -1;
+}
+
+void rlink_cfg_free(rlink_cfg *cfg)
+{
+    if (cfg == NULL)
+        return;
+    free(cfg->host);
+    free(cfg->user);
+    free(cfg->pass);
+    memset(cfg, 0, sizeof *cfg);
+}
+
+/* Takes the link down after an error: closes the socket and drops pending commands. */
+static void link_down(rlink *l, int st)
+{
+    if (l->ctx != NULL)
+        redisFree(l->ctx);
+    l->ctx = NULL;
+    l->olen = 0;
+    l->down_status = st;
+    snprintf(l->down_msg, sizeof l->down_msg, "%s", l->owner->errstr);
+}
+
+/* Sends buf[0..len) whole. SSTORE_OK, or an error set on the owner. */
+static int send_all(rlink *l, const char *buf, size_t len)
+{
+    while (len > 0) {
+        ssize_t k = send(l->ctx->fd, buf, len, MSG_NOSIGNAL);
+        l->owner->ctr.syscalls++;
+        if (k > 0) {
+            l->owner->ctr.net_bytes_out += (uint64_t)k;
+            buf += k;
+            len -= (size_t)k;
+        } else if (k < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+            return sstore_conn_set_err(l->owner, SSTORE_ERR_TIMEOUT, "redis %s:%d: send timed out after %d ms",
+                                       l->cfg->host, l->cfg->port, l->cfg->timeout_ms);
+        } else if (k < 0 && errno != EINTR) {
+            return sstore_conn_set_err(l->owner, SSTORE_ERR_IO, "redis %s:%d: send: %s", l->cfg->host,
+                                       l->cfg->port, strerror(errno));
+        }
+    }
+    return SSTORE_OK;
+}
+
+/* The timeout error for a round trip that ran out of time. */
+static int timeout_err(rlink *l)
+{
+    return sstore_conn_set_err(l->owner, SSTORE_ERR_TIMEOUT, "redis %s:%d: no reply within %d ms", l->cfg->host,
+                               l->cfg->port, l->cfg->timeout_ms);
+}
+
+/* One recv into the reader, unless the round trip is past its deadline (SO_RCVTIMEO bounds each
+ * wait, the deadline the whole exchange). SSTORE_OK, or an error set on the owner. */
+static int recv_some(rlink *l, int64_t deadline)
+{
+    ssize_t k;
+    do {
+        if (mono_ms() > deadline)
+            return timeout_err(l);
+        k = recv(l->ctx->fd, l->ibuf, sizeof l->ibuf, 0);
+        l->owner->ctr.syscalls++;
+    } while (k < 0 && errno == EINTR);
+    if (k > 0) {
+        l->owner->ctr.net_bytes_in += (uint64_t)k;
+        if (redisReaderFeed(l->ctx->reader, l->ibuf, (size_t)k) != REDIS_OK)
+            return sstore_conn_set_err(l->owner, SSTORE_ERR_NOMEM, "redis: out of memory reading a reply");
+        return SSTORE_OK;
+    }
+    if (k == 0)
+        return sstore_conn_set_err(l->owner, SSTORE_ERR_IO, "redis %s:%d: connection closed by the server",
+                                   l->cfg->host, l->cfg->port);
+    if (errno == EAGAIN || errno == EWOULDBLOCK)
+        return timeout_err(l);
+    return sstore_conn_set_err(l->owner, SSTORE_ERR_IO, "redis %s:%d: recv: %s", l->cfg->host, l->cfg->port,
+                               strerror(errno));
+}
+
+/* Frees replies[0..n) and NULLs them. */
+static void free_replies(redisReply **replies, size_t n)
+{
+    size_t i;
+    for (i = 0; i < n; i++) {
+        if (replies[i] != NULL)
+            freeReplyObject(replies[i]);
+        replies[i] = NULL;
+    }
+}
+
+/* Sends buf and reads n replies (one round trip). SSTORE_OK, or an error set on the owner with
+ * the link taken down and replies[] freed. */
+static int exchange(rlink *l, const char *buf, size_t len, size_t n, redisReply **replies)
+{
+    int64_t deadline = mono_ms() + l->cfg->timeout_ms;
+    size_t got = 0;
+    int st = send_all(l, buf, len);
+    l->owner->ctr.round_trips++;
+    while (st == SSTORE_OK && got < n) {
+        void *r = NULL;
+        if (redisReaderGetReply(l->ctx->reader, &r) != REDIS_OK)
+            st = sstore_conn_set_err(l->owner, SSTORE_ERR_PROTOCOL, "redis %s:%d: protocol error: %s",
+                                     l->cfg->host, l->cfg->port, l->ctx->reader->errstr);
+        else if (r != NULL)
+            replies[got++] = r;
+        else
+            st = recv_some(l, deadline);
+    }
+    if (st != SSTORE_OK) {
+        free_replies(replies, got);
+        link_down(l, st);
+    }
+    return st;
+}
+
+/* Appends the handshake (AUTH, SELECT, PING) to l's output. Returns how many commands, or 0 on
+ * out-of-memory. */
+static size_t handshake_append(rlink *l)
+{
+    const char *argv[3];
+    char db[16];
+    size_t n = 0;
+    if (l->cfg->pass != NULL) {
+        int argc = 0;
+        argv[argc++] = "AUTH";
+        if (l->cfg->user != NULL)
+            argv[argc++] = l->cfg->user;
+        argv[argc++] = l->cfg->pass;
+        if (rlink_append(l, argc, argv, NULL) != SSTORE_OK)
+            return 0;
+        n++;
+    }
+    if (l->cfg->db != 0) {
+        snprintf(db, sizeof db, "%d", l->cfg->db);
+        argv[0] = "SELECT";
+        argv[1] = db;
+        if (rlink_append(l, 2, argv, NULL) != SSTORE_OK)
+            return 0;
+        n++;
+    }
+    argv[0] = "PING";
+    return rlink_append(l, 1, argv, NULL) == SSTORE_OK ? n + 1 : 0;
+}
+
+/* Checks the handshake replies; SSTORE_OK or the first failure (set on the owner). */
+static int handshake_check(rlink *l, redisReply **replies, size_t n)
+{
+    size_t i = 0;
+    if (l->cfg->pass != NULL && replies[i++]->type == REDIS_REPLY_ERROR)
+        return sstore_conn_set_err(l->owner, SSTORE_ERR_AUTH, "redis %s:%d: AUTH%s%s refused: %s", l->cfg->host,
+                                   l->cfg->port, l->cfg->user ? " as " : "", l->cfg->user ? l->cfg->user : "",
+                                   replies[0]->str);
+    if (l->cfg->db != 0 && replies[i++]->type == REDIS_REPLY_ERROR)
+        return sstore_conn_set_err(l->owner, SSTORE_ERR_ARG, "redis %s:%d: SELECT %d refused: %s", l->cfg->host,
+                                   l->cfg->port, l->cfg->db, replies[i - 1]->str);
+    if (replies[i]->type == REDIS_REPLY_ERROR)
+        return rlink_reply_error(l, replies[i], "PING");
+    if (i + 1 != n || replies[i]->type != REDIS_REPLY_STATUS)
+        return sstore_conn_set_err(l->owner, SSTORE_ERR_PROTOCOL, "redis %s:%d: unexpected reply to PING: not a Redis server?",
+                                   l->cfg->host, l->cfg->port);
+    return SSTORE_OK;
+}
+
+/* Opens the TCP connection with its timeouts. SSTORE_OK or an error set on the owner. */
+static int open_socket(rlink *l)
+{
+    struct timeval ct = {l->cfg->connect_timeout_ms / 1000, (l->cfg->connect_timeout_ms % 1000) * 1000};
+    struct timeval t = {l->cfg->timeout_ms / 1000, (l->cfg->timeout_ms % 1000) * 1000};
+    int one = 1;
+    l->ctx = redisConnectWithTimeout(l->cfg->host, l->cfg->port, ct);
+    if (l->ctx == NULL)
+        return sstore_conn_set_err(l->owner, SSTORE_ERR_NOMEM, "redis: out of memory");
+    if (l->ctx->err != 0)
+        return sstore_conn_set_err(l->owner, strstr(l->ctx->errstr, "timed out") ? SSTORE_ERR_TIMEOUT : SSTORE_ERR_IO,
+                                   "redis %s:%d: cannot connect: %s", l->cfg->host, l->cfg->port, l->ctx->errstr);
+    if (redisSetTimeout(l->ctx, t) != REDIS_OK ||
+        setsockopt(l->ctx->fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one) != 0)
+        return sstore_conn_set_err(l->owner, SSTORE_ERR_IO, "redis %s:%d: cannot set socket options: %s",
+                                   l->cfg->host, l->cfg->port, strerror(errno));
+    return SSTORE_OK;
+}
+
+/* Connects and runs the handshake (appended after any commands already pending, which are kept
+ * for the caller); on failure drops them and schedules the next attempt (doubling backoff). */
+static int link_connect(rlink *l)
+{
+    redisReply *replies[RLINK_MAX_HANDSHAKE] = {NULL};
+    size_t n = 0, base = l->olen;
+    int st = open_socket(l);
+    if (st == SSTORE_OK && (n = handshake_append(l)) == 0)
+        st = sstore_conn_set_err(l->owner, SSTORE_ERR_NOMEM, "redis: out of memory");
+    if (st == SSTORE_OK && (st = exchange(l, l->obuf + base, l->olen - base, n, replies)) == SSTORE_OK)
+        st = handshake_check(l, replies, n);
+    free_replies(replies, n);
+    l->olen = base;
+    if (st == SSTORE_OK && l->ever_tried)
+        l->owner->ctr.reconnects++;
+    l->ever_tried = 1;
+    if (st == SSTORE_OK) {
+        l->backoff_ms = RLINK_BACKOFF_MIN_MS;
+        return st;
+    }
+    link_down(l, st);
+    l->retry_at_ms = mono_ms() + l->backoff_ms;
+    l->backoff_ms = l->backoff_ms * 2 > l->cfg->reconnect_max_ms ? l->cfg->reconnect_max_ms : l->backoff_ms * 2;
+    return st;
+}
+
+int rlink_init(rlink *l, const rlink_cfg *cfg, sstore_conn *owner)
+{
+    memset(l, 0, sizeof *l);
+    l->cfg = cfg;
+    l->owner = owner;
+    l->backoff_ms = RLINK_BACKOFF_MIN_MS;
+    return link_connect(l);
+}
+
+void rlink_close(rlink *l)
+{
+    if (l == NULL)
+        return;
+    if (l->ctx != NULL)
+        redisFree(l->ctx);
+    free(l->obuf);
+    memset(l, 0, sizeof *l);
+}
+
+int rlink_append(rlink *l, int argc, const char **argv, const size_t *argvlen)
+{
+    char *cmd = NULL;
+    int len = redisFormatCommandArgv(&cmd, argc, argv, argvlen);
+    int st = SSTORE_OK;
+    if (len < 0 || sstore_buf_reserve(&l->obuf, &l->ocap, l->olen + (size_t)len) != 0)
+        st = sstore_conn_set_err(l->owner, SSTORE_ERR_NOMEM, "redis: out of memory formatting a command");
+    else
+        memcpy(l->obuf + l->olen, cmd, (size_t)len), l->olen += (size_t)len;
+    redisFreeCommand(cmd);
+    return st;
+}
+
+void rlink_discard(rlink *l)
+{
+    l->olen = 0;
+}
+
+int rlink_roundtrip(rlink *l, size_t n, redisReply **replies)
+{
+    int st = SSTORE_OK;
+    memset(replies, 0, n * sizeof *replies);
+    if (l->ctx == NULL && mono_ms() < l->retry_at_ms) {
+        l->olen = 0;
+        return sstore_conn_set_err(l->owner, l->down_status, "%s (reconnecting: next attempt in %lld ms)",
+                                   l->down_msg, (long long)(l->retry_at_ms - mono_ms()));
+    }
+    if (l->ctx == NULL)
+        st = link_connect(l);
+    if (st == SSTORE_OK)
+        st = exchange(l, l->obuf, l->olen, n, replies);
+    l->olen = 0;
+    return st;
+}
+
+int rlink_reply_error(rlink *l, const redisReply *r, const char *what)
+{
+    int st = SSTORE_ERR_PROTOCOL;
+    if (strncmp(r->str, "NOAUTH", 6) == 0 || strncmp(r->str, "WRONGPASS", 9) == 0 || strncmp(r->str, "NOPERM", 6) == 0)
+        st = SSTORE_ERR_AUTH;
+    else if (strncmp(r->str, "OOM", 3) == 0)
+        st = SSTORE_ERR_FULL;
+    return sstore_conn_set_err(l->owner, st, "redis %s:%d: %s: %s", l->cfg->host, l->cfg->port, what, r->str);
+}

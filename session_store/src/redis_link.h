@@ -1,0 +1,70 @@
+/* redis_link.h — one counted Redis connection of one sstore_conn: connect with AUTH/SELECT, round
+ * trips of pipelined commands, timeouts, reconnect with bounded backoff (private to session_store).
+ * The redis backend uses one link per connection; a cluster backend uses one per node. */
+#ifndef SSTORE_REDIS_LINK_H
+#define SSTORE_REDIS_LINK_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <hiredis/hiredis.h>
+
+#include "sstore_int.h"
+
+#define RLINK_BACKOFF_MIN_MS 10
+
+/* Where and how to connect; shared read-only by every link of a store. */
+typedef struct rlink_cfg {
+    char *host;
+    int port;
+    char *user; /* NULL: AUTH pass alone (or no AUTH without pass) */
+    char *pass; /* NULL: no AUTH */
+    int db;
+    int connect_timeout_ms;
+    int timeout_ms;
+    int reconnect_max_ms;
+} rlink_cfg;
+
+typedef struct rlink {
+    const rlink_cfg *cfg;
+    sstore_conn *owner;   /* errors and counters are recorded here */
+    redisContext *ctx;    /* NULL while down */
+    int ever_tried;       /* a connect was attempted before (later successes are reconnects) */
+    int64_t retry_at_ms;  /* monotonic: no connect attempt before this while down */
+    int backoff_ms;       /* the wait after the next failed attempt */
+    int down_status;      /* why it is down (an sstore_status) */
+    char down_msg[SSTORE_ERRSTR_LEN];
+    char *obuf;           /* commands appended, not yet sent */
+    size_t olen;
+    size_t ocap;
+    char ibuf[16384];     /* recv buffer fed to the hiredis reader */
+} rlink;
+
+/* Reads host:port, credentials, /db and the timeout options of a redis:// URI into cfg (strings
+ * malloc'd, freed by rlink_cfg_free). 0, or -1 with a reason in err. */
+int rlink_cfg_parse(rlink_cfg *cfg, sstore_uri *u, char *err, size_t errlen);
+void rlink_cfg_free(rlink_cfg *cfg);
+
+/* Sets up l and connects. SSTORE_OK, or the connect error (set on owner); l stays usable and the
+ * next round trip retries. */
+int rlink_init(rlink *l, const rlink_cfg *cfg, sstore_conn *owner);
+/* Closes the connection and frees l's buffers (l itself is the caller's). Accepts a zeroed l. */
+void rlink_close(rlink *l);
+
+/* Appends one command to the pending output (hiredis formats it). SSTORE_OK or SSTORE_ERR_NOMEM. */
+int rlink_append(rlink *l, int argc, const char **argv, const size_t *argvlen);
+/* One round trip: connects first if down (backoff permitting), sends every appended command and
+ * reads n replies into replies[] (the caller frees each with freeReplyObject). SSTORE_OK, or an
+ * error set on the owner: the pending commands are dropped, replies[] all NULL, and after an I/O
+ * error or timeout the connection is closed (it is out of step) and reopened by the next call.
+ * Error replies (-ERR …) are replies, not link errors: see rlink_reply_status(). */
+int rlink_roundtrip(rlink *l, size_t n, redisReply **replies);
+
+/* Drops the commands appended since the last round trip. */
+void rlink_discard(rlink *l);
+
+/* The status for an error reply: NOAUTH/WRONGPASS/NOPERM → SSTORE_ERR_AUTH, OOM → SSTORE_ERR_FULL,
+ * others → SSTORE_ERR_PROTOCOL; records "redis <what>: <message>" on the owner. */
+int rlink_reply_error(rlink *l, const redisReply *r, const char *what);
+
+#endif /* SSTORE_REDIS_LINK_H */

@@ -1,0 +1,329 @@
+/* redis_store.c — the redis:// backend: sessions as "sess:<id>" string keys holding the JSON
+ * record, one counted link (redis_link.c) per connection, pipelined batch gets. */
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <openssl/evp.h>
+
+#include "record.h"
+#include "redis_link.h"
+
+#define KEY_PREFIX "sess:"
+#define KEY_BUF (sizeof KEY_PREFIX + SSTORE_KEY_MAX)
+
+/* touch in one round trip and atomically: rewrites the record's last_seen_ms/expires_ms (the first
+ * match is the header's: the claims come after it) and the key's TTL. KEYS[1] key; ARGV now_ms,
+ * expires_ms, ttl_ms. Returns 1, nil when absent, or an AB_CORRUPT error. */
+static const char touch_script[] =
+    "local v = redis.call('GET', KEYS[1])\n"
+    "if not v then return false end\n"
+    "local s, e = string.find(v, '\"last_seen_ms\":%d+,\"expires_ms\":%d+')\n"
+    "if not s then return redis.error_reply('AB_CORRUPT session record has no last_seen_ms/expires_ms') end\n"
+    "redis.call('SET', KEYS[1], string.sub(v, 1, s - 1) .. '\"last_seen_ms\":' .. ARGV[1] ..\n"
+    "           ',\"expires_ms\":' .. ARGV[2] .. string.sub(v, e + 1), 'PX', ARGV[3])\n"
+    "return 1\n";
+
+typedef struct redis_store {
+    rlink_cfg cfg;
+    char touch_sha[41]; /* SHA1 of touch_script in hex, for EVALSHA */
+} redis_store;
+
+typedef struct redis_conn {
+    rlink link;
+    redisReply **held; /* replies whose strings the last get/batch handed out */
+    size_t nheld;
+    size_t heldcap;
+    char *rec;         /* record encoding buffer */
+    size_t reccap;
+} redis_conn;
+
+/* Hex SHA1 of the touch script into rs->touch_sha. 0 or -1. */
+static int script_sha(redis_store *rs)
+{
+    unsigned char md[EVP_MAX_MD_SIZE];
+    unsigned int len = 0, i;
+    if (EVP_Digest(touch_script, strlen(touch_script), md, &len, EVP_sha1(), NULL) != 1 || len != 20)
+        return -1;
+    for (i = 0; i < len; i++)
+        snprintf(rs->touch_sha + 2 * i, 3, "%02x", md[i]);
+    return 0;
+}
+
+static int redis_open(sstore *st, sstore_uri *u)
+{
+    redis_store *rs = calloc(1, sizeof *rs);
+    char err[SSTORE_ERRSTR_LEN - 16];
+    if (rs == NULL)
+        return sstore_set_err(st, SSTORE_ERR_NOMEM, "out of memory");
+    st->impl = rs;
+    if (rlink_cfg_parse(&rs->cfg, u, err, sizeof err) != 0)
+        return sstore_set_err(st, SSTORE_ERR_ARG, "%s", err);
+    if (script_sha(rs) != 0)
+        return sstore_set_err(st, SSTORE_ERR_NOMEM, "redis: SHA1 of the touch script failed (OpenSSL)");
+    return SSTORE_OK;
+}
+
+static void redis_close(sstore *st)
+{
+    redis_store *rs = st->impl;
+    if (rs == NULL)
+        return;
+    rlink_cfg_free(&rs->cfg);
+    free(rs);
+    st->impl = NULL;
+}
+
+static int redis_conn_open(sstore_conn *c)
+{
+    redis_conn *rc = calloc(1, sizeof *rc);
+    if (rc == NULL)
+        return sstore_conn_set_err(c, SSTORE_ERR_NOMEM, "out of memory");
+    c->impl = rc;
+    return rlink_init(&rc->link, &((redis_store *)c->st->impl)->cfg, c);
+}
+
+/* Frees the replies held for the previous call's sessions. */
+static void release_held(redis_conn *rc)
+{
+    size_t i;
+    for (i = 0; i < rc->nheld; i++)
+        freeReplyObject(rc->held[i]);
+    rc->nheld = 0;
+}
+
+static void redis_conn_close(sstore_conn *c)
+{
+    redis_conn *rc = c->impl;
+    if (rc == NULL)
+        return;
+    release_held(rc);
+    rlink_close(&rc->link);
+    free(rc->held);
+    free(rc->rec);
+    free(rc);
+    c->impl = NULL;
+}
+
+/* Writes "sess:<id>" into key (KEY_BUF bytes); returns its length. */
+static size_t make_key(char *key, const char *id)
+{
+    return (size_t)snprintf(key, KEY_BUF, KEY_PREFIX "%s", id);
+}
+
+/* Sends one command and reads its reply (*reply freed by the caller). SSTORE_OK or an error. */
+static int command(sstore_conn *c, int argc, const char **argv, const size_t *argvlen, redisReply **reply)
+{
+    redis_conn *rc = c->impl;
+    int st = rlink_append(&rc->link, argc, argv, argvlen);
+    *reply = NULL;
+    return st == SSTORE_OK ? rlink_roundtrip(&rc->link, 1, reply) : st;
+}
+
+/* The error for a reply of an unexpected type to cmd. */
+static int unexpected(sstore_conn *c, const redisReply *r, const char *cmd)
+{
+    redis_conn *rc = c->impl;
+    if (r->type == REDIS_REPLY_ERROR)
+        return rlink_reply_error(&rc->link, r, cmd);
+    return sstore_conn_set_err(c, SSTORE_ERR_PROTOCOL, "redis %s: unexpected reply type %d", cmd, r->type);
+}
+
+static int redis_put(sstore_conn *c, const char *id, const char *claims, size_t claims_len, int64_t ttl_ms)
+{
+    redis_conn *rc = c->impl;
+    sstore_record r = {0, 0, 0, claims, claims_len};
+    char key[KEY_BUF], ttl[24];
+    const char *argv[6] = {"SET", key, NULL, "PX", ttl, "NX"};
+    size_t argvlen[6] = {3, 0, 0, 2, 0, 2};
+    redisReply *reply;
+    int st;
+    release_held(rc);
+    if (sstore_buf_reserve(&rc->rec, &rc->reccap, claims_len + SSTORE_RECORD_OVERHEAD) != 0)
+        return sstore_conn_set_err(c, SSTORE_ERR_NOMEM, "out of memory");
+    r.created_ms = r.last_seen_ms = sstore_now_ms();
+    r.expires_ms = r.created_ms + ttl_ms;
+    argv[2] = rc->rec;
+    argvlen[1] = make_key(key, id);
+    argvlen[2] = sstore_record_encode(rc->rec, rc->reccap, &r);
+    argvlen[4] = (size_t)snprintf(ttl, sizeof ttl, "%" PRId64, ttl_ms);
+    if ((st = command(c, 6, argv, argvlen, &reply)) != SSTORE_OK)
+        return st;
+    if (reply->type == REDIS_REPLY_NIL)
+        st = SSTORE_EXISTS;
+    else if (reply->type != REDIS_REPLY_STATUS || strcmp(reply->str, "OK") != 0)
+        st = unexpected(c, reply, "SET");
+    freeReplyObject(reply);
+    return st;
+}
+
+/* Interprets a GET reply for id into *out; a string reply is kept (held) while out points in it. */
+static int take_get_reply(sstore_conn *c, const char *id, redisReply *reply, sstore_session *out)
+{
+    redis_conn *rc = c->impl;
+    sstore_record r;
+    char err[160];
+    int st = SSTORE_OK;
+    if (reply->type == REDIS_REPLY_NIL)
+        st = SSTORE_NOT_FOUND;
+    else if (reply->type != REDIS_REPLY_STRING)
+        st = unexpected(c, reply, "GET");
+    else if (sstore_record_decode(reply->str, reply->len, &r, err, sizeof err) != 0)
+        st = sstore_conn_set_err(c, SSTORE_ERR_CORRUPT, "redis: session %s: corrupt record: %s", id, err);
+    else if (r.expires_ms <= sstore_now_ms())
+        st = SSTORE_NOT_FOUND; /* Redis expires it within a moment */
+    if (st != SSTORE_OK) {
+        freeReplyObject(reply);
+        return st;
+    }
+    sstore_record_to_session(&r, out);
+    rc->held[rc->nheld++] = reply;
+    return SSTORE_OK;
+}
+
+/* Makes room to hold n replies. SSTORE_OK or NOMEM. */
+static int reserve_held(sstore_conn *c, size_t n)
+{
+    redis_conn *rc = c->impl;
+    redisReply **h;
+    if (n <= rc->heldcap)
+        return SSTORE_OK;
+    if ((h = realloc(rc->held, n * sizeof *h)) == NULL)
+        return sstore_conn_set_err(c, SSTORE_ERR_NOMEM, "out of memory");
+    rc->held = h;
+    rc->heldcap = n;
+    return SSTORE_OK;
+}
+
+static int redis_get(sstore_conn *c, const char *id, sstore_session *out)
+{
+    char key[KEY_BUF];
+    const char *argv[2] = {"GET", key};
+    size_t argvlen[2] = {3, 0};
+    redisReply *reply;
+    int st;
+    release_held(c->impl);
+    if ((st = reserve_held(c, 1)) != SSTORE_OK)
+        return st;
+    argvlen[1] = make_key(key, id);
+    if ((st = command(c, 2, argv, argvlen, &reply)) != SSTORE_OK)
+        return st;
+    return take_get_reply(c, id, reply, out);
+}
+
+/* Appends a GET for every valid id (status[i] = SSTORE_ERR_ARG for the others); returns how many
+ * were appended through *m. SSTORE_OK or NOMEM. */
+static int batch_append(sstore_conn *c, const char *const *ids, size_t n, int *status, size_t *m)
+{
+    redis_conn *rc = c->impl;
+    char key[KEY_BUF];
+    const char *argv[2] = {"GET", key};
+    size_t argvlen[2] = {3, 0}, i;
+    int st = SSTORE_OK;
+    for (i = 0, *m = 0; i < n && st == SSTORE_OK; i++) {
+        status[i] = sstore_id_valid(ids[i]) ? SSTORE_OK : SSTORE_ERR_ARG;
+        if (status[i] != SSTORE_OK)
+            continue;
+        argvlen[1] = make_key(key, ids[i]);
+        if ((st = rlink_append(&rc->link, 2, argv, argvlen)) == SSTORE_OK)
+            (*m)++;
+    }
+    return st;
+}
+
+static int redis_get_batch(sstore_conn *c, const char *const *ids, size_t n, sstore_session *out, int *status)
+{
+    redis_conn *rc = c->impl;
+    redisReply **replies = NULL;
+    size_t i, j, m = 0;
+    int st;
+    release_held(rc);
+    if ((st = reserve_held(c, n)) != SSTORE_OK)
+        return st;
+    if ((replies = calloc(n, sizeof *replies)) == NULL)
+        return sstore_conn_set_err(c, SSTORE_ERR_NOMEM, "out of memory");
+    if ((st = batch_append(c, ids, n, status, &m)) == SSTORE_OK && m > 0)
+        st = rlink_roundtrip(&rc->link, m, replies);
+    else
+        rlink_discard(&rc->link);
+    for (i = 0, j = 0; i < n && st == SSTORE_OK; i++)
+        if (status[i] == SSTORE_OK)
+            status[i] = take_get_reply(c, ids[i], replies[j++], &out[i]);
+    if (st == SSTORE_OK && m < n)
+        sstore_conn_set_err(c, SSTORE_ERR_ARG, "batch: %zu of %zu ids are not valid session ids", n - m, n);
+    free(replies);
+    return st;
+}
+
+static int redis_touch(sstore_conn *c, const char *id, int64_t ttl_ms)
+{
+    redis_store *rs = c->st->impl;
+    char key[KEY_BUF], now[24], exp[24], ttl[24];
+    int64_t t = sstore_now_ms();
+    const char *argv[7] = {"EVALSHA", rs->touch_sha, "1", key, now, exp, ttl};
+    redisReply *reply;
+    int st;
+    release_held(c->impl);
+    make_key(key, id);
+    snprintf(now, sizeof now, "%" PRId64, t);
+    snprintf(exp, sizeof exp, "%" PRId64, t + ttl_ms);
+    snprintf(ttl, sizeof ttl, "%" PRId64, ttl_ms);
+    if ((st = command(c, 7, argv, NULL, &reply)) != SSTORE_OK)
+        return st;
+    if (reply->type == REDIS_REPLY_ERROR && strncmp(reply->str, "NOSCRIPT", 8) == 0) {
+        freeReplyObject(reply); /* first touch since the server started: send the script itself */
+        argv[0] = "EVAL";
+        argv[1] = touch_script;
+        if ((st = command(c, 7, argv, NULL, &reply)) != SSTORE_OK)
+            return st;
+    }
+    if (reply->type == REDIS_REPLY_NIL)
+        st = SSTORE_NOT_FOUND;
+    else if (reply->type == REDIS_REPLY_ERROR && strstr(reply->str, "AB_CORRUPT") != NULL)
+        st = sstore_conn_set_err(c, SSTORE_ERR_CORRUPT, "redis: session %s: corrupt record (touch)", id);
+    else if (reply->type != REDIS_REPLY_INTEGER || reply->integer != 1)
+        st = unexpected(c, reply, "EVALSHA touch");
+    freeReplyObject(reply);
+    return st;
+}
+
+static int redis_del(sstore_conn *c, const char *id)
+{
+    char key[KEY_BUF];
+    const char *argv[2] = {"DEL", key};
+    size_t argvlen[2] = {3, 0};
+    redisReply *reply;
+    int st;
+    release_held(c->impl);
+    argvlen[1] = make_key(key, id);
+    if ((st = command(c, 2, argv, argvlen, &reply)) != SSTORE_OK)
+        return st;
+    if (reply->type != REDIS_REPLY_INTEGER)
+        st = unexpected(c, reply, "DEL");
+    else if (reply->integer == 0)
+        st = SSTORE_NOT_FOUND;
+    freeReplyObject(reply);
+    return st;
+}
+
+static long redis_sweep(sstore_conn *c)
+{
+    release_held(c->impl);
+    return 0; /* Redis expires keys itself */
+}
+
+const sstore_backend_ops sstore_redis_backend = {
+    .name = "redis",
+    .scheme = "redis",
+    .open = redis_open,
+    .close = redis_close,
+    .conn_open = redis_conn_open,
+    .conn_close = redis_conn_close,
+    .put = redis_put,
+    .get = redis_get,
+    .touch = redis_touch,
+    .del = redis_del,
+    .sweep = redis_sweep,
+    .get_batch = redis_get_batch,
+};

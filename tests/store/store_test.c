@@ -1,0 +1,82 @@
+/* store_test.c — helpers shared by the session-store tests (see store_test.h). */
+#include "store_test.h"
+
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/vfs.h>
+#include <time.h>
+
+#include <cmocka.h>
+
+#define TMPFS_MAGIC_NUMBER 0x01021994
+
+sstore *st_open_ok(const char *uri)
+{
+    sstore *s = sstore_open(uri);
+    assert_non_null(s);
+    if (sstore_err(s) != SSTORE_OK)
+        fail_msg("sstore_open(%s): %s: %s", uri, sstore_status_name(sstore_err(s)), sstore_errstr(s));
+    return s;
+}
+
+sstore_conn *st_conn_ok(sstore *s)
+{
+    sstore_conn *c = sstore_connect(s);
+    assert_non_null(c);
+    if (sstore_conn_err(c) != SSTORE_OK)
+        fail_msg("sstore_connect: %s: %s", sstore_status_name(sstore_conn_err(c)), sstore_conn_errstr(c));
+    return c;
+}
+
+size_t st_claims(char *buf, size_t cap, const char *sub, size_t min_len)
+{
+    int n = snprintf(buf, cap, "{\"sub\":\"%s\",\"iss\":\"authbench\",\"aud\":\"app\",\"roles\":[\"user\"],\"pad\":\"", sub);
+    size_t len;
+    assert_true(n > 0 && (size_t)n + 3 < cap);
+    len = (size_t)n;
+    while (len + 2 < min_len && len + 3 < cap)
+        buf[len++] = 'x';
+    assert_true(len + 3 <= cap);
+    memcpy(buf + len, "\"}", 3);
+    return len + 2;
+}
+
+void st_sleep_ms(long ms)
+{
+    struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
+    while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
+        ;
+}
+
+long long st_now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+int st_on_tmpfs(const char *path)
+{
+    struct statfs sf;
+    return statfs(path, &sf) == 0 && (unsigned long)sf.f_type == TMPFS_MAGIC_NUMBER;
+}
+
+/* qsort comparison of two ids. */
+static int cmp_id(const void *a, const void *b)
+{
+    return strcmp(a, b);
+}
+
+void st_assert_unique(char (*ids)[SSTORE_ID_LEN + 1], size_t n)
+{
+    size_t i;
+    qsort(ids, n, sizeof ids[0], cmp_id);
+    for (i = 1; i < n; i++)
+        if (strcmp(ids[i - 1], ids[i]) == 0)
+            fail_msg("id %s generated twice among %zu", ids[i], n);
+}

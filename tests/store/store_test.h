@@ -1,0 +1,25 @@
+/* store_test.h — helpers shared by the session-store tests (cmocka): open-or-fail, claims, sleeps. */
+#ifndef STORE_TEST_H
+#define STORE_TEST_H
+
+#include <stddef.h>
+
+#include "sstore.h"
+
+/* Opens uri and fails the test (printing the store's message) unless it opened cleanly. */
+sstore *st_open_ok(const char *uri);
+/* Connects and fails the test unless the connection is clean. */
+sstore_conn *st_conn_ok(sstore *s);
+/* Writes claims JSON for subject sub into buf (cap bytes), padded with a "pad" string member so the
+ * whole is at least min_len bytes. Returns its length. Fails the test when cap is too small. */
+size_t st_claims(char *buf, size_t cap, const char *sub, size_t min_len);
+/* Sleeps ms milliseconds. */
+void st_sleep_ms(long ms);
+/* Monotonic milliseconds. */
+long long st_now_ms(void);
+/* 1 when path is on a tmpfs (no O_DIRECT), else 0. */
+int st_on_tmpfs(const char *path);
+/* Fails the test when the sorted copy of ids[0..n) (each SSTORE_ID_LEN+1 bytes) has a duplicate. */
+void st_assert_unique(char (*ids)[SSTORE_ID_LEN + 1], size_t n);
+
+#endif /* STORE_TEST_H */
