@@ -1,0 +1,100 @@
+/* test_load_util.c — run-to-completion and serve helpers for the proxy and load tests. */
+#include "test_load_util.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+const char *tload_bin(void)
+{
+    const char *bin = getenv("AUTHBENCH_BIN");
+    if (bin == NULL || *bin == '\0') {
+        fprintf(stderr, "AUTHBENCH_BIN is not set: run the tests through ctest\n");
+        abort();
+    }
+    return bin;
+}
+
+/* Reads a whole temporary file into a malloc'd string, then removes it. */
+static char *slurp(const char *path)
+{
+    char *s = tsupport_read_file(path, NULL);
+    unlink(path);
+    return s != NULL ? s : calloc(1, 1);
+}
+
+/* Waits up to timeout_ms for pid; kills it when late. Its raw wait status, or -1 when killed. */
+static int wait_timeout(pid_t pid, int timeout_ms)
+{
+    int status = 0, k;
+    for (k = 0; k < timeout_ms; k += 5) {
+        struct timespec ts = {0, 5 * 1000 * 1000};
+        pid_t r = waitpid(pid, &status, WNOHANG);
+        if (r == pid)
+            return status;
+        if (r < 0 && errno != EINTR)
+            return -1;
+        nanosleep(&ts, NULL);
+    }
+    kill(pid, SIGKILL);
+    waitpid(pid, &status, 0);
+    return -1;
+}
+
+int tload_run(char *const argv[], int timeout_ms, char **out, char **err)
+{
+    char opath[] = "/tmp/tload-out-XXXXXX", epath[] = "/tmp/tload-err-XXXXXX";
+    int ofd = mkstemp(opath), efd = mkstemp(epath), status = -1;
+    pid_t pid;
+    if (ofd < 0 || efd < 0)
+        goto done;
+    pid = fork();
+    if (pid == 0) {
+        if (dup2(ofd, STDOUT_FILENO) < 0 || dup2(efd, STDERR_FILENO) < 0)
+            _exit(127);
+        execv(argv[0], argv);
+        _exit(127);
+    }
+    if (pid > 0)
+        status = wait_timeout(pid, timeout_ms);
+done:
+    if (ofd >= 0)
+        close(ofd);
+    if (efd >= 0)
+        close(efd);
+    if (out != NULL)
+        *out = slurp(opath);
+    else
+        unlink(opath);
+    if (err != NULL)
+        *err = slurp(epath);
+    else
+        unlink(epath);
+    return status >= 0 && WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+int tload_serve_start(tsupport_proc *p, const char *mech, char *hostport, size_t len)
+{
+    char listen[64];
+    char *argv[] = {(char *)tload_bin(), "serve", "--mechanism", (char *)mech, "--listen", listen, NULL};
+    snprintf(listen, sizeof listen, "127.0.0.1:%d", tsupport_free_port());
+    if (tsupport_proc_start(p, argv, "listening on", 10000) != 0)
+        return -1;
+    snprintf(hostport, len, "%s", p->line + strlen("listening on "));
+    return 0;
+}
+
+int tload_lines(const char *s)
+{
+    int n = 0;
+    for (; *s; s++)
+        if (*s == '\n' || s[1] == '\0')
+            n++;
+    return n;
+}

@@ -1,0 +1,22 @@
+/* test_load_util.h — helpers for the proxy and load integration tests: run the authbench program to
+ * completion with its output captured, start `authbench serve` on a free loopback port. */
+#ifndef TEST_LOAD_UTIL_H
+#define TEST_LOAD_UTIL_H
+
+#include <stddef.h>
+
+#include "tsupport.h"
+
+/* The authbench program (AUTHBENCH_BIN); aborts the test run when it is not set. */
+const char *tload_bin(void);
+/* Runs argv to completion (killed after timeout_ms) with stdout and stderr captured into malloc'd
+ * NUL-terminated strings (either pointer may be NULL). The exit status, or -1 when it was killed
+ * or crashed. */
+int tload_run(char *const argv[], int timeout_ms, char **out, char **err);
+/* Starts `authbench serve --mechanism mech --listen 127.0.0.1:<free port>` and waits for its ready
+ * line; writes "127.0.0.1:<port>" into hostport. 0 or -1. */
+int tload_serve_start(tsupport_proc *p, const char *mech, char *hostport, size_t len);
+/* Number of '\n'-terminated lines in s (a last unterminated line counts too). */
+int tload_lines(const char *s);
+
+#endif /* TEST_LOAD_UTIL_H */

@@ -1,0 +1,184 @@
+/* test_proxy.c — `authbench proxy` against a private redis-server: the configured delay shows in
+ * the PING round trip, bytes keep their order under jitter, SIGTERM stops it, bad usage exits 2. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "test_load_util.h"
+
+/* Monotonic nanoseconds. */
+static uint64_t now_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+/* A blocking TCP connection to 127.0.0.1:port with TCP_NODELAY and a 5 s receive timeout. */
+static int connect_port(int port)
+{
+    struct sockaddr_in a;
+    struct timeval tv = {5, 0};
+    int one = 1, fd = socket(AF_INET, SOCK_STREAM, 0);
+    assert_true(fd >= 0);
+    memset(&a, 0, sizeof a);
+    a.sin_family = AF_INET;
+    a.sin_port = htons((uint16_t)port);
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    assert_int_equal(connect(fd, (struct sockaddr *)&a, sizeof a), 0);
+    assert_int_equal(setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one), 0);
+    assert_int_equal(setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv), 0);
+    return fd;
+}
+
+/* Reads exactly n bytes. */
+static void read_exact(int fd, char *buf, size_t n)
+{
+    size_t got = 0;
+    while (got < n) {
+        ssize_t r = read(fd, buf + got, n - got);
+        assert_true(r > 0);
+        got += (size_t)r;
+    }
+}
+
+/* qsort comparator for uint64_t. */
+static int cmp_u64(const void *a, const void *b)
+{
+    uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+    return x < y ? -1 : x > y;
+}
+
+/* The median round trip of n PINGs on one connection to port, in nanoseconds. */
+static uint64_t median_ping_ns(int port, int n)
+{
+    uint64_t rtt[64];
+    char buf[8];
+    int fd = connect_port(port), i;
+    assert_true(n <= 64);
+    for (i = 0; i < n; i++) {
+        uint64_t t0 = now_ns();
+        assert_int_equal(write(fd, "PING\r\n", 6), 6);
+        read_exact(fd, buf, 7);
+        assert_memory_equal(buf, "+PONG\r\n", 7);
+        rtt[i] = now_ns() - t0;
+    }
+    close(fd);
+    qsort(rtt, (size_t)n, sizeof rtt[0], cmp_u64);
+    return rtt[n / 2];
+}
+
+/* Starts the proxy in front of redis with the given delay and jitter; returns its port. */
+static int proxy_start(tsupport_proc *p, int upstream_port, const char *delay, const char *jitter)
+{
+    char up[32];
+    char *argv[] = {(char *)tload_bin(), "proxy", "--listen", "127.0.0.1:0", "--upstream", up, "--delay",
+                    (char *)delay, "--jitter", (char *)jitter, NULL};
+    const char *colon;
+    snprintf(up, sizeof up, "127.0.0.1:%d", upstream_port);
+    assert_int_equal(tsupport_proc_start(p, argv, "listening on", 10000), 0);
+    colon = strrchr(p->line, ':');
+    assert_non_null(colon);
+    return atoi(colon + 1);
+}
+
+static void proxy_adds_twice_the_one_way_delay_to_a_redis_round_trip(void **state)
+{
+    tsupport_redis r;
+    tsupport_proc p;
+    uint64_t direct, proxied, added;
+    int port, status;
+    (void)state;
+    assert_int_equal(tsupport_redis_start(&r, NULL), 0);
+    port = proxy_start(&p, r.port, "2ms", "0");
+    direct = median_ping_ns(r.port, 50);
+    proxied = median_ping_ns(port, 50);
+    added = proxied > direct ? proxied - direct : 0;
+    fprintf(stderr, "# PING median: direct %.1f us, through the proxy %.1f us, added %.1f us (expected 4000 us)\n",
+            (double)direct / 1e3, (double)proxied / 1e3, (double)added / 1e3);
+    assert_in_range(added, 3200000u, 4800000u); /* 2 x 2 ms, +-20% */
+    status = tsupport_proc_stop(&p);
+    assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0); /* SIGTERM stops it cleanly */
+    tsupport_redis_stop(&r);
+}
+
+static void proxy_keeps_byte_order_under_jitter(void **state)
+{
+    tsupport_redis r;
+    tsupport_proc p;
+    char cmd[64], want[64], got[64];
+    int port, fd, i;
+    (void)state;
+    assert_int_equal(tsupport_redis_start(&r, NULL), 0);
+    port = proxy_start(&p, r.port, "500us", "500us");
+    fd = connect_port(port);
+    for (i = 0; i < 100; i++) { /* separate writes, so separate chunks with different delays */
+        struct timespec gap = {0, 20000};
+        int n = snprintf(cmd, sizeof cmd, "ECHO %05d\r\n", i);
+        assert_int_equal(write(fd, cmd, (size_t)n), n);
+        nanosleep(&gap, NULL);
+    }
+    for (i = 0; i < 100; i++) {
+        int n = snprintf(want, sizeof want, "$5\r\n%05d\r\n", i);
+        read_exact(fd, got, (size_t)n);
+        assert_memory_equal(got, want, (size_t)n);
+    }
+    close(fd);
+    tsupport_proc_stop(&p);
+    tsupport_redis_stop(&r);
+}
+
+/* Runs `authbench proxy` with up to 8 arguments (NULL-terminated); asserts exit 2 and exactly one
+ * line on stderr. */
+static void expect_usage_error(const char *const *args)
+{
+    char *argv[12] = {(char *)tload_bin(), "proxy"};
+    char *err = NULL;
+    int i, rc;
+    for (i = 0; args[i] != NULL && i < 8; i++)
+        argv[2 + i] = (char *)args[i];
+    rc = tload_run(argv, 10000, NULL, &err);
+    assert_int_equal(rc, 2);
+    assert_int_equal(tload_lines(err), 1);
+    assert_non_null(strstr(err, "authbench: proxy:"));
+    free(err);
+}
+
+static void proxy_bad_usage_exits_2_with_one_line(void **state)
+{
+    static const char *const cases[][9] = {
+        {"--listen", "127.0.0.1:0", "--delay", "1ms", NULL}, /* no --upstream */
+        {"--listen", "127.0.0.1:0", "--upstream", "127.0.0.1:1", "--delay", "soon", NULL},
+        {"--listen", "nohostport", "--upstream", "127.0.0.1:1", NULL},
+        {"--listen", "127.0.0.1:0", "--upstream", "127.0.0.1:1", "--delay", "1ms", "--jitter", "2ms", NULL},
+        {"--listen", "127.0.0.1:0", "--upstream", "127.0.0.1:1", "--threads", "0", NULL},
+        {"--listen", "127.0.0.1:0", "--upstream", "127.0.0.1:1", "--bogus", "1", NULL},
+    };
+    size_t i;
+    (void)state;
+    for (i = 0; i < sizeof cases / sizeof cases[0]; i++)
+        expect_usage_error(cases[i]);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(proxy_adds_twice_the_one_way_delay_to_a_redis_round_trip),
+        cmocka_unit_test(proxy_keeps_byte_order_under_jitter),
+        cmocka_unit_test(proxy_bad_usage_exits_2_with_one_line),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
