@@ -1,0 +1,207 @@
+/* cell.c — one cell: for each repetition start what it needs (a private Redis for an outage, the
+ * latency proxy, N `authbench serve`), run the repetition (rep.c), then stop everything. */
+#include "run_int.h"
+
+#include <errno.h>
+#include <ftw.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#define SERVE_READY_MS 15000
+
+/* Removes one entry of a tree (nftw callback). */
+static int rm_entry(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
+{
+    (void)sb, (void)flag, (void)ftw;
+    remove(path);
+    return 0;
+}
+
+/* Removes a directory tree (best effort: it only held sessions of a finished repetition). */
+static void rmtree(const char *path)
+{
+    nftw(path, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+}
+
+/* Splits "listening on HOST:PORT" into host and port. 0 or -1. */
+static int parse_listening(const char *line, char *host, size_t hlen, int *port)
+{
+    const char *hp = line + strlen("listening on "), *colon = strrchr(hp, ':');
+    if (colon == NULL || (size_t)(colon - hp) >= hlen || (*port = atoi(colon + 1)) <= 0)
+        return -1;
+    ab_run_fmt(host, hlen, "%.*s", (int)(colon - hp), hp);
+    return 0;
+}
+
+/* Starts the latency proxy in front of redis. 0, or -1 with err. */
+static int start_proxy(ab_run_ctx *ctx, ab_run_rep_env *e, const ab_run_cell *c, char *err, size_t errlen)
+{
+    char up[96], delay[32], jitter[32], log[AB_RUN_PATH_MAX];
+    char *argv[] = {ctx->self, "proxy", "--listen", "127.0.0.1:0", "--upstream", up, "--delay", delay,
+                    "--threads", "1", NULL, NULL, NULL};
+    ab_run_fmt(up, sizeof up, "%s:%d", e->redis->host, e->redis->port);
+    ab_run_fmt(delay, sizeof delay, "%lluus", (unsigned long long)c->store_delay_us);
+    if (c->store_jitter_us > 0) {
+        ab_run_fmt(jitter, sizeof jitter, "%lluus", (unsigned long long)c->store_jitter_us);
+        argv[10] = "--jitter", argv[11] = jitter;
+    }
+    ab_run_fmt(log, sizeof log, "%s/rep%u-proxy.log", e->cell_dir, e->rep);
+    if (ab_run_proc_start(&e->proxy, "authbench proxy", argv, log, NULL, err, errlen) != 0 ||
+        ab_run_proc_wait_ready(&e->proxy, "listening on ", SERVE_READY_MS, err, errlen) != 0)
+        return -1;
+    if (parse_listening(e->proxy.ready, e->store_host, sizeof e->store_host, &e->store_port) != 0) {
+        ab_run_fmt(err, errlen, "authbench proxy: unexpected ready line '%s'", e->proxy.ready);
+        return -1;
+    }
+    return 0;
+}
+
+/* The Redis a cell uses: a private one for an outage (it will be stopped), else the run's. */
+static int pick_redis(ab_run_ctx *ctx, ab_run_rep_env *e, const ab_run_cell *c, char *err, size_t errlen)
+{
+    char log[AB_RUN_PATH_MAX];
+    if (!ab_run_cell_needs_redis(c))
+        return 0;
+    if (c->fault[0] != '\0') {
+        ab_run_fmt(log, sizeof log, "%s/rep%u-redis.log", e->cell_dir, e->rep);
+        if (ab_run_redis_start(&e->own_redis, ctx->tmp, log, err, errlen) != 0)
+            return -1;
+        e->redis = &e->own_redis;
+    } else if (ctx->redis.running) {
+        e->redis = &ctx->redis;
+        if (ab_run_redis_flush(e->redis) != 0) {
+            ab_run_fmt(err, errlen, "the run's Redis stopped answering");
+            return -1;
+        }
+    } else {
+        ab_run_fmt(err, errlen, "no Redis for this cell (redis-server missing and no --redis-url)");
+        return -1;
+    }
+    ab_run_fmt(e->store_host, sizeof e->store_host, "%s", e->redis->host);
+    e->store_port = e->redis->port;
+    return c->store_delay_us > 0 ? start_proxy(ctx, e, c, err, errlen) : 0;
+}
+
+/* The serve --mechanism spec of server i (its own disk directory for a file store). */
+static int mech_spec(ab_run_ctx *ctx, ab_run_rep_env *e, const ab_run_cell *c, unsigned i,
+                     char *out, size_t len, char *err, size_t errlen)
+{
+    static const struct { const char *mode, *query; } modes[] = {
+        {"pagecache", "fsync=never&direct=0&lock=flock"}, {"direct", "fsync=never&direct=1&lock=flock"},
+        {"fsync", "fsync=always&direct=0&lock=flock"}};
+    char uri[512];
+    size_t k;
+    if (strcmp(c->store, "redis") == 0)
+        ab_run_redis_uri(e->redis, e->store_host, e->store_port, uri, sizeof uri);
+    else
+        ab_run_fmt(uri, sizeof uri, "memory://");
+    if (strcmp(c->family, "none") == 0)
+        return ab_run_fmt(out, len, "none"), 0;
+    if (strcmp(c->family, "jwt") == 0)
+        return ab_run_fmt(out, len, "jwt:%s", c->alg), 0;
+    if (strcmp(c->family, "jwt+denylist") == 0)
+        return ab_run_fmt(out, len, "jwt+denylist:%s,%s", c->alg, uri), 0;
+    if (strcmp(c->store, "file") != 0)
+        return ab_run_fmt(out, len, "session:%s", uri), 0;
+    ab_run_fmt(e->disk, sizeof e->disk, "%s/%s/rep%u-s%u", ctx->disk_dir, c->id, e->rep, i + 1);
+    if (ab_mkdirs(e->disk, 0700) != 0) {
+        ab_run_fmt(err, errlen, "cannot make disk store directory %s: %s", e->disk, strerror(errno));
+        return -1;
+    }
+    for (k = 0; k < sizeof modes / sizeof modes[0]; k++)
+        if (strcmp(c->disk_mode, modes[k].mode) == 0)
+            ab_run_fmt(out, len, "session:file://%s?%s", e->disk, modes[k].query);
+    return 0;
+}
+
+/* Starts server i and appends its address to e->targets. 0, or -1 with err. */
+static int start_server(ab_run_ctx *ctx, ab_run_rep_env *e, const ab_run_cell *c, unsigned i,
+                        char *err, size_t errlen)
+{
+    char spec[AB_RUN_PATH_MAX + 128], threads[16], log[AB_RUN_PATH_MAX], host[64], key[AB_RUN_PATH_MAX];
+    char *argv[] = {ctx->self, "serve", "--mechanism", spec, "--listen", "127.0.0.1:0",
+                    "--threads", threads, NULL, NULL, NULL};
+    int port;
+    size_t n = strlen(e->targets);
+    if (mech_spec(ctx, e, c, i, spec, sizeof spec, err, errlen) != 0)
+        return -1;
+    if (c->alg[0] != '\0') {
+        if (ab_run_key_for(ctx, c->alg, key, sizeof key, err, errlen) != 0)
+            return -1;
+        argv[8] = "--key", argv[9] = key;
+    }
+    ab_run_fmt(threads, sizeof threads, "%u", c->server_threads);
+    ab_run_fmt(log, sizeof log, "%s/rep%u-serve%u.log", e->cell_dir, e->rep, i + 1);
+    if (ab_run_proc_start(&e->servers[i], "authbench serve", argv, log, NULL, err, errlen) != 0 ||
+        ab_run_proc_wait_ready(&e->servers[i], "listening on ", SERVE_READY_MS, err, errlen) != 0)
+        return -1;
+    if (parse_listening(e->servers[i].ready, host, sizeof host, &port) != 0) {
+        ab_run_fmt(err, errlen, "authbench serve: unexpected ready line '%s'", e->servers[i].ready);
+        return -1;
+    }
+    ab_run_fmt(e->targets + n, sizeof e->targets - n, "%s%s:%d", n ? "," : "", host, port);
+    e->nservers = i + 1;
+    return 0;
+}
+
+/* Stops everything a repetition started, servers first, and removes its disk directories. */
+static void rep_teardown(ab_run_ctx *ctx, ab_run_rep_env *e, const ab_run_cell *c)
+{
+    char dir[AB_RUN_PATH_MAX];
+    unsigned i;
+    for (i = 0; i < AB_RUN_MAX_SERVERS; i++)
+        ab_run_proc_stop(&e->servers[i], SIGTERM, 5000);
+    ab_run_proc_stop(&e->proxy, SIGTERM, 5000);
+    ab_run_redis_stop(&e->own_redis);
+    if (strcmp(c->store, "file") == 0) {
+        ab_run_fmt(dir, sizeof dir, "%s/%s", ctx->disk_dir, c->id);
+        rmtree(dir);
+    }
+}
+
+/* Starts the store, proxy and servers of repetition e->rep. 0, or -1 with err. */
+static int rep_setup(ab_run_ctx *ctx, ab_run_rep_env *e, const ab_run_cell *c, char *err, size_t errlen)
+{
+    unsigned i;
+    if (pick_redis(ctx, e, c, err, errlen) != 0)
+        return -1;
+    for (i = 0; i < c->servers; i++)
+        if (start_server(ctx, e, c, i, err, errlen) != 0)
+            return -1;
+    return 0;
+}
+
+int ab_run_cell_execute(ab_run_ctx *ctx, const ab_run_cell *c, ab_run_rep *reps, char *err,
+                        size_t errlen)
+{
+    ab_run_rep_env *e = malloc(sizeof *e);
+    unsigned k;
+    int rc = 0;
+    if (e == NULL) {
+        ab_run_fmt(err, errlen, "out of memory");
+        return -1;
+    }
+    for (k = 0; k < c->repetitions && rc == 0; k++) {
+        memset(e, 0, sizeof *e);
+        e->rep = k + 1;
+        ab_run_fmt(e->cell_dir, sizeof e->cell_dir, "%s/cells/%s", ctx->dir, c->id);
+        if (ab_mkdirs(e->cell_dir, 0755) != 0) {
+            ab_run_fmt(err, errlen, "cannot make %s: %s", e->cell_dir, strerror(errno));
+            rc = -1;
+            break;
+        }
+        rc = rep_setup(ctx, e, c, err, errlen);
+        if (rc == 0)
+            rc = ab_run_rep_execute(ctx, e, c, &reps[k], err, errlen);
+        rep_teardown(ctx, e, c);
+        if (ab_run_stop_signal != 0) {
+            ab_run_fmt(err, errlen, "interrupted");
+            rc = -1;
+        }
+    }
+    free(e);
+    return rc;
+}

@@ -1,0 +1,278 @@
+/* cmd_run.c — `authbench run`: options, the scenario as run (built-in or file, with overrides),
+ * --dry-run / --dump-scenario, then the run itself (runner.c). */
+#include "run_int.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "commands.h"
+
+#define MAX_SETS 64
+
+/* Prints the usage text. */
+static void usage(void)
+{
+    printf(
+        "usage: authbench run [--quick | --scenario FILE] [options]\n"
+        "\n"
+        "Runs a benchmark matrix end to end: starts redis-server, the latency proxy and N simulated\n"
+        "app servers per cell, drives them with `authbench load`, and writes results/<UTC time>-<name>/\n"
+        "(results.json, results.csv, timeseries.csv, scenario.json, micro.json, the report).\n"
+        "Without --quick or --scenario it runs the built-in default (full) scenario.\n"
+        "\n"
+        "scenario:\n"
+        "  --quick               the built-in quick scenario (about 2-3 minutes on 2 cores)\n"
+        "  --scenario FILE       a scenario file (format: bench/run/SCENARIO.md)\n"
+        "  --dump-scenario       print the scenario as it would run (JSON) and exit\n"
+        "  --dry-run             print the matrix of cells and the estimated time; start nothing\n"
+        "overrides (applied to every group of the scenario):\n"
+        "  --name NAME  --duration D  --warmup D  --repetitions N  --servers 1,2,4\n"
+        "  --connections C[,C…]  --rate R[,R…]|none  --users U  --threads T  --server-threads T\n"
+        "  --lb rr|random|sticky  --key-dist uniform|zipf:θ  --mix NAME|login=L,request=R,logout=O\n"
+        "  --store-delay D[,D…]  --set FIELD=VALUE (any scenario field; VALUE is JSON or a string)\n"
+        "  --mechanisms a,b,…    keep only these mechanisms or families (jwt, session:redis, …)\n"
+        "environment:\n"
+        "  --out DIR             the run directory (default results/<UTC time>-<name>)\n"
+        "  --redis-url URL       use this Redis (redis://[user:pass@]host:port[/db]) instead of\n"
+        "                        starting one; it is never flushed (outage cells still start their own)\n"
+        "  --disk-dir DIR        where disk-store cells keep their files (default <out>/disk, or\n"
+        "                        /var/tmp when that is tmpfs/overlay)\n"
+        "  --micro PATH          the authbench_micro program (default: next to authbench)\n"
+        "  --no-micro            skip the micro-benchmarks\n"
+        "  --no-report           do not write the report at the end\n"
+        "  --requirements FILE   the requirements file passed to the report\n"
+        "  --progress | --quiet  progress on stderr (default) or only errors\n"
+        "\n"
+        "Exit status: 0 when the run completed (failed cells are recorded in results, with their\n"
+        "error), 1 on failure (or when every cell failed), 2 on bad usage or a malformed scenario,\n"
+        "128+signal when interrupted (130 for Ctrl-C): everything started is stopped, finished cells\n"
+        "are kept and results.json says \"complete\": false.\n");
+}
+
+/* One list item as JSON: a number, null for "none", else a string. */
+static cJSON *item_to_json(const char *item)
+{
+    char *end;
+    strtod(item, &end);
+    if (strcmp(item, "none") == 0 || strcmp(item, "null") == 0)
+        return cJSON_CreateNull();
+    if (*item != '\0' && *end == '\0')
+        return cJSON_CreateNumber(strtod(item, NULL));
+    return cJSON_CreateString(item);
+}
+
+/* Turns "1,2,4" / "2s,1ms" / "none" into JSON text: a list, or one value when there is no comma. */
+static int list_to_json(const char *list, char *out, size_t len)
+{
+    cJSON *v = strchr(list, ',') != NULL ? cJSON_CreateArray() : NULL;
+    char item[256], *text;
+    int rc;
+    while (*list != '\0' || v == NULL) {
+        size_t n = strcspn(list, ",");
+        cJSON *x;
+        ab_run_fmt(item, sizeof item, "%.*s", (int)n, list);
+        x = item_to_json(item);
+        if (v == NULL) {
+            v = x;
+            break;
+        }
+        cJSON_AddItemToArray(v, x);
+        list += n + (list[n] == ',');
+    }
+    text = cJSON_PrintUnformatted(v);
+    rc = text != NULL ? ab_run_fmt(out, len, "%s", text) : -1;
+    free(text);
+    cJSON_Delete(v);
+    return rc;
+}
+
+/* Turns "login=10,request=80,logout=10" into a mix object; other text stays a mix name. */
+static void mix_to_json(const char *mix, char *out, size_t len)
+{
+    unsigned l = 0, r = 0, o = 0;
+    int n = 0;
+    if (strchr(mix, '=') == NULL || sscanf(mix, "login=%u,request=%u,logout=%u%n", &l, &r, &o, &n) != 3 ||
+        mix[n] != '\0')
+        ab_run_fmt(out, len, "\"%s\"", mix);
+    else
+        ab_run_fmt(out, len, "{\"login\":%u,\"request\":%u,\"logout\":%u}", l, r, o);
+}
+
+/* Records "--flag VALUE" as the override field=json. */
+static void add_set(ab_run_opts *o, const char *field, const char *value, int as_list)
+{
+    char json[1024], *s;
+    size_t len;
+    if (o->nsets >= MAX_SETS)
+        ab_usage_fail(AB_RUN_CMD, "too many overrides");
+    if (as_list == 2)
+        mix_to_json(value, json, sizeof json);
+    else if (as_list)
+        list_to_json(value, json, sizeof json) != 0 ? ab_usage_fail(AB_RUN_CMD, "%s: too long", field) : (void)0;
+    else
+        ab_run_fmt(json, sizeof json, "\"%s\"", value);
+    len = strlen(field) + strlen(json) + 2;
+    if ((s = malloc(len)) == NULL)
+        ab_fail(AB_RUN_CMD, "out of memory");
+    ab_run_fmt(s, len, "%s=%s", field, json);
+    o->sets[o->nsets++] = s;
+}
+
+/* Options that become scenario overrides: flag, field, and how the value is turned into JSON. */
+static const struct { const char *flag, *field; int kind; /* 0 string, 1 list/number, 2 mix */ } set_flags[] = {
+    {"--duration", "duration", 0}, {"--warmup", "warmup", 0}, {"--repetitions", "repetitions", 1},
+    {"--servers", "servers", 1}, {"--connections", "connections", 1}, {"--rate", "rate", 1},
+    {"--users", "users", 1}, {"--threads", "threads", 1}, {"--server-threads", "server_threads", 1},
+    {"--lb", "lb", 1}, {"--key-dist", "key_dist", 0}, {"--mix", "mix", 2},
+    {"--store-delay", "store_delay", 1}, {"--name", "name", 0}, {"--redis-url", "redis_url", 0},
+    {"--disk-dir", "disk_dir", 0},
+};
+
+/* Handles a flag that takes a value; 1 when it was one. */
+static int parse_valued(ab_run_opts *o, const char *a, const char *v)
+{
+    size_t i;
+    for (i = 0; i < sizeof set_flags / sizeof set_flags[0]; i++)
+        if (strcmp(a, set_flags[i].flag) == 0)
+            return add_set(o, set_flags[i].field, v, set_flags[i].kind), 1;
+    if (strcmp(a, "--set") == 0)
+        return o->nsets < MAX_SETS ? (o->sets[o->nsets++] = strdup(v), 1) : 0;
+    if (strcmp(a, "--scenario") == 0)
+        return o->scenario_file = v, 1;
+    if (strcmp(a, "--out") == 0)
+        return o->out = v, 1;
+    if (strcmp(a, "--mechanisms") == 0)
+        return o->mechanisms = v, 1;
+    if (strcmp(a, "--micro") == 0)
+        return o->micro = v, 1;
+    if (strcmp(a, "--requirements") == 0)
+        return o->requirements = v, 1;
+    return 0;
+}
+
+/* Handles a flag without a value; 1 when it was one. */
+static int parse_flag(ab_run_opts *o, const char *a)
+{
+    if (strcmp(a, "--quick") == 0)
+        return o->quick = 1;
+    if (strcmp(a, "--dry-run") == 0)
+        return o->dry_run = 1;
+    if (strcmp(a, "--dump-scenario") == 0)
+        return o->dump = 1;
+    if (strcmp(a, "--no-report") == 0)
+        return o->no_report = 1;
+    if (strcmp(a, "--no-micro") == 0)
+        return o->no_micro = 1;
+    if (strcmp(a, "--quiet") == 0)
+        return o->quiet = 1;
+    if (strcmp(a, "--progress") == 0)
+        return (o->quiet = 0), 1;
+    return 0;
+}
+
+/* Parses argv into o; exits 2 on bad usage, 0 after --help. */
+static void parse_args(int argc, char **argv, ab_run_opts *o)
+{
+    int i;
+    memset(o, 0, sizeof *o);
+    for (i = 1; i < argc; i++) {
+        const char *a = argv[i];
+        if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
+            usage();
+            exit(AB_EXIT_OK);
+        }
+        if (parse_flag(o, a))
+            continue;
+        if (i + 1 < argc && parse_valued(o, a, argv[i + 1])) {
+            i++;
+            continue;
+        }
+        ab_usage_fail(AB_RUN_CMD, "%s: %s", a, strncmp(a, "--", 2) != 0 ? "unexpected argument"
+                                       : i + 1 < argc ? "unknown option" : "unknown option or missing value");
+    }
+    if (o->quick && o->scenario_file != NULL)
+        ab_usage_fail(AB_RUN_CMD, "--quick and --scenario exclude each other");
+}
+
+/* The scenario text: a file, or a built-in. Exits 2 when the file cannot be read. */
+static char *scenario_text(const ab_run_opts *o, const char **origin)
+{
+    char *text;
+    if (o->scenario_file == NULL) {
+        *origin = o->quick ? "quick" : "default";
+        return strdup(ab_run_scenario_builtin(*origin));
+    }
+    *origin = o->scenario_file;
+    text = ab_read_file(o->scenario_file, 4u << 20, NULL);
+    if (text == NULL)
+        ab_usage_fail(AB_RUN_CMD, "--scenario %s: %s", o->scenario_file, strerror(errno));
+    return text;
+}
+
+/* Builds the scenario as run: parsed, overridden, filtered, checked. Exits 2 on any error. */
+static cJSON *scenario_load(const ab_run_opts *o)
+{
+    char err[512];
+    const char *origin;
+    char *text = scenario_text(o, &origin);
+    cJSON *sc = text ? ab_run_scenario_parse(text, origin, err, sizeof err) : NULL;
+    int i;
+    free(text);
+    if (sc == NULL)
+        goto bad;
+    for (i = 0; i < o->nsets; i++)
+        if (ab_run_scenario_set(sc, o->sets[i], err, sizeof err) != 0)
+            goto bad;
+    if (o->no_micro)
+        ab_run_scenario_set(sc, "micro=false", err, sizeof err);
+    if (o->mechanisms != NULL && ab_run_scenario_filter(sc, o->mechanisms, err, sizeof err) != 0)
+        goto bad;
+    if (ab_run_scenario_check(sc, err, sizeof err) != 0)
+        goto bad;
+    return sc;
+bad:
+    cJSON_Delete(sc);
+    ab_err(AB_RUN_CMD, "%s", text ? err : "out of memory");
+    exit(AB_EXIT_USAGE);
+}
+
+/* Prints the scenario as it would run. */
+static int dump_scenario(const cJSON *sc)
+{
+    char *text = cJSON_Print(sc);
+    if (text == NULL)
+        return AB_EXIT_FAIL;
+    printf("%s\n", text);
+    free(text);
+    return AB_EXIT_OK;
+}
+
+int ab_cmd_run(int argc, char **argv)
+{
+    ab_run_opts o;
+    ab_run_cell *cells = NULL;
+    size_t n = 0;
+    char err[512];
+    cJSON *sc;
+    int rc, i;
+    parse_args(argc, argv, &o);
+    sc = scenario_load(&o);
+    if (ab_run_matrix_expand(sc, &cells, &n, err, sizeof err) != 0) {
+        ab_err(AB_RUN_CMD, "%s", err);
+        rc = AB_EXIT_FAIL;
+    } else if (o.dump) {
+        rc = dump_scenario(sc);
+    } else if (o.dry_run) {
+        ab_run_matrix_print(stdout, cells, n, ab_run_extras_estimate_s(sc, &o));
+        rc = AB_EXIT_OK;
+    } else {
+        rc = ab_run_execute(&o, sc, cells, n);
+    }
+    free(cells);
+    cJSON_Delete(sc);
+    for (i = 0; i < o.nsets; i++)
+        free(o.sets[i]);
+    return rc;
+}

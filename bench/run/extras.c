@@ -1,0 +1,193 @@
+/* extras.c — what a run does besides its cells: one JWT key per algorithm (`authbench jwt keygen`),
+ * the shared store's capacity (`authbench store-bench`) and the micro-benchmarks (authbench_micro). */
+#include "run_int.h"
+
+#include <errno.h>
+#include <libgen.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#define MICRO_TIMEOUT_MS (20u * 60u * 1000u)
+
+int ab_run_key_for(ab_run_ctx *ctx, const char *alg, char *path, size_t len, char *err, size_t errlen)
+{
+    char prefix[AB_RUN_PATH_MAX], out[4096];
+    char *argv[] = {ctx->self, "jwt", "keygen", "--alg", (char *)alg, "--out", prefix, NULL};
+    int rc;
+    ab_run_fmt(prefix, sizeof prefix, "%s/key-%s", ctx->tmp, alg);
+    ab_run_fmt(path, len, "%s.key", prefix);
+    if (access(path, R_OK) == 0)
+        return 0;
+    rc = ab_run_capture(argv, out, sizeof out, 60000);
+    if (rc != 0 || access(path, R_OK) != 0) {
+        ab_run_fmt(err, errlen, "authbench jwt keygen --alg %s failed (%s)", alg,
+                 rc < 0 ? "did not run" : rc != 0 ? "non-zero exit" : "no .key file written");
+        return -1;
+    }
+    return 0;
+}
+
+/* The first number among the given keys of obj, or -1. */
+static double first_num(const cJSON *obj, const char *const *keys, size_t n)
+{
+    size_t i;
+    for (i = 0; i < n; i++) {
+        const cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, keys[i]);
+        if (cJSON_IsNumber(v))
+            return v->valuedouble;
+    }
+    return -1;
+}
+
+/* store_capacity from store-bench's JSON (clients as asked). NULL when it has no ops_per_sec. */
+static cJSON *capacity_object(const cJSON *sb, unsigned clients, double duration_s)
+{
+    static const char *const value_keys[] = {"value_bytes", "session_bytes", "record_bytes"};
+    double ops = cJSON_GetNumberValue(cJSON_GetObjectItemCaseSensitive(sb, "ops_per_sec"));
+    double vb = first_num(sb, value_keys, 3);
+    cJSON *o;
+    if (!(ops > 0))
+        return NULL;
+    o = cJSON_CreateObject();
+    cJSON_AddNumberToObject(o, "redis_get_ops_per_sec", ops);
+    cJSON_AddNumberToObject(o, "redis_get_clients", clients);
+    if (vb >= 0)
+        cJSON_AddNumberToObject(o, "redis_value_bytes", vb);
+    else
+        cJSON_AddNullToObject(o, "redis_value_bytes");
+    cJSON_AddNumberToObject(o, "duration_s", duration_s);
+    cJSON_AddItemToObject(o, "store_bench", cJSON_Duplicate(sb, 1));
+    return o;
+}
+
+cJSON *ab_run_store_capacity(ab_run_ctx *ctx, const cJSON *sc, char *err, size_t errlen)
+{
+    const cJSON *cfg = cJSON_GetObjectItemCaseSensitive(sc, "store_capacity");
+    char uri[512], clients[16], dur[32], *out;
+    char *argv[] = {ctx->self, "store-bench", "--store", uri, "--op", "get", "--clients", clients,
+                    "--duration", dur, "--json", NULL};
+    uint64_t us = 0;
+    cJSON *sb = NULL, *res = NULL;
+    int rc;
+    if (!cJSON_IsObject(cfg) || !ctx->redis.running) {
+        ab_run_fmt(err, errlen, "%s", !ctx->redis.running ? "no Redis" : "disabled by the scenario");
+        return NULL;
+    }
+    ab_run_redis_uri(&ctx->redis, ctx->redis.host, ctx->redis.port, uri, sizeof uri);
+    ab_run_fmt(clients, sizeof clients, "%d", (int)cJSON_GetNumberValue(cJSON_GetObjectItemCaseSensitive(cfg, "clients")));
+    ab_run_json_duration_us(cJSON_GetObjectItemCaseSensitive(cfg, "duration"), &us);
+    ab_run_fmt(dur, sizeof dur, "%gs", (double)us / 1e6);
+    if ((out = malloc(1u << 20)) == NULL) {
+        ab_run_fmt(err, errlen, "out of memory");
+        return NULL;
+    }
+    rc = ab_run_capture(argv, out, 1u << 20, (unsigned)(us / 1000u) + 60000u);
+    if (rc == 0)
+        sb = cJSON_Parse(out);
+    free(out);
+    if (rc == 0 && sb != NULL)
+        res = capacity_object(sb, (unsigned)atoi(clients), (double)us / 1e6);
+    if (res == NULL)
+        ab_run_fmt(err, errlen, "authbench store-bench %s", rc != 0 ? "failed or is not in this build"
+                                                                  : "gave no ops_per_sec");
+    cJSON_Delete(sb);
+    ab_run_redis_flush(&ctx->redis);
+    return res;
+}
+
+/* The micro-benchmark program: --micro PATH, else <dir of authbench>/micro/authbench_micro. */
+static int micro_find(const ab_run_ctx *ctx, const char *given, char *path, size_t len)
+{
+    char self[AB_RUN_PATH_MAX];
+    if (given != NULL)
+        return ab_run_fmt(path, len, "%s", given), access(path, X_OK) == 0;
+    ab_run_fmt(self, sizeof self, "%s", ctx->self);
+    ab_run_fmt(path, len, "%s/micro/authbench_micro", dirname(self));
+    return access(path, X_OK) == 0;
+}
+
+/* A "micro" object saying it did not run, and why. */
+static cJSON *micro_skipped(const char *why)
+{
+    cJSON *o = cJSON_CreateObject();
+    cJSON_AddBoolToObject(o, "ran", 0);
+    cJSON_AddStringToObject(o, "reason", why);
+    return o;
+}
+
+/* Runs the micro program to completion (stop signals honoured). 0, or -1 with a reason. */
+static int micro_exec(ab_run_ctx *ctx, char *const argv[], char *const env[], char *why, size_t len)
+{
+    char log[AB_RUN_PATH_MAX + 16], tail[200];
+    ab_run_proc p;
+    uint64_t end = ab_now_us() + (uint64_t)MICRO_TIMEOUT_MS * 1000u;
+    ab_run_fmt(log, sizeof log, "%s/micro.log", ctx->dir);
+    if (ab_run_proc_start(&p, "authbench_micro", argv, log, env, why, len) != 0)
+        return -1;
+    while (!ab_run_proc_poll(&p)) {
+        if (ab_now_us() > end || ab_run_sleep_ms(50) != 0) {
+            ab_run_proc_stop(&p, SIGKILL, 1000);
+            ab_run_fmt(why, len, "%s", ab_run_stop_signal ? "interrupted" : "timed out");
+            return -1;
+        }
+    }
+    if (WIFEXITED(p.status) && WEXITSTATUS(p.status) == 0)
+        return 0;
+    ab_run_fmt(why, len, "authbench_micro failed: %s", ab_run_log_tail(log, tail, sizeof tail));
+    return -1;
+}
+
+/* Counts the entries of micro.json's "benchmarks" array; -1 when it does not parse. */
+static int micro_count(const char *path)
+{
+    char *text = ab_read_file(path, 64u << 20, NULL);
+    cJSON *j = text ? cJSON_Parse(text) : NULL;
+    int n = cJSON_IsArray(cJSON_GetObjectItemCaseSensitive(j, "benchmarks"))
+                ? cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(j, "benchmarks")) : -1;
+    cJSON_Delete(j);
+    free(text);
+    return n;
+}
+
+cJSON *ab_run_micro(ab_run_ctx *ctx, const cJSON *sc, const char *micro_path)
+{
+    const cJSON *cfg = cJSON_GetObjectItemCaseSensitive(sc, "micro");
+    char prog[AB_RUN_PATH_MAX], out[AB_RUN_PATH_MAX + 64], tmp[AB_RUN_PATH_MAX + 64], why[512];
+    char a_out[AB_RUN_PATH_MAX + 96], a_min[64], a_rep[64], env_redis[300], uri[256];
+    char *argv[] = {prog, "--benchmark_format=json", a_out, a_min, a_rep,
+                    "--benchmark_report_aggregates_only=true", NULL};
+    char *env[] = {env_redis, NULL};
+    uint64_t us = 0;
+    cJSON *o;
+    if (!cJSON_IsObject(cfg))
+        return micro_skipped("disabled (--no-micro or \"micro\": false)");
+    if (!micro_find(ctx, micro_path, prog, sizeof prog))
+        return micro_skipped("authbench_micro not found (build with libbenchmark-dev, or pass --micro PATH)");
+    ab_run_json_duration_us(cJSON_GetObjectItemCaseSensitive(cfg, "min_time"), &us);
+    ab_run_fmt(out, sizeof out, "%s/micro.json", ctx->dir);
+    ab_run_fmt(tmp, sizeof tmp, "%s.tmp", out);
+    ab_run_fmt(a_out, sizeof a_out, "--benchmark_out=%s", tmp);
+    ab_run_fmt(a_min, sizeof a_min, "--benchmark_min_time=%g", (double)us / 1e6);
+    ab_run_fmt(a_rep, sizeof a_rep, "--benchmark_repetitions=%d",
+             (int)cJSON_GetNumberValue(cJSON_GetObjectItemCaseSensitive(cfg, "repetitions")));
+    uri[0] = '\0';
+    if (ctx->redis.running)
+        ab_run_redis_uri(&ctx->redis, ctx->redis.host, ctx->redis.port, uri, sizeof uri);
+    ab_run_fmt(env_redis, sizeof env_redis, "AUTHBENCH_REDIS_URL=%s", uri);
+    if (micro_exec(ctx, argv, uri[0] ? env : NULL, why, sizeof why) != 0 || rename(tmp, out) != 0) {
+        if (why[0] == '\0')
+            ab_run_fmt(why, sizeof why, "rename %s: %s", tmp, strerror(errno));
+        unlink(tmp);
+        return micro_skipped(why);
+    }
+    o = cJSON_CreateObject();
+    cJSON_AddBoolToObject(o, "ran", 1);
+    cJSON_AddStringToObject(o, "file", "micro.json");
+    cJSON_AddNumberToObject(o, "benchmarks", micro_count(out));
+    cJSON_AddStringToObject(o, "args", a_min + 2);
+    return o;
+}

@@ -1,0 +1,272 @@
+/* rep.c — one repetition: run `authbench load`, follow its login phase through the servers'
+ * /stats, snapshot Redis and the servers at the start of the measured window and at the end,
+ * inject the cell's fault, and read the load's JSON. */
+#include "run_int.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/time.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#define POLL_MS 20
+
+/* What the monitor loop knows while the load runs. */
+typedef struct rep_watch {
+    double logins0;             /* servers' login count before the load */
+    uint64_t start_us;          /* load started */
+    uint64_t window_us;         /* measured window began (estimated), 0 before */
+    uint64_t fault_us;          /* fault injected, 0 before */
+    uint64_t deadline_us;
+    ab_run_redis_stats redis0;  /* at the window */
+    double requests0;           /* servers' request count at the window */
+    int have0;
+} rep_watch;
+
+/* Connects to host:port (numeric IPv4) with 2 s send/receive timeouts. fd or -1. */
+static int connect_host(const char *host, int port)
+{
+    struct sockaddr_in a;
+    struct timeval tv = {2, 0};
+    int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (fd < 0)
+        return -1;
+    memset(&a, 0, sizeof a);
+    a.sin_family = AF_INET;
+    a.sin_port = htons((uint16_t)port);
+    if (inet_pton(AF_INET, host, &a.sin_addr) != 1 ||
+        setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv) != 0 ||
+        setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv) != 0 ||
+        connect(fd, (struct sockaddr *)&a, sizeof a) != 0) {
+        close(fd);
+        return -1;
+    }
+    return fd;
+}
+
+/* Sends "METHOD PATH" to target "HOST:PORT" and parses the JSON body of a 200 answer (the caller
+ * frees it); NULL otherwise. */
+static cJSON *http_json(const char *target, const char *method_path)
+{
+    char host[64], req[256], buf[65536];
+    const char *colon = strrchr(target, ':'), *body;
+    size_t used = 0;
+    ssize_t n;
+    int fd;
+    if (colon == NULL || (size_t)(colon - target) >= sizeof host)
+        return NULL;
+    ab_run_fmt(host, sizeof host, "%.*s", (int)(colon - target), target);
+    if ((fd = connect_host(host, atoi(colon + 1))) < 0)
+        return NULL;
+    ab_run_fmt(req, sizeof req, "%s HTTP/1.1\r\nHost: %s\r\nContent-Length: 0\r\nConnection: close\r\n\r\n",
+               method_path, target);
+    if (write(fd, req, strlen(req)) != (ssize_t)strlen(req)) {
+        close(fd);
+        return NULL;
+    }
+    while (used + 1 < sizeof buf && ((n = read(fd, buf + used, sizeof buf - 1 - used)) > 0 ||
+                                     (n < 0 && errno == EINTR)))
+        used += n > 0 ? (size_t)n : 0;
+    close(fd);
+    buf[used] = '\0';
+    if (strncmp(buf, "HTTP/1.1 200", 12) != 0 || (body = strstr(buf, "\r\n\r\n")) == NULL)
+        return NULL;
+    return cJSON_Parse(body + 4);
+}
+
+/* The sum over e's servers of a numeric /stats field; -1 when a server does not answer. */
+static double servers_sum(const ab_run_rep_env *e, const char *field)
+{
+    char targets[sizeof e->targets], *save = NULL, *t;
+    double sum = 0;
+    ab_run_fmt(targets, sizeof targets, "%s", e->targets);
+    for (t = strtok_r(targets, ",", &save); t != NULL; t = strtok_r(NULL, ",", &save)) {
+        cJSON *j = http_json(t, "GET /stats");
+        const cJSON *v = cJSON_GetObjectItemCaseSensitive(j, field);
+        int ok = cJSON_IsNumber(v);
+        if (ok)
+            sum += v->valuedouble;
+        cJSON_Delete(j);
+        if (!ok)
+            return -1;
+    }
+    return sum;
+}
+
+/* The length of the credential a login on the first server issues (user0, as the load names its
+ * first user), or -1. A probe of our own: the load does not report it. */
+static long credential_probe(const ab_run_rep_env *e)
+{
+    char first[64];
+    cJSON *j;
+    long n = -1;
+    ab_run_fmt(first, sizeof first, "%.*s", (int)strcspn(e->targets, ","), e->targets);
+    j = http_json(first, "POST /login?user=user0");
+    if (cJSON_IsString(cJSON_GetObjectItemCaseSensitive(j, "credential")))
+        n = (long)strlen(cJSON_GetObjectItemCaseSensitive(j, "credential")->valuestring);
+    cJSON_Delete(j);
+    return n;
+}
+
+/* Formats seconds for a command line: "2.5s". */
+static void fmt_s(uint64_t us, char *out, size_t len)
+{
+    ab_run_fmt(out, len, "%gs", (double)us / 1e6);
+}
+
+/* Starts `authbench load` for cell c against e->targets, JSON into json_path. 0, or -1 with err. */
+static int start_load(ab_run_ctx *ctx, ab_run_rep_env *e, const ab_run_cell *c, const char *json_path,
+                      ab_run_proc *load, char *err, size_t errlen)
+{
+    char conns[16], threads[16], dur[32], warm[32], users[16], mix[96], rate[32], log[AB_RUN_PATH_MAX];
+    char *argv[32] = {ctx->self, "load", "--targets", e->targets, "--lb", (char *)c->lb,
+                      "--connections", conns, "--threads", threads, "--duration", dur,
+                      "--warmup", warm, "--users", users, "--key-dist", (char *)c->key_dist,
+                      "--mix", mix, "--json", (char *)json_path, "--no-progress", NULL};
+    int n = 23;
+    ab_run_fmt(conns, sizeof conns, "%u", c->connections);
+    ab_run_fmt(threads, sizeof threads, "%u", c->threads);
+    fmt_s(c->duration_us, dur, sizeof dur);
+    fmt_s(c->warmup_us, warm, sizeof warm);
+    ab_run_fmt(users, sizeof users, "%u", c->users);
+    ab_run_fmt(mix, sizeof mix, "login=%u,request=%u,logout=%u", c->mix_login, c->mix_request, c->mix_logout);
+    if (c->rate_per_sec > 0) {
+        ab_run_fmt(rate, sizeof rate, "%g", c->rate_per_sec);
+        argv[n++] = "--rate", argv[n++] = rate;
+    }
+    argv[n] = NULL;
+    ab_run_fmt(log, sizeof log, "%s/rep%u-load.log", e->cell_dir, e->rep);
+    return ab_run_proc_start(load, "authbench load", argv, log, NULL, err, errlen);
+}
+
+/* Marks the start of the measured window: the login phase is over (the servers counted every
+ * user's login) and the warm-up has passed; takes the Redis and /stats snapshots there. */
+static void watch_window(const ab_run_rep_env *e, const ab_run_cell *c, rep_watch *w, uint64_t now)
+{
+    static const double login_rate_guess = 5000.0; /* logins/s, when /stats has no count */
+    if (w->window_us == 0) {
+        double logins = w->logins0 >= 0 ? servers_sum(e, "logins") : -1;
+        if (logins >= 0 && logins - w->logins0 >= c->users)
+            w->window_us = now + c->warmup_us;
+        else if (logins < 0 && now - w->start_us > (uint64_t)(c->users / login_rate_guess * 1e6))
+            w->window_us = now + c->warmup_us;
+        return;
+    }
+    if (!w->have0 && now >= w->window_us) {
+        w->have0 = 1;
+        if (e->redis == NULL || !e->redis->running || ab_run_redis_snapshot(e->redis, &w->redis0) != 0)
+            w->have0 = -1; /* no Redis figures for this repetition */
+        w->requests0 = servers_sum(e, "requests");
+    }
+}
+
+/* Injects the cell's fault when its time has come: a store outage kills the cell's own Redis. */
+static void watch_fault(ab_run_rep_env *e, const ab_run_cell *c, rep_watch *w, uint64_t now)
+{
+    if (c->fault[0] == '\0' || w->fault_us != 0 || w->window_us == 0 ||
+        now < w->window_us + c->fault_at_us || e->redis == NULL)
+        return;
+    ab_run_proc_stop(&e->redis->proc, SIGKILL, 1000);
+    e->redis->running = 0;
+    w->fault_us = now;
+}
+
+/* Waits for the load to exit, following the window and the fault. 0, or -1 with err. */
+static int watch_load(ab_run_ctx *ctx, ab_run_rep_env *e, const ab_run_cell *c, ab_run_proc *load,
+                      rep_watch *w, char *err, size_t errlen)
+{
+    char tail[200];
+    while (!ab_run_proc_poll(load)) {
+        uint64_t now = ab_now_us();
+        if (now > w->deadline_us || ab_run_stop_signal != 0) {
+            ab_run_proc_stop(load, SIGKILL, 1000);
+            ab_run_fmt(err, errlen, ab_run_stop_signal ? "interrupted" : "authbench load did not finish in time");
+            return -1;
+        }
+        watch_window(e, c, w, now);
+        watch_fault(e, c, w, now);
+        ab_run_progress_tick(ctx);
+        ab_run_sleep_ms(POLL_MS);
+    }
+    if (WIFEXITED(load->status) && WEXITSTATUS(load->status) == 0)
+        return 0;
+    ab_run_log_tail(load->log, tail, sizeof tail);
+    ab_run_fmt(err, errlen, "authbench load failed (%s %d): %s",
+             WIFEXITED(load->status) ? "status" : "signal",
+             WIFEXITED(load->status) ? WEXITSTATUS(load->status) : WTERMSIG(load->status), tail);
+    return -1;
+}
+
+/* After the load: the Redis and request deltas over the window, and the fault's time. */
+static void collect_counters(const ab_run_rep_env *e, const ab_run_cell *c, const rep_watch *w,
+                             ab_run_rep *rep)
+{
+    ab_run_redis_stats r1;
+    double requests1 = servers_sum(e, "requests");
+    if (w->have0 == 1 && e->redis->running && ab_run_redis_snapshot(e->redis, &r1) == 0 &&
+        w->requests0 >= 0 && requests1 > w->requests0) {
+        rep->have_redis = 1;
+        rep->redis_delta.calls = r1.calls - w->redis0.calls;
+        rep->redis_delta.net_in = r1.net_in - w->redis0.net_in;
+        rep->redis_delta.net_out = r1.net_out - w->redis0.net_out;
+        rep->server_requests = (uint64_t)(requests1 - w->requests0);
+    }
+    rep->fault_at_s = -1;
+    if (c->fault[0] != '\0' && w->fault_us != 0)
+        rep->fault_at_s = (double)(w->fault_us - w->window_us) / 1e6;
+}
+
+/* Reads the load's JSON into rep->load. 0, or -1 with err. */
+static int read_load_json(const char *path, ab_run_rep *rep, char *err, size_t errlen)
+{
+    char *text = ab_read_file(path, 256u << 20, NULL);
+    if (text == NULL) {
+        ab_run_fmt(err, errlen, "authbench load wrote no %s: %s", path, strerror(errno));
+        return -1;
+    }
+    rep->load = cJSON_Parse(text);
+    free(text);
+    if (!cJSON_IsObject(rep->load)) {
+        cJSON_Delete(rep->load);
+        rep->load = NULL;
+        ab_run_fmt(err, errlen, "%s: not a JSON object", path);
+        return -1;
+    }
+    return 0;
+}
+
+int ab_run_rep_execute(ab_run_ctx *ctx, ab_run_rep_env *e, const ab_run_cell *c, ab_run_rep *rep,
+                       char *err, size_t errlen)
+{
+    char json[AB_RUN_PATH_MAX];
+    ab_run_proc load;
+    rep_watch w;
+    memset(&w, 0, sizeof w);
+    ab_run_fmt(json, sizeof json, "%s/rep%u.json", e->cell_dir, e->rep);
+    rep->credential_bytes = credential_probe(e);
+    w.logins0 = servers_sum(e, "logins");
+    w.requests0 = -1;
+    w.start_us = ab_now_us();
+    w.deadline_us = w.start_us + 30000000u + 2 * (c->warmup_us + c->duration_us) +
+                    (uint64_t)c->users * 2000u;
+    if (start_load(ctx, e, c, json, &load, err, errlen) != 0)
+        return -1;
+    if (watch_load(ctx, e, c, &load, &w, err, errlen) != 0)
+        return -1;
+    collect_counters(e, c, &w, rep);
+    return read_load_json(json, rep, err, errlen);
+}
+
+void ab_run_reps_free(ab_run_rep *reps, size_t n)
+{
+    size_t i;
+    for (i = 0; reps != NULL && i < n; i++) {
+        cJSON_Delete(reps[i].load);
+        reps[i].load = NULL;
+    }
+}

@@ -1,0 +1,346 @@
+/* runner.c — the run itself: run directory, private temp dir, Redis, environment, store capacity,
+ * the cells one by one (results rewritten after each), micro-benchmarks, the report, cleanup. */
+#include "run_int.h"
+
+#include <errno.h>
+#include <ftw.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "ab_report.h"
+
+#define REPORT_ESTIMATE_S 10.0
+
+/* Removes one entry of a tree (nftw callback). */
+static int rm_entry(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
+{
+    (void)sb, (void)flag, (void)ftw;
+    remove(path);
+    return 0;
+}
+
+double ab_run_extras_estimate_s(const cJSON *sc, const ab_run_opts *o)
+{
+    const cJSON *cap = cJSON_GetObjectItemCaseSensitive(sc, "store_capacity");
+    const cJSON *mic = cJSON_GetObjectItemCaseSensitive(sc, "micro");
+    uint64_t us = 0;
+    double s = 2.0; /* Redis start, environment, key generation */
+    if (cJSON_IsObject(cap) && ab_run_json_duration_us(cJSON_GetObjectItemCaseSensitive(cap, "duration"), &us) == 0)
+        s += (double)us / 1e6 + 1;
+    if (cJSON_IsObject(mic) && ab_run_json_duration_us(cJSON_GetObjectItemCaseSensitive(mic, "min_time"), &us) == 0)
+        s += 40 * (double)us / 1e6 * cJSON_GetNumberValue(cJSON_GetObjectItemCaseSensitive(mic, "repetitions")) + 8;
+    return s + (o->no_report ? 0 : REPORT_ESTIMATE_S);
+}
+
+void ab_run_progress_tick(ab_run_ctx *ctx)
+{
+    char label[192];
+    double in_cell = (double)(ab_now_us() - ctx->cell_start_us) / 1e6;
+    if (in_cell > ctx->cell_est_s)
+        in_cell = ctx->cell_est_s;
+    ab_run_fmt(label, sizeof label, "cell %zu/%zu %s", ctx->cell_index + 1, ctx->ncells,
+             ctx->cell_id ? ctx->cell_id : "");
+    ab_progress_update(&ctx->progress, label, ctx->done_s + in_cell, ctx->total_s, "");
+}
+
+/* The run directory: --out, else results/<UTC time>-<name>. Made, checked writable, and not
+ * holding an earlier run. 0, or -1 with err. */
+static int make_run_dir(ab_run_ctx *ctx, const ab_run_opts *o, const cJSON *sc, char *err, size_t errlen)
+{
+    char stamp[32], probe[AB_RUN_PATH_MAX + 16], abs[PATH_MAX];
+    time_t t = time(NULL);
+    struct tm tm;
+    errno = 0;
+    if (o->out != NULL)
+        ab_run_fmt(ctx->dir, sizeof ctx->dir, "%s", o->out);
+    else if (gmtime_r(&t, &tm) != NULL && strftime(stamp, sizeof stamp, "%Y%m%dT%H%M%SZ", &tm) > 0)
+        ab_run_fmt(ctx->dir, sizeof ctx->dir, "results/%s-%s", stamp, ab_run_scenario_name(sc));
+    ab_run_fmt(probe, sizeof probe, "%s/results.json", ctx->dir);
+    if (access(probe, F_OK) == 0) {
+        ab_run_fmt(err, errlen, "%s already holds a run (results.json): choose another --out", ctx->dir);
+        return -1;
+    }
+    if (ab_mkdirs(ctx->dir, 0755) != 0 || access(ctx->dir, W_OK) != 0 || realpath(ctx->dir, abs) == NULL ||
+        strlen(abs) > AB_RUN_PATH_MAX - 200) {
+        ab_run_fmt(err, errlen, "cannot write the run directory %s: %s", ctx->dir,
+                   errno ? strerror(errno) : "path too long");
+        return -1;
+    }
+    ab_run_fmt(ctx->dir, sizeof ctx->dir, "%s", abs); /* children and the results name it absolutely */
+    return 0;
+}
+
+/* The private temporary directory (keys, Redis directories). 0, or -1 with err. */
+static int make_tmp(ab_run_ctx *ctx, char *err, size_t errlen)
+{
+    const char *base = getenv("TMPDIR");
+    ab_run_fmt(ctx->tmp, sizeof ctx->tmp, "%s/authbench-run-XXXXXX", base && *base ? base : "/tmp");
+    if (mkdtemp(ctx->tmp) == NULL) {
+        ab_run_fmt(err, errlen, "cannot make a temporary directory %s: %s", ctx->tmp, strerror(errno));
+        ctx->tmp[0] = '\0';
+        return -1;
+    }
+    return 0;
+}
+
+/* 1 when a cell needs the shared Redis; 2 when only the micro-benchmarks would use it. */
+static int wants_redis(const cJSON *sc, const ab_run_cell *cells, size_t n)
+{
+    size_t i;
+    for (i = 0; i < n; i++)
+        if (strcmp(cells[i].store, "redis") == 0)
+            return 1;
+    return cJSON_IsObject(cJSON_GetObjectItemCaseSensitive(sc, "micro")) ? 2 : 0;
+}
+
+/* Starts (or connects to) the shared Redis when the matrix needs it. 0, or -1 with err. */
+static int setup_redis(ab_run_ctx *ctx, const cJSON *sc, const ab_run_cell *cells, size_t n,
+                       char *err, size_t errlen)
+{
+    const cJSON *url = cJSON_GetObjectItemCaseSensitive(sc, "redis_url");
+    char log[AB_RUN_PATH_MAX + 16], prog[AB_RUN_PATH_MAX];
+    int want = wants_redis(sc, cells, n);
+    size_t i;
+    for (i = 0; i < n; i++)
+        if (cells[i].fault[0] != '\0' && !ab_run_find_program("redis-server", prog, sizeof prog)) {
+            ab_run_fmt(err, errlen, "redis-server not found: run scripts/setup.sh (or apt-get install redis-server)");
+            return -1;
+        }
+    if (want == 0)
+        return 0;
+    if (cJSON_IsString(url))
+        return ab_run_redis_use(&ctx->redis, url->valuestring, err, errlen);
+    if (want == 2 && !ab_run_find_program("redis-server", prog, sizeof prog))
+        return 0; /* the micro-benchmarks then skip their Redis store */
+    ab_run_fmt(log, sizeof log, "%s/redis.log", ctx->dir);
+    return ab_run_redis_start(&ctx->redis, ctx->tmp, log, err, errlen);
+}
+
+/* The run's notes: what a reader must know to read the figures right. */
+static cJSON *run_notes(const ab_run_ctx *ctx, const ab_run_cell *cells, size_t n, const char *cap_why,
+                        const cJSON *micro)
+{
+    cJSON *notes = cJSON_CreateArray();
+    long cores = sysconf(_SC_NPROCESSORS_ONLN);
+    char buf[512];
+    size_t i;
+    for (i = 0; i < n; i++)
+        if (cells[i].servers > (unsigned)cores) {
+            ab_run_fmt(buf, sizeof buf, "cells with more servers than the %ld cores of this machine are CPU-bound "
+                     "on one box: their throughput does not show scale-out (see the report's capacity model)", cores);
+            cJSON_AddItemToArray(notes, cJSON_CreateString(buf));
+            break;
+        }
+    cJSON_AddItemToArray(notes, cJSON_CreateString(
+        "all processes (load generator, servers, Redis, proxy) share this machine's cores: per-request "
+        "CPU figures are the comparable ones; absolute throughput is this machine's"));
+#if AB_RUN_SANITIZERS
+    cJSON_AddItemToArray(notes, cJSON_CreateString("built with sanitizers: figures are not representative"));
+#endif
+    ab_run_fmt(buf, sizeof buf, "disk-store cells kept their files under %s (%s)", ctx->disk_dir, ctx->disk_fs);
+    cJSON_AddItemToArray(notes, cJSON_CreateString(buf));
+    if (cap_why != NULL && *cap_why != '\0') {
+        ab_run_fmt(buf, sizeof buf, "store capacity not measured: %s", cap_why);
+        cJSON_AddItemToArray(notes, cJSON_CreateString(buf));
+    }
+    if (cJSON_IsFalse(cJSON_GetObjectItemCaseSensitive(micro, "ran"))) {
+        ab_run_fmt(buf, sizeof buf, "micro-benchmarks not run: %s",
+                 cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(micro, "reason")));
+        cJSON_AddItemToArray(notes, cJSON_CreateString(buf));
+    }
+    return notes;
+}
+
+/* One line per finished cell (plain output; the bar is redrawn after it). */
+static void cell_line(ab_run_ctx *ctx, const cJSON *cell)
+{
+    const cJSON *err = cJSON_GetObjectItemCaseSensitive(cell, "error");
+    double rps = cJSON_GetNumberValue(cJSON_GetObjectItemCaseSensitive(cell, "requests_per_sec"));
+    double p99 = cJSON_GetNumberValue(cJSON_GetObjectItemCaseSensitive(
+        cJSON_GetObjectItemCaseSensitive(cell, "latency_us"), "p99"));
+    double af = cJSON_GetNumberValue(cJSON_GetObjectItemCaseSensitive(cell, "auth_failures"));
+    if (ctx->quiet)
+        return;
+    ab_progress_done(&ctx->progress);
+    if (cJSON_IsString(err))
+        fprintf(stderr, "authbench run: [%zu/%zu] %s: FAILED: %s\n", ctx->cell_index + 1, ctx->ncells,
+                ctx->cell_id, err->valuestring);
+    else
+        fprintf(stderr, "authbench run: [%zu/%zu] %s: %.0f req/s, p99 %.0f us, %.0f auth failures\n",
+                ctx->cell_index + 1, ctx->ncells, ctx->cell_id, rps, p99, af);
+}
+
+/* Runs one cell and adds its result (finished or failed) unless the run was interrupted. */
+static int run_cell(ab_run_ctx *ctx, ab_run_results *res, const ab_run_cell *c)
+{
+    ab_run_rep *reps = calloc(c->repetitions, sizeof *reps);
+    char err[1024];
+    cJSON *cell;
+    int rc;
+    if (reps == NULL)
+        return -1;
+    ctx->cell_id = c->id;
+    ctx->cell_est_s = ab_run_cell_estimate_s(c);
+    ctx->cell_start_us = ab_now_us();
+    ab_run_progress_tick(ctx);
+    rc = ab_run_cell_execute(ctx, c, reps, err, sizeof err);
+    if (ab_run_stop_signal == 0) {
+        cell = ab_run_cell_result(c, reps, c->repetitions, rc == 0 ? NULL : err);
+        if (strcmp(c->store, "file") == 0) {
+            cJSON_AddStringToObject(cell, "disk_dir", ctx->disk_dir);
+            cJSON_AddStringToObject(cell, "disk_fs", ctx->disk_fs);
+        }
+        cell_line(ctx, cell);
+        ab_run_results_add_cell(res, cell);
+    }
+    ab_run_reps_free(reps, c->repetitions);
+    free(reps);
+    ctx->done_s += ctx->cell_est_s;
+    return rc;
+}
+
+/* Runs every cell; rewrites the results after each. Returns how many finished ok. */
+static size_t run_cells(ab_run_ctx *ctx, ab_run_results *res, const ab_run_cell *cells, size_t n)
+{
+    char err[512];
+    size_t i, ok = 0;
+    for (i = 0; i < n && ab_run_stop_signal == 0; i++) {
+        ctx->cell_index = i;
+        if (run_cell(ctx, res, &cells[i]) == 0)
+            ok++;
+        if (ab_run_results_write(res, ctx->dir, 0, 0, err, sizeof err) != 0)
+            ab_err(AB_RUN_CMD, "%s", err);
+    }
+    ab_progress_done(&ctx->progress);
+    return ok;
+}
+
+/* The report at the end (unless --no-report). 0 or -1 (message printed). */
+static int write_report(const ab_run_ctx *ctx, const ab_run_opts *o)
+{
+    char err[512];
+    if (o->no_report)
+        return 0;
+    if (ab_report_write(ctx->dir, o->requirements, err, sizeof err) != 0) {
+        ab_err(AB_RUN_CMD, "report: %s", err);
+        return -1;
+    }
+    return 0;
+}
+
+/* Sets up what the run needs before the first cell. 0, or -1 with err. */
+static int run_setup(ab_run_ctx *ctx, const ab_run_opts *o, const cJSON *sc, const ab_run_cell *cells,
+                     size_t n, char *err, size_t errlen)
+{
+    const cJSON *dd = cJSON_GetObjectItemCaseSensitive(sc, "disk_dir");
+    char path[AB_RUN_PATH_MAX + 32], disk[AB_RUN_PATH_MAX + 16];
+    ssize_t len = readlink("/proc/self/exe", ctx->self, sizeof ctx->self - 1);
+    if (len <= 0) {
+        ab_run_fmt(err, errlen, "cannot find the authbench program (/proc/self/exe): %s", strerror(errno));
+        return -1;
+    }
+    ctx->self[len] = '\0';
+    if (make_run_dir(ctx, o, sc, err, errlen) != 0 || make_tmp(ctx, err, errlen) != 0)
+        return -1;
+    ab_run_fmt(path, sizeof path, "%s/scenario.json", ctx->dir);
+    if (ab_run_write_json(path, sc) != 0) {
+        ab_run_fmt(err, errlen, "cannot write %s: %s", path, strerror(errno));
+        return -1;
+    }
+    ab_run_fmt(disk, sizeof disk, "%s/disk", ctx->dir);
+    if (ab_run_pick_disk_dir(cJSON_IsString(dd) ? dd->valuestring : disk, ctx->disk_dir,
+                             sizeof ctx->disk_dir, ctx->disk_fs, sizeof ctx->disk_fs, err, errlen) != 0)
+        return -1;
+    return setup_redis(ctx, sc, cells, n, err, errlen);
+}
+
+/* Stops the shared Redis and removes the temporary and disk directories. */
+static void run_cleanup(ab_run_ctx *ctx)
+{
+    ab_run_redis_stop(&ctx->redis);
+    ab_run_proc_kill_all();
+    if (ctx->tmp[0] != '\0')
+        nftw(ctx->tmp, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+    if (ctx->disk_dir[0] != '\0')
+        rmdir(ctx->disk_dir); /* only when empty: never a user's directory with files in it */
+}
+
+/* Store capacity and the environment into the results, before the cells. */
+static void run_preamble(ab_run_ctx *ctx, ab_run_results *res, const cJSON *sc, char *cap_why, size_t len)
+{
+    cJSON *cap;
+    cap_why[0] = '\0';
+    cap = ab_run_store_capacity(ctx, sc, cap_why, len);
+    ab_run_results_set(res, "store_capacity", cap ? cap : cJSON_CreateNull());
+}
+
+/* The whole run after setup. Returns the exit status. */
+static int run_body(ab_run_ctx *ctx, const ab_run_opts *o, const cJSON *sc, const ab_run_cell *cells,
+                    size_t n, ab_run_results *res)
+{
+    char err[512], cap_why[256];
+    cJSON *micro = NULL;
+    size_t ok;
+    int interrupted, rc;
+    run_preamble(ctx, res, sc, cap_why, sizeof cap_why);
+    ok = run_cells(ctx, res, cells, n);
+    interrupted = ab_run_stop_signal != 0;
+    micro = interrupted ? cJSON_CreateObject() : ab_run_micro(ctx, sc, o->micro);
+    if (interrupted)
+        cJSON_AddBoolToObject(micro, "ran", 0), cJSON_AddStringToObject(micro, "reason", "interrupted");
+    ab_run_results_set(res, "notes", run_notes(ctx, cells, n, cap_why, micro));
+    ab_run_results_set(res, "micro", micro);
+    interrupted = ab_run_stop_signal != 0;
+    if (ab_run_results_write(res, ctx->dir, !interrupted, 1, err, sizeof err) != 0) {
+        ab_err(AB_RUN_CMD, "%s", err);
+        return AB_EXIT_FAIL;
+    }
+    if (interrupted)
+        return 128 + ab_run_stop_signal;
+    rc = write_report(ctx, o);
+    if (!ctx->quiet)
+        printf("run directory: %s\n%s%s%s", ctx->dir, rc == 0 && !o->no_report ? "report: " : "",
+               rc == 0 && !o->no_report ? ctx->dir : "", rc == 0 && !o->no_report ? "/report.html\n" : "");
+    if (ok < n)
+        ab_err(AB_RUN_CMD, "%zu of %zu cells failed (see \"error\" in %s/results.json)", n - ok, n, ctx->dir);
+    return ok == 0 && n > 0 ? AB_EXIT_FAIL : rc == 0 ? AB_EXIT_OK : AB_EXIT_FAIL;
+}
+
+int ab_run_execute(const ab_run_opts *o, const cJSON *sc, const ab_run_cell *cells, size_t n)
+{
+    ab_run_ctx *ctx = calloc(1, sizeof *ctx);
+    ab_run_results res = {NULL, NULL};
+    char err[512];
+    int rc = AB_EXIT_FAIL;
+    size_t i;
+    if (ctx == NULL)
+        return AB_EXIT_FAIL;
+    ab_run_signals_install();
+    ctx->quiet = o->quiet;
+    ctx->ncells = n;
+    for (i = 0; i < n; i++)
+        ctx->total_s += ab_run_cell_estimate_s(&cells[i]);
+    ab_progress_init(&ctx->progress, !o->quiet);
+    if (run_setup(ctx, o, sc, cells, n, err, sizeof err) != 0) {
+        ab_err(AB_RUN_CMD, "%s", ab_run_stop_signal ? "interrupted" : err);
+        rc = ab_run_stop_signal ? 128 + ab_run_stop_signal : AB_EXIT_FAIL;
+        goto out;
+    }
+    if (ab_run_results_init(&res, sc, ab_run_environment(ctx->redis.running ? ctx->redis.version : NULL,
+                                                         ctx->disk_dir, ctx->disk_fs)) != 0 ||
+        ab_run_results_write(&res, ctx->dir, 0, 0, err, sizeof err) != 0) {
+        ab_err(AB_RUN_CMD, "%s", res.doc ? err : "out of memory");
+        goto out;
+    }
+    rc = run_body(ctx, o, sc, cells, n, &res);
+out:
+    run_cleanup(ctx);
+    ab_run_results_free(&res);
+    free(ctx);
+    return rc;
+}

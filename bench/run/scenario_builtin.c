@@ -1,0 +1,71 @@
+/* scenario_builtin.c — the built-in scenarios: "quick" (about two minutes on a 2-core machine) and
+ * "default" (the full matrix of issue 5). Both go through the same parser as a user's file. */
+#include "run_int.h"
+
+#include <string.h>
+
+/* Small enough for --quick's three-minute budget on two cores, yet every chart of the report has
+ * data: throughput at 1 and 2 servers, the latency spectrum, CPU and I/O per request, store
+ * distance (0, 250 us, 1 ms), the login-heavy mix and the store outage. */
+static const char quick_json[] =
+    "{\n"
+    "  \"name\": \"quick\",\n"
+    "  \"description\": \"A small matrix for a first look: 1 and 2 servers, 2 s per cell, one repetition.\",\n"
+    "  \"store_capacity\": {\"clients\": 50, \"duration\": \"1s\"},\n"
+    "  \"micro\": {\"min_time\": \"0.01s\", \"repetitions\": 3},\n"
+    "  \"defaults\": {\"servers\": [1, 2], \"lb\": \"rr\", \"connections\": 8, \"users\": 500,\n"
+    "               \"key_dist\": \"zipf:0.99\", \"mix\": \"read\", \"duration\": \"2s\", \"warmup\": \"0.5s\",\n"
+    "               \"repetitions\": 1, \"threads\": 1, \"server_threads\": 1},\n"
+    "  \"groups\": [\n"
+    "    {\"mechanisms\": [\"none\", \"jwt:HS256\", \"jwt:RS256\", \"jwt:ES256\", \"jwt:EdDSA\",\n"
+    "                    \"jwt+denylist:HS256,redis\"]},\n"
+    "    {\"mechanisms\": [\"session:memory\", \"session:file-pagecache\"], \"lb\": \"sticky\"},\n"
+    "    {\"mechanisms\": [\"session:memory\"], \"lb\": \"rr\", \"servers\": 2},\n"
+    "    {\"mechanisms\": [\"session:redis\"], \"store_delay\": [\"0\", \"1ms\"]},\n"
+    "    {\"mechanisms\": [\"session:redis\"], \"store_delay\": \"250us\", \"servers\": 1},\n"
+    "    {\"mechanisms\": [\"session:redis\", \"jwt:HS256\", \"jwt:ES256\"], \"mix\": \"login-heavy\",\n"
+    "     \"servers\": 1},\n"
+    "    {\"mechanisms\": [\"session:redis\", \"jwt:HS256\"], \"fault\": \"store-outage\",\n"
+    "     \"fault_at\": \"1.5s\", \"duration\": \"4s\", \"servers\": 1}\n"
+    "  ]\n"
+    "}\n";
+
+/* The full matrix: every mechanism at 1, 2 and 4 servers, three repetitions, store distance, disk
+ * modes, the login-heavy mix, a fixed-rate (open-loop) latency set and the store outage. */
+static const char default_json[] =
+    "{\n"
+    "  \"name\": \"default\",\n"
+    "  \"description\": \"The full matrix: every mechanism at 1, 2 and 4 servers, 3 repetitions of 10 s.\",\n"
+    "  \"store_capacity\": {\"clients\": 50, \"duration\": \"5s\"},\n"
+    "  \"micro\": {\"min_time\": \"0.5s\", \"repetitions\": 3},\n"
+    "  \"defaults\": {\"servers\": [1, 2, 4], \"lb\": \"rr\", \"connections\": 32, \"users\": 10000,\n"
+    "               \"key_dist\": \"zipf:0.99\", \"mix\": \"read\", \"duration\": \"10s\", \"warmup\": \"2s\",\n"
+    "               \"repetitions\": 3, \"threads\": 1, \"server_threads\": 1},\n"
+    "  \"groups\": [\n"
+    "    {\"mechanisms\": [\"none\", \"jwt:HS256\", \"jwt:RS256\", \"jwt:PS256\", \"jwt:ES256\", \"jwt:EdDSA\",\n"
+    "                    \"jwt+denylist:HS256,redis\"]},\n"
+    "    {\"mechanisms\": [\"session:memory\", \"session:file-pagecache\", \"session:file-direct\",\n"
+    "                    \"session:file-fsync\"], \"lb\": \"sticky\"},\n"
+    "    {\"mechanisms\": [\"session:memory\"], \"lb\": \"rr\"},\n"
+    "    {\"mechanisms\": [\"session:redis\"], \"store_delay\": [\"0\", \"250us\", \"1ms\"]},\n"
+    "    {\"mechanisms\": [\"session:redis\", \"jwt:HS256\", \"jwt:RS256\", \"jwt:PS256\", \"jwt:ES256\",\n"
+    "                    \"jwt:EdDSA\"], \"mix\": \"login-heavy\", \"servers\": [1, 2]},\n"
+    "    {\"mechanisms\": [\"session:memory\", \"session:file-fsync\"], \"mix\": \"login-heavy\",\n"
+    "     \"lb\": \"sticky\", \"servers\": [1, 2]},\n"
+    "    {\"mechanisms\": [\"none\", \"session:redis\", \"jwt:HS256\", \"jwt:RS256\", \"jwt:ES256\", \"jwt:EdDSA\",\n"
+    "                    \"jwt+denylist:HS256,redis\"], \"rate\": 2000, \"servers\": 2,\n"
+    "     \"store_delay\": [\"0\", \"1ms\"]},\n"
+    "    {\"mechanisms\": [\"session:redis\", \"jwt:HS256\", \"jwt+denylist:HS256,redis\"],\n"
+    "     \"fault\": \"store-outage\", \"fault_at\": \"8s\", \"duration\": \"20s\", \"servers\": 2,\n"
+    "     \"repetitions\": 1}\n"
+    "  ]\n"
+    "}\n";
+
+const char *ab_run_scenario_builtin(const char *name)
+{
+    if (strcmp(name, "quick") == 0)
+        return quick_json;
+    if (strcmp(name, "default") == 0)
+        return default_json;
+    return NULL;
+}
