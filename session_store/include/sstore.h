@@ -37,7 +37,7 @@
  *       (touch), so a reader sees a whole record or none, also after ENOSPC or a crash.
  *       fsync=always (default never) fsyncs the file before it becomes visible and the folder
  *       after; direct=1 (default 0) reads with O_DIRECT (refused at open, with a clear error, on a
- *       filesystem without O_DIRECT such as tmpfs); lock=flock (default none) takes flock(LOCK_EX)
+ *       filesystem without O_DIRECT: ramfs, tmpfs before Linux 6.6); lock=flock (default none) takes flock(LOCK_EX)
  *       on the session file around every operation, as PHP does, so concurrent requests of one
  *       session serialise. Expiry is the deadline stored in the record; sstore_sweep() deletes
  *       expired sessions and temporary files left by a crash (older than a minute).

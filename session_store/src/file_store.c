@@ -68,7 +68,8 @@ static int probe_root(sstore *st, file_store *fs)
         rc = sstore_set_err(st, SSTORE_ERR_IO, "file store: directory %s: close: %s", fs->dir, strerror(errno));
     if (rc == SSTORE_OK && fs->direct && probe_direct(fs->dirfd, name) != 0)
         rc = sstore_set_err(st, SSTORE_ERR_ARG, "file store: direct=1 but the filesystem of %s refuses O_DIRECT reads "
-                            "(%s; tmpfs has none): use direct=0 or a disk-backed directory", fs->dir, strerror(errno));
+                            "(%s; ramfs, and tmpfs before Linux 6.6, have none): use direct=0 or a disk-backed directory",
+                            fs->dir, strerror(errno));
     if (fd >= 0 && unlinkat(fs->dirfd, name, 0) != 0 && rc == SSTORE_OK)
         rc = sstore_set_err(st, SSTORE_ERR_IO, "file store: directory %s: unlink: %s", fs->dir, strerror(errno));
     return rc;

@@ -18,12 +18,26 @@ static int is_ws(char ch)
     return ch == ' ' || ch == '\t' || ch == '\n' || ch == '\r';
 }
 
+/* The offset of the first control character other than JSON whitespace, or len. JSON allows none
+ * (they must be escaped inside strings) but cJSON lets them through, NUL included. */
+static size_t first_control(const char *text, size_t len)
+{
+    size_t i;
+    for (i = 0; i < len; i++)
+        if ((unsigned char)text[i] < 0x20 && !is_ws(text[i]))
+            return i;
+    return len;
+}
+
 /* Parses text[0..len) as one JSON value with only whitespace after it. The tree or NULL; on
- * NULL, *where is the byte offset cJSON stopped at. The caller frees the tree. */
+ * NULL, *where is the byte offset where it went wrong. The caller frees the tree. */
 static cJSON *parse_whole(const char *text, size_t len, size_t *where)
 {
     const char *end = NULL;
-    cJSON *root = cJSON_ParseWithLengthOpts(text, len, &end, 0);
+    cJSON *root;
+    if ((*where = first_control(text, len)) != len)
+        return NULL;
+    root = cJSON_ParseWithLengthOpts(text, len, &end, 0);
     *where = end != NULL && end >= text ? (size_t)(end - text) : 0;
     if (root == NULL)
         return NULL;

@@ -8,12 +8,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/vfs.h>
 #include <time.h>
 
 #include <cmocka.h>
-
-#define TMPFS_MAGIC_NUMBER 0x01021994
 
 sstore *st_open_ok(const char *uri)
 {
@@ -58,12 +55,6 @@ long long st_now_ms(void)
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-int st_on_tmpfs(const char *path)
-{
-    struct statfs sf;
-    return statfs(path, &sf) == 0 && (unsigned long)sf.f_type == TMPFS_MAGIC_NUMBER;
 }
 
 /* qsort comparison of two ids. */

@@ -1,4 +1,4 @@
-/* store_test.h — helpers shared by the session-store tests (cmocka): open-or-fail, claims, sleeps. */
+/* store_test.h — helpers shared by the session-store tests (cmocka): open-or-fail, claims, sleeps, uniqueness. */
 #ifndef STORE_TEST_H
 #define STORE_TEST_H
 
@@ -17,8 +17,6 @@ size_t st_claims(char *buf, size_t cap, const char *sub, size_t min_len);
 void st_sleep_ms(long ms);
 /* Monotonic milliseconds. */
 long long st_now_ms(void);
-/* 1 when path is on a tmpfs (no O_DIRECT), else 0. */
-int st_on_tmpfs(const char *path);
 /* Fails the test when the sorted copy of ids[0..n) (each SSTORE_ID_LEN+1 bytes) has a duplicate. */
 void st_assert_unique(char (*ids)[SSTORE_ID_LEN + 1], size_t n);
 
