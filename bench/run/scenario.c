@@ -230,8 +230,8 @@ static const char *field_expects(const group_field *f)
     switch (f->kind) {
     case FK_MECHS: return "mechanism names: none, session:memory, session:redis, session:file-pagecache, "
                           "session:file-direct, session:file-fsync, jwt:<ALG>, jwt+denylist:<ALG>,redis|memory";
-    case FK_UINT_LIST: return "a whole number or a list of them in range";
-    case FK_UINT: return "a whole number in range";
+    case FK_UINT_LIST: return "a whole number (or a list of them) in";
+    case FK_UINT: return "a whole number in";
     case FK_LB_LIST: return "rr, random or sticky (or a list)";
     case FK_RATE_LIST: return "null (closed loop) or requests per second (or a list)";
     case FK_MIX_LIST: return "a mix name (read, login-heavy, churn, or one in \"mixes\") or "
@@ -245,21 +245,31 @@ static const char *field_expects(const group_field *f)
     return "?";
 }
 
-/* Checks one field of group gi. 0, or -1 with err naming groups[gi].field. */
+/* Checks one field of group gi. 0, or -1 with err naming groups[gi].field and the bad value. */
 static int group_field_check(const cJSON *sc, int gi, const group_field *f, const cJSON *v,
                              char *err, size_t errlen)
 {
     int i, n = ab_run_axis_len(v);
     int is_list = f->kind == FK_MECHS || f->kind == FK_UINT_LIST || f->kind == FK_LB_LIST ||
                   f->kind == FK_RATE_LIST || f->kind == FK_MIX_LIST || f->kind == FK_DUR_LIST;
-    if ((cJSON_IsArray(v) && !is_list) || n == 0)
-        goto bad;
-    for (i = 0; i < n; i++)
-        if (axis_item_ok(sc, f, ab_run_axis_get(v, i)) != 0)
-            goto bad;
-    return 0;
-bad:
-    ab_run_fmt(err, errlen, "scenario: groups[%d].%s: expected %s", gi, f->name, field_expects(f));
+    const cJSON *bad = v;
+    char *shown;
+    if (!(cJSON_IsArray(v) && !is_list) && n > 0) {
+        for (i = 0; i < n; i++)
+            if (axis_item_ok(sc, f, ab_run_axis_get(v, i)) != 0)
+                break;
+        if (i == n)
+            return 0;
+        bad = ab_run_axis_get(v, i);
+    }
+    shown = cJSON_PrintUnformatted(bad);
+    if (f->kind == FK_UINT || f->kind == FK_UINT_LIST)
+        ab_run_fmt(err, errlen, "scenario: groups[%d].%s: %.60s: expected %s %llu..%llu", gi, f->name,
+                   shown ? shown : "?", field_expects(f), (unsigned long long)f->min, (unsigned long long)f->max);
+    else
+        ab_run_fmt(err, errlen, "scenario: groups[%d].%s: %.60s: expected %s", gi, f->name,
+                   shown ? shown : "?", field_expects(f));
+    free(shown);
     return -1;
 }
 
@@ -409,20 +419,34 @@ out:
     return rc;
 }
 
+/* Line and column of position pos in text, for messages. */
+static void line_col(const char *text, const char *pos, int *line, int *col)
+{
+    *line = 1, *col = 1;
+    for (; text < pos && *text != '\0'; text++) {
+        if (*text == '\n')
+            (*line)++, *col = 1;
+        else
+            (*col)++;
+    }
+}
+
 cJSON *ab_run_scenario_parse(const char *text, const char *origin, char *err, size_t errlen)
 {
-    cJSON *sc = cJSON_ParseWithLength(text, strlen(text));
-    if (sc == NULL || !cJSON_IsObject(sc)) {
-        ab_run_fmt(err, errlen, "scenario %s: not valid JSON (expected an object with \"groups\")", origin);
+    const char *end = NULL;
+    int line, col;
+    cJSON *sc = cJSON_ParseWithLengthOpts(text, strlen(text), &end, 0);
+    if (sc == NULL) {
+        line_col(text, end ? end : text, &line, &col);
+        ab_run_fmt(err, errlen, "scenario %s: not valid JSON at line %d, column %d", origin, line, col);
+        return NULL;
+    }
+    if (!cJSON_IsObject(sc) || !cJSON_IsArray(cJSON_GetObjectItemCaseSensitive(sc, "groups"))) {
+        ab_run_fmt(err, errlen, "scenario %s: groups: expected an object with a list of groups", origin);
         cJSON_Delete(sc);
         return NULL;
     }
     cJSON_DeleteItemFromObjectCaseSensitive(sc, "schema");
-    if (!cJSON_IsArray(cJSON_GetObjectItemCaseSensitive(sc, "groups"))) {
-        ab_run_fmt(err, errlen, "scenario: groups: expected a non-empty list of groups");
-        cJSON_Delete(sc);
-        return NULL;
-    }
     if (normalise(sc, err, errlen) != 0 || ab_run_scenario_check(sc, err, errlen) != 0) {
         cJSON_Delete(sc);
         return NULL;
