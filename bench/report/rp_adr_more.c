@@ -1,0 +1,177 @@
+/* rp_adr_more.c — the ADR's pros and cons of each option, what the numbers cannot show, and the
+ * charts with their captions. */
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "rp_int.h"
+
+/* The first store-outage cell whose family starts with family, or NULL. */
+static const rp_cell *outage_cell(const rp_run *run, const char *family)
+{
+    size_t i;
+    for (i = 0; i < run->ncells; i++) {
+        const rp_cell *c = &run->cells[i];
+        if (c->ok && c->fault != NULL && strcmp(c->fault, "store-outage") == 0 && c->family != NULL &&
+            strcmp(c->family, family) == 0)
+            return c;
+    }
+    return NULL;
+}
+
+/* Appends " + cells[ID].part" for each measured part; adds them to *sum. Returns how many. */
+static int sum_parts(char *expr, size_t len, const rp_cell *cell, const char *const *parts, size_t nparts, double *sum)
+{
+    size_t i, n = strlen(expr);
+    int k = 0;
+    for (i = 0; i < nparts && n < len; i++) {
+        double v = rp_cell_num(cell, parts[i]);
+        if (!rp_has(v))
+            continue;
+        *sum += v;
+        n += (size_t)snprintf(expr + n, len - n, "%scells[%s].%s", k++ ? " + " : "", cell->id, parts[i]);
+    }
+    return k;
+}
+
+/* Share of c's requests that failed: (401s + errors) / (answered requests + transport errors), registered
+ * as a figure; "not measured" if absent. */
+static const char *failed_share(rp_ctx *c, const rp_cell *cell, const char *label)
+{
+    static const char *const failed[] = {"auth_failures", "errors.connect", "errors.read", "errors.timeout", "errors.http_5xx"};
+    static const char *const tried[] = {"requests", "errors.connect", "errors.read", "errors.timeout"};
+    char expr[1000] = "100 * (";
+    double bad = 0, all = 0;
+    int k = sum_parts(expr, sizeof expr, cell, failed, 5, &bad);
+    snprintf(expr + strlen(expr), sizeof expr - strlen(expr), ") / (");
+    if (k == 0 || sum_parts(expr, sizeof expr, cell, tried, 4, &all) == 0 || !(all > 0) || !rp_has(rp_cell_num(cell, "requests")))
+        return "not measured";
+    snprintf(expr + strlen(expr), sizeof expr - strlen(expr), ")");
+    return rp_figure(c->figs, label, 100 * bad / all, RP_U_PCT, "%s", expr);
+}
+
+/* A cell figure registered with its field as source. */
+static const char *cell_fig(rp_ctx *c, const rp_cell *cell, const char *field, int unit, const char *what)
+{
+    char label[200];
+    if (cell == NULL)
+        return "not measured";
+    snprintf(label, sizeof label, "%s, %s", what, cell->label);
+    return rp_figure(c->figs, label, rp_cell_num(cell, field), unit, "cells[%s].%s", cell->id, field);
+}
+
+/* The per-server cell of a local store behind a non-sticky LB (the failure evidence), or NULL. */
+static const rp_cell *unsticky_cell(const rp_run *run)
+{
+    size_t i;
+    for (i = 0; i < run->ncells; i++) {
+        const rp_cell *c = &run->cells[i];
+        if (c->ok && c->series >= 0 && !run->series[c->series].projectable && c->servers > 1)
+            return c;
+    }
+    return NULL;
+}
+
+/* Pros and cons of one option from its measured cells. */
+static void option_pros_cons(rp_ctx *c, int k)
+{
+    const rp_option *o = &c->dec->opt[k];
+    const rp_cell *b = o->series ? o->series->base : NULL, *outage, *rr;
+    rp_doc_add(c->doc, RP_B_H3, NULL, "%s", o->name);
+    if (b == NULL) {
+        rp_doc_add(c->doc, RP_B_P, NULL, "Not measured in this run: no successful cell.");
+        return;
+    }
+    rp_doc_add(c->doc, RP_B_LI, NULL, "Measured (`%s`, %.0f server%s): p99 %s, server CPU %s per request, credential %s, "
+               "%s store round trips per request.", b->id, b->servers, b->servers == 1 ? "" : "s",
+               cell_fig(c, b, "latency_us.p99", RP_U_US, "p99"), cell_fig(c, b, "server_cpu_us_per_req", RP_U_US, "server CPU per request"),
+               cell_fig(c, b, "credential_bytes", RP_U_BYTES, "credential bytes"),
+               cell_fig(c, b, "store_round_trips_per_req", RP_U_PLAIN, "store round trips per request"));
+    if (k == RP_OPT_SHARED_SESSION || k == RP_OPT_JWT) {
+        outage = outage_cell(c->run, k == RP_OPT_JWT ? "jwt" : "session");
+        if (outage != NULL)
+            rp_doc_add(c->doc, RP_B_LI, NULL, "%s: with the session store stopped %.10g s into the %.10g s window (`%s`), "
+                       "%s of requests failed over the whole window.",
+                       k == RP_OPT_JWT ? "Good (availability)" : "Bad (availability)", outage->fault_at_s,
+                       rp_cell_num(outage, "duration_s"), outage->id,
+                       failed_share(c, outage, k == RP_OPT_JWT ? "failed share, JWT through the store outage"
+                                                               : "failed share, session through the store outage"));
+    }
+    if (k == RP_OPT_LOCAL_SESSION && (rr = unsticky_cell(c->run)) != NULL)
+        rp_doc_add(c->doc, RP_B_LI, NULL, "Bad: without a sticky load balancer (`%s`, %.0f servers) %s of requests were "
+                   "rejected: the session lives on another server.", rr->id, rr->servers,
+                   failed_share(c, rr, "failed share, per-server sessions without sticky LB"));
+    if (k == RP_OPT_SHARED_SESSION || k == RP_OPT_LOCAL_SESSION)
+        rp_doc_add(c->doc, RP_B_LI, NULL, "Good: revocation is a delete; the credential is an opaque random id.");
+    if (k == RP_OPT_JWT)
+        rp_doc_add(c->doc, RP_B_LI, NULL, "Bad: valid until it expires (%.10g s lifetime in the drivers); every server holds "
+                   "a verification key.", c->req->access_token_lifetime_s);
+    if (k == RP_OPT_HYBRID)
+        rp_doc_add(c->doc, RP_B_LI, NULL, "Good: revocation within the denylist's replication delay. Bad: the store is on "
+                   "the request path again (a denylist miss still costs the round trip).");
+}
+
+/* The qualitative side: key distribution, confidentiality, size, clocks, ids, CIA. */
+static void cannot_show(rp_ctx *c)
+{
+    const rp_option *j = &c->dec->opt[RP_OPT_JWT];
+    rp_doc_add(c->doc, RP_B_H3, NULL, "What the numbers cannot show");
+    rp_doc_add(c->doc, RP_B_LI, NULL, "Key distribution: HS256/384/512 share one secret with every verifier, and any holder "
+               "of it can mint tokens; with RS/PS/ES/EdDSA the issuer alone holds the private key and verifiers hold only a "
+               "public key (publish it as a JWKS, rotate with `kid`). Pin the expected algorithm; never accept `none`.");
+    rp_doc_add(c->doc, RP_B_LI, NULL, "Payload confidentiality: a JWT is signed, not encrypted: anyone who sees it can "
+               "base64url-decode its claims. Keep personal data out of claims (or use JWE); session data stays on the server.");
+    rp_doc_add(c->doc, RP_B_LI, NULL, "Token size: browsers guarantee only 4096 bytes per cookie and proxies cap header "
+               "sizes (often 8 KiB). The JWT measured here is %s; claims grow with roles and scopes.",
+               j->series ? cell_fig(c, j->series->base, "credential_bytes", RP_U_BYTES, "credential bytes") : "not measured");
+    rp_doc_add(c->doc, RP_B_LI, NULL, "Clock skew: `exp`, `nbf` and `iat` are checked against each verifier's clock; the "
+               "leeway allowed for skew lengthens every token's effective lifetime. Keep servers on NTP.");
+    rp_doc_add(c->doc, RP_B_LI, NULL, "Session id entropy: a session id is a bearer secret; authbench's are 128 bits from "
+               "a CSPRNG (OpenSSL RAND_bytes). Fewer bits or a non-cryptographic generator make ids guessable.");
+    rp_doc_add(c->doc, RP_B_LI, NULL, "Confidentiality: both credentials are bearer tokens: TLS everywhere, cookies "
+               "`Secure; HttpOnly; SameSite`. Integrity: a JWT's signature protects its claims; a session's claims live "
+               "where the client cannot touch them. Availability: the store-outage cells above and chart 7 are the "
+               "evidence: a shared store on the request path is a dependency of every request.");
+}
+
+void rp_adr_proscons(rp_ctx *c)
+{
+    int k;
+    rp_doc_add(c->doc, RP_B_H2, NULL, "Pros and Cons of the Options");
+    for (k = 0; k < RP_NOPT; k++)
+        option_pros_cons(c, k);
+    cannot_show(c);
+}
+
+void rp_adr_charts(rp_ctx *c)
+{
+    static const char *const captions[RP_NCHARTS] = {
+        "Points are measured closed-loop throughput; dashed lines are the capacity model's projection, not measurements. "
+        "Every server of a cell runs on the one measuring machine, so measured throughput stops growing once its cores are busy.",
+        "Latency at each percentile from the cell's merged histogram (all repetitions). The x axis is 1/(1-p): each step "
+        "right is one more nine. Closed loop at saturation, so latency includes queueing.",
+        "Server CPU per request. The coloured part is the CPU spent in authenticate() (auth_cpu_us_per_req, sampled); the "
+        "grey part is the rest (HTTP parsing, the response, the kernel). Hatched bars: the split was not measured.",
+        "Bytes and operations per request. Credential bytes are the cookie value or token alone; store bytes are both "
+        "directions of the app server's store connection.",
+        "Google Benchmark times on the measuring machine (median of repetitions): authbench's verify and sign at a typical "
+        "token, the bare OpenSSL operation on the same input (the floor) and libjwt's verify (a peer). A missing bar is a "
+        "benchmark micro.json does not have.",
+        "p99 (solid) and p50 (dashed) latency of store-backed mechanisms as the latency proxy delays each direction; "
+        "the p99 of each stateless JWT is drawn flat beside them: a JWT never touches the store.",
+        "Requests served per second through the store-outage cells; the dotted line marks when the store was stopped. "
+        "Dashed lines are failed requests per second."};
+    int k;
+    rp_doc_add(c->doc, RP_B_H3, NULL, "Charts");
+    for (k = 0; k < RP_NCHARTS; k++) {
+        const rp_chart *ch = &c->charts[k];
+        if (!ch->made) {
+            rp_doc_add(c->doc, RP_B_P, NULL, "%s", ch->note);
+            continue;
+        }
+        rp_doc_add(c->doc, RP_B_P, NULL, "**Chart %d.** %s: %s.", k + 1, ch->title, ch->subtitle);
+        rp_doc_add(c->doc, RP_B_IMG, ch->name, "%s: %s", ch->title, ch->subtitle);
+        rp_doc_add(c->doc, RP_B_P, NULL, "%s (`charts/%s.svg`, `charts/%s.png`, data in `charts/data/%s.dat`)", captions[k],
+                   ch->name, ch->name, ch->name);
+    }
+}

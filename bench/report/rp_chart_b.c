@@ -1,0 +1,270 @@
+/* rp_chart_b.c — chart data for I/O per request, the micro-benchmarks, store network distance and
+ * availability through the store outage. */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "rp_int.h"
+
+int rp_chart_io(const rp_run *run, const rp_plot *pl, rp_chart *ch, char *err, size_t errlen)
+{
+    static const char *const cols[] = {"client_bytes_out_per_req", "credential_bytes", "store_net_bytes_per_req",
+                                       "disk_bytes_read_per_req", "disk_bytes_written_per_req",
+                                       "store_round_trips_per_req", "fsyncs_per_req"};
+    rp_buf d = {0}, vars = {0};
+    double servers = rp_compare_servers(run);
+    size_t s, k;
+    int n = 0, rc = 0;
+    snprintf(ch->title, sizeof ch->title, "I/O per request");
+    snprintf(ch->subtitle, sizeof ch->subtitle, "%.0f server%s, closed loop; a missing bar means not measured", servers,
+             servers == 1 ? "" : "s");
+    rp_buf_puts(&d, "# label");
+    for (k = 0; k < 7; k++)
+        rp_buf_printf(&d, " %s", cols[k]);
+    rp_buf_puts(&d, "\n");
+    for (s = 0; s < run->nseries; s++) {
+        const rp_cell *c = rp_series_cell(run, (int)s, servers);
+        if (c == NULL)
+            continue;
+        rp_dat_label(&d, run->series[s].label);
+        for (k = 0; k < 7; k++) {
+            rp_buf_puts(&d, " ");
+            rp_dat_num(&d, rp_cell_num(c, cols[k]));
+        }
+        rp_buf_puts(&d, "\n");
+        n++;
+    }
+    if (n == 0)
+        snprintf(ch->note, sizeof ch->note, "Chart 4 (I/O per request) is left out: no successful cell at %.0f server(s).", servers);
+    else
+        rc = rp_chart_emit(pl, ch, &d, &vars, err, errlen);
+    rp_buf_free(&d);
+    rp_buf_free(&vars);
+    return rc;
+}
+
+/* One micro row: ALG verify floor peer sign (µs); returns 1 when verify was measured. */
+static int micro_row(const cJSON *micro, const char *alg, rp_buf *d)
+{
+    static const char *const fmts[] = {"BM_jwt_verify/%s/typical", "BM_floor_verify/%s", "BM_peer_libjwt_verify/%s",
+                                       "BM_jwt_sign/%s/typical"};
+    char name[96], key[112];
+    size_t i;
+    double v[4], f;
+    for (i = 0; i < 4; i++) {
+        snprintf(name, sizeof name, fmts[i], alg);
+        v[i] = rp_micro_us(micro, name, key, sizeof key, &f);
+    }
+    if (!rp_has(v[0]))
+        return 0;
+    rp_buf_printf(d, "%s", alg);
+    for (i = 0; i < 4; i++) {
+        rp_buf_puts(d, " ");
+        rp_dat_num(d, v[i]);
+    }
+    rp_buf_puts(d, "\n");
+    return 1;
+}
+
+int rp_chart_micro(const rp_run *run, const rp_plot *pl, rp_chart *ch, char *err, size_t errlen)
+{
+    rp_buf d = {0}, vars = {0};
+    char algs[32][16];
+    size_t n, i;
+    int rows = 0, rc = 0;
+    snprintf(ch->title, sizeof ch->title, "Micro-benchmarks: JWT verify and sign");
+    snprintf(ch->subtitle, sizeof ch->subtitle, "beside the OpenSSL floor and libjwt; median of repetitions; missing bar = not run");
+    if (run->micro == NULL) {
+        snprintf(ch->note, sizeof ch->note, "Chart 5 (micro-benchmarks) is left out: %s.", run->micro_note);
+        return 0;
+    }
+    n = rp_micro_algs(run->micro, algs, 32);
+    rp_buf_puts(&d, "# alg verify_us floor_us peer_libjwt_us sign_us (real time, median of repetitions)\n");
+    for (i = 0; i < n; i++)
+        rows += micro_row(run->micro, algs[i], &d);
+    if (rows == 0)
+        snprintf(ch->note, sizeof ch->note, "Chart 5 (micro-benchmarks) is left out: micro.json has no BM_jwt_verify/<ALG>/typical result.");
+    else
+        rc = rp_chart_emit(pl, ch, &d, &vars, err, errlen);
+    rp_buf_free(&d);
+    rp_buf_free(&vars);
+    return rc;
+}
+
+/* Fewest servers among cells measured behind the proxy (store_delay_us > 0); NaN if none. */
+static double distance_servers(const rp_run *run)
+{
+    double best = NAN;
+    size_t i;
+    for (i = 0; i < run->ncells; i++)
+        if (run->cells[i].series >= 0 && run->cells[i].ok && run->cells[i].delay_us > 0 && !(run->cells[i].servers >= best))
+            best = run->cells[i].servers;
+    return best;
+}
+
+/* Writes one store mechanism's p99 and p50 blocks over delay when it was measured at ≥ 2 delays;
+ * returns the blocks written (0 or 2). */
+static int distance_store_blocks(const rp_run *run, const char *mech, double servers, rp_buf *d, int *style)
+{
+    static const char *const keys[2] = {"latency_us.p99", "latency_us.p50"};
+    const rp_cell *first = NULL;
+    double prev;
+    size_t i, k, npts = 0;
+    rp_buf b = {0};
+    for (k = 0; k < 2; k++) {
+        rp_buf_printf(&b, "delay \"%s %s\"\n", mech, k ? "p50" : "p99");
+        for (prev = -1;;) {
+            const rp_cell *next = NULL;
+            for (i = 0; i < run->ncells; i++) {
+                const rp_cell *c = &run->cells[i];
+                if (c->series >= 0 && c->ok && c->servers == servers && strcmp(c->mechanism, mech) == 0 &&
+                    c->delay_us > prev && (next == NULL || c->delay_us < next->delay_us))
+                    next = c;
+            }
+            if (next == NULL)
+                break;
+            first = first ? first : next;
+            prev = next->delay_us;
+            rp_buf_printf(&b, "%.10g ", next->delay_us);
+            rp_dat_num(&b, rp_cell_num(next, keys[k]) / 1000);
+            rp_buf_puts(&b, "\n");
+            npts += k == 0;
+        }
+        rp_buf_puts(&b, "\n\n");
+    }
+    *style = first ? first->style : 0;
+    if (npts >= 2 && b.p != NULL)
+        rp_buf_puts(d, b.p);
+    rp_buf_free(&b);
+    return npts >= 2 ? 2 : 0;
+}
+
+/* A flat p99 block of a stateless series between minx and maxx. */
+static void distance_flat_block(const rp_cell *c, double minx, double maxx, rp_buf *d)
+{
+    double v = rp_cell_num(c, "latency_us.p99") / 1000;
+    rp_buf_printf(d, "delay \"%s p99 (no store)\"\n%.10g ", c->label, minx);
+    rp_dat_num(d, v);
+    rp_buf_printf(d, "\n%.10g ", maxx);
+    rp_dat_num(d, v);
+    rp_buf_puts(d, "\n\n\n");
+}
+
+/* Distinct store mechanisms measured at ≥ 2 delays; returns their count (≤ max). */
+static size_t distance_mechs(const rp_run *run, double servers, const char **mechs, size_t max, double *minx, double *maxx)
+{
+    size_t i, k, n = 0;
+    for (i = 0; i < run->ncells; i++) {
+        const rp_cell *c = &run->cells[i];
+        if (c->series < 0 || !c->ok || c->servers != servers || rp_kind_of(c->family, c->store) != RP_KIND_SHARED)
+            continue;
+        *minx = fmin(*minx, c->delay_us);
+        *maxx = fmax(*maxx, c->delay_us);
+        for (k = 0; k < n && strcmp(mechs[k], c->mechanism) != 0; k++)
+            ;
+        if (k == n && n < max)
+            mechs[n++] = c->mechanism;
+    }
+    return n;
+}
+
+int rp_chart_distance(const rp_run *run, const rp_plot *pl, rp_chart *ch, char *err, size_t errlen)
+{
+    rp_buf d = {0}, vars = {0}, dts = {0};
+    const char *mechs[32];
+    double servers = distance_servers(run), minx = INFINITY, maxx = -INFINITY;
+    int styles[128], rc = 0;
+    size_t nm, i, n = 0, nstore;
+    snprintf(ch->title, sizeof ch->title, "Store network distance");
+    snprintf(ch->subtitle, sizeof ch->subtitle, "%.0f server%s; solid p99, dashed p50; JWT p99 flat",
+             servers, servers == 1 ? "" : "s");
+    nm = distance_mechs(run, servers, mechs, 32, &minx, &maxx);
+    for (i = 0; i < nm && n + 2 <= 64; i++)
+        if (distance_store_blocks(run, mechs[i], servers, &d, &styles[n]) == 2) {
+            styles[n + 1] = styles[n];
+            n += 2;
+        }
+    nstore = n;
+    for (i = 0; n > 0 && i < run->nseries && n < 128; i++) {
+        const rp_cell *c = rp_series_cell(run, (int)i, servers);
+        if (c == NULL || c->family == NULL || strcmp(c->family, "jwt") != 0)
+            continue;
+        distance_flat_block(c, minx, maxx, &d);
+        styles[n++] = c->style;
+    }
+    if (nstore == 0 || maxx <= minx) {
+        snprintf(ch->note, sizeof ch->note, "Chart 6 (store network distance) is left out: no store-backed mechanism was "
+                 "measured at two or more proxy delays.");
+        goto done;
+    }
+    for (i = 0; i < n; i++) /* store blocks come in p99/p50 pairs; flat JWT lines are p99 */
+        rp_buf_printf(&dts, "%s%d", i ? " " : "", i < nstore ? (i % 2 ? 2 : 1) : rp_style_dash(styles[i]));
+    rp_style_vars(&vars, styles, n);
+    rp_buf_printf(&vars, "dts='%s'; minx=%.10g; maxx=%.10g; ", dts.p, minx, maxx);
+    rc = rp_chart_emit(pl, ch, &d, &vars, err, errlen);
+done:
+    rp_buf_free(&d);
+    rp_buf_free(&vars);
+    rp_buf_free(&dts);
+    return rc;
+}
+
+/* One outage cell's block: per second, the mean over repetitions of requests and failures. */
+static int avail_block(const rp_cell *c, rp_buf *d)
+{
+    const cJSON *ts = cJSON_GetObjectItemCaseSensitive(c->json, "timeseries"), *row;
+    double req[3600] = {0}, fail[3600] = {0}, reps[3600] = {0};
+    int sec, last = -1;
+    cJSON_ArrayForEach(row, ts) {
+        double s = rp_num(row, "second"), r = rp_num(row, "requests");
+        double e = rp_num(row, "errors"), a = rp_num(row, "auth_failures");
+        if (!rp_has(s) || !rp_has(r) || s < 0 || s >= 3600)
+            continue;
+        sec = (int)s;
+        req[sec] += r;
+        fail[sec] += (rp_has(e) ? e : 0) + (rp_has(a) ? a : 0);
+        reps[sec] += 1;
+        last = sec > last ? sec : last;
+    }
+    if (last < 0)
+        return 0;
+    rp_buf_puts(d, "second ");
+    rp_dat_label(d, c->label);
+    rp_buf_puts(d, "\n");
+    for (sec = 0; sec <= last; sec++)
+        if (reps[sec] > 0)
+            rp_buf_printf(d, "%d %.10g %.10g\n", sec, req[sec] / reps[sec], fail[sec] / reps[sec]);
+    rp_buf_puts(d, "\n\n");
+    return 1;
+}
+
+int rp_chart_avail(const rp_run *run, const rp_plot *pl, rp_chart *ch, char *err, size_t errlen)
+{
+    rp_buf d = {0}, vars = {0};
+    int styles[64], rc = 0;
+    double fault = NAN;
+    size_t i, n = 0;
+    for (i = 0; i < run->ncells && n < 64; i++) {
+        const rp_cell *c = &run->cells[i];
+        if (c->fault == NULL || strcmp(c->fault, "store-outage") != 0 || !avail_block(c, &d))
+            continue;
+        styles[n++] = c->style;
+        if (!rp_has(fault))
+            fault = c->fault_at_s;
+    }
+    snprintf(ch->title, sizeof ch->title, "Availability through a session-store outage");
+    snprintf(ch->subtitle, sizeof ch->subtitle, "requests/s each second, mean of repetitions; store stopped at %.10g s", fault);
+    if (n == 0 || !rp_has(fault)) {
+        snprintf(ch->note, sizeof ch->note, "Chart 7 (availability) is left out: the run has no store-outage cell with a "
+                 "per-second timeseries and a fault time.");
+        goto done;
+    }
+    rp_style_vars(&vars, styles, n);
+    rp_buf_printf(&vars, "fault=%.10g; ", fault);
+    rc = rp_chart_emit(pl, ch, &d, &vars, err, errlen);
+done:
+    rp_buf_free(&d);
+    rp_buf_free(&vars);
+    return rc;
+}

@@ -1,0 +1,256 @@
+/* rp_int.h — internals of `authbench report`: the loaded run, requirements, capacity model, decision
+ * rule, figure registry, the document model and the chart makers. Not a public interface. */
+#ifndef RP_INT_H
+#define RP_INT_H
+
+#include <stdarg.h>
+#include <stddef.h>
+
+#include <cjson/cJSON.h>
+
+#include "ab_report.h"
+
+/* ---- growable text buffer (rp_text.c) ---- */
+typedef struct rp_buf {
+    char *p;      /* NUL-terminated while oom == 0 */
+    size_t len, cap;
+    int oom;      /* set once an append failed; later appends are ignored */
+} rp_buf;
+void rp_buf_put(rp_buf *b, const char *s, size_t n);
+void rp_buf_puts(rp_buf *b, const char *s);
+void rp_buf_printf(rp_buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void rp_buf_vprintf(rp_buf *b, const char *fmt, va_list ap) __attribute__((format(printf, 2, 0)));
+void rp_buf_free(rp_buf *b);
+
+/* Units a figure is shown in; rp_fmt_value picks µs or ms, etc. */
+enum { RP_U_US, RP_U_RPS, RP_U_BYTES, RP_U_PLAIN, RP_U_PCT };
+/* Formats v in unit ("2.10 ms", "41235 req/s", "412 B", "0.90", "12.5%"); "not measured" for NaN. */
+char *rp_fmt_value(double v, int unit, char *buf, size_t len);
+/* A bare number with the same rounding as rp_fmt_value's RP_U_PLAIN; "—" for NaN. */
+char *rp_fmt_num(double v, char *buf, size_t len);
+/* 1 when v was measured (not NaN). */
+int rp_has(double v);
+
+/* ---- the run (rp_load.c) ---- */
+enum { RP_KIND_STATELESS, RP_KIND_LOCAL, RP_KIND_SHARED };
+
+typedef struct rp_cell {
+    const cJSON *json;   /* the cell's object inside rp_run.root */
+    const char *id, *label, *mechanism, *family, *store, *alg, *lb, *mix, *fault, *status, *error;
+    double delay_us, servers, rate, fault_at_s;
+    int ok;              /* status == "ok" */
+    int series;          /* index into rp_run.series, -1 when not part of the main comparison */
+    int style;           /* colour/point style, shared by every chart */
+} rp_cell;
+
+typedef struct rp_series {
+    const char *label, *mechanism, *family, *store, *lb;
+    double delay_us;
+    int kind;            /* RP_KIND_* */
+    int style;
+    const rp_cell *base; /* the ok cell with the fewest servers: the model's calibration */
+    int projectable;     /* 0 for per-server stores behind a non-sticky LB (they fail, see the cells) */
+} rp_series;
+
+typedef struct rp_run {
+    char *dir;
+    cJSON *root;
+    rp_cell *cells;
+    size_t ncells;
+    rp_series *series;
+    size_t nseries;
+    const char *main_mix;   /* mix of the main comparison cells */
+    cJSON *micro;           /* micro.json, NULL when absent or unreadable */
+    char micro_note[320];   /* why micro is NULL */
+} rp_run;
+
+/* Loads <dir>/results.json and <dir>/micro.json. 0, or -1 with a one-line message. */
+int rp_run_load(rp_run *run, const char *dir, char *err, size_t errlen);
+void rp_run_free(rp_run *run);
+/* A number at a dotted path ("latency_us.p99") under obj; NaN when absent, null or not a number. */
+double rp_num(const cJSON *obj, const char *path);
+double rp_cell_num(const rp_cell *c, const char *path);
+/* The ok cell of series s at the given server count, or NULL. */
+const rp_cell *rp_series_cell(const rp_run *run, int s, double servers);
+/* Mechanism kind from family/store: stateless, per-server-local or shared store. */
+int rp_kind_of(const char *family, const char *store);
+/* Number of colour styles before they repeat with another point type. */
+#define RP_NCOLOURS 8
+const char *rp_colour(int style);
+
+/* ---- requirements (rp_req.c) ---- */
+typedef struct rp_req {
+    double peak_rps;
+    double servers;
+    double cores_per_server;        /* NaN = the run's cores */
+    double store_distance_us;       /* one-way, app server to the shared store in its region */
+    int instant_revocation;
+    double revocation_delay_s;      /* tolerated delay between logout/ban and rejection */
+    double access_token_lifetime_s; /* how long a stateless JWT stays valid */
+    double token_budget_bytes;
+    int multi_region;
+    double region_distance_us;      /* one-way, between regions (used when multi_region) */
+    char source[512];               /* "built-in defaults" or the file's path */
+    unsigned given;                 /* RP_REQ_* bits of the fields the file set */
+} rp_req;
+enum { RP_REQ_PEAK = 1u << 0, RP_REQ_SERVERS = 1u << 1, RP_REQ_CORES = 1u << 2, RP_REQ_DISTANCE = 1u << 3,
+       RP_REQ_REVOKE_DELAY = 1u << 4, RP_REQ_LIFETIME = 1u << 5, RP_REQ_BUDGET = 1u << 6, RP_REQ_REGION_DIST = 1u << 7,
+       RP_REQ_INSTANT = 1u << 8, RP_REQ_MULTI = 1u << 9 };
+void rp_req_defaults(rp_req *r);
+/* Reads a requirements file over the defaults. 0, or -1 with a one-line message. */
+int rp_req_load(rp_req *r, const char *path, char *err, size_t errlen);
+
+/* ---- capacity model (rp_model.c) ---- */
+typedef struct rp_params {
+    double cores;
+    char cores_src[96];
+    double store_cap;         /* ops/s; NaN when unknown */
+    char store_cap_expr[160]; /* a source expression (see rp_fig) for store_cap */
+    char store_cap_src[200];  /* in words */
+    double lb_cap;            /* requests/s, NaN = no ceiling */
+    int max_servers;
+} rp_params;
+/* Fills params from options, requirements and the run. */
+void rp_params_init(rp_params *p, const rp_run *run, const ab_report_opts *o, const rp_req *r);
+/* Projected requests/s of series s at n servers; NaN when it cannot be projected. */
+double rp_model_rps(const rp_params *p, const rp_series *s, double n);
+/* The same projection as a source expression over results.json ("min(2 * 4 * 1e6 / cells[…]…)"). */
+void rp_model_expr(const rp_params *p, const rp_series *s, double n, char *buf, size_t len);
+/* Fewest servers (≤ max_servers) for which the projection reaches rps; 0 if none. */
+int rp_model_servers_for(const rp_params *p, const rp_series *s, double rps);
+
+/* ---- figure registry: every measured number quoted in prose (rp_text.c) ---- */
+typedef struct rp_fig {
+    char label[160];
+    char shown[48];   /* as printed in the text, e.g. "2.10 ms" */
+    char bold[56];    /* "**2.10 ms**" */
+    double value;     /* exact, in the unit's base (µs, req/s, B, plain, %) */
+    char source[1024]; /* expression over results.json / micro.json / requirement values */
+} rp_fig;
+typedef struct rp_figs {
+    rp_fig **v;       /* each figure separately allocated: returned pointers stay valid */
+    size_t n, cap;
+} rp_figs;
+/* Registers a figure and returns its text as printed in the report ("**2.10 ms**"), valid until the
+ * registry is freed (stable across later calls). A NaN value returns "not measured" and registers nothing. */
+const char *rp_figure(rp_figs *f, const char *label, double value, int unit, const char *source_fmt, ...)
+    __attribute__((format(printf, 5, 6)));
+void rp_figs_free(rp_figs *f);
+
+/* ---- decision (rp_decide.c) ---- */
+enum { RP_OPT_SHARED_SESSION, RP_OPT_LOCAL_SESSION, RP_OPT_JWT, RP_OPT_HYBRID, RP_NOPT };
+#define RP_MAX_WHY 6
+typedef struct rp_option {
+    const char *name;
+    const rp_series *series;   /* the measured series standing for this option, NULL if none */
+    const rp_cell *est_cell;   /* the cell the latency estimate starts from */
+    double est_distance_us;    /* store distance the estimate is for */
+    double est_p99_us;         /* NaN when it cannot be estimated */
+    char est_expr[400];
+    double capacity_rps;       /* projection at the requirements' servers × cores */
+    char capacity_expr[400];
+    int out;                   /* eliminated */
+    char why[RP_MAX_WHY][300]; /* elimination reasons, in words */
+    int nwhy;
+} rp_option;
+typedef struct rp_decision {
+    rp_option opt[RP_NOPT];
+    int chosen;                /* RP_OPT_* or -1 when no option meets every driver */
+    const rp_series *jwt_alt;  /* the cheapest HMAC series, as the named alternative */
+} rp_decision;
+void rp_decide(rp_decision *d, const rp_run *run, const rp_params *p, const rp_req *r);
+
+/* ---- document model (rp_doc.c) ---- */
+enum { RP_B_H1, RP_B_H2, RP_B_H3, RP_B_P, RP_B_LI, RP_B_THEAD, RP_B_TROW, RP_B_IMG, RP_B_PRE };
+typedef struct rp_block {
+    int type;
+    char *text;   /* inline markup: **bold**, `code`; table cells separated by '\t' */
+    char *extra;  /* RP_B_IMG: the chart's base name */
+} rp_block;
+typedef struct rp_doc {
+    rp_block *b;
+    size_t n, cap;
+    int oom;
+} rp_doc;
+void rp_doc_add(rp_doc *d, int type, const char *extra, const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+void rp_doc_free(rp_doc *d);
+/* Renders as Markdown / as a self-contained HTML page (charts read from charts_dir). 0 or -1. */
+int rp_doc_markdown(const rp_doc *d, rp_buf *out);
+int rp_doc_html(const rp_doc *d, const char *charts_dir, rp_buf *out, char *err, size_t errlen);
+
+/* ---- charts (rp_chart*.c, rp_gnuplot.c) ---- */
+enum { RP_CH_THROUGHPUT, RP_CH_SPECTRUM, RP_CH_CPU, RP_CH_IO, RP_CH_MICRO, RP_CH_DISTANCE, RP_CH_AVAIL, RP_NCHARTS };
+typedef struct rp_chart {
+    const char *name;   /* file base name in charts/ and template name in scripts/gnuplot/ */
+    char title[120];    /* short, the chart's heading */
+    char subtitle[200]; /* what exactly it shows (load, servers) */
+    int made;
+    char note[512];     /* why it is missing */
+} rp_chart;
+typedef struct rp_plot {
+    const char *gpdir;     /* templates */
+    char *charts_dir;      /* <run>/charts */
+    char *data_dir;        /* <run>/charts/data */
+    char *work_dir;        /* temporary directory for gnuplot's output before the atomic rename */
+} rp_plot;
+/* Checks gnuplot is on PATH and makes the chart folders. 0, or -1 with a message. */
+int rp_plot_init(rp_plot *pl, const char *run_dir, const char *gpdir, char *err, size_t errlen);
+void rp_plot_free(rp_plot *pl);
+/* Writes data file charts/data/<name>.dat atomically. 0 or -1. */
+int rp_plot_data(const rp_plot *pl, const char *name, const rp_buf *data, char *err, size_t errlen);
+/* Runs template <name>.gp for SVG and PNG with the extra gnuplot assignments vars ("a='x'; b=2").
+ * 0, or -1 with gnuplot's first error line. */
+int rp_plot_run(const rp_plot *pl, const char *name, const char *vars, char *err, size_t errlen);
+/* Removes a chart left by an earlier report (its images and data) when this one has no data for it. */
+void rp_plot_remove(const rp_plot *pl, const char *name);
+/* The templates' folder: AUTHBENCH_GNUPLOT_DIR, else the source tree's scripts/gnuplot. */
+const char *rp_gnuplot_dir(void);
+
+/* The chart makers: fill ch (made or note) and return 0, or -1 on an I/O or gnuplot failure. */
+int rp_chart_throughput(const rp_run *run, const rp_params *p, const rp_plot *pl, rp_chart *ch, char *err, size_t errlen);
+int rp_chart_spectrum(const rp_run *run, const rp_plot *pl, rp_chart *ch, char *err, size_t errlen);
+int rp_chart_cpu(const rp_run *run, const rp_plot *pl, rp_chart *ch, char *err, size_t errlen);
+int rp_chart_io(const rp_run *run, const rp_plot *pl, rp_chart *ch, char *err, size_t errlen);
+int rp_chart_micro(const rp_run *run, const rp_plot *pl, rp_chart *ch, char *err, size_t errlen);
+int rp_chart_distance(const rp_run *run, const rp_plot *pl, rp_chart *ch, char *err, size_t errlen);
+int rp_chart_avail(const rp_run *run, const rp_plot *pl, rp_chart *ch, char *err, size_t errlen);
+/* The server count the per-mechanism charts (spectrum, CPU, I/O) compare at: the fewest measured. */
+double rp_compare_servers(const rp_run *run);
+/* Appends a gnuplot string literal (single-quoted, quotes doubled) of s. */
+void rp_gp_quote(rp_buf *b, const char *s);
+/* Appends a label as a double-quoted data-file field (inner double quotes become single). */
+void rp_dat_label(rp_buf *b, const char *label);
+/* Appends "n=K; colors='#.. #..'; points='7 5 ..'; " for a list of styles. */
+void rp_style_vars(rp_buf *vars, const int *styles, size_t n);
+/* gnuplot dash type of a style (solid for the first use of each colour). */
+int rp_style_dash(int style);
+/* Appends v, or NaN when not measured. */
+void rp_dat_num(rp_buf *b, double v);
+/* Runs the chart's template over its data; marks ch made. 0 or -1. */
+int rp_chart_emit(const rp_plot *pl, rp_chart *ch, const rp_buf *data, const rp_buf *vars, char *err, size_t errlen);
+
+/* ---- micro.json (rp_micro.c) ---- */
+/* The time per operation in µs of benchmark name (median aggregate, else mean, else the plain
+ * row); NaN when absent. key receives the row name used ("BM_x_median"), factor the µs per unit
+ * of its real_time. */
+double rp_micro_us(const cJSON *micro, const char *name, char *key, size_t keylen, double *factor);
+/* Algorithms present in micro.json's BM_jwt_verify/<ALG>/typical rows, in order; returns count. */
+size_t rp_micro_algs(const cJSON *micro, char algs[][16], size_t max);
+
+/* ---- the ADR (rp_adr*.c) ---- */
+typedef struct rp_ctx {
+    const rp_run *run;
+    const rp_params *params;
+    const rp_req *req;
+    const rp_decision *dec;
+    const rp_chart *charts;   /* RP_NCHARTS */
+    rp_figs *figs;
+    rp_doc *doc;
+} rp_ctx;
+void rp_adr_head(rp_ctx *c);        /* title, status, context, drivers, options */
+void rp_adr_outcome(rp_ctx *c);     /* decision outcome, consequences, the rule */
+void rp_adr_proscons(rp_ctx *c);    /* pros and cons of the options, what the numbers cannot say */
+void rp_adr_charts(rp_ctx *c);      /* the charts with their captions */
+void rp_adr_more(rp_ctx *c);        /* model, key figures per cell, environment, figure sources */
+
+#endif /* RP_INT_H */

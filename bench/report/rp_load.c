@@ -1,0 +1,300 @@
+/* rp_load.c — reads a run's results.json (schema authbench.results/1) and micro.json into an rp_run. */
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "ab_cli.h"
+#include "rp_int.h"
+
+#define RP_MAX_JSON (256u * 1024 * 1024)
+
+static const char *const okabe_ito[RP_NCOLOURS] = {
+    "#0072B2", "#E69F00", "#009E73", "#D55E00", "#56B4E9", "#CC79A7", "#000000", "#F0E442",
+};
+
+const char *rp_colour(int style)
+{
+    return okabe_ito[(style < 0 ? 0 : style) % RP_NCOLOURS];
+}
+
+/* A string member or NULL. */
+static const char *str_of(const cJSON *o, const char *name)
+{
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, name);
+    return cJSON_IsString(v) ? v->valuestring : NULL;
+}
+
+/* NULL-safe string equality. */
+static int str_eq(const char *a, const char *b)
+{
+    return a != NULL && b != NULL && strcmp(a, b) == 0;
+}
+
+double rp_num(const cJSON *obj, const char *path)
+{
+    char part[96];
+    const char *dot;
+    while (obj != NULL && path != NULL) {
+        size_t n;
+        dot = strchr(path, '.');
+        n = dot ? (size_t)(dot - path) : strlen(path);
+        if (n >= sizeof part)
+            return NAN;
+        memcpy(part, path, n);
+        part[n] = '\0';
+        obj = cJSON_GetObjectItemCaseSensitive(obj, part);
+        if (dot == NULL)
+            return cJSON_IsNumber(obj) ? obj->valuedouble : NAN;
+        path = dot + 1;
+    }
+    return NAN;
+}
+
+double rp_cell_num(const rp_cell *c, const char *path)
+{
+    return c ? rp_num(c->json, path) : NAN;
+}
+
+int rp_kind_of(const char *family, const char *store)
+{
+    if (str_eq(family, "session") && (str_eq(store, "memory") || str_eq(store, "file")))
+        return RP_KIND_LOCAL;
+    if (str_eq(family, "session") || str_eq(family, "jwt+denylist"))
+        return RP_KIND_SHARED;
+    return RP_KIND_STATELESS;
+}
+
+/* Copies one cell's fields; returns -1 when it lacks an id. */
+static int cell_read(rp_cell *c, const cJSON *j)
+{
+    memset(c, 0, sizeof *c);
+    c->json = j;
+    c->id = str_of(j, "id");
+    c->label = str_of(j, "label");
+    c->mechanism = str_of(j, "mechanism");
+    c->family = str_of(j, "family");
+    c->store = str_of(j, "store");
+    c->alg = str_of(j, "alg");
+    c->lb = str_of(j, "lb");
+    c->mix = str_of(j, "mix_name");
+    c->fault = str_of(j, "fault");
+    c->status = str_of(j, "status");
+    c->error = str_of(j, "error");
+    c->delay_us = rp_num(j, "store_delay_us");
+    if (!rp_has(c->delay_us))
+        c->delay_us = 0;
+    c->servers = rp_num(j, "servers");
+    c->rate = rp_num(j, "rate_per_sec");
+    c->fault_at_s = rp_num(j, "fault_at_s");
+    c->ok = str_eq(c->status, "ok");
+    c->series = -1;
+    if (c->label == NULL)
+        c->label = c->mechanism ? c->mechanism : c->id;
+    return c->id == NULL || c->mechanism == NULL ? -1 : 0;
+}
+
+/* The mix most closed-loop, fault-free cells use: the main comparison. */
+static const char *main_mix_of(const rp_run *run)
+{
+    const char *best = NULL;
+    size_t i, k, bestn = 0;
+    for (i = 0; i < run->ncells; i++) {
+        size_t n = 0;
+        const rp_cell *c = &run->cells[i];
+        if (c->mix == NULL || c->fault != NULL || rp_has(c->rate))
+            continue;
+        for (k = 0; k < run->ncells; k++)
+            n += str_eq(run->cells[k].mix, c->mix) && run->cells[k].fault == NULL && !rp_has(run->cells[k].rate);
+        if (n > bestn) {
+            bestn = n;
+            best = c->mix;
+        }
+    }
+    return best;
+}
+
+/* 1 when the cell belongs to the main comparison (closed loop, no fault, main mix, measured). */
+static int is_main(const rp_run *run, const rp_cell *c)
+{
+    if (c->fault != NULL || rp_has(c->rate) || !rp_has(c->servers))
+        return 0;
+    return run->main_mix == NULL || c->mix == NULL || str_eq(c->mix, run->main_mix);
+}
+
+/* The series labelled label, created when new; -1 on OOM. */
+static int series_for(rp_run *run, const rp_cell *c)
+{
+    size_t i;
+    rp_series *s, *v;
+    for (i = 0; i < run->nseries; i++)
+        if (strcmp(run->series[i].label, c->label) == 0)
+            return (int)i;
+    v = realloc(run->series, (run->nseries + 1) * sizeof *v);
+    if (v == NULL)
+        return -1;
+    run->series = v;
+    s = &v[run->nseries];
+    memset(s, 0, sizeof *s);
+    s->label = c->label;
+    s->mechanism = c->mechanism;
+    s->family = c->family;
+    s->store = c->store;
+    s->lb = c->lb;
+    s->delay_us = c->delay_us;
+    s->kind = rp_kind_of(c->family, c->store);
+    s->style = (int)run->nseries;
+    s->projectable = !(s->kind == RP_KIND_LOCAL && !str_eq(c->lb, "sticky"));
+    return (int)run->nseries++;
+}
+
+/* Groups main cells into series by label, picks each series' calibration cell, sets styles. */
+static int build_series(rp_run *run)
+{
+    size_t i, k;
+    run->main_mix = main_mix_of(run);
+    for (i = 0; i < run->ncells; i++) {
+        rp_cell *c = &run->cells[i];
+        if (!is_main(run, c))
+            continue;
+        c->series = series_for(run, c);
+        if (c->series < 0)
+            return -1;
+        c->style = run->series[c->series].style;
+        if (c->ok && (run->series[c->series].base == NULL || c->servers < run->series[c->series].base->servers))
+            run->series[c->series].base = c;
+    }
+    for (i = 0; i < run->ncells; i++) { /* cells outside the comparison take their mechanism's style */
+        rp_cell *c = &run->cells[i];
+        if (c->series >= 0)
+            continue;
+        c->style = (int)run->nseries + (int)i;
+        for (k = 0; k < run->nseries; k++)
+            if (str_eq(run->series[k].mechanism, c->mechanism)) {
+                c->style = run->series[k].style;
+                break;
+            }
+    }
+    return 0;
+}
+
+const rp_cell *rp_series_cell(const rp_run *run, int s, double servers)
+{
+    size_t i;
+    for (i = 0; i < run->ncells; i++)
+        if (run->cells[i].series == s && run->cells[i].ok && run->cells[i].servers == servers)
+            return &run->cells[i];
+    return NULL;
+}
+
+/* Parses path as JSON; on failure err gets "<what>: <reason>". */
+static cJSON *parse_file(const char *path, const char *what, char *err, size_t errlen)
+{
+    size_t len;
+    cJSON *root;
+    const char *end = NULL;
+    char *text = ab_read_file(path, RP_MAX_JSON, &len);
+    if (text == NULL) {
+        snprintf(err, errlen, "%s: cannot read %s: %s", what, path, strerror(errno));
+        return NULL;
+    }
+    root = cJSON_ParseWithLengthOpts(text, len, &end, 0);
+    if (root == NULL)
+        snprintf(err, errlen, "%s: malformed JSON in %s near byte %zu", what, path,
+                 end ? (size_t)(end - text) : (size_t)0);
+    free(text);
+    return root;
+}
+
+/* Checks the schema and reads the cells array. */
+static int read_cells(rp_run *run, char *err, size_t errlen)
+{
+    const cJSON *cells = cJSON_GetObjectItemCaseSensitive(run->root, "cells"), *j;
+    const char *schema = str_of(run->root, "schema");
+    size_t i = 0;
+    if (schema == NULL || strncmp(schema, "authbench.results/1", 19) != 0) {
+        snprintf(err, errlen, "results.json: schema is '%s', expected 'authbench.results/1'", schema ? schema : "(none)");
+        return -1;
+    }
+    if (!cJSON_IsArray(cells) || cJSON_GetArraySize(cells) == 0) {
+        snprintf(err, errlen, "results.json: no cells (the run measured nothing)");
+        return -1;
+    }
+    run->cells = calloc((size_t)cJSON_GetArraySize(cells), sizeof *run->cells);
+    if (run->cells == NULL) {
+        snprintf(err, errlen, "out of memory");
+        return -1;
+    }
+    cJSON_ArrayForEach(j, cells) {
+        if (cell_read(&run->cells[i], j) != 0) {
+            snprintf(err, errlen, "results.json: cell %zu has no id or mechanism", i);
+            return -1;
+        }
+        i++;
+    }
+    run->ncells = i;
+    return 0;
+}
+
+/* Loads micro.json when present; a problem with it is a note, not an error. */
+static void read_micro(rp_run *run, const char *dir)
+{
+    char path[4096], err[240];
+    snprintf(path, sizeof path, "%s/micro.json", dir);
+    if (access(path, F_OK) != 0) {
+        snprintf(run->micro_note, sizeof run->micro_note, "the run has no micro.json (the micro-benchmarks did not run)");
+        return;
+    }
+    run->micro = parse_file(path, "micro.json", err, sizeof err);
+    if (run->micro == NULL)
+        snprintf(run->micro_note, sizeof run->micro_note, "micro.json could not be used (%s)", err);
+    else if (!cJSON_IsArray(cJSON_GetObjectItemCaseSensitive(run->micro, "benchmarks"))) {
+        snprintf(run->micro_note, sizeof run->micro_note, "micro.json has no \"benchmarks\" array");
+        cJSON_Delete(run->micro);
+        run->micro = NULL;
+    }
+}
+
+int rp_run_load(rp_run *run, const char *dir, char *err, size_t errlen)
+{
+    char path[4096];
+    struct stat st;
+    memset(run, 0, sizeof *run);
+    if (stat(dir, &st) != 0 || !S_ISDIR(st.st_mode)) {
+        snprintf(err, errlen, "%s: not a directory%s", dir, errno == ENOENT ? " (no such file or directory)" : "");
+        return -1;
+    }
+    run->dir = strdup(dir);
+    snprintf(path, sizeof path, "%s/results.json", dir);
+    if (run->dir == NULL)
+        goto fail;
+    if (access(path, F_OK) != 0) {
+        snprintf(err, errlen, "%s has no results.json (is it a run directory?)", dir);
+        goto fail;
+    }
+    run->root = parse_file(path, "results.json", err, errlen);
+    if (run->root == NULL || read_cells(run, err, errlen) != 0)
+        goto fail;
+    if (build_series(run) != 0) {
+        snprintf(err, errlen, "out of memory");
+        goto fail;
+    }
+    read_micro(run, dir);
+    return 0;
+fail:
+    rp_run_free(run);
+    return -1;
+}
+
+void rp_run_free(rp_run *run)
+{
+    free(run->dir);
+    cJSON_Delete(run->root);
+    cJSON_Delete(run->micro);
+    free(run->cells);
+    free(run->series);
+    memset(run, 0, sizeof *run);
+}

@@ -1,0 +1,106 @@
+/* rp_req.c — the requirements file (the ADR's decision drivers): defaults and strict JSON parsing. */
+#include <errno.h>
+#include <math.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ab_cli.h"
+#include "rp_int.h"
+
+#define RP_MAX_REQ_FILE (1024u * 1024)
+
+void rp_req_defaults(rp_req *r)
+{
+    memset(r, 0, sizeof *r);
+    r->peak_rps = 5000;
+    r->servers = 4;
+    r->cores_per_server = NAN;
+    r->store_distance_us = 250;
+    r->instant_revocation = 0;
+    r->revocation_delay_s = 60;
+    r->access_token_lifetime_s = 900;
+    r->token_budget_bytes = 4096;
+    r->multi_region = 0;
+    r->region_distance_us = 30000;
+    snprintf(r->source, sizeof r->source, "built-in defaults");
+}
+
+/* One numeric field of the file: name, destination, minimum, maximum. */
+typedef struct req_num {
+    const char *name;
+    size_t off;
+    double min, max;
+} req_num;
+
+static const req_num req_nums[] = {
+    {"peak_requests_per_sec", offsetof(rp_req, peak_rps), 1, 1e12},
+    {"servers", offsetof(rp_req, servers), 1, 100000},
+    {"cores_per_server", offsetof(rp_req, cores_per_server), 0.1, 4096},
+    {"store_distance_us", offsetof(rp_req, store_distance_us), 0, 1e7},
+    {"revocation_delay_s", offsetof(rp_req, revocation_delay_s), 0, 1e9},
+    {"access_token_lifetime_s", offsetof(rp_req, access_token_lifetime_s), 1, 1e9},
+    {"token_budget_bytes", offsetof(rp_req, token_budget_bytes), 16, 1e9},
+    {"region_distance_us", offsetof(rp_req, region_distance_us), 0, 1e7},
+};
+
+/* Reads one member into r; -1 with a message when unknown or of the wrong type/range. */
+static int req_member(rp_req *r, const cJSON *m, char *err, size_t errlen)
+{
+    size_t i;
+    int *flag = strcmp(m->string, "instant_revocation") == 0 ? &r->instant_revocation
+              : strcmp(m->string, "multi_region") == 0   ? &r->multi_region : NULL;
+    if (flag != NULL) {
+        r->given |= flag == &r->instant_revocation ? RP_REQ_INSTANT : RP_REQ_MULTI;
+        if (!cJSON_IsBool(m)) {
+            snprintf(err, errlen, "requirements: \"%s\" must be true or false", m->string);
+            return -1;
+        }
+        *flag = cJSON_IsTrue(m);
+        return 0;
+    }
+    for (i = 0; i < sizeof req_nums / sizeof req_nums[0]; i++) {
+        if (strcmp(m->string, req_nums[i].name) != 0)
+            continue;
+        if (!cJSON_IsNumber(m) || m->valuedouble < req_nums[i].min || m->valuedouble > req_nums[i].max) {
+            snprintf(err, errlen, "requirements: \"%s\" must be a number in [%g, %g]", m->string,
+                     req_nums[i].min, req_nums[i].max);
+            return -1;
+        }
+        *(double *)(void *)((char *)r + req_nums[i].off) = m->valuedouble;
+        r->given |= 1u << i;
+        return 0;
+    }
+    if (m->string[0] == '_' || strcmp(m->string, "comment") == 0)
+        return 0; /* "_note", "comment": free text for the reader */
+    snprintf(err, errlen, "requirements: unknown field \"%s\" (see bench/report/DECISION.md)", m->string);
+    return -1;
+}
+
+int rp_req_load(rp_req *r, const char *path, char *err, size_t errlen)
+{
+    size_t len;
+    const cJSON *m;
+    cJSON *root = NULL;
+    int rc = -1;
+    char *text = ab_read_file(path, RP_MAX_REQ_FILE, &len);
+    if (text == NULL) {
+        snprintf(err, errlen, "requirements: cannot read %s: %s", path, strerror(errno));
+        goto done;
+    }
+    root = cJSON_ParseWithLength(text, len);
+    if (!cJSON_IsObject(root)) {
+        snprintf(err, errlen, "requirements: %s is not a JSON object", path);
+        goto done;
+    }
+    cJSON_ArrayForEach(m, root)
+        if (req_member(r, m, err, errlen) != 0)
+            goto done;
+    snprintf(r->source, sizeof r->source, "%s", path);
+    rc = 0;
+done:
+    cJSON_Delete(root);
+    free(text);
+    return rc;
+}
