@@ -330,7 +330,7 @@ void ab_progress_init(ab_progress *p, int enabled)
 /* Formats seconds as "1m05s" / "12s". */
 static void fmt_secs(double s, char *buf, size_t len)
 {
-    long t = s < 0 ? 0 : (long)(s + 0.5);
+    long t = s < 0 ? 0 : s > 359999 ? 359999 : (long)(s + 0.5); /* capped at 99h59m59s */
     if (t >= 60)
         snprintf(buf, len, "%ldm%02lds", t / 60, t % 60);
     else
@@ -341,7 +341,7 @@ void ab_progress_update(ab_progress *p, const char *label, double done, double t
 {
     uint64_t now = ab_now_us();
     double frac = total > 0 ? done / total : 0, elapsed = (double)(now - p->start_us) / 1e6;
-    char el[16], eta[16];
+    char el[32], eta[32];
     if (!p->enabled)
         return;
     if (frac > 1)
