@@ -42,12 +42,18 @@ const char *ab_mech_kind_name(ab_mech_kind kind)
     return kind == AB_MECH_COOKIE ? "cookie" : "bearer";
 }
 
+/* Sets an error code and its message (the shared body of mech_fail and mech_ctx_fail). */
+static void set_error(int *err, char *buf, size_t cap, int code, const char *fmt, va_list ap)
+{
+    *err = code;
+    vsnprintf(buf, cap, fmt, ap);
+}
+
 int mech_fail(ab_mech *m, int code, const char *fmt, ...)
 {
     va_list ap;
-    m->err = code;
     va_start(ap, fmt);
-    vsnprintf(m->errstr, sizeof m->errstr, fmt, ap);
+    set_error(&m->err, m->errstr, sizeof m->errstr, code, fmt, ap);
     va_end(ap);
     return -1;
 }
@@ -55,9 +61,8 @@ int mech_fail(ab_mech *m, int code, const char *fmt, ...)
 int mech_ctx_fail(ab_mech_ctx *c, int status, const char *fmt, ...)
 {
     va_list ap;
-    c->err = status;
     va_start(ap, fmt);
-    vsnprintf(c->errstr, sizeof c->errstr, fmt, ap);
+    set_error(&c->err, c->errstr, sizeof c->errstr, status, fmt, ap);
     va_end(ap);
     return status;
 }

@@ -185,6 +185,18 @@ static const char *verified_jti(ab_mech_ctx *c)
     return jti;
 }
 
+/* Maps a denylist store result: listed_st means the jti is on the list (REVOKED, message why),
+ * ok_st that it may pass; anything else is the store failing. */
+static int denylist_result(ab_mech_ctx *c, int st, int listed_st, int ok_st, const char *why)
+{
+    if (st == ok_st)
+        return AB_MECH_OK;
+    if (st == listed_st)
+        return mech_ctx_fail(c, AB_MECH_REVOKED, "%s", why);
+    return mech_ctx_fail(c, mech_store_status(st, AB_MECH_STORE_ERROR), "denylist: %s",
+                         sstore_conn_errstr(c->conn));
+}
+
 /* Verifies, then one store read: a jti on the denylist is REVOKED. */
 static int denylist_authenticate(ab_mech_ctx *c, const char *cred, size_t len, ab_mech_principal *out)
 {
@@ -196,12 +208,7 @@ static int denylist_authenticate(ab_mech_ctx *c, const char *cred, size_t len, a
     if ((jti = verified_jti(c)) == NULL)
         return AB_MECH_INVALID_CLAIMS;
     st = sstore_get(c->conn, jti, &s);
-    if (st == SSTORE_OK)
-        return mech_ctx_fail(c, AB_MECH_REVOKED, "token revoked (its jti is on the denylist)");
-    if (st != SSTORE_NOT_FOUND)
-        return mech_ctx_fail(c, mech_store_status(st, AB_MECH_STORE_ERROR), "denylist: %s",
-                             sstore_conn_errstr(c->conn));
-    return AB_MECH_OK;
+    return denylist_result(c, st, SSTORE_OK, SSTORE_NOT_FOUND, "token revoked (its jti is on the denylist)");
 }
 
 /* Puts the token's jti on the denylist until the token's exp; REVOKED when it already was. */
@@ -219,12 +226,7 @@ static int denylist_revoke(ab_mech_ctx *c, const char *cred, size_t len)
     ttl = exp - ab_wall_s();
     n = snprintf(rec, sizeof rec, "{\"jti\":\"%s\",\"exp\":%lld}", jti, (long long)exp);
     st = sstore_put(c->conn, jti, rec, (size_t)n, ttl > 0 ? ttl : 1);
-    if (st == SSTORE_EXISTS)
-        return mech_ctx_fail(c, AB_MECH_REVOKED, "token already revoked");
-    if (st != SSTORE_OK)
-        return mech_ctx_fail(c, mech_store_status(st, AB_MECH_STORE_ERROR), "denylist: %s",
-                             sstore_conn_errstr(c->conn));
-    return AB_MECH_OK;
+    return denylist_result(c, st, SSTORE_EXISTS, SSTORE_OK, "token already revoked");
 }
 
 const mech_ops ab_mech_jwt_ops = {

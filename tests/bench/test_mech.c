@@ -15,75 +15,22 @@
 #include <sstore.h>
 
 #include "ab_mech.h"
+#include "test_mech_fixture.h"
 #include "tsupport.h"
-
-#define NSPECS 12
-
-/* Shared by every test: a private redis-server, a directory, one key file per algorithm family. */
-static struct {
-    tsupport_redis redis;
-    char *dir;
-    char hs[512], hs_other[512], rsa[512], ec[512], ed[512];
-    char specs[NSPECS][512];
-    const char *keys[NSPECS];
-    int nspecs;
-} fx;
-
-/* Writes a fresh private key for alg into dir/name. */
-static void write_key(ajwt_alg alg, const char *name, char *path, size_t cap)
-{
-    unsigned char *priv = NULL;
-    char *pub = NULL, err[256];
-    size_t priv_len = 0, pub_len = 0;
-    assert_int_equal(ajwt_keygen(alg, &priv, &priv_len, &pub, &pub_len, err, sizeof err), AJWT_OK);
-    snprintf(path, cap, "%s/%s", fx.dir, name);
-    assert_int_equal(tsupport_write_file(path, priv, priv_len), 0);
-    free(priv);
-    free(pub);
-}
-
-/* Adds a spec to the conformance list, with the key file it needs (or NULL). */
-static void add_spec(const char *key, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void add_spec(const char *key, const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(fx.specs[fx.nspecs], sizeof fx.specs[0], fmt, ap);
-    va_end(ap);
-    fx.keys[fx.nspecs++] = key;
-}
 
 static int group_setup(void **state)
 {
     (void)state;
-    if (tsupport_redis_start(&fx.redis, NULL) != 0 || (fx.dir = tsupport_tmpdir("mech")) == NULL)
+    if (tmf_setup() != 0)
         return -1;
-    write_key(AJWT_HS256, "hs256.key", fx.hs, sizeof fx.hs);
-    write_key(AJWT_HS256, "hs256-other.key", fx.hs_other, sizeof fx.hs_other);
-    write_key(AJWT_RS256, "rsa.pem", fx.rsa, sizeof fx.rsa);
-    write_key(AJWT_ES256, "ec.pem", fx.ec, sizeof fx.ec);
-    write_key(AJWT_EDDSA, "ed.pem", fx.ed, sizeof fx.ed);
-    add_spec(NULL, "none");
-    add_spec(NULL, "session:memory://");
-    add_spec(NULL, "session:redis://127.0.0.1:%d", fx.redis.port);
-    add_spec(NULL, "session:file://%s", fx.dir);
-    add_spec(fx.hs, "jwt:HS256");
-    add_spec(fx.rsa, "jwt:RS256");
-    add_spec(fx.rsa, "jwt:PS256");
-    add_spec(fx.ec, "jwt:ES256");
-    add_spec(fx.ed, "jwt:EdDSA");
-    add_spec(fx.hs, "jwt+denylist:HS256,redis://127.0.0.1:%d", fx.redis.port);
-    add_spec(fx.hs, "jwt+denylist:HS256,memory://");
-    add_spec(fx.ec, "jwt+denylist:ES256,file://%s", fx.dir);
+    tmf_add_spec(tmf.ec, "jwt+denylist:ES256,file://%s", tmf.dir);
     return 0;
 }
 
 static int group_teardown(void **state)
 {
     (void)state;
-    tsupport_redis_stop(&fx.redis);
-    tsupport_rmtree(fx.dir);
-    free(fx.dir);
+    tmf_teardown();
     return 0;
 }
 
@@ -151,15 +98,15 @@ static void every_mechanism_should_issue_authenticate_and_revoke(void **state)
 {
     int i;
     (void)state;
-    for (i = 0; i < fx.nspecs; i++)
-        run_flow(fx.specs[i], fx.keys[i]);
+    for (i = 0; i < tmf.nspecs; i++)
+        run_flow(tmf.specs[i], tmf.keys[i]);
 }
 
 static void none_and_plain_jwt_should_say_they_cannot_revoke(void **state)
 {
-    ab_mech *none = open_ok("none", NULL, 0), *jwt = open_ok("jwt:HS256", fx.hs, 0);
+    ab_mech *none = open_ok("none", NULL, 0), *jwt = open_ok("jwt:HS256", tmf.hs, 0);
     ab_mech *sess = open_ok("session:memory://", NULL, 0);
-    ab_mech *deny = open_ok("jwt+denylist:HS256,memory://", fx.hs, 0);
+    ab_mech *deny = open_ok("jwt+denylist:HS256,memory://", tmf.hs, 0);
     (void)state;
     assert_int_equal(ab_mech_can_revoke(none), 0);
     assert_int_equal(ab_mech_can_revoke(jwt), 0);
@@ -205,7 +152,7 @@ static cJSON *session_claims(const char *sid)
     sstore_conn *c;
     sstore_session s;
     cJSON *out;
-    snprintf(uri, sizeof uri, "redis://127.0.0.1:%d", fx.redis.port);
+    snprintf(uri, sizeof uri, "redis://127.0.0.1:%d", tmf.redis.port);
     st = sstore_open(uri);
     c = sstore_connect(st);
     assert_int_equal(sstore_get(c, sid, &s), SSTORE_OK);
@@ -245,15 +192,15 @@ static void sessions_and_jwts_should_carry_the_same_claims(void **state)
     ab_mech_ctx *cs, *cj;
     cJSON *a, *b;
     (void)state;
-    snprintf(spec, sizeof spec, "session:redis://127.0.0.1:%d", fx.redis.port);
+    snprintf(spec, sizeof spec, "session:redis://127.0.0.1:%d", tmf.redis.port);
     ms = open_ok(spec, NULL, 600);
-    mj = open_ok("jwt:HS256", fx.hs, 600);
+    mj = open_ok("jwt:HS256", tmf.hs, 600);
     cs = ctx_ok(ms);
     cj = ctx_ok(mj);
     issue_ok(cs, "user00000042", sid, sizeof sid);
     issue_ok(cj, "user00000042", token, sizeof token);
     a = session_claims(sid);
-    b = jwt_claims(token, fx.hs);
+    b = jwt_claims(token, tmf.hs);
     assert_same_claims(a, b, 600);
     assert_string_equal(cJSON_GetObjectItem(a, "sub")->valuestring, "user00000042");
     assert_string_equal(cJSON_GetObjectItem(a, "iss")->valuestring, "authbench");
@@ -286,7 +233,7 @@ static void credentials_should_expire_after_the_ttl(void **state)
 {
     enum { N = 5 };
     char specs[N][256], creds[N][4096];
-    const char *keys[N] = {fx.hs, NULL, NULL, NULL, fx.hs};
+    const char *keys[N] = {tmf.hs, NULL, NULL, NULL, tmf.hs};
     const int expect[N] = {AB_MECH_EXPIRED, AB_MECH_UNKNOWN_SESSION, AB_MECH_UNKNOWN_SESSION,
                            AB_MECH_UNKNOWN_SESSION, AB_MECH_EXPIRED};
     ab_mech *m[N];
@@ -297,8 +244,8 @@ static void credentials_should_expire_after_the_ttl(void **state)
     (void)state;
     snprintf(specs[0], sizeof specs[0], "jwt:HS256");
     snprintf(specs[1], sizeof specs[1], "session:memory://");
-    snprintf(specs[2], sizeof specs[2], "session:redis://127.0.0.1:%d", fx.redis.port);
-    snprintf(specs[3], sizeof specs[3], "session:file://%s", fx.dir);
+    snprintf(specs[2], sizeof specs[2], "session:redis://127.0.0.1:%d", tmf.redis.port);
+    snprintf(specs[3], sizeof specs[3], "session:file://%s", tmf.dir);
     snprintf(specs[4], sizeof specs[4], "jwt+denylist:HS256,memory://");
     for (i = 0; i < N; i++) {
         m[i] = open_ok(specs[i], keys[i], 1);
@@ -332,12 +279,12 @@ static void bad_specs_and_keys_should_be_reported_clearly(void **state)
     assert_open_fails("jwt:HS256", NULL, "authbench jwt keygen --alg HS256 --out PREFIX");
     assert_open_fails("jwt:RS256", "/nonexistent/key.pem", "/nonexistent/key.pem");
     assert_open_fails("bogus", NULL, "unknown mechanism");
-    assert_open_fails("jwt:HS257", fx.hs, "unknown algorithm");
-    assert_open_fails("jwt:none", fx.hs, "unknown algorithm");
-    assert_open_fails("jwt:RS256", fx.hs, "cannot sign RS256");
+    assert_open_fails("jwt:HS257", tmf.hs, "unknown algorithm");
+    assert_open_fails("jwt:none", tmf.hs, "unknown algorithm");
+    assert_open_fails("jwt:RS256", tmf.hs, "cannot sign RS256");
     assert_open_fails("session:", NULL, "needs a store URI");
     assert_open_fails("session:nosuch://x", NULL, "nosuch");
-    assert_open_fails("jwt+denylist:HS256", fx.hs, "jwt+denylist:<ALG>,<store URI>");
+    assert_open_fails("jwt+denylist:HS256", tmf.hs, "jwt+denylist:<ALG>,<store URI>");
 }
 
 /* A JWT signed by key over claims, into out. */
@@ -355,7 +302,7 @@ static void sign_with(const char *key, ajwt_alg alg, const char *claims, char *o
 
 static void forged_and_malformed_tokens_should_be_refused(void **state)
 {
-    ab_mech *m = open_ok("jwt:HS256", fx.hs, 0), *es = open_ok("jwt:ES256", fx.ec, 0);
+    ab_mech *m = open_ok("jwt:HS256", tmf.hs, 0), *es = open_ok("jwt:ES256", tmf.ec, 0);
     ab_mech_ctx *c = ctx_ok(m), *ce = ctx_ok(es);
     ab_mech_principal who;
     char tok[4096], other[4096], claims[512];
@@ -367,12 +314,12 @@ static void forged_and_malformed_tokens_should_be_refused(void **state)
     issue_ok(ce, "carol", other, sizeof other); /* an ES256 token for an HS256 server */
     assert_int_equal(ab_mech_authenticate(c, other, strlen(other), &who), AB_MECH_BAD_SIGNATURE);
     ab_mech_claims("carol", (int64_t)time(NULL), 60, "AAAAAAAAAAAAAAAAAAAAAA", claims, sizeof claims);
-    sign_with(fx.hs_other, AJWT_HS256, claims, other, sizeof other); /* another server's key */
+    sign_with(tmf.hs_other, AJWT_HS256, claims, other, sizeof other); /* another server's key */
     assert_int_equal(ab_mech_authenticate(c, other, strlen(other), &who), AB_MECH_BAD_SIGNATURE);
-    sign_with(fx.hs, AJWT_HS256, "{\"sub\":\"carol\",\"iss\":\"elsewhere\",\"aud\":\"authbench-api\","
+    sign_with(tmf.hs, AJWT_HS256, "{\"sub\":\"carol\",\"iss\":\"elsewhere\",\"aud\":\"authbench-api\","
               "\"exp\":9999999999,\"jti\":\"AAAAAAAAAAAAAAAAAAAAAA\"}", other, sizeof other);
     assert_int_equal(ab_mech_authenticate(c, other, strlen(other), &who), AB_MECH_INVALID_CLAIMS);
-    sign_with(fx.hs, AJWT_HS256, "{\"sub\":\"car ol\",\"iss\":\"authbench\",\"aud\":\"authbench-api\","
+    sign_with(tmf.hs, AJWT_HS256, "{\"sub\":\"car ol\",\"iss\":\"authbench\",\"aud\":\"authbench-api\","
               "\"exp\":9999999999,\"jti\":\"AAAAAAAAAAAAAAAAAAAAAA\"}", other, sizeof other);
     assert_int_equal(ab_mech_authenticate(c, other, strlen(other), &who), AB_MECH_INVALID_CLAIMS);
     ab_mech_ctx_free(c);
@@ -400,7 +347,7 @@ static void bad_users_and_unknown_sessions_should_be_refused(void **state)
     assert_int_equal(ab_mech_revoke(c, "AAAAAAAAAAAAAAAAAAAAAA", 22), AB_MECH_UNKNOWN_SESSION);
     ab_mech_ctx_free(c);
     ab_mech_close(m);
-    m = open_ok("jwt:HS256", fx.hs, 0);
+    m = open_ok("jwt:HS256", tmf.hs, 0);
     c = ctx_ok(m);
     assert_int_equal(ab_mech_issue(c, "alice", cred, 64, &n), AB_MECH_INTERNAL); /* too small */
     assert_non_null(strstr(ab_mech_ctx_errstr(c), "needed"));
@@ -417,7 +364,7 @@ static void an_unreachable_store_should_be_a_store_error(void **state)
     (void)state;
     snprintf(spec, sizeof spec, "jwt+denylist:HS256,redis://127.0.0.1:%d?connect_timeout_ms=200"
              "&timeout_ms=200", tsupport_free_port());
-    m = open_ok(spec, fx.hs, 0);
+    m = open_ok(spec, tmf.hs, 0);
     c = ab_mech_ctx_new(m);
     assert_non_null(c);
     assert_int_equal(ab_mech_ctx_err(c), AB_MECH_STORE_ERROR);
@@ -437,7 +384,7 @@ static void counters_should_count_calls_and_store_io(void **state)
     ab_mech_counters n, sum;
     ab_mech_principal who;
     (void)state;
-    snprintf(spec, sizeof spec, "session:redis://127.0.0.1:%d", fx.redis.port);
+    snprintf(spec, sizeof spec, "session:redis://127.0.0.1:%d", tmf.redis.port);
     m = open_ok(spec, NULL, 0);
     c = ctx_ok(m);
     issue_ok(c, "erin", cred, sizeof cred);
@@ -452,7 +399,7 @@ static void counters_should_count_calls_and_store_io(void **state)
     assert_int_equal(n.signatures + n.verifications, 0);
     assert_true(n.store.ops >= 4 && n.store.round_trips >= 4);
     assert_true(n.store.net_bytes_out > 200 && n.store.net_bytes_in > 200);
-    j = open_ok("jwt:HS256", fx.hs, 0);
+    j = open_ok("jwt:HS256", tmf.hs, 0);
     cj = ctx_ok(j);
     issue_ok(cj, "erin", cred, sizeof cred);
     assert_int_equal(ab_mech_authenticate(cj, cred, strlen(cred), &who), AB_MECH_OK);

@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -301,6 +302,7 @@ static int read_line(int fd, char *line, size_t cap, uint64_t deadline_ms)
 static int spawn_piped(tsupport_proc *p, char *const argv[])
 {
     int fds[2];
+    pid_t parent = getpid();
     if (pipe2(fds, O_CLOEXEC) != 0) {
         fprintf(stderr, "pipe2: %s\n", strerror(errno));
         return -1;
@@ -313,7 +315,8 @@ static int spawn_piped(tsupport_proc *p, char *const argv[])
         return -1;
     }
     if (p->pid == 0) {
-        if (dup2(fds[1], STDOUT_FILENO) < 0)
+        /* a test that fails part-way (cmocka longjmps past its cleanup) must not leave it running */
+        if (prctl(PR_SET_PDEATHSIG, SIGTERM) != 0 || getppid() != parent || dup2(fds[1], STDOUT_FILENO) < 0)
             _exit(127);
         execv(argv[0], argv);
         fprintf(stderr, "cannot run %s: %s\n", argv[0], strerror(errno));
