@@ -15,6 +15,7 @@ static const ab_command commands[] = {
     {"proxy", ab_cmd_proxy, "TCP relay adding a one-way delay each way (simulated network distance)"},
     {"load", ab_cmd_load, "load generator and balancer: closed/open loop, latency, errors, cost per request"},
     {"report", ab_cmd_report, "charts and the architecture decision record (report.md, report.html) of a run"},
+    {"serve", ab_cmd_serve, "a simulated app server authenticating every request with one mechanism"},
 };
 
 /* Prints the list of subcommands. */

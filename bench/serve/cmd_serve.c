@@ -1,0 +1,281 @@
+/* cmd_serve.c — `authbench serve`: options, the mechanism, listening sockets, threads, signals. */
+#include <errno.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <unistd.h>
+
+#include "ab_cli.h"
+#include "ab_net.h"
+#include "commands.h"
+#include "srv.h"
+
+#define CMD "serve"
+
+typedef struct serve_opts {
+    const char *mechanism;
+    const char *listen;
+    const char *key_file;
+    int threads;
+    int64_t ttl_s;
+    uint64_t idle_us;
+} serve_opts;
+
+/* Prints --help. */
+static void usage(void)
+{
+    printf("usage: authbench serve --mechanism M --listen HOST:PORT [--threads N] [--key FILE]\n"
+           "                       [--ttl D] [--idle-timeout D]\n\n"
+           "A simulated app server: HTTP/1.1 with keep-alive, one epoll loop per thread, authenticating\n"
+           "every request with one mechanism. One process is one server, with its own store\n"
+           "connections, memory and disk directory.\n\n"
+           "  --mechanism M      none | session:<store URI> | jwt:<ALG> | jwt+denylist:<ALG>,<store URI>\n"
+           "                     store URIs: memory://, redis://host:port[/db], file:///dir?fsync=…\n"
+           "  --listen HOST:PORT where to listen (port 0 picks a free one)\n"
+           "  --threads N        event-loop threads, each with its own listening socket (SO_REUSEPORT)\n"
+           "                     and its own store connection (default 1)\n"
+           "  --key FILE         JWT signing key, an HMAC secret or private PEM; every server of a run\n"
+           "                     shares it (make one: authbench jwt keygen --alg ALG --out PREFIX)\n"
+           "  --ttl D            credential lifetime: 3600s, 15m, … (default 1h)\n"
+           "  --idle-timeout D   close keep-alive connections idle this long (default 30s)\n\n"
+           "Endpoints\n"
+           "  POST /login?user=NAME (or body user=NAME)  200 {\"credential\":…,\"kind\":\"cookie\"|\"bearer\"}\n"
+           "                     (+ Set-Cookie: sid=… for cookies); NAME is 1..64 of [A-Za-z0-9._-]\n"
+           "  GET /api/…         Cookie: sid=… or Authorization: Bearer …: 200 {\"sub\":…}, 401\n"
+           "                     {\"error\":reason}, 503 when the store fails\n"
+           "  POST /logout       200 {\"revoked\":true}; {\"revoked\":false} for none and jwt:<ALG>,\n"
+           "                     whose credentials cannot be withdrawn; 401 for a refused credential\n"
+           "  GET /stats         counters since start as JSON (not counted themselves)\n"
+           "Limits: 8 KiB of headers (431), 64 KiB of body (413); malformed requests get 400, HTTP\n"
+           "versions other than 1.x 505; each closes the connection. 404/405 keep it open.\n\n"
+           "Prints 'listening on HOST:PORT' on stdout when ready; SIGTERM or SIGINT stops it.\n");
+}
+
+/* Parses the options; exits 2 on bad usage, 0 after --help. */
+static void parse_args(int argc, char **argv, serve_opts *o)
+{
+    int i;
+    memset(o, 0, sizeof *o);
+    o->threads = 1;
+    o->ttl_s = AB_MECH_DEFAULT_TTL;
+    o->idle_us = 30u * 1000000u;
+    for (i = 1; i < argc; i++) {
+        const char *a = argv[i];
+        if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
+            usage();
+            exit(AB_EXIT_OK);
+        }
+        if (i + 1 >= argc)
+            ab_usage_fail(CMD, "%s: %s", a, strncmp(a, "--", 2) == 0 ? "missing value" : "unexpected argument");
+        if (strcmp(a, "--mechanism") == 0)
+            o->mechanism = argv[++i];
+        else if (strcmp(a, "--listen") == 0)
+            o->listen = argv[++i];
+        else if (strcmp(a, "--key") == 0)
+            o->key_file = argv[++i];
+        else if (strcmp(a, "--threads") == 0)
+            o->threads = (int)ab_opt_u64(CMD, a, argv[++i], 1, 256);
+        else if (strcmp(a, "--ttl") == 0)
+            o->ttl_s = (int64_t)(ab_opt_duration_us(CMD, a, argv[++i]) / 1000000u);
+        else if (strcmp(a, "--idle-timeout") == 0)
+            o->idle_us = ab_opt_duration_us(CMD, a, argv[++i]);
+        else
+            ab_usage_fail(CMD, "unknown option '%s'", a);
+    }
+    if (o->mechanism == NULL || o->listen == NULL)
+        ab_usage_fail(CMD, "--mechanism and --listen are required");
+    if (o->ttl_s < 1 || o->ttl_s > 315360000)
+        ab_usage_fail(CMD, "--ttl: must be between 1 s and 10 years");
+    if (o->idle_us < 1000)
+        ab_usage_fail(CMD, "--idle-timeout: must be at least 1ms");
+}
+
+/* Opens one listening socket per thread on the same address (the first fixes a port 0). Fills
+ * shown with the real address. 0 or -1 (message printed). */
+static int open_listeners(srv *s, const char *hostport, char *shown, size_t shown_len)
+{
+    struct sockaddr_storage addr;
+    socklen_t len;
+    char err[160];
+    int i;
+    if (ab_net_resolve(hostport, &addr, &len, err, sizeof err) != 0) {
+        ab_err(CMD, "--listen: %s", err);
+        return -1;
+    }
+    for (i = 0; i < s->nthreads; i++) {
+        srv_thread *t = &s->threads[i];
+        t->lfd = srv_listen((struct sockaddr *)&addr, len);
+        if (t->lfd < 0) {
+            ab_err(CMD, "cannot listen on %s: %s", hostport, strerror(errno));
+            return -1;
+        }
+        len = sizeof addr;
+        if (i == 0 && getsockname(t->lfd, (struct sockaddr *)&addr, &len) != 0) {
+            ab_err(CMD, "getsockname: %s", strerror(errno));
+            return -1;
+        }
+    }
+    ab_net_format((struct sockaddr *)&addr, len, shown, shown_len);
+    return 0;
+}
+
+/* Gives thread t its mechanism handle, buffers and epoll set. 0 or -1 (message printed). */
+static int prepare_thread(srv *s, srv_thread *t, int idx)
+{
+    if (pthread_mutex_init(&t->pub_lock, NULL) != 0) {
+        ab_err(CMD, "pthread_mutex_init failed");
+        return -1;
+    }
+    t->s = s; /* marks the mutex as made */
+    t->idx = idx;
+    t->mech = ab_mech_ctx_new(s->mech);
+    t->cred_cap = ab_mech_credential_max(s->mech) + 1;
+    t->cred_buf = malloc(t->cred_cap);
+    t->scratch = malloc(2 * t->cred_cap + 128);
+    if (t->mech == NULL || t->cred_buf == NULL || t->scratch == NULL) {
+        ab_err(CMD, "out of memory");
+        return -1;
+    }
+    if (ab_mech_ctx_err(t->mech) != 0) {
+        ab_err(CMD, "%s: %s", s->mech != NULL ? ab_mech_spec(s->mech) : "", ab_mech_ctx_errstr(t->mech));
+        return -1;
+    }
+    if (srv_thread_setup(t) != 0) {
+        ab_err(CMD, "epoll: %s", strerror(errno));
+        return -1;
+    }
+    return 0;
+}
+
+/* Frees what prepare_thread and open_listeners made (any part may be missing). */
+static void release_thread(srv_thread *t)
+{
+    if (t->lfd >= 0)
+        close(t->lfd);
+    if (t->epfd >= 0)
+        close(t->epfd);
+    ab_mech_ctx_free(t->mech);
+    free(t->cred_buf);
+    free(t->scratch);
+    if (t->s != NULL)
+        pthread_mutex_destroy(&t->pub_lock);
+}
+
+/* Starts the threads. 0, or -1 after stopping those that started. */
+static int start_threads(srv *s)
+{
+    int i, e;
+    for (i = 0; i < s->nthreads; i++) {
+        if ((e = pthread_create(&s->threads[i].tid, NULL, srv_thread_main, &s->threads[i])) != 0) {
+            ab_err(CMD, "pthread_create: %s", strerror(e));
+            return -1;
+        }
+        s->threads[i].started = 1;
+    }
+    return 0;
+}
+
+/* Wakes every thread through the stop eventfd and joins those that started. */
+static void stop_threads(srv *s)
+{
+    uint64_t one = 1;
+    int i;
+    if (write(s->stop_fd, &one, sizeof one) != (ssize_t)sizeof one)
+        ab_err(CMD, "eventfd write: %s", strerror(errno));
+    for (i = 0; i < s->nthreads; i++)
+        if (s->threads[i].started)
+            pthread_join(s->threads[i].tid, NULL);
+}
+
+/* Waits for SIGTERM or SIGINT (blocked in every thread, taken here). */
+static void wait_for_stop(const sigset_t *set)
+{
+    int sig;
+    while (sigwait(set, &sig) != 0)
+        ;
+}
+
+/* Opens the mechanism from the options; exits 1 with its message when it does not open. */
+static ab_mech *open_mechanism(const serve_opts *o)
+{
+    ab_mech_options mo = {o->key_file, o->ttl_s};
+    ab_mech *m = ab_mech_open(o->mechanism, &mo);
+    if (m == NULL)
+        ab_fail(CMD, "out of memory");
+    if (ab_mech_err(m) != 0) {
+        ab_err(CMD, "%s", ab_mech_errstr(m));
+        ab_mech_close(m);
+        exit(AB_EXIT_FAIL);
+    }
+    return m;
+}
+
+/* Sets up s from the options: mechanism, threads, listeners. 0 or -1 (message printed). */
+static int setup(srv *s, const serve_opts *o, char *shown, size_t shown_len)
+{
+    int i;
+    s->mech = open_mechanism(o);
+    s->kind = ab_mech_kind_of(s->mech);
+    s->can_revoke = ab_mech_can_revoke(s->mech);
+    s->nthreads = o->threads;
+    s->idle_us = o->idle_us;
+    s->tick_ms = o->idle_us / 4000u < 1000u ? (o->idle_us / 4000u ? o->idle_us / 4000u : 1u) : 1000u;
+    s->start_us = ab_now_us();
+    srv_http_settings(&s->settings);
+    s->threads = calloc((size_t)s->nthreads, sizeof *s->threads);
+    s->stop_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+    if (s->threads == NULL || s->stop_fd < 0) {
+        ab_err(CMD, "%s", s->threads == NULL ? "out of memory" : strerror(errno));
+        return -1;
+    }
+    for (i = 0; i < s->nthreads; i++)
+        s->threads[i].lfd = s->threads[i].epfd = -1;
+    if (open_listeners(s, o->listen, shown, shown_len) != 0)
+        return -1;
+    for (i = 0; i < s->nthreads; i++)
+        if (prepare_thread(s, &s->threads[i], i) != 0)
+            return -1;
+    return 0;
+}
+
+/* Frees everything setup made. */
+static void teardown(srv *s)
+{
+    int i;
+    for (i = 0; s->threads != NULL && i < s->nthreads; i++)
+        release_thread(&s->threads[i]);
+    free(s->threads);
+    if (s->stop_fd >= 0)
+        close(s->stop_fd);
+    ab_mech_close(s->mech);
+}
+
+int ab_cmd_serve(int argc, char **argv)
+{
+    serve_opts o;
+    srv s;
+    sigset_t set;
+    char shown[128];
+    int rc = AB_EXIT_FAIL;
+    parse_args(argc, argv, &o);
+    memset(&s, 0, sizeof s);
+    s.stop_fd = -1;
+    sigemptyset(&set);
+    sigaddset(&set, SIGTERM);
+    sigaddset(&set, SIGINT);
+    if (pthread_sigmask(SIG_BLOCK, &set, NULL) != 0 || setup(&s, &o, shown, sizeof shown) != 0)
+        goto out;
+    if (start_threads(&s) == 0) {
+        printf("listening on %s\n", shown);
+        fflush(stdout);
+        wait_for_stop(&set);
+        rc = AB_EXIT_OK;
+    }
+    stop_threads(&s);
+out:
+    teardown(&s);
+    return rc;
+}

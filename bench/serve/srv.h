@@ -1,0 +1,137 @@
+/* srv.h — internals of `authbench serve`: the server, its threads, connections, counters. */
+#ifndef AB_SRV_H
+#define AB_SRV_H
+
+#include <http_parser.h>
+#include <pthread.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/socket.h>
+
+#include "ab_mech.h"
+
+#define SRV_HDR_MAX (8 * 1024)      /* request line + headers: more is a 431 */
+#define SRV_BODY_MAX (64 * 1024)    /* request body: more is a 413 */
+#define SRV_RBUF_INIT 4096
+#define SRV_RBUF_MAX (SRV_HDR_MAX + SRV_BODY_MAX + 8192) /* + chunked-encoding overhead */
+#define SRV_WBUF_HIGH (256 * 1024)  /* stop parsing pipelined requests while this much is unsent */
+#define SRV_FORM_MAX 256            /* body bytes kept for the login form */
+#define SRV_AUTH_SAMPLE 16          /* auth CPU time is measured on 1 request in 16 */
+
+/* Three-state result of non-blocking I/O. */
+enum { SRV_OK = 0, SRV_ERR = -1, SRV_RETRY = 1 };
+
+/* Counters of one thread; all monotonic. /stats requests are not counted. */
+typedef struct srv_counters {
+    uint64_t requests;       /* responses sent */
+    uint64_t auth_ok;        /* credentials accepted (GET /api, POST /logout) */
+    uint64_t auth_fail;      /* credentials refused with a 401 */
+    uint64_t fail_by_reason[AB_MECH_STATUS__COUNT];
+    uint64_t store_errors;   /* 503s: the store failed */
+    uint64_t internal_errors;/* 500s */
+    uint64_t logins;         /* credentials issued */
+    uint64_t logouts;        /* successful logouts */
+    uint64_t bad_requests;   /* 400, 404, 405, 413, 431, 505 */
+    uint64_t bytes_in;       /* request bytes */
+    uint64_t bytes_out;      /* response bytes */
+    uint64_t auth_cpu_ns;    /* sampled thread CPU inside authenticate, scaled by SRV_AUTH_SAMPLE */
+    uint64_t auth_calls;
+    uint64_t accepted;       /* connections accepted */
+    uint64_t closed;         /* connections closed */
+} srv_counters;
+
+/* A byte range of the current request, relative to its first byte (the buffer may move). */
+typedef struct srv_span {
+    uint32_t off, len;
+} srv_span;
+
+/* What the parser callbacks gather about the current request. */
+typedef struct srv_req {
+    srv_span url;
+    srv_span field, value;   /* the header being read */
+    srv_span cred;           /* the credential, once found */
+    int in_value;            /* the last header callback was a value */
+    int headers_done;
+    int error;               /* HTTP status to answer with before closing (400/413/431/505) */
+    uint64_t body_len;
+    size_t form_len;
+    char form[SRV_FORM_MAX];
+} srv_req;
+
+typedef struct srv_thread srv_thread;
+
+typedef struct srv_conn {
+    int fd;
+    srv_thread *t;
+    struct srv_conn *prev, *next; /* the thread's list, least recently active first */
+    uint64_t last_us;
+    http_parser parser;
+    char *rbuf;
+    size_t rcap, rlen;
+    size_t msg_start;        /* first byte of the request being parsed */
+    size_t parsed;           /* bytes given to the parser */
+    char *wbuf;
+    size_t wcap, wlen, woff;
+    int close_after;         /* close once the output is sent */
+    srv_req req;
+} srv_conn;
+
+typedef struct srv srv;
+
+struct srv_thread {
+    srv *s;
+    int idx;
+    pthread_t tid;
+    int started;
+    int lfd;                 /* this thread's listening socket (SO_REUSEPORT) */
+    int epfd;
+    int accept_paused;       /* out of descriptors: accepting resumes on the next tick */
+    ab_mech_ctx *mech;
+    char *cred_buf;          /* issue() output, cred_cap bytes */
+    size_t cred_cap;         /* ab_mech_credential_max() + 1 */
+    char *scratch;           /* login response pieces, 2 * cred_cap + 128 bytes */
+    srv_conn *head, *tail;
+    srv_counters live;       /* written by this thread only */
+    pthread_mutex_t pub_lock; /* guards pub and pub_mech, copies published for /stats */
+    srv_counters pub;
+    ab_mech_counters pub_mech;
+    int dirty;               /* live changed since the last publication */
+};
+
+struct srv {
+    ab_mech *mech;
+    ab_mech_kind kind;
+    int can_revoke;
+    int nthreads;
+    srv_thread *threads;
+    int stop_fd;             /* eventfd: readable once the server must stop */
+    uint64_t idle_us;
+    uint64_t tick_ms;        /* idle sweep and accept-retry period: min(1 s, idle / 4) */
+    uint64_t start_us;
+    http_parser_settings settings;
+};
+
+/* srv_loop.c: makes t's epoll set with its listening socket and the stop eventfd. 0 or -1 (errno). */
+int srv_thread_setup(srv_thread *t);
+/* srv_loop.c: one thread's event loop (pthread entry point, arg is its srv_thread). */
+void *srv_thread_main(void *arg);
+/* srv_loop.c: makes the thread's listening socket bound to addr (SO_REUSEPORT). 0 or -1 (errno). */
+int srv_listen(const struct sockaddr *addr, socklen_t len);
+/* srv_loop.c: publishes t's counters for /stats readers on other threads. */
+void srv_publish(srv_thread *t);
+
+/* srv_http.c: fills the parser callbacks. */
+void srv_http_settings(http_parser_settings *settings);
+/* srv_http.c: parses what is buffered on c and appends the responses to its output. */
+void srv_http_process(srv_conn *c);
+/* srv_http.c: answers status with a JSON error and marks c to close (parse errors, overflow). */
+void srv_http_fail(srv_conn *c, int status);
+/* srv_http.c: appends a response: status, extra header lines (each ending "\r\n", may be NULL),
+ * JSON body. counted: 0 for /stats. Returns 0 or -1 (out of memory: c is marked to close). */
+int srv_respond(srv_conn *c, int status, const char *extra, size_t extra_len, const char *body,
+                size_t body_len, int counted);
+
+/* srv_stats.c: the /stats body (all threads merged) into buf; returns its length (0: too small). */
+size_t srv_stats_json(srv_thread *self, char *buf, size_t cap);
+
+#endif /* AB_SRV_H */

@@ -1,0 +1,516 @@
+/* srv_http.c — HTTP/1.1 for `authbench serve`: libhttp-parser callbacks, the routes (/login, /api/…,
+ * /logout, /stats) and response writing. */
+#include "srv.h"
+
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+
+#define SRV_STATS_MAX 8192
+
+static const char json_type[] = "Content-Type: application/json\r\nContent-Length: ";
+
+/* The status line of an HTTP status. */
+static const char *status_line(int status)
+{
+    switch (status) {
+    case 200: return "HTTP/1.1 200 OK\r\n";
+    case 400: return "HTTP/1.1 400 Bad Request\r\n";
+    case 401: return "HTTP/1.1 401 Unauthorized\r\n";
+    case 404: return "HTTP/1.1 404 Not Found\r\n";
+    case 405: return "HTTP/1.1 405 Method Not Allowed\r\n";
+    case 413: return "HTTP/1.1 413 Content Too Large\r\n";
+    case 431: return "HTTP/1.1 431 Request Header Fields Too Large\r\n";
+    case 503: return "HTTP/1.1 503 Service Unavailable\r\n";
+    case 505: return "HTTP/1.1 505 HTTP Version Not Supported\r\n";
+    default: return "HTTP/1.1 500 Internal Server Error\r\n";
+    }
+}
+
+/* Ensures room for n more output bytes. 0 or -1 (out of memory). */
+static int out_reserve(srv_conn *c, size_t n)
+{
+    size_t cap = c->wcap ? c->wcap : 4096;
+    char *p;
+    if (c->wlen + n <= c->wcap)
+        return 0;
+    while (cap < c->wlen + n)
+        cap *= 2;
+    if ((p = realloc(c->wbuf, cap)) == NULL)
+        return -1;
+    c->wbuf = p;
+    c->wcap = cap;
+    return 0;
+}
+
+/* Appends n bytes (room was reserved). */
+static void out_put(srv_conn *c, const char *s, size_t n)
+{
+    memcpy(c->wbuf + c->wlen, s, n);
+    c->wlen += n;
+}
+
+/* Appends a decimal number (room was reserved). */
+static void out_u64(srv_conn *c, uint64_t v)
+{
+    char tmp[24];
+    size_t i = sizeof tmp;
+    do
+        tmp[--i] = (char)('0' + v % 10);
+    while ((v /= 10) != 0);
+    out_put(c, tmp + i, sizeof tmp - i);
+}
+
+int srv_respond(srv_conn *c, int status, const char *extra, size_t extra_len, const char *body,
+                size_t body_len, int counted)
+{
+    const char *line = status_line(status);
+    size_t start = c->wlen, line_len = strlen(line);
+    int http10_ka = !c->close_after && c->parser.http_major == 1 && c->parser.http_minor == 0;
+    if (out_reserve(c, line_len + sizeof json_type + 24 + extra_len + 32 + body_len) != 0) {
+        c->close_after = 1;
+        return -1;
+    }
+    out_put(c, line, line_len);
+    out_put(c, json_type, sizeof json_type - 1);
+    out_u64(c, body_len);
+    out_put(c, "\r\n", 2);
+    if (extra_len > 0)
+        out_put(c, extra, extra_len);
+    if (c->close_after)
+        out_put(c, "Connection: close\r\n", 19);
+    else if (http10_ka)
+        out_put(c, "Connection: keep-alive\r\n", 24);
+    out_put(c, "\r\n", 2);
+    out_put(c, body, body_len);
+    if (counted) {
+        c->t->live.requests++;
+        c->t->live.bytes_out += c->wlen - start;
+    }
+    return 0;
+}
+
+/* Answers {"error":"<reason>"} with status. */
+static void respond_error(srv_conn *c, int status, const char *reason)
+{
+    char body[96];
+    int n = snprintf(body, sizeof body, "{\"error\":\"%s\"}", reason);
+    srv_respond(c, status, NULL, 0, body, (size_t)n, 1);
+}
+
+void srv_http_fail(srv_conn *c, int status)
+{
+    c->t->live.bytes_in += c->rlen - c->msg_start;
+    c->t->live.bad_requests++;
+    c->close_after = 1;
+    respond_error(c, status, status == 431   ? "headers_too_large"
+                             : status == 413 ? "body_too_large"
+                             : status == 505 ? "http_version_not_supported"
+                                             : "bad_request");
+}
+
+/* ---- parser callbacks ---------------------------------------------------------------------- */
+
+/* Adds at..at+len to span s: extends it when contiguous, else starts it. -1 (431) past the limit. */
+static int span_add(srv_conn *c, srv_span *s, const char *at, size_t len)
+{
+    size_t off = (size_t)(at - (c->rbuf + c->msg_start));
+    if (off + len > SRV_HDR_MAX) {
+        c->req.error = 431;
+        return -1;
+    }
+    if (s->len > 0 && off == (size_t)s->off + s->len) {
+        s->len += (uint32_t)len;
+    } else {
+        s->off = (uint32_t)off;
+        s->len = (uint32_t)len;
+    }
+    return 0;
+}
+
+/* 1 when span s of the current request equals name, ignoring case. */
+static int span_is(const srv_conn *c, srv_span s, const char *name)
+{
+    return strlen(name) == s.len && strncasecmp(c->rbuf + c->msg_start + s.off, name, s.len) == 0;
+}
+
+/* Narrows s to its bytes from i to j, skipping spaces and tabs at both ends. */
+static srv_span span_trim(const srv_conn *c, srv_span s, size_t i, size_t j)
+{
+    const char *p = c->rbuf + c->msg_start + s.off;
+    srv_span r;
+    while (i < j && (p[i] == ' ' || p[i] == '\t'))
+        i++;
+    while (j > i && (p[j - 1] == ' ' || p[j - 1] == '\t'))
+        j--;
+    r.off = s.off + (uint32_t)i;
+    r.len = (uint32_t)(j - i);
+    return r;
+}
+
+/* Finds "sid=" among the pairs of a Cookie header value. */
+static void find_sid(srv_conn *c, srv_span v)
+{
+    const char *p = c->rbuf + c->msg_start + v.off;
+    size_t i = 0;
+    while (i < v.len) {
+        size_t j = i;
+        srv_span pair;
+        while (j < v.len && p[j] != ';')
+            j++;
+        pair = span_trim(c, v, i, j);
+        if (pair.len > 4 && memcmp(c->rbuf + c->msg_start + pair.off, "sid=", 4) == 0) {
+            c->req.cred = span_trim(c, pair, 4, pair.len);
+            return;
+        }
+        i = j + 1;
+    }
+}
+
+/* Takes the token of an "Authorization: Bearer <token>" value. */
+static void find_bearer(srv_conn *c, srv_span v)
+{
+    const char *p = c->rbuf + c->msg_start + v.off;
+    if (v.len > 7 && strncasecmp(p, "bearer", 6) == 0 && (p[6] == ' ' || p[6] == '\t'))
+        c->req.cred = span_trim(c, v, 7, v.len);
+}
+
+/* A header is complete: keeps the first credential of the mechanism's kind. */
+static void header_done(srv_conn *c)
+{
+    c->req.in_value = 0;
+    if (c->req.cred.len > 0)
+        return;
+    if (c->t->s->kind == AB_MECH_COOKIE && span_is(c, c->req.field, "cookie"))
+        find_sid(c, c->req.value);
+    else if (c->t->s->kind == AB_MECH_BEARER && span_is(c, c->req.field, "authorization"))
+        find_bearer(c, c->req.value);
+}
+
+/* A new request: clears what the previous one gathered. */
+static int on_message_begin(http_parser *p)
+{
+    srv_conn *c = p->data;
+    memset(&c->req, 0, offsetof(srv_req, form));
+    return 0;
+}
+
+/* The request target, possibly in pieces. */
+static int on_url(http_parser *p, const char *at, size_t len)
+{
+    srv_conn *c = p->data;
+    return span_add(c, &c->req.url, at, len);
+}
+
+/* A header name, possibly in pieces; a name after a value completes the previous header. */
+static int on_header_field(http_parser *p, const char *at, size_t len)
+{
+    srv_conn *c = p->data;
+    if (c->req.in_value) {
+        header_done(c);
+        c->req.field.len = 0;
+    }
+    return span_add(c, &c->req.field, at, len);
+}
+
+/* A header value, possibly in pieces. */
+static int on_header_value(http_parser *p, const char *at, size_t len)
+{
+    srv_conn *c = p->data;
+    if (!c->req.in_value)
+        c->req.value.len = 0;
+    c->req.in_value = 1;
+    return span_add(c, &c->req.value, at, len);
+}
+
+/* End of headers: the last header, and the declared body size against the limit. */
+static int on_headers_complete(http_parser *p)
+{
+    srv_conn *c = p->data;
+    if (c->req.in_value)
+        header_done(c);
+    c->req.headers_done = 1;
+    if (p->http_major != 1) {
+        c->req.error = 505;
+        return -1;
+    }
+    if (p->content_length != UINT64_MAX && p->content_length > SRV_BODY_MAX) {
+        c->req.error = 413;
+        return -1;
+    }
+    return 0;
+}
+
+/* Body bytes: counted against the limit; the first SRV_FORM_MAX kept for the login form. */
+static int on_body(http_parser *p, const char *at, size_t len)
+{
+    srv_conn *c = p->data;
+    size_t keep = SRV_FORM_MAX - c->req.form_len;
+    c->req.body_len += len;
+    if (c->req.body_len > SRV_BODY_MAX) {
+        c->req.error = 413;
+        return -1;
+    }
+    if (keep > len)
+        keep = len;
+    memcpy(c->req.form + c->req.form_len, at, keep);
+    c->req.form_len += keep;
+    return 0;
+}
+
+/* A whole request: pause so that http_parser_execute returns right after its last byte. */
+static int on_message_complete(http_parser *p)
+{
+    http_parser_pause(p, 1);
+    return 0;
+}
+
+void srv_http_settings(http_parser_settings *s)
+{
+    http_parser_settings_init(s);
+    s->on_message_begin = on_message_begin;
+    s->on_url = on_url;
+    s->on_header_field = on_header_field;
+    s->on_header_value = on_header_value;
+    s->on_headers_complete = on_headers_complete;
+    s->on_body = on_body;
+    s->on_message_complete = on_message_complete;
+}
+
+/* ---- routes -------------------------------------------------------------------------------- */
+
+/* Thread CPU time in ns (a system call here, hence sampled). */
+static uint64_t thread_cpu_ns(void)
+{
+    struct timespec ts;
+    if (clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts) != 0)
+        return 0;
+    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+/* Counts a credential check's outcome. */
+static void count_auth(srv_thread *t, int st)
+{
+    int http = ab_mech_status_http(st);
+    if (st == AB_MECH_OK) {
+        t->live.auth_ok++;
+    } else if (http == 401) {
+        t->live.auth_fail++;
+        t->live.fail_by_reason[st]++;
+    } else if (http == 503) {
+        t->live.store_errors++;
+    } else {
+        t->live.internal_errors++;
+    }
+}
+
+/* Answers a failed mechanism call with its status and reason. */
+static void respond_mech_error(srv_conn *c, int st)
+{
+    respond_error(c, ab_mech_status_http(st), ab_mech_status_name(st));
+}
+
+/* Authenticates the request's credential, timing 1 call in SRV_AUTH_SAMPLE. */
+static int authenticate(srv_conn *c, ab_mech_principal *who)
+{
+    srv_thread *t = c->t;
+    const char *cred = c->rbuf + c->msg_start + c->req.cred.off;
+    int st;
+    if (c->req.cred.len == 0)
+        st = AB_MECH_MISSING;
+    else if (t->live.auth_calls++ % SRV_AUTH_SAMPLE != 0)
+        st = ab_mech_authenticate(t->mech, cred, c->req.cred.len, who);
+    else {
+        uint64_t t0 = thread_cpu_ns();
+        st = ab_mech_authenticate(t->mech, cred, c->req.cred.len, who);
+        t->live.auth_cpu_ns += (thread_cpu_ns() - t0) * SRV_AUTH_SAMPLE;
+    }
+    count_auth(t, st);
+    return st;
+}
+
+/* GET /api/…: 200 {"sub":"<user>"} or the refusal. */
+static void route_api(srv_conn *c)
+{
+    ab_mech_principal who;
+    char body[AB_MECH_USER_MAX + 16];
+    size_t n;
+    int st = authenticate(c, &who);
+    if (st != AB_MECH_OK) {
+        respond_mech_error(c, st);
+        return;
+    }
+    n = strlen(who.sub);
+    memcpy(body, "{\"sub\":\"", 8);
+    memcpy(body + 8, who.sub, n);
+    memcpy(body + 8 + n, "\"}", 2);
+    srv_respond(c, 200, NULL, 0, body, n + 10, 1);
+}
+
+/* Copies the value of "user=" from a query string or form (s, len) into out. 1 found, 0 not. */
+static int find_user(const char *s, size_t len, char *out, size_t cap)
+{
+    size_t i = 0;
+    while (i < len) {
+        size_t j = i;
+        while (j < len && s[j] != '&')
+            j++;
+        if (j - i >= 5 && memcmp(s + i, "user=", 5) == 0) {
+            size_t n = j - i - 5 < cap - 1 ? j - i - 5 : cap - 1;
+            memcpy(out, s + i + 5, n);
+            out[n] = '\0';
+            return 1;
+        }
+        i = j + 1;
+    }
+    return 0;
+}
+
+/* The login's user: from the query string, else from the form body. */
+static void login_user(srv_conn *c, char *user, size_t cap)
+{
+    const char *url = c->rbuf + c->msg_start + c->req.url.off;
+    const char *q = memchr(url, '?', c->req.url.len);
+    user[0] = '\0';
+    if (q != NULL && find_user(q + 1, (size_t)(url + c->req.url.len - q - 1), user, cap))
+        return;
+    find_user(c->req.form, c->req.form_len, user, cap);
+}
+
+/* Counts a login that issued nothing: a bad name is a bad request, the rest server errors. */
+static void count_login_fail(srv_thread *t, int st)
+{
+    if (st == AB_MECH_BAD_USER)
+        t->live.bad_requests++;
+    else if (st == AB_MECH_STORE_ERROR)
+        t->live.store_errors++;
+    else
+        t->live.internal_errors++;
+}
+
+/* POST /login: issues a credential; {"credential":…,"kind":…} (+ Set-Cookie for cookies). */
+static void route_login(srv_conn *c)
+{
+    srv_thread *t = c->t;
+    char user[AB_MECH_USER_MAX + 2]; /* one more than a name: a longer one stays invalid */
+    const char *kind = ab_mech_kind_name(t->s->kind);
+    size_t n, blen, elen = 0;
+    int st;
+    login_user(c, user, sizeof user);
+    st = ab_mech_issue(t->mech, user, t->cred_buf, t->cred_cap, &n);
+    if (st != AB_MECH_OK) {
+        count_login_fail(t, st);
+        respond_mech_error(c, st);
+        return;
+    }
+    t->live.logins++;
+    /* scratch holds 2 * cred_cap + 128 bytes: the body, then the Set-Cookie line */
+    blen = (size_t)sprintf(t->scratch, "{\"credential\":\"%s\",\"kind\":\"%s\"}", t->cred_buf, kind);
+    if (t->s->kind == AB_MECH_COOKIE)
+        elen = (size_t)sprintf(t->scratch + blen, "Set-Cookie: sid=%s; Path=/; HttpOnly\r\n", t->cred_buf);
+    srv_respond(c, 200, t->scratch + blen, elen, t->scratch, blen, 1);
+}
+
+/* POST /logout: revokes the credential; {"revoked":true|false} (false: the mechanism cannot). */
+static void route_logout(srv_conn *c)
+{
+    static const char gone[] = "Set-Cookie: sid=; Path=/; Max-Age=0; HttpOnly\r\n";
+    srv_thread *t = c->t;
+    const char *cred = c->rbuf + c->msg_start + c->req.cred.off;
+    int st = c->req.cred.len == 0 ? AB_MECH_MISSING : ab_mech_revoke(t->mech, cred, c->req.cred.len);
+    count_auth(t, st);
+    if (st != AB_MECH_OK) {
+        respond_mech_error(c, st);
+        return;
+    }
+    t->live.logouts++;
+    if (t->s->can_revoke)
+        srv_respond(c, 200, t->s->kind == AB_MECH_COOKIE ? gone : NULL,
+                    t->s->kind == AB_MECH_COOKIE ? sizeof gone - 1 : 0, "{\"revoked\":true}", 16, 1);
+    else
+        srv_respond(c, 200, NULL, 0, "{\"revoked\":false}", 17, 1);
+}
+
+/* GET /stats: every thread's counters merged; not counted itself. */
+static void route_stats(srv_conn *c)
+{
+    char body[SRV_STATS_MAX];
+    size_t n = srv_stats_json(c->t, body, sizeof body);
+    if (n == 0) {
+        srv_respond(c, 500, NULL, 0, "{\"error\":\"internal\"}", 20, 0);
+        return;
+    }
+    srv_respond(c, 200, NULL, 0, body, n, 0);
+}
+
+/* 1 when the request's path (without the query) is path; prefix: starts with it. */
+static int path_is(const srv_conn *c, const char *path, int prefix)
+{
+    const char *url = c->rbuf + c->msg_start + c->req.url.off;
+    const char *q = memchr(url, '?', c->req.url.len);
+    size_t len = q != NULL ? (size_t)(q - url) : c->req.url.len, n = strlen(path);
+    return (prefix ? len >= n : len == n) && memcmp(url, path, n) == 0;
+}
+
+/* A 404 or 405: counted as a bad request; the connection stays open. */
+static void route_unknown(srv_conn *c, int status)
+{
+    c->t->live.bad_requests++;
+    respond_error(c, status, status == 404 ? "not_found" : "method_not_allowed");
+}
+
+/* Routes one complete request. */
+static void handle_message(srv_conn *c)
+{
+    int method = (int)c->parser.method;
+    if (!http_should_keep_alive(&c->parser) || c->parser.upgrade)
+        c->close_after = 1;
+    if (path_is(c, "/stats", 0) && method == HTTP_GET) {
+        route_stats(c);
+        return;
+    }
+    c->t->live.bytes_in += c->parsed - c->msg_start;
+    if (path_is(c, "/api/", 1))
+        method == HTTP_GET ? route_api(c) : route_unknown(c, 405);
+    else if (path_is(c, "/login", 0))
+        method == HTTP_POST ? route_login(c) : route_unknown(c, 405);
+    else if (path_is(c, "/logout", 0))
+        method == HTTP_POST ? route_logout(c) : route_unknown(c, 405);
+    else
+        route_unknown(c, path_is(c, "/stats", 0) ? 405 : 404);
+}
+
+/* Moves the unparsed tail (a partial request) to the front of the buffer. */
+static void compact(srv_conn *c)
+{
+    if (c->msg_start == 0)
+        return;
+    memmove(c->rbuf, c->rbuf + c->msg_start, c->rlen - c->msg_start);
+    c->rlen -= c->msg_start;
+    c->parsed -= c->msg_start;
+    c->msg_start = 0;
+}
+
+void srv_http_process(srv_conn *c)
+{
+    while (c->parsed < c->rlen && !c->close_after && c->wlen < SRV_WBUF_HIGH) {
+        size_t n = http_parser_execute(&c->parser, &c->t->s->settings, c->rbuf + c->parsed,
+                                       c->rlen - c->parsed);
+        enum http_errno e = HTTP_PARSER_ERRNO(&c->parser);
+        c->parsed += n;
+        if (e == HPE_PAUSED) {
+            http_parser_pause(&c->parser, 0);
+            handle_message(c);
+            c->msg_start = c->parsed;
+        } else if (e != HPE_OK) {
+            srv_http_fail(c, c->req.error ? c->req.error : 400);
+        } else if (!c->req.headers_done && c->parsed - c->msg_start > SRV_HDR_MAX) {
+            srv_http_fail(c, 431);
+        }
+    }
+    if (!c->close_after)
+        compact(c);
+}

@@ -1,0 +1,306 @@
+/* srv_loop.c — one server thread: its epoll loop, accepting, reading, writing, idle timeouts. */
+#include "srv.h"
+
+#include <errno.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <unistd.h>
+
+#include "ab_cli.h"
+
+#define SRV_EVENTS 256
+
+int srv_listen(const struct sockaddr *addr, socklen_t len)
+{
+    int one = 1, fd = socket(addr->sa_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    if (fd < 0)
+        return -1;
+    if (setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one) != 0 ||
+        setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof one) != 0 ||
+        bind(fd, addr, len) != 0 || listen(fd, 1024) != 0)
+        goto err;
+    return fd;
+err:
+    one = errno;
+    close(fd);
+    errno = one;
+    return -1;
+}
+
+/* Moves c to the tail of t's list (most recently active). */
+static void conn_touch(srv_thread *t, srv_conn *c, uint64_t now_us)
+{
+    c->last_us = now_us;
+    if (t->tail == c)
+        return;
+    if (c->prev != NULL)
+        c->prev->next = c->next;
+    else if (t->head == c)
+        t->head = c->next;
+    if (c->next != NULL)
+        c->next->prev = c->prev;
+    c->prev = t->tail;
+    c->next = NULL;
+    if (t->tail != NULL)
+        t->tail->next = c;
+    t->tail = c;
+    if (t->head == NULL)
+        t->head = c;
+}
+
+/* Unlinks, closes and frees c. */
+static void conn_close(srv_thread *t, srv_conn *c)
+{
+    if (c->prev != NULL)
+        c->prev->next = c->next;
+    else
+        t->head = c->next;
+    if (c->next != NULL)
+        c->next->prev = c->prev;
+    else
+        t->tail = c->prev;
+    close(c->fd); /* also removes it from the epoll set */
+    free(c->rbuf);
+    free(c->wbuf);
+    free(c);
+    t->live.closed++;
+    t->dirty = 1;
+}
+
+/* Makes the state of an accepted socket and registers it (edge-triggered). 0 or -1. */
+static int conn_open(srv_thread *t, int fd)
+{
+    struct epoll_event ev;
+    int one = 1;
+    srv_conn *c = calloc(1, sizeof *c);
+    if (c == NULL || (c->rbuf = malloc(SRV_RBUF_INIT)) == NULL)
+        goto err;
+    c->fd = fd;
+    c->t = t;
+    c->rcap = SRV_RBUF_INIT;
+    http_parser_init(&c->parser, HTTP_REQUEST);
+    c->parser.data = c;
+    if (setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one) != 0)
+        goto err;
+    ev.events = EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET;
+    ev.data.ptr = c;
+    if (epoll_ctl(t->epfd, EPOLL_CTL_ADD, fd, &ev) != 0)
+        goto err;
+    conn_touch(t, c, ab_now_us());
+    t->live.accepted++;
+    t->dirty = 1;
+    return 0;
+err:
+    if (c != NULL)
+        free(c->rbuf);
+    free(c);
+    close(fd);
+    return -1;
+}
+
+/* Turns the listening socket's events on or off (off while out of descriptors). */
+static void accept_enable(srv_thread *t, int on)
+{
+    struct epoll_event ev;
+    ev.events = on ? EPOLLIN : 0;
+    ev.data.ptr = t;
+    if (epoll_ctl(t->epfd, EPOLL_CTL_MOD, t->lfd, &ev) != 0)
+        ab_err("serve", "epoll_ctl on the listening socket: %s", strerror(errno));
+    t->accept_paused = !on;
+}
+
+/* Accepts what is pending on the listening socket. */
+static void accept_all(srv_thread *t)
+{
+    int k;
+    for (k = 0; k < 64; k++) {
+        int fd = accept4(t->lfd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+        if (fd >= 0) {
+            conn_open(t, fd);
+            continue;
+        }
+        if (errno == EINTR || errno == ECONNABORTED)
+            continue;
+        if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM) {
+            ab_err("serve", "accept: %s: pausing accepts for a second", strerror(errno));
+            accept_enable(t, 0);
+        } else if (errno != EAGAIN && errno != EWOULDBLOCK) {
+            ab_err("serve", "accept: %s", strerror(errno));
+        }
+        return;
+    }
+}
+
+/* Sends pending output. SRV_OK when all is sent, SRV_RETRY when the socket is full, SRV_ERR. */
+static int conn_flush(srv_conn *c)
+{
+    while (c->woff < c->wlen) {
+        ssize_t n = send(c->fd, c->wbuf + c->woff, c->wlen - c->woff, MSG_NOSIGNAL);
+        if (n > 0) {
+            c->woff += (size_t)n;
+            continue;
+        }
+        if (n < 0 && errno == EINTR)
+            continue;
+        return n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK) ? SRV_RETRY : SRV_ERR;
+    }
+    c->woff = c->wlen = 0;
+    return SRV_OK;
+}
+
+/* Makes room to read: grows the buffer up to SRV_RBUF_MAX. 0, or -1 when the request is too big
+ * (answered) or memory is out. */
+static int conn_room(srv_conn *c)
+{
+    size_t cap;
+    char *p;
+    if (c->rlen < c->rcap)
+        return 0;
+    if (c->rcap >= SRV_RBUF_MAX) {
+        srv_http_fail(c, c->req.headers_done ? 413 : 431);
+        return -1;
+    }
+    cap = c->rcap * 2 < SRV_RBUF_MAX ? c->rcap * 2 : SRV_RBUF_MAX;
+    if ((p = realloc(c->rbuf, cap)) == NULL) {
+        c->close_after = 1;
+        return -1;
+    }
+    c->rbuf = p;
+    c->rcap = cap;
+    return 0;
+}
+
+/* Reads what the socket holds into the buffer. SRV_OK (data; *drained when the read came short,
+ * so with edge triggering there is nothing left to read), SRV_RETRY, or SRV_ERR (EOF, error). */
+static int conn_fill(srv_conn *c, int *drained)
+{
+    for (;;) {
+        size_t room;
+        ssize_t n;
+        if (conn_room(c) != 0)
+            return SRV_OK; /* close_after is set; the error response is queued */
+        room = c->rcap - c->rlen;
+        n = recv(c->fd, c->rbuf + c->rlen, room, 0);
+        if (n > 0) {
+            c->rlen += (size_t)n;
+            *drained = (size_t)n < room;
+            return SRV_OK;
+        }
+        if (n < 0 && errno == EINTR)
+            continue;
+        return n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK) ? SRV_RETRY : SRV_ERR;
+    }
+}
+
+/* Serves c until its socket would block: send output, parse what is buffered, read more. A short
+ * read ends the turn unless the peer hung up (then the next read must see the EOF now). */
+static void conn_io(srv_thread *t, srv_conn *c, int hup)
+{
+    int drained = 0, r;
+    for (;;) {
+        if (t->dirty && c->woff < c->wlen)
+            srv_publish(t); /* counters visible to /stats on any thread before the client sees this */
+        r = conn_flush(c);
+        if (r == SRV_ERR || (r == SRV_OK && c->close_after))
+            break;
+        if (r == SRV_RETRY)
+            return;
+        if (c->parsed < c->rlen) { /* left unparsed while output was backed up */
+            srv_http_process(c);
+            continue;
+        }
+        if (drained && !hup)
+            return;
+        r = conn_fill(c, &drained);
+        if (r == SRV_ERR)
+            break;
+        if (r == SRV_RETRY)
+            return;
+        srv_http_process(c);
+        t->dirty = 1;
+    }
+    conn_close(t, c);
+}
+
+/* Closes connections idle for longer than the timeout (the list's head is the least active). */
+static void sweep_idle(srv_thread *t, uint64_t now_us)
+{
+    while (t->head != NULL && now_us - t->head->last_us > t->s->idle_us)
+        conn_close(t, t->head);
+}
+
+void srv_publish(srv_thread *t)
+{
+    pthread_mutex_lock(&t->pub_lock);
+    t->pub = t->live;
+    ab_mech_ctx_counters(t->mech, &t->pub_mech);
+    pthread_mutex_unlock(&t->pub_lock);
+    t->dirty = 0;
+}
+
+/* Dispatches one epoll event. */
+static void handle_event(srv_thread *t, struct epoll_event *ev, uint64_t now_us)
+{
+    srv_conn *c;
+    if (ev->data.ptr == t) {
+        accept_all(t);
+        return;
+    }
+    c = ev->data.ptr;
+    if (ev->events & EPOLLERR) {
+        conn_close(t, c);
+        return;
+    }
+    conn_touch(t, c, now_us);
+    conn_io(t, c, (ev->events & (EPOLLRDHUP | EPOLLHUP)) != 0);
+}
+
+int srv_thread_setup(srv_thread *t)
+{
+    struct epoll_event ev;
+    t->epfd = epoll_create1(EPOLL_CLOEXEC);
+    if (t->epfd < 0)
+        return -1;
+    ev.events = EPOLLIN;
+    ev.data.ptr = t;
+    if (epoll_ctl(t->epfd, EPOLL_CTL_ADD, t->lfd, &ev) != 0)
+        return -1;
+    ev.data.ptr = t->s;
+    return epoll_ctl(t->epfd, EPOLL_CTL_ADD, t->s->stop_fd, &ev);
+}
+
+void *srv_thread_main(void *arg)
+{
+    srv_thread *t = arg;
+    struct epoll_event evs[SRV_EVENTS];
+    uint64_t last_tick = ab_now_us();
+    for (;;) {
+        int i, n = epoll_wait(t->epfd, evs, SRV_EVENTS, (int)t->s->tick_ms);
+        uint64_t now = ab_now_us();
+        if (n < 0 && errno != EINTR) {
+            ab_err("serve", "thread %d: epoll_wait: %s", t->idx, strerror(errno));
+            break;
+        }
+        for (i = 0; i < n; i++) {
+            if (evs[i].data.ptr == t->s)
+                goto out;
+            handle_event(t, &evs[i], now);
+        }
+        if (now - last_tick >= t->s->tick_ms * 1000u) {
+            last_tick = now;
+            sweep_idle(t, now);
+            if (t->accept_paused)
+                accept_enable(t, 1);
+        }
+        if (t->dirty)
+            srv_publish(t);
+    }
+out:
+    while (t->head != NULL)
+        conn_close(t, t->head);
+    return NULL;
+}
