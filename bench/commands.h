@@ -6,6 +6,7 @@
 typedef int (*ab_cmd_fn)(int argc, char **argv);
 
 int ab_cmd_jwt(int argc, char **argv);          /* tools/cmd_jwt.c */
+int ab_cmd_store_bench(int argc, char **argv);  /* tools/cmd_store_bench.c */
 int ab_cmd_proxy(int argc, char **argv);        /* proxy/cmd_proxy.c */
 int ab_cmd_load(int argc, char **argv);         /* load/cmd_load.c */
 int ab_cmd_report(int argc, char **argv);       /* report/cmd_report.c */

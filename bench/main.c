@@ -12,6 +12,7 @@ typedef struct ab_command {
 
 static const ab_command commands[] = {
     {"jwt", ab_cmd_jwt, "keygen, sign and verify JWTs with authbench's JWT library"},
+    {"store-bench", ab_cmd_store_bench, "drive a session store directly: ops/s, latency, I/O per operation"},
     {"proxy", ab_cmd_proxy, "TCP relay adding a one-way delay each way (simulated network distance)"},
     {"load", ab_cmd_load, "load generator and balancer: closed/open loop, latency, errors, cost per request"},
     {"report", ab_cmd_report, "charts and the architecture decision record (report.md, report.html) of a run"},

@@ -43,9 +43,13 @@
  *       expired sessions and temporary files left by a crash (older than a minute).
  *   (redis-cluster://host:port[,host:port…] arrives with the cluster issue)
  *
- * The session record (Redis value and file content) is one JSON object, keys in this order:
- *   {"v":1,"created_ms":…,"last_seen_ms":…,"expires_ms":…,"claims":{…}}
- * Times are Unix milliseconds; a record that does not parse as exactly that is SSTORE_ERR_CORRUPT.
+ * The session record (Redis value and file content): a header line of JSON, then the claims
+ * byte for byte as given to create/put:
+ *   {"v":1,"created_ms":…,"last_seen_ms":…,"expires_ms":…,"claims_bytes":N,"claims_crc32c":K}\n<claims>
+ * Times are Unix milliseconds; K is the CRC-32C (Castagnoli) of the N bytes of claims. Claims are
+ * checked to be a JSON object when stored. A read parses the header strictly and checks the claims'
+ * length and checksum — not their JSON again: the caller deserialises them once, as an application
+ * loading its session does. Anything else (truncated, damaged) is SSTORE_ERR_CORRUPT.
  *
  * A session is a JSON object of claims (sub, iss, aud, iat, exp, jti, roles, …) stored under a
  * session id, with created / last-seen / expiry times kept by the store.

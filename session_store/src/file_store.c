@@ -161,7 +161,7 @@ static int open_record(sstore_conn *c, const char *rel, int *fd, sstore_record *
 }
 
 /* Encodes r into the connection's write buffer; its length, or 0 when out of memory (set on c). */
-static size_t encode(sstore_conn *c, const sstore_record *r)
+static size_t encode(sstore_conn *c, sstore_record *r)
 {
     file_conn *fc = c->impl;
     if (sstore_buf_reserve(&fc->wbuf, &fc->wcap, r->claims_len + SSTORE_RECORD_OVERHEAD) != 0) {
@@ -204,7 +204,7 @@ static int file_put(sstore_conn *c, const char *id, const char *claims, size_t c
 {
     file_store *fs = c->st->impl;
     char rel[FILE_PATH_MAX], tmp[FILE_PATH_MAX];
-    sstore_record r = {0, 0, 0, claims, claims_len};
+    sstore_record r = {0, 0, 0, claims, claims_len, 0};
     size_t len;
     int st;
     r.created_ms = r.last_seen_ms = sstore_now_ms();

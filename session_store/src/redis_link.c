@@ -1,5 +1,6 @@
 /* redis_link.c — one Redis connection: hiredis connects and parses; we do the socket I/O ourselves
- * so that every byte is counted where it crosses the socket.
+ * (commands formatted as RESP into one buffer, so a pipeline is one send) so that every byte is
+ * counted where it crosses the socket.
  *
  * Counting: net_bytes_out / net_bytes_in are the sums of what send() / recv() returned on the
  * connection's socket — the RESP bytes of commands and replies, TCP/IP headers excluded — for
@@ -311,17 +312,42 @@ void rlink_close(rlink *l)
     memset(l, 0, sizeof *l);
 }
 
+/* Writes a RESP length line ("*3\r\n", "$12\r\n") at p; returns its length. */
+static size_t resp_line(char *p, char type, size_t n)
+{
+    char digits[24];
+    size_t k = 0, len = 0;
+    do
+        digits[k++] = (char)('0' + n % 10);
+    while ((n /= 10) != 0);
+    p[len++] = type;
+    while (k > 0)
+        p[len++] = digits[--k];
+    p[len++] = '\r';
+    p[len++] = '\n';
+    return len;
+}
+
 int rlink_append(rlink *l, int argc, const char **argv, const size_t *argvlen)
 {
-    char *cmd = NULL;
-    int len = redisFormatCommandArgv(&cmd, argc, argv, argvlen);
-    int st = SSTORE_OK;
-    if (len < 0 || sstore_buf_reserve(&l->obuf, &l->ocap, l->olen + (size_t)len) != 0)
-        st = sstore_conn_set_err(l->owner, SSTORE_ERR_NOMEM, "redis: out of memory formatting a command");
-    else
-        memcpy(l->obuf + l->olen, cmd, (size_t)len), l->olen += (size_t)len;
-    redisFreeCommand(cmd);
-    return st;
+    size_t need = 32, i, len;
+    char *p;
+    for (i = 0; i < (size_t)argc; i++)
+        need += 32 + (argvlen != NULL ? argvlen[i] : strlen(argv[i]));
+    if (sstore_buf_reserve(&l->obuf, &l->ocap, l->olen + need) != 0)
+        return sstore_conn_set_err(l->owner, SSTORE_ERR_NOMEM, "redis: out of memory formatting a command");
+    p = l->obuf + l->olen;
+    p += resp_line(p, '*', (size_t)argc);
+    for (i = 0; i < (size_t)argc; i++) {
+        len = argvlen != NULL ? argvlen[i] : strlen(argv[i]);
+        p += resp_line(p, '$', len);
+        memcpy(p, argv[i], len);
+        p += len;
+        *p++ = '\r';
+        *p++ = '\n';
+    }
+    l->olen = (size_t)(p - l->obuf);
+    return SSTORE_OK;
 }
 
 void rlink_discard(rlink *l)

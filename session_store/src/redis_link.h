@@ -51,7 +51,8 @@ int rlink_init(rlink *l, const rlink_cfg *cfg, sstore_conn *owner);
 /* Closes the connection and frees l's buffers (l itself is the caller's). Accepts a zeroed l. */
 void rlink_close(rlink *l);
 
-/* Appends one command to the pending output (hiredis formats it). SSTORE_OK or SSTORE_ERR_NOMEM. */
+/* Appends one command (RESP; argvlen NULL: NUL-terminated arguments) to the pending output.
+ * SSTORE_OK or SSTORE_ERR_NOMEM. */
 int rlink_append(rlink *l, int argc, const char **argv, const size_t *argvlen);
 /* One round trip: connects first if down (backoff permitting), sends every appended command and
  * reads n replies into replies[] (the caller frees each with freeReplyObject). SSTORE_OK, or an

@@ -106,10 +106,13 @@ static void redis_conn_close(sstore_conn *c)
     c->impl = NULL;
 }
 
-/* Writes "sess:<id>" into key (KEY_BUF bytes); returns its length. */
+/* Writes "sess:<id>" into key (KEY_BUF bytes; id is a valid id); returns its length. */
 static size_t make_key(char *key, const char *id)
 {
-    return (size_t)snprintf(key, KEY_BUF, KEY_PREFIX "%s", id);
+    size_t len = strlen(id);
+    memcpy(key, KEY_PREFIX, sizeof KEY_PREFIX - 1);
+    memcpy(key + sizeof KEY_PREFIX - 1, id, len + 1);
+    return sizeof KEY_PREFIX - 1 + len;
 }
 
 /* Sends one command and reads its reply (*reply freed by the caller). SSTORE_OK or an error. */
@@ -133,7 +136,7 @@ static int unexpected(sstore_conn *c, const redisReply *r, const char *cmd)
 static int redis_put(sstore_conn *c, const char *id, const char *claims, size_t claims_len, int64_t ttl_ms)
 {
     redis_conn *rc = c->impl;
-    sstore_record r = {0, 0, 0, claims, claims_len};
+    sstore_record r = {0, 0, 0, claims, claims_len, 0};
     char key[KEY_BUF], ttl[24];
     const char *argv[6] = {"SET", key, NULL, "PX", ttl, "NX"};
     size_t argvlen[6] = {3, 0, 0, 2, 0, 2};

@@ -1,6 +1,4 @@
 /* sid.c — session ids: 128 bits from OpenSSL's CSPRNG, base64url without padding. */
-#include <string.h>
-
 #include <openssl/rand.h>
 
 #include "sstore.h"
@@ -28,11 +26,18 @@ int sstore_id_new(char out[SSTORE_ID_LEN + 1])
     return SSTORE_OK;
 }
 
+/* 1 for a character of the base64url alphabet. */
+static int is_id_char(char ch)
+{
+    return (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') || ch == '-' || ch == '_';
+}
+
 int sstore_id_valid(const char *id)
 {
-    size_t len;
+    size_t len = 0;
     if (id == NULL)
         return 0;
-    len = strspn(id, b64url);
+    while (len <= SSTORE_KEY_MAX && is_id_char(id[len]))
+        len++;
     return len > 0 && len <= SSTORE_KEY_MAX && id[len] == '\0';
 }

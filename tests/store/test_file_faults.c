@@ -92,29 +92,55 @@ static int count_files(const char *dir, const char *prefix)
 
 /* A damaged file content and what the store must say about it. */
 typedef struct damage {
-    const char *content; /* NULL: truncate the real record to half */
+    const char *content; /* NULL: damage the real record as `cut` says */
     size_t len;
+    int cut;             /* content NULL: >0 drop that many trailing bytes, 0 flip one claims byte */
     const char *says;
 } damage;
 
+#define HEADER(v, c, crc) "{\"v\":" v ",\"created_ms\":" c ",\"last_seen_ms\":1,\"expires_ms\":99999999999999," \
+                          "\"claims_bytes\":2,\"claims_crc32c\":" crc "}\n{}"
+#define DAMAGE(text, says) {text, sizeof text - 1, 0, says}
+
+/* Writes the damage into the session file at path. */
+static void apply_damage(const damage *d, const char *path)
+{
+    size_t len = 0;
+    char *rec;
+    if (d->content != NULL) {
+        assert_int_equal(tsupport_write_file(path, d->content, d->len), 0);
+        return;
+    }
+    rec = tsupport_read_file(path, &len);
+    assert_non_null(rec);
+    if (d->cut > 0)
+        len -= (size_t)d->cut;
+    else
+        rec[len - 10] ^= 0x01; /* inside the claims' padding: still JSON, but not what was stored */
+    assert_int_equal(tsupport_write_file(path, rec, len), 0);
+    free(rec);
+}
+
 static void damaged_session_files_are_rejected_as_corrupt_with_the_reason(void **state)
 {
-#define DAMAGE(text, says) {text, sizeof text - 1, says}
-#define REC(times, claims) "{\"v\":1," times ",\"claims\":" claims "}"
-#define TIMES "\"created_ms\":1,\"last_seen_ms\":1,\"expires_ms\":99999999999999"
     static const damage cases[] = {
-        {NULL, 0, "not valid JSON"},
-        DAMAGE("", "not valid JSON"),
-        DAMAGE("not json{", "not valid JSON"),
-        DAMAGE("[1,2]", "not a JSON object"),
-        DAMAGE("{\"v\":1}", "member 2 is not \"created_ms\""),
-        DAMAGE("{\"v\":2," TIMES ",\"claims\":{}}", "unknown record version"),
-        DAMAGE("{\"v\":1,\"created_ms\":-1,\"last_seen_ms\":1,\"expires_ms\":9,\"claims\":{}}", "not a non-negative integer"),
-        DAMAGE("{\"v\":1,\"created_ms\":1.5,\"last_seen_ms\":1,\"expires_ms\":9,\"claims\":{}}", "not a non-negative integer"),
-        DAMAGE(REC(TIMES, "[]"), "not an object"),
-        DAMAGE("{\"v\":1," TIMES ",\"claims\":{},\"x\":1}", "after \"claims\""),
-        DAMAGE(REC(TIMES, "{\"a\":\"\0\"}"), "not valid JSON"),
-        DAMAGE(REC(TIMES, "{\"a\":1}") "}", "not valid JSON"),
+        {NULL, 0, 50, "claims of"},
+        {NULL, 0, 0, "CRC-32C"},
+        DAMAGE("", "no header line"),
+        DAMAGE("not json{", "no header line"),
+        DAMAGE("not json{\n{}", "header is not valid JSON"),
+        DAMAGE("[1,2]\n{}", "header is not a JSON object"),
+        DAMAGE("{\"v\":1}\n{}", "header member 2 is not \"created_ms\""),
+        DAMAGE(HEADER("2", "1", "695980202"), "unknown record version"),
+        DAMAGE(HEADER("1", "-1", "695980202"), "not a non-negative integer"),
+        DAMAGE(HEADER("1", "1.5", "695980202"), "not a non-negative integer"),
+        DAMAGE(HEADER("1", "\"1\"", "695980202"), "not a non-negative integer"),
+        DAMAGE(HEADER("1", "1", "4294967296"), "not a 32-bit value"),
+        DAMAGE(HEADER("1", "1", "695980203"), "CRC-32C"),
+        DAMAGE(HEADER("1", "1\0", "695980202"), "header is not valid JSON"),
+        DAMAGE(HEADER("1", "1", "695980202") "\n", "claims of 3 bytes where the header says 2"),
+        DAMAGE("{\"v\":1,\"created_ms\":1,\"last_seen_ms\":1,\"expires_ms\":99999999999999,\"claims_bytes\":2,"
+               "\"claims_crc32c\":695980202,\"x\":1}\n{}", "unexpected header member"),
     };
     fixture *f = *state;
     sstore *s = st_open_ok(f->uri);
@@ -125,10 +151,7 @@ static void damaged_session_files_are_rejected_as_corrupt_with_the_reason(void *
     for (i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         assert_int_equal(sstore_create(c, claims, len, 60, id), SSTORE_OK);
         session_path(path, sizeof path, f->dir, id);
-        if (cases[i].content == NULL)
-            assert_int_equal(truncate(path, 100), 0);
-        else
-            assert_int_equal(tsupport_write_file(path, cases[i].content, cases[i].len), 0);
+        apply_damage(&cases[i], path);
         if (sstore_get(c, id, &sess) != SSTORE_ERR_CORRUPT)
             fail_msg("case %zu: not reported as corrupt", i);
         if (strstr(sstore_conn_errstr(c), cases[i].says) == NULL || strstr(sstore_conn_errstr(c), id) == NULL)
@@ -138,6 +161,31 @@ static void damaged_session_files_are_rejected_as_corrupt_with_the_reason(void *
         assert_int_equal(sstore_delete(c, id), SSTORE_OK); /* logging out removes the damaged session */
         assert_int_equal(sstore_get(c, id, &sess), SSTORE_NOT_FOUND);
     }
+    sstore_conn_free(c);
+    sstore_close(s);
+}
+
+static void a_record_written_in_the_documented_format_is_read(void **state)
+{
+    static const char rec[] = "{\"v\":1,\"created_ms\":1000,\"last_seen_ms\":2000,\"expires_ms\":99999999999000,"
+                              "\"claims_bytes\":15,\"claims_crc32c\":356951935}\n{\"sub\":\"alice\"}";
+    fixture *f = *state;
+    sstore *s = st_open_ok(f->uri);
+    sstore_conn *c = st_conn_ok(s);
+    char path[1024], dir[1024];
+    sstore_session sess;
+    snprintf(dir, sizeof dir, "%s/h", f->dir);
+    assert_int_equal(mkdir(dir, 0700), 0);
+    snprintf(dir, sizeof dir, "%s/h/a", f->dir);
+    assert_int_equal(mkdir(dir, 0700), 0);
+    session_path(path, sizeof path, f->dir, "handmade");
+    assert_int_equal(tsupport_write_file(path, rec, sizeof rec - 1), 0);
+    assert_int_equal(sstore_get(c, "handmade", &sess), SSTORE_OK);
+    assert_int_equal(sess.data_len, 15);
+    assert_memory_equal(sess.data, "{\"sub\":\"alice\"}", 15);
+    assert_int_equal(sess.created, 1);
+    assert_int_equal(sess.last_seen, 2);
+    assert_int_equal(sess.expires, 99999999999);
     sstore_conn_free(c);
     sstore_close(s);
 }
@@ -447,6 +495,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(damaged_session_files_are_rejected_as_corrupt_with_the_reason, setup, teardown),
+        cmocka_unit_test_setup_teardown(a_record_written_in_the_documented_format_is_read, setup, teardown),
         cmocka_unit_test_setup_teardown(a_session_file_larger_than_any_record_is_corrupt, setup, teardown),
         cmocka_unit_test_setup_teardown(the_sweep_removes_expired_sessions_and_stale_temporaries_but_not_damaged_files,
                                         setup, teardown),
