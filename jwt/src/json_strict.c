@@ -9,6 +9,10 @@
 
 #include "ajwt_int.h"
 
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
+
 typedef struct jparser {
     ajwt_json *j;
     char *s; /* the work copy, unescaped in place */
@@ -188,22 +192,48 @@ static int copy_utf8(jparser *q, size_t *dst)
     return 0;
 }
 
-static int is_plain(unsigned char c)
+/* 1 for the bytes a string may hold as they are: printable ASCII except '"' and '\\'. */
+static const unsigned char plain_byte[256] = {
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    1, 1, 0, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 1, 1, 1,
+    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+};
+
+/* The end of the run of plain bytes from i (16 at a time with SSE2: a byte is not plain when it is
+ * '"', '\\', or signed-less-than 0x20, i.e. a control byte or any byte >= 0x80). */
+static size_t plain_run(const unsigned char *s, size_t i, size_t n)
 {
-    return c >= 0x20 && c < 0x80 && c != '"' && c != '\\';
+#ifdef __SSE2__
+    const __m128i quote = _mm_set1_epi8('"'), bslash = _mm_set1_epi8('\\'), space = _mm_set1_epi8(0x20);
+    for (; i + 16 <= n; i += 16) {
+        __m128i v = _mm_loadu_si128((const __m128i *)(const void *)(s + i));
+        __m128i stop = _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(v, quote), _mm_cmpeq_epi8(v, bslash)),
+                                    _mm_cmplt_epi8(v, space));
+        int mask = _mm_movemask_epi8(stop);
+        if (mask != 0)
+            return i + (size_t)__builtin_ctz((unsigned)mask);
+    }
+#endif
+    while (i < n && plain_byte[s[i]])
+        i++;
+    return i;
 }
 
-/* A string at q->i (the opening quote): unescaped in place and NUL-terminated. */
-static int parse_string(jparser *q)
+/* The rest of a string that holds escapes or non-ASCII bytes: q->i is at the first such byte, dst
+ * where its decoded form goes. */
+static int parse_string_slow(jparser *q, size_t start, size_t dst)
 {
-    size_t start = ++q->i, dst = start;
     uint32_t idx;
-    int rc = 0;
+    int rc;
     for (;;) {
         size_t run = q->i;
         unsigned char c;
-        while (q->i < q->n && is_plain((unsigned char)q->s[q->i]))
-            q->i++;
+        q->i = plain_run((const unsigned char *)q->s, q->i, q->n);
         if (dst != run)
             memmove(q->s + dst, q->s + run, q->i - run);
         dst += q->i - run;
@@ -223,6 +253,22 @@ static int parse_string(jparser *q)
     if (dst - start > UINT32_MAX)
         return fail(q, "string too long");
     return push(q, AJWT_J_STR, q->s + start, (uint32_t)(dst - start), &idx);
+}
+
+/* A string at q->i (the opening quote): unescaped in place and NUL-terminated. Plain ASCII strings,
+ * the usual case, are only scanned: their closing quote becomes the NUL. */
+static int parse_string(jparser *q)
+{
+    char *s = q->s;
+    size_t start = q->i + 1, i = plain_run((const unsigned char *)s, start, q->n);
+    uint32_t idx;
+    if (i < q->n && s[i] == '"' && i - start <= UINT32_MAX) {
+        s[i] = '\0';
+        q->i = i + 1;
+        return push(q, AJWT_J_STR, s + start, (uint32_t)(i - start), &idx);
+    }
+    q->i = i;
+    return parse_string_slow(q, start, i);
 }
 
 /* ---- numbers and literals ---- */
@@ -276,7 +322,7 @@ static int parse_literal(jparser *q, const char *word, uint8_t type)
 
 static int same_name(const ajwt_jtok *a, const ajwt_jtok *b)
 {
-    return a->len == b->len && memcmp(a->p, b->p, a->len) == 0;
+    return a->len == b->len && (a->len == 0 || (a->p[0] == b->p[0] && memcmp(a->p, b->p, a->len) == 0));
 }
 
 static int dup_fail(jparser *q, const ajwt_jtok *name)
@@ -324,19 +370,31 @@ static int dup_hashed(jparser *q, uint32_t obj, uint32_t m)
     return 0;
 }
 
+/* A name's length and first, second and last bytes: names that differ here differ. */
+static uint64_t name_sig(const ajwt_jtok *t)
+{
+    const unsigned char *p = (const unsigned char *)t->p;
+    if (t->len == 0)
+        return 0;
+    return (uint64_t)t->len << 32 | (uint64_t)p[0] << 16 | (uint64_t)p[t->len > 1 ? 1 : 0] << 8 | p[t->len - 1];
+}
+
 static int dup_check(jparser *q, uint32_t obj)
 {
     const ajwt_jtok *t = q->j->tok;
     uint32_t keys[SMALL_OBJECT], m = 0, k, a, b;
+    uint64_t sig[SMALL_OBJECT];
     if (t[obj].len < 2)
         return 0;
     if (t[obj].len > SMALL_OBJECT)
         return dup_hashed(q, obj, t[obj].len);
-    for (k = obj + 1; k < t[obj].next; k = t[k + 1].next)
+    for (k = obj + 1; k < t[obj].next; k = t[k + 1].next) {
+        sig[m] = name_sig(&t[k]);
         keys[m++] = k;
+    }
     for (a = 1; a < m; a++)
         for (b = 0; b < a; b++)
-            if (same_name(&t[keys[a]], &t[keys[b]]))
+            if (sig[a] == sig[b] && same_name(&t[keys[a]], &t[keys[b]]))
                 return dup_fail(q, &t[keys[a]]);
     return 0;
 }
@@ -352,7 +410,8 @@ static int parse_members(jparser *q, int depth, uint32_t *count)
             return fail(q, "expected a member name");
         if ((rc = parse_string(q)) != 0)
             return rc;
-        skip_ws(q);
+        if (!at(q, ':'))
+            skip_ws(q);
         if (!at(q, ':'))
             return fail(q, "expected ':'");
         q->i++;
@@ -534,13 +593,35 @@ static int dec_read(jdec *d, const char *p, const char *e, int *neg)
     return 0;
 }
 
+/* The common case: plain digits, at most 16 of them (the grammar already excludes leading zeros). */
+static int plain_int(const ajwt_jtok *t, int64_t *out)
+{
+    uint64_t v = 0;
+    uint32_t k;
+    if (t->len > 16)
+        return -1;
+    for (k = 0; k < t->len; k++) {
+        if (!is_digit(t->p[k]))
+            return -1;
+        v = v * 10 + (uint64_t)(t->p[k] - '0');
+    }
+    if (v > (uint64_t)1 << 53)
+        return -1;
+    *out = (int64_t)v;
+    return 0;
+}
+
 int ajwt__json_int(const ajwt_jtok *t, int64_t *out)
 {
     const uint64_t limit = (uint64_t)1 << 53;
     jdec d = {{0}, 0, 0};
     uint64_t v = 0;
     int neg, k;
-    if (t->type != AJWT_J_NUM || dec_read(&d, t->p, t->p + t->len, &neg) != 0)
+    if (t->type != AJWT_J_NUM)
+        return -1;
+    if (plain_int(t, out) == 0)
+        return 0;
+    if (dec_read(&d, t->p, t->p + t->len, &neg) != 0)
         return -1;
     while (d.nd > 0 && d.digits[d.nd - 1] == '0') {
         d.nd--;
