@@ -32,13 +32,15 @@ static int load_key(ab_mech *m)
     const char *alg = ajwt_alg_name(m->alg);
     if (m->key_file == NULL)
         return mech_fail(m, AB_MECH_MALFORMED, "%s needs a signing key: pass --key FILE (make one "
-                         "with: authbench jwt keygen --alg %s --out PREFIX)", m->spec, alg);
+                         "with: authbench jwt keygen --alg %s --out PREFIX, then --key PREFIX.key)",
+                         m->spec, alg);
     m->keys = ajwt_keyset_new();
     if (m->keys == NULL)
         return mech_fail(m, AB_MECH_INTERNAL, "out of memory");
     if (ajwt_keyset_add_file(m->keys, m->key_file, NULL) != AJWT_OK)
         return mech_fail(m, AB_MECH_MALFORMED, "key %s: %s (make one with: authbench jwt keygen "
-                         "--alg %s --out PREFIX)", m->key_file, ajwt_keyset_errstr(m->keys), alg);
+                         "--alg %s --out PREFIX, then --key PREFIX.key)", m->key_file,
+                         ajwt_keyset_errstr(m->keys), alg);
     return 0;
 }
 

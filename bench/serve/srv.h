@@ -34,7 +34,9 @@ typedef struct srv_counters {
     uint64_t bad_requests;   /* 400, 404, 405, 413, 431, 505 */
     uint64_t bytes_in;       /* request bytes */
     uint64_t bytes_out;      /* response bytes */
-    uint64_t auth_cpu_ns;    /* sampled thread CPU inside authenticate, scaled by SRV_AUTH_SAMPLE */
+    uint64_t auth_cpu_gross_ns; /* thread CPU of the sampled authenticate calls, clock included */
+    uint64_t auth_clock_ns;  /* thread CPU of as many empty clock pairs: the clock's own cost */
+    uint64_t auth_samples;   /* authenticate calls timed: 1 in SRV_AUTH_SAMPLE */
     uint64_t auth_calls;
     uint64_t accepted;       /* connections accepted */
     uint64_t closed;         /* connections closed */

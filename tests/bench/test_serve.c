@@ -103,6 +103,8 @@ static void run_flow(const char *spec, const char *key)
     assert_int_equal(tsc_stat(st, want), revocable ? 1 : 0);
     assert_true(tsc_stat(st, "bytes_in") > 5 * 40 && tsc_stat(st, "bytes_out") > 5 * 60);
     assert_int_equal(tsc_stat(st, "auth_cpu_sampled_1_in"), 16);
+    assert_true(tsc_stat(st, "auth_cpu_samples") >= 1); /* each thread times its first call */
+    assert_true(tsc_stat(st, "auth_cpu_clock_cost_ns") > 0);
     assert_true(tsc_stat(st, "cpu_user_us") + tsc_stat(st, "cpu_sys_us") > 0);
     /* sessions: create, get, delete, get; denylist: get, put, get; the rest: no store */
     assert_int_equal(tsc_stat(st, "store.ops"), strncmp(spec, "session:", 8) == 0 ? 4
@@ -227,6 +229,40 @@ static void bad_options_should_stop_the_server_from_starting(void **state)
     assert_int_equal(tsc_server_start(&s, "none", NULL, zero), -1);
 }
 
+/* Runs `authbench jwt keygen --alg alg --out prefix` and asserts it succeeded. */
+static void cli_keygen(const char *alg, const char *prefix)
+{
+    char *argv[] = {getenv("AUTHBENCH_BIN"), "jwt", "keygen", "--alg", (char *)alg, "--out",
+                    (char *)prefix, "--force", NULL};
+    tsupport_proc p;
+    int status;
+    assert_non_null(argv[0]);
+    assert_int_equal(tsupport_proc_start(&p, argv, "", 20000), 0); /* it prints the paths */
+    status = tsupport_proc_stop(&p);
+    assert_true(WIFEXITED(status));
+    assert_int_equal(WEXITSTATUS(status), 0);
+}
+
+static void keys_from_authbench_jwt_keygen_should_work_as_is(void **state)
+{
+    static const char *const algs[] = {"HS256", "ES256"};
+    char prefix[512], key[520], spec[32], tok[4096], kind[16];
+    tsc_server s;
+    tsc_resp r;
+    size_t i;
+    (void)state;
+    for (i = 0; i < sizeof algs / sizeof algs[0]; i++) {
+        snprintf(prefix, sizeof prefix, "%s/cli-%s", tmf.dir, algs[i]);
+        snprintf(key, sizeof key, "%s.key", prefix);
+        snprintf(spec, sizeof spec, "jwt:%s", algs[i]);
+        cli_keygen(algs[i], prefix);
+        start_ok(&s, spec, key, NULL);
+        assert_int_equal(tsc_login(s.port, "judy", tok, sizeof tok, kind, sizeof kind), 200);
+        assert_int_equal(tsc_api(s.port, kind, tok, &r), 200);
+        stop_ok(&s);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -235,6 +271,7 @@ int main(void)
         cmocka_unit_test(any_server_should_verify_any_token_but_not_another_servers_memory_session),
         cmocka_unit_test(a_store_going_away_should_give_503_not_401),
         cmocka_unit_test(bad_options_should_stop_the_server_from_starting),
+        cmocka_unit_test(keys_from_authbench_jwt_keygen_should_work_as_is),
     };
     return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }
