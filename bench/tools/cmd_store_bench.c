@@ -71,7 +71,8 @@ typedef struct sb_cfg {
     int json;
 } sb_cfg;
 
-enum sb_phase { SB_WARMUP, SB_MEASURE, SB_STOP };
+/* READY: the clients create their sessions, then wait; the main thread moves the phases on. */
+enum sb_phase { SB_READY, SB_WARMUP, SB_MEASURE, SB_STOP };
 
 /* What every client thread shares. */
 typedef struct sb_run {
@@ -80,6 +81,8 @@ typedef struct sb_run {
     char *claims;
     size_t claims_len;
     atomic_int phase;
+    atomic_uint ready;  /* clients done creating their sessions */
+    atomic_int failed;  /* a client could not create its sessions */
 } sb_run;
 
 /* One client thread: its connection, its sessions, its histogram and counts. */
@@ -101,6 +104,7 @@ typedef struct sb_client {
     sstore_counters c0;             /* counters at the start of the measured window */
     sstore_counters c1;             /* … and at its end */
     int measuring;
+    uint64_t share;                 /* sessions it creates before the run */
     uint64_t end_us;                /* when the thread stopped */
     const char **batch_ids;         /* --pipeline scratch */
     sstore_session *batch_sess;
@@ -238,7 +242,8 @@ static int push_id(sb_client *cl, const char *id)
     return 0;
 }
 
-/* Creates the client's share of the sessions before the run. 0, or -1 with a message printed. */
+/* Creates the client's share of the sessions before the run (in its thread). 0, or -1 with a
+ * message printed. */
 static int prepopulate(sb_client *cl, uint64_t count)
 {
     char id[SSTORE_ID_LEN + 1];
@@ -366,11 +371,23 @@ static int step_batch(sb_client *cl)
     return 0;
 }
 
+/* Sleeps a millisecond (waiting for a phase change). */
+static void nap(void)
+{
+    struct timespec ts = {0, 1000000L};
+    nanosleep(&ts, NULL);
+}
+
 static void *client_main(void *arg)
 {
     sb_client *cl = arg;
     int phase, pipelined = cl->run->cfg->pipeline > 1;
-    while ((phase = atomic_load_explicit(&cl->run->phase, memory_order_relaxed)) != SB_STOP) {
+    if (cl->run->cfg->op != SB_CREATE && prepopulate(cl, cl->share) != 0)
+        atomic_store(&cl->run->failed, 1);
+    atomic_fetch_add(&cl->run->ready, 1);
+    while ((phase = atomic_load_explicit(&cl->run->phase, memory_order_relaxed)) == SB_READY)
+        nap();
+    for (; phase != SB_STOP; phase = atomic_load_explicit(&cl->run->phase, memory_order_relaxed)) {
         if (phase == SB_MEASURE && !cl->measuring)
             begin_measuring(cl);
         if ((pipelined ? step_batch(cl) : step_single(cl)) != 0)
@@ -405,7 +422,8 @@ static int client_init(sb_client *cl, unsigned i, sb_run *run)
         ab_err(CMD, "cannot connect to the store: %s", sstore_conn_errstr(cl->c));
         return -1;
     }
-    return cfg->op == SB_CREATE ? 0 : prepopulate(cl, share);
+    cl->share = share;
+    return 0;
 }
 
 static void client_free(sb_client *cl)
@@ -457,37 +475,43 @@ static uint64_t live_ops(sb_client *cl, unsigned n)
     return sum;
 }
 
-/* Sleeps one tick and redraws the progress line. */
-static void tick(ab_progress *pr, sb_client *cl, unsigned n, uint64_t start_us, uint64_t total_us, uint64_t *last_ops,
-                 uint64_t *last_us)
+/* Sleeps up to one tick (less when a phase boundary comes first) and redraws the progress line. */
+static void tick(ab_progress *pr, sb_client *cl, unsigned n, uint64_t sleep_us, uint64_t start_us, uint64_t total_us,
+                 uint64_t *last_ops, uint64_t *last_us)
 {
-    struct timespec ts = {0, SB_TICK_US * 1000L};
+    struct timespec ts = {(time_t)(sleep_us / 1000000), (long)(sleep_us % 1000000) * 1000L};
     uint64_t ops, now;
     char extra[64];
     nanosleep(&ts, NULL);
     now = ab_now_us();
     ops = live_ops(cl, n);
-    snprintf(extra, sizeof extra, "%.0f ops/s", now > *last_us ? (double)(ops - *last_ops) * 1e6 / (double)(now - *last_us) : 0.0);
+    snprintf(extra, sizeof extra, "%.0f ops/s",
+             now > *last_us ? (double)(ops - *last_ops) * 1e6 / (double)(now - *last_us) : 0.0);
     ab_progress_update(pr, CMD, (double)(now - start_us), (double)total_us, extra);
     *last_ops = ops;
     *last_us = now;
 }
 
-/* Runs the warm-up and the measured window on the started clients; sets r->interrupted and
- * returns when the measured window began (0: it never did). */
+/* Runs the warm-up and then exactly cfg->duration_us measured (less on Ctrl-C or when a delete run
+ * runs out of sessions); sets r->interrupted and returns when the measured window began (0: never). */
 static uint64_t drive(sb_run *run, sb_client *cl, sb_result *r)
 {
     const sb_cfg *cfg = run->cfg;
-    uint64_t start = ab_now_us(), measure_at = start + cfg->warmup_us, end = measure_at + cfg->duration_us;
-    uint64_t last_ops = 0, last_us = start, t_measure = 0, now;
+    uint64_t start = ab_now_us(), total = cfg->warmup_us + cfg->duration_us, last_ops = 0, last_us = start;
+    uint64_t t_measure = 0, now, next;
     ab_progress pr;
-    ab_progress_init(&pr, cfg->warmup_us + cfg->duration_us > SB_PROGRESS_MIN_US);
-    while (!interrupted && (now = ab_now_us()) < end) {
-        if (t_measure == 0 && now >= measure_at) {
+    ab_progress_init(&pr, total > SB_PROGRESS_MIN_US);
+    atomic_store(&run->phase, SB_WARMUP);
+    while (!interrupted) {
+        now = ab_now_us();
+        if (t_measure == 0 && now >= start + cfg->warmup_us) {
             t_measure = now;
             atomic_store(&run->phase, SB_MEASURE);
         }
-        tick(&pr, cl, cfg->clients, start, cfg->warmup_us + cfg->duration_us, &last_ops, &last_us);
+        next = t_measure == 0 ? start + cfg->warmup_us : t_measure + cfg->duration_us;
+        if (now >= next)
+            break;
+        tick(&pr, cl, cfg->clients, next - now < SB_TICK_US ? next - now : SB_TICK_US, start, total, &last_ops, &last_us);
         if (cfg->op == SB_DELETE && live_ops(cl, cfg->clients) >= cfg->sessions) {
             ab_err(CMD, "every session was deleted before the end: measured a shorter window (raise --sessions)");
             break;
@@ -643,6 +667,10 @@ static int run_clients(sb_run *run, sb_client *cl, sb_result *r)
         else
             started++;
     }
+    while (rc == 0 && atomic_load(&run->ready) < started && !interrupted)
+        nap();
+    if (rc == 0 && atomic_load(&run->failed))
+        rc = -1;
     if (rc == 0)
         t_measure = drive(run, cl, r);
     t_stop = ab_now_us();
@@ -675,7 +703,7 @@ static int catch_sigint(void)
 /* Opens the store and runs the benchmark; prints the report. An exit status. */
 static int bench(const sb_cfg *cfg)
 {
-    sb_run run = {cfg, NULL, NULL, cfg->value_bytes, SB_WARMUP};
+    sb_run run = {cfg, NULL, NULL, cfg->value_bytes, SB_READY, 0, 0};
     sb_result r;
     sb_client *cl = NULL;
     int rc = AB_EXIT_FAIL;

@@ -1,0 +1,258 @@
+/* test_store_bench_cmd.c — `authbench store-bench` end to end: usage errors, store errors, and short
+ * runs over memory, Redis (pipelined) and files whose JSON is checked field by field. */
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cjson/cJSON.h>
+#include <cmocka.h>
+
+#include "tsupport.h"
+
+#define OUT_MAX (1 << 20)
+
+/* The output of one run of the program. */
+typedef struct run_out {
+    int status; /* exit status, or -1 when it did not exit normally */
+    char *out;
+    char *err;
+} run_out;
+
+/* Reads fd to EOF into a malloc'd NUL-terminated buffer. */
+static char *slurp(int fd)
+{
+    char *buf = malloc(OUT_MAX + 1);
+    size_t len = 0;
+    ssize_t n;
+    assert_non_null(buf);
+    while (len < OUT_MAX && ((n = read(fd, buf + len, OUT_MAX - len)) > 0 || (n < 0 && errno == EINTR)))
+        len += n > 0 ? (size_t)n : 0;
+    buf[len] = '\0';
+    close(fd);
+    return buf;
+}
+
+/* Runs $AUTHBENCH_BIN store-bench <args…> (NULL-terminated) and captures stdout (to a file, so a
+ * big report cannot block the child) and stderr. */
+static run_out run_bench(const char *first, ...)
+{
+    const char *argv[32], *bin = getenv("AUTHBENCH_BIN");
+    char outpath[] = "/tmp/authbench-sbout-XXXXXX";
+    int errp[2], ofd, st, argc = 0;
+    run_out r = {-1, NULL, NULL};
+    va_list ap;
+    pid_t pid;
+    assert_non_null(bin);
+    argv[argc++] = bin;
+    argv[argc++] = "store-bench";
+    va_start(ap, first);
+    for (const char *a = first; a != NULL && argc < 31; a = va_arg(ap, const char *))
+        argv[argc++] = a;
+    va_end(ap);
+    argv[argc] = NULL;
+    assert_true((ofd = mkstemp(outpath)) >= 0);
+    assert_int_equal(pipe(errp), 0);
+    pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        if (dup2(ofd, 1) < 0 || dup2(errp[1], 2) < 0)
+            _exit(127);
+        execv(bin, (char *const *)argv);
+        _exit(127);
+    }
+    close(errp[1]);
+    r.err = slurp(errp[0]);
+    assert_int_equal(waitpid(pid, &st, 0), pid);
+    r.status = WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+    assert_int_equal(lseek(ofd, 0, SEEK_SET), 0);
+    r.out = slurp(ofd);
+    unlink(outpath);
+    return r;
+}
+
+static void run_free(run_out *r)
+{
+    free(r->out);
+    free(r->err);
+}
+
+/* Asserts a usage or store error: the exit status and one stderr line mentioning says. */
+static void expect_error(run_out r, int status, const char *says)
+{
+    if (r.status != status || strstr(r.err, says) == NULL || strchr(r.err, '\n') != r.err + strlen(r.err) - 1)
+        fail_msg("exit %d, stderr \"%s\": want exit %d and one line with \"%s\"", r.status, r.err, status, says);
+    assert_string_equal(r.out, "");
+    run_free(&r);
+}
+
+static void help_prints_the_usage_and_exits_0(void **state)
+{
+    run_out r = run_bench("--help", NULL);
+    (void)state;
+    assert_int_equal(r.status, 0);
+    assert_non_null(strstr(r.out, "usage: authbench store-bench --store URI"));
+    assert_non_null(strstr(r.out, "--pipeline P"));
+    run_free(&r);
+}
+
+static void bad_usage_exits_2_with_one_line(void **state)
+{
+    (void)state;
+    expect_error(run_bench(NULL), 2, "--store URI is required");
+    expect_error(run_bench("--store", "memory://", "--op", "scan", NULL), 2, "unknown operation 'scan'");
+    expect_error(run_bench("--store", "memory://", "--op", "touch", "--pipeline", "4", NULL), 2, "use it with --op get");
+    expect_error(run_bench("--store", "memory://", "--clients", "0", NULL), 2, "--clients");
+    expect_error(run_bench("--store", "memory://", "--duration", "soon", NULL), 2, "--duration");
+    expect_error(run_bench("--store", "memory://", "--value-bytes", "10", NULL), 2, "--value-bytes");
+    expect_error(run_bench("--store", "memory://", "--sessions", "2", "--clients", "4", NULL), 2, "fewer than --clients");
+    expect_error(run_bench("--store", "memory://", "--frobnicate", NULL), 2, "unknown option '--frobnicate'");
+    expect_error(run_bench("--store", "memory://", "extra", NULL), 2, "unexpected argument 'extra'");
+}
+
+static void a_store_that_cannot_be_used_exits_1_with_the_reason(void **state)
+{
+    char uri[96];
+    (void)state;
+    expect_error(run_bench("--store", "nosuch://x", NULL), 1, "unknown store scheme");
+    expect_error(run_bench("--store", "file:///nonexistent-authbench-dir", NULL), 1, "does not exist");
+    snprintf(uri, sizeof uri, "redis://:hunter2@127.0.0.1:%d", tsupport_free_port());
+    expect_error(run_bench("--store", uri, "--duration", "100ms", NULL), 1, "cannot connect");
+}
+
+/* Parses the run's stdout as one JSON object and checks the fields every run has. */
+static cJSON *parse_report(const run_out *r)
+{
+    static const char *const fields[] = {"ops_per_sec", "errors", "ops", "duration_s", "round_trips_per_op",
+                                         "net_bytes_out_per_op", "net_bytes_in_per_op", "disk_bytes_read_per_op",
+                                         "disk_bytes_written_per_op", "fsyncs_per_op", "syscalls_per_op"};
+    static const char *const pcts[] = {"p50", "p90", "p99", "p999", "max"};
+    cJSON *root = cJSON_Parse(r->out), *lat;
+    double prev = 0;
+    size_t i;
+    if (r->status != 0 || root == NULL)
+        fail_msg("exit %d, stderr \"%s\", stdout \"%.200s\"", r->status, r->err, r->out);
+    for (i = 0; i < sizeof fields / sizeof fields[0]; i++)
+        if (!cJSON_IsNumber(cJSON_GetObjectItem(root, fields[i])))
+            fail_msg("no number \"%s\" in the report", fields[i]);
+    lat = cJSON_GetObjectItem(root, "latency_us");
+    for (i = 0; i < sizeof pcts / sizeof pcts[0]; i++) {
+        double v = cJSON_GetNumberValue(cJSON_GetObjectItem(lat, pcts[i]));
+        if (!(v >= prev && v > 0))
+            fail_msg("latency_us.%s = %g after %g", pcts[i], v, prev);
+        prev = v;
+    }
+    assert_true(cJSON_GetNumberValue(cJSON_GetObjectItem(root, "ops_per_sec")) > 0);
+    return root;
+}
+
+/* A number field of the report. */
+static double num(const cJSON *root, const char *name)
+{
+    return cJSON_GetNumberValue(cJSON_GetObjectItem(root, name));
+}
+
+static void a_memory_mix_run_reports_json_without_errors(void **state)
+{
+    run_out r = run_bench("--store", "memory://", "--op", "mix", "--clients", "3", "--sessions", "300",
+                          "--duration", "300ms", "--warmup", "100ms", "--json", NULL);
+    cJSON *root = parse_report(&r);
+    (void)state;
+    assert_int_equal(num(root, "errors"), 0);
+    assert_int_equal(num(root, "clients"), 3);
+    assert_true(num(root, "duration_s") > 0.25 && num(root, "duration_s") < 1.0);
+    assert_int_equal(num(root, "round_trips_per_op"), 0);
+    assert_string_equal(cJSON_GetStringValue(cJSON_GetObjectItem(root, "backend")), "memory");
+    cJSON_Delete(root);
+    run_free(&r);
+}
+
+static void a_pipelined_redis_get_run_makes_one_round_trip_per_batch_and_hides_the_password(void **state)
+{
+    const char *const args[] = {"--requirepass", "pw-secret", NULL};
+    tsupport_redis redis;
+    char uri[96];
+    run_out r;
+    cJSON *root;
+    (void)state;
+    assert_int_equal(tsupport_redis_start(&redis, args), 0);
+    snprintf(uri, sizeof uri, "redis://:pw-secret@127.0.0.1:%d", redis.port);
+    r = run_bench("--store", uri, "--op", "get", "--clients", "2", "--pipeline", "8", "--sessions", "200",
+                  "--value-bytes", "300", "--duration", "300ms", "--warmup", "0", "--json", NULL);
+    root = parse_report(&r);
+    assert_int_equal(num(root, "errors"), 0);
+    assert_int_equal(num(root, "not_found"), 0);
+    assert_float_equal(num(root, "round_trips_per_op"), 1.0 / 8, 0.01);
+    assert_true(num(root, "net_bytes_in_per_op") > 300); /* the record: header and claims */
+    assert_true(num(root, "net_bytes_out_per_op") > 20 && num(root, "net_bytes_out_per_op") < 100);
+    assert_null(strstr(r.out, "pw-secret"));
+    assert_non_null(strstr(cJSON_GetStringValue(cJSON_GetObjectItem(root, "store")), ":***@127.0.0.1"));
+    cJSON_Delete(root);
+    run_free(&r);
+    tsupport_redis_stop(&redis);
+}
+
+static void a_file_get_run_reads_the_session_file_per_operation(void **state)
+{
+    char *dir = tsupport_tmpdir("sbfile"), uri[600];
+    run_out r;
+    cJSON *root;
+    (void)state;
+    assert_non_null(dir);
+    snprintf(uri, sizeof uri, "file://%s?fsync=never", dir);
+    r = run_bench("--store", uri, "--sessions", "100", "--value-bytes", "500", "--duration", "200ms", "--warmup", "0",
+                  "--json", NULL);
+    root = parse_report(&r);
+    assert_true(num(root, "disk_bytes_read_per_op") > 500);
+    assert_int_equal(num(root, "disk_bytes_written_per_op"), 0);
+    assert_true(num(root, "syscalls_per_op") >= 3); /* open, read, close */
+    cJSON_Delete(root);
+    run_free(&r);
+    tsupport_rmtree(dir);
+    free(dir);
+}
+
+static void a_delete_run_stops_when_every_session_is_gone_and_says_so(void **state)
+{
+    run_out r = run_bench("--store", "memory://", "--op", "delete", "--sessions", "500", "--duration", "5s",
+                          "--warmup", "0", "--json", NULL);
+    cJSON *root = parse_report(&r);
+    (void)state;
+    assert_int_equal(num(root, "ops"), 500);
+    assert_true(num(root, "duration_s") < 2);
+    assert_non_null(strstr(r.err, "every session was deleted"));
+    cJSON_Delete(root);
+    run_free(&r);
+}
+
+static void the_text_report_shows_throughput_latency_and_io(void **state)
+{
+    run_out r = run_bench("--store", "memory://", "--duration", "100ms", "--warmup", "0", NULL);
+    (void)state;
+    assert_int_equal(r.status, 0);
+    assert_non_null(strstr(r.out, "store-bench: memory (memory://) op=get"));
+    assert_non_null(strstr(r.out, "throughput"));
+    assert_non_null(strstr(r.out, "latency µs   p50"));
+    assert_non_null(strstr(r.out, "I/O per op   round trips"));
+    run_free(&r);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(help_prints_the_usage_and_exits_0),
+        cmocka_unit_test(bad_usage_exits_2_with_one_line),
+        cmocka_unit_test(a_store_that_cannot_be_used_exits_1_with_the_reason),
+        cmocka_unit_test(a_memory_mix_run_reports_json_without_errors),
+        cmocka_unit_test(a_pipelined_redis_get_run_makes_one_round_trip_per_batch_and_hides_the_password),
+        cmocka_unit_test(a_file_get_run_reads_the_session_file_per_operation),
+        cmocka_unit_test(a_delete_run_stops_when_every_session_is_gone_and_says_so),
+        cmocka_unit_test(the_text_report_shows_throughput_latency_and_io),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
