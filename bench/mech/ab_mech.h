@@ -17,7 +17,9 @@
  *   Store URIs are those of sstore.h: memory://, redis://host:port, file:///dir?…
  *
  * Every mechanism issues the same claims (sub, iss "authbench", aud "authbench-api", iat, exp, jti,
- * roles ["user"], name, email): a JWT carries them, a session stores exactly that JSON.
+ * roles ["user"], name, email): a JWT carries them, a session stores exactly that JSON. Both sides
+ * decode them on every request: a JWT verification parses its payload, a session lookup parses the
+ * stored claims (with cJSON, as an app deserialises its session) and takes sub from them.
  *
  * Errors live in the handle that failed (ab_mech_errstr(), ab_mech_ctx_errstr(); never NULL).
  * Destructors accept NULL.
