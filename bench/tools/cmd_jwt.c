@@ -123,14 +123,14 @@ static int write_key_file(const char *path, const void *data, size_t len, int pr
     mode_t old;
     int rc;
     if (!force && access(path, F_OK) == 0) {
-        snprintf(msg, MSG_LEN, "%s exists; remove it or use --force", path);
+        snprintf(msg, MSG_LEN, "%.400s exists; remove it or use --force", path);
         return -1;
     }
     old = umask(private_key ? 077 : 022);
     rc = ab_write_file_atomic(path, data, len);
     umask(old);
     if (rc != 0)
-        snprintf(msg, MSG_LEN, "cannot write %s: %s", path, strerror(errno));
+        snprintf(msg, MSG_LEN, "cannot write %.400s: %.80s", path, strerror(errno));
     return rc;
 }
 

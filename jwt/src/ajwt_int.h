@@ -66,7 +66,7 @@ int ajwt__b64url_decode_raw(const char *in, size_t len, unsigned char *out, size
 /* Encodes; out must hold AJWT_B64URL_ENCODED_LEN(len) bytes (no NUL written). Returns the length. */
 size_t ajwt__b64url_encode_raw(const unsigned char *in, size_t len, char *out);
 
-/* ---- strict JSON (json_strict.c) ---- */
+/* ---- strict JSON (json_strict.c: parsing; json_read.c: reading) ---- */
 
 enum { AJWT_J_OBJ = 1, AJWT_J_ARR, AJWT_J_STR, AJWT_J_NUM, AJWT_J_TRUE, AJWT_J_FALSE, AJWT_J_NULL };
 

@@ -305,7 +305,7 @@ static int sig_step(ajwt_vctx *c, const tparts *t)
 
 int ajwt_verify(ajwt_vctx *c, const char *token, size_t len)
 {
-    tparts t;
+    tparts t = {NULL, NULL, NULL, 0, 0, 0};
     int rc;
     if (c == NULL)
         return AJWT_ERR_ARG;
