@@ -190,6 +190,7 @@ struct ajwt_verifier {
     int opaque;
     int64_t (*now)(void *arg);
     void *now_arg;
+    unsigned gen; /* bumped by every configuration call: per-thread caches made earlier are stale */
     int err;
     char errstr[AJWT_ERRSTR_LEN];
 };
@@ -202,7 +203,8 @@ struct ajwt_vctx {
     char *hdr;
     size_t hdr_len, hdr_cap;
     ajwt_alg hdr_alg;
-    int hdr_key;
+    int hdr_key;     /* -1: nothing cached */
+    unsigned hdr_gen; /* the verifier's gen when the header was checked */
     char *hdr_kid;
     /* scratch */
     unsigned char *buf; /* decoded payload, NUL-terminated */

@@ -10,6 +10,12 @@
 enum { R_EXP, R_NBF, R_IAT, R_ISS, R_AUD, R_SUB, R_JTI, R_COUNT };
 static const char reg_names[R_COUNT][4] = {"exp", "nbf", "iat", "iss", "aud", "sub", "jti"};
 
+/* A three-letter name as one number, to compare names without memcmp calls. */
+static uint32_t name3(const char *p)
+{
+    return (uint32_t)(unsigned char)p[0] | (uint32_t)(unsigned char)p[1] << 8 | (uint32_t)(unsigned char)p[2] << 16;
+}
+
 /* Value token indexes of the registered claims (-1 when absent), in one pass over the members. */
 static void find_registered(const ajwt_json *j, int *reg)
 {
@@ -19,10 +25,12 @@ static void find_registered(const ajwt_json *j, int *reg)
     for (r = 0; r < R_COUNT; r++)
         reg[r] = -1;
     for (k = 1; k < t[0].next; k = t[k + 1].next) {
+        uint32_t n;
         if (t[k].len != 3)
             continue;
+        n = name3(t[k].p);
         for (r = 0; r < R_COUNT; r++)
-            if (memcmp(t[k].p, reg_names[r], 3) == 0)
+            if (n == name3(reg_names[r]))
                 reg[r] = (int)k + 1;
     }
 }
@@ -108,15 +116,13 @@ static int check_iss(ajwt_vctx *c, int t)
 {
     const char *want = c->v->iss;
     char a[64], b[64];
-    if (want == NULL)
+    if (want == NULL || (t >= 0 && strcmp(c->pj.tok[t].p, want) == 0))
         return AJWT_OK;
     ajwt__quote(b, sizeof b, want, strlen(want));
     if (t < 0)
         return ajwt__vfail(c, AJWT_ERR_ISS, "token has no iss claim; expected issuer '%s'", b);
-    if (strcmp(c->pj.tok[t].p, want) != 0)
-        return ajwt__vfail(c, AJWT_ERR_ISS, "issuer '%s' is not the expected '%s'",
-                           ajwt__quote(a, sizeof a, c->pj.tok[t].p, c->pj.tok[t].len), b);
-    return AJWT_OK;
+    return ajwt__vfail(c, AJWT_ERR_ISS, "issuer '%s' is not the expected '%s'",
+                       ajwt__quote(a, sizeof a, c->pj.tok[t].p, c->pj.tok[t].len), b);
 }
 
 static int check_aud(ajwt_vctx *c, int t)
@@ -125,20 +131,17 @@ static int check_aud(ajwt_vctx *c, int t)
     const char *want = c->v->aud;
     char a[64], b[64];
     uint32_t e;
-    if (want == NULL)
+    if (want == NULL || (t >= 0 && tok[t].type == AJWT_J_STR && strcmp(tok[t].p, want) == 0))
         return AJWT_OK;
+    for (e = (uint32_t)t + 1; t >= 0 && tok[t].type == AJWT_J_ARR && e < tok[t].next; e = tok[e].next)
+        if (strcmp(tok[e].p, want) == 0)
+            return AJWT_OK;
     ajwt__quote(b, sizeof b, want, strlen(want));
     if (t < 0)
         return ajwt__vfail(c, AJWT_ERR_AUD, "token has no aud claim; expected audience '%s'", b);
-    if (tok[t].type == AJWT_J_STR) {
-        if (strcmp(tok[t].p, want) == 0)
-            return AJWT_OK;
+    if (tok[t].type == AJWT_J_STR)
         return ajwt__vfail(c, AJWT_ERR_AUD, "audience '%s' is not the expected '%s'",
                            ajwt__quote(a, sizeof a, tok[t].p, tok[t].len), b);
-    }
-    for (e = (uint32_t)t + 1; e < tok[t].next; e = tok[e].next)
-        if (strcmp(tok[e].p, want) == 0)
-            return AJWT_OK;
     return ajwt__vfail(c, AJWT_ERR_AUD, "audience list of %u entries does not include '%s'", tok[t].len, b);
 }
 

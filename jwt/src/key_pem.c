@@ -184,14 +184,17 @@ ajwt_key *ajwt__key_from_pem(const char *pem, size_t len, int *code, char *why, 
         return fail_key(NULL, code, AJWT_ERR_KEY_PARSE);
     }
     if (!ends_with(label, "PRIVATE KEY") && !ends_with(label, "PUBLIC KEY")) {
-        snprintf(why, whylen, "PEM block '%s' is not a key%s", label, strstr(label, "CERTIFICATE") ?
+        char q[64];
+        snprintf(why, whylen, "PEM block '%s' is not a key%s", ajwt__quote(q, sizeof q, label, strlen(label)),
+                 strstr(label, "CERTIFICATE") ?
                  " (extract the public key: openssl x509 -pubkey -noout -in cert.pem)" : "");
         return fail_key(NULL, code, AJWT_ERR_KEY_PARSE);
     }
     priv = ends_with(label, "PRIVATE KEY");
     pkey = decode_pem(block, len - (size_t)(block - pem), priv ? EVP_PKEY_KEYPAIR : EVP_PKEY_PUBLIC_KEY);
     if (pkey == NULL) {
-        snprintf(why, whylen, "PEM block '%s' could not be decoded", label);
+        char q[64];
+        snprintf(why, whylen, "PEM block '%s' could not be decoded", ajwt__quote(q, sizeof q, label, strlen(label)));
         ajwt__ossl_reason(why, whylen);
         return fail_key(NULL, code, AJWT_ERR_KEY_PARSE);
     }

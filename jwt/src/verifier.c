@@ -47,6 +47,7 @@ const char *ajwt_verifier_errstr(const ajwt_verifier *v)
 
 static int ok(ajwt_verifier *v)
 {
+    v->gen++;
     ajwt__clear_err(&v->err, v->errstr);
     return AJWT_OK;
 }

@@ -238,6 +238,7 @@ static int cache_header(ajwt_vctx *c, const tparts *t, ajwt_alg alg, int idx, co
     c->hdr_kid = nk;
     c->hdr_alg = alg;
     c->hdr_key = idx;
+    c->hdr_gen = c->v->gen;
     return AJWT_OK;
 }
 
@@ -268,7 +269,7 @@ static int header_parse(ajwt_vctx *c, const tparts *t)
 
 static int header_step(ajwt_vctx *c, const tparts *t)
 {
-    if (c->hdr_key >= 0 && t->hl == c->hdr_len && memcmp(t->h, c->hdr, t->hl) == 0)
+    if (c->hdr_key >= 0 && c->hdr_gen == c->v->gen && t->hl == c->hdr_len && memcmp(t->h, c->hdr, t->hl) == 0)
         return AJWT_OK;
     c->hdr_key = -1;
     return header_parse(c, t);

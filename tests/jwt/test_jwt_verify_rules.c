@@ -411,6 +411,28 @@ static void the_header_cache_should_never_skip_the_signature(void **state)
     free(bad);
 }
 
+static void reconfiguring_the_verifier_should_drop_cached_headers(void **state)
+{
+    fixture *f = *state;
+    ajwt_alg only_hs512[] = {AJWT_HS512};
+    char *t = tu_token(f->s, HDR, CLAIMS);
+    expect(f, t, AJWT_OK, NULL);
+    assert_int_equal(ajwt_verifier_set_algs(f->v, only_hs512, 1), AJWT_OK);
+    expect(f, t, AJWT_ERR_ALG_NOT_ALLOWED, NULL);
+    free(t);
+}
+
+static void pem_labels_in_messages_should_stay_on_one_line(void **state)
+{
+    ajwt_keyset *ks = ajwt_keyset_new();
+    const char *pem = "-----BEGIN X\nY-----\nAAAA\n-----END X-----\n";
+    (void)state;
+    assert_int_equal(ajwt_keyset_add_pem(ks, pem, strlen(pem), NULL), AJWT_ERR_KEY_PARSE);
+    assert_null(strchr(ajwt_keyset_errstr(ks), '\n'));
+    assert_non_null(strstr(ajwt_keyset_errstr(ks), "X\\x0aY"));
+    ajwt_keyset_free(ks);
+}
+
 static void verify_raw_should_apply_the_same_binding_and_length_rules(void **state)
 {
     fixture *f = *state;
@@ -452,6 +474,8 @@ int main(void)
         T(verify_should_reject_payloads_that_are_not_one_strict_object),
         T(opaque_payload_verifiers_should_accept_any_bytes),
         T(the_header_cache_should_never_skip_the_signature),
+        T(reconfiguring_the_verifier_should_drop_cached_headers),
+        T(pem_labels_in_messages_should_stay_on_one_line),
         T(verify_raw_should_apply_the_same_binding_and_length_rules),
     };
 #undef T
