@@ -221,6 +221,8 @@ struct ajwt_vctx {
     char errstr[AJWT_ERRSTR_LEN];
 };
 
+/* Clears c's last result; AJWT_OK, or AJWT_ERR_ARG with message what when !args_ok. */
+int ajwt__vctx_begin(ajwt_vctx *c, int args_ok, const char *what);
 /* Sets the vctx error and returns code. */
 int ajwt__vfail(ajwt_vctx *c, int code, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 /* The claim rules on the parsed payload in c->pj. Returns AJWT_OK or the first rule broken. */

@@ -181,12 +181,8 @@ int ajwt_verify_claims(ajwt_vctx *c, const char *payload, size_t len)
     int rc;
     if (c == NULL)
         return AJWT_ERR_ARG;
-    c->have_claims = 0;
-    c->token_ok = 0;
-    c->alg = AJWT_ALG_INVALID;
-    if (c->v == NULL || payload == NULL)
-        return ajwt__vfail(c, AJWT_ERR_ARG, "no verifier or no payload");
-    if ((rc = ajwt__payload_parse(c, payload, len)) != AJWT_OK || (rc = ajwt__claims_check(c)) != AJWT_OK)
+    if ((rc = ajwt__vctx_begin(c, c->v && payload, "no verifier or no payload")) != AJWT_OK ||
+        (rc = ajwt__payload_parse(c, payload, len)) != AJWT_OK || (rc = ajwt__claims_check(c)) != AJWT_OK)
         return rc;
     c->have_claims = 1;
     ajwt__clear_err(&c->err, c->errstr);

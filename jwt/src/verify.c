@@ -20,6 +20,14 @@ int ajwt__vfail(ajwt_vctx *c, int code, const char *fmt, ...)
     return code;
 }
 
+int ajwt__vctx_begin(ajwt_vctx *c, int args_ok, const char *what)
+{
+    c->have_claims = 0;
+    c->token_ok = 0;
+    c->alg = AJWT_ALG_INVALID;
+    return args_ok ? AJWT_OK : ajwt__vfail(c, AJWT_ERR_ARG, "%s", what);
+}
+
 ajwt_vctx *ajwt_vctx_new(const ajwt_verifier *v)
 {
     ajwt_vctx *c = calloc(1, sizeof *c);
@@ -310,12 +318,8 @@ int ajwt_verify(ajwt_vctx *c, const char *token, size_t len)
     int rc;
     if (c == NULL)
         return AJWT_ERR_ARG;
-    c->have_claims = 0;
-    c->token_ok = 0;
-    c->alg = AJWT_ALG_INVALID;
-    if (c->v == NULL || c->v->ks == NULL || token == NULL)
-        return ajwt__vfail(c, AJWT_ERR_ARG, "no verifier, keyset or token");
-    if ((rc = split(c, token, len, &t)) != AJWT_OK || (rc = header_step(c, &t)) != AJWT_OK ||
+    if ((rc = ajwt__vctx_begin(c, c->v && c->v->ks && token, "no verifier, keyset or token")) != AJWT_OK ||
+        (rc = split(c, token, len, &t)) != AJWT_OK || (rc = header_step(c, &t)) != AJWT_OK ||
         (rc = payload_step(c, &t)) != AJWT_OK || (rc = sig_step(c, &t)) != AJWT_OK)
         return rc;
     if (!c->v->opaque) {
@@ -336,11 +340,10 @@ int ajwt_verify_raw(ajwt_vctx *c, ajwt_alg alg, const char *kid, const unsigned 
     int rc, idx, code = AJWT_OK;
     if (c == NULL)
         return AJWT_ERR_ARG;
-    c->have_claims = 0;
-    c->token_ok = 0;
-    c->alg = AJWT_ALG_INVALID;
-    if (c->v == NULL || c->v->ks == NULL || (input == NULL && input_len != 0) || (sig == NULL && sig_len != 0))
-        return ajwt__vfail(c, AJWT_ERR_ARG, "no verifier, keyset, input or signature");
+    rc = ajwt__vctx_begin(c, c->v && c->v->ks && (input || !input_len) && (sig || !sig_len),
+                          "no verifier, keyset, input or signature");
+    if (rc != AJWT_OK)
+        return rc;
     if (ajwt__alg_info(alg) == NULL)
         return ajwt__vfail(c, AJWT_ERR_ALG_UNKNOWN, "not a supported algorithm");
     if ((rc = check_allowed(c, alg)) != AJWT_OK)

@@ -30,6 +30,67 @@ ajwt_keyset *tu_keyset(const void *key, size_t len, int is_pem, const char *kid)
     return ks;
 }
 
+void tu_keysets(ajwt_alg alg, const char *kid, ajwt_keyset **sk, ajwt_keyset **vk)
+{
+    unsigned char *priv;
+    char *pub;
+    size_t pl, ul;
+    tu_keygen(alg, &priv, &pl, &pub, &ul);
+    *sk = tu_keyset(priv, pl, pub != NULL, kid);
+    *vk = pub ? tu_keyset(pub, ul, 1, kid) : tu_keyset(priv, pl, 0, kid);
+    free(priv);
+    free(pub);
+}
+
+void tu_assert_sign_verify(const ajwt_keyset *sk, const ajwt_keyset *vk, ajwt_alg alg)
+{
+    ajwt_signer *s = ajwt_signer_new(sk, alg, NULL);
+    ajwt_verifier *v = ajwt_verifier_new(vk);
+    char tok[2048];
+    size_t n;
+    if (ajwt_signer_err(s) != AJWT_OK)
+        fail_msg("signer %s: %s", ajwt_alg_name(alg), ajwt_signer_errstr(s));
+    assert_int_equal(ajwt_sign(s, "{\"sub\":\"k\"}", 11, tok, sizeof tok, &n), AJWT_OK);
+    assert_int_equal(tu_verify(v, tok), AJWT_OK);
+    ajwt_verifier_free(v);
+    ajwt_signer_free(s);
+}
+
+tu_vfix *tu_vfix_new(ajwt_keyset *ks, int64_t now)
+{
+    tu_vfix *f = calloc(1, sizeof *f);
+    assert_non_null(f);
+    f->ks = ks ? ks : ajwt_keyset_new();
+    f->v = ajwt_verifier_new(f->ks);
+    f->now = now;
+    assert_int_equal(ajwt_verifier_set_clock(f->v, tu_clock, &f->now), AJWT_OK);
+    f->c = ajwt_vctx_new(f->v);
+    assert_non_null(f->c);
+    return f;
+}
+
+void tu_vfix_free(tu_vfix *f)
+{
+    if (f == NULL)
+        return;
+    ajwt_vctx_free(f->c);
+    ajwt_verifier_free(f->v);
+    ajwt_keyset_free(f->ks);
+    free(f);
+}
+
+int tu_vfix_setup(void **state)
+{
+    *state = tu_vfix_new(NULL, 0);
+    return 0;
+}
+
+int tu_vfix_teardown(void **state)
+{
+    tu_vfix_free(*state);
+    return 0;
+}
+
 char *tu_b64(const void *data, size_t len)
 {
     size_t cap = AJWT_B64URL_ENCODED_LEN(len) + 1;

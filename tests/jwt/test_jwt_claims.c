@@ -13,34 +13,13 @@
 
 #define T0 1795946400 /* 2026-11-29T10:00:00Z */
 
-typedef struct fixture {
-    ajwt_keyset *ks;
-    ajwt_verifier *v;
-    ajwt_vctx *c;
-    int64_t now;
-} fixture;
+typedef tu_vfix fixture;
 
 static int setup(void **state)
 {
-    fixture *f = calloc(1, sizeof *f);
-    assert_non_null(f);
-    f->ks = ajwt_keyset_new();
-    f->v = ajwt_verifier_new(f->ks);
-    f->c = ajwt_vctx_new(f->v);
-    f->now = T0;
-    assert_int_equal(ajwt_verifier_set_clock(f->v, tu_clock, &f->now), AJWT_OK);
-    *state = f;
-    return 0;
-}
-
-static int teardown(void **state)
-{
-    fixture *f = *state;
-    ajwt_vctx_free(f->c);
-    ajwt_verifier_free(f->v);
-    ajwt_keyset_free(f->ks);
-    free(f);
-    return 0;
+    int rc = tu_vfix_setup(state);
+    ((fixture *)*state)->now = T0;
+    return rc;
 }
 
 /* Runs the claim step on json; checks the code and, when given, the exact message or a part of it. */
@@ -250,7 +229,7 @@ static void a_signed_token_should_go_through_the_same_claim_rules(void **state)
 
 int main(void)
 {
-#define T(name) cmocka_unit_test_setup_teardown(name, setup, teardown)
+#define T(name) cmocka_unit_test_setup_teardown(name, setup, tu_vfix_teardown)
     const struct CMUnitTest tests[] = {
         T(exp_should_expire_a_token_at_exactly_exp),
         T(exp_should_honour_leeway_to_the_second),

@@ -156,33 +156,7 @@ static void check_should_reject_nul_bad_surrogates_and_bad_utf8(void **state)
 }
 
 /* A vctx whose verifier checks nothing beyond the JSON (empty keyset, no claim rules). */
-typedef struct fixture {
-    ajwt_keyset *ks;
-    ajwt_verifier *v;
-    ajwt_vctx *c;
-} fixture;
-
-static int setup(void **state)
-{
-    fixture *f = calloc(1, sizeof *f);
-    assert_non_null(f);
-    f->ks = ajwt_keyset_new();
-    f->v = ajwt_verifier_new(f->ks);
-    f->c = ajwt_vctx_new(f->v);
-    assert_non_null(f->c);
-    *state = f;
-    return 0;
-}
-
-static int teardown(void **state)
-{
-    fixture *f = *state;
-    ajwt_vctx_free(f->c);
-    ajwt_verifier_free(f->v);
-    ajwt_keyset_free(f->ks);
-    free(f);
-    return 0;
-}
+typedef tu_vfix fixture;
 
 static void strings_should_unescape_like_cjson(void **state)
 {
@@ -266,10 +240,10 @@ int main(void)
         cmocka_unit_test(check_should_find_duplicates_in_large_objects),
         cmocka_unit_test(check_should_cap_the_nesting_depth),
         cmocka_unit_test(check_should_reject_nul_bad_surrogates_and_bad_utf8),
-        cmocka_unit_test_setup_teardown(strings_should_unescape_like_cjson, setup, teardown),
+        cmocka_unit_test_setup_teardown(strings_should_unescape_like_cjson, tu_vfix_setup, tu_vfix_teardown),
         cmocka_unit_test(every_valid_document_should_also_parse_with_cjson),
-        cmocka_unit_test_setup_teardown(integers_should_be_read_exactly, setup, teardown),
-        cmocka_unit_test_setup_teardown(accessors_should_return_nothing_after_a_failure, setup, teardown),
+        cmocka_unit_test_setup_teardown(integers_should_be_read_exactly, tu_vfix_setup, tu_vfix_teardown),
+        cmocka_unit_test_setup_teardown(accessors_should_return_nothing_after_a_failure, tu_vfix_setup, tu_vfix_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

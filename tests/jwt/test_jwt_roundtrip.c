@@ -22,15 +22,8 @@ typedef struct keys {
 
 static void keys_make(keys *k, ajwt_alg alg)
 {
-    unsigned char *priv;
-    char *pub;
-    size_t pl, ul;
-    tu_keygen(alg, &priv, &pl, &pub, &ul);
     k->alg = alg;
-    k->sk = tu_keyset(priv, pl, pub != NULL, "kid-1");
-    k->vk = pub ? tu_keyset(pub, ul, 1, "kid-1") : tu_keyset(priv, pl, 0, "kid-1");
-    free(priv);
-    free(pub);
+    tu_keysets(alg, "kid-1", &k->sk, &k->vk);
 }
 
 static void keys_free(keys *k)
