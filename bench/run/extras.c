@@ -61,15 +61,16 @@ static cJSON *capacity_object(const cJSON *sb, unsigned clients, double duration
         cJSON_AddNullToObject(o, "redis_value_bytes");
     cJSON_AddNumberToObject(o, "duration_s", duration_s);
     cJSON_AddItemToObject(o, "store_bench", cJSON_Duplicate(sb, 1));
+    cJSON_DeleteItemFromObjectCaseSensitive(cJSON_GetObjectItemCaseSensitive(o, "store_bench"), "latency_hist_ns");
     return o;
 }
 
 cJSON *ab_run_store_capacity(ab_run_ctx *ctx, const cJSON *sc, char *err, size_t errlen)
 {
     const cJSON *cfg = cJSON_GetObjectItemCaseSensitive(sc, "store_capacity");
-    char uri[512], clients[16], dur[32], *out;
+    char uri[512], clients[16], dur[32], warm[32], *out;
     char *argv[] = {ctx->self, "store-bench", "--store", uri, "--op", "get", "--clients", clients,
-                    "--duration", dur, "--json", NULL};
+                    "--duration", dur, "--warmup", warm, "--json", NULL};
     uint64_t us = 0;
     cJSON *sb = NULL, *res = NULL;
     int rc;
@@ -81,6 +82,7 @@ cJSON *ab_run_store_capacity(ab_run_ctx *ctx, const cJSON *sc, char *err, size_t
     ab_run_fmt(clients, sizeof clients, "%d", (int)cJSON_GetNumberValue(cJSON_GetObjectItemCaseSensitive(cfg, "clients")));
     ab_run_json_duration_us(cJSON_GetObjectItemCaseSensitive(cfg, "duration"), &us);
     ab_run_fmt(dur, sizeof dur, "%gs", (double)us / 1e6);
+    ab_run_fmt(warm, sizeof warm, "%gs", us / 2 > 2000000 ? 2.0 : (double)us / 2e6); /* half, at most 2 s */
     if ((out = malloc(1u << 20)) == NULL) {
         ab_run_fmt(err, errlen, "out of memory");
         return NULL;
@@ -141,15 +143,58 @@ static int micro_exec(ab_run_ctx *ctx, char *const argv[], char *const env[], ch
     return -1;
 }
 
-/* Counts the entries of micro.json's "benchmarks" array; -1 when it does not parse. */
-static int micro_count(const char *path)
+/* Length of a non-finite number token at p (NaN, -nan, Infinity, -inf …), 0 when none. */
+static size_t nonfinite_len(const char *p)
 {
-    char *text = ab_read_file(path, 64u << 20, NULL);
-    cJSON *j = text ? cJSON_Parse(text) : NULL;
-    int n = cJSON_IsArray(cJSON_GetObjectItemCaseSensitive(j, "benchmarks"))
-                ? cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(j, "benchmarks")) : -1;
+    static const char *const toks[] = {"-Infinity", "Infinity", "-NaN", "NaN", "-nan", "nan", "-inf", "inf"};
+    size_t i;
+    for (i = 0; i < sizeof toks / sizeof toks[0]; i++)
+        if (strncmp(p, toks[i], strlen(toks[i])) == 0)
+            return strlen(toks[i]);
+    return 0;
+}
+
+/* Google Benchmark writes NaN for some aggregates (e.g. the CV of a counter that is always 0),
+ * which is not JSON: rewrites text in place with null there (outside strings). Returns how many. */
+static int nonfinite_to_null(char *text)
+{
+    char *r = text, *w = text;
+    int in_str = 0, n = 0;
+    while (*r != '\0') {
+        size_t len = in_str ? 0 : nonfinite_len(r);
+        if (len > 0) {
+            memcpy(w, "null", 4), w += 4, r += len, n++;
+            continue;
+        }
+        if (in_str && *r == '\\' && r[1] != '\0')
+            *w++ = *r++;
+        else if (*r == '"')
+            in_str = !in_str;
+        *w++ = *r++;
+    }
+    *w = '\0';
+    return n;
+}
+
+/* Makes micro.json from Google Benchmark's file tmp: valid JSON (see nonfinite_to_null), written
+ * atomically. The number of benchmarks, or -1 (why set). */
+static int micro_finish(const char *tmp, const char *out, int *replaced, char *why, size_t len)
+{
+    char *text = ab_read_file(tmp, 64u << 20, NULL);
+    cJSON *j = NULL;
+    int n = -1;
+    if (text != NULL) {
+        *replaced = nonfinite_to_null(text); /* never grows: "null" is no longer than any token */
+        j = cJSON_Parse(text);
+    }
+    if (cJSON_IsArray(cJSON_GetObjectItemCaseSensitive(j, "benchmarks")) &&
+        ab_write_file_atomic(out, text, strlen(text)) == 0)
+        n = cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(j, "benchmarks"));
+    else
+        ab_run_fmt(why, len, "authbench_micro wrote no usable JSON (%s)", text ? "malformed" : strerror(errno));
     cJSON_Delete(j);
     free(text);
+    unlink(tmp);
     return n;
 }
 
@@ -157,11 +202,13 @@ cJSON *ab_run_micro(ab_run_ctx *ctx, const cJSON *sc, const char *micro_path)
 {
     const cJSON *cfg = cJSON_GetObjectItemCaseSensitive(sc, "micro");
     char prog[AB_RUN_PATH_MAX], out[AB_RUN_PATH_MAX + 64], tmp[AB_RUN_PATH_MAX + 64], why[512];
-    char a_out[AB_RUN_PATH_MAX + 96], a_min[64], a_rep[64], env_redis[300], uri[256];
+    char a_out[AB_RUN_PATH_MAX + 96], a_min[64], a_rep[64], a_filter[300], env_redis[300], uri[256];
     char *argv[] = {prog, "--benchmark_format=json", a_out, a_min, a_rep,
-                    "--benchmark_report_aggregates_only=true", NULL};
+                    "--benchmark_report_aggregates_only=true", NULL, NULL};
+    const cJSON *filter = cJSON_GetObjectItemCaseSensitive(cfg, "filter");
     char *env[] = {env_redis, NULL};
     uint64_t us = 0;
+    int count, replaced = 0;
     cJSON *o;
     if (!cJSON_IsObject(cfg))
         return micro_skipped("disabled (--no-micro or \"micro\": false)");
@@ -174,20 +221,27 @@ cJSON *ab_run_micro(ab_run_ctx *ctx, const cJSON *sc, const char *micro_path)
     ab_run_fmt(a_min, sizeof a_min, "--benchmark_min_time=%g", (double)us / 1e6);
     ab_run_fmt(a_rep, sizeof a_rep, "--benchmark_repetitions=%d",
              (int)cJSON_GetNumberValue(cJSON_GetObjectItemCaseSensitive(cfg, "repetitions")));
+    if (cJSON_IsString(filter)) {
+        ab_run_fmt(a_filter, sizeof a_filter, "--benchmark_filter=%s", filter->valuestring);
+        argv[6] = a_filter;
+    }
     uri[0] = '\0';
     if (ctx->redis.running)
         ab_run_redis_uri(&ctx->redis, ctx->redis.host, ctx->redis.port, uri, sizeof uri);
     ab_run_fmt(env_redis, sizeof env_redis, "AUTHBENCH_REDIS_URL=%s", uri);
-    if (micro_exec(ctx, argv, uri[0] ? env : NULL, why, sizeof why) != 0 || rename(tmp, out) != 0) {
-        if (why[0] == '\0')
-            ab_run_fmt(why, sizeof why, "rename %s: %s", tmp, strerror(errno));
+    why[0] = '\0';
+    if (micro_exec(ctx, argv, uri[0] ? env : NULL, why, sizeof why) != 0 ||
+        (count = micro_finish(tmp, out, &replaced, why, sizeof why)) < 0) {
         unlink(tmp);
         return micro_skipped(why);
     }
     o = cJSON_CreateObject();
     cJSON_AddBoolToObject(o, "ran", 1);
     cJSON_AddStringToObject(o, "file", "micro.json");
-    cJSON_AddNumberToObject(o, "benchmarks", micro_count(out));
-    cJSON_AddStringToObject(o, "args", a_min + 2);
+    cJSON_AddNumberToObject(o, "benchmarks", count);
+    cJSON_AddNumberToObject(o, "nonfinite_replaced_by_null", replaced);
+    cJSON_AddStringToObject(o, "min_time", a_min + strlen("--benchmark_min_time="));
+    cJSON_AddItemToObject(o, "filter", cJSON_IsString(filter) ? cJSON_CreateString(filter->valuestring)
+                                                              : cJSON_CreateNull());
     return o;
 }

@@ -345,8 +345,10 @@ static int extras_check(const cJSON *sc, char *err, size_t errlen)
     if (!cJSON_IsFalse(mic)) {
         it = cJSON_GetObjectItemCaseSensitive(mic, "repetitions");
         if (!cJSON_IsObject(mic) || !cJSON_IsNumber(it) || it->valuedouble < 1 || it->valuedouble > 100 ||
-            ab_run_json_duration_us(cJSON_GetObjectItemCaseSensitive(mic, "min_time"), &us) != 0) {
-            ab_run_fmt(err, errlen, "scenario: micro: expected false or {\"min_time\": \"0.1s\", \"repetitions\": N}");
+            ab_run_json_duration_us(cJSON_GetObjectItemCaseSensitive(mic, "min_time"), &us) != 0 ||
+            !(cJSON_IsString(cJSON_GetObjectItemCaseSensitive(mic, "filter")) ||
+              !cJSON_HasObjectItem(mic, "filter") || cJSON_IsNull(cJSON_GetObjectItemCaseSensitive(mic, "filter")))) {
+            ab_run_fmt(err, errlen, "scenario: micro: expected false or {\"min_time\": \"0.1s\", \"repetitions\": N[, \"filter\": REGEX]}");
             return -1;
         }
     }

@@ -6,13 +6,15 @@
 
 /* Small enough for --quick's three-minute budget on two cores, yet every chart of the report has
  * data: throughput at 1 and 2 servers, the latency spectrum, CPU and I/O per request, store
- * distance (0, 250 us, 1 ms), the login-heavy mix and the store outage. */
+ * distance (0, 250 us, 1 ms), the login-heavy mix and the store outage. The micro-benchmarks are
+ * limited to what the report charts (typical-token sign/verify, the OpenSSL floor, libjwt). */
 static const char quick_json[] =
     "{\n"
     "  \"name\": \"quick\",\n"
     "  \"description\": \"A small matrix for a first look: 1 and 2 servers, 2 s per cell, one repetition.\",\n"
     "  \"store_capacity\": {\"clients\": 50, \"duration\": \"1s\"},\n"
-    "  \"micro\": {\"min_time\": \"0.01s\", \"repetitions\": 3},\n"
+    "  \"micro\": {\"min_time\": \"0.01s\", \"repetitions\": 3,\n"
+    "            \"filter\": \"typical|floor_verify|peer_libjwt\"},\n"
     "  \"defaults\": {\"servers\": [1, 2], \"lb\": \"rr\", \"connections\": 8, \"users\": 500,\n"
     "               \"key_dist\": \"zipf:0.99\", \"mix\": \"read\", \"duration\": \"2s\", \"warmup\": \"0.5s\",\n"
     "               \"repetitions\": 1, \"threads\": 1, \"server_threads\": 1},\n"
