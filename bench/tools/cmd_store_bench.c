@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <time.h>
 
 #include "ab_cli.h"
@@ -50,7 +51,8 @@ static const char usage_text[] =
     "Counted: ops completed without error (a get of a missing session counts, as not_found; a delete\n"
     "run stops early once every session is deleted). Latency: each such operation, in a log-linear\n"
     "histogram (3 significant digits), merged across threads. I/O per op: the store's counters\n"
-    "(round trips, socket bytes, disk bytes, fsyncs, syscalls) over the measured window / ops.\n"
+    "(round trips, socket bytes, disk bytes, fsyncs, syscalls) over the measured window / ops;\n"
+    "client CPU: store-bench's own CPU time (all threads, user + sys) in the window / ops.\n"
     "Exit status: 0 done, 1 the store could not be opened or reached or no operation succeeded,\n"
     "2 bad usage.\n";
 
@@ -442,8 +444,18 @@ typedef struct sb_result {
     uint64_t ops, errors, not_found, by_status[SSTORE_STATUS__COUNT];
     sstore_counters io;
     double seconds;
+    double cpu_us;      /* this process's CPU time (user + sys, all threads) in the measured window */
     int interrupted;
 } sb_result;
+
+/* This process's CPU time so far (user + sys of every thread), in microseconds. */
+static double process_cpu_us(void)
+{
+    struct rusage ru;
+    if (getrusage(RUSAGE_SELF, &ru) != 0)
+        return 0;
+    return (double)(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) * 1e6 + (double)(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec);
+}
 
 /* Merges the clients' histograms, counts and I/O counters into r. 0, or -1 when out of memory. */
 static int merge_clients(sb_client *cl, unsigned n, sb_result *r)
@@ -506,6 +518,7 @@ static uint64_t drive(sb_run *run, sb_client *cl, sb_result *r)
         now = ab_now_us();
         if (t_measure == 0 && now >= start + cfg->warmup_us) {
             t_measure = now;
+            r->cpu_us = process_cpu_us();
             atomic_store(&run->phase, SB_MEASURE);
         }
         next = t_measure == 0 ? start + cfg->warmup_us : t_measure + cfg->duration_us;
@@ -518,6 +531,7 @@ static uint64_t drive(sb_run *run, sb_client *cl, sb_result *r)
         }
     }
     atomic_store(&run->phase, SB_STOP);
+    r->cpu_us = t_measure != 0 ? process_cpu_us() - r->cpu_us : 0;
     ab_progress_done(&pr);
     r->interrupted = interrupted != 0;
     return t_measure;
@@ -541,6 +555,12 @@ static double measured_seconds(const sb_client *cl, unsigned n, uint64_t t_measu
 static double per_op(uint64_t v, uint64_t ops)
 {
     return ops ? (double)v / (double)ops : 0;
+}
+
+/* Per-operation value of a measured quantity. */
+static double per_op_d(double v, uint64_t ops)
+{
+    return ops ? v / (double)ops : 0;
 }
 
 /* Latency percentile in microseconds. */
@@ -572,6 +592,7 @@ static void print_text(const sb_cfg *cfg, const char *backend, const sb_result *
            "  fsyncs %.3f  syscalls %.2f\n", per_op(r->io.round_trips, r->ops), per_op(r->io.net_bytes_out, r->ops),
            per_op(r->io.net_bytes_in, r->ops), per_op(r->io.disk_bytes_read, r->ops),
            per_op(r->io.disk_bytes_written, r->ops), per_op(r->io.fsyncs, r->ops), per_op(r->io.syscalls, r->ops));
+    printf("  client CPU   %.2f µs per op (user + sys of store-bench's threads)\n", per_op_d(r->cpu_us, r->ops));
     if (r->io.reconnects != 0 || r->io.redirects != 0)
         printf("  reconnects   %llu  redirects %llu\n", (unsigned long long)r->io.reconnects,
                (unsigned long long)r->io.redirects);
@@ -601,6 +622,7 @@ static void io_json(cJSON *root, const sb_result *r)
     cJSON_AddNumberToObject(root, "disk_bytes_written_per_op", per_op(r->io.disk_bytes_written, r->ops));
     cJSON_AddNumberToObject(root, "fsyncs_per_op", per_op(r->io.fsyncs, r->ops));
     cJSON_AddNumberToObject(root, "syscalls_per_op", per_op(r->io.syscalls, r->ops));
+    cJSON_AddNumberToObject(root, "client_cpu_us_per_op", per_op_d(r->cpu_us, r->ops));
     cJSON_AddNumberToObject(root, "reconnects", (double)r->io.reconnects);
     cJSON_AddNumberToObject(root, "redirects", (double)r->io.redirects);
 }

@@ -1,9 +1,10 @@
-/* record.c — encode and strictly decode the session record: a cJSON-parsed header line carrying the
- * times and the claims' length and CRC-32C, then the claims (see record.h). */
+/* record.c — encode and strictly decode the session record: a header line of JSON carrying the
+ * times and the claims' length and CRC-32C, then the claims (see record.h). The header as encode
+ * writes it is matched directly; any other form goes through cJSON, which accepts it only when it
+ * is valid JSON with exactly the right members, and says what is wrong otherwise. */
 #include "record.h"
 
 #include <inttypes.h>
-#include <pthread.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -12,45 +13,9 @@
 #define RECORD_VERSION 1
 #define NMEMBERS 6
 #define MAX_EXACT_DOUBLE 9007199254740992.0 /* 2^53: larger integers are not exact in a double */
-#define CRC32C_POLY 0x82F63B78u             /* Castagnoli, reflected */
 
 static const char *const member_names[NMEMBERS] = {"v", "created_ms", "last_seen_ms", "expires_ms",
                                                    "claims_bytes", "claims_crc32c"};
-
-static uint32_t crc_table[8][256];
-static pthread_once_t crc_once = PTHREAD_ONCE_INIT;
-
-/* Builds the slice-by-8 tables of CRC-32C. */
-static void crc_init(void)
-{
-    uint32_t i, c;
-    int k, t;
-    for (i = 0; i < 256; i++) {
-        for (c = i, k = 0; k < 8; k++)
-            c = c & 1 ? (c >> 1) ^ CRC32C_POLY : c >> 1;
-        crc_table[0][i] = c;
-    }
-    for (i = 0; i < 256; i++)
-        for (t = 1; t < 8; t++)
-            crc_table[t][i] = (crc_table[t - 1][i] >> 8) ^ crc_table[0][crc_table[t - 1][i] & 0xff];
-}
-
-uint32_t sstore_crc32c(const void *data, size_t len)
-{
-    const unsigned char *p = data;
-    uint32_t crc = 0xFFFFFFFFu;
-    pthread_once(&crc_once, crc_init);
-    for (; len >= 8; p += 8, len -= 8) {
-        uint32_t lo = crc ^ ((uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24);
-        uint32_t hi = (uint32_t)p[4] | (uint32_t)p[5] << 8 | (uint32_t)p[6] << 16 | (uint32_t)p[7] << 24;
-        crc = crc_table[7][lo & 0xff] ^ crc_table[6][lo >> 8 & 0xff] ^ crc_table[5][lo >> 16 & 0xff] ^
-              crc_table[4][lo >> 24] ^ crc_table[3][hi & 0xff] ^ crc_table[2][hi >> 8 & 0xff] ^
-              crc_table[1][hi >> 16 & 0xff] ^ crc_table[0][hi >> 24];
-    }
-    while (len-- > 0)
-        crc = (crc >> 8) ^ crc_table[0][(crc ^ *p++) & 0xff];
-    return ~crc;
-}
 
 /* JSON whitespace. */
 static int is_ws(char ch)
@@ -141,7 +106,22 @@ static int int_member(const cJSON *m, int64_t *out)
     return 0;
 }
 
-/* Checks the header's members against the layout and reads them. 0 or -1 (reason in err). */
+/* Checks the member values v[] (in layout order) and stores them in r. 0 or -1 (reason in err). */
+static int take_members(const int64_t *v, sstore_record *r, char *err, size_t errlen)
+{
+    if (v[0] != RECORD_VERSION || v[5] > UINT32_MAX) {
+        snprintf(err, errlen, v[0] != RECORD_VERSION ? "unknown record version" : "\"claims_crc32c\" is not a 32-bit value");
+        return -1;
+    }
+    r->created_ms = v[1];
+    r->last_seen_ms = v[2];
+    r->expires_ms = v[3];
+    r->claims_len = (size_t)v[4];
+    r->claims_crc = (uint32_t)v[5];
+    return 0;
+}
+
+/* Checks the parsed header's members against the layout and reads them. 0 or -1 (reason in err). */
 static int check_members(const cJSON *root, sstore_record *r, char *err, size_t errlen)
 {
     int64_t v[NMEMBERS];
@@ -157,25 +137,63 @@ static int check_members(const cJSON *root, sstore_record *r, char *err, size_t 
             return -1;
         }
     }
-    if (m != NULL || v[0] != RECORD_VERSION || v[5] > UINT32_MAX) {
-        snprintf(err, errlen, m != NULL ? "unexpected header member after \"claims_crc32c\"" : v[0] != RECORD_VERSION
-                 ? "unknown record version" : "\"claims_crc32c\" is not a 32-bit value");
+    if (m != NULL) {
+        snprintf(err, errlen, "unexpected header member after \"claims_crc32c\"");
         return -1;
     }
-    r->created_ms = v[1];
-    r->last_seen_ms = v[2];
-    r->expires_ms = v[3];
-    r->claims_len = (size_t)v[4];
-    r->claims_crc = (uint32_t)v[5];
+    return take_members(v, r, err, errlen);
+}
+
+/* Reads a canonical non-negative integer at *p (digits, no leading zero, below 2^53); advances. 0 or -1. */
+static int canon_uint(const char **p, const char *end, int64_t *out)
+{
+    const char *q = *p;
+    int64_t v = 0;
+    if (q < end && *q == '0')
+        q++;
+    else
+        while (q < end && *q >= '0' && *q <= '9' && q - *p < 16)
+            v = v * 10 + (*q++ - '0');
+    if (q == *p || (q < end && *q >= '0' && *q <= '9') || v > (int64_t)MAX_EXACT_DOUBLE)
+        return -1;
+    *out = v;
+    *p = q;
     return 0;
 }
 
-/* Parses the header line text[0..len) into r. 0 or -1 (reason in err). */
+/* The header exactly as sstore_record_encode writes it, read without building a tree: 0 with r
+ * filled, or -1 for anything else (which cJSON then parses, strictly, and explains). */
+static int decode_canonical(const char *text, size_t len, sstore_record *r)
+{
+    static const char *const keys[NMEMBERS] = {"{\"v\":", ",\"created_ms\":", ",\"last_seen_ms\":",
+                                               ",\"expires_ms\":", ",\"claims_bytes\":", ",\"claims_crc32c\":"};
+    const char *p = text, *end = text + len;
+    int64_t v[NMEMBERS];
+    char err[8];
+    size_t i, k;
+    for (i = 0; i < NMEMBERS; i++) {
+        k = strlen(keys[i]);
+        if ((size_t)(end - p) < k || memcmp(p, keys[i], k) != 0)
+            return -1;
+        p += k;
+        if (canon_uint(&p, end, &v[i]) != 0)
+            return -1;
+    }
+    if (end - p != 1 || *p != '}')
+        return -1;
+    return take_members(v, r, err, sizeof err);
+}
+
+/* Parses the header line text[0..len) into r: the canonical form directly, anything else through
+ * cJSON. 0 or -1 (reason in err). */
 static int decode_header(const char *text, size_t len, sstore_record *r, char *err, size_t errlen)
 {
     size_t where = 0;
     int rc = -1;
-    cJSON *root = parse_whole(text, len, &where);
+    cJSON *root;
+    if (decode_canonical(text, len, r) == 0)
+        return 0;
+    root = parse_whole(text, len, &where);
     if (root == NULL)
         snprintf(err, errlen, "header is not valid JSON (stops at byte %zu of %zu: truncated or damaged)", where, len);
     else if (!cJSON_IsObject(root))

@@ -3,7 +3,8 @@
  * A header line of JSON, then the claims exactly as given at create/put:
  *   {"v":1,"created_ms":…,"last_seen_ms":…,"expires_ms":…,"claims_bytes":N,"claims_crc32c":K}\n<claims>
  * The claims were checked to be a JSON object when stored; on every read the header is parsed
- * strictly (cJSON) and the claims are checked against their length and CRC-32C, so a truncated or
+ * strictly (the exact form encode writes is matched without building a tree; any other form goes
+ * through cJSON) and the claims are checked against their length and CRC-32C, so a truncated or
  * damaged record is rejected without parsing the claims a second time: the application that asked
  * for the session deserialises them, once, as a framework's session load does. */
 #ifndef SSTORE_RECORD_H

@@ -26,12 +26,19 @@ const char *sstore_status_name(sstore_status st)
     return (unsigned)st < SSTORE_STATUS__COUNT ? status_names[st] : "unknown";
 }
 
+/* Writes status st and the formatted message into a handle's error fields. Returns st. */
+static int set_err(int *err, char *errstr, int st, const char *fmt, va_list ap)
+{
+    *err = st;
+    vsnprintf(errstr, SSTORE_ERRSTR_LEN, fmt, ap);
+    return st;
+}
+
 int sstore_set_err(sstore *s, int st, const char *fmt, ...)
 {
     va_list ap;
-    s->err = st;
     va_start(ap, fmt);
-    vsnprintf(s->errstr, sizeof s->errstr, fmt, ap);
+    set_err(&s->err, s->errstr, st, fmt, ap);
     va_end(ap);
     return st;
 }
@@ -39,9 +46,8 @@ int sstore_set_err(sstore *s, int st, const char *fmt, ...)
 int sstore_conn_set_err(sstore_conn *c, int st, const char *fmt, ...)
 {
     va_list ap;
-    c->err = st;
     va_start(ap, fmt);
-    vsnprintf(c->errstr, sizeof c->errstr, fmt, ap);
+    set_err(&c->err, c->errstr, st, fmt, ap);
     va_end(ap);
     return st;
 }

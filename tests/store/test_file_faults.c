@@ -165,10 +165,12 @@ static void damaged_session_files_are_rejected_as_corrupt_with_the_reason(void *
     sstore_close(s);
 }
 
-static void a_record_written_in_the_documented_format_is_read(void **state)
+static void records_written_in_the_documented_format_are_read(void **state)
 {
     static const char rec[] = "{\"v\":1,\"created_ms\":1000,\"last_seen_ms\":2000,\"expires_ms\":99999999999000,"
                               "\"claims_bytes\":15,\"claims_crc32c\":356951935}\n{\"sub\":\"alice\"}";
+    static const char spaced[] = "{ \"v\": 1, \"created_ms\": 1000, \"last_seen_ms\": 2000, \"expires_ms\": 9.9999999999e13,"
+                                 " \"claims_bytes\": 15, \"claims_crc32c\": 356951935 }\n{\"sub\":\"alice\"}";
     fixture *f = *state;
     sstore *s = st_open_ok(f->uri);
     sstore_conn *c = st_conn_ok(s);
@@ -186,6 +188,10 @@ static void a_record_written_in_the_documented_format_is_read(void **state)
     assert_int_equal(sess.created, 1);
     assert_int_equal(sess.last_seen, 2);
     assert_int_equal(sess.expires, 99999999999);
+    assert_int_equal(tsupport_write_file(path, spaced, sizeof spaced - 1), 0); /* any valid JSON header */
+    assert_int_equal(sstore_get(c, "handmade", &sess), SSTORE_OK);
+    assert_int_equal(sess.expires, 99999999999);
+    assert_memory_equal(sess.data, "{\"sub\":\"alice\"}", 15);
     sstore_conn_free(c);
     sstore_close(s);
 }
@@ -261,6 +267,15 @@ static void an_unwritable_directory_is_reported_at_open(void **state)
     assert_int_equal(WEXITSTATUS(status), 0);
 }
 
+/* Mounts a filesystem of type fs over dir in a mount namespace of this (child) process alone.
+ * 0, or -1 when not allowed (no CAP_SYS_ADMIN). */
+static int private_mount(const char *fs, const char *dir, const char *opts)
+{
+    if (unshare(CLONE_NEWNS) != 0 || mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) != 0)
+        return -1;
+    return mount(fs, dir, fs, 0, opts);
+}
+
 /* In a private mount namespace, a ramfs (no O_DIRECT) over the store directory: direct=1 must be
  * refused at open, direct=0 accepted. */
 static int ramfs_child(const fixture *f)
@@ -268,8 +283,7 @@ static int ramfs_child(const fixture *f)
     char uri[700];
     sstore *s;
     int ok;
-    if (unshare(CLONE_NEWNS) != 0 || mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) != 0 ||
-        mount("ramfs", f->dir, "ramfs", 0, "mode=0700") != 0)
+    if (private_mount("ramfs", f->dir, "mode=0700") != 0)
         return CHILD_SKIPPED;
     snprintf(uri, sizeof uri, "file://%s?direct=1", f->dir);
     s = sstore_open(uri);
@@ -392,8 +406,7 @@ static int in_child(int (*fn)(const fixture *), const fixture *f)
 static int tiny_tmpfs_child(const fixture *f)
 {
     char uri[700];
-    if (unshare(CLONE_NEWNS) != 0 || mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) != 0 ||
-        mount("tmpfs", f->dir, "tmpfs", 0, "size=64k,mode=0700") != 0)
+    if (private_mount("tmpfs", f->dir, "size=64k,mode=0700") != 0)
         return CHILD_SKIPPED;
     snprintf(uri, sizeof uri, "file://%s?fsync=always", f->dir);
     return fill_until_full(uri, f->dir, "No space left on device");
@@ -495,7 +508,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(damaged_session_files_are_rejected_as_corrupt_with_the_reason, setup, teardown),
-        cmocka_unit_test_setup_teardown(a_record_written_in_the_documented_format_is_read, setup, teardown),
+        cmocka_unit_test_setup_teardown(records_written_in_the_documented_format_are_read, setup, teardown),
         cmocka_unit_test_setup_teardown(a_session_file_larger_than_any_record_is_corrupt, setup, teardown),
         cmocka_unit_test_setup_teardown(the_sweep_removes_expired_sessions_and_stale_temporaries_but_not_damaged_files,
                                         setup, teardown),

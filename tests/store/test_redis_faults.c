@@ -33,6 +33,26 @@ static sstore_conn *connect_to(sstore **s, const char *uri)
     return c;
 }
 
+/* Connects to the store at fmt (its %d is port) and checks the connection's status, that its
+ * message says `says` and never shows `never` (NULL: no check). Returns how long connecting took (ms). */
+static long long expect_connect(const char *fmt, int port, int status, const char *says, const char *never)
+{
+    char uri[192];
+    sstore *s;
+    sstore_conn *c;
+    long long t0 = st_now_ms(), dt;
+    snprintf(uri, sizeof uri, fmt, port);
+    c = connect_to(&s, uri);
+    dt = st_now_ms() - t0;
+    if (sstore_conn_err(c) != status || strstr(sstore_conn_errstr(c), says) == NULL ||
+        (never != NULL && strstr(sstore_conn_errstr(c), never) != NULL))
+        fail_msg("%s: got %s \"%s\", want %s \"…%s…\"", uri, sstore_status_name(sstore_conn_err(c)),
+                 sstore_conn_errstr(c), sstore_status_name(status), says);
+    sstore_conn_free(c);
+    sstore_close(s);
+    return dt;
+}
+
 static void nothing_listening_is_reported_at_connect_and_operations_fail_fast(void **state)
 {
     char uri[128];
@@ -75,19 +95,10 @@ static int listen_loopback(int *port)
 
 static void a_server_that_never_answers_times_out_at_connect(void **state)
 {
-    char uri[128];
-    sstore *s;
-    sstore_conn *c;
-    long long t0;
     int port, lfd = listen_loopback(&port);
     (void)state;
-    snprintf(uri, sizeof uri, "redis://127.0.0.1:%d?timeout_ms=300", port);
-    t0 = st_now_ms();
-    c = connect_to(&s, uri);
-    assert_int_equal(sstore_conn_err(c), SSTORE_ERR_TIMEOUT);
-    assert_in_range(st_now_ms() - t0, 250, 1500);
-    sstore_conn_free(c);
-    sstore_close(s);
+    assert_in_range(expect_connect("redis://127.0.0.1:%d?timeout_ms=300", port, SSTORE_ERR_TIMEOUT, "no reply", NULL),
+                    250, 1500);
     close(lfd);
 }
 
@@ -106,20 +117,12 @@ static void *http_server_main(void *arg)
 
 static void a_server_that_is_not_redis_is_a_protocol_error(void **state)
 {
-    char uri[128];
-    sstore *s;
-    sstore_conn *c;
     pthread_t t;
     int port, lfd = listen_loopback(&port);
     (void)state;
     assert_int_equal(pthread_create(&t, NULL, http_server_main, &lfd), 0);
-    snprintf(uri, sizeof uri, "redis://127.0.0.1:%d", port);
-    c = connect_to(&s, uri);
-    assert_int_equal(sstore_conn_err(c), SSTORE_ERR_PROTOCOL);
-    assert_non_null(strstr(sstore_conn_errstr(c), "protocol error"));
+    expect_connect("redis://127.0.0.1:%d", port, SSTORE_ERR_PROTOCOL, "protocol error", NULL);
     assert_int_equal(pthread_join(t, NULL), 0);
-    sstore_conn_free(c);
-    sstore_close(s);
     close(lfd);
 }
 
@@ -133,16 +136,12 @@ static void a_wrong_or_missing_password_is_an_auth_error_that_never_shows_the_pa
     sstore_session sess;
     (void)state;
     assert_int_equal(tsupport_redis_start(&r, args), 0);
+    expect_connect("redis://:wrong-pw@127.0.0.1:%d", r.port, SSTORE_ERR_AUTH, "AUTH refused", "wrong-pw");
+    expect_connect("redis://127.0.0.1:%d", r.port, SSTORE_ERR_AUTH, "NOAUTH", NULL);
     snprintf(uri, sizeof uri, "redis://:wrong-pw@127.0.0.1:%d", r.port);
     c = connect_to(&s, uri);
-    assert_int_equal(sstore_conn_err(c), SSTORE_ERR_AUTH);
+    assert_int_equal(sstore_get(c, "abc", &sess), SSTORE_ERR_AUTH); /* operations keep saying why */
     assert_null(strstr(sstore_conn_errstr(c), "wrong-pw"));
-    assert_int_equal(sstore_get(c, "abc", &sess), SSTORE_ERR_AUTH);
-    sstore_conn_free(c);
-    sstore_close(s);
-    snprintf(uri, sizeof uri, "redis://127.0.0.1:%d", r.port);
-    c = connect_to(&s, uri);
-    assert_int_equal(sstore_conn_err(c), SSTORE_ERR_AUTH); /* NOAUTH from the server */
     sstore_conn_free(c);
     sstore_close(s);
     snprintf(uri, sizeof uri, "redis://right-pw@127.0.0.1:%d", r.port);
@@ -157,35 +156,19 @@ static void a_wrong_or_missing_password_is_an_auth_error_that_never_shows_the_pa
 static void an_acl_user_with_a_wrong_password_is_refused(void **state)
 {
     tsupport_redis r;
-    char uri[160];
-    sstore *s;
-    sstore_conn *c;
     (void)state;
     assert_int_equal(tsupport_redis_start(&r, NULL), 0);
     assert_int_equal(tsupport_redis_cmd(&r, "ACL SETUSER app on >good ~sess:* +@all"), 0);
-    snprintf(uri, sizeof uri, "redis://app:bad@127.0.0.1:%d", r.port);
-    c = connect_to(&s, uri);
-    assert_int_equal(sstore_conn_err(c), SSTORE_ERR_AUTH);
-    assert_non_null(strstr(sstore_conn_errstr(c), "AUTH as app refused"));
-    sstore_conn_free(c);
-    sstore_close(s);
+    expect_connect("redis://app:bad@127.0.0.1:%d", r.port, SSTORE_ERR_AUTH, "AUTH as app refused", ":bad");
     tsupport_redis_stop(&r);
 }
 
 static void a_database_out_of_range_is_reported(void **state)
 {
     tsupport_redis r;
-    char uri[160];
-    sstore *s;
-    sstore_conn *c;
     (void)state;
     assert_int_equal(tsupport_redis_start(&r, NULL), 0);
-    snprintf(uri, sizeof uri, "redis://127.0.0.1:%d/99", r.port);
-    c = connect_to(&s, uri);
-    assert_int_equal(sstore_conn_err(c), SSTORE_ERR_ARG);
-    assert_non_null(strstr(sstore_conn_errstr(c), "SELECT 99"));
-    sstore_conn_free(c);
-    sstore_close(s);
+    expect_connect("redis://127.0.0.1:%d/99", r.port, SSTORE_ERR_ARG, "SELECT 99", NULL);
     tsupport_redis_stop(&r);
 }
 
