@@ -45,8 +45,7 @@ static const figure_map figures[] = {
 #define LOAD_SERIES "timeseries"
 #define LOAD_SERIES_SECOND "t_s"
 
-/* The item at a dotted path in obj, or NULL. */
-static const cJSON *json_path(const cJSON *obj, const char *path)
+const cJSON *ab_run_json_path(const cJSON *obj, const char *path)
 {
     char key[64];
     while (obj != NULL && *path != '\0') {
@@ -61,7 +60,7 @@ static const cJSON *json_path(const cJSON *obj, const char *path)
 /* A number at a path: 1 and *v set, or 0 when absent or null. */
 static int json_num(const cJSON *obj, const char *path, double *v)
 {
-    const cJSON *it = json_path(obj, path);
+    const cJSON *it = ab_run_json_path(obj, path);
     if (!cJSON_IsNumber(it))
         return 0;
     *v = it->valuedouble;
@@ -173,7 +172,7 @@ static ab_hist *merge_hists(const ab_run_rep *reps, size_t n, const char *key)
     ab_hist *sum = NULL;
     size_t i;
     for (i = 0; i < n; i++) {
-        const cJSON *t = json_path(reps[i].load, key);
+        const cJSON *t = ab_run_json_path(reps[i].load, key);
         ab_hist *h = cJSON_IsString(t) ? ab_hist_decode(t->valuestring) : NULL;
         if (h == NULL || (sum != NULL && ab_hist_merge(sum, h) != 0)) {
             ab_hist_free(h);
@@ -208,7 +207,7 @@ static void add_latency(cJSON *cell, const ab_run_rep *reps, size_t n, const cha
                         const char *lat_key, const char *out_key, const char *out_hist)
 {
     ab_hist *h = merge_hists(reps, n, hist_key);
-    const cJSON *own = n == 1 ? json_path(reps[0].load, lat_key) : NULL;
+    const cJSON *own = n == 1 ? ab_run_json_path(reps[0].load, lat_key) : NULL;
     char *enc;
     if (h != NULL && ab_hist_count(h) > 0) {
         cJSON_AddItemToObject(cell, out_key, latency_object(h));
@@ -244,7 +243,7 @@ static void add_errors(cJSON *cell, const ab_run_rep *reps, size_t n)
     const cJSON *it;
     size_t i;
     for (i = 0; i < n; i++)
-        cJSON_ArrayForEach(it, json_path(reps[i].load, LOAD_ERRORS)) {
+        cJSON_ArrayForEach(it, ab_run_json_path(reps[i].load, LOAD_ERRORS)) {
             cJSON *have = cJSON_GetObjectItemCaseSensitive(errs, it->string);
             if (!cJSON_IsNumber(it))
                 continue;
@@ -282,7 +281,7 @@ static void add_series(cJSON *cell, const ab_run_rep *reps, size_t n)
     size_t i, k;
     for (i = 0; i < n; i++) {
         int second = 0;
-        cJSON_ArrayForEach(row, json_path(reps[i].load, LOAD_SERIES)) {
+        cJSON_ArrayForEach(row, ab_run_json_path(reps[i].load, LOAD_SERIES)) {
             cJSON *o = cJSON_CreateObject();
             double v;
             cJSON_AddNumberToObject(o, "rep", (double)(i + 1));

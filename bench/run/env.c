@@ -202,19 +202,25 @@ static int fs_is_virtual(const char *fs)
     return strcmp(fs, "tmpfs") == 0 || strcmp(fs, "overlay") == 0;
 }
 
-int ab_run_pick_disk_dir(const char *preferred, char *out, size_t len, char *fs, size_t fslen,
-                         char *err, size_t errlen)
+int ab_run_pick_disk_dir(const char *preferred, int explicit_dir, char *out, size_t len, char *fs,
+                         size_t fslen, char *err, size_t errlen)
 {
-    const char *type;
-    if (ab_mkdirs(preferred, 0700) == 0 && (type = fs_of(preferred)) != NULL && !fs_is_virtual(type)) {
-        ab_run_fmt(out, len, "%s", preferred);
+    const char *type = NULL;
+    if (ab_mkdirs(preferred, 0700) == 0 && (type = fs_of(preferred)) != NULL &&
+        (explicit_dir || !fs_is_virtual(type))) {
+        ab_run_fmt(out, len, "%s", preferred); /* an explicit choice is kept, and its type recorded */
         ab_run_fmt(fs, fslen, "%s", type);
         return 0;
     }
+    if (explicit_dir) {
+        ab_run_fmt(err, errlen, "disk_dir %s: %s", preferred, strerror(errno));
+        return -1;
+    }
+    rmdir(preferred);
     ab_run_fmt(out, len, "/var/tmp/authbench-disk-%ld", (long)getpid());
     if (ab_mkdirs(out, 0700) != 0 || (type = fs_of(out)) == NULL) {
-        ab_run_fmt(err, errlen, "no directory for the disk stores: %s and %s unusable (%s)", preferred,
-                 out, strerror(errno));
+        ab_run_fmt(err, errlen, "no directory for the disk stores: %s is on %s and %s is unusable (%s)",
+                   preferred, type ? type : "?", out, strerror(errno));
         return -1;
     }
     ab_run_fmt(fs, fslen, "%s", type); /* may still be virtual: recorded, and O_DIRECT may fail */

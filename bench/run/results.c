@@ -90,19 +90,6 @@ static void csv_value(csv_buf *b, const cJSON *v)
     }
 }
 
-/* The item at a dotted path ("latency_us.p99"), or NULL. */
-static const cJSON *path_get(const cJSON *o, const char *path)
-{
-    char key[64];
-    while (o != NULL && *path != '\0') {
-        size_t n = strcspn(path, ".");
-        ab_run_fmt(key, sizeof key, "%.*s", (int)n, path);
-        o = cJSON_GetObjectItemCaseSensitive(o, key);
-        path += n + (path[n] == '.');
-    }
-    return o;
-}
-
 /* results.csv: a header, then one row per cell. */
 static void csv_results(csv_buf *b, const cJSON *cells)
 {
@@ -116,7 +103,7 @@ static void csv_results(csv_buf *b, const cJSON *cells)
     cJSON_ArrayForEach(cell, cells) {
         for (i = 0; i < N_CSV_COLS; i++) {
             csv_put(b, i ? "," : "", i ? 1 : 0);
-            csv_value(b, path_get(cell, csv_cols[i].path));
+            csv_value(b, ab_run_json_path(cell, csv_cols[i].path));
         }
         csv_put(b, "\n", 1);
     }

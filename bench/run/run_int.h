@@ -65,6 +65,8 @@ int ab_run_scenario_filter(cJSON *sc, const char *list, char *err, size_t errlen
 int ab_run_scenario_check(const cJSON *sc, char *err, size_t errlen);
 /* A duration item: a string with a unit ("250us", "2s") or a number of seconds. 0 or -1. */
 int ab_run_json_duration_us(const cJSON *it, uint64_t *us);
+/* The item at a dotted path ("latency_us.p99") in obj, or NULL. */
+const cJSON *ab_run_json_path(const cJSON *obj, const char *path);
 /* An axis field is a value or a list of values: its length, and its i-th value. */
 int ab_run_axis_len(const cJSON *it);
 const cJSON *ab_run_axis_get(const cJSON *it, int i);
@@ -162,9 +164,10 @@ int ab_run_redis_snapshot(const ab_run_redis *r, ab_run_redis_stats *out);
 /* The environment object of results.json. redis_version may be NULL. Never NULL (OOM aborts). */
 cJSON *ab_run_environment(const char *redis_version, const char *disk_dir, const char *disk_fs);
 /* Picks a directory for disk-store cells: preferred if it is on a real filesystem (not tmpfs or
- * overlay), else /var/tmp. Writes the chosen base and its filesystem type. 0, or -1 with err. */
-int ab_run_pick_disk_dir(const char *preferred, char *out, size_t len, char *fs, size_t fslen,
-                         char *err, size_t errlen);
+ * overlay) or was chosen explicitly by the user, else /var/tmp. Writes the chosen base and its
+ * filesystem type. 0, or -1 with err. */
+int ab_run_pick_disk_dir(const char *preferred, int explicit_dir, char *out, size_t len, char *fs,
+                         size_t fslen, char *err, size_t errlen);
 
 /* ---- the run (cmd_run.c, runner.c), cells (cell.c, rep.c), extras (extras.c) ------------------- */
 
@@ -188,6 +191,7 @@ typedef struct ab_run_ctx {
     double done_s, total_s;         /* estimated seconds done / in all, for the progress bar */
     double cell_est_s;              /* estimate of the cell in flight */
     uint64_t cell_start_us;
+    uint64_t last_tick_us;          /* last progress redraw */
     size_t cell_index, ncells;
     const char *cell_id;
 } ab_run_ctx;
