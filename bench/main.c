@@ -17,6 +17,7 @@ static const ab_command commands[] = {
     {"load", ab_cmd_load, "load generator and balancer: closed/open loop, latency, errors, cost per request"},
     {"report", ab_cmd_report, "charts and the architecture decision record (report.md, report.html) of a run"},
     {"serve", ab_cmd_serve, "a simulated app server authenticating every request with one mechanism"},
+    {"run", ab_cmd_run, "run a benchmark matrix end to end: stores, servers, load, results/, report"},
 };
 
 /* Prints the list of subcommands. */
