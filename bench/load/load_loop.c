@@ -67,11 +67,11 @@ static int loop(abl_thread *t, int login)
         for (i = 0; i < n; i++) {
             if (evs[i].data.ptr != t->timers) {
                 abl_client_event(evs[i].data.ptr, evs[i].events);
-            } else if (ab_timerq_ack(t->timers) == 0) {
+            } else if (ab_timerq_ack(t->timers, NULL) == 0) {
                 timers_fire(t);
             }
         }
-        if (ab_timerq_arm(t->timers) != 0) {
+        if (ab_timerq_arm(t->timers, 0) != 0) {
             snprintf(t->err, sizeof t->err, "timerfd_settime: %s", strerror(errno));
             return -1;
         }
@@ -101,7 +101,7 @@ void *abl_thread_main(void *arg)
         snprintf(t->err, sizeof t->err, "prctl(PR_SET_TIMERSLACK): %s", strerror(errno));
     abl_thread_login_start(t);
     rc = t->err[0] ? -1 : ab_timerq_add(t->timers, &t->tick, ab_now_ns() + ABL_TICK_NS);
-    if (rc == 0 && (rc = loop(t, 1)) == 0 && ab_timerq_arm(t->timers) != 0)
+    if (rc == 0 && (rc = loop(t, 1)) == 0 && ab_timerq_arm(t->timers, 0) != 0)
         rc = -1;
     if (rc != 0)
         t->login_fatal = 1;

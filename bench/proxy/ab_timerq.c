@@ -131,19 +131,22 @@ ab_timer *ab_timerq_pop_due(ab_timerq *q, uint64_t now_ns)
     return t;
 }
 
-int ab_timerq_ack(ab_timerq *q)
+int ab_timerq_ack(ab_timerq *q, uint64_t *armed_ns)
 {
     uint64_t ticks;
+    if (armed_ns != NULL)
+        *armed_ns = q->armed_ns;
     q->armed_ns = 0;
     if (read(q->fd, &ticks, sizeof ticks) < 0 && errno != EAGAIN)
         return -1;
     return 0;
 }
 
-int ab_timerq_arm(ab_timerq *q)
+int ab_timerq_arm(ab_timerq *q, uint64_t lead_ns)
 {
     struct itimerspec its = {{0, 0}, {0, 0}};
     uint64_t due = q->len ? q->heap[0]->due_ns : 0;
+    due = due > lead_ns ? due - lead_ns : due;
     if (due == 0 && q->len)
         due = 1; /* an all-zero it_value would disarm */
     if (due == q->armed_ns)

@@ -34,11 +34,14 @@ void ab_timerq_remove(ab_timerq *q, ab_timer *t);
 ab_timer *ab_timerq_pop_due(ab_timerq *q, uint64_t now_ns);
 /* The earliest deadline, or UINT64_MAX when empty. */
 uint64_t ab_timerq_next(const ab_timerq *q);
-/* Call when the timerfd is readable: drains its expiry count. 0, or -1 with errno set. */
-int ab_timerq_ack(ab_timerq *q);
-/* Arms the timerfd for the earliest deadline (disarms when empty); a no-op when already armed for
- * it. Call after every batch of adds/pops. 0, or -1 with errno set. */
-int ab_timerq_arm(ab_timerq *q);
+/* Call when the timerfd is readable: drains its expiry count and sets *armed_ns (may be NULL) to
+ * the time the timerfd was armed for (0 if it was not armed), so the caller can measure how late
+ * the wake-up came. 0, or -1 with errno set. */
+int ab_timerq_ack(ab_timerq *q, uint64_t *armed_ns);
+/* Arms the timerfd lead_ns before the earliest deadline (disarms when empty); a no-op when already
+ * armed for that time. lead_ns compensates the wake-up latency the caller measured (0 for none).
+ * Call after every batch of adds/pops. 0, or -1 with errno set. */
+int ab_timerq_arm(ab_timerq *q, uint64_t lead_ns);
 size_t ab_timerq_size(const ab_timerq *q);
 
 #ifdef __cplusplus

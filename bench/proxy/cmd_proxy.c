@@ -77,11 +77,16 @@ static void parse_args(int argc, char **argv, abp_config *cfg)
         ab_usage_fail(CMD, "--upstream: %s", err);
 }
 
-/* SIGTERM/SIGINT: wakes every thread through the stop eventfd (write is async-signal-safe). */
+/* SIGTERM/SIGINT: wakes every thread through the stop eventfd (write is async-signal-safe); a
+ * second one ends the process at once, whatever the threads are doing. */
 static void on_signal(int sig)
 {
     uint64_t one = 1;
-    (void)sig;
+    if (abp_stop_requested && sig != 0) {
+        signal(sig, SIG_DFL);
+        raise(sig);
+        return;
+    }
     abp_stop_requested = 1;
     if (write(abp_stop_fd, &one, sizeof one) < 0) {
         /* nothing safe to do here; the flag is set */

@@ -47,6 +47,7 @@ typedef struct abp_thread {
     abp_pair *live;         /* open pairs */
     abp_pair *graveyard;    /* closed pairs, freed after the current epoll batch */
     uint64_t rng;           /* xorshift state for jitter */
+    uint64_t lead_ns;       /* timer armed this much early: the measured wake-up latency (EWMA) */
     abp_counters counters;
     char err[128];
 } abp_thread;

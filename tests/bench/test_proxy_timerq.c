@@ -64,19 +64,23 @@ static void timerq_fd_fires_at_the_absolute_deadline(void **state)
     ab_timerq *q = ab_timerq_new();
     ab_timer a = {0, 0};
     struct pollfd pfd;
-    uint64_t due = ab_now_ns() + 300000u, fired; /* 300 us */
+    uint64_t due = ab_now_ns() + 300000u, fired, armed; /* 300 us */
     (void)state;
     assert_int_equal(ab_timerq_add(q, &a, due), 0);
-    assert_int_equal(ab_timerq_arm(q), 0);
+    assert_int_equal(ab_timerq_arm(q, 0), 0);
     pfd.fd = ab_timerq_fd(q);
     pfd.events = POLLIN;
     assert_int_equal(poll(&pfd, 1, 1000), 1);
     fired = ab_now_ns();
     assert_true(fired >= due);
-    assert_int_equal(ab_timerq_ack(q), 0);
+    assert_int_equal(ab_timerq_ack(q, &armed), 0);
+    assert_int_equal(armed, due);
     assert_ptr_equal(ab_timerq_pop_due(q, fired), &a);
-    assert_int_equal(ab_timerq_arm(q), 0); /* empty: disarmed */
+    assert_int_equal(ab_timerq_arm(q, 0), 0); /* empty: disarmed */
     assert_int_equal(poll(&pfd, 1, 5), 0);
+    assert_int_equal(ab_timerq_add(q, &a, ab_now_ns() + 1000000000u), 0); /* 1 s away, armed 999 ms early */
+    assert_int_equal(ab_timerq_arm(q, 999000000u), 0);
+    assert_int_equal(poll(&pfd, 1, 500), 1);
     ab_timerq_free(q);
 }
 
