@@ -249,7 +249,6 @@ int ab_cmd_load(int argc, char **argv)
     char err[256];
     int unreachable = 0, rc = AB_EXIT_OK;
     parse_args(argc, argv, &cfg, targets, &json);
-    cfg.progress = cfg.progress && isatty(STDERR_FILENO) ? 1 : cfg.progress;
     cfg.stop = &abl_stop;
     if (install_signals() != 0)
         ab_fail(CMD, "sigaction: %s", strerror(errno));

@@ -20,7 +20,6 @@
 #define ABL_SECOND_SIGFIGS 2                /* the per-second p50/p99 need less precision */
 #define ABL_RBUF_BYTES 65536
 #define ABL_BODY_MAX 8192                   /* captured response body (login answers) */
-#define ABL_MAX_USERS 1000000u
 #define ABL_TICK_NS 10000000ull             /* housekeeping: timeouts, stop flag, progress */
 #define ABL_RETRY_NS 1000000ull             /* back-off after a failed connect */
 
@@ -103,6 +102,7 @@ typedef struct abl_stats {
     uint64_t bytes_out[ABL_OP_COUNT]; /* request bytes written, client -> server */
     uint64_t bytes_in[ABL_OP_COUNT];  /* response bytes read, server -> client */
     uint64_t mix_deferred;  /* login/logout drawn for a user with requests in flight: sent as a request */
+    uint64_t away;          /* requests sent to a server other than the one the user logged in at */
     uint64_t connects;      /* TCP connections opened (all phases) */
     uint64_t in_flight_at_end;
     abl_second *secs;
@@ -153,6 +153,7 @@ struct abl_client {
     uint64_t rbytes;          /* response bytes read so far */
     int done;                 /* the parser completed the answer */
     int capture;              /* keep the body (logins) */
+    int away;                 /* the request goes to a server the user did not log in at */
     size_t body_len;
     char body[ABL_BODY_MAX];
 };

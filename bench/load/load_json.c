@@ -165,6 +165,7 @@ static void add_headline(cJSON *root, const ab_load_result *r)
         add_latency(root, "latency_uncorrected_us", s->lat_unc);
     cJSON_AddNumberToObject(root, "auth_failures", (double)s->auth_failures);
     cJSON_AddNumberToObject(root, "auth_failure_ratio", s->requests ? (double)s->auth_failures / (double)s->requests : 0);
+    cJSON_AddNumberToObject(root, "away_from_login_server", (double)s->away);
     cJSON_AddNumberToObject(root, "mix_deferred", (double)s->mix_deferred);
     cJSON_AddNumberToObject(root, "connections_opened", (double)s->connects);
     cJSON_AddNumberToObject(root, "in_flight_at_end", (double)s->in_flight_at_end);

@@ -57,6 +57,7 @@ int abl_stats_merge(abl_stats *dst, const abl_stats *src)
     add_counts(dst->bytes_out, src->bytes_out, ABL_OP_COUNT);
     add_counts(dst->bytes_in, src->bytes_in, ABL_OP_COUNT);
     dst->mix_deferred += src->mix_deferred;
+    dst->away += src->away;
     dst->connects += src->connects;
     dst->in_flight_at_end += src->in_flight_at_end;
     for (i = 0; i < src->nsecs; i++) {

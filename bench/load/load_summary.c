@@ -137,8 +137,9 @@ void ab_load_result_print(const ab_load_result *r, FILE *out)
         fprintf(out, "  %-14s (above: from the intended send time, coordinated omission corrected)\n", "");
         print_latency(out, "uncorrected", s->lat_unc);
     }
-    fprintf(out, "  %-14s %llu (%.2f%% of requests)\n", "auth failures", (unsigned long long)s->auth_failures,
-            s->requests ? 100.0 * (double)s->auth_failures / (double)s->requests : 0);
+    fprintf(out, "  %-14s %llu (%.2f%% of requests); %llu requests went to a server the user had not logged in at\n",
+            "auth failures", (unsigned long long)s->auth_failures,
+            s->requests ? 100.0 * (double)s->auth_failures / (double)s->requests : 0, (unsigned long long)s->away);
     print_errors(out, s);
     fprintf(out, "  %-14s %.0f B/req client->server, %.0f B/req server->client\n", "client I/O", io.out_per_req,
             io.in_per_req);

@@ -54,6 +54,7 @@ static void start(abl_client *c, abl_user *u, abl_op op, uint64_t intended, uint
     c->op = op;
     c->cur = &c->socks[abl_lb_pick(t->cfg, u, &t->rr, &t->rng)];
     c->intended_ns = intended;
+    c->away = op != ABL_OP_LOGIN && c->cur->target != u->home;
     if (op == ABL_OP_REQUEST) {
         u->inflight++;
         c->wbuf = u->req;
@@ -149,6 +150,7 @@ static void record(abl_thread *t, abl_client *c, uint64_t now, int status, abl_e
     else
         s->errors[status >= 500 ? ABL_ERR_HTTP_5XX : status >= 400 ? ABL_ERR_HTTP_4XX : ABL_ERR_HTTP_OTHER]++;
     s->by_op[c->op]++;
+    s->away += (uint64_t)c->away;
     s->bytes_out[c->op] += c->woff;
     s->bytes_in[c->op] += c->rbytes;
     if (sec != NULL) {

@@ -139,8 +139,9 @@ static void open_loop_holds_its_rate_and_keeps_both_histograms(void **state)
     tsupport_proc_stop(&srv);
 }
 
-/* Runs a short load over two in-memory session servers with the given policy; the auth failures. */
-static double memory_sessions_auth_failures(const char *lb, double *requests)
+/* Runs a short load over two in-memory session servers with the given policy; the auth failures,
+ * the requests, and the requests sent away from the user's login server. */
+static double memory_sessions_auth_failures(const char *lb, double *requests, double *away)
 {
     const char *const extra[] = {"--lb", lb, "--duration", "1", "--warmup", "0.2", "--users", "50", NULL};
     tsupport_proc a, b;
@@ -153,6 +154,7 @@ static double memory_sessions_auth_failures(const char *lb, double *requests)
     j = run_load(both, extra);
     fails = num(j, "auth_failures");
     *requests = num(j, "requests");
+    *away = num(j, "away_from_login_server");
     cJSON_Delete(j);
     tsupport_proc_stop(&a);
     tsupport_proc_stop(&b);
@@ -161,14 +163,15 @@ static double memory_sessions_auth_failures(const char *lb, double *requests)
 
 static void sticky_keeps_memory_sessions_and_rr_loses_them(void **state)
 {
-    double requests, fails;
+    double requests, fails, away;
     (void)state;
-    fails = memory_sessions_auth_failures("sticky", &requests);
+    fails = memory_sessions_auth_failures("sticky", &requests, &away);
     assert_true(requests > 0);
-    assert_true(fails == 0);
-    fails = memory_sessions_auth_failures("rr", &requests);
+    assert_true(fails == 0 && away == 0);
+    fails = memory_sessions_auth_failures("rr", &requests, &away);
     assert_true(requests > 0);
     assert_true(fails > requests * 0.25); /* about half land on the server without the session */
+    assert_true(fails <= away);          /* and only those fail */
 }
 
 static void mix_logs_users_out_and_in_again(void **state)
