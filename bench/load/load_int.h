@@ -22,6 +22,7 @@
 #define ABL_BODY_MAX 8192                   /* captured response body (login answers) */
 #define ABL_TICK_NS 10000000ull             /* housekeeping: timeouts, stop flag, progress */
 #define ABL_RETRY_NS 1000000ull             /* back-off after a failed connect */
+#define ABL_LOGIN_MAX_NS 120000000000ull    /* the initial logins must be over within 2 minutes */
 
 typedef enum abl_op { ABL_OP_REQUEST = 0, ABL_OP_LOGIN, ABL_OP_LOGOUT, ABL_OP_COUNT } abl_op;
 extern const char *const abl_op_names[ABL_OP_COUNT];
@@ -183,6 +184,7 @@ struct abl_thread {
     uint64_t rng;
     unsigned rr;
     abl_phase phase;
+    uint64_t login_start_ns;
     size_t login_next;        /* initial login phase: next user to log in */
     size_t login_pending;     /* initial logins not yet answered */
     uint64_t login_ok;

@@ -18,6 +18,11 @@ static void tick(abl_thread *t, uint64_t now)
     for (i = 0; i < t->nclients; i++)
         abl_client_check_timeout(&t->clients[i], now);
     atomic_store_explicit(&t->live_requests, t->stats.requests + t->warm.requests, memory_order_relaxed);
+    if (t->phase == ABL_PHASE_LOGIN && !t->login_fatal && now - t->login_start_ns > ABL_LOGIN_MAX_NS) {
+        t->login_fatal = 1; /* bounded: a server that answers logins too slowly ends the run */
+        snprintf(t->login_err, sizeof t->login_err, "%zu of %zu users still not logged in after %llu s",
+                 t->nusers - (size_t)t->login_ok, t->nusers, ABL_LOGIN_MAX_NS / 1000000000ull);
+    }
     if (*t->stop || (t->phase == ABL_PHASE_RUN && now >= t->end_ns)) {
         if (t->phase == ABL_PHASE_RUN)
             t->phase = ABL_PHASE_DONE;

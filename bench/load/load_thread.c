@@ -213,6 +213,7 @@ void abl_thread_login_start(abl_thread *t)
     uint64_t now = ab_now_ns();
     unsigned i;
     t->phase = ABL_PHASE_LOGIN;
+    t->login_start_ns = now;
     for (i = 0; i < t->nclients; i++)
         login_next(&t->clients[i], now);
 }
