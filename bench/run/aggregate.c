@@ -156,7 +156,7 @@ static void add_figure(cJSON *cell, cJSON *stats, cJSON *high, const char *key, 
 /* Throughput: median, mean, CV and the high_cv flag (on throughput's CV). */
 static void add_throughput(cJSON *cell, cJSON *stats, cJSON *high, const ab_run_rep *reps, size_t n)
 {
-    double v[128];
+    double v[128] = {0};
     size_t k = collect(reps, n < 128 ? n : 128, LOAD_RPS, v);
     ab_run_summary s;
     ab_run_summarize(v, k, &s);
@@ -348,7 +348,7 @@ static void add_fault_at(cJSON *cell, const ab_run_cell *c, const ab_run_rep *re
 static void cell_measured(cJSON *o, const ab_run_cell *c, const ab_run_rep *reps, size_t n)
 {
     cJSON *stats = cJSON_CreateObject(), *high = cJSON_CreateArray();
-    double v[128];
+    double v[128] = {0};
     size_t i;
     add_throughput(o, stats, high, reps, n);
     add_latency(o, reps, n, LOAD_HIST, LOAD_LATENCY, "latency_us", "histogram");

@@ -185,6 +185,7 @@ typedef struct ab_run_ctx {
     char tmp[AB_RUN_PATH_MAX];      /* private temporary directory (keys, Redis dirs), 0700 */
     char disk_dir[AB_RUN_PATH_MAX]; /* base of the disk stores' directories */
     char disk_fs[32];
+    int disk_made;                  /* 1 when the run made disk_dir (so removes it when empty) */
     ab_run_redis redis;             /* the shared Redis (own or the user's) */
     int quiet;
     ab_progress progress;

@@ -146,7 +146,9 @@ static cJSON *run_notes(const ab_run_ctx *ctx, const ab_run_cell *cells, size_t 
 #if AB_RUN_SANITIZERS
     cJSON_AddItemToArray(notes, cJSON_CreateString("built with sanitizers: figures are not representative"));
 #endif
-    ab_run_fmt(buf, sizeof buf, "disk-store cells kept their files under %s (%s)", ctx->disk_dir, ctx->disk_fs);
+    ab_run_fmt(buf, sizeof buf, "disk-store cells kept their files under %s (%s)%s", ctx->disk_dir, ctx->disk_fs,
+               strcmp(ctx->disk_fs, "tmpfs") == 0 || strcmp(ctx->disk_fs, "overlay") == 0
+                   ? ": a RAM or layered filesystem, so O_DIRECT and fsync there do not measure a disk" : "");
     cJSON_AddItemToArray(notes, cJSON_CreateString(buf));
     if (cap_why != NULL && *cap_why != '\0') {
         ab_run_fmt(buf, sizeof buf, "store capacity not measured: %s", cap_why);
@@ -257,6 +259,7 @@ static int run_setup(ab_run_ctx *ctx, const ab_run_opts *o, const cJSON *sc, con
         return -1;
     }
     ab_run_fmt(disk, sizeof disk, "%s/disk", ctx->dir);
+    ctx->disk_made = access(cJSON_IsString(dd) ? dd->valuestring : disk, F_OK) != 0 || !cJSON_IsString(dd);
     if (ab_run_pick_disk_dir(cJSON_IsString(dd) ? dd->valuestring : disk, cJSON_IsString(dd), ctx->disk_dir,
                              sizeof ctx->disk_dir, ctx->disk_fs, sizeof ctx->disk_fs, err, errlen) != 0)
         return -1;
@@ -270,8 +273,8 @@ static void run_cleanup(ab_run_ctx *ctx)
     ab_run_proc_kill_all();
     if (ctx->tmp[0] != '\0')
         nftw(ctx->tmp, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
-    if (ctx->disk_dir[0] != '\0')
-        rmdir(ctx->disk_dir); /* only when empty: never a user's directory with files in it */
+    if (ctx->disk_dir[0] != '\0' && ctx->disk_made)
+        rmdir(ctx->disk_dir); /* ours, and only when empty */
 }
 
 /* Store capacity and the environment into the results, before the cells. */
