@@ -166,7 +166,7 @@ void BM_store_create(benchmark::State &state, Backend b)
 }
 
 // The floor of a page-cache file get: open, read, close of one session file (written by the store
-// in its own layout, dir/<id[0]>/<id[1]>/sess_<id>), with nothing parsed.
+// in its own layout, dir/<id[0]>/sess_<id>), with nothing parsed.
 void BM_floor_file_read(benchmark::State &state)
 {
     TempDir dir;
@@ -177,7 +177,7 @@ void BM_floor_file_read(benchmark::State &state)
         return state.SkipWithError(s.error.c_str());
     if (sstore_create(s.c, claims.data(), claims.size(), kTtlS, id) != SSTORE_OK)
         return state.SkipWithError(sstore_conn_errstr(s.c));
-    std::string path = dir.path + "/" + id[0] + "/" + id[1] + "/sess_" + id;
+    std::string path = dir.path + "/" + id[0] + "/sess_" + id;
     for (auto _ : state) {
         int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC);
         ssize_t n = fd >= 0 ? read(fd, buf, sizeof buf) : -1;

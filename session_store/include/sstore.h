@@ -32,7 +32,8 @@
  *       server-side script).
  *   file:///dir?fsync=always|never&direct=0|1&lock=flock|none
  *       dir must exist and be writable. One file per session, fanned out like PHP's files handler
- *       with two levels: dir/<id[0]>/<id[1] or '_'>/sess_<id>. Writes go to a hidden temporary
+ *       (save_path "1;dir"): dir/<id[0]>/sess_<id>; the 64 folders are made when the store is
+ *       opened (PHP expects its levels to exist), never by a create. Writes go to a hidden temporary
  *       name (".tmp_…") in the same folder, then link() (create: fails if present) or rename()
  *       (touch), so a reader sees a whole record or none, also after ENOSPC or a crash.
  *       fsync=always (default never) fsyncs the file before it becomes visible and the folder

@@ -22,22 +22,15 @@ static file_store *fstore(sstore_conn *c)
     return c->st->impl;
 }
 
-/* The second fan-out level of an id: its second character, or '_' for a one-character id. */
-static char level2(const char *id)
-{
-    return id[1] != '\0' ? id[1] : '_';
-}
-
 void fio_session_path(char *path, const char *id)
 {
-    snprintf(path, FILE_PATH_MAX, "%c/%c/sess_%s", id[0], level2(id), id);
+    snprintf(path, FILE_PATH_MAX, "%c/sess_%s", id[0], id);
 }
 
 void fio_tmp_path(sstore_conn *c, char *path, const char *id)
 {
     file_conn *fc = c->impl;
-    snprintf(path, FILE_PATH_MAX, "%c/%c/.tmp_%s.%ld.%lu.%lu", id[0], level2(id), id, (long)getpid(), fc->serial,
-             fc->seq++);
+    snprintf(path, FILE_PATH_MAX, "%c/.tmp_%s.%ld.%lu.%lu", id[0], id, (long)getpid(), fc->serial, fc->seq++);
 }
 
 int fio_errno_err(sstore_conn *c, const char *what, const char *rel)
@@ -138,15 +131,6 @@ ssize_t fio_read_whole(sstore_conn *c, int fd)
     }
 }
 
-/* mkdirat that accepts an existing folder. 1 made, 0 existed, -1 error. */
-static int make_dir(sstore_conn *c, const char *rel)
-{
-    c->ctr.syscalls++;
-    if (mkdirat(fstore(c)->dirfd, rel, 0700) == 0)
-        return 1;
-    return errno == EEXIST ? 0 : -1;
-}
-
 /* fsync counted. 0 or -1. */
 static int fsync_fd(sstore_conn *c, int fd)
 {
@@ -168,25 +152,11 @@ static int sync_dir(sstore_conn *c, const char *rel)
     return rc;
 }
 
-/* Makes the two fan-out folders of tmp ("A/B/…"), making them durable under fsync=always. */
-static int make_fanout(sstore_conn *c, const char *tmp)
-{
-    char l1[2] = {tmp[0], '\0'}, l2[4] = {tmp[0], '/', tmp[2], '\0'};
-    int made1 = make_dir(c, l1), made2 = made1 < 0 ? -1 : make_dir(c, l2);
-    if (made1 < 0 || made2 < 0)
-        return fio_errno_err(c, "mkdir", made1 < 0 ? l1 : l2);
-    if (fstore(c)->fsync_always && ((made1 > 0 && sync_dir(c, ".") != 0) || (made2 > 0 && sync_dir(c, l1) != 0)))
-        return fio_errno_err(c, "fsync folder of", l2);
-    return SSTORE_OK;
-}
-
-/* Creates tmp exclusively, making the fan-out folders on ENOENT. fd, or -1 with the error set. */
+/* Creates tmp exclusively. fd, or -1 with the error set. */
 static int create_tmp(sstore_conn *c, const char *tmp)
 {
     int fd = open_at(c, tmp, O_WRONLY | O_CREAT | O_EXCL, 0600);
-    if (fd < 0 && errno == ENOENT && make_fanout(c, tmp) == SSTORE_OK)
-        fd = open_at(c, tmp, O_WRONLY | O_CREAT | O_EXCL, 0600);
-    if (fd < 0 && c->err == SSTORE_OK)
+    if (fd < 0)
         fio_errno_err(c, "create", tmp);
     return fd;
 }
@@ -226,7 +196,7 @@ int fio_write_tmp(sstore_conn *c, const char *tmp, const char *data, size_t len)
 
 int fio_sync_dir_of(sstore_conn *c, const char *rel)
 {
-    char dir[4] = {rel[0], '/', rel[2], '\0'};
+    char dir[2] = {rel[0], '\0'};
     if (!fstore(c)->fsync_always)
         return SSTORE_OK;
     return sync_dir(c, dir) == 0 ? SSTORE_OK : fio_errno_err(c, "fsync folder", dir);

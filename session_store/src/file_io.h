@@ -12,7 +12,7 @@
 #define FILE_ALIGN 4096 /* O_DIRECT buffer alignment and read granule */
 /* The read buffer: a whole record fits with room to spare, so a full buffer means "too large". */
 #define FILE_BUF_SIZE ((SSTORE_RECORD_MAX / FILE_ALIGN + 2) * FILE_ALIGN)
-/* "A/B/.tmp_<id>.<pid>.<serial>.<seq>" fits. */
+/* "A/.tmp_<id>.<pid>.<serial>.<seq>" fits. */
 #define FILE_PATH_MAX (SSTORE_KEY_MAX + 96)
 
 typedef struct file_store {
@@ -32,9 +32,9 @@ typedef struct file_conn {
     unsigned long seq;
 } file_conn;
 
-/* "A/B/sess_<id>" (the fan-out folder and the session file) into path (FILE_PATH_MAX bytes). */
+/* "A/sess_<id>" (the fan-out folder, id[0], and the session file) into path (FILE_PATH_MAX bytes). */
 void fio_session_path(char *path, const char *id);
-/* "A/B/.tmp_<id>.<pid>.<serial>.<seq>" into path, a fresh name for this connection. */
+/* "A/.tmp_<id>.<pid>.<serial>.<seq>" into path, a fresh name for this connection. */
 void fio_tmp_path(sstore_conn *c, char *path, const char *id);
 
 /* Opens the session file rel for reading (O_DIRECT when configured); with lock=flock holds
@@ -46,8 +46,8 @@ int fio_close(sstore_conn *c, int fd);
 /* Reads the whole of fd into the connection's buffer. Its length, or -1 with errno set (EFBIG:
  * larger than any record). */
 ssize_t fio_read_whole(sstore_conn *c, int fd);
-/* Writes data to a fresh temporary file tmp (making the fan-out folders when missing), fsynced
- * when fsync=always. SSTORE_OK, or an error set on c with nothing left behind. */
+/* Writes data to a fresh temporary file tmp, fsynced when fsync=always. SSTORE_OK, or an error set
+ * on c with nothing left behind. */
 int fio_write_tmp(sstore_conn *c, const char *tmp, const char *data, size_t len);
 /* fsync of the folder holding rel (when fsync=always). SSTORE_OK or an error set on c. */
 int fio_sync_dir_of(sstore_conn *c, const char *rel);

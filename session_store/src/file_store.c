@@ -75,6 +75,48 @@ static int probe_root(sstore *st, file_store *fs)
     return rc;
 }
 
+/* The characters fan-out folders are named with: the base64url alphabet of session ids. */
+static const char fanout_chars[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+
+/* mkdirat that accepts an existing folder. 0 or -1. */
+static int mkdir_ok(int dirfd, const char *rel)
+{
+    return mkdirat(dirfd, rel, 0700) == 0 || errno == EEXIST ? 0 : -1;
+}
+
+/* fsync of the folder rel under dirfd. 0 or -1. */
+static int fsync_at(int dirfd, const char *rel)
+{
+    int fd = openat(dirfd, rel, O_RDONLY | O_DIRECTORY | O_CLOEXEC), rc, e;
+    if (fd < 0)
+        return -1;
+    rc = fsync(fd);
+    e = errno;
+    close(fd);
+    errno = e;
+    return rc;
+}
+
+/* Makes the 64 fan-out folders (as PHP's files handler expects its levels to exist, so that a
+ * create never pays for a mkdir); with fsync=always they are made durable. SSTORE_OK or an IO
+ * error on st. */
+static int make_fanout(sstore *st, file_store *fs)
+{
+    char rel[2] = {0, '\0'};
+    const char *a;
+    for (a = fanout_chars; *a != '\0'; a++) {
+        rel[0] = *a;
+        if (mkdir_ok(fs->dirfd, rel) != 0)
+            goto fail;
+    }
+    if (fs->fsync_always && fsync_at(fs->dirfd, ".") != 0)
+        goto fail;
+    return SSTORE_OK;
+fail:
+    return sstore_set_err(st, SSTORE_ERR_IO, "file store: making the fan-out folder %s/%s: %s", fs->dir, rel,
+                          strerror(errno));
+}
+
 static int file_open(sstore *st, sstore_uri *u)
 {
     file_store *fs = calloc(1, sizeof *fs);
@@ -88,7 +130,9 @@ static int file_open(sstore *st, sstore_uri *u)
     if (fs->dirfd < 0)
         return sstore_set_err(st, SSTORE_ERR_IO, "file store: directory %s: %s", fs->dir,
                               errno == ENOENT ? "does not exist (create it first)" : strerror(errno));
-    return probe_root(st, fs);
+    if (probe_root(st, fs) != SSTORE_OK)
+        return st->err;
+    return make_fanout(st, fs);
 }
 
 static void file_close(sstore *st)
@@ -279,7 +323,7 @@ static int file_del(sstore_conn *c, const char *id)
     return st;
 }
 
-/* Sweeps one entry of a fan-out folder (rel is "A/B/name"): removes an expired session or a
+/* Sweeps one entry of a fan-out folder (rel is "A/name"): removes an expired session or a
  * stale temporary file. Returns 1 when a session was removed, else 0. */
 static int sweep_entry(sstore_conn *c, const char *rel, const char *name)
 {
@@ -317,12 +361,6 @@ static DIR *open_dir(sstore_conn *c, const char *rel)
     return d;
 }
 
-/* 1 when name is a fan-out folder name: one character of [A-Za-z0-9_-]. */
-static int is_fanout_name(const char *name)
-{
-    return name[0] != '\0' && name[1] == '\0' && sstore_id_valid(name);
-}
-
 /* A folder that cannot be listed: 0 when it does not exist (nothing to sweep), else -1 with the error set. */
 static long list_failed(sstore_conn *c, const char *rel)
 {
@@ -332,8 +370,8 @@ static long list_failed(sstore_conn *c, const char *rel)
     return -1;
 }
 
-/* Sweeps the leaf folder rel ("A/B"). How many sessions it removed, or -1 with the error set. */
-static long sweep_leaf(sstore_conn *c, const char *rel)
+/* Sweeps the fan-out folder rel ("A"). How many sessions it removed, or -1 with the error set. */
+static long sweep_folder(sstore_conn *c, const char *rel)
 {
     char path[FILE_PATH_MAX];
     struct dirent *de;
@@ -348,39 +386,17 @@ static long sweep_leaf(sstore_conn *c, const char *rel)
     return n;
 }
 
-/* Sweeps the first-level folder l1 ("A") and its leaves. Sessions removed, or -1 with the error set. */
-static long sweep_level1(sstore_conn *c, const char *l1)
-{
-    char rel[4] = {l1[0], '/', 0, '\0'};
-    struct dirent *de;
-    long n = 0, k;
-    DIR *d = open_dir(c, l1);
-    if (d == NULL)
-        return list_failed(c, l1);
-    while (n >= 0 && (de = readdir(d)) != NULL) {
-        if (!is_fanout_name(de->d_name))
-            continue;
-        rel[2] = de->d_name[0];
-        n = (k = sweep_leaf(c, rel)) < 0 ? -1 : n + k;
-    }
-    closedir(d);
-    return n;
-}
-
-/* Lists the fan-out rather than probing all 4096 names, so an empty store sweeps in a few calls.
- * With lock=none a put of a caller-chosen id racing the sweep of its expired file can lose (the
+/* With lock=none a put of a caller-chosen id racing the sweep of its expired file can lose (the
  * sweep unlinks the new file); lock=flock serialises them. */
 static long file_sweep(sstore_conn *c)
 {
-    struct dirent *de;
+    char rel[2] = {0, '\0'};
+    const char *a;
     long n = 0, k;
-    DIR *d = open_dir(c, ".");
-    if (d == NULL)
-        return list_failed(c, ".");
-    while (n >= 0 && (de = readdir(d)) != NULL)
-        if (is_fanout_name(de->d_name))
-            n = (k = sweep_level1(c, de->d_name)) < 0 ? -1 : n + k;
-    closedir(d);
+    for (a = fanout_chars; *a != '\0' && n >= 0; a++) {
+        rel[0] = *a;
+        n = (k = sweep_folder(c, rel)) < 0 ? -1 : n + k;
+    }
     return n;
 }
 

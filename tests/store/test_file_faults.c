@@ -55,33 +55,25 @@ static int teardown(void **state)
     return 0;
 }
 
-/* The documented path of a session's file: dir/<id[0]>/<id[1]>/sess_<id>. */
+/* The documented path of a session's file: dir/<id[0]>/sess_<id>. */
 static void session_path(char *out, size_t cap, const char *dir, const char *id)
 {
-    snprintf(out, cap, "%s/%c/%c/sess_%s", dir, id[0], id[1] ? id[1] : '_', id);
+    snprintf(out, cap, "%s/%c/sess_%s", dir, id[0], id);
 }
 
-/* Counts the files under dir (two fan-out levels) whose name starts with prefix. */
+/* Counts the files under dir's fan-out folders whose name starts with prefix. */
 static int count_files(const char *dir, const char *prefix)
 {
     char path[1024];
-    struct dirent *a, *b, *e;
-    DIR *d1 = opendir(dir), *d2, *d3;
+    struct dirent *a, *e;
+    DIR *d1 = opendir(dir), *d2;
     int n = 0;
     while (d1 != NULL && (a = readdir(d1)) != NULL) {
         if (strlen(a->d_name) != 1 || a->d_name[0] == '.')
             continue;
         snprintf(path, sizeof path, "%s/%s", dir, a->d_name);
-        for (d2 = opendir(path); d2 != NULL && (b = readdir(d2)) != NULL;) {
-            if (strlen(b->d_name) != 1 || b->d_name[0] == '.')
-                continue;
-            snprintf(path, sizeof path, "%s/%s/%s", dir, a->d_name, b->d_name);
-            for (d3 = opendir(path); d3 != NULL && (e = readdir(d3)) != NULL;)
-                n += strncmp(e->d_name, prefix, strlen(prefix)) == 0;
-            if (d3 != NULL)
-                closedir(d3);
-            snprintf(path, sizeof path, "%s/%s", dir, a->d_name);
-        }
+        for (d2 = opendir(path); d2 != NULL && (e = readdir(d2)) != NULL;)
+            n += strncmp(e->d_name, prefix, strlen(prefix)) == 0;
         if (d2 != NULL)
             closedir(d2);
     }
@@ -174,12 +166,8 @@ static void records_written_in_the_documented_format_are_read(void **state)
     fixture *f = *state;
     sstore *s = st_open_ok(f->uri);
     sstore_conn *c = st_conn_ok(s);
-    char path[1024], dir[1024];
+    char path[1024];
     sstore_session sess;
-    snprintf(dir, sizeof dir, "%s/h", f->dir);
-    assert_int_equal(mkdir(dir, 0700), 0);
-    snprintf(dir, sizeof dir, "%s/h/a", f->dir);
-    assert_int_equal(mkdir(dir, 0700), 0);
     session_path(path, sizeof path, f->dir, "handmade");
     assert_int_equal(tsupport_write_file(path, rec, sizeof rec - 1), 0);
     assert_int_equal(sstore_get(c, "handmade", &sess), SSTORE_OK);
@@ -231,7 +219,7 @@ static void the_sweep_removes_expired_sessions_and_stale_temporaries_but_not_dam
     session_path(path, sizeof path, f->dir, damaged);
     assert_int_equal(tsupport_write_file(path, "garbage", 7), 0);
     session_path(path, sizeof path, f->dir, live);
-    snprintf(tmp, sizeof tmp, "%s/%c/%c/.tmp_%s.1.2.3", f->dir, live[0], live[1], live);
+    snprintf(tmp, sizeof tmp, "%s/%c/.tmp_%s.1.2.3", f->dir, live[0], live);
     assert_int_equal(tsupport_write_file(tmp, "{", 1), 0); /* a crash's leftover */
     assert_int_equal(utimensat(AT_FDCWD, tmp, old, 0), 0);
     st_sleep_ms(1100);
