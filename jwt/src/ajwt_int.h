@@ -139,6 +139,8 @@ int ajwt__key_narrow(ajwt_key *k, ajwt_alg alg, char *why, size_t whylen);
 int ajwt__key_set_kid(ajwt_key *k, const char *kid);
 /* Appends keys (ownership taken in all cases): all or none. Returns AJWT_OK or AJWT_ERR_NOMEM. */
 int ajwt__keyset_push(ajwt_keyset *ks, ajwt_key **keys, size_t n);
+/* 1 when data is a DER-encoded private or public key (which must never become an HMAC secret). */
+int ajwt__is_der_key(const char *data, size_t len);
 /* Parses a PEM key into a key (kid not set). */
 ajwt_key *ajwt__key_from_pem(const char *pem, size_t len, int *code, char *why, size_t whylen);
 

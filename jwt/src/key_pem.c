@@ -152,12 +152,12 @@ static int ends_with(const char *s, const char *suffix)
     return n >= m && strcmp(s + n - m, suffix) == 0;
 }
 
-/* Decodes one PEM block with OpenSSL's decoders. Returns the key or NULL. */
-static EVP_PKEY *decode_pem(const char *block, size_t len, int selection)
+/* Decodes one key ("PEM" or "DER" input) with OpenSSL's decoders. Returns the key or NULL. */
+static EVP_PKEY *decode_key(const char *input, const char *block, size_t len, int selection)
 {
     EVP_PKEY *pkey = NULL;
     const unsigned char *p = (const unsigned char *)block;
-    OSSL_DECODER_CTX *dctx = OSSL_DECODER_CTX_new_for_pkey(&pkey, "PEM", NULL, NULL, selection, NULL, NULL);
+    OSSL_DECODER_CTX *dctx = OSSL_DECODER_CTX_new_for_pkey(&pkey, input, NULL, NULL, selection, NULL, NULL);
     if (dctx == NULL)
         return NULL;
     if (!OSSL_DECODER_from_data(dctx, &p, &len)) {
@@ -191,7 +191,7 @@ ajwt_key *ajwt__key_from_pem(const char *pem, size_t len, int *code, char *why, 
         return fail_key(NULL, code, AJWT_ERR_KEY_PARSE);
     }
     priv = ends_with(label, "PRIVATE KEY");
-    pkey = decode_pem(block, len - (size_t)(block - pem), priv ? EVP_PKEY_KEYPAIR : EVP_PKEY_PUBLIC_KEY);
+    pkey = decode_key("PEM", block, len - (size_t)(block - pem), priv ? EVP_PKEY_KEYPAIR : EVP_PKEY_PUBLIC_KEY);
     if (pkey == NULL) {
         char q[64];
         snprintf(why, whylen, "PEM block '%s' could not be decoded", ajwt__quote(q, sizeof q, label, strlen(label)));
@@ -199,4 +199,14 @@ ajwt_key *ajwt__key_from_pem(const char *pem, size_t len, int *code, char *why, 
         return fail_key(NULL, code, AJWT_ERR_KEY_PARSE);
     }
     return ajwt__key_from_pkey(pkey, priv, code, why, whylen);
+}
+
+int ajwt__is_der_key(const char *data, size_t len)
+{
+    EVP_PKEY *pkey = decode_key("DER", data, len, EVP_PKEY_KEYPAIR);
+    if (pkey == NULL)
+        pkey = decode_key("DER", data, len, EVP_PKEY_PUBLIC_KEY);
+    ERR_clear_error();
+    EVP_PKEY_free(pkey);
+    return pkey != NULL;
 }

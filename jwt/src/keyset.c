@@ -218,7 +218,7 @@ int ajwt_keyset_add_file(ajwt_keyset *ks, const char *path, const char *kid)
 {
     char why[AJWT_ERRSTR_LEN];
     char *buf;
-    size_t len = 0;
+    size_t len = 0, bom;
     int rc;
     if (ks == NULL)
         return AJWT_ERR_ARG;
@@ -227,12 +227,16 @@ int ajwt_keyset_add_file(ajwt_keyset *ks, const char *path, const char *kid)
     buf = read_key_file(path, &len, why, sizeof why);
     if (buf == NULL)
         return ajwt__set_err(&ks->err, ks->errstr, AJWT_ERR_IO, "%s", why);
+    bom = len >= 3 && memcmp(buf, "\xEF\xBB\xBF", 3) == 0 ? 3 : 0;
     if (len == 0)
         rc = ajwt__set_err(&ks->err, ks->errstr, AJWT_ERR_KEY_PARSE, "key file %s is empty", path);
     else if (memmem(buf, len, "-----BEGIN", 10) != NULL)
         rc = ajwt_keyset_add_pem(ks, buf, len, kid);
-    else if (starts_like_json(buf, len))
-        rc = ajwt_keyset_add_jwk(ks, buf, len);
+    else if (starts_like_json(buf + bom, len - bom)) /* a UTF-8 byte order mark is skipped */
+        rc = ajwt_keyset_add_jwk(ks, buf + bom, len - bom);
+    else if (ajwt__is_der_key(buf, len))
+        rc = ajwt__set_err(&ks->err, ks->errstr, AJWT_ERR_KEY_PARSE, "key file %s holds a DER-encoded key; convert "
+                           "it to PEM (openssl pkey -inform DER -in FILE)", path);
     else
         rc = ajwt_keyset_add_secret(ks, (const unsigned char *)buf, len, kid);
     OPENSSL_clear_free(buf, AJWT_MAX_KEY_FILE + 1);

@@ -280,6 +280,24 @@ static void write_file(const char *dir, const char *name, const void *data, size
     assert_int_equal(tsupport_write_file(path, data, len), 0);
 }
 
+/* Writes the key in pem (private or public selection) as DER to dir/name. */
+static void write_der(const char *dir, const char *name, const char *pem, int selection, char *path)
+{
+    BIO *b = BIO_new_mem_buf(pem, -1);
+    EVP_PKEY *pkey = selection == EVP_PKEY_PUBLIC_KEY ? PEM_read_bio_PUBKEY(b, NULL, NULL, NULL)
+                                                      : PEM_read_bio_PrivateKey(b, NULL, NULL, NULL);
+    OSSL_ENCODER_CTX *e = OSSL_ENCODER_CTX_new_for_pkey(pkey, selection, "DER", NULL, NULL);
+    unsigned char *data = NULL;
+    size_t len = 0;
+    assert_non_null(e);
+    assert_int_equal(OSSL_ENCODER_to_data(e, &data, &len), 1);
+    write_file(dir, name, data, len, path);
+    OPENSSL_free(data);
+    OSSL_ENCODER_CTX_free(e);
+    EVP_PKEY_free(pkey);
+    BIO_free(b);
+}
+
 static void key_files_should_be_read_by_their_content(void **state)
 {
     char *dir = tsupport_tmpdir("jwtkeys"), path[1024];
@@ -289,6 +307,7 @@ static void key_files_should_be_read_by_their_content(void **state)
     ajwt_keyset *ks = ajwt_keyset_new();
     const char *jwk = "{\"kty\":\"oct\",\"kid\":\"j\",\"k\":\"AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA\"}";
     const char *broken = " {\"kty\":\"RSA\",\"n\":\"AQAB\" -- a public JWK with a typo";
+    char bom[256];
     (void)state;
     assert_non_null(dir);
     tu_keygen(AJWT_ES256, &priv, &pl, &pub, &ul);
@@ -310,6 +329,17 @@ static void key_files_should_be_read_by_their_content(void **state)
     write_file(dir, "broken.pem", pub, ul / 2, path);
     assert_int_equal(ajwt_keyset_add_file(ks, path, NULL), AJWT_ERR_KEY_PARSE);
     assert_int_equal(ajwt_keyset_count(ks), 3);
+    /* a DER key is refused too: its bytes as an HMAC secret would be known to anyone with the key */
+    write_der(dir, "pub.der", pub, EVP_PKEY_PUBLIC_KEY, path);
+    assert_int_equal(ajwt_keyset_add_file(ks, path, NULL), AJWT_ERR_KEY_PARSE);
+    assert_non_null(strstr(ajwt_keyset_errstr(ks), "DER"));
+    write_der(dir, "priv.der", (char *)priv, EVP_PKEY_KEYPAIR, path);
+    assert_int_equal(ajwt_keyset_add_file(ks, path, NULL), AJWT_ERR_KEY_PARSE);
+    /* a JWK after a UTF-8 byte order mark is still a JWK */
+    sprintf(bom, "\xEF\xBB\xBF%s", jwk);
+    write_file(dir, "bom.jwk", bom, strlen(bom), path);
+    assert_int_equal(ajwt_keyset_add_file(ks, path, NULL), AJWT_OK);
+    assert_int_equal(ajwt_keyset_count(ks), 4);
     ajwt_keyset_free(ks);
     tsupport_rmtree(dir);
     free(dir);
