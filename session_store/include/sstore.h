@@ -136,23 +136,34 @@ const char *sstore_errstr(const sstore *st);
 /* The backend's name: "memory", "redis", "file". */
 const char *sstore_backend(const sstore *st);
 
-/* A connection for the calling thread (st must outlive it). Returns NULL only when memory is
- * exhausted; check sstore_conn_err(): an unreachable Redis or a wrong password is reported there,
- * and operations on such a connection retry the connection with bounded backoff. */
+/* A connection for the calling thread (st must outlive it; the caller frees it with
+ * sstore_conn_free). Returns NULL only when memory is exhausted; check sstore_conn_err(): an
+ * unreachable Redis or a wrong password is reported there, and operations on such a connection
+ * retry the connection with bounded backoff. A connection on a store that failed to open fails
+ * every operation with the store's error. */
 sstore_conn *sstore_connect(sstore *st);
 void sstore_conn_free(sstore_conn *c);
+/* The status and message of the last call on c that failed; each call starts by clearing them, so
+ * after a call that returned SSTORE_OK, SSTORE_NOT_FOUND or SSTORE_EXISTS they are SSTORE_OK and
+ * "" (for a batch: the last item that failed). The message names the store, never a password. */
 int sstore_conn_err(const sstore_conn *c);
 const char *sstore_conn_errstr(const sstore_conn *c);
+
+/* Every operation returns an sstore_status. Claims must be one JSON object of at most
+ * SSTORE_CLAIMS_MAX bytes and ttl_s in 1..SSTORE_TTL_MAX, else SSTORE_ERR_ARG. Expiry is kept to
+ * the millisecond: a session is gone ttl_s seconds after its create or last touch. */
 
 /* Generates a fresh session id (SSTORE_ID_LEN chars + NUL into id_out) and stores claims under it
  * for ttl_s seconds; retries on the (astronomically unlikely) id collision. */
 int sstore_create(sstore_conn *c, const char *claims, size_t claims_len, int64_t ttl_s,
                   char id_out[SSTORE_ID_LEN + 1]);
-/* Stores claims under a caller-chosen id (e.g. a revoked token's jti) if it is not present. */
+/* Stores claims under a caller-chosen id (e.g. a revoked token's jti) if it is not present:
+ * SSTORE_OK, or SSTORE_EXISTS when a live session has that id (an expired one gives way). */
 int sstore_put(sstore_conn *c, const char *id, const char *claims, size_t claims_len, int64_t ttl_s);
 /* Reads a session: SSTORE_OK and *out filled, or SSTORE_NOT_FOUND (absent or expired). */
 int sstore_get(sstore_conn *c, const char *id, sstore_session *out);
-/* Sliding expiry: sets last_seen to now and expiry to now + ttl_s. */
+/* Sliding expiry: sets last_seen to now and expiry to now + ttl_s; SSTORE_NOT_FOUND when the
+ * session is absent or expired (never brought back). */
 int sstore_touch(sstore_conn *c, const char *id, int64_t ttl_s);
 /* Deletes a session: SSTORE_OK, or SSTORE_NOT_FOUND when it was not there. */
 int sstore_delete(sstore_conn *c, const char *id);
@@ -161,7 +172,9 @@ int sstore_delete(sstore_conn *c, const char *id);
 long sstore_sweep(sstore_conn *c);
 
 /* Pipelining (Redis; other backends run the batch one by one): n gets in one round trip.
- * status[i] gets each result; sessions[i] as in sstore_get (valid until the next call). */
+ * status[i] gets each result (SSTORE_ERR_ARG for a bad id); sessions[i] as in sstore_get, all
+ * valid together until the next call on c. Returns SSTORE_OK when the batch ran, or the error that
+ * failed it as a whole (every status[i] is then that error). Counts n operations. */
 int sstore_get_batch(sstore_conn *c, const char *const *ids, size_t n, sstore_session *sessions,
                      int *status);
 
