@@ -191,7 +191,7 @@ static void watch(abl_run *run)
             last_n = n;
             last_t = now;
         }
-        ab_progress_update(&pg, now < measure_ns ? "warm-up" : "measure", (double)(now - run_ns) / 1e9,
+        ab_progress_update(&pg, now < measure_ns ? "warm-up" : "measure", now > run_ns ? (double)(now - run_ns) / 1e9 : 0,
                            (double)(end_ns - run_ns) / 1e9, extra);
         next = now + 100000000u;
         sleep_until(!snapped && measure_ns < next ? measure_ns : next < end_ns ? next : end_ns);
