@@ -99,7 +99,7 @@ typedef struct abl_stats {
     uint64_t ok;            /* 2xx */
     uint64_t auth_failures; /* 401 */
     uint64_t errors[ABL_ERR_COUNT];
-    uint64_t by_op[ABL_OP_COUNT];
+    uint64_t by_op[ABL_OP_COUNT];     /* answered requests (and timeouts) per operation */
     uint64_t bytes_out[ABL_OP_COUNT]; /* request bytes written, client -> server */
     uint64_t bytes_in[ABL_OP_COUNT];  /* response bytes read, server -> client */
     uint64_t mix_deferred;  /* login/logout drawn for a user with requests in flight: sent as a request */

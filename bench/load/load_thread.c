@@ -149,10 +149,6 @@ static void record(abl_thread *t, abl_client *c, uint64_t now, int status, abl_e
         s->auth_failures++;
     else
         s->errors[status >= 500 ? ABL_ERR_HTTP_5XX : status >= 400 ? ABL_ERR_HTTP_4XX : ABL_ERR_HTTP_OTHER]++;
-    s->by_op[c->op]++;
-    s->away += (uint64_t)c->away;
-    s->bytes_out[c->op] += c->woff;
-    s->bytes_in[c->op] += c->rbytes;
     if (sec != NULL) {
         sec->errors += err != ABL_ERR_COUNT || (status != 401 && (status < 200 || status >= 300));
         sec->auth_failures += status == 401;
@@ -160,6 +156,10 @@ static void record(abl_thread *t, abl_client *c, uint64_t now, int status, abl_e
     if (err != ABL_ERR_COUNT && err != ABL_ERR_TIMEOUT && err != ABL_ERR_LOGIN)
         return; /* no answer, no latency: transport errors are counted, not timed */
     s->requests++;
+    s->by_op[c->op]++; /* per operation, bytes per request: over requests that were answered */
+    s->away += (uint64_t)c->away;
+    s->bytes_out[c->op] += c->woff;
+    s->bytes_in[c->op] += c->rbytes;
     ab_hist_record(s->lat, now > c->intended_ns ? now - c->intended_ns : 0);
     ab_hist_record(s->lat_unc, now > c->sent_ns ? now - c->sent_ns : 0);
     if (sec != NULL) {
