@@ -165,24 +165,29 @@ void BM_store_create(benchmark::State &state, Backend b)
     report_io(state, before, after);
 }
 
-// The floor of a page-cache file get: open, read, close of one session file (written by the store
-// in its own layout, dir/<id[0]>/sess_<id>), with nothing parsed.
+// The floor of a page-cache file get: open, read, close of the same session files BM_store_get/
+// file_pagecache reads (written by the store in its layout, dir/<id[0]>/sess_<id>, and read in the
+// same order), with nothing checked or parsed.
 void BM_floor_file_read(benchmark::State &state)
 {
     TempDir dir;
     Store s("file://" + dir.path + "?fsync=never");
     std::string claims = make_claims();
+    std::vector<std::string> paths;
     char id[SSTORE_ID_LEN + 1], buf[4096];
+    size_t i = 0;
     if (!s.error.empty())
         return state.SkipWithError(s.error.c_str());
-    if (sstore_create(s.c, claims.data(), claims.size(), kTtlS, id) != SSTORE_OK)
-        return state.SkipWithError(sstore_conn_errstr(s.c));
-    std::string path = dir.path + "/" + id[0] + "/sess_" + id;
+    for (int k = 0; k < kSessions; k++) {
+        if (sstore_create(s.c, claims.data(), claims.size(), kTtlS, id) != SSTORE_OK)
+            return state.SkipWithError(sstore_conn_errstr(s.c));
+        paths.push_back(dir.path + "/" + id[0] + "/sess_" + id);
+    }
     for (auto _ : state) {
-        int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC);
+        int fd = open(paths[i++ % paths.size()].c_str(), O_RDONLY | O_CLOEXEC);
         ssize_t n = fd >= 0 ? read(fd, buf, sizeof buf) : -1;
         if (fd < 0 || n <= static_cast<ssize_t>(claims.size()) || close(fd) != 0) {
-            state.SkipWithError("bare open/read/close of the session file failed");
+            state.SkipWithError("bare open/read/close of a session file failed");
             break;
         }
         benchmark::DoNotOptimize(buf);
