@@ -206,7 +206,8 @@ static int join_merge(abl_run *run, char *err, size_t errlen)
     int rc = 0;
     for (i = 0; i < run->started; i++) {
         void *res = NULL;
-        pthread_join(run->ids[i], &res);
+        if (pthread_join(run->ids[i], &res) != 0)
+            res = &run->ts[i];
         if (res != NULL && rc == 0) {
             snprintf(err, errlen, "thread %u: %s", i, run->ts[i].err);
             rc = -1;
@@ -294,8 +295,10 @@ ab_load_result *ab_load_run(const ab_load_config *cfg, int *unreachable, char *e
     memset(&run, 0, sizeof run);
     *unreachable = 0;
     run.cfg = cfg;
-    pthread_mutex_init(&run.sync.mu, NULL);
-    pthread_cond_init(&run.sync.cv, NULL);
+    if (pthread_mutex_init(&run.sync.mu, NULL) != 0 || pthread_cond_init(&run.sync.cv, NULL) != 0) {
+        snprintf(err, errlen, "cannot create the thread rendezvous");
+        return NULL; /* nothing else exists yet (both are plain in-memory objects on Linux) */
+    }
     if (probe_all(cfg, unreachable, err, errlen) != 0)
         goto done;
     run.r = result_new(cfg);
