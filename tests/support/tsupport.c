@@ -192,6 +192,10 @@ static int spawn_redis(tsupport_redis *r, const char *const *extra)
     if (r->pid < 0)
         return -1;
     if (r->pid == 0) {
+        /* The server must not hold the test's descriptors (a pipe's write end kept open by it would
+         * keep the test's reader from ever seeing EOF). */
+        for (k = 3; k < 1024; k++)
+            close(k);
         execvp("redis-server", (char *const *)argv);
         fprintf(stderr, "cannot run redis-server: %s (run scripts/setup.sh)\n", strerror(errno));
         _exit(127);
@@ -219,10 +223,11 @@ int tsupport_redis_start(tsupport_redis *r, const char *const *extra_args)
     memset(r, 0, sizeof *r);
     r->dir = tsupport_tmpdir("redis");
     r->port = tsupport_free_port();
-    if (r->dir == NULL || r->port < 0)
-        return -1;
     r->args = extra_args;
-    return spawn_redis(r, extra_args);
+    if (r->dir != NULL && r->port >= 0 && spawn_redis(r, extra_args) == 0)
+        return 0;
+    tsupport_redis_stop(r); /* a half-started server and its directory do not outlive the failure */
+    return -1;
 }
 
 static void stop_pid(tsupport_redis *r)
