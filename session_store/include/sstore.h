@@ -28,7 +28,7 @@
  *       reconnect_max_ms  ceiling of the reconnect backoff (10 ms doubling; default 1000). While
  *                     backing off, operations fail at once with SSTORE_ERR_IO instead of waiting.
  *       Keys are "sess:<id>"; the value is the session record (below); the key's TTL is the
- *       session's (SET … PX ttl NX; touch rewrites the record's times and the TTL atomically in a
+ *       session's (SET … EX ttl NX; touch rewrites the record's times and the TTL atomically in a
  *       server-side script).
  *   file:///dir?fsync=always|never&direct=0|1&lock=flock|none
  *       dir must exist and be writable. One file per session, fanned out like PHP's files handler

@@ -15,14 +15,14 @@
 
 /* touch in one round trip and atomically: rewrites the record's last_seen_ms/expires_ms (the first
  * match is the header's: the claims come after it) and the key's TTL. KEYS[1] key; ARGV now_ms,
- * expires_ms, ttl_ms. Returns 1, nil when absent, or an AB_CORRUPT error. */
+ * expires_ms, ttl_s. Returns 1, nil when absent, or an AB_CORRUPT error. */
 static const char touch_script[] =
     "local v = redis.call('GET', KEYS[1])\n"
     "if not v then return false end\n"
     "local s, e = string.find(v, '\"last_seen_ms\":%d+,\"expires_ms\":%d+')\n"
     "if not s then return redis.error_reply('AB_CORRUPT session record has no last_seen_ms/expires_ms') end\n"
     "redis.call('SET', KEYS[1], string.sub(v, 1, s - 1) .. '\"last_seen_ms\":' .. ARGV[1] ..\n"
-    "           ',\"expires_ms\":' .. ARGV[2] .. string.sub(v, e + 1), 'PX', ARGV[3])\n"
+    "           ',\"expires_ms\":' .. ARGV[2] .. string.sub(v, e + 1), 'EX', ARGV[3])\n"
     "return 1\n";
 
 typedef struct redis_store {
@@ -138,7 +138,7 @@ static int redis_put(sstore_conn *c, const char *id, const char *claims, size_t 
     redis_conn *rc = c->impl;
     sstore_record r = {0, 0, 0, claims, claims_len, 0};
     char key[KEY_BUF], ttl[24];
-    const char *argv[6] = {"SET", key, NULL, "PX", ttl, "NX"};
+    const char *argv[6] = {"SET", key, NULL, "EX", ttl, "NX"}; /* TTLs are whole seconds */
     size_t argvlen[6] = {3, 0, 0, 2, 0, 2};
     redisReply *reply;
     int st;
@@ -150,7 +150,7 @@ static int redis_put(sstore_conn *c, const char *id, const char *claims, size_t 
     argv[2] = rc->rec;
     argvlen[1] = make_key(key, id);
     argvlen[2] = sstore_record_encode(rc->rec, rc->reccap, &r);
-    argvlen[4] = (size_t)snprintf(ttl, sizeof ttl, "%" PRId64, ttl_ms);
+    argvlen[4] = (size_t)snprintf(ttl, sizeof ttl, "%" PRId64, ttl_ms / 1000);
     if ((st = command(c, 6, argv, argvlen, &reply)) != SSTORE_OK)
         return st;
     if (reply->type == REDIS_REPLY_NIL)
@@ -271,7 +271,7 @@ static int redis_touch(sstore_conn *c, const char *id, int64_t ttl_ms)
     make_key(key, id);
     snprintf(now, sizeof now, "%" PRId64, t);
     snprintf(exp, sizeof exp, "%" PRId64, t + ttl_ms);
-    snprintf(ttl, sizeof ttl, "%" PRId64, ttl_ms);
+    snprintf(ttl, sizeof ttl, "%" PRId64, ttl_ms / 1000);
     if ((st = command(c, 7, argv, NULL, &reply)) != SSTORE_OK)
         return st;
     if (reply->type == REDIS_REPLY_ERROR && strncmp(reply->str, "NOSCRIPT", 8) == 0) {
