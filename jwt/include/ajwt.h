@@ -161,7 +161,8 @@ size_t ajwt_sign_bound(const ajwt_signer *s, size_t claims_len);
 int ajwt_sign(const ajwt_signer *s, const char *claims, size_t claims_len, char *out, size_t cap,
               size_t *out_len);
 /* Low level, same key and algorithm: the raw JWS signature over input (used by tests and the
- * micro-benchmarks). *sig_len gets the length; cap must be >= 512. */
+ * micro-benchmarks). *sig_len gets the length; cap must be >= 512 (1024 for RSA keys above 4096
+ * bits: the signature's length is what is checked). */
 int ajwt_sign_raw(const ajwt_signer *s, const unsigned char *input, size_t input_len,
                   unsigned char *sig, size_t cap, size_t *sig_len);
 
