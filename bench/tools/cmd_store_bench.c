@@ -90,7 +90,6 @@ typedef struct sb_run {
 /* One client thread: its connection, its sessions, its histogram and counts. */
 typedef struct sb_client {
     pthread_t tid;
-    unsigned index;
     sb_run *run;
     sstore_conn *c;
     char (*ids)[SSTORE_ID_LEN + 1]; /* its share of the sessions (mix creates and deletes in it) */
@@ -287,7 +286,8 @@ static int op_mix(sb_client *cl, sstore_session *s)
     }
     k = next_rand(&cl->rng) % cl->nids;
     st = sstore_delete(cl->c, cl->ids[k]);
-    memcpy(cl->ids[k], cl->ids[--cl->nids], SSTORE_ID_LEN + 1);
+    if (k != --cl->nids) /* the last id fills the gap */
+        memcpy(cl->ids[k], cl->ids[cl->nids], SSTORE_ID_LEN + 1);
     return st;
 }
 
@@ -408,7 +408,6 @@ static int client_init(sb_client *cl, unsigned i, sb_run *run)
     const sb_cfg *cfg = run->cfg;
     uint64_t share = cfg->sessions / cfg->clients + (i < cfg->sessions % cfg->clients);
     memset(cl, 0, sizeof *cl);
-    cl->index = i;
     cl->run = run;
     cl->rng = 0x9E3779B97F4A7C15ull * (i + 1);
     cl->c = sstore_connect(run->store);
