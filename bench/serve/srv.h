@@ -14,7 +14,8 @@
 #define SRV_BODY_MAX (64 * 1024)    /* request body: more is a 413 */
 #define SRV_RBUF_INIT 4096
 #define SRV_RBUF_MAX (SRV_HDR_MAX + SRV_BODY_MAX + 8192) /* + chunked-encoding overhead */
-#define SRV_WBUF_HIGH (256 * 1024)  /* stop parsing pipelined requests while this much is unsent */
+#define SRV_WBUF_HIGH (256 * 1024)  /* stop parsing pipelined requests while this much is unsent (a
+                                     * bound; reading already stops while the socket is full) */
 #define SRV_FORM_MAX 256            /* body bytes kept for the login form */
 #define SRV_AUTH_SAMPLE 16          /* auth CPU time is measured on 1 request in 16 */
 

@@ -514,6 +514,7 @@ static void compact(srv_conn *c)
 
 void srv_http_process(srv_conn *c)
 {
+    c->t->dirty = 1; /* counters change: publish them before the responses leave */
     while (c->parsed < c->rlen && !c->close_after && c->wlen < SRV_WBUF_HIGH) {
         size_t n = http_parser_execute(&c->parser, &c->t->s->settings, c->rbuf + c->parsed,
                                        c->rlen - c->parsed);

@@ -221,7 +221,6 @@ static void conn_io(srv_thread *t, srv_conn *c, int hup)
         if (r == SRV_RETRY)
             return;
         srv_http_process(c);
-        t->dirty = 1;
     }
     conn_close(t, c);
 }

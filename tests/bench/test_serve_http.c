@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <netinet/in.h>
+#include <pthread.h>
 #include <netinet/tcp.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
@@ -331,6 +332,63 @@ static void stats_should_count_exact_bytes_and_bad_requests(void **state)
     assert_int_equal(WEXITSTATUS(tsc_server_stop(&s)), 0);
 }
 
+/* What the sender thread of the backpressure test sends. */
+typedef struct bulk_send {
+    tsc_conn *c;
+    const char *data;
+    size_t len;
+    int rc;
+} bulk_send;
+
+/* Sends everything (blocks while the server holds back): the thread of the backpressure test. */
+static void *send_all(void *arg)
+{
+    bulk_send *b = arg;
+    b->rc = tsc_send(b->c, b->data, b->len);
+    return NULL;
+}
+
+/* The response to request i of the backpressure test: every one has the same length. */
+static size_t late_response(int i, char *out, size_t cap)
+{
+    return (size_t)snprintf(out, cap, "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n"
+                            "Content-Length: 16\r\n\r\n{\"sub\":\"u%05d\"}", i);
+}
+
+static void a_client_reading_late_should_still_get_every_response_in_order(void **state)
+{
+    /* more response bytes (~5.5 MB) than the server's socket can hold (tcp_wmem max 4 MiB by
+     * default): its sends must block, and it must stop reading and resume when the client does */
+    enum { N = 60000 };
+    char *batch = malloc((size_t)N * 64), *in = malloc(65536), want[128];
+    bulk_send b = {conn, batch, 0, -1};
+    struct timespec late = {0, 300 * 1000 * 1000};
+    size_t len = late_response(0, want, sizeof want), got = 0, total = (size_t)N * len;
+    pthread_t tid;
+    int i;
+    (void)state;
+    for (i = 0; i < N; i++)
+        b.len += (size_t)sprintf(batch + b.len, "GET /api/x HTTP/1.1\r\nAuthorization: Bearer u%05d\r\n\r\n", i);
+    open_conn(none_srv.port);
+    assert_int_equal(pthread_create(&tid, NULL, send_all, &b), 0);
+    nanosleep(&late, NULL);
+    while (got < total) {
+        ssize_t n = recv(conn->fd, in, 65536, 0), k;
+        assert_true(n > 0);
+        for (k = 0; k < n; k++, got++) {
+            if (got % len == 0)
+                late_response((int)(got / len), want, sizeof want);
+            if (in[k] != want[got % len])
+                fail_msg("response %zu differs at byte %zu", got / len, got % len);
+        }
+    }
+    pthread_join(tid, NULL);
+    assert_int_equal(b.rc, 0);
+    tsc_close(conn);
+    free(batch);
+    free(in);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -341,6 +399,7 @@ int main(void)
         cmocka_unit_test(oversized_bodies_should_get_413),
         cmocka_unit_test(unknown_paths_and_methods_should_get_404_and_405_and_keep_the_connection),
         cmocka_unit_test(pipelined_requests_should_be_answered_in_order),
+        cmocka_unit_test(a_client_reading_late_should_still_get_every_response_in_order),
         cmocka_unit_test(a_request_arriving_in_pieces_should_be_served),
         cmocka_unit_test(connection_close_and_http10_should_be_honoured),
         cmocka_unit_test(idle_connections_should_time_out),
