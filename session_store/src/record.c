@@ -165,17 +165,21 @@ static int canon_uint(const char **p, const char *end, int64_t *out)
  * filled, or -1 for anything else (which cJSON then parses, strictly, and explains). */
 static int decode_canonical(const char *text, size_t len, sstore_record *r)
 {
-    static const char *const keys[NMEMBERS] = {"{\"v\":", ",\"created_ms\":", ",\"last_seen_ms\":",
-                                               ",\"expires_ms\":", ",\"claims_bytes\":", ",\"claims_crc32c\":"};
+#define KEY(s) {s, sizeof s - 1}
+    static const struct {
+        const char *text;
+        size_t len;
+    } keys[NMEMBERS] = {KEY("{\"v\":"), KEY(",\"created_ms\":"), KEY(",\"last_seen_ms\":"), KEY(",\"expires_ms\":"),
+                        KEY(",\"claims_bytes\":"), KEY(",\"claims_crc32c\":")};
+#undef KEY
     const char *p = text, *end = text + len;
     int64_t v[NMEMBERS];
     char err[8];
-    size_t i, k;
+    size_t i;
     for (i = 0; i < NMEMBERS; i++) {
-        k = strlen(keys[i]);
-        if ((size_t)(end - p) < k || memcmp(p, keys[i], k) != 0)
+        if ((size_t)(end - p) < keys[i].len || memcmp(p, keys[i].text, keys[i].len) != 0)
             return -1;
-        p += k;
+        p += keys[i].len;
         if (canon_uint(&p, end, &v[i]) != 0)
             return -1;
     }

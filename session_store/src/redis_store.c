@@ -161,8 +161,9 @@ static int redis_put(sstore_conn *c, const char *id, const char *claims, size_t 
     return st;
 }
 
-/* Interprets a GET reply for id into *out; a string reply is kept (held) while out points in it. */
-static int take_get_reply(sstore_conn *c, const char *id, redisReply *reply, sstore_session *out)
+/* Interprets a GET reply for id into *out (expired: before now_ms); a string reply is kept (held)
+ * while out points in it. */
+static int take_get_reply(sstore_conn *c, const char *id, redisReply *reply, int64_t now_ms, sstore_session *out)
 {
     redis_conn *rc = c->impl;
     sstore_record r;
@@ -174,7 +175,7 @@ static int take_get_reply(sstore_conn *c, const char *id, redisReply *reply, sst
         st = unexpected(c, reply, "GET");
     else if (sstore_record_decode(reply->str, reply->len, &r, err, sizeof err) != 0)
         st = sstore_conn_set_err(c, SSTORE_ERR_CORRUPT, "redis: session %s: corrupt record: %s", id, err);
-    else if (r.expires_ms <= sstore_now_ms())
+    else if (r.expires_ms <= now_ms)
         st = SSTORE_NOT_FOUND; /* Redis expires it within a moment */
     if (st != SSTORE_OK) {
         freeReplyObject(reply);
@@ -212,7 +213,7 @@ static int redis_get(sstore_conn *c, const char *id, sstore_session *out)
     argvlen[1] = make_key(key, id);
     if ((st = command(c, 2, argv, argvlen, &reply)) != SSTORE_OK)
         return st;
-    return take_get_reply(c, id, reply, out);
+    return take_get_reply(c, id, reply, sstore_now_ms(), out);
 }
 
 /* Appends a GET for every valid id (status[i] = SSTORE_ERR_ARG for the others); returns how many
@@ -238,24 +239,24 @@ static int batch_append(sstore_conn *c, const char *const *ids, size_t n, int *s
 static int redis_get_batch(sstore_conn *c, const char *const *ids, size_t n, sstore_session *out, int *status)
 {
     redis_conn *rc = c->impl;
-    redisReply **replies = NULL;
+    redisReply **replies;
     size_t i, j, m = 0;
+    int64_t now;
     int st;
     release_held(rc);
-    if ((st = reserve_held(c, n)) != SSTORE_OK)
+    if ((st = reserve_held(c, 2 * n)) != SSTORE_OK)
         return st;
-    if ((replies = calloc(n, sizeof *replies)) == NULL)
-        return sstore_conn_set_err(c, SSTORE_ERR_NOMEM, "out of memory");
+    replies = rc->held + n; /* the second half of held is the replies' landing place */
     if ((st = batch_append(c, ids, n, status, &m)) == SSTORE_OK && m > 0)
         st = rlink_roundtrip(&rc->link, m, replies);
     else
         rlink_discard(&rc->link);
+    now = sstore_now_ms();
     for (i = 0, j = 0; i < n && st == SSTORE_OK; i++)
         if (status[i] == SSTORE_OK)
-            status[i] = take_get_reply(c, ids[i], replies[j++], &out[i]);
+            status[i] = take_get_reply(c, ids[i], replies[j++], now, &out[i]);
     if (st == SSTORE_OK && m < n)
         sstore_conn_set_err(c, SSTORE_ERR_ARG, "batch: %zu of %zu ids are not valid session ids", n - m, n);
-    free(replies);
     return st;
 }
 

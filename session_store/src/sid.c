@@ -26,18 +26,25 @@ int sstore_id_new(char out[SSTORE_ID_LEN + 1])
     return SSTORE_OK;
 }
 
-/* 1 for a character of the base64url alphabet. */
-static int is_id_char(char ch)
-{
-    return (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') || ch == '-' || ch == '_';
-}
+/* 1 for the characters of the base64url alphabet (a table: ids are random, so branches on
+ * character ranges would mispredict). */
+static const unsigned char id_char[256] = {
+    ['A'] = 1, ['B'] = 1, ['C'] = 1, ['D'] = 1, ['E'] = 1, ['F'] = 1, ['G'] = 1, ['H'] = 1, ['I'] = 1,
+    ['J'] = 1, ['K'] = 1, ['L'] = 1, ['M'] = 1, ['N'] = 1, ['O'] = 1, ['P'] = 1, ['Q'] = 1, ['R'] = 1,
+    ['S'] = 1, ['T'] = 1, ['U'] = 1, ['V'] = 1, ['W'] = 1, ['X'] = 1, ['Y'] = 1, ['Z'] = 1, ['a'] = 1,
+    ['b'] = 1, ['c'] = 1, ['d'] = 1, ['e'] = 1, ['f'] = 1, ['g'] = 1, ['h'] = 1, ['i'] = 1, ['j'] = 1,
+    ['k'] = 1, ['l'] = 1, ['m'] = 1, ['n'] = 1, ['o'] = 1, ['p'] = 1, ['q'] = 1, ['r'] = 1, ['s'] = 1,
+    ['t'] = 1, ['u'] = 1, ['v'] = 1, ['w'] = 1, ['x'] = 1, ['y'] = 1, ['z'] = 1, ['0'] = 1, ['1'] = 1,
+    ['2'] = 1, ['3'] = 1, ['4'] = 1, ['5'] = 1, ['6'] = 1, ['7'] = 1, ['8'] = 1, ['9'] = 1, ['-'] = 1,
+    ['_'] = 1,
+};
 
 int sstore_id_valid(const char *id)
 {
     size_t len = 0;
     if (id == NULL)
         return 0;
-    while (len <= SSTORE_KEY_MAX && is_id_char(id[len]))
+    while (len <= SSTORE_KEY_MAX && id_char[(unsigned char)id[len]])
         len++;
     return len > 0 && len <= SSTORE_KEY_MAX && id[len] == '\0';
 }
