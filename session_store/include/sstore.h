@@ -23,8 +23,9 @@
  *                     Percent-encoding (%40 for '@', …) is decoded in user, pass and path.
  *       db            SELECT db after connecting (default 0)
  *       connect_timeout_ms (default 1000), timeout_ms per command round trip (default 2000):
- *                     nothing ever waits longer; a timed-out connection is closed (its replies
- *                     would be out of step) and reopened by the next operation.
+ *                     a round trip without a reply for timeout_ms fails with SSTORE_ERR_TIMEOUT
+ *                     (one that trickles in is cut at most twice that); the timed-out connection
+ *                     is closed (its replies would be out of step) and reopened by the next call.
  *       reconnect_max_ms  ceiling of the reconnect backoff (10 ms doubling; default 1000). While
  *                     backing off, operations fail at once with SSTORE_ERR_IO instead of waiting.
  *       Keys are "sess:<id>"; the value is the session record (below); the key's TTL is the
@@ -38,10 +39,11 @@
  *       (touch), so a reader sees a whole record or none, also after ENOSPC or a crash.
  *       fsync=always (default never) fsyncs the file before it becomes visible and the folder
  *       after; direct=1 (default 0) reads with O_DIRECT (refused at open, with a clear error, on a
- *       filesystem without O_DIRECT: ramfs, tmpfs before Linux 6.6); lock=flock (default none) takes flock(LOCK_EX)
- *       on the session file around every operation, as PHP does, so concurrent requests of one
- *       session serialise. Expiry is the deadline stored in the record; sstore_sweep() deletes
- *       expired sessions and temporary files left by a crash (older than a minute).
+ *       filesystem without O_DIRECT: ramfs, tmpfs before Linux 6.6); lock=flock (default none)
+ *       takes flock(LOCK_EX) on the session file around every operation, as PHP does, so
+ *       concurrent requests of one session serialise (and wait for each other, as in PHP).
+ *       Expiry is the deadline stored in the record; sstore_sweep() deletes expired sessions and
+ *       temporary files left by a crash (older than a minute).
  *   (redis-cluster://host:port[,host:port…] arrives with the cluster issue)
  *
  * The session record (Redis value and file content): a header line of JSON, then the claims
