@@ -161,43 +161,42 @@ static int canon_uint(const char **p, const char *end, int64_t *out)
     return 0;
 }
 
-/* The header exactly as sstore_record_encode writes it, read without building a tree: 0 with r
- * filled, or -1 for anything else (which cJSON then parses, strictly, and explains). */
-static int decode_canonical(const char *text, size_t len, sstore_record *r)
+/* Matches the literal lit (n bytes) at *p and steps over it. 1 or 0. */
+static inline int canon_lit(const char **p, const char *end, const char *lit, size_t n)
 {
-#define KEY(s) {s, sizeof s - 1}
-    static const struct {
-        const char *text;
-        size_t len;
-    } keys[NMEMBERS] = {KEY("{\"v\":"), KEY(",\"created_ms\":"), KEY(",\"last_seen_ms\":"), KEY(",\"expires_ms\":"),
-                        KEY(",\"claims_bytes\":"), KEY(",\"claims_crc32c\":")};
-#undef KEY
+    if ((size_t)(end - *p) < n || memcmp(*p, lit, n) != 0)
+        return 0;
+    *p += n;
+    return 1;
+}
+
+/* The header line exactly as sstore_record_encode writes it, read without building a tree: 0 with
+ * r filled and *header_len set (newline excluded), or -1 for anything else (which cJSON then
+ * parses, strictly, and explains). The literals are spelled out so that each compare is inlined. */
+static int decode_canonical(const char *text, size_t len, sstore_record *r, size_t *header_len)
+{
+#define LIT(s) canon_lit(&p, end, s, sizeof s - 1)
     const char *p = text, *end = text + len;
     int64_t v[NMEMBERS];
     char err[8];
-    size_t i;
-    for (i = 0; i < NMEMBERS; i++) {
-        if ((size_t)(end - p) < keys[i].len || memcmp(p, keys[i].text, keys[i].len) != 0)
-            return -1;
-        p += keys[i].len;
-        if (canon_uint(&p, end, &v[i]) != 0)
-            return -1;
-    }
-    if (end - p != 1 || *p != '}')
+    if (!(LIT("{\"v\":") && canon_uint(&p, end, &v[0]) == 0 && LIT(",\"created_ms\":") &&
+          canon_uint(&p, end, &v[1]) == 0 && LIT(",\"last_seen_ms\":") && canon_uint(&p, end, &v[2]) == 0 &&
+          LIT(",\"expires_ms\":") && canon_uint(&p, end, &v[3]) == 0 && LIT(",\"claims_bytes\":") &&
+          canon_uint(&p, end, &v[4]) == 0 && LIT(",\"claims_crc32c\":") && canon_uint(&p, end, &v[5]) == 0 &&
+          LIT("}\n")))
         return -1;
+#undef LIT
+    *header_len = (size_t)(p - text) - 1;
     return take_members(v, r, err, sizeof err);
 }
 
-/* Parses the header line text[0..len) into r: the canonical form directly, anything else through
- * cJSON. 0 or -1 (reason in err). */
+/* Parses the header line text[0..len) into r through cJSON (any valid JSON form of the header).
+ * 0 or -1 (reason in err). */
 static int decode_header(const char *text, size_t len, sstore_record *r, char *err, size_t errlen)
 {
     size_t where = 0;
     int rc = -1;
-    cJSON *root;
-    if (decode_canonical(text, len, r) == 0)
-        return 0;
-    root = parse_whole(text, len, &where);
+    cJSON *root = parse_whole(text, len, &where);
     if (root == NULL)
         snprintf(err, errlen, "header is not valid JSON (stops at byte %zu of %zu: truncated or damaged)", where, len);
     else if (!cJSON_IsObject(root))
@@ -210,14 +209,16 @@ static int decode_header(const char *text, size_t len, sstore_record *r, char *e
 
 int sstore_record_decode(const char *text, size_t len, sstore_record *r, char *err, size_t errlen)
 {
-    const char *nl = memchr(text, '\n', len);
-    size_t have;
-    if (nl == NULL) {
+    const char *nl;
+    size_t header_len, have;
+    if (decode_canonical(text, len, r, &header_len) == 0) {
+        nl = text + header_len;
+    } else if ((nl = memchr(text, '\n', len)) == NULL) {
         snprintf(err, errlen, "no header line (%zu bytes: truncated or not a session record)", len);
         return -1;
-    }
-    if (decode_header(text, (size_t)(nl - text), r, err, errlen) != 0)
+    } else if (decode_header(text, (size_t)(nl - text), r, err, errlen) != 0) {
         return -1;
+    }
     r->claims = nl + 1;
     have = len - (size_t)(r->claims - text);
     if (have != r->claims_len) {
