@@ -74,7 +74,7 @@ static int lock_linked(sstore_conn *c, int fd)
     if (rc == 0 && sb.st_nlink > 0)
         return 1;
     e = errno;
-    fio_close(c, fd);
+    (void)fio_close(c, fd); /* read-only: nothing to lose */
     errno = e;
     return rc == 0 ? 0 : -1;
 }
@@ -147,7 +147,7 @@ static int sync_dir(sstore_conn *c, const char *rel)
         return -1;
     rc = fsync_fd(c, fd);
     e = errno;
-    fio_close(c, fd);
+    (void)fio_close(c, fd); /* the fsync's result is the one that counts */
     errno = e;
     return rc;
 }
@@ -190,7 +190,7 @@ int fio_write_tmp(sstore_conn *c, const char *tmp, const char *data, size_t len)
     if (fio_close(c, fd) != 0 && st == SSTORE_OK)
         st = fio_errno_err(c, "close", tmp);
     if (st != SSTORE_OK)
-        fio_unlink(c, tmp); /* never leave a partial file behind */
+        (void)fio_unlink(c, tmp); /* never leave a partial file behind (best effort: the error is st's) */
     return st;
 }
 

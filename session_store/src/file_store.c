@@ -49,7 +49,7 @@ static int probe_direct(int dirfd, const char *name)
         rc = 0;
     e = errno;
     if (fd >= 0)
-        close(fd);
+        (void)close(fd); /* read-only probe */
     free(buf);
     errno = e;
     return rc;
@@ -92,7 +92,7 @@ static int fsync_at(int dirfd, const char *rel)
         return -1;
     rc = fsync(fd);
     e = errno;
-    close(fd);
+    (void)close(fd); /* the fsync's result is the one that counts */
     errno = e;
     return rc;
 }
@@ -141,7 +141,7 @@ static void file_close(sstore *st)
     if (fs == NULL)
         return;
     if (fs->dirfd >= 0)
-        close(fs->dirfd);
+        (void)close(fs->dirfd); /* a directory opened read-only */
     free(fs->dir);
     free(fs);
     st->impl = NULL;
@@ -221,7 +221,7 @@ static int replace_with(sstore_conn *c, const char *tmp, const char *rel)
     c->ctr.syscalls++;
     if (renameat(((file_store *)c->st->impl)->dirfd, tmp, ((file_store *)c->st->impl)->dirfd, rel) != 0) {
         int st = fio_errno_err(c, "rename to", rel);
-        fio_unlink(c, tmp);
+        (void)fio_unlink(c, tmp); /* best effort: the error reported is the rename's */
         return st;
     }
     return fio_sync_dir_of(c, rel);
@@ -238,9 +238,9 @@ static int put_over_existing(sstore_conn *c, const char *tmp, const char *rel)
     else if (st == SSTORE_OK)
         st = SSTORE_EXISTS;
     if (st != SSTORE_OK)
-        fio_unlink(c, tmp);
+        (void)fio_unlink(c, tmp); /* gone already after a failed rename: best effort */
     if (fd >= 0)
-        fio_close(c, fd);
+        (void)fio_close(c, fd); /* read-only (its lock goes with it) */
     return st;
 }
 
@@ -265,7 +265,7 @@ static int file_put(sstore_conn *c, const char *id, const char *claims, size_t c
     if (errno == EEXIST)
         return put_over_existing(c, tmp, rel);
     st = fio_errno_err(c, "link to", rel);
-    fio_unlink(c, tmp);
+    (void)fio_unlink(c, tmp); /* best effort: the error reported is the link's */
     return st;
 }
 
@@ -301,7 +301,7 @@ static int file_touch(sstore_conn *c, const char *id, int64_t ttl_ms)
             st = replace_with(c, tmp, rel);
     }
     if (fd >= 0)
-        fio_close(c, fd);
+        (void)fio_close(c, fd); /* read-only; releases the lock after the rename */
     return st;
 }
 
@@ -319,7 +319,7 @@ static int file_del(sstore_conn *c, const char *id)
     else if (st == SSTORE_OK)
         st = fio_sync_dir_of(c, rel);
     if (fd >= 0)
-        fio_close(c, fd);
+        (void)fio_close(c, fd); /* read-only; releases the lock after the unlink */
     return st;
 }
 
@@ -334,7 +334,7 @@ static int sweep_entry(sstore_conn *c, const char *rel, const char *name)
     if (strncmp(name, ".tmp_", 5) == 0) {
         c->ctr.syscalls++;
         if (fstatat(fs->dirfd, rel, &sb, AT_SYMLINK_NOFOLLOW) == 0 && sb.st_mtime + FILE_TMP_STALE_S < time(NULL))
-            fio_unlink(c, rel);
+            (void)fio_unlink(c, rel); /* a stale temporary: another sweep may have taken it */
         return 0;
     }
     if (strncmp(name, "sess_", 5) != 0)
@@ -343,7 +343,7 @@ static int sweep_entry(sstore_conn *c, const char *rel, const char *name)
     if (st == SSTORE_NOT_FOUND && fd >= 0 && fio_unlink(c, rel) == 0)
         removed = fio_sync_dir_of(c, rel) == SSTORE_OK;
     if (fd >= 0)
-        fio_close(c, fd);
+        (void)fio_close(c, fd); /* read-only */
     return removed;
 }
 
@@ -355,7 +355,7 @@ static DIR *open_dir(sstore_conn *c, const char *rel)
     c->ctr.syscalls++;
     if (d == NULL && fd >= 0) {
         e = errno;
-        close(fd);
+        (void)close(fd); /* a directory opened read-only */
         errno = e;
     }
     return d;
@@ -382,7 +382,7 @@ static long sweep_folder(sstore_conn *c, const char *rel)
     while ((de = readdir(d)) != NULL)
         if (snprintf(path, sizeof path, "%s/%s", rel, de->d_name) < (int)sizeof path)
             n += sweep_entry(c, path, de->d_name);
-    closedir(d);
+    (void)closedir(d); /* read-only listing */
     return n;
 }
 
