@@ -1,4 +1,4 @@
-/* sstore.h — server-side session stores behind one interface: memory, Redis, files on disk.
+/* sstore.h — server-side session stores behind one interface: memory, Redis, Redis Cluster, files.
  *
  * Prefix: sstore_ / SSTORE_.
  *
@@ -44,7 +44,17 @@
  *       concurrent requests of one session serialise (and wait for each other, as in PHP).
  *       Expiry is the deadline stored in the record; sstore_sweep() deletes expired sessions and
  *       temporary files left by a crash (older than a minute).
- *   (redis-cluster://host:port[,host:port…] arrives with the cluster issue)
+ *   redis-cluster://[user:pass@]host:port[,host:port…][?connect_timeout_ms=N&timeout_ms=N&reconnect_max_ms=N]
+ *       The nodes given are seeds: the first that answers CLUSTER SLOTS gives the slot map, and
+ *       every connection then holds one link per master (each as a redis:// link: credentials,
+ *       timeouts and reconnect backoff as above; no /db: a cluster has only database 0). A key
+ *       goes to the master of its hash slot (CRC16 mod 16384; the same keys as redis://, so a
+ *       session's slot is that of "sess:<id>"). MOVED is followed and the map read again; ASK is
+ *       followed once, with ASKING; TRYAGAIN and CLUSTERDOWN are retried with a doubling wait
+ *       (10 ms up to 160 ms) until timeout_ms has passed. Every MOVED or ASK followed counts in
+ *       the redirects counter; the CLUSTER SLOTS reads count as round trips like any command.
+ *       sstore_get_batch groups the gets by master: one pipelined round trip per master.
+ *       The routing is authbench's own (Debian 12's hiredis 0.14 is too old for hiredis-cluster).
  *
  * The session record (Redis value and file content): a header line of JSON, then the claims
  * byte for byte as given to create/put:
@@ -135,7 +145,7 @@ sstore *sstore_open(const char *uri);
 void sstore_close(sstore *st);
 int sstore_err(const sstore *st);
 const char *sstore_errstr(const sstore *st);
-/* The backend's name: "memory", "redis", "file". */
+/* The backend's name: "memory", "redis", "redis-cluster", "file". */
 const char *sstore_backend(const sstore *st);
 
 /* A connection for the calling thread (st must outlive it; the caller frees it with

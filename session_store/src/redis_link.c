@@ -17,14 +17,12 @@
 #include <sys/socket.h>
 #include <time.h>
 
-#define RLINK_DEFAULT_PORT 6379
 #define RLINK_DEFAULT_CONNECT_MS 1000
 #define RLINK_DEFAULT_TIMEOUT_MS 2000
 #define RLINK_DEFAULT_RECONNECT_MAX_MS 1000
 #define RLINK_MAX_HANDSHAKE 3 /* AUTH, SELECT, PING */
 
-/* Monotonic milliseconds (backoff and deadlines must not follow wall-clock jumps). */
-static int64_t mono_ms(void)
+int64_t rlink_mono_ms(void)
 {
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
@@ -62,6 +60,22 @@ static int parse_timeouts(rlink_cfg *cfg, sstore_uri *u, char *err, size_t errle
     return 0;
 }
 
+int rlink_cfg_parse_options(rlink_cfg *cfg, sstore_uri *u, char *err, size_t errlen)
+{
+    if (parse_timeouts(cfg, u, err, errlen) != 0)
+        return -1;
+    if ((u->user != NULL && (cfg->user = strdup(u->user)) == NULL) ||
+        (u->pass != NULL && (cfg->pass = strdup(u->pass)) == NULL)) {
+        snprintf(err, errlen, "out of memory");
+        return -1;
+    }
+    if (cfg->user != NULL && cfg->pass == NULL) {
+        snprintf(err, errlen, "%s://: user '%s' given without a password (user:pass@host)", u->scheme, cfg->user);
+        return -1;
+    }
+    return 0;
+}
+
 int rlink_cfg_parse(rlink_cfg *cfg, sstore_uri *u, char *err, size_t errlen)
 {
     memset(cfg, 0, sizeof *cfg);
@@ -72,21 +86,11 @@ int rlink_cfg_parse(rlink_cfg *cfg, sstore_uri *u, char *err, size_t errlen)
     }
     if (sstore_uri_hostport(u->authority, strlen(u->authority), &cfg->host, &cfg->port, RLINK_DEFAULT_PORT,
                             err, errlen) != 0 ||
-        parse_db(cfg, u->path, err, errlen) != 0 || parse_timeouts(cfg, u, err, errlen) != 0)
-        goto fail;
-    if ((u->user != NULL && (cfg->user = strdup(u->user)) == NULL) ||
-        (u->pass != NULL && (cfg->pass = strdup(u->pass)) == NULL)) {
-        snprintf(err, errlen, "out of memory");
-        goto fail;
-    }
-    if (cfg->user != NULL && cfg->pass == NULL) {
-        snprintf(err, errlen, "redis://: user '%s' given without a password (user:pass@host)", cfg->user);
-        goto fail;
+        parse_db(cfg, u->path, err, errlen) != 0 || rlink_cfg_parse_options(cfg, u, err, errlen) != 0) {
+        rlink_cfg_free(cfg);
+        return -1;
     }
     return 0;
-fail:
-    rlink_cfg_free(cfg);
-    return -1;
 }
 
 void rlink_cfg_free(rlink_cfg *cfg)
@@ -144,7 +148,7 @@ static int recv_some(rlink *l, int64_t deadline)
 {
     ssize_t k;
     do {
-        if (mono_ms() > deadline)
+        if (rlink_mono_ms() > deadline)
             return timeout_err(l);
         k = recv(l->ctx->fd, l->ibuf, sizeof l->ibuf, 0);
         l->owner->ctr.syscalls++;
@@ -179,7 +183,7 @@ static void free_replies(redisReply **replies, size_t n)
  * the link taken down and replies[] freed. */
 static int exchange(rlink *l, const char *buf, size_t len, size_t n, redisReply **replies)
 {
-    int64_t deadline = mono_ms() + l->cfg->timeout_ms;
+    int64_t deadline = rlink_mono_ms() + l->cfg->timeout_ms;
     size_t got = 0;
     int st = send_all(l, buf, len);
     l->owner->ctr.round_trips++;
@@ -288,7 +292,7 @@ static int link_connect(rlink *l)
         return st;
     }
     link_down(l, st);
-    l->retry_at_ms = mono_ms() + l->backoff_ms;
+    l->retry_at_ms = rlink_mono_ms() + l->backoff_ms;
     l->backoff_ms = l->backoff_ms * 2 > l->cfg->reconnect_max_ms ? l->cfg->reconnect_max_ms : l->backoff_ms * 2;
     return st;
 }
@@ -359,10 +363,10 @@ int rlink_roundtrip(rlink *l, size_t n, redisReply **replies)
 {
     int st = SSTORE_OK;
     memset(replies, 0, n * sizeof *replies);
-    if (l->ctx == NULL && mono_ms() < l->retry_at_ms) {
+    if (l->ctx == NULL && rlink_mono_ms() < l->retry_at_ms) {
         l->olen = 0;
         return sstore_conn_set_err(l->owner, l->down_status, "%s (reconnecting: next attempt in %lld ms)",
-                                   l->down_msg, (long long)(l->retry_at_ms - mono_ms()));
+                                   l->down_msg, (long long)(l->retry_at_ms - rlink_mono_ms()));
     }
     if (l->ctx == NULL)
         st = link_connect(l);

@@ -12,6 +12,7 @@
 #include "sstore_int.h"
 
 #define RLINK_BACKOFF_MIN_MS 10
+#define RLINK_DEFAULT_PORT 6379
 
 /* Where and how to connect; shared read-only by every link of a store. */
 typedef struct rlink_cfg {
@@ -43,6 +44,10 @@ typedef struct rlink {
 /* Reads host:port, credentials, /db and the timeout options of a redis:// URI into cfg (strings
  * malloc'd, freed by rlink_cfg_free). 0, or -1 with a reason in err. */
 int rlink_cfg_parse(rlink_cfg *cfg, sstore_uri *u, char *err, size_t errlen);
+/* Reads only the credentials and the timeout options of u into cfg (host, port and db untouched):
+ * what every node of a cluster shares. 0, or -1 with a reason in err (cfg then holds what was read:
+ * free it with rlink_cfg_free). */
+int rlink_cfg_parse_options(rlink_cfg *cfg, sstore_uri *u, char *err, size_t errlen);
 void rlink_cfg_free(rlink_cfg *cfg);
 
 /* Sets up l and connects. SSTORE_OK, or the connect error (set on owner); l stays usable and the
@@ -60,6 +65,9 @@ int rlink_append(rlink *l, int argc, const char **argv, const size_t *argvlen);
  * error or timeout the connection is closed (it is out of step) and reopened by the next call.
  * Error replies (-ERR …) are replies, not link errors: see rlink_reply_status(). */
 int rlink_roundtrip(rlink *l, size_t n, redisReply **replies);
+
+/* Monotonic milliseconds (backoff and deadlines must not follow wall-clock jumps). */
+int64_t rlink_mono_ms(void);
 
 /* Drops the commands appended since the last round trip. */
 void rlink_discard(rlink *l);

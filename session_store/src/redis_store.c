@@ -1,5 +1,7 @@
-/* redis_store.c — the redis:// backend: sessions as "sess:<id>" string keys holding the JSON
- * record, one counted link (redis_link.c) per connection, pipelined batch gets. */
+/* redis_store.c — the redis:// and redis-cluster:// backends: sessions as "sess:<id>" string keys
+ * holding the JSON record; redis:// has one counted link (redis_link.c) per connection and pipelines
+ * a batch of gets in one round trip; redis-cluster:// runs the same commands through the cluster
+ * transport (cluster_store.c: a link per master, slot routing, redirects), a batch grouped by master. */
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -7,6 +9,7 @@
 
 #include <openssl/evp.h>
 
+#include "cluster.h"
 #include "record.h"
 #include "redis_link.h"
 
@@ -26,12 +29,14 @@ static const char touch_script[] =
     "return 1\n";
 
 typedef struct redis_store {
-    rlink_cfg cfg;
+    rlink_cfg cfg;      /* redis-cluster://: only the credentials and timeouts every node shares */
     char touch_sha[41]; /* SHA1 of touch_script in hex, for EVALSHA */
+    rcl_seeds seeds;    /* redis-cluster://: the nodes named in the URI; none for redis:// */
 } redis_store;
 
 typedef struct redis_conn {
-    rlink link;
+    rlink link;         /* redis:// */
+    rcl_conn *cluster;  /* redis-cluster:// (link then unused) */
     redisReply **held; /* replies whose strings the last get/batch handed out */
     size_t nheld;
     size_t heldcap;
@@ -65,12 +70,32 @@ static int redis_open(sstore *st, sstore_uri *u)
     return SSTORE_OK;
 }
 
+/* redis-cluster://[user:pass@]host:port[,host:port…][?options]: no database (a cluster has db 0). */
+static int cluster_open(sstore *st, sstore_uri *u)
+{
+    redis_store *rs = calloc(1, sizeof *rs);
+    char err[SSTORE_ERRSTR_LEN - 16];
+    if (rs == NULL)
+        return sstore_set_err(st, SSTORE_ERR_NOMEM, "out of memory");
+    st->impl = rs;
+    if (u->path[0] != '\0' && strcmp(u->path, "/") != 0)
+        return sstore_set_err(st, SSTORE_ERR_ARG, "redis-cluster://: path '%s': a cluster has no databases "
+                              "(no /db)", u->path);
+    if (rcl_seeds_parse(&rs->seeds, u->authority, err, sizeof err) != 0 ||
+        rlink_cfg_parse_options(&rs->cfg, u, err, sizeof err) != 0)
+        return sstore_set_err(st, SSTORE_ERR_ARG, "%s", err);
+    if (script_sha(rs) != 0)
+        return sstore_set_err(st, SSTORE_ERR_NOMEM, "redis: SHA1 of the touch script failed (OpenSSL)");
+    return SSTORE_OK;
+}
+
 static void redis_close(sstore *st)
 {
     redis_store *rs = st->impl;
     if (rs == NULL)
         return;
     rlink_cfg_free(&rs->cfg);
+    rcl_seeds_free(&rs->seeds);
     free(rs);
     st->impl = NULL;
 }
@@ -78,10 +103,13 @@ static void redis_close(sstore *st)
 static int redis_conn_open(sstore_conn *c)
 {
     redis_conn *rc = calloc(1, sizeof *rc);
+    redis_store *rs = c->st->impl;
     if (rc == NULL)
         return sstore_conn_set_err(c, SSTORE_ERR_NOMEM, "out of memory");
     c->impl = rc;
-    return rlink_init(&rc->link, &((redis_store *)c->st->impl)->cfg, c);
+    if (rs->seeds.n > 0)
+        return rcl_conn_open(&rc->cluster, &rs->cfg, &rs->seeds, c);
+    return rlink_init(&rc->link, &rs->cfg, c);
 }
 
 /* Frees the replies held for the previous call's sessions. */
@@ -100,6 +128,7 @@ static void redis_conn_close(sstore_conn *c)
         return;
     release_held(rc);
     rlink_close(&rc->link);
+    rcl_conn_free(rc->cluster);
     free(rc->held);
     free(rc->rec);
     free(rc);
@@ -115,11 +144,15 @@ static size_t make_key(char *key, const char *id)
     return sizeof KEY_PREFIX - 1 + len;
 }
 
-/* Sends one command and reads its reply (*reply freed by the caller). SSTORE_OK or an error. */
-static int command(sstore_conn *c, int argc, const char **argv, const size_t *argvlen, redisReply **reply)
+/* Sends one command (its key is argv[keyi]) and reads its reply (*reply freed by the caller).
+ * SSTORE_OK or an error. */
+static int command(sstore_conn *c, int keyi, int argc, const char **argv, const size_t *argvlen, redisReply **reply)
 {
     redis_conn *rc = c->impl;
-    int st = rlink_append(&rc->link, argc, argv, argvlen);
+    int st;
+    if (rc->cluster != NULL)
+        return rcl_command(rc->cluster, keyi, argc, argv, argvlen, reply);
+    st = rlink_append(&rc->link, argc, argv, argvlen);
     *reply = NULL;
     return st == SSTORE_OK ? rlink_roundtrip(&rc->link, 1, reply) : st;
 }
@@ -151,7 +184,7 @@ static int redis_put(sstore_conn *c, const char *id, const char *claims, size_t 
     argvlen[1] = make_key(key, id);
     argvlen[2] = sstore_record_encode(rc->rec, rc->reccap, &r);
     argvlen[4] = (size_t)snprintf(ttl, sizeof ttl, "%" PRId64, ttl_ms / 1000);
-    if ((st = command(c, 6, argv, argvlen, &reply)) != SSTORE_OK)
+    if ((st = command(c, 1, 6, argv, argvlen, &reply)) != SSTORE_OK)
         return st;
     if (reply->type == REDIS_REPLY_NIL)
         st = SSTORE_EXISTS;
@@ -211,7 +244,7 @@ static int redis_get(sstore_conn *c, const char *id, sstore_session *out)
     if ((st = reserve_held(c, 1)) != SSTORE_OK)
         return st;
     argvlen[1] = make_key(key, id);
-    if ((st = command(c, 2, argv, argvlen, &reply)) != SSTORE_OK)
+    if ((st = command(c, 1, 2, argv, argvlen, &reply)) != SSTORE_OK)
         return st;
     return take_get_reply(c, id, reply, sstore_now_ms(), out);
 }
@@ -236,6 +269,32 @@ static int batch_append(sstore_conn *c, const char *const *ids, size_t n, int *s
     return st;
 }
 
+/* The batch's GETs through the cluster transport, grouped by master: status[i] as batch_append
+ * sets it, replies[0..*m) for the valid ids in order. SSTORE_OK or an error. */
+static int cluster_batch(sstore_conn *c, const char *const *ids, size_t n, int *status, redisReply **replies,
+                         size_t *m)
+{
+    redis_conn *rc = c->impl;
+    char *buf = malloc(n * (KEY_BUF + sizeof(char *) + sizeof(size_t)));
+    const char **keys = (const char **)(void *)buf;
+    size_t *lens = (size_t *)(void *)(buf + n * sizeof(char *)), i;
+    char *key = buf + n * (sizeof(char *) + sizeof(size_t));
+    int st;
+    if (buf == NULL)
+        return sstore_conn_set_err(c, SSTORE_ERR_NOMEM, "out of memory");
+    for (i = 0, *m = 0; i < n; i++) {
+        status[i] = sstore_id_valid(ids[i]) ? SSTORE_OK : SSTORE_ERR_ARG;
+        if (status[i] != SSTORE_OK)
+            continue;
+        keys[*m] = key + *m * KEY_BUF;
+        lens[*m] = make_key(key + *m * KEY_BUF, ids[i]);
+        (*m)++;
+    }
+    st = *m > 0 ? rcl_get_batch(rc->cluster, keys, lens, *m, replies) : SSTORE_OK;
+    free(buf);
+    return st;
+}
+
 static int redis_get_batch(sstore_conn *c, const char *const *ids, size_t n, sstore_session *out, int *status)
 {
     redis_conn *rc = c->impl;
@@ -247,7 +306,9 @@ static int redis_get_batch(sstore_conn *c, const char *const *ids, size_t n, sst
     if ((st = reserve_held(c, 2 * n)) != SSTORE_OK)
         return st;
     replies = rc->held + n; /* the second half of held is the replies' landing place */
-    if ((st = batch_append(c, ids, n, status, &m)) == SSTORE_OK && m > 0)
+    if (rc->cluster != NULL)
+        st = cluster_batch(c, ids, n, status, replies, &m);
+    else if ((st = batch_append(c, ids, n, status, &m)) == SSTORE_OK && m > 0)
         st = rlink_roundtrip(&rc->link, m, replies);
     else
         rlink_discard(&rc->link);
@@ -273,13 +334,13 @@ static int redis_touch(sstore_conn *c, const char *id, int64_t ttl_ms)
     snprintf(now, sizeof now, "%" PRId64, t);
     snprintf(exp, sizeof exp, "%" PRId64, t + ttl_ms);
     snprintf(ttl, sizeof ttl, "%" PRId64, ttl_ms / 1000);
-    if ((st = command(c, 7, argv, NULL, &reply)) != SSTORE_OK)
+    if ((st = command(c, 3, 7, argv, NULL, &reply)) != SSTORE_OK)
         return st;
     if (reply->type == REDIS_REPLY_ERROR && strncmp(reply->str, "NOSCRIPT", 8) == 0) {
         freeReplyObject(reply); /* first touch since the server started: send the script itself */
         argv[0] = "EVAL";
         argv[1] = touch_script;
-        if ((st = command(c, 7, argv, NULL, &reply)) != SSTORE_OK)
+        if ((st = command(c, 3, 7, argv, NULL, &reply)) != SSTORE_OK)
             return st;
     }
     if (reply->type == REDIS_REPLY_NIL)
@@ -301,7 +362,7 @@ static int redis_del(sstore_conn *c, const char *id)
     int st;
     release_held(c->impl);
     argvlen[1] = make_key(key, id);
-    if ((st = command(c, 2, argv, argvlen, &reply)) != SSTORE_OK)
+    if ((st = command(c, 1, 2, argv, argvlen, &reply)) != SSTORE_OK)
         return st;
     if (reply->type != REDIS_REPLY_INTEGER)
         st = unexpected(c, reply, "DEL");
@@ -316,6 +377,23 @@ static long redis_sweep(sstore_conn *c)
     release_held(c->impl);
     return 0; /* Redis expires keys itself */
 }
+
+/* redis-cluster:// is the same commands on a different transport: only open differs (and, through
+ * the connection's cluster handle, conn_open, the command path and the batch). */
+const sstore_backend_ops sstore_cluster_backend = {
+    .name = "redis-cluster",
+    .scheme = "redis-cluster",
+    .open = cluster_open,
+    .close = redis_close,
+    .conn_open = redis_conn_open,
+    .conn_close = redis_conn_close,
+    .put = redis_put,
+    .get = redis_get,
+    .touch = redis_touch,
+    .del = redis_del,
+    .sweep = redis_sweep,
+    .get_batch = redis_get_batch,
+};
 
 const sstore_backend_ops sstore_redis_backend = {
     .name = "redis",

@@ -19,7 +19,7 @@
  * Arguments are already checked by store.c (valid id, claims a JSON object ≤ SSTORE_CLAIMS_MAX,
  * ttl in range); counters ops/errors are kept by store.c, the backend counts its own I/O. */
 typedef struct sstore_backend_ops {
-    const char *name;   /* sstore_backend(): "memory", "redis", "file" */
+    const char *name;   /* sstore_backend(): "memory", "redis", "redis-cluster", "file" */
     const char *scheme; /* the URI scheme it opens */
     /* Reads its options from uri (every option it knows: leftovers are rejected by store.c) and
      * sets st->impl. On error, st->impl may be NULL or partly built: close() must cope. */
@@ -44,6 +44,7 @@ typedef struct sstore_backend_ops {
 
 extern const sstore_backend_ops sstore_memory_backend;
 extern const sstore_backend_ops sstore_redis_backend;
+extern const sstore_backend_ops sstore_cluster_backend;
 extern const sstore_backend_ops sstore_file_backend;
 
 struct sstore {

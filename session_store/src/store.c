@@ -9,10 +9,11 @@
 
 #define CREATE_TRIES 4 /* fresh ids tried when one collides (2^-128 odds: one retry is plenty) */
 
-/* The backends, picked by URI scheme. The Redis Cluster backend joins this list. */
+/* The backends, picked by URI scheme. */
 static const sstore_backend_ops *const backends[] = {
     &sstore_memory_backend,
     &sstore_redis_backend,
+    &sstore_cluster_backend,
     &sstore_file_backend,
 };
 #define NBACKENDS (sizeof backends / sizeof backends[0])
@@ -95,7 +96,7 @@ static void open_uri(sstore *s, const char *uri)
     }
     s->be = find_backend(u.scheme);
     if (s->be == NULL)
-        sstore_set_err(s, SSTORE_ERR_ARG, "unknown store scheme '%s://' (known: memory://, redis://, file://)", u.scheme);
+        sstore_set_err(s, SSTORE_ERR_ARG, "unknown store scheme '%s://' (known: memory://, redis://, redis-cluster://, file://)", u.scheme);
     else if (s->be->open(s, &u) == SSTORE_OK && sstore_uri_check_unused(&u, err, sizeof err) != 0)
         sstore_set_err(s, SSTORE_ERR_ARG, "%s", err);
     sstore_uri_free(&u);

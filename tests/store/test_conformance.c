@@ -1,5 +1,6 @@
 /* test_conformance.c — one suite, run unchanged over every backend and option set: memory, Redis
- * (plain, and with an ACL user and a database), files (page cache, fsync+flock, O_DIRECT). */
+ * (plain, and with an ACL user and a database), a 3-master Redis Cluster, files (page cache,
+ * fsync+flock, O_DIRECT). */
 #include <pthread.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -21,7 +22,7 @@
 typedef struct backend_case {
     const char *name;
     const char *uri_fmt;   /* %d: redis port, %s: temp dir */
-    int redis;             /* needs the suite's redis-server */
+    int redis;             /* 1: needs the suite's redis-server; 2: its Redis Cluster (%d %d: two seeds) */
     int network;           /* counts round trips and socket bytes */
     int self_expiring;     /* the backend removes expired sessions only when swept (memory, file) */
     int fsync_always;
@@ -34,6 +35,7 @@ static backend_case cases[] = {
     {"memory", "memory://?ttl_sweep_ms=0", 0, 0, 1, 0, 0, "", NULL},
     {"redis", "redis://127.0.0.1:%d", 1, 1, 0, 0, 0, "", NULL},
     {"redis_acl_user_db2", "redis://suite:s3cret%%40x@127.0.0.1:%d/2?timeout_ms=5000", 1, 1, 0, 0, 0, "", NULL},
+    {"redis_cluster", "redis-cluster://127.0.0.1:%d,127.0.0.1:%d", 2, 1, 0, 0, 0, "", NULL},
     {"file_pagecache", "file://%s?fsync=never&direct=0&lock=none", 0, 0, 1, 0, 0, "", NULL},
     {"file_fsync_flock", "file://%s?fsync=always&lock=flock", 0, 0, 1, 1, 0, "", NULL},
     {"file_direct_flock", "file://%s?direct=1&lock=flock", 0, 0, 1, 0, 1, "", NULL},
@@ -41,12 +43,15 @@ static backend_case cases[] = {
 #define NCASES (sizeof cases / sizeof cases[0])
 
 static tsupport_redis redis;
+static tsupport_cluster cluster;
 static size_t current;
 
 static int group_setup(void **state)
 {
     backend_case *bc = &cases[current];
-    if (bc->redis)
+    if (bc->redis == 2)
+        snprintf(bc->uri, sizeof bc->uri, bc->uri_fmt, cluster.nodes[0].port, cluster.nodes[1].port);
+    else if (bc->redis)
         snprintf(bc->uri, sizeof bc->uri, bc->uri_fmt, redis.port);
     else if (strncmp(bc->uri_fmt, "file", 4) == 0) {
         if ((bc->dir = tsupport_tmpdir("conformance")) == NULL)
@@ -427,6 +432,11 @@ int main(void)
         tsupport_redis_stop(&redis);
         return 1;
     }
+    if (tsupport_cluster_start(&cluster) != 0) {
+        fprintf(stderr, "cannot start a private Redis Cluster for the redis_cluster case\n");
+        tsupport_redis_stop(&redis);
+        return 1;
+    }
     for (current = 0; current < NCASES; current++) {
         if (cases[current].direct && !direct_supported()) {
             fprintf(stderr, "note: %s not run: the filesystem of TMPDIR has no O_DIRECT\n", cases[current].name);
@@ -435,6 +445,7 @@ int main(void)
         failed += _cmocka_run_group_tests(cases[current].name, tests, sizeof tests / sizeof tests[0], group_setup,
                                           group_teardown);
     }
+    tsupport_cluster_stop(&cluster);
     tsupport_redis_stop(&redis);
     return failed;
 }

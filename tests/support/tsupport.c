@@ -375,3 +375,159 @@ int tsupport_proc_stop(tsupport_proc *p)
     p->out_fd = -1;
     return status;
 }
+
+/* 1 when buf[0..n) holds a whole reply: a bulk string by its length, anything else by its line. */
+static int reply_whole(const char *buf, size_t n)
+{
+    const char *eol = memmem(buf, n, "\r\n", 2);
+    long len;
+    if (eol == NULL)
+        return 0;
+    if (buf[0] != '$')
+        return 1;
+    len = strtol(buf + 1, NULL, 10);
+    return len < 0 || (size_t)(eol + 2 - buf) + (size_t)len + 2 <= n;
+}
+
+int tsupport_redis_query(int port, const char *cmd, char *buf, size_t cap)
+{
+    char line[512];
+    uint64_t deadline = mono_ms() + 2000;
+    size_t n = 0;
+    int fd = connect_port(port), rc = -1;
+    if (fd < 0 || cap < 2)
+        goto out;
+    snprintf(line, sizeof line, "%s\r\n", cmd);
+    if (write(fd, line, strlen(line)) != (ssize_t)strlen(line))
+        goto out;
+    while (n + 1 < cap && !reply_whole(buf, n) && mono_ms() < deadline) {
+        struct pollfd pfd = {fd, POLLIN, 0};
+        ssize_t k = poll(&pfd, 1, 100) > 0 ? read(fd, buf + n, cap - 1 - n) : 0;
+        if (k < 0 && errno != EINTR)
+            goto out;
+        n += k > 0 ? (size_t)k : 0;
+        buf[n] = '\0';
+    }
+    rc = n > 0 && reply_whole(buf, n) ? 0 : -1;
+out:
+    if (fd >= 0)
+        close(fd);
+    return rc;
+}
+
+char *tsupport_cluster_seeds(const tsupport_cluster *c, int n, char *out, size_t len)
+{
+    size_t used = 0;
+    int i;
+    out[0] = '\0';
+    for (i = 0; i < n && i < TSUPPORT_CLUSTER_NODES && used < len; i++)
+        used += (size_t)snprintf(out + used, len - used, "%s127.0.0.1:%d", i ? "," : "", c->nodes[i].port);
+    return out;
+}
+
+/* Starts node i with cluster mode on and its own bus port (port + 10000 may not exist). 0 or -1. */
+static int cluster_node_start(tsupport_cluster *c, int i)
+{
+    const char **a = c->args[i];
+    int bus = tsupport_free_port();
+    if (bus < 0)
+        return -1;
+    snprintf(c->bus_port[i], sizeof c->bus_port[i], "%d", bus);
+    a[0] = "--cluster-enabled", a[1] = "yes", a[2] = "--cluster-config-file", a[3] = "nodes.conf";
+    a[4] = "--cluster-port", a[5] = c->bus_port[i], a[6] = "--cluster-node-timeout", a[7] = "5000";
+    a[8] = "--protected-mode", a[9] = "yes", a[10] = NULL;
+    return tsupport_redis_start(&c->nodes[i], a);
+}
+
+/* Waits up to timeout_ms for pid; kills it when it takes longer. The exit status, or -1. */
+static int wait_child(pid_t pid, int timeout_ms)
+{
+    uint64_t deadline = mono_ms() + (uint64_t)timeout_ms;
+    int status;
+    while (waitpid(pid, &status, WNOHANG) != pid) {
+        struct timespec ts = {0, 10 * 1000 * 1000};
+        if (mono_ms() > deadline) {
+            kill(pid, SIGKILL);
+            waitpid(pid, &status, 0);
+            return -1;
+        }
+        nanosleep(&ts, NULL);
+    }
+    return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+/* redis-cli --cluster create over the nodes, its output into the first node's directory. 0 or -1. */
+static int cluster_create(const tsupport_cluster *c)
+{
+    char hp[TSUPPORT_CLUSTER_NODES][32], log[600];
+    const char *argv[TSUPPORT_CLUSTER_NODES + 8];
+    int i, n = 0, fd;
+    pid_t pid;
+    snprintf(log, sizeof log, "%s/cluster-create.log", c->nodes[0].dir);
+    argv[n++] = "redis-cli", argv[n++] = "--cluster", argv[n++] = "create";
+    for (i = 0; i < TSUPPORT_CLUSTER_NODES; i++)
+        argv[n++] = hp[i], snprintf(hp[i], sizeof hp[i], "127.0.0.1:%d", c->nodes[i].port);
+    argv[n++] = "--cluster-replicas", argv[n++] = "0", argv[n++] = "--cluster-yes", argv[n] = NULL;
+    if ((pid = fork()) < 0)
+        return -1;
+    if (pid == 0) {
+        if ((fd = open(log, O_WRONLY | O_CREAT | O_TRUNC, 0600)) < 0 || dup2(fd, 1) < 0 || dup2(fd, 2) < 0)
+            _exit(127);
+        for (fd = 3; fd < 1024; fd++)
+            close(fd);
+        execvp("redis-cli", (char *const *)argv);
+        fprintf(stderr, "cannot run redis-cli: %s (run scripts/setup.sh)\n", strerror(errno));
+        _exit(127);
+    }
+    if (wait_child(pid, 30000) == 0)
+        return 0;
+    fprintf(stderr, "redis-cli --cluster create failed (see %s)\n", log);
+    return -1;
+}
+
+/* 1 when node i reports cluster_state:ok, every slot assigned and every node known. */
+static int cluster_node_ok(const tsupport_cluster *c, int i)
+{
+    char buf[8192], known[64];
+    snprintf(known, sizeof known, "cluster_known_nodes:%d\r\n", TSUPPORT_CLUSTER_NODES);
+    return tsupport_redis_query(c->nodes[i].port, "CLUSTER INFO", buf, sizeof buf) == 0 &&
+           strstr(buf, "cluster_state:ok") != NULL && strstr(buf, "cluster_slots_assigned:16384") != NULL &&
+           strstr(buf, known) != NULL;
+}
+
+/* Waits up to 20 s until every node is ok. 0 or -1. */
+static int cluster_wait_ok(const tsupport_cluster *c)
+{
+    int k, i, ok;
+    for (k = 0; k < 400; k++) {
+        struct timespec ts = {0, 50 * 1000 * 1000};
+        for (i = 0, ok = 1; i < TSUPPORT_CLUSTER_NODES && ok; i++)
+            ok = cluster_node_ok(c, i);
+        if (ok)
+            return 0;
+        nanosleep(&ts, NULL);
+    }
+    fprintf(stderr, "the Redis Cluster did not reach cluster_state:ok in 20 s (see %s/redis.log)\n", c->nodes[0].dir);
+    return -1;
+}
+
+int tsupport_cluster_start(tsupport_cluster *c)
+{
+    int i;
+    memset(c, 0, sizeof *c);
+    for (i = 0; i < TSUPPORT_CLUSTER_NODES; i++)
+        if (cluster_node_start(c, i) != 0)
+            goto fail;
+    if (cluster_create(c) == 0 && cluster_wait_ok(c) == 0)
+        return 0;
+fail:
+    tsupport_cluster_stop(c);
+    return -1;
+}
+
+void tsupport_cluster_stop(tsupport_cluster *c)
+{
+    int i;
+    for (i = 0; i < TSUPPORT_CLUSTER_NODES; i++)
+        tsupport_redis_stop(&c->nodes[i]);
+}

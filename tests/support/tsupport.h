@@ -1,4 +1,5 @@
-/* tsupport.h — helpers shared by the test executables: vectors, files, free ports, a private redis-server. */
+/* tsupport.h — helpers shared by the test executables: vectors, files, free ports, a private
+ * redis-server, a private 3-master Redis Cluster, child processes. */
 #ifndef TSUPPORT_H
 #define TSUPPORT_H
 
@@ -37,6 +38,27 @@ void tsupport_redis_stop(tsupport_redis *r);
 int tsupport_redis_restart(tsupport_redis *r);
 /* Sends one inline command and discards the reply (e.g. "CONFIG SET requirepass x"). 0 or -1. */
 int tsupport_redis_cmd(const tsupport_redis *r, const char *cmd);
+
+/* Sends one inline command to the redis-server on 127.0.0.1:port and copies its raw RESP reply
+ * (NUL-terminated, truncated to cap-1) into buf, waiting up to 2 s for all of it. 0, or -1. */
+int tsupport_redis_query(int port, const char *cmd, char *buf, size_t cap);
+
+/* A private Redis Cluster of three masters, no replicas: three redis-server --cluster-enabled yes,
+ * each on a free loopback port in its own temporary directory, joined by redis-cli --cluster create. */
+#define TSUPPORT_CLUSTER_NODES 3
+typedef struct tsupport_cluster {
+    tsupport_redis nodes[TSUPPORT_CLUSTER_NODES];
+    char bus_port[TSUPPORT_CLUSTER_NODES][16];   /* internal: each node's cluster bus port */
+    const char *args[TSUPPORT_CLUSTER_NODES][12]; /* internal: each node's extra arguments */
+} tsupport_cluster;
+/* Starts the nodes, creates the cluster and waits until every node reports cluster_state:ok with
+ * all slots assigned and knows the others (up to 20 s). 0, or -1 with a message on stderr; nothing
+ * started is left running. */
+int tsupport_cluster_start(tsupport_cluster *c);
+/* Stops every node and removes their directories. Safe to call twice. */
+void tsupport_cluster_stop(tsupport_cluster *c);
+/* "127.0.0.1:P1,127.0.0.1:P2,…" of the first n nodes into out. Returns out. */
+char *tsupport_cluster_seeds(const tsupport_cluster *c, int n, char *out, size_t len);
 
 /* A child process whose stdout the test reads (e.g. `authbench serve`, which prints one ready line). */
 typedef struct tsupport_proc { pid_t pid; int out_fd; char line[512]; } tsupport_proc;
