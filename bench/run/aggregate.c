@@ -266,9 +266,9 @@ static void add_redis(cJSON *cell, const ab_run_cell *c, const ab_run_rep *reps,
             req += (double)reps[i].server_requests;
             k++;
         }
-    add_num_or_null(cell, "redis_commands_per_req", k > 0 && req > 0 && strcmp(c->store, "redis") == 0,
+    add_num_or_null(cell, "redis_commands_per_req", k > 0 && req > 0 && strncmp(c->store, "redis", 5) == 0,
                     calls / (req > 0 ? req : 1));
-    add_num_or_null(cell, "redis_net_bytes_per_req", k > 0 && req > 0 && strcmp(c->store, "redis") == 0,
+    add_num_or_null(cell, "redis_net_bytes_per_req", k > 0 && req > 0 && strncmp(c->store, "redis", 5) == 0,
                     bytes / (req > 0 ? req : 1));
 }
 

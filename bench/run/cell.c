@@ -59,10 +59,24 @@ static int start_proxy(ab_run_ctx *ctx, ab_run_rep_env *e, const ab_run_cell *c,
     return 0;
 }
 
+/* The run's Redis Cluster, flushed, for a session:redis-cluster cell. 0, or -1 with err. */
+static int pick_cluster(ab_run_ctx *ctx, ab_run_rep_env *e, char *err, size_t errlen)
+{
+    if (!ctx->cluster.running || ab_run_cluster_flush(&ctx->cluster) != 0) {
+        ab_run_fmt(err, errlen, "%s", ctx->cluster.running ? "the run's Redis Cluster stopped answering"
+                                                          : "no Redis Cluster for this cell");
+        return -1;
+    }
+    e->cluster = &ctx->cluster;
+    return 0;
+}
+
 /* The Redis a cell uses: a private one for an outage (it will be stopped), else the run's. */
 static int pick_redis(ab_run_ctx *ctx, ab_run_rep_env *e, const ab_run_cell *c, char *err, size_t errlen)
 {
     char log[AB_RUN_PATH_MAX];
+    if (ab_run_cell_needs_cluster(c))
+        return pick_cluster(ctx, e, err, errlen);
     if (!ab_run_cell_needs_redis(c))
         return 0;
     if (c->fault[0] != '\0') {
@@ -92,10 +106,12 @@ static int mech_spec(ab_run_ctx *ctx, ab_run_rep_env *e, const ab_run_cell *c, u
     static const struct { const char *mode, *query; } modes[] = {
         {"pagecache", "fsync=never&direct=0&lock=flock"}, {"direct", "fsync=never&direct=1&lock=flock"},
         {"fsync", "fsync=always&direct=0&lock=flock"}};
-    char uri[512];
+    char uri[sizeof e->cluster->uri];
     size_t k;
     if (strcmp(c->store, "redis") == 0)
         ab_run_redis_uri(e->redis, e->store_host, e->store_port, uri, sizeof uri);
+    else if (ab_run_cell_needs_cluster(c))
+        ab_run_fmt(uri, sizeof uri, "%s", e->cluster->uri);
     else
         ab_run_fmt(uri, sizeof uri, "memory://");
     if (strcmp(c->family, "none") == 0)

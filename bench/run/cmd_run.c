@@ -37,6 +37,9 @@ static void usage(void)
         "  --out DIR             the run directory (default results/<UTC time>-<name>)\n"
         "  --redis-url URL       use this Redis (redis://[user:pass@]host:port[/db]) instead of\n"
         "                        starting one; it is never flushed (outage cells still start their own)\n"
+        "  --redis-cluster-url URL  use this Redis Cluster (redis-cluster://[user:pass@]host:port[,…])\n"
+        "                        for session:redis-cluster cells instead of starting a local one of\n"
+        "                        3 masters; it is never flushed\n"
         "  --disk-dir DIR        where disk-store cells keep their files (default <out>/disk, or\n"
         "                        /var/tmp when that is tmpfs/overlay)\n"
         "  --micro PATH          the authbench_micro program (default: next to authbench)\n"
@@ -127,6 +130,7 @@ static const struct { const char *flag, *field; int kind; /* 0 string, 1 list/nu
     {"--users", "users", 1}, {"--threads", "threads", 1}, {"--server-threads", "server_threads", 1},
     {"--lb", "lb", 1}, {"--key-dist", "key_dist", 0}, {"--mix", "mix", 2},
     {"--store-delay", "store_delay", 1}, {"--name", "name", 0}, {"--redis-url", "redis_url", 0},
+    {"--redis-cluster-url", "redis_cluster_url", 0},
     {"--disk-dir", "disk_dir", 0},
 };
 

@@ -65,20 +65,16 @@ static cJSON *capacity_object(const cJSON *sb, unsigned clients, double duration
     return o;
 }
 
-cJSON *ab_run_store_capacity(ab_run_ctx *ctx, const cJSON *sc, char *err, size_t errlen)
+/* Runs `authbench store-bench --op get` on uri as the scenario's store_capacity says: its JSON, or
+ * NULL with a note in err. */
+static cJSON *bench_gets(ab_run_ctx *ctx, const cJSON *cfg, const char *uri, char *err, size_t errlen)
 {
-    const cJSON *cfg = cJSON_GetObjectItemCaseSensitive(sc, "store_capacity");
-    char uri[512], clients[16], dur[32], warm[32], *out;
-    char *argv[] = {ctx->self, "store-bench", "--store", uri, "--op", "get", "--clients", clients,
+    char clients[16], dur[32], warm[32], *out;
+    char *argv[] = {ctx->self, "store-bench", "--store", (char *)uri, "--op", "get", "--clients", clients,
                     "--duration", dur, "--warmup", warm, "--json", NULL};
     uint64_t us = 0;
-    cJSON *sb = NULL, *res = NULL;
+    cJSON *sb = NULL;
     int rc;
-    if (!cJSON_IsObject(cfg) || !ctx->redis.running) {
-        ab_run_fmt(err, errlen, "%s", !ctx->redis.running ? "no Redis" : "disabled by the scenario");
-        return NULL;
-    }
-    ab_run_redis_uri(&ctx->redis, ctx->redis.host, ctx->redis.port, uri, sizeof uri);
     ab_run_fmt(clients, sizeof clients, "%d", (int)cJSON_GetNumberValue(cJSON_GetObjectItemCaseSensitive(cfg, "clients")));
     ab_run_json_duration_us(cJSON_GetObjectItemCaseSensitive(cfg, "duration"), &us);
     ab_run_fmt(dur, sizeof dur, "%gs", (double)us / 1e6);
@@ -91,14 +87,55 @@ cJSON *ab_run_store_capacity(ab_run_ctx *ctx, const cJSON *sc, char *err, size_t
     if (rc == 0)
         sb = cJSON_Parse(out);
     free(out);
-    if (rc == 0 && sb != NULL)
-        res = capacity_object(sb, (unsigned)atoi(clients), (double)us / 1e6);
-    if (res == NULL)
+    if (sb == NULL)
         ab_run_fmt(err, errlen, "authbench store-bench %s", rc != 0 ? "failed or is not in this build"
-                                                                  : "gave no ops_per_sec");
+                                                                  : "gave no JSON");
+    return sb;
+}
+
+/* The Redis Cluster's GET capacity into res (made when NULL): redis_cluster_get_ops_per_sec and its
+ * store-bench output, measured the same way as the single Redis's. Returns res. */
+static cJSON *cluster_capacity(ab_run_ctx *ctx, const cJSON *cfg, cJSON *res, char *err, size_t errlen)
+{
+    cJSON *sb = bench_gets(ctx, cfg, ctx->cluster.uri, err, errlen);
+    double ops = cJSON_GetNumberValue(cJSON_GetObjectItemCaseSensitive(sb, "ops_per_sec"));
+    if (sb != NULL && ops > 0) {
+        if (res == NULL)
+            res = cJSON_CreateObject();
+        cJSON_AddNumberToObject(res, "redis_cluster_get_ops_per_sec", ops);
+        cJSON_AddNumberToObject(res, "redis_cluster_masters", (double)ctx->cluster.nmasters);
+        cJSON_DeleteItemFromObjectCaseSensitive(sb, "latency_hist_ns");
+        cJSON_AddItemToObject(res, "redis_cluster_store_bench", sb);
+        sb = NULL;
+    } else if (sb != NULL) {
+        ab_run_fmt(err, errlen, "authbench store-bench on the cluster gave no ops_per_sec");
+    }
     cJSON_Delete(sb);
-    ab_run_redis_flush(&ctx->redis);
+    ab_run_cluster_flush(&ctx->cluster);
     return res;
+}
+
+cJSON *ab_run_store_capacity(ab_run_ctx *ctx, const cJSON *sc, char *err, size_t errlen)
+{
+    const cJSON *cfg = cJSON_GetObjectItemCaseSensitive(sc, "store_capacity");
+    char uri[512];
+    uint64_t us = 0;
+    cJSON *sb = NULL, *res = NULL;
+    if (!cJSON_IsObject(cfg) || (!ctx->redis.running && !ctx->cluster.running)) {
+        ab_run_fmt(err, errlen, "%s", cJSON_IsObject(cfg) ? "no Redis" : "disabled by the scenario");
+        return NULL;
+    }
+    ab_run_json_duration_us(cJSON_GetObjectItemCaseSensitive(cfg, "duration"), &us);
+    if (ctx->redis.running) {
+        ab_run_redis_uri(&ctx->redis, ctx->redis.host, ctx->redis.port, uri, sizeof uri);
+        if ((sb = bench_gets(ctx, cfg, uri, err, errlen)) != NULL &&
+            (res = capacity_object(sb, (unsigned)cJSON_GetNumberValue(cJSON_GetObjectItemCaseSensitive(cfg, "clients")),
+                                   (double)us / 1e6)) == NULL)
+            ab_run_fmt(err, errlen, "authbench store-bench gave no ops_per_sec");
+        cJSON_Delete(sb);
+        ab_run_redis_flush(&ctx->redis);
+    }
+    return ctx->cluster.running ? cluster_capacity(ctx, cfg, res, err, errlen) : res;
 }
 
 /* The micro-benchmark program: --micro PATH, else <dir of authbench>/micro/authbench_micro. */

@@ -1,5 +1,6 @@
 /* redis.c — the run's Redis: a private redis-server on a free loopback port (or the user's), its
- * version, FLUSHALL between cells, and INFO commandstats / INFO stats snapshots. */
+ * version, FLUSHALL between cells, and INFO commandstats / INFO stats snapshots. cluster.c builds
+ * the run's Redis Cluster from the same pieces. */
 #include "run_int.h"
 
 #include <errno.h>
@@ -111,13 +112,18 @@ static int redis_wait_ping(ab_run_redis *r)
     return -1;
 }
 
-/* Starts redis-server on r->port in r->dir. 0, or -1 with err. */
-static int redis_spawn(ab_run_redis *r, const char *log_path, char *err, size_t errlen)
+/* Starts redis-server on r->port in r->dir, with extra "--name value" arguments (NULL-terminated,
+ * at most 16, may be NULL). 0, or -1 with err. */
+static int redis_spawn(ab_run_redis *r, const char *log_path, char *const extra[], char *err, size_t errlen)
 {
     char port[16];
-    char *argv[] = {"redis-server", "--port", port, "--bind", "127.0.0.1", "--dir", r->dir,
-                    "--save", "", "--appendonly", "no", "--daemonize", "no",
-                    "--protected-mode", "yes", NULL};
+    char *argv[32] = {"redis-server", "--port", port, "--bind", "127.0.0.1", "--dir", r->dir,
+                      "--save", "", "--appendonly", "no", "--daemonize", "no",
+                      "--protected-mode", "yes", NULL};
+    int n = 15;
+    while (extra != NULL && *extra != NULL && n < 31)
+        argv[n++] = *extra++;
+    argv[n] = NULL;
     ab_run_fmt(port, sizeof port, "%d", r->port);
     if (ab_run_proc_start(&r->proc, "redis-server", argv, log_path, NULL, err, errlen) != 0)
         return -1;
@@ -137,6 +143,12 @@ static int redis_spawn(ab_run_redis *r, const char *log_path, char *err, size_t 
 int ab_run_redis_start(ab_run_redis *r, const char *tmp_base, const char *log_path, char *err,
                        size_t errlen)
 {
+    return ab_run_redis_start_ex(r, tmp_base, log_path, NULL, err, errlen);
+}
+
+int ab_run_redis_start_ex(ab_run_redis *r, const char *tmp_base, const char *log_path, char *const extra[],
+                          char *err, size_t errlen)
+{
     char prog[AB_RUN_PATH_MAX];
     int attempt;
     memset(r, 0, sizeof *r);
@@ -154,7 +166,7 @@ int ab_run_redis_start(ab_run_redis *r, const char *tmp_base, const char *log_pa
     r->own = 1;
     for (attempt = 0; attempt < 3; attempt++) { /* the free port may be taken in between */
         r->port = ab_run_free_port();
-        if (r->port > 0 && redis_spawn(r, log_path, err, errlen) == 0) {
+        if (r->port > 0 && redis_spawn(r, log_path, extra, err, errlen) == 0) {
             r->running = 1;
             redis_read_version(r);
             return 0;
@@ -215,7 +227,7 @@ int ab_run_redis_use(ab_run_redis *r, const char *url, char *err, size_t errlen)
 /* Removes the files redis-server may have left in its directory, then the directory. */
 static void redis_rmdir(const char *dir)
 {
-    static const char *const names[] = {"dump.rdb", "appendonly.aof", "temp.rdb"};
+    static const char *const names[] = {"dump.rdb", "appendonly.aof", "temp.rdb", "nodes.conf"};
     char path[AB_RUN_PATH_MAX + 32];
     size_t i;
     for (i = 0; i < sizeof names / sizeof names[0]; i++) {
@@ -245,6 +257,16 @@ void ab_run_redis_uri(const ab_run_redis *r, const char *host, int port, char *o
         ab_run_fmt(out, len, "redis://%s@%s:%d%s", r->auth, host, port, db);
     else
         ab_run_fmt(out, len, "redis://%s:%d%s", host, port, db);
+}
+
+int ab_run_redis_text(const ab_run_redis *r, const char *cmd, char *out, size_t len)
+{
+    redisReply *rep = redis_cmd(r, cmd);
+    int ok = rep != NULL && (rep->type == REDIS_REPLY_STRING || rep->type == REDIS_REPLY_STATUS);
+    if (ok)
+        ab_run_fmt(out, len, "%s", rep->str);
+    freeReplyObject(rep);
+    return ok ? 0 : -1;
 }
 
 int ab_run_redis_flush(const ab_run_redis *r)

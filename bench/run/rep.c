@@ -144,6 +144,14 @@ static int start_load(ab_run_ctx *ctx, ab_run_rep_env *e, const ab_run_cell *c, 
     return ab_run_proc_start(load, "authbench load", argv, log, NULL, err, errlen);
 }
 
+/* The counters of the cell's store: its Redis, or its cluster's masters summed. 0, or -1. */
+static int store_snapshot(const ab_run_rep_env *e, ab_run_redis_stats *out)
+{
+    if (e->cluster != NULL)
+        return e->cluster->running ? ab_run_cluster_snapshot(e->cluster, out) : -1;
+    return e->redis != NULL && e->redis->running ? ab_run_redis_snapshot(e->redis, out) : -1;
+}
+
 /* Marks the start of the measured window: the login phase is over (the servers counted every
  * user's login) and the warm-up has passed; takes the Redis and /stats snapshots there. */
 static void watch_window(const ab_run_rep_env *e, const ab_run_cell *c, rep_watch *w, uint64_t now)
@@ -159,7 +167,7 @@ static void watch_window(const ab_run_rep_env *e, const ab_run_cell *c, rep_watc
     }
     if (!w->have0 && now >= w->window_us) {
         w->have0 = 1;
-        if (e->redis == NULL || !e->redis->running || ab_run_redis_snapshot(e->redis, &w->redis0) != 0)
+        if (store_snapshot(e, &w->redis0) != 0)
             w->have0 = -1; /* no Redis figures for this repetition */
         w->requests0 = servers_sum(e, "requests");
     }
@@ -208,7 +216,7 @@ static void collect_counters(const ab_run_rep_env *e, const ab_run_cell *c, cons
 {
     ab_run_redis_stats r1;
     double requests1 = servers_sum(e, "requests");
-    if (w->have0 == 1 && e->redis->running && ab_run_redis_snapshot(e->redis, &r1) == 0 &&
+    if (w->have0 == 1 && store_snapshot(e, &r1) == 0 &&
         w->requests0 >= 0 && requests1 > w->requests0) {
         rep->have_redis = 1;
         rep->redis_delta.calls = r1.calls - w->redis0.calls;

@@ -148,6 +148,13 @@ typedef struct ab_run_redis_stats {
 /* Starts redis-server on a free loopback port in a new directory under tmp_base. 0, or -1. */
 int ab_run_redis_start(ab_run_redis *r, const char *tmp_base, const char *log_path, char *err,
                        size_t errlen);
+/* ab_run_redis_start with extra "--name value" redis-server arguments (NULL-terminated, may be
+ * NULL). */
+int ab_run_redis_start_ex(ab_run_redis *r, const char *tmp_base, const char *log_path, char *const extra[],
+                          char *err, size_t errlen);
+/* Runs cmd (INFO, CLUSTER INFO, CLUSTER NODES …) and copies its text reply into out (truncated to
+ * len - 1). 0, or -1 when Redis does not answer or the reply is no text. */
+int ab_run_redis_text(const ab_run_redis *r, const char *cmd, char *out, size_t len);
 /* Uses an existing Redis at url (redis://[user:pass@]host:port[/db]): checks it answers. 0 / -1. */
 int ab_run_redis_use(ab_run_redis *r, const char *url, char *err, size_t errlen);
 /* Stops an own Redis and removes its directory; forgets a user's. Safe twice. */
@@ -158,6 +165,37 @@ void ab_run_redis_uri(const ab_run_redis *r, const char *host, int port, char *o
 int ab_run_redis_flush(const ab_run_redis *r);
 /* Snapshot of the counters. 0, or -1 when Redis does not answer. */
 int ab_run_redis_snapshot(const ab_run_redis *r, ab_run_redis_stats *out);
+
+/* ---- Redis Cluster (cluster.c) ---------------------------------------------------------------- */
+
+#define AB_RUN_CLUSTER_NODES 3    /* masters of the run's own cluster */
+#define AB_RUN_CLUSTER_MAX 16     /* masters of a user's cluster we follow */
+
+typedef struct ab_run_cluster {
+    int running;                  /* 1 when reachable (own and started, or the user's) */
+    int own;                      /* 1 when started by us (ours to flush and stop) */
+    char uri[1024];               /* the store URI servers get: redis-cluster://host:port,… */
+    ab_run_redis masters[AB_RUN_CLUSTER_MAX]; /* own: the nodes started; the user's: as discovered */
+    size_t nmasters;
+    char version[32];
+} ab_run_cluster;
+
+/* Starts a 3-master cluster (no replicas): three redis-server --cluster-enabled yes on free loopback
+ * ports in directories under tmp_base (logs <log_dir>/redis-cluster-<i>.log), joined with
+ * redis-cli --cluster create, ready when every node reports cluster_state:ok. 0, or -1 with err
+ * (nothing left running). */
+int ab_run_cluster_start(ab_run_cluster *c, const char *tmp_base, const char *log_dir, char *err, size_t errlen);
+/* Uses the user's cluster at url (redis-cluster://[user:pass@]host:port[,…]): finds its masters
+ * (CLUSTER NODES on the first seed that answers). 0, or -1 with err. */
+int ab_run_cluster_use(ab_run_cluster *c, const char *url, char *err, size_t errlen);
+/* Stops an own cluster and removes its directories; forgets a user's. Safe twice. */
+void ab_run_cluster_stop(ab_run_cluster *c);
+/* FLUSHALL on every master of an own cluster (never on a user's). 0 or -1. */
+int ab_run_cluster_flush(const ab_run_cluster *c);
+/* The masters' counters summed. 0, or -1 when one does not answer. */
+int ab_run_cluster_snapshot(const ab_run_cluster *c, ab_run_redis_stats *out);
+/* 1 when the cell's mechanism keeps its sessions in the Redis Cluster. */
+int ab_run_cell_needs_cluster(const ab_run_cell *c);
 
 /* ---- environment (env.c) ---------------------------------------------------------------------- */
 
@@ -187,6 +225,7 @@ typedef struct ab_run_ctx {
     char disk_fs[32];
     int disk_made;                  /* 1 when the run made disk_dir (so removes it when empty) */
     ab_run_redis redis;             /* the shared Redis (own or the user's) */
+    ab_run_cluster cluster;         /* the Redis Cluster of session:redis-cluster cells (own or the user's) */
     int quiet;
     ab_progress progress;
     double done_s, total_s;         /* estimated seconds done / in all, for the progress bar */
@@ -205,6 +244,7 @@ typedef struct ab_run_rep_env {
     char cell_dir[AB_RUN_PATH_MAX];     /* <run>/cells/<id> */
     ab_run_redis own_redis;             /* a private Redis for a fault cell */
     ab_run_redis *redis;                /* the Redis the cell uses, or NULL */
+    ab_run_cluster *cluster;            /* the Redis Cluster the cell uses, or NULL */
     ab_run_proc proxy;
     char store_host[64];                /* where servers reach the store: Redis or the proxy */
     int store_port;

@@ -125,6 +125,21 @@ static int setup_redis(ab_run_ctx *ctx, const cJSON *sc, const ab_run_cell *cell
     return ab_run_redis_start(&ctx->redis, ctx->tmp, log, err, errlen);
 }
 
+/* Starts (or finds) the run's Redis Cluster when a cell keeps its sessions there. 0, or -1 with err. */
+static int setup_cluster(ab_run_ctx *ctx, const cJSON *sc, const ab_run_cell *cells, size_t n, char *err,
+                         size_t errlen)
+{
+    const cJSON *url = cJSON_GetObjectItemCaseSensitive(sc, "redis_cluster_url");
+    size_t i;
+    for (i = 0; i < n && !ab_run_cell_needs_cluster(&cells[i]); i++)
+        ;
+    if (i == n)
+        return 0;
+    if (cJSON_IsString(url))
+        return ab_run_cluster_use(&ctx->cluster, url->valuestring, err, errlen);
+    return ab_run_cluster_start(&ctx->cluster, ctx->tmp, ctx->dir, err, errlen);
+}
+
 /* The run's notes: what a reader must know to read the figures right. */
 static cJSON *run_notes(const ab_run_ctx *ctx, const ab_run_cell *cells, size_t n, const char *cap_why,
                         const cJSON *micro)
@@ -263,13 +278,16 @@ static int run_setup(ab_run_ctx *ctx, const ab_run_opts *o, const cJSON *sc, con
     if (ab_run_pick_disk_dir(cJSON_IsString(dd) ? dd->valuestring : disk, cJSON_IsString(dd), ctx->disk_dir,
                              sizeof ctx->disk_dir, ctx->disk_fs, sizeof ctx->disk_fs, err, errlen) != 0)
         return -1;
-    return setup_redis(ctx, sc, cells, n, err, errlen);
+    if (setup_redis(ctx, sc, cells, n, err, errlen) != 0)
+        return -1;
+    return setup_cluster(ctx, sc, cells, n, err, errlen);
 }
 
 /* Stops the shared Redis and removes the temporary and disk directories. */
 static void run_cleanup(ab_run_ctx *ctx)
 {
     ab_run_redis_stop(&ctx->redis);
+    ab_run_cluster_stop(&ctx->cluster);
     ab_run_proc_kill_all();
     if (ctx->tmp[0] != '\0')
         nftw(ctx->tmp, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
@@ -338,7 +356,9 @@ int ab_run_execute(const ab_run_opts *o, const cJSON *sc, const ab_run_cell *cel
         rc = ab_run_stop_signal ? 128 + ab_run_stop_signal : AB_EXIT_FAIL;
         goto out;
     }
-    if (ab_run_results_init(&res, sc, ab_run_environment(ctx->redis.running ? ctx->redis.version : NULL,
+    if (ab_run_results_init(&res, sc, ab_run_environment(ctx->redis.running     ? ctx->redis.version
+                                                         : ctx->cluster.running ? ctx->cluster.version
+                                                                                : NULL,
                                                          ctx->disk_dir, ctx->disk_fs)) != 0 ||
         ab_run_results_write(&res, ctx->dir, 0, 0, err, sizeof err) != 0) {
         ab_err(AB_RUN_CMD, "%s", res.doc ? err : "out of memory");

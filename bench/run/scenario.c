@@ -54,6 +54,7 @@ static const struct { const char *name; const char *dflt; } top_fields[] = {
     {"name", "\"custom\""},
     {"description", "\"\""},
     {"redis_url", "null"},
+    {"redis_cluster_url", "null"},
     {"disk_dir", "null"},
     {"store_capacity", "{\"clients\": 50, \"duration\": \"2s\"}"},
     {"micro", "{\"min_time\": \"0.1s\", \"repetitions\": 3}"},
@@ -98,7 +99,7 @@ static int alg_known(const char *alg)
 /* 1 when m is a mechanism name of the scenario format. */
 static int mechanism_known(const char *m)
 {
-    static const char *const fixed[] = {"none", "session:memory", "session:redis",
+    static const char *const fixed[] = {"none", "session:memory", "session:redis", "session:redis-cluster",
                                         "session:file-pagecache", "session:file-direct",
                                         "session:file-fsync"};
     char alg[16];
@@ -228,7 +229,8 @@ static int axis_item_ok(const cJSON *sc, const group_field *f, const cJSON *it)
 static const char *field_expects(const group_field *f)
 {
     switch (f->kind) {
-    case FK_MECHS: return "mechanism names: none, session:memory, session:redis, session:file-pagecache, "
+    case FK_MECHS: return "mechanism names: none, session:memory, session:redis, session:redis-cluster, "
+                          "session:file-pagecache, "
                           "session:file-direct, session:file-fsync, jwt:<ALG>, jwt+denylist:<ALG>,redis|memory";
     case FK_UINT_LIST: return "a whole number (or a list of them) in";
     case FK_UINT: return "a whole number in";
@@ -273,6 +275,24 @@ static int group_field_check(const cJSON *sc, int gi, const group_field *f, cons
     return -1;
 }
 
+/* A store outage stops one redis-server of the cell's own: a cluster cell has none to stop. */
+static int cluster_fault_check(const cJSON *g, int gi, char *err, size_t errlen)
+{
+    const cJSON *mechs = cJSON_GetObjectItemCaseSensitive(g, "mechanisms");
+    int i;
+    if (cJSON_IsNull(cJSON_GetObjectItemCaseSensitive(g, "fault")) || !cJSON_HasObjectItem(g, "fault"))
+        return 0;
+    for (i = 0; i < ab_run_axis_len(mechs); i++) {
+        const char *m = cJSON_GetStringValue(ab_run_axis_get(mechs, i));
+        if (m != NULL && strcmp(m, "session:redis-cluster") == 0) {
+            ab_run_fmt(err, errlen, "scenario: groups[%d].fault: the store outage is not available for "
+                       "session:redis-cluster (it stops a single redis-server)", gi);
+            return -1;
+        }
+    }
+    return 0;
+}
+
 /* Checks every field of group gi (unknown names are errors, to catch typos). */
 static int group_check(const cJSON *sc, const cJSON *g, int gi, char *err, size_t errlen)
 {
@@ -294,7 +314,7 @@ static int group_check(const cJSON *sc, const cJSON *g, int gi, char *err, size_
         ab_run_fmt(err, errlen, "scenario: groups[%d].mechanisms: missing", gi);
         return -1;
     }
-    return 0;
+    return cluster_fault_check(g, gi, err, errlen);
 }
 
 /* Checks the top-level fields other than groups. */
@@ -317,6 +337,12 @@ static int top_check(const cJSON *sc, char *err, size_t errlen)
     it = cJSON_GetObjectItemCaseSensitive(sc, "redis_url");
     if (!cJSON_IsNull(it) && !(cJSON_IsString(it) && strncmp(it->valuestring, "redis://", 8) == 0)) {
         ab_run_fmt(err, errlen, "scenario: redis_url: expected null or redis://host:port");
+        return -1;
+    }
+    it = cJSON_GetObjectItemCaseSensitive(sc, "redis_cluster_url");
+    if (!cJSON_IsNull(it) && it != NULL &&
+        !(cJSON_IsString(it) && strncmp(it->valuestring, "redis-cluster://", 16) == 0)) {
+        ab_run_fmt(err, errlen, "scenario: redis_cluster_url: expected null or redis-cluster://host:port[,host:port…]");
         return -1;
     }
     it = cJSON_GetObjectItemCaseSensitive(sc, "disk_dir");
