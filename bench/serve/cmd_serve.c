@@ -22,13 +22,14 @@ typedef struct serve_opts {
     int threads;
     int64_t ttl_s;
     uint64_t idle_us;
+    uint64_t request_us;
 } serve_opts;
 
 /* Prints --help. */
 static void usage(void)
 {
     printf("usage: authbench serve --mechanism M --listen HOST:PORT [--threads N] [--key FILE]\n"
-           "                       [--ttl D] [--idle-timeout D]\n\n"
+           "                       [--ttl D] [--idle-timeout D] [--request-timeout D]\n\n"
            "A simulated app server: HTTP/1.1 with keep-alive, one epoll loop per thread, authenticating\n"
            "every request with one mechanism. One process is one server, with its own store\n"
            "connections, memory and disk directory.\n\n"
@@ -40,7 +41,9 @@ static void usage(void)
            "  --key FILE         JWT signing key, an HMAC secret or private PEM; every server of a run\n"
            "                     shares it (make one: authbench jwt keygen --alg ALG --out PREFIX)\n"
            "  --ttl D            credential lifetime: 3600s, 15m, … (default 1h)\n"
-           "  --idle-timeout D   close keep-alive connections idle this long (default 30s)\n\n"
+           "  --idle-timeout D   close keep-alive connections idle this long (default 30s)\n"
+           "  --request-timeout D  a request (line, headers, body) must arrive whole within D of its\n"
+           "                     first byte, however it trickles in: else 408 and close (default 10s)\n\n"
            "Endpoints\n"
            "  POST /login?user=NAME (or body user=NAME)  200 {\"credential\":…,\"kind\":\"cookie\"|\"bearer\"}\n"
            "                     (+ Set-Cookie: sid=… for cookies); NAME is 1..64 of [A-Za-z0-9._-]\n"
@@ -49,8 +52,9 @@ static void usage(void)
            "  POST /logout       200 {\"revoked\":true}; {\"revoked\":false} for none and jwt:<ALG>,\n"
            "                     whose credentials cannot be withdrawn; 401 for a refused credential\n"
            "  GET /stats         counters since start as JSON (not counted themselves)\n"
-           "Limits: 8 KiB of headers (431), 64 KiB of body (413); malformed requests get 400, HTTP\n"
-           "versions other than 1.x 505; each closes the connection. 404/405 keep it open.\n\n"
+           "Limits: 8 KiB of headers (431), 64 KiB of body (413), --request-timeout (408); malformed\n"
+           "requests get 400, HTTP versions other than 1.x 505; each closes the connection. 404/405\n"
+           "keep it open.\n\n"
            "Prints 'listening on HOST:PORT' on stdout when ready; SIGTERM or SIGINT stops it.\n");
 }
 
@@ -62,6 +66,7 @@ static void parse_args(int argc, char **argv, serve_opts *o)
     o->threads = 1;
     o->ttl_s = AB_MECH_DEFAULT_TTL;
     o->idle_us = 30u * 1000000u;
+    o->request_us = 10u * 1000000u;
     for (i = 1; i < argc; i++) {
         const char *a = argv[i];
         if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
@@ -82,6 +87,8 @@ static void parse_args(int argc, char **argv, serve_opts *o)
             o->ttl_s = (int64_t)(ab_opt_duration_us(CMD, a, argv[++i]) / 1000000u);
         else if (strcmp(a, "--idle-timeout") == 0)
             o->idle_us = ab_opt_duration_us(CMD, a, argv[++i]);
+        else if (strcmp(a, "--request-timeout") == 0)
+            o->request_us = ab_opt_duration_us(CMD, a, argv[++i]);
         else
             ab_usage_fail(CMD, "unknown option '%s'", a);
     }
@@ -91,6 +98,8 @@ static void parse_args(int argc, char **argv, serve_opts *o)
         ab_usage_fail(CMD, "--ttl: must be between 1 s and 10 years");
     if (o->idle_us < 1000)
         ab_usage_fail(CMD, "--idle-timeout: must be at least 1ms");
+    if (o->request_us < 1000)
+        ab_usage_fail(CMD, "--request-timeout: must be at least 1ms");
 }
 
 /* Opens one listening socket per thread on the same address (the first fixes a port 0). Fills
@@ -122,8 +131,7 @@ static int open_listeners(srv *s, const char *hostport, char *shown, size_t show
     return 0;
 }
 
-/* Gives thread t its mechanism handle, buffers and epoll set. 0 or -1 (message printed). */
-static int prepare_thread(srv *s, srv_thread *t, int idx)
+int srv_thread_init(srv *s, srv_thread *t, int idx)
 {
     if (pthread_mutex_init(&t->pub_lock, NULL) != 0) {
         ab_err(CMD, "pthread_mutex_init failed");
@@ -143,6 +151,14 @@ static int prepare_thread(srv *s, srv_thread *t, int idx)
         ab_err(CMD, "%s: %s", s->mech != NULL ? ab_mech_spec(s->mech) : "", ab_mech_ctx_errstr(t->mech));
         return -1;
     }
+    return 0;
+}
+
+/* Gives thread t its mechanism handle, buffers and epoll set. 0 or -1 (message printed). */
+static int prepare_thread(srv *s, srv_thread *t, int idx)
+{
+    if (srv_thread_init(s, t, idx) != 0)
+        return -1;
     if (srv_thread_setup(t) != 0) {
         ab_err(CMD, "epoll: %s", strerror(errno));
         return -1;
@@ -150,8 +166,7 @@ static int prepare_thread(srv *s, srv_thread *t, int idx)
     return 0;
 }
 
-/* Frees what prepare_thread and open_listeners made (any part may be missing). */
-static void release_thread(srv_thread *t)
+void srv_thread_release(srv_thread *t)
 {
     if (t->lfd >= 0)
         close(t->lfd);
@@ -213,26 +228,34 @@ static ab_mech *open_mechanism(const serve_opts *o)
     return m;
 }
 
+int srv_init(srv *s, ab_mech *m, int nthreads, uint64_t idle_us, uint64_t request_us)
+{
+    int i;
+    s->mech = m;
+    s->kind = ab_mech_kind_of(m);
+    s->can_revoke = ab_mech_can_revoke(m);
+    s->nthreads = nthreads;
+    s->idle_us = idle_us;
+    s->request_us = request_us;
+    s->tick_ms = idle_us / 4000u < 1000u ? (idle_us / 4000u ? idle_us / 4000u : 1u) : 1000u;
+    s->start_us = ab_now_us();
+    srv_http_settings(&s->settings);
+    if ((s->threads = calloc((size_t)nthreads, sizeof *s->threads)) == NULL)
+        return -1;
+    for (i = 0; i < nthreads; i++)
+        s->threads[i].lfd = s->threads[i].epfd = -1;
+    return 0;
+}
+
 /* Sets up s from the options: mechanism, threads, listeners. 0 or -1 (message printed). */
 static int setup(srv *s, const serve_opts *o, char *shown, size_t shown_len)
 {
     int i;
-    s->mech = open_mechanism(o);
-    s->kind = ab_mech_kind_of(s->mech);
-    s->can_revoke = ab_mech_can_revoke(s->mech);
-    s->nthreads = o->threads;
-    s->idle_us = o->idle_us;
-    s->tick_ms = o->idle_us / 4000u < 1000u ? (o->idle_us / 4000u ? o->idle_us / 4000u : 1u) : 1000u;
-    s->start_us = ab_now_us();
-    srv_http_settings(&s->settings);
-    s->threads = calloc((size_t)s->nthreads, sizeof *s->threads);
-    s->stop_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-    if (s->threads == NULL || s->stop_fd < 0) {
+    if (srv_init(s, open_mechanism(o), o->threads, o->idle_us, o->request_us) != 0 ||
+        (s->stop_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK)) < 0) {
         ab_err(CMD, "%s", s->threads == NULL ? "out of memory" : strerror(errno));
         return -1;
     }
-    for (i = 0; i < s->nthreads; i++)
-        s->threads[i].lfd = s->threads[i].epfd = -1;
     if (open_listeners(s, o->listen, shown, shown_len) != 0)
         return -1;
     for (i = 0; i < s->nthreads; i++)
@@ -246,7 +269,7 @@ static void teardown(srv *s)
 {
     int i;
     for (i = 0; s->threads != NULL && i < s->nthreads; i++)
-        release_thread(&s->threads[i]);
+        srv_thread_release(&s->threads[i]);
     free(s->threads);
     if (s->stop_fd >= 0)
         close(s->stop_fd);

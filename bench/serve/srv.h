@@ -32,7 +32,7 @@ typedef struct srv_counters {
     uint64_t internal_errors;/* 500s */
     uint64_t logins;         /* credentials issued */
     uint64_t logouts;        /* successful logouts */
-    uint64_t bad_requests;   /* 400, 404, 405, 413, 431, 505 */
+    uint64_t bad_requests;   /* 400, 404, 405, 408, 413, 431, 505 */
     uint64_t bytes_in;       /* request bytes */
     uint64_t bytes_out;      /* response bytes */
     uint64_t auth_cpu_gross_ns; /* thread CPU of the sampled authenticate calls, clock included */
@@ -76,6 +76,7 @@ typedef struct srv_conn {
     char *wbuf;
     size_t wcap, wlen, woff;
     int close_after;         /* close once the output is sent */
+    uint64_t req_start_us;   /* when the first byte of the request being read arrived; 0: none pending */
     srv_req req;
 } srv_conn;
 
@@ -109,11 +110,29 @@ struct srv {
     srv_thread *threads;
     int stop_fd;             /* eventfd: readable once the server must stop */
     uint64_t idle_us;
+    uint64_t request_us;     /* a request must arrive whole within this of its first byte (else 408) */
     uint64_t tick_ms;        /* idle sweep and accept-retry period: min(1 s, idle / 4) */
     uint64_t start_us;
     http_parser_settings settings;
 };
 
+/* cmd_serve.c: s's state apart from sockets: mechanism m (s takes it), nthreads zeroed threads
+ * (no descriptors yet), timeouts, parser settings. 0, or -1 when out of memory. */
+int srv_init(srv *s, ab_mech *m, int nthreads, uint64_t idle_us, uint64_t request_us);
+/* cmd_serve.c: gives t, thread idx of s, its mechanism handle and buffers (no socket, no epoll).
+ * 0 or -1 (message printed). */
+int srv_thread_init(srv *s, srv_thread *t, int idx);
+/* cmd_serve.c: frees what srv_thread_init and srv_thread_setup made (any part may be missing). */
+void srv_thread_release(srv_thread *t);
+
+/* srv_loop.c: the state of a connection on socket fd (-1: none) of t: buffers and parser; not yet
+ * in t's list. NULL when out of memory. */
+srv_conn *srv_conn_new(srv_thread *t, int fd);
+/* srv_loop.c: frees c and its buffers (not its socket). Accepts NULL. */
+void srv_conn_free(srv_conn *c);
+/* srv_loop.c: makes room to read: grows c's buffer up to SRV_RBUF_MAX. 0, or -1 when the request
+ * is too big (answered, close_after set) or memory is out (close_after set). */
+int srv_conn_room(srv_conn *c);
 /* srv_loop.c: makes t's epoll set with its listening socket and the stop eventfd. 0 or -1 (errno). */
 int srv_thread_setup(srv_thread *t);
 /* srv_loop.c: one thread's event loop (pthread entry point, arg is its srv_thread). */
@@ -125,8 +144,14 @@ void srv_publish(srv_thread *t);
 
 /* srv_http.c: fills the parser callbacks. */
 void srv_http_settings(http_parser_settings *settings);
-/* srv_http.c: parses what is buffered on c and appends the responses to its output. */
+/* srv_http.c: parses what is buffered on c and appends the responses to its output; a request still
+ * incomplete s->request_us after its first byte arrived (c->last_us is now) gets a 408. */
 void srv_http_process(srv_conn *c);
+/* srv_http.c: the bytes in[0..len) arrive on c as reads would bring them, without a socket: taken
+ * into c's buffer within the same limits (srv_conn_room), parsed and answered, the answers appended
+ * to c's output (the caller empties it: wlen = 0 is "sent"). Returns the bytes taken: fewer than len
+ * once c is to be closed (close_after). The seam the HTTP fuzzer and tests drive. */
+size_t srv_http_feed(srv_conn *c, const char *in, size_t len);
 /* srv_http.c: answers status with a JSON error and marks c to close (parse errors, overflow). */
 void srv_http_fail(srv_conn *c, int status);
 /* srv_http.c: appends a response: status, extra header lines (each ending "\r\n", may be NULL),

@@ -22,6 +22,7 @@ static const char *status_line(int status)
     case 401: return "HTTP/1.1 401 Unauthorized\r\n";
     case 404: return "HTTP/1.1 404 Not Found\r\n";
     case 405: return "HTTP/1.1 405 Method Not Allowed\r\n";
+    case 408: return "HTTP/1.1 408 Request Timeout\r\n";
     case 413: return "HTTP/1.1 413 Content Too Large\r\n";
     case 431: return "HTTP/1.1 431 Request Header Fields Too Large\r\n";
     case 503: return "HTTP/1.1 503 Service Unavailable\r\n";
@@ -108,6 +109,7 @@ void srv_http_fail(srv_conn *c, int status)
     c->close_after = 1;
     respond_error(c, status, status == 431   ? "headers_too_large"
                              : status == 413 ? "body_too_large"
+                             : status == 408 ? "request_timeout"
                              : status == 505 ? "http_version_not_supported"
                                              : "bad_request");
 }
@@ -512,8 +514,24 @@ static void compact(srv_conn *c)
     c->msg_start = 0;
 }
 
+/* Starts or stops the clock of the request being read (its first byte came with the last read, at
+ * c->last_us, unless it was pending before) and answers 408 once it has run out while the server
+ * waits for the client's bytes (not while its own output holds parsing back). */
+static void request_deadline(srv_conn *c, int completed)
+{
+    if (c->msg_start == c->rlen) {
+        c->req_start_us = 0;
+        return;
+    }
+    if (c->req_start_us == 0 || completed)
+        c->req_start_us = c->last_us;
+    else if (!c->close_after && c->parsed == c->rlen && c->last_us - c->req_start_us > c->t->s->request_us)
+        srv_http_fail(c, 408);
+}
+
 void srv_http_process(srv_conn *c)
 {
+    int completed = 0;
     c->t->dirty = 1; /* counters change: publish them before the responses leave */
     while (c->parsed < c->rlen && !c->close_after && c->wlen < SRV_WBUF_HIGH) {
         size_t n = http_parser_execute(&c->parser, &c->t->s->settings, c->rbuf + c->parsed,
@@ -524,12 +542,27 @@ void srv_http_process(srv_conn *c)
             http_parser_pause(&c->parser, 0);
             handle_message(c);
             c->msg_start = c->parsed;
+            completed = 1;
         } else if (e != HPE_OK) {
             srv_http_fail(c, c->req.error ? c->req.error : 400);
         } else if (!c->req.headers_done && c->parsed - c->msg_start > SRV_HDR_MAX) {
             srv_http_fail(c, 431);
         }
     }
+    request_deadline(c, completed);
     if (!c->close_after)
         compact(c);
+}
+
+size_t srv_http_feed(srv_conn *c, const char *in, size_t len)
+{
+    size_t taken = 0;
+    while (taken < len && !c->close_after && srv_conn_room(c) == 0) {
+        size_t n = c->rcap - c->rlen < len - taken ? c->rcap - c->rlen : len - taken;
+        memcpy(c->rbuf + c->rlen, in + taken, n);
+        c->rlen += n;
+        taken += n;
+        srv_http_process(c);
+    }
+    return taken;
 }

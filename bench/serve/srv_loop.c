@@ -52,6 +52,30 @@ static void conn_touch(srv_thread *t, srv_conn *c, uint64_t now_us)
         t->head = c;
 }
 
+srv_conn *srv_conn_new(srv_thread *t, int fd)
+{
+    srv_conn *c = calloc(1, sizeof *c);
+    if (c == NULL || (c->rbuf = malloc(SRV_RBUF_INIT)) == NULL) {
+        free(c);
+        return NULL;
+    }
+    c->fd = fd;
+    c->t = t;
+    c->rcap = SRV_RBUF_INIT;
+    http_parser_init(&c->parser, HTTP_REQUEST);
+    c->parser.data = c;
+    return c;
+}
+
+void srv_conn_free(srv_conn *c)
+{
+    if (c == NULL)
+        return;
+    free(c->rbuf);
+    free(c->wbuf);
+    free(c);
+}
+
 /* Unlinks, closes and frees c. */
 static void conn_close(srv_thread *t, srv_conn *c)
 {
@@ -64,9 +88,7 @@ static void conn_close(srv_thread *t, srv_conn *c)
     else
         t->tail = c->prev;
     close(c->fd); /* also removes it from the epoll set */
-    free(c->rbuf);
-    free(c->wbuf);
-    free(c);
+    srv_conn_free(c);
     t->live.closed++;
     t->dirty = 1;
 }
@@ -76,14 +98,9 @@ static int conn_open(srv_thread *t, int fd)
 {
     struct epoll_event ev;
     int one = 1;
-    srv_conn *c = calloc(1, sizeof *c);
-    if (c == NULL || (c->rbuf = malloc(SRV_RBUF_INIT)) == NULL)
+    srv_conn *c = srv_conn_new(t, fd);
+    if (c == NULL)
         goto err;
-    c->fd = fd;
-    c->t = t;
-    c->rcap = SRV_RBUF_INIT;
-    http_parser_init(&c->parser, HTTP_REQUEST);
-    c->parser.data = c;
     if (setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one) != 0)
         goto err;
     ev.events = EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET;
@@ -95,9 +112,7 @@ static int conn_open(srv_thread *t, int fd)
     t->dirty = 1;
     return 0;
 err:
-    if (c != NULL)
-        free(c->rbuf);
-    free(c);
+    srv_conn_free(c);
     close(fd);
     return -1;
 }
@@ -152,9 +167,7 @@ static int conn_flush(srv_conn *c)
     return SRV_OK;
 }
 
-/* Makes room to read: grows the buffer up to SRV_RBUF_MAX. 0, or -1 when the request is too big
- * (answered) or memory is out. */
-static int conn_room(srv_conn *c)
+int srv_conn_room(srv_conn *c)
 {
     size_t cap;
     char *p;
@@ -181,7 +194,7 @@ static int conn_fill(srv_conn *c, int *drained)
     for (;;) {
         size_t room;
         ssize_t n;
-        if (conn_room(c) != 0)
+        if (srv_conn_room(c) != 0)
             return SRV_OK; /* close_after is set; the error response is queued */
         room = c->rcap - c->rlen;
         n = recv(c->fd, c->rbuf + c->rlen, room, 0);

@@ -1,6 +1,6 @@
 /* test_serve_http.c — `authbench serve` as an HTTP/1.1 server: the login contract, 400/431/413,
- * 404/405, pipelining, split requests, Connection: close, HTTP/1.0, idle timeouts, exact byte
- * counters. */
+ * 404/405, pipelining, split requests, Connection: close, HTTP/1.0, idle and request (slowloris)
+ * timeouts, exact byte counters. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -294,6 +294,31 @@ static void idle_connections_should_time_out(void **state)
     tsc_server_stop(&s);
 }
 
+static void a_request_trickling_in_should_get_408_at_its_deadline_not_live_forever(void **state)
+{
+    /* slowloris: one byte a second keeps the connection active (never idle for the 30 s idle
+     * timeout); the request deadline counts from its first byte and must end it */
+    static const char *const opts[] = {"--request-timeout", "2s", NULL};
+    static const char req[] = "GET /api/x HTTP/1.1\r\nAuthorization: Bearer slow\r\n\r\n";
+    struct timespec second = {1, 0};
+    tsc_server s;
+    time_t t0 = time(NULL);
+    int i;
+    (void)state;
+    assert_int_equal(tsc_server_start(&s, "none", NULL, opts), 0);
+    open_conn(s.port);
+    for (i = 0; i < 4; i++) { /* bytes at 0, 1, 2, 3 s: the one at 3 s finds the deadline passed */
+        assert_int_equal(tsc_send(conn, req + i, 1), 0);
+        nanosleep(&second, NULL);
+    }
+    expect(408);
+    assert_non_null(strstr(resp->body, "request_timeout"));
+    assert_true(tsc_peer_closed(conn));
+    assert_true(time(NULL) - t0 < 10);
+    tsc_close(conn);
+    tsc_server_stop(&s);
+}
+
 /* Sends req on the shared connection, reads the response; adds the bytes each way. */
 static void exchange(const char *req, int status, size_t *in, size_t *out)
 {
@@ -403,6 +428,7 @@ int main(void)
         cmocka_unit_test(a_request_arriving_in_pieces_should_be_served),
         cmocka_unit_test(connection_close_and_http10_should_be_honoured),
         cmocka_unit_test(idle_connections_should_time_out),
+        cmocka_unit_test(a_request_trickling_in_should_get_408_at_its_deadline_not_live_forever),
         cmocka_unit_test(stats_should_count_exact_bytes_and_bad_requests),
     };
     return cmocka_run_group_tests(tests, group_setup, group_teardown);
