@@ -18,6 +18,7 @@ static const ab_command commands[] = {
     {"report", ab_cmd_report, "charts and the architecture decision record (report.md, report.html) of a run"},
     {"serve", ab_cmd_serve, "a simulated app server authenticating every request with one mechanism"},
     {"run", ab_cmd_run, "run a benchmark matrix end to end: stores, servers, load, results/, report"},
+    {"merge", ab_cmd_merge, "combine runs made at the same time on several machines into one"},
 };
 
 /* Prints the list of subcommands. */

@@ -1,5 +1,6 @@
 /* ab_load.h — the authbench load generator and load balancer: configuration, one run, its results
- * (mergeable histograms, counters, per-second series) as a summary and as JSON. */
+ * (mergeable histograms, counters, per-second series) as a summary and as JSON, and the results of
+ * several generators (machines) read back from their JSON and merged into one. */
 #ifndef AB_LOAD_H
 #define AB_LOAD_H
 
@@ -8,6 +9,8 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <sys/socket.h>
+
+#include <cjson/cJSON.h>
 
 #ifdef __cplusplus
 extern "C" {
@@ -41,13 +44,17 @@ typedef struct ab_load_config {
     char path[256];        /* GET path of a "request", e.g. /api/x */
     uint64_t timeout_us;   /* a request unanswered this long counts as a timeout error */
     uint64_t seed;
+    unsigned shard_index;  /* 1-based: this generator is shard i of shard_count (several machines): */
+    unsigned shard_count;  /* it drives users [U(i-1)/n, Ui/n) and rate/n; connections as given */
+    double start_at;       /* Unix time (s) the warm-up starts at (windows aligned across machines
+                              by their clocks); 0 = as soon as the users are logged in */
     int progress;          /* progress on stderr */
     int fetch_stats;       /* GET /stats from every target before and after the window */
     volatile sig_atomic_t *stop; /* optional: becomes non-zero to end the run early (SIGINT) */
 } ab_load_config;
 
 /* Fills the defaults: rr, 10 connections, 2 threads, 10 s, 1 s warm-up, closed loop, 100 users,
- * uniform, request only, /api/x, 2 s timeout, server stats on. Targets left empty. */
+ * uniform, request only, /api/x, 2 s timeout, server stats on, shard 1/1. Targets left empty. */
 void ab_load_config_defaults(ab_load_config *cfg);
 
 typedef struct ab_load_result ab_load_result;
@@ -62,6 +69,26 @@ void ab_load_result_free(ab_load_result *r);
 void ab_load_result_print(const ab_load_result *r, FILE *out);
 /* The whole result as JSON text (malloc'd; the caller frees it), NULL when out of memory. */
 char *ab_load_result_json(const ab_load_result *r);
+/* The same as a cJSON document (the caller deletes it), NULL when out of memory. */
+cJSON *ab_load_result_doc(const ab_load_result *r);
+
+/* Reads a result back from the JSON document ab_load_result_json wrote (schema authbench-load/1,
+ * with its encoded histograms, per second too). NULL with a one-line reason in err. */
+ab_load_result *ab_load_result_from_doc(const cJSON *doc, char *err, size_t errlen);
+/* Merges the results of n generators that ran the same load at the same time (shards of one run,
+ * or several machines each with its own share) into a new result: histograms added, counts summed,
+ * the per-second series summed second by second, connections and rates summed, users the union
+ * of their slices; per-request figures then follow from the summed totals (the doc's window is the
+ * runs' mean, which is every run's: interrupted runs are refused). shared_targets: the generators
+ * drove the same servers, so targets are one set by name and a server's /stats delta is counted
+ * once (the one with the most requests: each generator's covers the others' traffic too); else
+ * every run had servers of its own (authbench run on each machine), all kept, named "<run>/<name>".
+ * Refuses (NULL, reason in err) results of different loads (mode, durations, balancer, mix, key
+ * distribution, path, timeout, users, shard count), a shard given twice, and interrupted runs.
+ * Appends what a reader must know (shards missing, users driven twice, windows started apart) to
+ * notes, a cJSON array (may be NULL). */
+ab_load_result *ab_load_results_merge(ab_load_result *const *rs, size_t n, int shared_targets, cJSON *notes,
+                                      char *err, size_t errlen);
 
 #ifdef __cplusplus
 }

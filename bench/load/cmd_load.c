@@ -46,6 +46,14 @@ static void usage(void)
         "  --timeout D        a request unanswered this long is a timeout error; it is recorded in\n"
         "                     the latency histograms at the time it was abandoned (a lower bound)  [2s]\n"
         "  --seed N           random seed (user and target choices)                               [1]\n"
+        "  --shard I/N        this generator is shard I of N driving one target from N machines: it\n"
+        "                     takes users [U(I-1)/N, UI/N) of --users U (disjoint slices, so no two\n"
+        "                     machines share a user) and R/N of --rate R; --connections stay as given\n"
+        "                     (per machine). Merge the N JSON files with `authbench merge`.      [1/1]\n"
+        "  --start-at T       start the warm-up at Unix time T (seconds, e.g. $(( $(date +%%s) + 30 ))),\n"
+        "                     once the users are logged in, so that the windows of generators on\n"
+        "                     several machines line up as well as their clocks do (NTP); the run\n"
+        "                     fails if T has passed by then\n"
         "  --json FILE        write every figure as JSON (atomically)\n"
         "  --no-server-stats  do not GET /stats from the targets before and after the window\n"
         "  --no-progress      no progress line on stderr\n\n"
@@ -112,6 +120,18 @@ static void parse_key_dist(const char *s, ab_load_config *cfg)
         ab_usage_fail(CMD, "--key-dist: '%s' is not uniform or zipf:THETA (0.01..10)", s);
 }
 
+/* Parses "I/N" (1 <= I <= N <= 1000). Exits 2 on bad input. */
+static void parse_shard(const char *s, ab_load_config *cfg)
+{
+    unsigned i = 0, n = 0;
+    int end = 0;
+    if (sscanf(s, "%u/%u%n", &i, &n, &end) != 2 || s[end] != '\0' || s[0] < '0' || s[0] > '9' || i < 1 ||
+        n < 1 || n > 1000 || i > n)
+        ab_usage_fail(CMD, "--shard: '%s' is not I/N with 1 <= I <= N <= 1000", s);
+    cfg->shard_index = i;
+    cfg->shard_count = n;
+}
+
 /* Parses --lb. Exits 2 on an unknown policy. */
 static ab_load_lb parse_lb(const char *s)
 {
@@ -156,6 +176,10 @@ static int parse_opt(const char *a, const char *v, ab_load_config *cfg, ab_load_
         cfg->timeout_us = ab_opt_duration_us(CMD, a, v);
     else if (strcmp(a, "--seed") == 0)
         cfg->seed = ab_opt_u64(CMD, a, v, 0, UINT64_MAX);
+    else if (strcmp(a, "--shard") == 0)
+        parse_shard(v, cfg);
+    else if (strcmp(a, "--start-at") == 0)
+        cfg->start_at = ab_opt_double(CMD, a, v, 1e9, 1e11);
     else if (strcmp(a, "--json") == 0)
         *json = v;
     else
@@ -172,10 +196,14 @@ static void check_config(const ab_load_config *cfg)
         ab_usage_fail(CMD, "--duration and --timeout must be more than 0");
     if (cfg->threads > cfg->connections)
         ab_usage_fail(CMD, "--threads (%u) is more than --connections (%u)", cfg->threads, cfg->connections);
-    if (cfg->users < cfg->threads)
-        ab_usage_fail(CMD, "--users (%u) is fewer than --threads (%u)", cfg->users, cfg->threads);
+    if ((uint64_t)cfg->users * cfg->shard_index / cfg->shard_count -
+            (uint64_t)cfg->users * (cfg->shard_index - 1) / cfg->shard_count < cfg->threads)
+        ab_usage_fail(CMD, "--users (%u%s) is fewer than --threads (%u)", cfg->users,
+                      cfg->shard_count > 1 ? ", this shard's share of them" : "", cfg->threads);
     if (cfg->duration_us > 24ull * 3600 * 1000000 || cfg->warmup_us > 24ull * 3600 * 1000000)
         ab_usage_fail(CMD, "--duration and --warmup are limited to 24h");
+    if (cfg->start_at > (double)ab_wall_s() + 24 * 3600)
+        ab_usage_fail(CMD, "--start-at is more than a day ahead (it is a Unix time in seconds)");
 }
 
 /* Parses argv into cfg. Exits 0 after --help, 2 on bad usage. */

@@ -72,6 +72,10 @@ int abl_keys_init(abl_keys *k, size_t n, double theta);
 size_t abl_keys_sample(const abl_keys *k, uint64_t *rng);
 void abl_keys_free(abl_keys *k);
 abl_op abl_mix_sample(const ab_load_config *cfg, uint64_t *rng);
+/* The users this generator drives, [*first, *first + *n): its shard of cfg->users. */
+void abl_shard_users(const ab_load_config *cfg, size_t *first, size_t *n);
+/* The requests/s this generator sends: its shard of cfg->rate (0: closed loop). */
+double abl_shard_rate(const ab_load_config *cfg);
 /* Names users first..first+n-1, computes their sticky target, prebuilds their login requests. */
 int abl_users_init(abl_user *u, size_t first, size_t n, const ab_load_config *cfg);
 /* Parses a login answer body and prebuilds the user's request and logout buffers. 0 or -1. */
@@ -243,8 +247,17 @@ struct ab_load_result {
     uint64_t login_failed;
     double login_s;
     int64_t started_unix;
+    double window_start_unix_ms; /* the wall clock when the measured window began */
+    size_t users_first;       /* the users driven: [users_first, users_first + users_n) … */
+    size_t users_n;           /* … (merged: how many distinct users the generators drove) */
+    double rate_eff;          /* requests/s asked of this generator (merged: summed); 0 closed loop */
+    cJSON *environment;       /* {"hostname", "cores"}; NULL for a merged result */
     cJSON **server_delta;     /* per target: /stats after - before; NULL when unavailable */
     char (*server_err)[160];  /* per target: why server_delta is NULL */
 };
+
+/* A result holding a copy of cfg (targets copied) and empty statistics sized for its duration, its
+ * users and rate taken from cfg's shard; NULL when out of memory. */
+ab_load_result *abl_result_new(const ab_load_config *cfg);
 
 #endif /* ABL_INT_H */

@@ -1,5 +1,6 @@
 /* load_json.c — the run's results as JSON: units in every name, percentiles in microseconds, the
- * encoded histograms (nanoseconds) so that runs from several machines can be merged later. */
+ * encoded histograms (nanoseconds, per second too) so that runs from several machines can be merged
+ * later (load_parse.c reads them back). */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -32,6 +33,18 @@ static void add_num_or_null(cJSON *o, const char *name, double v, int ok)
         cJSON_AddNullToObject(o, name);
 }
 
+/* The share of the load this generator drove: {"index": I (null when merged), "count": N,
+ * "users_first", "users", "rate_rps"}. */
+static void add_shard(cJSON *config, const ab_load_result *r)
+{
+    cJSON *o = cJSON_AddObjectToObject(config, "shard");
+    add_num_or_null(o, "index", r->cfg.shard_index, r->cfg.shard_index > 0);
+    cJSON_AddNumberToObject(o, "count", r->cfg.shard_count);
+    cJSON_AddNumberToObject(o, "users_first", (double)r->users_first);
+    cJSON_AddNumberToObject(o, "users", (double)r->users_n);
+    add_num_or_null(o, "rate_rps", r->rate_eff, r->rate_eff > 0);
+}
+
 /* The configuration as run. */
 static void add_config(cJSON *root, const ab_load_result *r)
 {
@@ -59,6 +72,8 @@ static void add_config(cJSON *root, const ab_load_result *r)
     cJSON_AddStringToObject(o, "path", c->path);
     cJSON_AddNumberToObject(o, "timeout_ms", (double)c->timeout_us / 1e3);
     cJSON_AddNumberToObject(o, "seed", (double)c->seed);
+    add_num_or_null(o, "start_at_unix_s", c->start_at, c->start_at > 0);
+    add_shard(o, r);
 }
 
 /* {"connect": n, …, "total": n} under "errors". */
@@ -113,22 +128,28 @@ static void add_server(cJSON *root, const ab_load_result *r)
     }
 }
 
-/* The per-second series of the measured window. */
-static void add_timeseries(cJSON *root, const ab_load_result *r)
+/* The per-second series of the measured window, each second's histogram encoded. 0 or -1. */
+static int add_timeseries(cJSON *root, const ab_load_result *r)
 {
     cJSON *arr = cJSON_AddArrayToObject(root, "timeseries");
     size_t i;
     for (i = 0; i < r->stats.nsecs; i++) {
         const abl_second *s = &r->stats.secs[i];
         cJSON *o = cJSON_CreateObject();
+        char *enc = ab_hist_encode(s->lat);
+        if (enc == NULL)
+            return -1;
         cJSON_AddNumberToObject(o, "t_s", (double)i);
         cJSON_AddNumberToObject(o, "requests", (double)s->requests);
         cJSON_AddNumberToObject(o, "errors", (double)s->errors);
         cJSON_AddNumberToObject(o, "auth_failures", (double)s->auth_failures);
         cJSON_AddNumberToObject(o, "p50_us", (double)ab_hist_percentile(s->lat, 50) / 1e3);
         cJSON_AddNumberToObject(o, "p99_us", (double)ab_hist_percentile(s->lat, 99) / 1e3);
+        cJSON_AddStringToObject(o, "latency_ns", enc);
+        free(enc);
         cJSON_AddItemToArray(arr, o);
     }
+    return 0;
 }
 
 /* The encoded histograms (ab_hist_encode), for merging runs. 0 or -1. */
@@ -154,6 +175,7 @@ static void add_headline(cJSON *root, const ab_load_result *r)
     double w = r->window_s > 0 ? r->window_s : 1;
     cJSON *warm, *login;
     cJSON_AddNumberToObject(root, "window_s", r->window_s);
+    cJSON_AddNumberToObject(root, "window_start_unix_ms", round(r->window_start_unix_ms));
     cJSON_AddBoolToObject(root, "interrupted", r->interrupted);
     cJSON_AddNumberToObject(root, "requests", (double)s->requests);
     cJSON_AddNumberToObject(root, "ok", (double)s->ok);
@@ -180,21 +202,30 @@ static void add_headline(cJSON *root, const ab_load_result *r)
     cJSON_AddNumberToObject(warm, "auth_failures", (double)r->warm.auth_failures);
 }
 
-char *ab_load_result_json(const ab_load_result *r)
+cJSON *ab_load_result_doc(const ab_load_result *r)
 {
     cJSON *root = cJSON_CreateObject();
-    char started[32], *text = NULL;
+    char started[32];
     if (root == NULL)
         return NULL;
     cJSON_AddStringToObject(root, "schema", "authbench-load/1");
     cJSON_AddStringToObject(root, "started_utc", ab_fmt_utc(r->started_unix, started, sizeof started));
+    if (r->environment != NULL)
+        cJSON_AddItemToObject(root, "environment", cJSON_Duplicate(r->environment, 1));
     add_config(root, r);
     add_headline(root, r);
     add_counts(root, r);
     add_server(root, r);
-    add_timeseries(root, r);
-    if (add_histograms(root, r) == 0)
-        text = cJSON_Print(root);
+    if (add_timeseries(root, r) == 0 && add_histograms(root, r) == 0)
+        return root;
+    cJSON_Delete(root);
+    return NULL;
+}
+
+char *ab_load_result_json(const ab_load_result *r)
+{
+    cJSON *root = ab_load_result_doc(r);
+    char *text = root != NULL ? cJSON_Print(root) : NULL;
     cJSON_Delete(root);
     return text;
 }

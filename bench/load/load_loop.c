@@ -170,7 +170,7 @@ int abl_thread_setup(abl_thread *t, size_t first_user, size_t nusers, unsigned f
     t->rng = cfg->seed * 0x9E3779B97F4A7C15ull + t->index + 1;
     t->rr = t->index % (unsigned)cfg->ntargets;
     if (cfg->rate > 0)
-        t->interval_ns = (uint64_t)((double)cfg->connections * 1e9 / cfg->rate);
+        t->interval_ns = (uint64_t)((double)cfg->connections * 1e9 / abl_shard_rate(cfg));
     if (loop_open(t) != 0 || alloc_work(t, first_user, nusers, first_client, nclients) != 0 ||
         abl_stats_init(&t->stats, nsecs) != 0 || abl_stats_init(&t->warm, 0) != 0) {
         snprintf(t->err, sizeof t->err, "thread setup: %s", strerror(errno ? errno : ENOMEM));

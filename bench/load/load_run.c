@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "ab_cli.h"
 #include "load_int.h"
@@ -26,6 +27,7 @@ void ab_load_config_defaults(ab_load_config *cfg)
     snprintf(cfg->path, sizeof cfg->path, "/api/x");
     cfg->timeout_us = 2000000u;
     cfg->seed = 1;
+    cfg->shard_index = cfg->shard_count = 1;
     cfg->fetch_stats = 1;
 }
 
@@ -41,11 +43,11 @@ void ab_load_result_free(ab_load_result *r)
     free(r->server_delta);
     free(r->server_err);
     free(r->targets);
+    cJSON_Delete(r->environment);
     free(r);
 }
 
-/* A result holding a copy of the configuration and empty merged statistics; NULL on OOM. */
-static ab_load_result *result_new(const ab_load_config *cfg)
+ab_load_result *abl_result_new(const ab_load_config *cfg)
 {
     ab_load_result *r = calloc(1, sizeof *r);
     size_t nsecs = (size_t)((cfg->duration_us + 999999u) / 1000000u);
@@ -63,6 +65,8 @@ static ab_load_result *result_new(const ab_load_config *cfg)
     memcpy(r->targets, cfg->targets, cfg->ntargets * sizeof *r->targets);
     r->cfg.targets = r->targets;
     r->started_unix = ab_wall_s();
+    abl_shard_users(cfg, &r->users_first, &r->users_n);
+    r->rate_eff = abl_shard_rate(cfg);
     return r;
 }
 
@@ -94,7 +98,8 @@ static int threads_setup(abl_run *run, char *err, size_t errlen)
     unsigned i, T = cfg->threads;
     for (i = 0; i < T; i++) {
         abl_thread *t = &run->ts[i];
-        size_t u0 = (size_t)cfg->users * i / T, u1 = (size_t)cfg->users * (i + 1) / T;
+        size_t first = run->r->users_first, n = run->r->users_n;
+        size_t u0 = first + n * i / T, u1 = first + n * (i + 1) / T;
         unsigned c0 = (unsigned)((uint64_t)cfg->connections * i / T);
         unsigned c1 = (unsigned)((uint64_t)cfg->connections * (i + 1) / T);
         t->cfg = cfg;
@@ -140,10 +145,48 @@ static int await_logins(abl_run *run, char *err, size_t errlen)
     return -1;
 }
 
-/* Opens the gate: sets one timeline for every thread (end_ns 0 = abort) and wakes them. */
-static void open_gate(abl_run *run, int abort_run)
+/* The wall clock in Unix seconds, with its fraction. */
+static double wall_now_s(void)
 {
-    uint64_t t0 = ab_now_ns() + 2000000u; /* 2 ms for every thread to be back in its loop */
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* When the warm-up starts (monotonic ns) into *t0: in 2 ms (every thread back in its loop), or at
+ * --start-at. 0, or -1 with err when --start-at has passed already. */
+static int gate_time(const ab_load_config *cfg, uint64_t *t0, char *err, size_t errlen)
+{
+    uint64_t now = ab_now_ns();
+    double wait = cfg->start_at > 0 ? cfg->start_at - wall_now_s() : 0;
+    *t0 = now + 2000000u;
+    if (cfg->start_at <= 0)
+        return 0;
+    if (wait < 0.002) {
+        snprintf(err, errlen, "--start-at was %.3f s ago when the users were logged in: give a later time",
+                 -wait);
+        return -1;
+    }
+    *t0 = now + (uint64_t)(wait * 1e9);
+    return 0;
+}
+
+/* {"hostname", "cores"}: the machine this generator ran on (merged runs list theirs). */
+static cJSON *host_environment(void)
+{
+    char host[256];
+    cJSON *o = cJSON_CreateObject();
+    if (gethostname(host, sizeof host) != 0)
+        snprintf(host, sizeof host, "unknown");
+    host[sizeof host - 1] = '\0';
+    cJSON_AddStringToObject(o, "hostname", host);
+    cJSON_AddNumberToObject(o, "cores", (double)sysconf(_SC_NPROCESSORS_ONLN));
+    return o;
+}
+
+/* Opens the gate: sets one timeline from t0 for every thread (end_ns 0 = abort) and wakes them. */
+static void open_gate(abl_run *run, uint64_t t0, int abort_run)
+{
     unsigned i;
     for (i = 0; i < run->started; i++) {
         abl_thread *t = &run->ts[i];
@@ -151,6 +194,7 @@ static void open_gate(abl_run *run, int abort_run)
         t->measure_ns = t0 + run->cfg->warmup_us * 1000u;
         t->end_ns = abort_run ? 0 : t->measure_ns + run->cfg->duration_us * 1000u;
     }
+    run->r->window_start_unix_ms = (wall_now_s() + ((double)run->ts[0].measure_ns - (double)ab_now_ns()) / 1e9) * 1e3;
     pthread_mutex_lock(&run->sync.mu);
     run->sync.go = 1;
     pthread_cond_broadcast(&run->sync.cv);
@@ -191,7 +235,8 @@ static void watch(abl_run *run)
             last_n = n;
             last_t = now;
         }
-        ab_progress_update(&pg, now < measure_ns ? "warm-up" : "measure", now > run_ns ? (double)(now - run_ns) / 1e9 : 0,
+        ab_progress_update(&pg, now < run_ns ? "start-at" : now < measure_ns ? "warm-up" : "measure",
+                           now > run_ns ? (double)(now - run_ns) / 1e9 : 0,
                            (double)(end_ns - run_ns) / 1e9, extra);
         next = now + 100000000u;
         sleep_until(!snapped && measure_ns < next ? measure_ns : next < end_ns ? next : end_ns);
@@ -265,14 +310,16 @@ static int probe_all(const ab_load_config *cfg, int *unreachable, char *err, siz
 /* Login phase, timeline, window, join: the body of ab_load_run once the threads exist. */
 static int run_phases(abl_run *run, char *err, size_t errlen)
 {
-    uint64_t t0 = ab_now_ns(), end_ns;
+    uint64_t t0 = ab_now_ns(), end_ns, gate = 0;
     int rc = threads_start(run, err, errlen);
     if (rc == 0)
         rc = await_logins(run, err, errlen);
     else
         await_logins(run, err + strlen(err), 0);
     run->r->login_s = (double)(ab_now_ns() - t0) / 1e9;
-    open_gate(run, rc != 0);
+    if (rc == 0)
+        rc = gate_time(run->cfg, &gate, err, errlen);
+    open_gate(run, gate, rc != 0);
     if (rc == 0)
         watch(run);
     end_ns = ab_now_ns();
@@ -301,7 +348,7 @@ ab_load_result *ab_load_run(const ab_load_config *cfg, int *unreachable, char *e
     }
     if (probe_all(cfg, unreachable, err, errlen) != 0)
         goto done;
-    run.r = result_new(cfg);
+    run.r = abl_result_new(cfg);
     run.ts = calloc(cfg->threads, sizeof *run.ts);
     run.ids = calloc(cfg->threads, sizeof *run.ids);
     run.before = calloc(cfg->ntargets, sizeof *run.before);
@@ -310,6 +357,7 @@ ab_load_result *ab_load_run(const ab_load_config *cfg, int *unreachable, char *e
         goto done;
     }
     run.cfg = &run.r->cfg;
+    run.r->environment = host_environment();
     if (threads_setup(&run, err, errlen) == 0)
         rc = run_phases(&run, err, errlen);
 done:

@@ -179,7 +179,7 @@ cJSON *abl_json_delta(const cJSON *before, const cJSON *after)
     return out;
 }
 
-double abl_json_num(const cJSON *obj, const char *path)
+const cJSON *abl_json_at(const cJSON *obj, const char *path)
 {
     char key[64];
     const char *dot;
@@ -190,6 +190,11 @@ double abl_json_num(const cJSON *obj, const char *path)
         obj = cJSON_GetObjectItemCaseSensitive(obj, key);
         path = dot + 1;
     }
-    obj = cJSON_GetObjectItemCaseSensitive(obj, path);
+    return cJSON_GetObjectItemCaseSensitive(obj, path);
+}
+
+double abl_json_num(const cJSON *obj, const char *path)
+{
+    obj = abl_json_at(obj, path);
     return cJSON_IsNumber(obj) ? obj->valuedouble : 0;
 }

@@ -76,6 +76,21 @@ void abl_key_dist_name(const ab_load_config *cfg, char *buf, size_t len)
         snprintf(buf, len, "uniform");
 }
 
+/* Prints the share of the load a shard drove (nothing for a whole, unsharded run). */
+static void print_shard(FILE *out, const ab_load_result *r)
+{
+    const ab_load_config *c = &r->cfg;
+    char idx[32] = "merged";
+    if (c->shard_count <= 1 && c->shard_index != 0)
+        return;
+    if (c->shard_index > 0)
+        snprintf(idx, sizeof idx, "%u of %u", c->shard_index, c->shard_count);
+    fprintf(out, "  %-14s %s: %zu users from user%zu", "shard", idx, r->users_n, r->users_first);
+    if (r->rate_eff > 0)
+        fprintf(out, ", %.1f req/s", r->rate_eff);
+    fprintf(out, "\n");
+}
+
 /* Prints one latency line in microseconds. */
 static void print_latency(FILE *out, const char *label, const ab_hist *h)
 {
@@ -127,6 +142,7 @@ void ab_load_result_print(const ab_load_result *r, FILE *out)
         fprintf(out, "authbench load: closed loop");
     fprintf(out, ", %u threads, %u connections, %s over %zu target(s), %u users (%s)\n", c->threads,
             c->connections, abl_lb_name(c->lb), c->ntargets, c->users, dist);
+    print_shard(out, r);
     fprintf(out, "  %-14s %.2f s measured after %.2f s warm-up%s; %llu users logged in first (%llu failed) in %.2f s\n",
             "window", r->window_s, (double)c->warmup_us / 1e6, r->interrupted ? " (INTERRUPTED)" : "",
             (unsigned long long)r->login_ok, (unsigned long long)r->login_failed, r->login_s);

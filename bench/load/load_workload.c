@@ -80,6 +80,18 @@ abl_op abl_mix_sample(const ab_load_config *cfg, uint64_t *rng)
     return u < cfg->mix_request + cfg->mix_login ? ABL_OP_LOGIN : ABL_OP_LOGOUT;
 }
 
+void abl_shard_users(const ab_load_config *cfg, size_t *first, size_t *n)
+{
+    size_t i = cfg->shard_index ? cfg->shard_index : 1, k = cfg->shard_count ? cfg->shard_count : 1;
+    *first = (size_t)cfg->users * (i - 1) / k;
+    *n = (size_t)cfg->users * i / k - *first;
+}
+
+double abl_shard_rate(const ab_load_config *cfg)
+{
+    return cfg->rate / (cfg->shard_count ? cfg->shard_count : 1);
+}
+
 /* The Host header value every request carries (the first target, as given). */
 static const char *host_of(const ab_load_config *cfg)
 {

@@ -331,6 +331,54 @@ static cJSON *cell_params(const ab_run_cell *c)
     return o;
 }
 
+/* A string field of a cell object into out ("" for null). */
+static void cell_str(const cJSON *o, const char *key, char *out, size_t len)
+{
+    const char *v = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(o, key));
+    ab_run_fmt(out, len, "%s", v != NULL ? v : "");
+}
+
+/* A number field of a cell object clamped to 0..max (0 for null), so that casting it is defined. */
+static double cell_num(const cJSON *o, const char *path, double max)
+{
+    double v = 0;
+    if (!json_num(o, path, &v) || !(v > 0))
+        return 0;
+    return v < max ? v : max;
+}
+
+int ab_run_cell_from_json(const cJSON *o, ab_run_cell *c)
+{
+    memset(c, 0, sizeof *c);
+    cell_str(o, "id", c->id, sizeof c->id);
+    cell_str(o, "label", c->label, sizeof c->label);
+    cell_str(o, "mechanism", c->mechanism, sizeof c->mechanism);
+    cell_str(o, "family", c->family, sizeof c->family);
+    cell_str(o, "store", c->store, sizeof c->store);
+    cell_str(o, "alg", c->alg, sizeof c->alg);
+    cell_str(o, "disk_mode", c->disk_mode, sizeof c->disk_mode);
+    cell_str(o, "lb", c->lb, sizeof c->lb);
+    cell_str(o, "key_dist", c->key_dist, sizeof c->key_dist);
+    cell_str(o, "mix_name", c->mix_name, sizeof c->mix_name);
+    cell_str(o, "fault", c->fault, sizeof c->fault);
+    c->mix_login = (unsigned)cell_num(o, "mix.login", 1e6);
+    c->mix_request = (unsigned)cell_num(o, "mix.request", 1e6);
+    c->mix_logout = (unsigned)cell_num(o, "mix.logout", 1e6);
+    c->servers = (unsigned)cell_num(o, "servers", 1e6);
+    c->connections = (unsigned)cell_num(o, "connections", 1e9);
+    c->threads = (unsigned)cell_num(o, "threads", 1e6);
+    c->server_threads = (unsigned)cell_num(o, "server_threads", 1e6);
+    c->users = (unsigned)cell_num(o, "users", 1e9);
+    c->repetitions = (unsigned)cell_num(o, "repetitions", 1e3);
+    c->rate_per_sec = cell_num(o, "rate_per_sec", 1e12);
+    c->store_delay_us = (uint64_t)cell_num(o, "store_delay_us", 1e12);
+    c->store_jitter_us = (uint64_t)cell_num(o, "store_jitter_us", 1e12);
+    c->duration_us = (uint64_t)llround(cell_num(o, "duration_s", 1e9) * 1e6);
+    c->warmup_us = (uint64_t)llround(cell_num(o, "warmup_s", 1e9) * 1e6);
+    c->group = (int)cell_num(o, "group", 1e6);
+    return c->id[0] != '\0' && c->mechanism[0] != '\0' && c->repetitions > 0 ? 0 : -1;
+}
+
 /* fault_at_s: when the fault began in the measured window (median over repetitions). */
 static void add_fault_at(cJSON *cell, const ab_run_cell *c, const ab_run_rep *reps, size_t n)
 {

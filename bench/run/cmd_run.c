@@ -40,6 +40,10 @@ static void usage(void)
         "  --redis-cluster-url URL  use this Redis Cluster (redis-cluster://[user:pass@]host:port[,…])\n"
         "                        for session:redis-cluster cells instead of starting a local one of\n"
         "                        3 masters; it is never flushed\n"
+        "  --shard I/N           this machine is shard I of N running the same scenario at the same\n"
+        "                        time against one shared store: every cell's load takes its share of\n"
+        "                        the users and the rate (authbench load --shard); merge the N run\n"
+        "                        directories with `authbench merge` (see bench/merge/README.md)\n"
         "  --disk-dir DIR        where disk-store cells keep their files (default <out>/disk, or\n"
         "                        /var/tmp when that is tmpfs/overlay)\n"
         "  --micro PATH          the authbench_micro program (default: next to authbench)\n"
@@ -153,7 +157,18 @@ static int parse_valued(ab_run_opts *o, const char *a, const char *v)
         return o->micro = v, 1;
     if (strcmp(a, "--requirements") == 0)
         return o->requirements = v, 1;
+    if (strcmp(a, "--shard") == 0)
+        return o->shard = v, 1;
     return 0;
+}
+
+/* 1 when s is "I/N" with 1 <= I <= N <= 1000 (what authbench load --shard takes). */
+static int shard_ok(const char *s)
+{
+    unsigned i = 0, n = 0;
+    int end = 0;
+    return sscanf(s, "%u/%u%n", &i, &n, &end) == 2 && s[end] == '\0' && s[0] >= '0' && s[0] <= '9' &&
+           i >= 1 && i <= n && n <= 1000;
 }
 
 /* Handles a flag without a value; 1 when it was one. */
@@ -198,6 +213,8 @@ static void parse_args(int argc, char **argv, ab_run_opts *o)
     }
     if (o->quick && o->scenario_file != NULL)
         ab_usage_fail(AB_RUN_CMD, "--quick and --scenario exclude each other");
+    if (o->shard != NULL && !shard_ok(o->shard))
+        ab_usage_fail(AB_RUN_CMD, "--shard: '%s' is not I/N with 1 <= I <= N <= 1000", o->shard);
 }
 
 /* The scenario text: a file, or a built-in. Exits 2 when the file cannot be read. */

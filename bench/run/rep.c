@@ -19,6 +19,7 @@
 /* What the monitor loop knows while the load runs. */
 typedef struct rep_watch {
     double logins0;             /* servers' login count before the load */
+    double logins;              /* the logins the load makes first: its users (its shard of them) */
     uint64_t start_us;          /* load started */
     uint64_t window_us;         /* measured window began (estimated), 0 before */
     uint64_t fault_us;          /* fault injected, 0 before */
@@ -113,6 +114,15 @@ static long credential_probe(const ab_run_rep_env *e)
     return n;
 }
 
+/* How many of users shard "I/N" drives (as authbench load --shard splits them); all without one. */
+static double shard_users(const char *shard, unsigned users)
+{
+    unsigned i = 1, n = 1;
+    if (shard != NULL && sscanf(shard, "%u/%u", &i, &n) != 2)
+        i = n = 1;
+    return (double)((uint64_t)users * i / n - (uint64_t)users * (i - 1) / n);
+}
+
 /* Formats seconds for a command line: "2.5s". */
 static void fmt_s(uint64_t us, char *out, size_t len)
 {
@@ -139,6 +149,8 @@ static int start_load(ab_run_ctx *ctx, ab_run_rep_env *e, const ab_run_cell *c, 
         ab_run_fmt(rate, sizeof rate, "%g", c->rate_per_sec);
         argv[n++] = "--rate", argv[n++] = rate;
     }
+    if (ctx->shard != NULL)
+        argv[n++] = "--shard", argv[n++] = (char *)ctx->shard;
     argv[n] = NULL;
     ab_run_fmt(log, sizeof log, "%s/rep%u-load.log", e->cell_dir, e->rep);
     return ab_run_proc_start(load, "authbench load", argv, log, NULL, err, errlen);
@@ -159,9 +171,9 @@ static void watch_window(const ab_run_rep_env *e, const ab_run_cell *c, rep_watc
     static const double login_rate_guess = 5000.0; /* logins/s, when /stats has no count */
     if (w->window_us == 0) {
         double logins = w->logins0 >= 0 ? servers_sum(e, "logins") : -1;
-        if (logins >= 0 && logins - w->logins0 >= c->users)
+        if (logins >= 0 && logins - w->logins0 >= w->logins)
             w->window_us = now + c->warmup_us;
-        else if (logins < 0 && now - w->start_us > (uint64_t)(c->users / login_rate_guess * 1e6))
+        else if (logins < 0 && now - w->start_us > (uint64_t)(w->logins / login_rate_guess * 1e6))
             w->window_us = now + c->warmup_us;
         return;
     }
@@ -258,6 +270,7 @@ int ab_run_rep_execute(ab_run_ctx *ctx, ab_run_rep_env *e, const ab_run_cell *c,
     ab_run_fmt(json, sizeof json, "%s/rep%u.json", e->cell_dir, e->rep);
     rep->credential_bytes = credential_probe(e);
     w.logins0 = servers_sum(e, "logins");
+    w.logins = shard_users(ctx->shard, c->users);
     w.requests0 = -1;
     w.start_us = ab_now_us();
     w.deadline_us = w.start_us + 30000000u + 2 * (c->warmup_us + c->duration_us) +

@@ -1,6 +1,7 @@
 /* run_int.h — internals of `authbench run`, shared by the files of bench/run/ and its tests.
  *
- * Prefix: ab_run_ / AB_RUN_. Not a public API: only bench/run/ and tests/run/ include it.
+ * Prefix: ab_run_ / AB_RUN_. Not a public API: only bench/run/, tests/run/ and bench/merge/ (which
+ * rebuilds the cells of runs made on several machines with this same aggregation) include it.
  *
  * Flow: scenario.c parses a scenario (a file or a built-in) into a normalised cJSON document with
  * command-line overrides applied; matrix.c expands its groups into cells; cmd_run.c drives the
@@ -212,6 +213,7 @@ int ab_run_pick_disk_dir(const char *preferred, int explicit_dir, char *out, siz
 /* The command line of `authbench run`. Overrides are kept as "field=json" strings (owned). */
 typedef struct ab_run_opts {
     const char *scenario_file, *out, *mechanisms, *micro, *requirements;
+    const char *shard;  /* "I/N": each cell's load is shard I of N (authbench load --shard), or NULL */
     int quick, dry_run, dump, no_report, no_micro, quiet;
     char *sets[64];
     int nsets;
@@ -219,6 +221,7 @@ typedef struct ab_run_opts {
 
 typedef struct ab_run_ctx {
     char self[AB_RUN_PATH_MAX];     /* the authbench program */
+    const char *shard;              /* "I/N" passed to every load (--shard), or NULL */
     char dir[AB_RUN_PATH_MAX];      /* the run directory */
     char tmp[AB_RUN_PATH_MAX];      /* private temporary directory (keys, Redis dirs), 0700 */
     char disk_dir[AB_RUN_PATH_MAX]; /* base of the disk stores' directories */
@@ -281,6 +284,10 @@ int ab_run_cell_execute(ab_run_ctx *ctx, const ab_run_cell *c, ab_run_rep *reps,
  * 0, or -1 with err. */
 int ab_run_rep_execute(ab_run_ctx *ctx, ab_run_rep_env *e, const ab_run_cell *c, ab_run_rep *rep,
                        char *err, size_t errlen);
+/* A cell's parameters read back from its object in results.json (the inverse of what
+ * ab_run_cell_result writes; fault_at_us is not kept there and stays 0). 0, or -1 when it lacks
+ * an id, a mechanism or repetitions. */
+int ab_run_cell_from_json(const cJSON *o, ab_run_cell *c);
 /* Frees what reps hold. */
 void ab_run_reps_free(ab_run_rep *reps, size_t n);
 /* The cell object of results.json from its repetitions (status ok), or a failed cell (err not

@@ -347,6 +347,7 @@ int ab_run_execute(const ab_run_opts *o, const cJSON *sc, const ab_run_cell *cel
         return AB_EXIT_FAIL;
     ab_run_signals_install();
     ctx->quiet = o->quiet;
+    ctx->shard = o->shard;
     ctx->ncells = n;
     for (i = 0; i < n; i++)
         ctx->total_s += ab_run_cell_estimate_s(&cells[i]);
@@ -364,6 +365,7 @@ int ab_run_execute(const ab_run_opts *o, const cJSON *sc, const ab_run_cell *cel
         ab_err(AB_RUN_CMD, "%s", res.doc ? err : "out of memory");
         goto out;
     }
+    ab_run_results_set(&res, "shard", o->shard != NULL ? cJSON_CreateString(o->shard) : cJSON_CreateNull());
     rc = run_body(ctx, o, sc, cells, n, &res);
 out:
     run_cleanup(ctx);
