@@ -12,7 +12,7 @@ static int session_open(ab_mech *m, const char *uri)
     m->cred_max = SSTORE_ID_LEN;
     if (*uri == '\0')
         return mech_fail(m, AB_MECH_MALFORMED, "session: needs a store URI (session:memory://, "
-                         "session:redis://host:port, session:file:///dir)");
+                         "session:redis://host:port, session:redis-cluster://host:port,…, session:file:///dir)");
     return mech_open_store(m, uri);
 }
 
