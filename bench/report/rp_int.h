@@ -97,6 +97,9 @@ enum { RP_REQ_PEAK = 1u << 0, RP_REQ_SERVERS = 1u << 1, RP_REQ_CORES = 1u << 2, 
        RP_REQ_REVOKE_DELAY = 1u << 4, RP_REQ_LIFETIME = 1u << 5, RP_REQ_BUDGET = 1u << 6, RP_REQ_REGION_DIST = 1u << 7,
        RP_REQ_INSTANT = 1u << 8, RP_REQ_MULTI = 1u << 9 };
 void rp_req_defaults(rp_req *r);
+/* Reads requirements JSON text[0..len) over r (origin names it in messages and in r->source). 0, or
+ * -1 with a one-line message. */
+int rp_req_parse(rp_req *r, const char *text, size_t len, const char *origin, char *err, size_t errlen);
 /* Reads a requirements file over the defaults. 0, or -1 with a one-line message. */
 int rp_req_load(rp_req *r, const char *path, char *err, size_t errlen);
 

@@ -78,29 +78,35 @@ static int req_member(rp_req *r, const cJSON *m, char *err, size_t errlen)
     return -1;
 }
 
-int rp_req_load(rp_req *r, const char *path, char *err, size_t errlen)
+int rp_req_parse(rp_req *r, const char *text, size_t len, const char *origin, char *err, size_t errlen)
 {
-    size_t len;
     const cJSON *m;
-    cJSON *root = NULL;
+    cJSON *root = cJSON_ParseWithLength(text, len);
     int rc = -1;
-    char *text = ab_read_file(path, RP_MAX_REQ_FILE, &len);
-    if (text == NULL) {
-        snprintf(err, errlen, "requirements: cannot read %s: %s", path, strerror(errno));
-        goto done;
-    }
-    root = cJSON_ParseWithLength(text, len);
     if (!cJSON_IsObject(root)) {
-        snprintf(err, errlen, "requirements: %s is not a JSON object", path);
+        snprintf(err, errlen, "requirements: %s is not a JSON object", origin);
         goto done;
     }
     cJSON_ArrayForEach(m, root)
         if (req_member(r, m, err, errlen) != 0)
             goto done;
-    snprintf(r->source, sizeof r->source, "%s", path);
+    snprintf(r->source, sizeof r->source, "%s", origin);
     rc = 0;
 done:
     cJSON_Delete(root);
+    return rc;
+}
+
+int rp_req_load(rp_req *r, const char *path, char *err, size_t errlen)
+{
+    size_t len;
+    int rc;
+    char *text = ab_read_file(path, RP_MAX_REQ_FILE, &len);
+    if (text == NULL) {
+        snprintf(err, errlen, "requirements: cannot read %s: %s", path, strerror(errno));
+        return -1;
+    }
+    rc = rp_req_parse(r, text, len, path, err, errlen);
     free(text);
     return rc;
 }

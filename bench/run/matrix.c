@@ -60,6 +60,13 @@ static void mech_parts(ab_run_cell *c)
     }
 }
 
+/* A weight of a checked mix object: a whole number, 0 when the member is absent. */
+static unsigned mix_weight(const cJSON *obj, const char *key)
+{
+    const cJSON *w = cJSON_GetObjectItemCaseSensitive(obj, key);
+    return cJSON_IsNumber(w) ? (unsigned)w->valuedouble : 0;
+}
+
 /* Resolves a mix value (a name or an object) into the cell's weights and mix_name. */
 static void mix_resolve(const cJSON *sc, const cJSON *mix, ab_run_cell *c)
 {
@@ -77,9 +84,9 @@ static void mix_resolve(const cJSON *sc, const cJSON *mix, ab_run_cell *c)
         obj = cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(sc, "mixes"),
                                                mix->valuestring);
     }
-    c->mix_login = (unsigned)cJSON_GetNumberValue(cJSON_GetObjectItemCaseSensitive(obj, "login"));
-    c->mix_request = (unsigned)cJSON_GetNumberValue(cJSON_GetObjectItemCaseSensitive(obj, "request"));
-    c->mix_logout = (unsigned)cJSON_GetNumberValue(cJSON_GetObjectItemCaseSensitive(obj, "logout"));
+    c->mix_login = mix_weight(obj, "login");
+    c->mix_request = mix_weight(obj, "request");
+    c->mix_logout = mix_weight(obj, "logout");
     if (!cJSON_IsString(mix))
         ab_run_fmt(c->mix_name, sizeof c->mix_name, "l%u-r%u-o%u", c->mix_login, c->mix_request,
                  c->mix_logout);

@@ -199,8 +199,8 @@ static int axis_item_ok(const cJSON *sc, const group_field *f, const cJSON *it)
         return cJSON_IsString(it) && mechanism_known(it->valuestring) ? 0 : -1;
     case FK_UINT_LIST:
     case FK_UINT:
-        return cJSON_IsNumber(it) && it->valuedouble == (double)(uint64_t)it->valuedouble &&
-                       it->valuedouble >= (double)f->min && it->valuedouble <= (double)f->max
+        return cJSON_IsNumber(it) && it->valuedouble >= (double)f->min && it->valuedouble <= (double)f->max &&
+                       it->valuedouble == (double)(uint64_t)it->valuedouble /* cast only once in range */
                    ? 0 : -1;
     case FK_LB_LIST:
         return cJSON_IsString(it) && (strcmp(it->valuestring, "rr") == 0 ||
