@@ -210,6 +210,44 @@ char *ab_fmt_utc(int64_t unix_s, char *buf, size_t len)
     return buf;
 }
 
+/* Appends n bytes of s to out (len bytes) at *o, as far as they fit with the NUL. */
+static void mask_put(char *out, size_t len, size_t *o, const char *s, size_t n)
+{
+    if (n > len - 1 - *o)
+        n = len - 1 - *o;
+    memcpy(out + *o, s, n);
+    *o += n;
+}
+
+char *ab_mask_secrets(const char *text, char *out, size_t len)
+{
+    size_t o = 0;
+    if (len == 0)
+        return out;
+    for (;;) {
+        const char *sep = strstr(text, "://"), *auth, *at = NULL, *colon, *p;
+        size_t alen;
+        if (sep == NULL) {
+            mask_put(out, len, &o, text, strlen(text));
+            break;
+        }
+        auth = sep + 3;
+        alen = strcspn(auth, "/?#");
+        for (p = auth; p < auth + alen; p++) /* the userinfo ends at the authority's last '@' */
+            if (*p == '@')
+                at = p;
+        mask_put(out, len, &o, text, (size_t)(auth - text));
+        if (at != NULL) { /* "user:pass@" keeps "user:", "pass@" alone is a password too */
+            colon = memchr(auth, ':', (size_t)(at - auth));
+            mask_put(out, len, &o, auth, colon != NULL ? (size_t)(colon + 1 - auth) : 0);
+            mask_put(out, len, &o, "***", 3);
+        }
+        text = at != NULL ? at : auth;
+    }
+    out[o] = '\0';
+    return out;
+}
+
 char *ab_read_file(const char *path, size_t max, size_t *len)
 {
     int fd = open(path, O_RDONLY | O_CLOEXEC);

@@ -38,6 +38,12 @@ double ab_opt_double(const char *cmd, const char *flag, const char *s, double mi
 uint64_t ab_opt_duration_us(const char *cmd, const char *flag, const char *s);
 uint64_t ab_opt_size(const char *cmd, const char *flag, const char *s);
 
+/* Copies text into out (len bytes, NUL-terminated, cut to fit) with the password of every URI in
+ * it shown as "***": the userinfo "user:pw@" becomes "user:***@", and "pw@" alone (a password
+ * without a user, as redis-cli reads it) becomes "***@". For every message, log line and result
+ * that names a store URI or a mechanism spec. Returns out. */
+char *ab_mask_secrets(const char *text, char *out, size_t len);
+
 /* Monotonic clock in nanoseconds / microseconds; wall clock in Unix seconds. */
 uint64_t ab_now_ns(void);
 uint64_t ab_now_us(void);

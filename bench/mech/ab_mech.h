@@ -81,7 +81,8 @@ void ab_mech_close(ab_mech *m);
 int ab_mech_err(const ab_mech *m);
 const char *ab_mech_errstr(const ab_mech *m);
 
-/* The spec as given, the family ("none", "session", "jwt", "jwt+denylist"), and the kind. */
+/* The spec as given but with any store password shown as "***" (ab_mask_secrets: what /stats and
+ * messages show), the family ("none", "session", "jwt", "jwt+denylist"), and the kind. */
 const char *ab_mech_spec(const ab_mech *m);
 const char *ab_mech_family(const ab_mech *m);
 ab_mech_kind ab_mech_kind_of(const ab_mech *m);

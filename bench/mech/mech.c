@@ -156,16 +156,21 @@ ab_mech *ab_mech_open(const char *spec, const ab_mech_options *options)
 {
     ab_mech *m = calloc(1, sizeof *m);
     const char *arg = NULL;
+    size_t n;
     if (m == NULL)
         return NULL;
     m->ttl_s = options != NULL && options->ttl_s > 0 ? options->ttl_s : AB_MECH_DEFAULT_TTL;
     m->key_file = options != NULL ? options->key_file : NULL;
-    m->spec = strdup(spec != NULL ? spec : "");
+    m->raw = strdup(spec != NULL ? spec : "");
+    n = m->raw != NULL ? 2 * strlen(m->raw) + 8 : 0; /* "***" may be longer than a tiny password */
+    m->spec = m->raw != NULL ? malloc(n) : NULL;
     if (m->spec == NULL) {
+        free(m->raw);
         free(m);
         return NULL;
     }
-    m->ops = find_family(m->spec, &arg);
+    ab_mask_secrets(m->raw, m->spec, n);
+    m->ops = find_family(m->raw, &arg);
     if (m->ops == NULL)
         mech_fail(m, AB_MECH_MALFORMED, "unknown mechanism '%s' (use none, session:<store URI>, "
                   "jwt:<ALG> or jwt+denylist:<ALG>,<store URI>)", m->spec);
@@ -182,6 +187,7 @@ void ab_mech_close(ab_mech *m)
     if (m->ops != NULL)
         m->ops->close(m);
     free(m->spec);
+    free(m->raw);
     free(m);
 }
 

@@ -29,7 +29,8 @@ typedef struct mech_ops {
 
 struct ab_mech {
     const mech_ops *ops;
-    char *spec;
+    char *raw;              /* the spec as given (store URIs with their passwords): parsed, never shown */
+    char *spec;             /* the spec with passwords masked (ab_mask_secrets): for every message */
     int err;
     char errstr[MECH_ERRSTR];
     int64_t ttl_s;

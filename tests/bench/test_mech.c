@@ -378,6 +378,30 @@ static void an_unreachable_store_should_be_a_store_error(void **state)
     ab_mech_close(m);
 }
 
+static void store_passwords_should_never_be_shown(void **state)
+{
+    static const char *const fmts[] = {"session:redis://admin:s3cretpw@127.0.0.1:%d?connect_timeout_ms=200",
+                                       "jwt+denylist:HS256,redis://s3cretpw@127.0.0.1:%d?connect_timeout_ms=200",
+                                       "sesion:redis://:s3cretpw@127.0.0.1:%d"};
+    char spec[256];
+    size_t i;
+    (void)state;
+    for (i = 0; i < sizeof fmts / sizeof fmts[0]; i++) {
+        ab_mech *m;
+        ab_mech_ctx *c;
+        snprintf(spec, sizeof spec, fmts[i], tsupport_free_port());
+        m = ab_mech_open(spec, &(ab_mech_options){tmf.hs, 0});
+        assert_non_null(m);
+        c = ab_mech_err(m) == 0 ? ab_mech_ctx_new(m) : NULL;
+        assert_null(strstr(ab_mech_spec(m), "s3cretpw")); /* what /stats and messages show */
+        assert_non_null(strstr(ab_mech_spec(m), "***@127.0.0.1"));
+        assert_null(strstr(ab_mech_errstr(m), "s3cretpw"));
+        assert_true(c == NULL || strstr(ab_mech_ctx_errstr(c), "s3cretpw") == NULL);
+        ab_mech_ctx_free(c);
+        ab_mech_close(m);
+    }
+}
+
 static void counters_should_count_calls_and_store_io(void **state)
 {
     char spec[128], cred[4096];
@@ -430,6 +454,7 @@ int main(void)
         cmocka_unit_test(forged_and_malformed_tokens_should_be_refused),
         cmocka_unit_test(bad_users_and_unknown_sessions_should_be_refused),
         cmocka_unit_test(an_unreachable_store_should_be_a_store_error),
+        cmocka_unit_test(store_passwords_should_never_be_shown),
         cmocka_unit_test(counters_should_count_calls_and_store_io),
     };
     return cmocka_run_group_tests(tests, group_setup, group_teardown);

@@ -100,6 +100,22 @@ static void utc_should_format_iso8601(void **state)
     assert_string_equal(ab_fmt_utc(1300819380, buf, sizeof buf), "2011-03-22T18:43:00Z");
 }
 
+static void uri_passwords_should_be_masked_wherever_they_appear(void **state)
+{
+    char out[256], small[12];
+    (void)state;
+    assert_string_equal(ab_mask_secrets("session:redis://u:s3cr@t@h:1/0?timeout_ms=5", out, sizeof out),
+                        "session:redis://u:***@h:1/0?timeout_ms=5");
+    assert_string_equal(ab_mask_secrets("jwt+denylist:HS256,redis://hunter2@127.0.0.1:6379", out, sizeof out),
+                        "jwt+denylist:HS256,redis://***@127.0.0.1:6379");
+    assert_string_equal(ab_mask_secrets("redis-cluster://:pw@a:1,b:2 then redis://x:y@c:3", out, sizeof out),
+                        "redis-cluster://:***@a:1,b:2 then redis://x:***@c:3");
+    assert_string_equal(ab_mask_secrets("file:///tmp/s?fsync=always memory:// none", out, sizeof out),
+                        "file:///tmp/s?fsync=always memory:// none");
+    assert_string_equal(ab_mask_secrets("redis://h:1/x@y", out, sizeof out), "redis://h:1/x@y"); /* '@' in the path */
+    assert_string_equal(ab_mask_secrets("redis://user:longpassword@h", small, sizeof small), "redis://use");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -109,6 +125,7 @@ int main(void)
         cmocka_unit_test(sizes_should_take_binary_units),
         cmocka_unit_test(atomic_write_should_replace_whole_file),
         cmocka_unit_test(utc_should_format_iso8601),
+        cmocka_unit_test(uri_passwords_should_be_masked_wherever_they_appear),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
