@@ -4,7 +4,7 @@ set -euo pipefail
 
 PKGS=(build-essential cmake pkg-config clang libclang-rt-14-dev
       libssl-dev libhiredis-dev libcjson-dev libbenchmark-dev libcmocka-dev libjwt-dev libhttp-parser-dev
-      gnuplot-nox redis-server redis-tools wrk)
+      gnuplot-nox redis-server redis-tools wrk valgrind)
 
 missing=()
 for p in "${PKGS[@]}"; do

@@ -1,6 +1,9 @@
 #!/usr/bin/env bash
 # test.sh — the whole test suite on a fresh machine: install what is missing, build with
 # ASan+UBSan and -Werror, run every test with ctest. Tests that need Redis start their own.
+# Then each fuzz target briefly (scripts/fuzz.sh, its own clang build) and the library tests under
+# valgrind in a second, smaller build: valgrind cannot run ASan binaries, and it finds what ASan
+# does not (reads of uninitialised memory), so the jwt, store and common tests also run there.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -13,3 +16,13 @@ cmake --build "$build" -j"$(nproc)"
 export ASAN_OPTIONS=${ASAN_OPTIONS:-abort_on_error=0:detect_leaks=1}
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
 ctest --test-dir "$build" --output-on-failure -j2 "$@"
+
+scripts/fuzz.sh --seconds "${AUTHBENCH_FUZZ_SECONDS:-15}"
+
+vbuild=${AUTHBENCH_VALGRIND_BUILD:-build/valgrind}
+cmake -S . -B "$vbuild" -DCMAKE_BUILD_TYPE=Debug -DAUTHBENCH_WERROR=ON -DAUTHBENCH_VALGRIND=ON \
+      -DAUTHBENCH_BUILD_MICRO=OFF >/dev/null
+cmake --build "$vbuild" -j"$(nproc)" --target authbench_library_tests
+# interop runs Python, not our code. Each test keeps its ctest TIMEOUT, which bounds the step
+# (about 4 minutes on 2 cores).
+ctest --test-dir "$vbuild" --output-on-failure -j2 -L 'jwt|store|common' -LE interop

@@ -259,7 +259,7 @@ static void an_unwritable_directory_is_reported_at_open(void **state)
  * 0, or -1 when not allowed (no CAP_SYS_ADMIN). */
 static int private_mount(const char *fs, const char *dir, const char *opts)
 {
-    if (unshare(CLONE_NEWNS) != 0 || mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) != 0)
+    if (unshare(CLONE_NEWNS) != 0 || mount("none", "/", "none", MS_REC | MS_PRIVATE, NULL) != 0)
         return -1;
     return mount(fs, dir, fs, 0, opts);
 }
