@@ -1,7 +1,7 @@
 /* test_merge_runs.c — `authbench merge` end to end: two shards of one open-loop load run at once
  * (--shard 1/2 and 2/2, windows aligned with --start-at) against `authbench serve` keeping sessions
  * in a private Redis: their counts add up, their users are disjoint (every user logged in exactly
- * once, sessions of 100 distinct subjects); and two `authbench run --shard` directories merge cell
+ * once, sessions of 100 distinct subjects), and a --start-at already past fails the run; and two `authbench run --shard` directories merge cell
  * by cell (throughput and counts summed, histograms added, servers and environments listed). */
 #include <math.h>
 #include <setjmp.h>
@@ -75,6 +75,19 @@ static void check_sessions(const tsupport_redis *r)
     redisFree(c);
 }
 
+/* A --start-at that has passed once the users are in fails the run (status 1, one line). */
+static void late_start_fails(const char *target)
+{
+    char at[32], *err = NULL;
+    const char *args[] = {"load", "--targets", target, "--users", "10", "--duration", "1", "--start-at", at,
+                          "--no-progress", NULL};
+    snprintf(at, sizeof at, "%lld", (long long)time(NULL) - 10);
+    assert_int_equal(tm_authbench(args, NULL, &err), 1);
+    assert_non_null(strstr(err, "--start-at was"));
+    assert_int_equal(tload_lines(err), 1);
+    free(err);
+}
+
 static void two_shards_run_at_once_add_up_and_drive_disjoint_users(void **state)
 {
     tsupport_redis redis;
@@ -107,6 +120,7 @@ static void two_shards_run_at_once_add_up_and_drive_disjoint_users(void **state)
     assert_true(tm_num(m, "requests") > 0.9 * 600 * tm_num(m, "window_s"));
     assert_int_equal(cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(m, "environments")), 2);
     check_sessions(&redis);
+    late_start_fails(target);
     cJSON_Delete(da), cJSON_Delete(db), cJSON_Delete(m);
     tsupport_proc_stop(&serve);
     tsupport_redis_stop(&redis);
