@@ -17,6 +17,8 @@
 
 static volatile sig_atomic_t abp_stop_requested;
 static int abp_stop_fd = -1;
+static volatile sig_atomic_t abp_drop_gen; /* SIGUSR1s so far */
+static int abp_drop_fd = -1;
 
 /* Prints --help. */
 static void usage(void)
@@ -33,7 +35,9 @@ static void usage(void)
            "                        never overtakes an earlier one of the same connection (default 0)\n"
            "  --threads N           event-loop threads (default 1)\n\n"
            "Prints 'listening on HOST:PORT' on stdout when ready. SIGTERM or SIGINT stops it; it then\n"
-           "prints the connection and byte counts on stderr.\n\n"
+           "prints the connection and byte counts on stderr. SIGUSR1 resets every relayed connection\n"
+           "at once (both peers get a TCP reset; new connections are relayed as before): a network\n"
+           "fault on demand, which `authbench run` injects in its proxy-drop cells.\n\n"
            "Accuracy: deadlines are absolute timerfd times with 1 ns timer slack, and the timer is\n"
            "armed early by the wake-up latency measured recently, so delays hold on average; single\n"
            "chunks still vary by the machine's scheduling noise (tens of us when it is busy). The relay\n"
@@ -95,7 +99,18 @@ static void on_signal(int sig)
     }
 }
 
-/* Installs the stop handlers and ignores SIGPIPE. 0 or -1. */
+/* SIGUSR1: a drop request for every thread (the eventfd write wakes them all). */
+static void on_drop(int sig)
+{
+    uint64_t one = 1;
+    (void)sig;
+    abp_drop_gen++;
+    if (write(abp_drop_fd, &one, sizeof one) < 0) {
+        /* nothing safe to do here; the next drop request wakes the threads again */
+    }
+}
+
+/* Installs the stop and drop handlers and ignores SIGPIPE. 0 or -1. */
 static int install_signals(void)
 {
     struct sigaction sa;
@@ -103,6 +118,9 @@ static int install_signals(void)
     sa.sa_handler = on_signal;
     sigemptyset(&sa.sa_mask);
     if (sigaction(SIGTERM, &sa, NULL) != 0 || sigaction(SIGINT, &sa, NULL) != 0)
+        return -1;
+    sa.sa_handler = on_drop;
+    if (sigaction(SIGUSR1, &sa, NULL) != 0)
         return -1;
     sa.sa_handler = SIG_IGN;
     return sigaction(SIGPIPE, &sa, NULL);
@@ -171,6 +189,7 @@ static int run_threads(abp_thread *ts, unsigned n, abp_counters *sum)
         sum->bytes_up += ts[i].counters.bytes_up;
         sum->bytes_down += ts[i].counters.bytes_down;
         sum->closed += ts[i].counters.closed;
+        sum->dropped += ts[i].counters.dropped;
     }
     free(ids);
     return rc;
@@ -179,13 +198,14 @@ static int run_threads(abp_thread *ts, unsigned n, abp_counters *sum)
 int ab_cmd_proxy(int argc, char **argv)
 {
     abp_config cfg;
-    abp_counters sum = {0, 0, 0, 0, 0};
+    abp_counters sum = {0, 0, 0, 0, 0, 0};
     abp_thread *ts = NULL;
     int lfd = -1, rc = AB_EXIT_FAIL;
     unsigned i;
     parse_args(argc, argv, &cfg);
     abp_stop_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
-    if (abp_stop_fd < 0 || install_signals() != 0) {
+    abp_drop_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+    if (abp_stop_fd < 0 || abp_drop_fd < 0 || install_signals() != 0) {
         ab_err(CMD, "eventfd/sigaction: %s", strerror(errno));
         goto done;
     }
@@ -193,13 +213,15 @@ int ab_cmd_proxy(int argc, char **argv)
         goto done;
     for (i = 0; i < cfg.threads; i++) {
         ts[i] = (abp_thread){.cfg = &cfg, .epfd = -1, .listen_fd = lfd, .stop_fd = abp_stop_fd,
+                             .drop_fd = abp_drop_fd, .drop_gen = &abp_drop_gen,
                              .rng = 0x9E3779B97F4A7C15ull ^ ((uint64_t)i + 1) * 0xBF58476D1CE4E5B9ull};
     }
     if (run_threads(ts, cfg.threads, &sum) == 0)
         rc = AB_EXIT_OK;
-    fprintf(stderr, "authbench: proxy: stopped%s: %llu connections (%llu upstream failures), %llu bytes "
-            "client->upstream, %llu bytes upstream->client\n", abp_stop_requested ? "" : " on error",
-            (unsigned long long)sum.accepted, (unsigned long long)sum.upstream_failures,
+    fprintf(stderr, "authbench: proxy: stopped%s: %llu connections (%llu upstream failures, %llu reset on "
+            "SIGUSR1), %llu bytes client->upstream, %llu bytes upstream->client\n",
+            abp_stop_requested ? "" : " on error", (unsigned long long)sum.accepted,
+            (unsigned long long)sum.upstream_failures, (unsigned long long)sum.dropped,
             (unsigned long long)sum.bytes_up, (unsigned long long)sum.bytes_down);
 done:
     for (i = 0; ts != NULL && i < cfg.threads; i++)
@@ -209,6 +231,8 @@ done:
         close(lfd);
     if (abp_stop_fd >= 0)
         close(abp_stop_fd);
-    abp_stop_fd = -1;
+    if (abp_drop_fd >= 0)
+        close(abp_drop_fd);
+    abp_stop_fd = abp_drop_fd = -1;
     return rc;
 }

@@ -31,6 +31,7 @@ typedef struct abp_counters {
     uint64_t bytes_up;          /* client → upstream, delivered */
     uint64_t bytes_down;        /* upstream → client, delivered */
     uint64_t closed;
+    uint64_t dropped;           /* pairs reset on a drop request (SIGUSR1) */
 } abp_counters;
 
 typedef struct abp_chunk abp_chunk;
@@ -42,6 +43,9 @@ typedef struct abp_thread {
     int epfd; /* -1 until the loop starts */
     int listen_fd;  /* shared by all threads (EPOLLEXCLUSIVE) */
     int stop_fd;    /* eventfd, readable once a stop was requested */
+    int drop_fd;    /* eventfd written on each drop request (watched edge-triggered by every thread) */
+    const volatile sig_atomic_t *drop_gen; /* drop requests so far */
+    sig_atomic_t drop_seen;                /* the last one this thread carried out */
     ab_timerq *timers;
     abp_chunk *free_chunks; /* recycled chunk buffers */
     abp_pair *live;         /* open pairs */

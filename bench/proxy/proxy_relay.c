@@ -340,6 +340,21 @@ fail:
     free(p);
 }
 
+/* A drop request: every open pair is reset (SO_LINGER 0, so both peers get a TCP reset, as when a
+ * network path or a middlebox fails) and closed. */
+static void drop_all(abp_thread *t)
+{
+    static const struct linger reset = {1, 0};
+    int s;
+    t->drop_seen = *t->drop_gen;
+    while (t->live != NULL) {
+        for (s = 0; s < 2; s++) /* best effort: a socket that cannot linger gets a FIN instead */
+            (void)setsockopt(t->live->end[s].fd, SOL_SOCKET, SO_LINGER, &reset, sizeof reset);
+        t->counters.dropped++;
+        pair_close(t->live);
+    }
+}
+
 /* Closes both sockets, drops queued chunks and moves the pair to the graveyard (freed after the
  * current epoll batch, whose events may still point at it). */
 static void pair_close(abp_pair *p)
@@ -424,6 +439,10 @@ static int loop_open(abp_thread *t)
     ev.data.ptr = t->timers;
     if (epoll_ctl(t->epfd, EPOLL_CTL_ADD, ab_timerq_fd(t->timers), &ev) != 0)
         goto fail;
+    ev.events = EPOLLIN | EPOLLET; /* every write wakes every thread; none reads it */
+    ev.data.ptr = &t->drop_fd;
+    if (epoll_ctl(t->epfd, EPOLL_CTL_ADD, t->drop_fd, &ev) != 0)
+        goto fail;
     return 0;
 fail:
     snprintf(t->err, sizeof t->err, "epoll_ctl: %s", strerror(errno));
@@ -447,6 +466,9 @@ static int loop_event(abp_thread *t, const struct epoll_event *ev)
         return 1;
     if (ev->data.ptr == &t->listen_fd) {
         accept_clients(t);
+    } else if (ev->data.ptr == &t->drop_fd) {
+        if (*t->drop_gen != t->drop_seen)
+            drop_all(t);
     } else if (ev->data.ptr == t->timers) {
         uint64_t armed, now = ab_now_ns();
         if (ab_timerq_ack(t->timers, &armed) != 0)

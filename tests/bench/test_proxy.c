@@ -1,5 +1,6 @@
 /* test_proxy.c — `authbench proxy` against a private redis-server: the configured delay shows in
- * the PING round trip, bytes keep their order under jitter, SIGTERM stops it, bad usage exits 2. */
+ * the PING round trip, bytes keep their order under jitter, SIGUSR1 resets the relayed connections,
+ * SIGTERM stops it, bad usage exits 2. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -7,12 +8,14 @@
 #include <cmocka.h>
 
 #include <arpa/inet.h>
+#include <errno.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <signal.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -141,6 +144,36 @@ static void proxy_keeps_byte_order_under_jitter(void **state)
     tsupport_redis_stop(&r);
 }
 
+static void sigusr1_should_reset_every_relayed_connection_and_keep_relaying(void **state)
+{
+    tsupport_redis r;
+    tsupport_proc p;
+    char buf[16];
+    int port, fd[2], i, status;
+    (void)state;
+    assert_int_equal(tsupport_redis_start(&r, NULL), 0);
+    port = proxy_start(&p, r.port, "0", "0");
+    for (i = 0; i < 2; i++) { /* two live relayed connections */
+        fd[i] = connect_port(port);
+        assert_int_equal(write(fd[i], "PING\r\n", 6), 6);
+        read_exact(fd[i], buf, 7);
+    }
+    assert_int_equal(kill(p.pid, SIGUSR1), 0);
+    for (i = 0; i < 2; i++) { /* each sees its connection end (a reset), well before the 5 s timeout */
+        ssize_t n = read(fd[i], buf, sizeof buf);
+        assert_true(n == 0 || (n < 0 && errno == ECONNRESET));
+        close(fd[i]);
+    }
+    fd[0] = connect_port(port); /* and the proxy relays new connections as before */
+    assert_int_equal(write(fd[0], "PING\r\n", 6), 6);
+    read_exact(fd[0], buf, 7);
+    assert_memory_equal(buf, "+PONG\r\n", 7);
+    close(fd[0]);
+    status = tsupport_proc_stop(&p);
+    assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+    tsupport_redis_stop(&r);
+}
+
 /* Runs `authbench proxy` with up to 8 arguments (NULL-terminated); asserts exit 2 and exactly one
  * line on stderr. */
 static void expect_usage_error(const char *const *args)
@@ -178,6 +211,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(proxy_adds_twice_the_one_way_delay_to_a_redis_round_trip),
         cmocka_unit_test(proxy_keeps_byte_order_under_jitter),
+        cmocka_unit_test(sigusr1_should_reset_every_relayed_connection_and_keep_relaying),
         cmocka_unit_test(proxy_bad_usage_exits_2_with_one_line),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
