@@ -134,12 +134,55 @@ static void cannot_show(rp_ctx *c)
                "evidence: a shared store on the request path is a dependency of every request.");
 }
 
+/* One fault cell: what was done and when, the errors and 401s from then on, and the recovery. */
+static void fault_cell(rp_ctx *c, const rp_cell *cell)
+{
+    const cJSON *o = cJSON_GetObjectItemCaseSensitive(cell->json, "fault_outcome");
+    const char *what = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(o, "what"));
+    const char *note = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(o, "note"));
+    double lasted = rp_cell_num(cell, "fault_for_s");
+    char lifted[64] = "", after[600];
+    if (rp_has(lasted))
+        snprintf(lifted, sizeof lifted, ", for %.10g s", lasted);
+    if (!cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(o, "injected")))
+        snprintf(after, sizeof after, "not injected%s%s", note ? ": " : "", note ? note : "");
+    else if (rp_cell_num(cell, "fault_outcome.errors_after") == 0)
+        snprintf(after, sizeof after, "no request failed with an error");
+    else if (cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(o, "recovered")))
+        snprintf(after, sizeof after, "errors stopped within %s s after the fault ended (1 s resolution)",
+                 cell_fig(c, cell, "fault_outcome.recovery_s", RP_U_PLAIN, "seconds to recover"));
+    else
+        snprintf(after, sizeof after, "errors went on to the end of the window");
+    rp_doc_add(c->doc, RP_B_LI, NULL, "`%s` (%s): %s, at %.2f s into the %.10g s window%s. From then on %s errors and "
+               "%s refused credentials (401); %s.", cell->id, cell->label, what ? what : cell->fault, cell->fault_at_s,
+               rp_cell_num(cell, "duration_s"), lifted, cell_fig(c, cell, "fault_outcome.errors_after", RP_U_PLAIN,
+               "errors after the fault"), cell_fig(c, cell, "fault_outcome.auth_failures_after", RP_U_PLAIN,
+               "401s after the fault"), after);
+}
+
+/* Every cell that injected a fault (store outage, Redis restart or pause, store connections reset,
+ * disk full, a server killed), with its outcome. */
+static void fault_cells(rp_ctx *c)
+{
+    size_t i;
+    int any = 0;
+    for (i = 0; i < c->run->ncells; i++) {
+        const rp_cell *cell = &c->run->cells[i];
+        if (!cell->ok || cell->fault == NULL || !rp_has(cell->fault_at_s))
+            continue;
+        if (any++ == 0)
+            rp_doc_add(c->doc, RP_B_H3, NULL, "Through the injected faults");
+        fault_cell(c, cell);
+    }
+}
+
 void rp_adr_proscons(rp_ctx *c)
 {
     int k;
     rp_doc_add(c->doc, RP_B_H2, NULL, "Pros and Cons of the Options");
     for (k = 0; k < RP_NOPT; k++)
         option_pros_cons(c, k);
+    fault_cells(c);
     cannot_show(c);
 }
 

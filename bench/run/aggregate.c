@@ -324,6 +324,9 @@ static cJSON *cell_params(const ab_run_cell *c)
     cJSON_AddNumberToObject(mix, "logout", c->mix_logout);
     cJSON_AddStringToObject(o, "mix_name", c->mix_name);
     c->fault[0] ? (void)cJSON_AddStringToObject(o, "fault", c->fault) : (void)cJSON_AddNullToObject(o, "fault");
+    add_num_or_null(o, "fault_for_s", ab_run_fault_find(c->fault) != NULL &&
+                                          ab_run_fault_find(c->fault)->span == AB_RUN_FAULT_FOR,
+                    (double)c->fault_for_us / 1e6);
     cJSON_AddNumberToObject(o, "duration_s", (double)c->duration_us / 1e6);
     cJSON_AddNumberToObject(o, "warmup_s", (double)c->warmup_us / 1e6);
     cJSON_AddNumberToObject(o, "repetitions", c->repetitions);
@@ -375,6 +378,7 @@ int ab_run_cell_from_json(const cJSON *o, ab_run_cell *c)
     c->store_jitter_us = (uint64_t)cell_num(o, "store_jitter_us", 1e12);
     c->duration_us = (uint64_t)llround(cell_num(o, "duration_s", 1e9) * 1e6);
     c->warmup_us = (uint64_t)llround(cell_num(o, "warmup_s", 1e9) * 1e6);
+    c->fault_for_us = (uint64_t)llround(cell_num(o, "fault_for_s", 1e9) * 1e6);
     c->group = (int)cell_num(o, "group", 1e6);
     return c->id[0] != '\0' && c->mechanism[0] != '\0' && c->repetitions > 0 ? 0 : -1;
 }
@@ -423,5 +427,7 @@ cJSON *ab_run_cell_result(const ab_run_cell *c, const ab_run_rep *reps, size_t n
     err ? (void)cJSON_AddStringToObject(o, "error", err) : (void)cJSON_AddNullToObject(o, "error");
     if (err == NULL)
         cell_measured(o, c, reps, nreps);
+    if (err == NULL && c->fault[0] != '\0')
+        cJSON_AddItemToObject(o, "fault_outcome", ab_run_fault_outcome(c, reps, nreps));
     return o;
 }

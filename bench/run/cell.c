@@ -1,5 +1,5 @@
-/* cell.c — one cell: for each repetition start what it needs (a private Redis for an outage, the
- * latency proxy, N `authbench serve`), run the repetition (rep.c), then stop everything. */
+/* cell.c — one cell: for each repetition start what it needs (a private Redis for a fault acting on
+ * Redis, the latency proxy, N `authbench serve`), run the repetition (rep.c), then stop everything. */
 #include "run_int.h"
 
 #include <errno.h>
@@ -71,15 +71,17 @@ static int pick_cluster(ab_run_ctx *ctx, ab_run_rep_env *e, char *err, size_t er
     return 0;
 }
 
-/* The Redis a cell uses: a private one for an outage (it will be stopped), else the run's. */
+/* The Redis a cell uses: a private one for a fault acting on Redis (it will be stopped or paused),
+ * else the run's; behind the latency proxy for a store delay or a fault that needs it. */
 static int pick_redis(ab_run_ctx *ctx, ab_run_rep_env *e, const ab_run_cell *c, char *err, size_t errlen)
 {
+    const ab_run_fault *f = ab_run_fault_find(c->fault);
     char log[AB_RUN_PATH_MAX];
     if (ab_run_cell_needs_cluster(c))
         return pick_cluster(ctx, e, err, errlen);
     if (!ab_run_cell_needs_redis(c))
         return 0;
-    if (c->fault[0] != '\0') {
+    if (f != NULL && (f->needs & AB_RUN_FAULT_OWN_REDIS)) {
         ab_run_fmt(log, sizeof log, "%s/rep%u-redis.log", e->cell_dir, e->rep);
         if (ab_run_redis_start(&e->own_redis, ctx->tmp, log, err, errlen) != 0)
             return -1;
@@ -96,7 +98,9 @@ static int pick_redis(ab_run_ctx *ctx, ab_run_rep_env *e, const ab_run_cell *c, 
     }
     ab_run_fmt(e->store_host, sizeof e->store_host, "%s", e->redis->host);
     e->store_port = e->redis->port;
-    return c->store_delay_us > 0 ? start_proxy(ctx, e, c, err, errlen) : 0;
+    if (c->store_delay_us == 0 && (f == NULL || !(f->needs & AB_RUN_FAULT_PROXY)))
+        return 0;
+    return start_proxy(ctx, e, c, err, errlen);
 }
 
 /* The serve --mechanism spec of server i (its own disk directory for a file store). */

@@ -259,10 +259,12 @@ bad:
     exit(AB_EXIT_USAGE);
 }
 
-/* Prints the scenario as it would run. */
+/* Prints the scenario as it would run (passwords masked). */
 static int dump_scenario(const cJSON *sc)
 {
-    char *text = cJSON_Print(sc);
+    cJSON *shown = ab_run_scenario_shown(sc);
+    char *text = shown != NULL ? cJSON_Print(shown) : NULL;
+    cJSON_Delete(shown);
     if (text == NULL)
         return AB_EXIT_FAIL;
     printf("%s\n", text);

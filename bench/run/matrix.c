@@ -24,7 +24,8 @@ typedef struct cell_pick {
 
 int ab_run_cell_needs_redis(const ab_run_cell *c)
 {
-    return strcmp(c->store, "redis") == 0 || c->fault[0] != '\0';
+    const ab_run_fault *f = ab_run_fault_find(c->fault);
+    return strcmp(c->store, "redis") == 0 || (f != NULL && (f->needs & AB_RUN_FAULT_OWN_REDIS));
 }
 
 /* 1 when the mechanism talks to Redis (so a store delay applies). */
@@ -134,8 +135,8 @@ static void cell_id(ab_run_cell *c, int many_conns)
         id_add(c->id, sizeof c->id, c->mix_name);
     if (c->rate_per_sec > 0)
         ab_run_fmt(part, sizeof part, "r%.0f", c->rate_per_sec), id_add(c->id, sizeof c->id, part);
-    if (c->fault[0] != '\0')
-        id_add(c->id, sizeof c->id, "outage");
+    if (ab_run_fault_find(c->fault) != NULL)
+        id_add(c->id, sizeof c->id, ab_run_fault_find(c->fault)->id);
     if (many_conns)
         ab_run_fmt(part, sizeof part, "c%u", c->connections), id_add(c->id, sizeof c->id, part);
     ab_run_fmt(part, sizeof part, "s%u", c->servers);
@@ -195,8 +196,8 @@ static void cell_label(ab_run_cell *c)
         qual_add(q, sizeof q, c->mix_name);
     if (c->rate_per_sec > 0)
         ab_run_fmt(part, sizeof part, "%.0f req/s", c->rate_per_sec), qual_add(q, sizeof q, part);
-    if (c->fault[0] != '\0')
-        qual_add(q, sizeof q, "store outage");
+    if (ab_run_fault_find(c->fault) != NULL)
+        qual_add(q, sizeof q, ab_run_fault_find(c->fault)->label);
     if (q[0] != '\0')
         ab_run_fmt(c->label, sizeof c->label, "%s (%s)", base, q);
     else
@@ -231,6 +232,8 @@ static void cell_fill(const cJSON *sc, const cJSON *g, int gi, const cell_pick *
         ab_run_fmt(c->fault, sizeof c->fault, "%s", fault->valuestring);
         c->fault_at_us = cJSON_IsNull(cJSON_GetObjectItemCaseSensitive(g, "fault_at"))
                              ? c->duration_us / 2 : gdur(g, "fault_at");
+        c->fault_for_us = cJSON_IsNull(cJSON_GetObjectItemCaseSensitive(g, "fault_for"))
+                              ? 1000000u : gdur(g, "fault_for");
     }
     cell_id(c, many_conns);
     cell_label(c);

@@ -178,6 +178,18 @@ int ab_run_redis_start_ex(ab_run_redis *r, const char *tmp_base, const char *log
     return -1;
 }
 
+int ab_run_redis_restart(ab_run_redis *r, const char *log_path, char *err, size_t errlen)
+{
+    if (!r->own || r->running) {
+        ab_run_fmt(err, errlen, "%s", r->running ? "Redis is still running" : "not a Redis of the run's own");
+        return -1;
+    }
+    if (redis_spawn(r, log_path, NULL, err, errlen) != 0)
+        return -1;
+    r->running = 1;
+    return 0;
+}
+
 /* Parses redis://[user:pass@]host:port[/db] into r. 0 or -1. */
 static int redis_parse_url(ab_run_redis *r, const char *url)
 {

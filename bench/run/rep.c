@@ -23,6 +23,8 @@ typedef struct rep_watch {
     uint64_t start_us;          /* load started */
     uint64_t window_us;         /* measured window began (estimated), 0 before */
     uint64_t fault_us;          /* fault injected, 0 before */
+    uint64_t fault_end_us;      /* fault lifted (its injection for an instant one), 0 before */
+    char fault_note[160];       /* why injecting or lifting it failed, or "" */
     uint64_t deadline_us;
     ab_run_redis_stats redis0;  /* at the window */
     double requests0;           /* servers' request count at the window */
@@ -185,15 +187,25 @@ static void watch_window(const ab_run_rep_env *e, const ab_run_cell *c, rep_watc
     }
 }
 
-/* Injects the cell's fault when its time has come: a store outage kills the cell's own Redis. */
+/* Injects the cell's fault when its time has come (fault.c), and lifts it fault_for later. */
 static void watch_fault(ab_run_rep_env *e, const ab_run_cell *c, rep_watch *w, uint64_t now)
 {
-    if (c->fault[0] == '\0' || w->fault_us != 0 || w->window_us == 0 ||
-        now < w->window_us + c->fault_at_us || e->redis == NULL)
+    const ab_run_fault *f = ab_run_fault_find(c->fault);
+    char note[160];
+    if (f == NULL || w->window_us == 0)
         return;
-    ab_run_proc_stop(&e->redis->proc, SIGKILL, 1000);
-    e->redis->running = 0;
-    w->fault_us = now;
+    if (w->fault_us == 0 && now >= w->window_us + c->fault_at_us) {
+        w->fault_us = now;
+        if (ab_run_fault_inject(e, c, note, sizeof note) != 0 || note[0] != '\0')
+            ab_run_fmt(w->fault_note, sizeof w->fault_note, "%s", note);
+        if (f->span == AB_RUN_FAULT_INSTANT)
+            w->fault_end_us = now;
+    } else if (w->fault_us != 0 && w->fault_end_us == 0 && f->span == AB_RUN_FAULT_FOR &&
+               now >= w->fault_us + c->fault_for_us) {
+        w->fault_end_us = now;
+        if (ab_run_fault_lift(e, c, note, sizeof note) != 0)
+            ab_run_fmt(w->fault_note, sizeof w->fault_note, "not lifted: %s", note);
+    }
 }
 
 /* Waits for the load to exit, following the window and the fault. 0, or -1 with err. */
@@ -228,17 +240,21 @@ static void collect_counters(const ab_run_rep_env *e, const ab_run_cell *c, cons
 {
     ab_run_redis_stats r1;
     double requests1 = servers_sum(e, "requests");
-    if (w->have0 == 1 && store_snapshot(e, &r1) == 0 &&
-        w->requests0 >= 0 && requests1 > w->requests0) {
+    if (w->have0 == 1 && store_snapshot(e, &r1) == 0 && w->requests0 >= 0 && requests1 > w->requests0 &&
+        r1.calls >= w->redis0.calls && r1.net_in >= w->redis0.net_in && r1.net_out >= w->redis0.net_out) {
+        /* (a Redis restarted in the window starts its counters again: no deltas then) */
         rep->have_redis = 1;
         rep->redis_delta.calls = r1.calls - w->redis0.calls;
         rep->redis_delta.net_in = r1.net_in - w->redis0.net_in;
         rep->redis_delta.net_out = r1.net_out - w->redis0.net_out;
         rep->server_requests = (uint64_t)(requests1 - w->requests0);
     }
-    rep->fault_at_s = -1;
+    rep->fault_at_s = rep->fault_end_s = -1;
     if (c->fault[0] != '\0' && w->fault_us != 0)
         rep->fault_at_s = (double)(w->fault_us - w->window_us) / 1e6;
+    if (c->fault[0] != '\0' && w->fault_end_us != 0)
+        rep->fault_end_s = (double)(w->fault_end_us - w->window_us) / 1e6;
+    ab_run_fmt(rep->fault_note, sizeof rep->fault_note, "%s", w->fault_note);
 }
 
 /* Reads the load's JSON into rep->load. 0, or -1 with err. */

@@ -21,7 +21,10 @@ static const struct { const char *header, *path; } csv_cols[] = {
     {"disk_mode", "disk_mode"}, {"servers", "servers"}, {"lb", "lb"},
     {"connections", "connections"}, {"threads", "threads"}, {"rate_per_sec", "rate_per_sec"},
     {"users", "users"}, {"key_dist", "key_dist"}, {"mix_name", "mix_name"}, {"fault", "fault"},
-    {"fault_at_s", "fault_at_s"}, {"duration_s", "duration_s"}, {"warmup_s", "warmup_s"},
+    {"fault_at_s", "fault_at_s"}, {"fault_for_s", "fault_for_s"},
+    {"fault_errors_after", "fault_outcome.errors_after"},
+    {"fault_auth_failures_after", "fault_outcome.auth_failures_after"},
+    {"fault_recovery_s", "fault_outcome.recovery_s"}, {"duration_s", "duration_s"}, {"warmup_s", "warmup_s"},
     {"repetitions", "repetitions"}, {"status", "status"},
     {"requests_per_sec", "requests_per_sec"}, {"requests_per_sec_mean", "requests_per_sec_mean"},
     {"requests_per_sec_cv", "requests_per_sec_cv"}, {"high_cv", "high_cv"},
@@ -157,7 +160,7 @@ int ab_run_results_init(ab_run_results *res, const cJSON *sc, cJSON *environment
     cJSON_AddStringToObject(res->doc, "started_utc", ab_fmt_utc(ab_wall_s(), now, sizeof now));
     cJSON_AddNullToObject(res->doc, "finished_utc");
     cJSON_AddItemToObject(res->doc, "environment", environment);
-    cJSON_AddItemToObject(res->doc, "scenario", cJSON_Duplicate(sc, 1));
+    cJSON_AddItemToObject(res->doc, "scenario", ab_run_scenario_shown(sc));
     cJSON_AddNullToObject(res->doc, "store_capacity");
     res->cells = cJSON_AddArrayToObject(res->doc, "cells");
     return res->cells != NULL ? 0 : -1;

@@ -42,11 +42,12 @@ typedef struct ab_run_cell {
     char lb[8];             /* rr | random | sticky */
     char key_dist[32];
     char mix_name[32];
-    char fault[16];         /* "" or store-outage */
+    char fault[16];         /* "" or a fault name (fault.c: store-outage, redis-restart, …) */
     unsigned mix_login, mix_request, mix_logout;
     unsigned servers, connections, threads, server_threads, users, repetitions;
     double rate_per_sec;    /* 0 = closed loop */
     uint64_t store_delay_us, store_jitter_us, fault_at_us, duration_us, warmup_us;
+    uint64_t fault_for_us;  /* how long a fault that ends lasts (redis-restart, redis-pause, disk-full) */
     int group;              /* index of the scenario group it came from */
 } ab_run_cell;
 
@@ -71,6 +72,9 @@ const cJSON *ab_run_json_path(const cJSON *obj, const char *path);
 /* An axis field is a value or a list of values: its length, and its i-th value. */
 int ab_run_axis_len(const cJSON *it);
 const cJSON *ab_run_axis_get(const cJSON *it, int i);
+/* A copy of sc to show or write (scenario.json, results.json, --dump-scenario): the passwords of
+ * redis_url and redis_cluster_url shown as "***". The caller deletes it; NULL when out of memory. */
+cJSON *ab_run_scenario_shown(const cJSON *sc);
 /* Top-level accessors (defaults when absent). */
 const char *ab_run_scenario_name(const cJSON *sc);
 
@@ -81,7 +85,7 @@ int ab_run_matrix_expand(const cJSON *sc, ab_run_cell **out, size_t *n, char *er
 double ab_run_cell_estimate_s(const ab_run_cell *c);
 /* Prints the matrix as a table and the estimated total time. */
 void ab_run_matrix_print(FILE *out, const ab_run_cell *cells, size_t n, double extra_s);
-/* 1 when the cell needs a Redis (session:redis, jwt+denylist:…,redis, or a store outage). */
+/* 1 when the cell needs a Redis (session:redis, jwt+denylist:…,redis, or a fault acting on one). */
 int ab_run_cell_needs_redis(const ab_run_cell *c);
 
 /* ---- processes (proc.c) ----------------------------------------------------------------------- */
@@ -156,6 +160,8 @@ int ab_run_redis_start_ex(ab_run_redis *r, const char *tmp_base, const char *log
 /* Runs cmd (INFO, CLUSTER INFO, CLUSTER NODES …) and copies its text reply into out (truncated to
  * len - 1). 0, or -1 when Redis does not answer or the reply is no text. */
 int ab_run_redis_text(const ab_run_redis *r, const char *cmd, char *out, size_t len);
+/* Starts an own Redis again on its port and directory (after it was killed). 0, or -1 with err. */
+int ab_run_redis_restart(ab_run_redis *r, const char *log_path, char *err, size_t errlen);
 /* Uses an existing Redis at url (redis://[user:pass@]host:port[/db]): checks it answers. 0 / -1. */
 int ab_run_redis_use(ab_run_redis *r, const char *url, char *err, size_t errlen);
 /* Stops an own Redis and removes its directory; forgets a user's. Safe twice. */
@@ -264,6 +270,8 @@ typedef struct ab_run_rep {
     ab_run_redis_stats redis_delta;
     uint64_t server_requests; /* requests the servers counted over the same interval (/stats) */
     double fault_at_s;    /* seconds into the measured window when the fault began, or -1 */
+    double fault_end_s;   /* when it was lifted (its start for an instant fault), or -1 */
+    char fault_note[160]; /* "" or why the fault could not be (fully) injected or lifted */
     long credential_bytes; /* the credential a login issued (the run's own probe), or -1 */
 } ab_run_rep;
 
@@ -303,6 +311,31 @@ cJSON *ab_run_store_capacity(ab_run_ctx *ctx, const cJSON *sc, char *err, size_t
 /* Runs authbench_micro into <run>/micro.json. A "micro" object for results.json saying what ran
  * (or why not). Never NULL. */
 cJSON *ab_run_micro(ab_run_ctx *ctx, const cJSON *sc, const char *micro_path);
+
+/* ---- faults (fault.c) ------------------------------------------------------------------------- */
+
+enum { AB_RUN_FAULT_OWN_REDIS = 1, AB_RUN_FAULT_PROXY = 2 };          /* what a fault cell needs */
+enum { AB_RUN_FAULT_LASTING, AB_RUN_FAULT_FOR, AB_RUN_FAULT_INSTANT }; /* how long a fault lasts */
+
+/* A fault a scenario group can inject ("fault": name) fault_at into the measured window. */
+typedef struct ab_run_fault {
+    const char *name;   /* scenario name */
+    const char *id;     /* part of the cell id */
+    const char *label;  /* qualifier of the cell label */
+    const char *what;   /* what it does, in words (results.json, the report) */
+    unsigned needs;     /* AB_RUN_FAULT_OWN_REDIS: a Redis of the cell's own; _PROXY: the latency proxy */
+    int span;           /* lasting, lifted after fault_for, or instant */
+} ab_run_fault;
+
+/* The fault of that name, or NULL. */
+const ab_run_fault *ab_run_fault_find(const char *name);
+/* Injects (lifts) the cell's fault on what repetition e started. 0, or -1 with why in note. */
+int ab_run_fault_inject(ab_run_rep_env *e, const ab_run_cell *c, char *note, size_t len);
+int ab_run_fault_lift(ab_run_rep_env *e, const ab_run_cell *c, char *note, size_t len);
+/* The fault_outcome object of a fault cell from its repetitions' per-second series: requests,
+ * errors and 401s from the fault's second on (medians), whether the errors stopped and how long
+ * after the fault's end. Never NULL. */
+cJSON *ab_run_fault_outcome(const ab_run_cell *c, const ab_run_rep *reps, size_t n);
 
 /* ---- aggregation helpers (aggregate.c) --------------------------------------------------------- */
 

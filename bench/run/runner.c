@@ -260,6 +260,7 @@ static int run_setup(ab_run_ctx *ctx, const ab_run_opts *o, const cJSON *sc, con
 {
     const cJSON *dd = cJSON_GetObjectItemCaseSensitive(sc, "disk_dir");
     char path[AB_RUN_PATH_MAX + 32], disk[AB_RUN_PATH_MAX + 16];
+    cJSON *shown;
     ssize_t len = readlink("/proc/self/exe", ctx->self, sizeof ctx->self - 1);
     if (len <= 0) {
         ab_run_fmt(err, errlen, "cannot find the authbench program (/proc/self/exe): %s", strerror(errno));
@@ -269,10 +270,12 @@ static int run_setup(ab_run_ctx *ctx, const ab_run_opts *o, const cJSON *sc, con
     if (make_run_dir(ctx, o, sc, err, errlen) != 0 || make_tmp(ctx, err, errlen) != 0)
         return -1;
     ab_run_fmt(path, sizeof path, "%s/scenario.json", ctx->dir);
-    if (ab_run_write_json(path, sc) != 0) {
-        ab_run_fmt(err, errlen, "cannot write %s: %s", path, strerror(errno));
+    if ((shown = ab_run_scenario_shown(sc)) == NULL || ab_run_write_json(path, shown) != 0) {
+        ab_run_fmt(err, errlen, "cannot write %s: %s", path, shown == NULL ? "out of memory" : strerror(errno));
+        cJSON_Delete(shown);
         return -1;
     }
+    cJSON_Delete(shown);
     ab_run_fmt(disk, sizeof disk, "%s/disk", ctx->dir);
     ctx->disk_made = access(cJSON_IsString(dd) ? dd->valuestring : disk, F_OK) != 0 || !cJSON_IsString(dd);
     if (ab_run_pick_disk_dir(cJSON_IsString(dd) ? dd->valuestring : disk, cJSON_IsString(dd), ctx->disk_dir,

@@ -18,7 +18,7 @@ typedef enum field_kind {
     FK_DUR,        /* duration: "250us", "1.5s", or a number of seconds */
     FK_DUR_NULL,   /* duration or null */
     FK_KEY_DIST,   /* uniform | zipf:θ */
-    FK_FAULT       /* null | "store-outage" */
+    FK_FAULT       /* null | a fault name (fault.c) */
 } field_kind;
 
 typedef struct group_field {
@@ -46,6 +46,7 @@ static const group_field group_fields[] = {
     {"store_jitter", FK_DUR, 0, 0, "\"0\""},
     {"fault", FK_FAULT, 0, 0, "null"},
     {"fault_at", FK_DUR_NULL, 0, 0, "null"},
+    {"fault_for", FK_DUR_NULL, 0, 0, "null"},
 };
 #define N_GROUP_FIELDS (sizeof group_fields / sizeof group_fields[0])
 
@@ -219,8 +220,7 @@ static int axis_item_ok(const cJSON *sc, const group_field *f, const cJSON *it)
     case FK_KEY_DIST:
         return key_dist_ok(it);
     case FK_FAULT:
-        return cJSON_IsNull(it) || (cJSON_IsString(it) && strcmp(it->valuestring, "store-outage") == 0)
-                   ? 0 : -1;
+        return cJSON_IsNull(it) || (cJSON_IsString(it) && ab_run_fault_find(it->valuestring) != NULL) ? 0 : -1;
     }
     return -1;
 }
@@ -242,7 +242,8 @@ static const char *field_expects(const group_field *f)
     case FK_DUR: return "a duration like \"2s\" or a number of seconds";
     case FK_DUR_NULL: return "a duration or null";
     case FK_KEY_DIST: return "\"uniform\" or \"zipf:<theta>\"";
-    case FK_FAULT: return "null or \"store-outage\"";
+    case FK_FAULT: return "null or one of store-outage, redis-restart, redis-pause, proxy-drop, disk-full, "
+                          "server-kill";
     }
     return "?";
 }
@@ -275,18 +276,20 @@ static int group_field_check(const cJSON *sc, int gi, const group_field *f, cons
     return -1;
 }
 
-/* A store outage stops one redis-server of the cell's own: a cluster cell has none to stop. */
+/* A fault acting on Redis stops, pauses or cuts off one redis-server of the cell's own: a cluster
+ * cell has none (disk-full and server-kill act on the app servers and apply to it). */
 static int cluster_fault_check(const cJSON *g, int gi, char *err, size_t errlen)
 {
     const cJSON *mechs = cJSON_GetObjectItemCaseSensitive(g, "mechanisms");
+    const ab_run_fault *f = ab_run_fault_find(cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(g, "fault")));
     int i;
-    if (cJSON_IsNull(cJSON_GetObjectItemCaseSensitive(g, "fault")) || !cJSON_HasObjectItem(g, "fault"))
+    if (f == NULL || f->needs == 0)
         return 0;
     for (i = 0; i < ab_run_axis_len(mechs); i++) {
         const char *m = cJSON_GetStringValue(ab_run_axis_get(mechs, i));
         if (m != NULL && strcmp(m, "session:redis-cluster") == 0) {
-            ab_run_fmt(err, errlen, "scenario: groups[%d].fault: the store outage is not available for "
-                       "session:redis-cluster (it stops a single redis-server)", gi);
+            ab_run_fmt(err, errlen, "scenario: groups[%d].fault: %s is not available for "
+                       "session:redis-cluster (it acts on a single redis-server)", gi, f->name);
             return -1;
         }
     }
@@ -565,6 +568,21 @@ int ab_run_scenario_filter(cJSON *sc, const char *list, char *err, size_t errlen
         return -1;
     }
     return 0;
+}
+
+cJSON *ab_run_scenario_shown(const cJSON *sc)
+{
+    static const char *const urls[] = {"redis_url", "redis_cluster_url"};
+    cJSON *copy = cJSON_Duplicate(sc, 1);
+    char masked[2048];
+    size_t i;
+    for (i = 0; copy != NULL && i < sizeof urls / sizeof urls[0]; i++) {
+        const char *u = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(copy, urls[i]));
+        if (u != NULL)
+            cJSON_ReplaceItemInObjectCaseSensitive(copy, urls[i],
+                                                   cJSON_CreateString(ab_mask_secrets(u, masked, sizeof masked)));
+    }
+    return copy;
 }
 
 const char *ab_run_scenario_name(const cJSON *sc)

@@ -36,7 +36,8 @@ static const char quick_json[] =
 
 /* The full matrix: every mechanism at 1, 2 and 4 servers, three repetitions, store distance, disk
  * modes, sessions in a local 3-master Redis Cluster, the login-heavy mix, a fixed-rate (open-loop)
- * latency set and the store outage. */
+ * latency set, the store outage and the other faults (Redis restarted, paused, its connections
+ * reset; the disk full; a server killed). */
 static const char default_json[] =
     "{\n"
     "  \"name\": \"default\",\n"
@@ -63,7 +64,18 @@ static const char default_json[] =
     "     \"store_delay\": [\"0\", \"1ms\"]},\n"
     "    {\"mechanisms\": [\"session:redis\", \"jwt:HS256\", \"jwt+denylist:HS256,redis\"],\n"
     "     \"fault\": \"store-outage\", \"fault_at\": \"8s\", \"duration\": \"20s\", \"servers\": 2,\n"
-    "     \"repetitions\": 1}\n"
+    "     \"repetitions\": 1},\n"
+    "    {\"mechanisms\": [\"session:redis\", \"jwt+denylist:HS256,redis\"], \"fault\": \"redis-restart\",\n"
+    "     \"fault_at\": \"4s\", \"fault_for\": \"2s\", \"duration\": \"12s\", \"servers\": 1, \"repetitions\": 1},\n"
+    "    {\"mechanisms\": [\"session:redis\"], \"fault\": \"redis-pause\", \"fault_at\": \"4s\", \"fault_for\": \"3s\",\n"
+    "     \"duration\": \"12s\", \"servers\": 1, \"repetitions\": 1},\n"
+    "    {\"mechanisms\": [\"session:redis\"], \"fault\": \"proxy-drop\", \"store_delay\": \"250us\",\n"
+    "     \"fault_at\": \"4s\", \"duration\": \"12s\", \"servers\": 1, \"repetitions\": 1},\n"
+    "    {\"mechanisms\": [\"session:file-pagecache\"], \"fault\": \"disk-full\", \"mix\": \"churn\",\n"
+    "     \"lb\": \"sticky\", \"fault_at\": \"4s\", \"fault_for\": \"3s\", \"duration\": \"12s\", \"servers\": 1,\n"
+    "     \"repetitions\": 1},\n"
+    "    {\"mechanisms\": [\"session:redis\", \"jwt:HS256\"], \"fault\": \"server-kill\", \"fault_at\": \"4s\",\n"
+    "     \"duration\": \"12s\", \"servers\": 2, \"repetitions\": 1}\n"
     "  ]\n"
     "}\n";
 
