@@ -11,6 +11,7 @@
 #include <errno.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,6 +22,9 @@
 #define RLINK_DEFAULT_TIMEOUT_MS 2000
 #define RLINK_DEFAULT_RECONNECT_MAX_MS 1000
 #define RLINK_MAX_HANDSHAKE 3 /* AUTH, SELECT, PING */
+#define RLINK_IN_ROOM 16384   /* free space in the bulk receive buffer before each recv */
+#define RLINK_BULK_MAX ((size_t)512 << 20) /* Redis' proto-max-bulk-len: longer goes to hiredis */
+#define RLINK_NIL SIZE_MAX    /* scan_bulk's length for a nil reply */
 
 int64_t rlink_mono_ms(void)
 {
@@ -142,21 +146,20 @@ static int timeout_err(rlink *l)
                                l->cfg->port, l->cfg->timeout_ms);
 }
 
-/* One recv into the reader, unless the round trip is past its deadline (SO_RCVTIMEO bounds each
- * wait, the deadline the whole exchange). SSTORE_OK, or an error set on the owner. */
-static int recv_some(rlink *l, int64_t deadline)
+/* One recv into buf[0..cap), unless the round trip is past its deadline (SO_RCVTIMEO bounds each
+ * wait, the deadline the whole exchange); *got bytes. SSTORE_OK, or an error set on the owner. */
+static int recv_into(rlink *l, char *buf, size_t cap, int64_t deadline, size_t *got)
 {
     ssize_t k;
     do {
         if (rlink_mono_ms() > deadline)
             return timeout_err(l);
-        k = recv(l->ctx->fd, l->ibuf, sizeof l->ibuf, 0);
+        k = recv(l->ctx->fd, buf, cap, 0);
         l->owner->ctr.syscalls++;
     } while (k < 0 && errno == EINTR);
     if (k > 0) {
         l->owner->ctr.net_bytes_in += (uint64_t)k;
-        if (redisReaderFeed(l->ctx->reader, l->ibuf, (size_t)k) != REDIS_OK)
-            return sstore_conn_set_err(l->owner, SSTORE_ERR_NOMEM, "redis: out of memory reading a reply");
+        *got = (size_t)k;
         return SSTORE_OK;
     }
     if (k == 0)
@@ -166,6 +169,33 @@ static int recv_some(rlink *l, int64_t deadline)
         return timeout_err(l);
     return sstore_conn_set_err(l->owner, SSTORE_ERR_IO, "redis %s:%d: recv: %s", l->cfg->host, l->cfg->port,
                                strerror(errno));
+}
+
+/* One recv fed to the hiredis reader. SSTORE_OK, or an error set on the owner. */
+static int recv_some(rlink *l, int64_t deadline)
+{
+    size_t k = 0;
+    int st = recv_into(l, l->ibuf, sizeof l->ibuf, deadline, &k);
+    if (st == SSTORE_OK && redisReaderFeed(l->ctx->reader, l->ibuf, k) != REDIS_OK)
+        st = sstore_conn_set_err(l->owner, SSTORE_ERR_NOMEM, "redis: out of memory reading a reply");
+    return st;
+}
+
+/* The next reply from the hiredis reader, receiving as needed: SSTORE_OK with *out set (the
+ * caller's), or an error set on the owner. */
+static int next_reply(rlink *l, int64_t deadline, redisReply **out)
+{
+    void *r = NULL;
+    int st = SSTORE_OK;
+    while (st == SSTORE_OK && r == NULL) {
+        if (redisReaderGetReply(l->ctx->reader, &r) != REDIS_OK)
+            return sstore_conn_set_err(l->owner, SSTORE_ERR_PROTOCOL, "redis %s:%d: protocol error: %s",
+                                       l->cfg->host, l->cfg->port, l->ctx->reader->errstr);
+        if (r == NULL)
+            st = recv_some(l, deadline);
+    }
+    *out = r;
+    return st;
 }
 
 /* Frees replies[0..n) and NULLs them. */
@@ -187,16 +217,9 @@ static int exchange(rlink *l, const char *buf, size_t len, size_t n, redisReply 
     size_t got = 0;
     int st = send_all(l, buf, len);
     l->owner->ctr.round_trips++;
-    while (st == SSTORE_OK && got < n) {
-        void *r = NULL;
-        if (redisReaderGetReply(l->ctx->reader, &r) != REDIS_OK)
-            st = sstore_conn_set_err(l->owner, SSTORE_ERR_PROTOCOL, "redis %s:%d: protocol error: %s",
-                                     l->cfg->host, l->cfg->port, l->ctx->reader->errstr);
-        else if (r != NULL)
-            replies[got++] = r;
-        else
-            st = recv_some(l, deadline);
-    }
+    while (st == SSTORE_OK && got < n)
+        if ((st = next_reply(l, deadline, &replies[got])) == SSTORE_OK)
+            got++;
     if (st != SSTORE_OK) {
         free_replies(replies, got);
         link_down(l, st);
@@ -313,6 +336,7 @@ void rlink_close(rlink *l)
     if (l->ctx != NULL)
         redisFree(l->ctx);
     free(l->obuf);
+    free(l->in);
     memset(l, 0, sizeof *l);
 }
 
@@ -332,9 +356,22 @@ static size_t resp_line(char *p, char type, size_t n)
     return len;
 }
 
+/* Writes one RESP bulk argument, the concatenation a[0..alen) b[0..blen), at p; returns the end. */
+static char *put_arg(char *p, const char *a, size_t alen, const char *b, size_t blen)
+{
+    p += resp_line(p, '$', alen + blen);
+    memcpy(p, a, alen);
+    if (blen > 0)
+        memcpy(p + alen, b, blen);
+    p += alen + blen;
+    *p++ = '\r';
+    *p++ = '\n';
+    return p;
+}
+
 int rlink_append(rlink *l, int argc, const char **argv, const size_t *argvlen)
 {
-    size_t need = 32, i, len;
+    size_t need = 32, i;
     char *p;
     for (i = 0; i < (size_t)argc; i++)
         need += 32 + (argvlen != NULL ? argvlen[i] : strlen(argv[i]));
@@ -342,14 +379,22 @@ int rlink_append(rlink *l, int argc, const char **argv, const size_t *argvlen)
         return sstore_conn_set_err(l->owner, SSTORE_ERR_NOMEM, "redis: out of memory formatting a command");
     p = l->obuf + l->olen;
     p += resp_line(p, '*', (size_t)argc);
-    for (i = 0; i < (size_t)argc; i++) {
-        len = argvlen != NULL ? argvlen[i] : strlen(argv[i]);
-        p += resp_line(p, '$', len);
-        memcpy(p, argv[i], len);
-        p += len;
-        *p++ = '\r';
-        *p++ = '\n';
-    }
+    for (i = 0; i < (size_t)argc; i++)
+        p = put_arg(p, argv[i], argvlen != NULL ? argvlen[i] : strlen(argv[i]), NULL, 0);
+    l->olen = (size_t)(p - l->obuf);
+    return SSTORE_OK;
+}
+
+int rlink_append_key(rlink *l, const char *cmd, size_t cmdlen, const char *prefix, size_t plen, const char *key,
+                     size_t keylen)
+{
+    char *p;
+    if (sstore_buf_reserve(&l->obuf, &l->ocap, l->olen + 64 + cmdlen + plen + keylen) != 0)
+        return sstore_conn_set_err(l->owner, SSTORE_ERR_NOMEM, "redis: out of memory formatting a command");
+    p = l->obuf + l->olen;
+    memcpy(p, "*2\r\n", 4);
+    p = put_arg(p + 4, cmd, cmdlen, NULL, 0);
+    p = put_arg(p, prefix, plen, key, keylen);
     l->olen = (size_t)(p - l->obuf);
     return SSTORE_OK;
 }
@@ -359,21 +404,160 @@ void rlink_discard(rlink *l)
     l->olen = 0;
 }
 
-int rlink_roundtrip(rlink *l, size_t n, redisReply **replies)
+/* Connects first when the link is down and its backoff has passed. SSTORE_OK, or the error set
+ * on the owner with the pending commands dropped. */
+static int link_ready(rlink *l)
 {
-    int st = SSTORE_OK;
-    memset(replies, 0, n * sizeof *replies);
-    if (l->ctx == NULL && rlink_mono_ms() < l->retry_at_ms) {
+    if (l->ctx != NULL)
+        return SSTORE_OK;
+    if (rlink_mono_ms() < l->retry_at_ms) {
         l->olen = 0;
         return sstore_conn_set_err(l->owner, l->down_status, "%s (reconnecting: next attempt in %lld ms)",
                                    l->down_msg, (long long)(l->retry_at_ms - rlink_mono_ms()));
     }
-    if (l->ctx == NULL)
-        st = link_connect(l);
-    if (st == SSTORE_OK)
+    return link_connect(l);
+}
+
+int rlink_roundtrip(rlink *l, size_t n, redisReply **replies)
+{
+    int st;
+    memset(replies, 0, n * sizeof *replies);
+    if ((st = link_ready(l)) == SSTORE_OK)
         st = exchange(l, l->obuf, l->olen, n, replies);
     l->olen = 0;
     return st;
+}
+
+/* The "$-1\r\n" nil reply at p[0..avail): 1 whole, 0 a prefix of it, -1 something else. */
+static int scan_nil(const char *p, size_t avail)
+{
+    if (avail < 5)
+        return memcmp(p, "$-1\r\n", avail) == 0 ? 0 : -1;
+    return memcmp(p, "$-1\r\n", 5) == 0 ? 1 : -1;
+}
+
+/* Scans one bulk-string reply ("$<len>\r\n<bytes>\r\n" or nil) at p[0..avail): 1 with its size in
+ * *used and its length in *len (RLINK_NIL for nil), 0 when more bytes are needed, -1 when it is not
+ * a well-formed bulk string (hiredis then reads it and says what it is). */
+static int scan_bulk(const char *p, size_t avail, size_t *used, size_t *len)
+{
+    size_t i = 1, v = 0, head;
+    int nil;
+    if (avail == 0)
+        return 0;
+    if (p[0] != '$')
+        return -1;
+    if (avail > 1 && p[1] == '-') {
+        if ((nil = scan_nil(p, avail)) == 1)
+            *used = 5, *len = RLINK_NIL;
+        return nil;
+    }
+    while (i < avail && i <= 9 && p[i] >= '0' && p[i] <= '9')
+        v = v * 10 + (size_t)(p[i++] - '0');
+    if (i == avail)
+        return 0;
+    if (i == 1 || p[i] != '\r') /* no digits, more than 9, or not a line end */
+        return -1;
+    if (i + 1 == avail)
+        return 0;
+    if (p[i + 1] != '\n' || v > RLINK_BULK_MAX)
+        return -1;
+    head = i + 2;
+    if (avail - head < v + 2)
+        return 0;
+    if (p[head + v] != '\r' || p[head + v + 1] != '\n')
+        return -1;
+    *used = head + v + 2;
+    *len = v;
+    return 1;
+}
+
+/* Takes the bulk replies at l->in[*pos..inlen) into out[*got..n) (offsets, not pointers: the buffer
+ * may still move); returns 1 when a reply is not a bulk string (the rest is for hiredis), else 0. */
+static int parse_bulks(rlink *l, size_t *pos, size_t n, rlink_bulk *out, size_t *got)
+{
+    size_t used = 0, len = 0;
+    int r = 0;
+    while (*got < n && (r = scan_bulk(l->in + *pos, l->inlen - *pos, &used, &len)) == 1) {
+        rlink_bulk *b = &out[(*got)++];
+        b->str = NULL;
+        b->obj = NULL;
+        b->len = len == RLINK_NIL ? 0 : len;
+        b->off = len == RLINK_NIL ? RLINK_NIL : *pos + used - len - 2;
+        *pos += used;
+    }
+    return *got < n && r < 0;
+}
+
+/* One recv appended to l->in (grown to leave RLINK_IN_ROOM free). SSTORE_OK or an error. */
+static int recv_in(rlink *l, int64_t deadline)
+{
+    size_t k = 0;
+    int st;
+    if (sstore_buf_reserve(&l->in, &l->incap, l->inlen + RLINK_IN_ROOM) != 0)
+        return sstore_conn_set_err(l->owner, SSTORE_ERR_NOMEM, "redis: out of memory reading a reply");
+    st = recv_into(l, l->in + l->inlen, l->incap - l->inlen, deadline, &k);
+    l->inlen += k;
+    return st;
+}
+
+/* The rest of a batch through the hiredis reader (from l->in[pos..) on) into out[*got..n). */
+static int read_objects(rlink *l, size_t pos, size_t n, rlink_bulk *out, size_t *got, int64_t deadline)
+{
+    int st = SSTORE_OK;
+    if (redisReaderFeed(l->ctx->reader, l->in + pos, l->inlen - pos) != REDIS_OK)
+        return sstore_conn_set_err(l->owner, SSTORE_ERR_NOMEM, "redis: out of memory reading a reply");
+    l->inlen = pos;
+    while (st == SSTORE_OK && *got < n) {
+        rlink_bulk *b = &out[*got];
+        b->str = NULL;
+        b->len = 0;
+        b->off = RLINK_NIL;
+        if ((st = next_reply(l, deadline, &b->obj)) == SSTORE_OK)
+            (*got)++;
+    }
+    return st;
+}
+
+/* Sends the pending commands and reads n replies into out[]; *got of them were taken. */
+static int exchange_bulk(rlink *l, size_t n, rlink_bulk *out, size_t *got)
+{
+    int64_t deadline = rlink_mono_ms() + l->cfg->timeout_ms;
+    size_t pos = 0;
+    int st = send_all(l, l->obuf, l->olen), other = 0;
+    l->owner->ctr.round_trips++;
+    l->inlen = 0;
+    while (st == SSTORE_OK && *got < n && !(other = parse_bulks(l, &pos, n, out, got)))
+        if (*got < n)
+            st = recv_in(l, deadline);
+    if (st == SSTORE_OK && other)
+        st = read_objects(l, pos, n, out, got, deadline);
+    else if (st == SSTORE_OK && pos != l->inlen)
+        st = sstore_conn_set_err(l->owner, SSTORE_ERR_PROTOCOL, "redis %s:%d: %zu bytes after the last reply",
+                                 l->cfg->host, l->cfg->port, l->inlen - pos);
+    return st;
+}
+
+int rlink_roundtrip_bulk(rlink *l, size_t n, rlink_bulk *out)
+{
+    size_t got = 0, i;
+    int st = link_ready(l);
+    if (st == SSTORE_OK)
+        st = exchange_bulk(l, n, out, &got);
+    l->olen = 0;
+    if (st != SSTORE_OK) {
+        for (i = 0; i < got; i++)
+            if (out[i].obj != NULL)
+                freeReplyObject(out[i].obj);
+        memset(out, 0, n * sizeof *out);
+        if (l->ctx != NULL)
+            link_down(l, st);
+        return st;
+    }
+    for (i = 0; i < n; i++)
+        if (out[i].obj == NULL && out[i].off != RLINK_NIL)
+            out[i].str = l->in + out[i].off;
+    return SSTORE_OK;
 }
 
 int rlink_reply_error(rlink *l, const redisReply *r, const char *what)

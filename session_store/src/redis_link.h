@@ -39,7 +39,19 @@ typedef struct rlink {
     size_t olen;
     size_t ocap;
     char ibuf[16384];     /* recv buffer fed to the hiredis reader */
+    char *in;             /* rlink_roundtrip_bulk: the batch's replies as received (grows) */
+    size_t inlen;
+    size_t incap;
 } rlink;
+
+/* One reply of rlink_roundtrip_bulk: a bulk string (str/len, pointing into the link's receive
+ * buffer), nil (str NULL, obj NULL), or any other reply as a hiredis object (obj, the caller's). */
+typedef struct rlink_bulk {
+    const char *str;
+    size_t len;
+    size_t off;           /* where str starts in the receive buffer (internal) */
+    redisReply *obj;
+} rlink_bulk;
 
 /* Reads host:port, credentials, /db and the timeout options of a redis:// URI into cfg (strings
  * malloc'd, freed by rlink_cfg_free). 0, or -1 with a reason in err. */
@@ -65,6 +77,18 @@ int rlink_append(rlink *l, int argc, const char **argv, const size_t *argvlen);
  * error or timeout the connection is closed (it is out of step) and reopened by the next call.
  * Error replies (-ERR …) are replies, not link errors: see rlink_reply_status(). */
 int rlink_roundtrip(rlink *l, size_t n, redisReply **replies);
+
+/* rlink_roundtrip for commands answered by bulk strings (GET): the common replies ($<len> and $-1)
+ * are read straight from the receive buffer without a reply object; anything else (an error
+ * reply, another type, a malformed line) and every reply after it in the batch go through the
+ * hiredis reader into out[i].obj. The strings stay valid until the next round trip on l. Errors
+ * as rlink_roundtrip (out[] then holds no objects). */
+int rlink_roundtrip_bulk(rlink *l, size_t n, rlink_bulk *out);
+
+/* Appends "<cmd> <prefix><key>" (a two-argument command, the key given in two parts) to the
+ * pending output, formatted in place. SSTORE_OK or SSTORE_ERR_NOMEM. */
+int rlink_append_key(rlink *l, const char *cmd, size_t cmdlen, const char *prefix, size_t plen, const char *key,
+                     size_t keylen);
 
 /* Monotonic milliseconds (backoff and deadlines must not follow wall-clock jumps). */
 int64_t rlink_mono_ms(void);

@@ -42,6 +42,8 @@ typedef struct redis_conn {
     size_t heldcap;
     char *rec;         /* record encoding buffer */
     size_t reccap;
+    rlink_bulk *bulk;  /* redis://: the replies of the last get/batch */
+    size_t bulkcap;
 } redis_conn;
 
 /* Hex SHA1 of the touch script into rs->touch_sha. 0 or -1. */
@@ -131,6 +133,7 @@ static void redis_conn_close(sstore_conn *c)
     rcl_conn_free(rc->cluster);
     free(rc->held);
     free(rc->rec);
+    free(rc->bulk);
     free(rc);
     c->impl = NULL;
 }
@@ -194,29 +197,48 @@ static int redis_put(sstore_conn *c, const char *id, const char *claims, size_t 
     return st;
 }
 
-/* Interprets a GET reply for id into *out (expired: before now_ms); a string reply is kept (held)
- * while out points in it. */
+/* Interprets the GET value of id (str NULL: nil) into *out (expired: before now_ms). */
+static int take_value(sstore_conn *c, const char *id, const char *str, size_t len, int64_t now_ms,
+                      sstore_session *out)
+{
+    sstore_record r;
+    char err[160];
+    if (str == NULL)
+        return SSTORE_NOT_FOUND;
+    if (sstore_record_decode(str, len, &r, err, sizeof err) != 0)
+        return sstore_conn_set_err(c, SSTORE_ERR_CORRUPT, "redis: session %s: corrupt record: %s", id, err);
+    if (r.expires_ms <= now_ms)
+        return SSTORE_NOT_FOUND; /* Redis expires it within a moment */
+    sstore_record_to_session(&r, out);
+    return SSTORE_OK;
+}
+
+/* Interprets a GET reply object for id into *out; a string reply is kept (held) while out points
+ * in it, any other is freed. */
 static int take_get_reply(sstore_conn *c, const char *id, redisReply *reply, int64_t now_ms, sstore_session *out)
 {
     redis_conn *rc = c->impl;
-    sstore_record r;
-    char err[160];
-    int st = SSTORE_OK;
+    int st;
     if (reply->type == REDIS_REPLY_NIL)
         st = SSTORE_NOT_FOUND;
     else if (reply->type != REDIS_REPLY_STRING)
         st = unexpected(c, reply, "GET");
-    else if (sstore_record_decode(reply->str, reply->len, &r, err, sizeof err) != 0)
-        st = sstore_conn_set_err(c, SSTORE_ERR_CORRUPT, "redis: session %s: corrupt record: %s", id, err);
-    else if (r.expires_ms <= now_ms)
-        st = SSTORE_NOT_FOUND; /* Redis expires it within a moment */
+    else
+        st = take_value(c, id, reply->str, reply->len, now_ms, out);
     if (st != SSTORE_OK) {
         freeReplyObject(reply);
         return st;
     }
-    sstore_record_to_session(&r, out);
     rc->held[rc->nheld++] = reply;
     return SSTORE_OK;
+}
+
+/* Interprets a GET reply of rlink_roundtrip_bulk for id into *out (an object reply is held or freed). */
+static int take_bulk(sstore_conn *c, const char *id, const rlink_bulk *b, int64_t now_ms, sstore_session *out)
+{
+    if (b->obj != NULL)
+        return take_get_reply(c, id, b->obj, now_ms, out);
+    return take_value(c, id, b->str, b->len, now_ms, out);
 }
 
 /* Makes room to hold n replies. SSTORE_OK or NOMEM. */
@@ -233,20 +255,47 @@ static int reserve_held(sstore_conn *c, size_t n)
     return SSTORE_OK;
 }
 
-static int redis_get(sstore_conn *c, const char *id, sstore_session *out)
+/* Makes room for n replies of a bulk round trip (and n held objects should they come as such). */
+static int reserve_bulk(sstore_conn *c, size_t n)
+{
+    redis_conn *rc = c->impl;
+    rlink_bulk *b;
+    if (n > rc->bulkcap) {
+        if ((b = realloc(rc->bulk, n * sizeof *b)) == NULL)
+            return sstore_conn_set_err(c, SSTORE_ERR_NOMEM, "out of memory");
+        rc->bulk = b;
+        rc->bulkcap = n;
+    }
+    return reserve_held(c, n);
+}
+
+/* GET through the cluster transport. */
+static int cluster_get(sstore_conn *c, const char *id, sstore_session *out)
 {
     char key[KEY_BUF];
     const char *argv[2] = {"GET", key};
     size_t argvlen[2] = {3, 0};
     redisReply *reply;
     int st;
-    release_held(c->impl);
-    if ((st = reserve_held(c, 1)) != SSTORE_OK)
-        return st;
     argvlen[1] = make_key(key, id);
     if ((st = command(c, 1, 2, argv, argvlen, &reply)) != SSTORE_OK)
         return st;
     return take_get_reply(c, id, reply, sstore_now_ms(), out);
+}
+
+static int redis_get(sstore_conn *c, const char *id, sstore_session *out)
+{
+    redis_conn *rc = c->impl;
+    int st;
+    release_held(rc);
+    if ((st = reserve_bulk(c, 1)) != SSTORE_OK)
+        return st;
+    if (rc->cluster != NULL)
+        return cluster_get(c, id, out);
+    if ((st = rlink_append_key(&rc->link, "GET", 3, KEY_PREFIX, sizeof KEY_PREFIX - 1, id, strlen(id))) != SSTORE_OK ||
+        (st = rlink_roundtrip_bulk(&rc->link, 1, rc->bulk)) != SSTORE_OK)
+        return st;
+    return take_bulk(c, id, &rc->bulk[0], sstore_now_ms(), out);
 }
 
 /* Appends a GET for every valid id (status[i] = SSTORE_ERR_ARG for the others); returns how many
@@ -254,16 +303,14 @@ static int redis_get(sstore_conn *c, const char *id, sstore_session *out)
 static int batch_append(sstore_conn *c, const char *const *ids, size_t n, int *status, size_t *m)
 {
     redis_conn *rc = c->impl;
-    char key[KEY_BUF];
-    const char *argv[2] = {"GET", key};
-    size_t argvlen[2] = {3, 0}, i;
+    size_t i;
     int st = SSTORE_OK;
     for (i = 0, *m = 0; i < n && st == SSTORE_OK; i++) {
         status[i] = sstore_id_valid(ids[i]) ? SSTORE_OK : SSTORE_ERR_ARG;
         if (status[i] != SSTORE_OK)
             continue;
-        argvlen[1] = make_key(key, ids[i]);
-        if ((st = rlink_append(&rc->link, 2, argv, argvlen)) == SSTORE_OK)
+        st = rlink_append_key(&rc->link, "GET", 3, KEY_PREFIX, sizeof KEY_PREFIX - 1, ids[i], strlen(ids[i]));
+        if (st == SSTORE_OK)
             (*m)++;
     }
     return st;
@@ -295,29 +342,41 @@ static int cluster_batch(sstore_conn *c, const char *const *ids, size_t n, int *
     return st;
 }
 
+/* The results of a batch's m replies (valid ids in order) into status[]/out[], and the batch's
+ * note on invalid ids. */
+static void take_batch(sstore_conn *c, const char *const *ids, size_t n, size_t m, sstore_session *out, int *status,
+                       redisReply **replies)
+{
+    redis_conn *rc = c->impl;
+    int64_t now = sstore_now_ms();
+    size_t i, j;
+    for (i = 0, j = 0; i < n; i++)
+        if (status[i] == SSTORE_OK)
+            status[i] = replies != NULL ? take_get_reply(c, ids[i], replies[j++], now, &out[i])
+                                        : take_bulk(c, ids[i], &rc->bulk[j++], now, &out[i]);
+    if (m < n)
+        sstore_conn_set_err(c, SSTORE_ERR_ARG, "batch: %zu of %zu ids are not valid session ids", n - m, n);
+}
+
 static int redis_get_batch(sstore_conn *c, const char *const *ids, size_t n, sstore_session *out, int *status)
 {
     redis_conn *rc = c->impl;
-    redisReply **replies;
-    size_t i, j, m = 0;
-    int64_t now;
+    redisReply **replies = NULL;
+    size_t m = 0;
     int st;
     release_held(rc);
-    if ((st = reserve_held(c, 2 * n)) != SSTORE_OK)
+    if ((st = reserve_held(c, 2 * n)) != SSTORE_OK || (st = reserve_bulk(c, n)) != SSTORE_OK)
         return st;
-    replies = rc->held + n; /* the second half of held is the replies' landing place */
-    if (rc->cluster != NULL)
+    if (rc->cluster != NULL) {
+        replies = rc->held + n; /* the second half of held is the replies' landing place */
         st = cluster_batch(c, ids, n, status, replies, &m);
-    else if ((st = batch_append(c, ids, n, status, &m)) == SSTORE_OK && m > 0)
-        st = rlink_roundtrip(&rc->link, m, replies);
-    else
+    } else if ((st = batch_append(c, ids, n, status, &m)) == SSTORE_OK && m > 0) {
+        st = rlink_roundtrip_bulk(&rc->link, m, rc->bulk);
+    } else {
         rlink_discard(&rc->link);
-    now = sstore_now_ms();
-    for (i = 0, j = 0; i < n && st == SSTORE_OK; i++)
-        if (status[i] == SSTORE_OK)
-            status[i] = take_get_reply(c, ids[i], replies[j++], now, &out[i]);
-    if (st == SSTORE_OK && m < n)
-        sstore_conn_set_err(c, SSTORE_ERR_ARG, "batch: %zu of %zu ids are not valid session ids", n - m, n);
+    }
+    if (st == SSTORE_OK)
+        take_batch(c, ids, n, m, out, status, replies);
     return st;
 }
 

@@ -1,5 +1,6 @@
 /* test_redis_faults.c — the Redis store when things go wrong: nothing listening, a wrong password,
- * a bad database, a stalled server, and a server stopped and restarted under running clients. */
+ * a bad database, a stalled server, a server stopped and restarted under running clients, and
+ * batches mixing good records with wrong types, damaged and missing ones. */
 #include <pthread.h>
 #include <setjmp.h>
 #include <signal.h>
@@ -306,6 +307,49 @@ static void a_batch_over_a_dead_connection_fails_every_item(void **state)
     sstore_close(s);
 }
 
+/* Checks that items i of a batch came back as st and, when OK, hold claims (len bytes). */
+static void expect_item(const sstore_session *sess, const int *status, int i, int st, const char *claims, size_t len)
+{
+    if (status[i] != st)
+        fail_msg("item %d: %s, want %s", i, sstore_status_name(status[i]), sstore_status_name(st));
+    if (st == SSTORE_OK && (sess[i].data_len != len || memcmp(sess[i].data, claims, len) != 0))
+        fail_msg("item %d: claims differ", i);
+}
+
+static void a_batch_reads_every_kind_of_reply_in_order_and_the_link_stays_in_step(void **state)
+{
+    static char big[60000], small[300];
+    tsupport_redis r;
+    char uri[160], a[SSTORE_ID_LEN + 1], b[SSTORE_ID_LEN + 1];
+    const char *ids[9] = {a, "wrongtype1", b, "damaged1", "missing1", a, "empty1", b, a};
+    static const int want[9] = {SSTORE_OK, SSTORE_ERR_PROTOCOL, SSTORE_OK, SSTORE_ERR_CORRUPT, SSTORE_NOT_FOUND,
+                                SSTORE_OK, SSTORE_ERR_CORRUPT, SSTORE_OK, SSTORE_OK};
+    size_t nbig = st_claims(big, sizeof big, "big", sizeof big - 1), nsmall = st_claims(small, sizeof small, "s", 200);
+    sstore_session sess[9], one;
+    int status[9], i;
+    sstore *s;
+    sstore_conn *c;
+    (void)state;
+    assert_int_equal(tsupport_redis_start(&r, NULL), 0);
+    snprintf(uri, sizeof uri, "redis://127.0.0.1:%d", r.port);
+    c = connect_to(&s, uri);
+    assert_int_equal(sstore_create(c, small, nsmall, 60, a), SSTORE_OK);
+    assert_int_equal(sstore_create(c, big, nbig, 60, b), SSTORE_OK);
+    assert_int_equal(tsupport_redis_cmd(&r, "RPUSH sess:wrongtype1 x"), 0);
+    assert_int_equal(tsupport_redis_cmd(&r, "SET sess:damaged1 {v:1}"), 0);
+    assert_int_equal(tsupport_redis_cmd(&r, "SET sess:empty1 \"\""), 0);
+    assert_int_equal(sstore_get_batch(c, ids, 9, sess, status), SSTORE_OK);
+    for (i = 0; i < 9; i++)
+        expect_item(sess, status, i, want[i], ids[i] == a ? small : big, ids[i] == a ? nsmall : nbig);
+    assert_int_equal(sstore_get(c, "wrongtype1", &one), SSTORE_ERR_PROTOCOL);
+    assert_non_null(strstr(sstore_conn_errstr(c), "WRONGTYPE"));
+    assert_int_equal(sstore_get(c, b, &one), SSTORE_OK);
+    assert_true(one.data_len == nbig && memcmp(one.data, big, nbig) == 0);
+    sstore_conn_free(c);
+    sstore_close(s);
+    tsupport_redis_stop(&r);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -318,6 +362,7 @@ int main(void)
         cmocka_unit_test(a_stalled_server_times_out_instead_of_hanging_and_is_used_again_after),
         cmocka_unit_test(clients_survive_a_redis_restart_count_the_errors_and_reconnect),
         cmocka_unit_test(a_batch_over_a_dead_connection_fails_every_item),
+        cmocka_unit_test(a_batch_reads_every_kind_of_reply_in_order_and_the_link_stays_in_step),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
