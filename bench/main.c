@@ -22,23 +22,26 @@ static const ab_command commands[] = {
 };
 
 /* Prints the list of subcommands. */
-static void usage(FILE *out)
+static void usage(void)
 {
     size_t i;
-    fprintf(out, "usage: authbench <command> [options]   (authbench <command> --help for details)\n\n"
-                 "authbench measures what authenticating a request costs: server-side sessions\n"
-                 "(memory, Redis, files) or stateless JWTs (HS*, RS*, PS*, ES*, EdDSA).\n\ncommands:\n");
+    printf("usage: authbench <command> [options]   (authbench <command> --help for details)\n\n"
+           "authbench measures what authenticating a request costs: server-side sessions\n"
+           "(memory, Redis, files) or stateless JWTs (HS*, RS*, PS*, ES*, EdDSA).\n\ncommands:\n");
     for (i = 0; i < sizeof commands / sizeof commands[0]; i++)
-        fprintf(out, "  %-12s %s\n", commands[i].name, commands[i].summary);
+        printf("  %-12s %s\n", commands[i].name, commands[i].summary);
 }
 
 int main(int argc, char **argv)
 {
     size_t i;
-    if (argc < 2 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0 ||
-        strcmp(argv[1], "help") == 0) {
-        usage(argc < 2 ? stderr : stdout);
-        return argc < 2 ? 2 : 0;
+    if (argc < 2) { /* one line, as every usage error */
+        fprintf(stderr, "authbench: missing command (see 'authbench --help')\n");
+        return 2;
+    }
+    if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "help") == 0) {
+        usage();
+        return 0;
     }
     if (strcmp(argv[1], "--version") == 0) {
         printf("authbench %s\n", AUTHBENCH_VERSION);

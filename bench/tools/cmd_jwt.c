@@ -505,10 +505,8 @@ int ab_cmd_jwt(int argc, char **argv)
     const char *sub = argc >= 2 ? argv[1] : NULL;
     optind = 1;
     opterr = 0;
-    if (sub == NULL) {
-        fputs(usage_main, stderr);
-        return AB_EXIT_USAGE;
-    }
+    if (sub == NULL)
+        ab_usage_fail(CMD, "missing subcommand (keygen, sign, verify)");
     if (strcmp(sub, "--help") == 0 || strcmp(sub, "-h") == 0 || strcmp(sub, "help") == 0) {
         fputs(usage_main, stdout);
         return AB_EXIT_OK;
