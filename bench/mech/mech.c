@@ -102,11 +102,14 @@ int mech_store_status(int st, int not_found)
 
 int mech_open_store(ab_mech *m, const char *uri)
 {
+    char shown[512], why[512]; /* the URI and the store's message with any password masked */
+    ab_mask_secrets(uri, shown, sizeof shown);
     m->store = sstore_open(uri);
     if (m->store == NULL)
-        return mech_fail(m, AB_MECH_INTERNAL, "out of memory opening store %s", uri);
+        return mech_fail(m, AB_MECH_INTERNAL, "out of memory opening store %s", shown);
     if (sstore_err(m->store) != SSTORE_OK)
-        return mech_fail(m, AB_MECH_STORE_ERROR, "store %s: %s", uri, sstore_errstr(m->store));
+        return mech_fail(m, AB_MECH_STORE_ERROR, "store %s: %s", shown,
+                         ab_mask_secrets(sstore_errstr(m->store), why, sizeof why));
     return 0;
 }
 

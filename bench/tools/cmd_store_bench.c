@@ -729,6 +729,7 @@ static int bench(const sb_cfg *cfg)
     sb_run run = {cfg, NULL, NULL, cfg->value_bytes, SB_READY, 0, 0};
     sb_result r;
     sb_client *cl = NULL;
+    char why[512];
     int rc = AB_EXIT_FAIL;
     memset(&r, 0, sizeof r);
     run.store = sstore_open(cfg->uri);
@@ -736,7 +737,7 @@ static int bench(const sb_cfg *cfg)
         (cl = calloc(cfg->clients, sizeof *cl)) == NULL)
         ab_err(CMD, "out of memory");
     else if (sstore_err(run.store) != SSTORE_OK)
-        ab_err(CMD, "--store: %s", sstore_errstr(run.store));
+        ab_err(CMD, "--store: %s", ab_mask_secrets(sstore_errstr(run.store), why, sizeof why));
     else if (run_clients(&run, cl, &r) == 0 && r.ops == 0)
         ab_err(CMD, "no operation succeeded (%llu errors)", (unsigned long long)r.errors);
     else if (r.hist != NULL)

@@ -382,7 +382,8 @@ static void store_passwords_should_never_be_shown(void **state)
 {
     static const char *const fmts[] = {"session:redis://admin:s3cretpw@127.0.0.1:%d?connect_timeout_ms=200",
                                        "jwt+denylist:HS256,redis://s3cretpw@127.0.0.1:%d?connect_timeout_ms=200",
-                                       "sesion:redis://:s3cretpw@127.0.0.1:%d"};
+                                       "sesion:redis://:s3cretpw@127.0.0.1:%d",
+                                       "session:redis://admin:s3cretpw@127.0.0.1:%d?bogus=1"};
     char spec[256];
     size_t i;
     (void)state;
