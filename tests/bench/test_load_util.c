@@ -1,15 +1,20 @@
-/* test_load_util.c — run-to-completion and serve helpers for the proxy and load tests. */
+/* test_load_util.c — run-to-completion, serve and results helpers for the proxy, load and run tests. */
 #include "test_load_util.h"
 
 #include <errno.h>
 #include <fcntl.h>
+#include <setjmp.h>
 #include <signal.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
+#include <cmocka.h>
 
 const char *tload_bin(void)
 {
@@ -97,4 +102,16 @@ int tload_lines(const char *s)
         if (*s == '\n' || s[1] == '\0')
             n++;
     return n;
+}
+
+const cJSON *tload_cell(const cJSON *results, const char *id)
+{
+    const cJSON *c;
+    cJSON_ArrayForEach(c, cJSON_GetObjectItemCaseSensitive(results, "cells")) {
+        const char *cid = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(c, "id"));
+        if (cid != NULL && strcmp(cid, id) == 0)
+            return c;
+    }
+    fail_msg("no cell %s in results.json", id);
+    return NULL;
 }

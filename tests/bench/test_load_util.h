@@ -1,9 +1,12 @@
-/* test_load_util.h — helpers for the proxy and load integration tests: run the authbench program to
- * completion with its output captured, start `authbench serve` on a free loopback port. */
+/* test_load_util.h — helpers for the proxy, load and run integration tests: run the authbench
+ * program to completion with its output captured, start `authbench serve` on a free loopback port,
+ * find a cell of a run's results. */
 #ifndef TEST_LOAD_UTIL_H
 #define TEST_LOAD_UTIL_H
 
 #include <stddef.h>
+
+#include <cjson/cJSON.h>
 
 #include "tsupport.h"
 
@@ -18,5 +21,8 @@ int tload_run(char *const argv[], int timeout_ms, char **out, char **err);
 int tload_serve_start(tsupport_proc *p, const char *mech, char *hostport, size_t len);
 /* Number of '\n'-terminated lines in s (a last unterminated line counts too). */
 int tload_lines(const char *s);
+
+/* The cell with this id in a parsed results.json; fails the test when there is none. */
+const cJSON *tload_cell(const cJSON *results, const char *id);
 
 #endif /* TEST_LOAD_UTIL_H */

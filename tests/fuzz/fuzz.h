@@ -14,6 +14,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
  * vectors and hand-written cases). Returns the number written, or -1 (message on stderr). */
 int fuzz_seeds(const char *dir);
 
+/* Where a target's seeds go and how many it wrote so far (the arg of its fuzz_vector_files callbacks). */
+typedef struct fuzz_seed_out {
+    const char *dir;
+    int n;
+} fuzz_seed_out;
+
 /* Writes seed number n of dir (file "<dir>/<tag>-<n>"), len bytes. 0, or -1 (message on stderr). */
 int fuzz_seed(const char *dir, const char *tag, int n, const void *data, size_t len);
 /* fuzz_seed of a NUL-terminated string. */

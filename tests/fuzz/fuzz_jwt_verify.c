@@ -102,16 +102,10 @@ static int raw_token(const ajwt_signer *s, const char *header, const char *paylo
     return ajwt_b64url_encode(sig, sl, out + n + 1, cap - n - 1, NULL);
 }
 
-/* Where seeds go and how many so far. */
-typedef struct seed_out {
-    const char *dir;
-    int n;
-} seed_out;
-
 /* One RFC vector's token as a seed. */
 static int seed_vector(const char *rel, void *arg)
 {
-    seed_out *o = arg;
+    fuzz_seed_out *o = arg;
     cJSON *v = fuzz_vector_json(rel);
     const char *tok = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(v, "token"));
     int rc = tok != NULL ? fuzz_seed_str(o->dir, "rfc", o->n++, tok) : -1;
@@ -137,7 +131,7 @@ int fuzz_seeds(const char *dir)
     char tok[4096];
     size_t len, i;
     int alg;
-    seed_out o = {dir, 0};
+    fuzz_seed_out o = {dir, 0};
     setup();
     if (fuzz_vector_files("rfc", seed_vector, &o) != 0)
         return -1;

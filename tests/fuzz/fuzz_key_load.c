@@ -77,16 +77,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     return 0;
 }
 
-/* Where seeds go and how many so far. */
-typedef struct seed_out {
-    const char *dir;
-    int n;
-} seed_out;
-
 /* The "jwk" of an RFC vector file, alone and as a one-key JWKS. */
 static int seed_rfc(const char *rel, void *arg)
 {
-    seed_out *o = arg;
+    fuzz_seed_out *o = arg;
     cJSON *v = fuzz_vector_json(rel), *jwk = cJSON_GetObjectItemCaseSensitive(v, "jwk");
     char *one = cJSON_IsObject(jwk) ? cJSON_PrintUnformatted(jwk) : NULL, *set = NULL;
     int rc = v == NULL ? -1 : 0;
@@ -104,7 +98,7 @@ static int seed_rfc(const char *rel, void *arg)
 /* The first public key of a Wycheproof file, as PEM and as JWK. */
 static int seed_wycheproof(const char *rel, void *arg)
 {
-    seed_out *o = arg;
+    fuzz_seed_out *o = arg;
     cJSON *v = fuzz_vector_json(rel), *g = cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(v, "testGroups"), 0);
     const char *pem = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(g, "publicKeyPem"));
     cJSON *jwk = cJSON_GetObjectItemCaseSensitive(g, "publicKeyJwk");
@@ -124,7 +118,7 @@ int fuzz_seeds(const char *dir)
     static const ajwt_alg algs[] = {AJWT_HS256, AJWT_RS256, AJWT_ES256, AJWT_ES384, AJWT_ES512, AJWT_EDDSA};
     static const char *const hand[] = {"{\"keys\":[]}", "{\"kty\":\"oct\",\"k\":\"\"}", "-----BEGIN PUBLIC KEY-----\n",
                                        "{\"kty\":\"EC\",\"crv\":\"P-256\",\"x\":\"AA\",\"y\":\"AA\"}", "\xef\xbb\xbf{}"};
-    seed_out o = {dir, 0};
+    fuzz_seed_out o = {dir, 0};
     size_t i;
     if (fuzz_vector_files("rfc", seed_rfc, &o) != 0 || fuzz_vector_files("wycheproof", seed_wycheproof, &o) != 0)
         return -1;

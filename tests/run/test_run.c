@@ -104,18 +104,6 @@ static double num(const cJSON *obj, const char *key)
     return v->valuedouble;
 }
 
-/* The cell with this id. */
-static const cJSON *cell_by_id(const cJSON *res, const char *id)
-{
-    const cJSON *c;
-    cJSON_ArrayForEach(c, cJSON_GetObjectItemCaseSensitive(res, "cells")) {
-        if (strcmp(cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(c, "id")), id) == 0)
-            return c;
-    }
-    fail_msg("no cell %s", id);
-    return NULL;
-}
-
 /* Checks one finished cell: status, throughput, ordered percentiles, series, figures. */
 static void check_cell(const cJSON *c)
 {
@@ -141,8 +129,8 @@ static void check_cell(const cJSON *c)
 /* Checks what distinguishes the cells: credential size, auth failures only behind rr, Redis. */
 static void check_comparisons(const cJSON *res)
 {
-    const cJSON *sticky = cell_by_id(res, "session-memory-s2"), *rr = cell_by_id(res, "session-memory-rr-s2");
-    const cJSON *jwt = cell_by_id(res, "jwt-hs256-s1"), *redis = cell_by_id(res, "session-redis-s1");
+    const cJSON *sticky = tload_cell(res, "session-memory-s2"), *rr = tload_cell(res, "session-memory-rr-s2");
+    const cJSON *jwt = tload_cell(res, "jwt-hs256-s1"), *redis = tload_cell(res, "session-redis-s1");
     const cJSON *c;
     assert_true(num(jwt, "credential_bytes") > num(sticky, "credential_bytes"));
     assert_true(num(jwt, "client_bytes_out_per_req") > num(sticky, "client_bytes_out_per_req"));

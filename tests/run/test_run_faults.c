@@ -30,18 +30,6 @@ static const char fault_scenario[] =
     "   {\"mechanisms\": [\"jwt:HS256\"], \"fault\": \"server-kill\", \"servers\": 2}\n"
     " ]}\n";
 
-/* The cell with this id (fails the test when there is none). */
-static const cJSON *cell(const cJSON *res, const char *id)
-{
-    const cJSON *c;
-    cJSON_ArrayForEach(c, cJSON_GetObjectItemCaseSensitive(res, "cells")) {
-        if (strcmp(cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(c, "id")), id) == 0)
-            return c;
-    }
-    fail_msg("no cell %s", id);
-    return NULL;
-}
-
 /* A number at a dotted path of a cell ("fault_outcome.errors_after"); fails when absent. */
 static double num(const cJSON *c, const char *path)
 {
@@ -87,9 +75,11 @@ static void check_every_cell(const cJSON *res)
 /* What each fault did: what must fail fails, what must come back comes back. */
 static void check_outcomes(const cJSON *res)
 {
-    const cJSON *restart = cell(res, "session-redis-restart-s1"), *pause = cell(res, "session-redis-pause-s1");
-    const cJSON *outage = cell(res, "session-redis-outage-s1"), *disk = cell(res, "session-file-pagecache-churn-diskfull-s1");
-    const cJSON *kill = cell(res, "jwt-hs256-kill-s2"), *jwt = cell(res, "jwt-hs256-restart-s1");
+    const cJSON *restart = tload_cell(res, "session-redis-restart-s1");
+    const cJSON *pause = tload_cell(res, "session-redis-pause-s1");
+    const cJSON *outage = tload_cell(res, "session-redis-outage-s1");
+    const cJSON *disk = tload_cell(res, "session-file-pagecache-churn-diskfull-s1");
+    const cJSON *kill = tload_cell(res, "jwt-hs256-kill-s2"), *jwt = tload_cell(res, "jwt-hs256-restart-s1");
     assert_true(num(restart, "fault_outcome.errors_after") > 0);       /* 503s while Redis is down */
     assert_true(num(restart, "fault_outcome.auth_failures_after") > 0); /* its sessions are gone after */
     assert_true(recovered(restart));
