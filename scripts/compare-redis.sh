@@ -7,7 +7,8 @@
 # redis-benchmark then GETs one of those very keys (a custom command), so key and value sizes match
 # exactly; the value size is printed. store-bench reads random keys of its --sessions, redis-benchmark
 # the one key. Each store-bench client is a thread with its own connection (the design under test);
-# redis-benchmark drives its 50 connections from one event loop.
+# redis-benchmark drives its 50 connections from one event loop. Each round ends with the 1-minute
+# load average: other work on the machine weighs more on 50 threads than on one event loop.
 #
 # usage: scripts/compare-redis.sh           (AUTHBENCH_BIN=path/to/authbench picks the program)
 # knobs: CLIENTS=50 PIPELINES="1 16" DURATION=10 WARMUP=2 ROUNDS=3 SESSIONS=1000 VALUE_BYTES=256
@@ -101,8 +102,8 @@ for p in $PIPELINES; do
     [ -n "$key" ] || { echo "compare-redis: no session key in Redis after store-bench" >&2; exit 1; }
     size=$(redis-cli -p "$port" strlen "$key")
     read -r rb rbcpu < <(redis_bench "$p" "$key" "$sb")
-    printf '  round %d  c=%d P=%-2d  store-bench %8.0f ops/s (client CPU %5.2f us/op)   redis-benchmark %8.0f req/s (client CPU %5.2f us/req)\n' \
-      "$r" "$CLIENTS" "$p" "$sb" "$sbcpu" "$rb" "$rbcpu"
+    printf '  round %d  c=%d P=%-2d  store-bench %8.0f ops/s (client CPU %5.2f us/op)   redis-benchmark %8.0f req/s (client CPU %5.2f us/req)   load %s\n' \
+      "$r" "$CLIENTS" "$p" "$sb" "$sbcpu" "$rb" "$rbcpu" "$(cut -d' ' -f1 /proc/loadavg)"
     sb_all+="$sb"$'\n' rb_all+="$rb"$'\n'
   done
   sbm=$(printf '%s' "$sb_all" | median)
