@@ -145,24 +145,24 @@ static void sleep_until_ms(uint64_t ms)
 
 static void credentials_should_expire_after_the_ttl(void **state)
 {
-    static const char *const ttl1[] = {"--ttl", "1", NULL};
+    static const char *const ttl2[] = {"--ttl", "2", NULL};
     tsc_server a, b;
     tsc_resp r;
     char ta[4096], tb[4096], ka[16], kb[16];
     uint64_t second;
     (void)state;
-    start_ok(&a, "jwt:HS256", tmf.hs, ttl1);
-    start_ok(&b, "session:memory://", NULL, ttl1);
-    /* log in just after a second starts: iat = that second, so the 1 s credential is valid for
-     * the checks right after and certainly expired 1.3 s later */
+    start_ok(&a, "jwt:HS256", tmf.hs, ttl2);
+    start_ok(&b, "session:memory://", NULL, ttl2);
+    /* log in just after a second starts: iat = that second, so the 2 s credential is valid for
+     * the checks right after (1.9 s of slack for a busy machine) and certainly expired 2.3 s later */
     second = wall_ms() / 1000u * 1000u + 1000u;
     sleep_until_ms(second + 20);
     assert_int_equal(tsc_login(a.port, "bob", ta, sizeof ta, ka, sizeof ka), 200);
     assert_int_equal(tsc_login(b.port, "bob", tb, sizeof tb, kb, sizeof kb), 200);
     assert_int_equal(tsc_api(a.port, ka, ta, &r), 200);
     assert_int_equal(tsc_api(b.port, kb, tb, &r), 200);
-    assert_true(wall_ms() < second + 900); /* the checks above ran while valid */
-    sleep_until_ms(second + 1300);
+    assert_true(wall_ms() < second + 1900); /* the checks above ran while valid */
+    sleep_until_ms(second + 2300);
     tsc_api(a.port, ka, ta, &r);
     assert_refused(&r, 401, "expired");
     tsc_api(b.port, kb, tb, &r);
