@@ -25,7 +25,7 @@
 #define SB_PROGRESS_MIN_US 3000000        /* runs longer than this show progress on stderr */
 
 static const char usage_text[] =
-    "usage: authbench store-bench (--store URI | --store-file FILE) [--op create|get|touch|delete|mix]\n"
+    "usage: authbench store-bench --store URI | --store-file FILE [--op create|get|touch|delete|mix]\n"
     "                             [--clients N]\n"
     "                             [--pipeline P] [--sessions K] [--value-bytes B] [--ttl S]\n"
     "                             [--duration S] [--warmup S] [--json]\n"
