@@ -50,24 +50,29 @@ void ab_opt_init_args(ab_opt *p, const char *cmd, void (*usage)(void), const str
     p->takes_args = 1;
 }
 
-void ab_opt_fail(const ab_opt *p, const char *fmt, ...)
+/* The usage error "authbench: <cmd>: <prefix><message> (see …)"; exits 2. */
+__attribute__((format(printf, 3, 0), noreturn)) static void vfail(const ab_opt *p, const char *prefix,
+                                                                   const char *fmt, va_list ap)
 {
     char msg[1024];
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    ab_usage_fail(p->cmd, "%s%s", prefix, msg);
+}
+
+void ab_opt_fail(const ab_opt *p, const char *fmt, ...)
+{
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(msg, sizeof msg, fmt, ap);
-    va_end(ap);
-    ab_usage_fail(p->cmd, "%s", msg);
+    vfail(p, "", fmt, ap);
 }
 
 void ab_opt_bad(const ab_opt *p, const char *fmt, ...)
 {
-    char msg[1024];
+    char prefix[80];
     va_list ap;
+    snprintf(prefix, sizeof prefix, "%s: ", ab_opt_flag(p));
     va_start(ap, fmt);
-    vsnprintf(msg, sizeof msg, fmt, ap);
-    va_end(ap);
-    ab_usage_fail(p->cmd, "%s: %s", p->flag != NULL ? p->flag : "", msg);
+    vfail(p, prefix, fmt, ap);
 }
 
 /* 1 when arg spells the long option name in full: "--name" or "--name=…". */
