@@ -34,7 +34,7 @@ static void opt_setup(ab_opt *p, const char *cmd, void (*usage)(void), const str
     }
     p->all[n] = (struct option){"help", no_argument, NULL, 'h'};
     optind = 0; /* glibc: start afresh, whatever was parsed before */
-    opterr = 0;
+    opterr = optopt = 0;
 }
 
 void ab_opt_init(ab_opt *p, const char *cmd, void (*usage)(void), const struct option *opts, int argc,
@@ -135,8 +135,10 @@ int ab_opt_next(ab_opt *p)
     c = getopt_long(p->argc, p->argv, p->shorts, p->all, &idx);
     if (c == -1)
         return next_rest(p);
-    if (c == '?' || c == ':' || (idx >= 0 && !spelled_out(arg, p->all[idx].name)))
-        fail_getopt(p, c == ':' ? ':' : '?', arg);
+    if (c == '?' || c == ':')
+        fail_getopt(p, c, arg);
+    if (idx >= 0 && arg != NULL && !spelled_out(arg, p->all[idx].name)) /* an abbreviation getopt took */
+        ab_opt_fail(p, "unknown option '%.*s'", (int)strcspn(arg, "="), arg);
     p->value = optarg;
     if (c == AB_OPT_ARG && !p->takes_args)
         ab_opt_fail(p, "unexpected argument '%s'", optarg);
