@@ -209,6 +209,18 @@ int ab_opt_choice(const ab_opt *p, const char *const *names)
     ab_opt_bad(p, "'%s' is not %s", ab_opt_value(p), list);
 }
 
+void ab_opt_shard(const ab_opt *p, unsigned *index, unsigned *count)
+{
+    const char *v = ab_opt_value(p);
+    unsigned i = 0, n = 0;
+    int end = 0;
+    if (sscanf(v, "%u/%u%n", &i, &n, &end) != 2 || v[end] != '\0' || v[0] < '0' || v[0] > '9' || i < 1 || n < 1 ||
+        n > 1000 || i > n)
+        ab_opt_bad(p, "'%s' is not I/N with 1 <= I <= N <= 1000", v);
+    *index = i;
+    *count = n;
+}
+
 size_t ab_opt_hide_secrets(char *arg)
 {
     size_t hidden = 0, n;

@@ -82,6 +82,8 @@ uint64_t ab_opt_duration_us(const ab_opt *p);
 uint64_t ab_opt_size(const ab_opt *p);
 /* The index of the value in names (NULL-terminated), or "--flag: 'v' is not a, b or c". */
 int ab_opt_choice(const ab_opt *p, const char *const *names);
+/* A shard "I/N" (1 <= I <= N <= 1000) into *index and *count, as load and run --shard take it. */
+void ab_opt_shard(const ab_opt *p, unsigned *index, unsigned *count);
 
 /* ---- secrets off the command line ---- */
 

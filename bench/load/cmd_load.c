@@ -121,18 +121,6 @@ static void parse_key_dist(const char *s, ab_load_config *cfg)
         ab_usage_fail(CMD, "--key-dist: '%s' is not uniform or zipf:THETA (0.01..10)", s);
 }
 
-/* Parses "I/N" (1 <= I <= N <= 1000). Exits 2 on bad input. */
-static void parse_shard(const char *s, ab_load_config *cfg)
-{
-    unsigned i = 0, n = 0;
-    int end = 0;
-    if (sscanf(s, "%u/%u%n", &i, &n, &end) != 2 || s[end] != '\0' || s[0] < '0' || s[0] > '9' || i < 1 ||
-        n < 1 || n > 1000 || i > n)
-        ab_usage_fail(CMD, "--shard: '%s' is not I/N with 1 <= I <= N <= 1000", s);
-    cfg->shard_index = i;
-    cfg->shard_count = n;
-}
-
 enum { O_TARGETS = 256, O_LB, O_CONNECTIONS, O_THREADS, O_DURATION, O_WARMUP, O_RATE, O_USERS, O_KEY_DIST,
        O_MIX, O_PATH, O_TIMEOUT, O_SEED, O_SHARD, O_START_AT, O_JSON, O_NO_STATS, O_NO_PROGRESS };
 
@@ -177,7 +165,7 @@ static void parse_opt(const ab_opt *p, int c, ab_load_config *cfg, ab_load_targe
     case O_PATH: parse_path(p, cfg); break;
     case O_TIMEOUT: cfg->timeout_us = ab_opt_duration_us(p); break;
     case O_SEED: cfg->seed = ab_opt_u64(p, 0, UINT64_MAX); break;
-    case O_SHARD: parse_shard(v, cfg); break;
+    case O_SHARD: ab_opt_shard(p, &cfg->shard_index, &cfg->shard_count); break;
     case O_START_AT: cfg->start_at = ab_opt_double(p, 1e9, 1e11); break;
     case O_JSON: *json = v; break;
     case O_NO_STATS: cfg->fetch_stats = 0; break;

@@ -154,15 +154,6 @@ static const struct option run_options[] = {
     {"no-report", no_argument, NULL, O_NO_REPORT}, {"no-micro", no_argument, NULL, O_NO_MICRO},
     {"quiet", no_argument, NULL, O_QUIET}, {"progress", no_argument, NULL, O_PROGRESS}};
 
-/* 1 when s is "I/N" with 1 <= I <= N <= 1000 (what authbench load --shard takes). */
-static int shard_ok(const char *s)
-{
-    unsigned i = 0, n = 0;
-    int end = 0;
-    return sscanf(s, "%u/%u%n", &i, &n, &end) == 2 && s[end] == '\0' && s[0] >= '0' && s[0] <= '9' &&
-           i >= 1 && i <= n && n <= 1000;
-}
-
 /* Fills opts with run_options and one entry per override flag. */
 static void option_table(struct option *opts)
 {
@@ -185,6 +176,7 @@ static void add_raw_set(const ab_opt *p, ab_run_opts *o)
 static void parse_opt(const ab_opt *p, int c, ab_run_opts *o)
 {
     const char *v = ab_opt_value(p);
+    unsigned shard_i, shard_n;
     switch (c) {
     case O_SET: add_raw_set(p, o); break;
     case O_SCENARIO: o->scenario_file = v; break;
@@ -192,11 +184,7 @@ static void parse_opt(const ab_opt *p, int c, ab_run_opts *o)
     case O_MECHANISMS: o->mechanisms = v; break;
     case O_MICRO: o->micro = v; break;
     case O_REQUIREMENTS: o->requirements = v; break;
-    case O_SHARD:
-        if (!shard_ok(v))
-            ab_opt_bad(p, "'%s' is not I/N with 1 <= I <= N <= 1000", v);
-        o->shard = v;
-        break;
+    case O_SHARD: ab_opt_shard(p, &shard_i, &shard_n), o->shard = v; break; /* passed on to load */
     case O_QUICK: o->quick = 1; break;
     case O_DRY_RUN: o->dry_run = 1; break;
     case O_DUMP: o->dump = 1; break;

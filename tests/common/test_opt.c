@@ -16,12 +16,12 @@
 #include "ab_opt.h"
 #include "tsupport.h"
 
-enum { O_THREADS = 256, O_NAME, O_LB, O_WAIT, O_QUIET = 'q' };
+enum { O_THREADS = 256, O_NAME, O_LB, O_WAIT, O_SHARD, O_QUIET = 'q' };
 
 static const struct option test_options[] = {
     {"threads", required_argument, NULL, O_THREADS}, {"name", required_argument, NULL, O_NAME},
     {"lb", required_argument, NULL, O_LB}, {"wait", required_argument, NULL, O_WAIT},
-    {"quiet", no_argument, NULL, O_QUIET}, {NULL, 0, NULL, 0}};
+    {"shard", required_argument, NULL, O_SHARD}, {"quiet", no_argument, NULL, O_QUIET}, {NULL, 0, NULL, 0}};
 
 /* What a parse printed and how it ended. */
 typedef struct outcome {
@@ -40,6 +40,7 @@ static void parse_demo(int argc, char **argv, int takes_args)
 {
     static const char *const lbs[] = {"rr", "random", "sticky", NULL};
     ab_opt p;
+    unsigned i, n;
     int c;
     if (takes_args)
         ab_opt_init_args(&p, "demo", test_usage, test_options, argc, argv);
@@ -50,6 +51,7 @@ static void parse_demo(int argc, char **argv, int takes_args)
         case O_THREADS: printf("%s=%llu;", ab_opt_flag(&p), (unsigned long long)ab_opt_u64(&p, 1, 8)); break;
         case O_LB: printf("%s=%d;", ab_opt_flag(&p), ab_opt_choice(&p, lbs)); break;
         case O_WAIT: printf("%s=%llu;", ab_opt_flag(&p), (unsigned long long)ab_opt_duration_us(&p)); break;
+        case O_SHARD: ab_opt_shard(&p, &i, &n), printf("%s=%u of %u;", ab_opt_flag(&p), i, n); break;
         case AB_OPT_ARG: printf("arg=%s;", ab_opt_value(&p)); break;
         default: printf("%s=%s;", ab_opt_flag(&p), ab_opt_value(&p)); break;
         }
@@ -108,10 +110,11 @@ static void options_should_take_values_both_ways_and_short_letters(void **state)
 {
     outcome o;
     (void)state;
-    o = parse(0, (const char *const[]){"--threads", "3", "--name=a=b", "-q", "--quiet", "--wait", "1.5ms", NULL});
+    o = parse(0, (const char *const[]){"--threads", "3", "--name=a=b", "-q", "--quiet", "--wait", "1.5ms", "--shard",
+                                       "2/3", NULL});
     assert_int_equal(o.status, 0);
     assert_string_equal(o.err, "");
-    assert_string_equal(o.out, "--threads=3;--name=a=b;--quiet=;--quiet=;--wait=1500;");
+    assert_string_equal(o.out, "--threads=3;--name=a=b;--quiet=;--quiet=;--wait=1500;--shard=2 of 3;");
 }
 
 static void positional_arguments_should_come_in_order_when_taken(void **state)
@@ -139,6 +142,7 @@ static void each_usage_error_should_have_its_one_wording(void **state)
     expect_usage(0, (const char *const[]){"--threads=x", NULL},
                  "--threads: expected a whole number from 1 to 8, got 'x'");
     expect_usage(0, (const char *const[]){"--lb", "hash", NULL}, "--lb: 'hash' is not rr, random or sticky");
+    expect_usage(0, (const char *const[]){"--shard", "3/2", NULL}, "--shard: '3/2' is not I/N with 1 <= I <= N <= 1000");
     expect_usage(0, (const char *const[]){"--wait", "soon", NULL},
                  "--wait: expected a duration like 250us, 1.5ms, 10s or 2m, got 'soon'");
 }
