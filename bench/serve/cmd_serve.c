@@ -38,7 +38,7 @@ static void usage(void)
            "  --mechanism M      none | session:<store URI> | jwt:<ALG> | jwt+denylist:<ALG>,<store URI>\n"
            "                     store URIs: memory://, redis://host:port[/db],\n"
            "                     redis-cluster://host:port[,host:port…], file:///dir?fsync=…\n"
-           "                     (a password given here is hidden from ps once parsed)\n"
+           "                     (a password given here shows in ps until it is parsed)\n"
            "  --mechanism-file FILE  M from the first line of FILE, which must be yours and mode 0600\n"
            "                     (no access for group or others): a store password never on argv.\n"
            "                     authbench run starts its servers this way\n"

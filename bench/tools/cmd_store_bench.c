@@ -36,7 +36,7 @@ static const char usage_text[] =
     "\n"
     "  --store URI        memory://…, redis://[user:pass@]host:port[/db],\n"
     "                     redis-cluster://host:port[,host:port…], file:///dir?… (see sstore.h);\n"
-    "                     a password given here is hidden from ps once parsed\n"
+    "                     a password given here shows in ps until it is parsed\n"
     "  --store-file FILE  URI from the first line of FILE, which must be yours and mode 0600 (no\n"
     "                     access for group or others): a store password never on argv\n"
     "  --op OP            get (default), create, touch (sliding expiry), delete, or mix: each operation\n"
