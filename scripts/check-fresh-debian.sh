@@ -2,22 +2,25 @@
 # check-fresh-debian.sh — runs a README command as a new user would: in a minimal Debian 12 root
 # (debootstrap --variant=minbase bookworm, plus git and ca-certificates), on a fresh clone of one
 # commit with ../shared beside it, /proc, /sys, /dev and /dev/pts bind-mounted; prints its wall time.
-#   scripts/check-fresh-debian.sh [--root DIR] [--commit REV] [test|run] [ARG…]
+#   scripts/check-fresh-debian.sh [--root DIR] [--fresh] [--commit REV] [test|run] [ARG…]
 # test = scripts/test.sh (the default), run = scripts/run.sh; ARGs go to that command. The root is
-# made once (default /work/chroot) and reused; the clone (/work/main in it) and the copy of shared
-# (/work/shared) are made again every time. Needs root. Everything mounted is unmounted on exit,
-# also when interrupted; processes left inside the root are stopped first.
+# made once (default /work/chroot) and reused — what an earlier check installed stays — unless
+# --fresh makes it again; the clone (/work/main in it) and the copy of shared (/work/shared) are
+# made every time. Needs root. Everything mounted is unmounted on exit, also when interrupted;
+# processes left inside the root are stopped first.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 repo=$PWD
 
 root=/work/chroot
 commit=HEAD
+fresh=0
 while [ $# -gt 0 ]; do
   case "$1" in
     --root) root=$2; shift 2 ;;
     --commit) commit=$2; shift 2 ;;
-    -h|--help) sed -n '2,9p' "$0"; exit 0 ;;
+    --fresh) fresh=1; shift ;;
+    -h|--help) sed -n '2,10p' "$0"; exit 0 ;;
     *) break ;;
   esac
 done
@@ -36,6 +39,13 @@ say() { echo "check-fresh-debian: $*" >&2; }
 # The minimal root, once: debootstrap, Debian's mirrors as the host has them, no service started by
 # a package's postinst (policy-rc.d), then git and ca-certificates.
 make_root() {
+  if [ "$fresh" -eq 1 ] && [ -e "$root" ]; then
+    for m in "${mounts[@]}"; do
+      mountpoint -q "$root/$m" && { say "$root/$m is mounted: not removing $root"; exit 1; }
+    done
+    say "removing $root (--fresh)"
+    rm -rf --one-file-system "$root"
+  fi
   [ -x "$root/usr/bin/apt-get" ] && return 0
   command -v debootstrap >/dev/null || apt-get install -y -qq debootstrap >/dev/null
   say "making a minimal Debian 12 root in $root (debootstrap, a few minutes)"
@@ -98,11 +108,13 @@ git -C "$root/work/main" checkout -q --detach "$sha"
 cp -a "$repo/../shared" "$root/work/shared"
 
 script="scripts/$cmd.sh"
-say "running $script $* inside $root"
+say "running $script${*:+ $*} inside $root"
 start=$(date +%s)
 rc=0
 # In the background, so that a signal interrupts the wait at once and the trap cleans up.
-in_root "cd /work/main && $script $(printf '%q ' "$@")" &
+line="cd /work/main && $script"
+[ $# -eq 0 ] || line+=" $(printf '%q ' "$@")"
+in_root "$line" &
 wait $! || rc=$?
 secs=$(( $(date +%s) - start ))
 if [ "$rc" -eq 0 ]; then
