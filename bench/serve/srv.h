@@ -22,26 +22,33 @@
 /* Three-state result of non-blocking I/O. */
 enum { SRV_OK = 0, SRV_ERR = -1, SRV_RETRY = 1 };
 
-/* Counters of one thread; all monotonic. /stats requests are not counted. */
+/* Counters of one thread, declared once: X(name, stats key or NULL, description). A counter with a
+ * key is in /stats under it; those without feed derived figures there (srv_stats.c). All monotonic
+ * uint64_t; /stats requests are not counted. */
+#define SRV_COUNTERS(X) \
+    X(requests, "requests", "responses sent") \
+    X(auth_ok, "auth_ok", "credentials accepted (GET /api, POST /logout)") \
+    X(auth_fail, "auth_fail", "credentials refused with a 401") \
+    X(store_errors, "store_errors", "503s: the store failed") \
+    X(internal_errors, "internal_errors", "500s") \
+    X(logins, "logins", "credentials issued") \
+    X(logouts, "logouts", "successful logouts") \
+    X(bad_requests, "bad_requests", "400, 404, 405, 408, 413, 431, 505") \
+    X(bytes_in, "bytes_in", "request bytes") \
+    X(bytes_out, "bytes_out", "response bytes") \
+    X(auth_cpu_gross_ns, NULL, "thread CPU of the sampled authenticate calls, clock included") \
+    X(auth_clock_ns, NULL, "thread CPU of as many empty clock pairs: the clock's own cost") \
+    X(auth_samples, "auth_cpu_samples", "authenticate calls timed: 1 in SRV_AUTH_SAMPLE") \
+    X(auth_calls, "auth_calls", "authenticate calls") \
+    X(accepted, "connections_accepted", "connections accepted") \
+    X(closed, NULL, "connections closed")
+
+#define SRV_COUNTER_FIELD_(name, key, desc) uint64_t name;
 typedef struct srv_counters {
-    uint64_t requests;       /* responses sent */
-    uint64_t auth_ok;        /* credentials accepted (GET /api, POST /logout) */
-    uint64_t auth_fail;      /* credentials refused with a 401 */
-    uint64_t fail_by_reason[AB_MECH_STATUS__COUNT];
-    uint64_t store_errors;   /* 503s: the store failed */
-    uint64_t internal_errors;/* 500s */
-    uint64_t logins;         /* credentials issued */
-    uint64_t logouts;        /* successful logouts */
-    uint64_t bad_requests;   /* 400, 404, 405, 408, 413, 431, 505 */
-    uint64_t bytes_in;       /* request bytes */
-    uint64_t bytes_out;      /* response bytes */
-    uint64_t auth_cpu_gross_ns; /* thread CPU of the sampled authenticate calls, clock included */
-    uint64_t auth_clock_ns;  /* thread CPU of as many empty clock pairs: the clock's own cost */
-    uint64_t auth_samples;   /* authenticate calls timed: 1 in SRV_AUTH_SAMPLE */
-    uint64_t auth_calls;
-    uint64_t accepted;       /* connections accepted */
-    uint64_t closed;         /* connections closed */
+    SRV_COUNTERS(SRV_COUNTER_FIELD_)
+    uint64_t fail_by_reason[AB_MECH_STATUS__COUNT]; /* the 401s by reason */
 } srv_counters;
+#undef SRV_COUNTER_FIELD_
 
 /* A byte range of the current request, relative to its first byte (the buffer may move). */
 typedef struct srv_span {

@@ -49,12 +49,15 @@ static void sb_json_str(sbuf *b, const char *s)
     sb_printf(b, "\"");
 }
 
-/* Adds arrays of n uint64_t counters. */
-static void add_u64s(uint64_t *acc, const uint64_t *x, size_t n)
+/* acc += x over the counter list and the 401 reasons. */
+static void srv_counters_add(srv_counters *acc, const srv_counters *x)
 {
     size_t i;
-    for (i = 0; i < n; i++)
-        acc[i] += x[i];
+#define ADD_(name, key, desc) acc->name += x->name;
+    SRV_COUNTERS(ADD_)
+#undef ADD_
+    for (i = 0; i < AB_MECH_STATUS__COUNT; i++)
+        acc->fail_by_reason[i] += x->fail_by_reason[i];
 }
 
 /* Sums every thread's counters: self's live ones, the others' last publication. */
@@ -62,7 +65,6 @@ static void merge(srv_thread *self, srv_counters *sum, ab_mech_counters *mech)
 {
     srv *s = self->s;
     int i;
-    _Static_assert(sizeof(srv_counters) % sizeof(uint64_t) == 0, "counters are all uint64_t");
     memset(sum, 0, sizeof *sum);
     memset(mech, 0, sizeof *mech);
     for (i = 0; i < s->nthreads; i++) {
@@ -78,8 +80,7 @@ static void merge(srv_thread *self, srv_counters *sum, ab_mech_counters *mech)
             m = t->pub_mech;
             pthread_mutex_unlock(&t->pub_lock);
         }
-        add_u64s((uint64_t *)(void *)sum, (const uint64_t *)(const void *)&c,
-                 sizeof c / sizeof(uint64_t));
+        srv_counters_add(sum, &c);
         ab_mech_counters_add(mech, &m);
     }
 }
@@ -98,23 +99,34 @@ static void sb_fields(sbuf *b, const char *const *names, const uint64_t *vals, s
         sb_printf(b, "%s\"%s\":%llu", i ? "," : "", names[i], (unsigned long long)vals[i]);
 }
 
-/* The request counters. */
+/* Appends "key":value, for every counter of the list that has a key. */
+static void put_listed(sbuf *b, const srv_counters *c)
+{
+#define PUT_(name, key, desc) \
+    if ((const char *)(key) != NULL) \
+        sb_printf(b, "\"%s\":%llu,", (const char *)(key), (unsigned long long)c->name);
+    SRV_COUNTERS(PUT_)
+#undef PUT_
+}
+
+/* The request counters: the listed ones, the 401s by reason, the connections open. */
 static void put_requests(sbuf *b, const srv_counters *c)
 {
-    static const char *const names[] = {"store_errors", "internal_errors", "logins", "logouts",
-        "bad_requests", "bytes_in", "bytes_out", "connections_accepted", "connections_open"};
-    const uint64_t vals[] = {c->store_errors, c->internal_errors, c->logins, c->logouts,
-        c->bad_requests, c->bytes_in, c->bytes_out, c->accepted, c->accepted - c->closed};
     size_t i;
-    sb_printf(b, "\"requests\":%llu,\"auth_ok\":%llu,\"auth_fail\":%llu,\"auth_fail_by_reason\":{",
-              (unsigned long long)c->requests, (unsigned long long)c->auth_ok,
-              (unsigned long long)c->auth_fail);
+    put_listed(b, c);
+    sb_printf(b, "\"auth_fail_by_reason\":{");
     for (i = 0; i < sizeof fail_reasons / sizeof fail_reasons[0]; i++)
         sb_printf(b, "%s\"%s\":%llu", i ? "," : "", ab_mech_status_name(fail_reasons[i]),
                   (unsigned long long)c->fail_by_reason[fail_reasons[i]]);
-    sb_printf(b, "},");
-    sb_fields(b, names, vals, sizeof vals / sizeof vals[0]);
-    sb_printf(b, ",");
+    sb_printf(b, "},\"connections_open\":%llu,", (unsigned long long)(c->accepted - c->closed));
+}
+
+/* The mechanism's own counters, under their names. */
+static void put_mech(sbuf *b, const ab_mech_counters *m)
+{
+#define PUT_(name, desc) sb_printf(b, "\"%s\":%llu,", #name, (unsigned long long)m->name);
+    AB_MECH_COUNTERS(PUT_)
+#undef PUT_
 }
 
 /* Microseconds of a timeval. */
@@ -126,16 +138,14 @@ static uint64_t tv_us(struct timeval tv)
 /* Process CPU (getrusage), and the CPU inside authenticate: the timed calls less as many empty
  * clock pairs (CLOCK_THREAD_CPUTIME_ID is a system call here, ~0.5 us, more than "none" costs),
  * scaled from the 1-in-SRV_AUTH_SAMPLE sample to every call. */
-static void put_cpu(sbuf *b, const srv_counters *c, const ab_mech_counters *m)
+static void put_cpu(sbuf *b, const srv_counters *c)
 {
     static const char *const names[] = {"cpu_user_us", "cpu_sys_us", "auth_cpu_ns",
-        "auth_cpu_sampled_1_in", "auth_cpu_samples", "auth_cpu_clock_cost_ns", "auth_calls",
-        "signatures", "verifications"};
+        "auth_cpu_sampled_1_in", "auth_cpu_clock_cost_ns"};
     uint64_t net = c->auth_cpu_gross_ns > c->auth_clock_ns ? c->auth_cpu_gross_ns - c->auth_clock_ns : 0;
     struct rusage ru;
-    uint64_t vals[] = {0, 0, net * SRV_AUTH_SAMPLE, SRV_AUTH_SAMPLE, c->auth_samples,
-                       c->auth_samples ? c->auth_clock_ns / c->auth_samples : 0, c->auth_calls,
-                       m->signatures, m->verifications};
+    uint64_t vals[] = {0, 0, net * SRV_AUTH_SAMPLE, SRV_AUTH_SAMPLE,
+                       c->auth_samples ? c->auth_clock_ns / c->auth_samples : 0};
     if (getrusage(RUSAGE_SELF, &ru) == 0) {
         vals[0] = tv_us(ru.ru_utime);
         vals[1] = tv_us(ru.ru_stime);
@@ -144,15 +154,16 @@ static void put_cpu(sbuf *b, const srv_counters *c, const ab_mech_counters *m)
     sb_printf(b, ",");
 }
 
-/* The store I/O of every thread's connection (ab_mech_store_io is all uint64_t, in this order). */
+/* The store I/O of every thread's connection, one key per counter of SSTORE_COUNTERS. */
 static void put_store(sbuf *b, const ab_mech_store_io *s)
 {
-    static const char *const names[] = {"ops", "errors", "round_trips", "net_bytes_out",
-        "net_bytes_in", "disk_bytes_read", "disk_bytes_written", "fsyncs", "syscalls", "reconnects",
-        "redirects"};
-    _Static_assert(sizeof names / sizeof names[0] == sizeof *s / sizeof(uint64_t), "one name a field");
+    const char *sep = "";
     sb_printf(b, "\"store\":{");
-    sb_fields(b, names, (const uint64_t *)(const void *)s, sizeof names / sizeof names[0]);
+#define PUT_(name, figure, desc) \
+    sb_printf(b, "%s\"%s\":%llu", sep, #name, (unsigned long long)s->name); \
+    sep = ",";
+    SSTORE_COUNTERS(PUT_)
+#undef PUT_
     sb_printf(b, "},");
 }
 
@@ -198,7 +209,8 @@ size_t srv_stats_json(srv_thread *self, char *buf, size_t cap)
               ab_mech_family(s->mech), ab_mech_kind_name(s->kind), (long)getpid(), s->nthreads,
               (unsigned long long)((ab_now_us() - s->start_us) / 1000u));
     put_requests(&b, &c);
-    put_cpu(&b, &c, &m);
+    put_mech(&b, &m);
+    put_cpu(&b, &c);
     put_store(&b, &m.store);
     put_proc_io(&b);
     sb_printf(&b, "}");
