@@ -120,7 +120,8 @@ const char *sstore_status_name(sstore_status st);
     X(fsyncs, fsyncs, "fsync/fdatasync calls, files and directories") \
     X(syscalls, store_syscalls, "I/O system calls the store made (open, read, write, rename, ...)") \
     X(reconnects, store_reconnects, "successful reconnects after a lost connection") \
-    X(redirects, store_redirects, "MOVED/ASK followed (cluster)")
+    X(redirects, store_redirects, "MOVED/ASK followed (cluster)") \
+    X(fsync_ns, fsync_ns, "time spent in fsync/fdatasync (the fsyncs above), nanoseconds")
 
 #define SSTORE_COUNTER_FIELD_(name, figure, desc) uint64_t name;
 typedef struct sstore_counters {
