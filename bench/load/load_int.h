@@ -13,6 +13,7 @@
 
 #include "ab_hist.h"
 #include "ab_load.h"
+#include "ab_rng.h"
 #include "ab_timerq.h"
 
 #define ABL_HIST_HIGHEST_NS 100000000000ull /* 100 s: latencies above are clamped and counted */
@@ -66,12 +67,10 @@ typedef struct abl_keys {
     size_t n;
 } abl_keys;
 
-uint64_t abl_rand(uint64_t *state);
-double abl_rand01(uint64_t *state);
 int abl_keys_init(abl_keys *k, size_t n, double theta);
-size_t abl_keys_sample(const abl_keys *k, uint64_t *rng);
+size_t abl_keys_sample(const abl_keys *k, ab_rng *rng);
 void abl_keys_free(abl_keys *k);
-abl_op abl_mix_sample(const ab_load_config *cfg, uint64_t *rng);
+abl_op abl_mix_sample(const ab_load_config *cfg, ab_rng *rng);
 /* The users this generator drives, [*first, *first + *n): its shard of cfg->users. */
 void abl_shard_users(const ab_load_config *cfg, size_t *first, size_t *n);
 /* The requests/s this generator sends: its shard of cfg->rate (0: closed loop). */
@@ -85,7 +84,7 @@ void abl_users_free(abl_user *u, size_t n);
 
 /* ---- load balancer (load_lb.c) ---- */
 unsigned abl_lb_sticky(const char *user, size_t ntargets);
-unsigned abl_lb_pick(const ab_load_config *cfg, const abl_user *u, unsigned *rr, uint64_t *rng);
+unsigned abl_lb_pick(const ab_load_config *cfg, const abl_user *u, unsigned *rr, ab_rng *rng);
 const char *abl_lb_name(ab_load_lb lb);
 
 /* ---- statistics (load_stats.c) ---- */
@@ -185,7 +184,7 @@ struct abl_thread {
     abl_user *users;          /* this thread's share of the users */
     size_t nusers;
     abl_keys keys;
-    uint64_t rng;
+    ab_rng rng;
     unsigned rr;
     abl_phase phase;
     uint64_t login_start_ns;

@@ -167,7 +167,7 @@ int abl_thread_setup(abl_thread *t, size_t first_user, size_t nusers, unsigned f
     size_t nsecs = (size_t)((cfg->duration_us + 999999u) / 1000000u);
     t->epfd = -1;
     abl_settings_init(&t->settings);
-    t->rng = cfg->seed * 0x9E3779B97F4A7C15ull + t->index + 1;
+    ab_rng_seed(&t->rng, cfg->seed * 0x9E3779B97F4A7C15ull + t->index + 1);
     t->rr = t->index % (unsigned)cfg->ntargets;
     if (cfg->rate > 0)
         t->interval_ns = (uint64_t)((double)cfg->connections * 1e9 / abl_shard_rate(cfg));

@@ -5,10 +5,6 @@
 #include "load_int.h"
 #include "sstore.h"
 
-#define ABL_NPCT 5
-extern const double abl_pcts[ABL_NPCT];           /* 50, 90, 99, 99.9, 99.99 */
-extern const char *const abl_pct_names[ABL_NPCT]; /* "p50", …, "p9999" */
-
 /* Client-side bytes per answered-or-failed request, all operations together. */
 typedef struct abl_io {
     double out_per_req;

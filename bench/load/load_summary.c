@@ -6,9 +6,6 @@
 #include "load_report.h"
 #include "load_server.h"
 
-const double abl_pcts[ABL_NPCT] = {50, 90, 99, 99.9, 99.99};
-const char *const abl_pct_names[ABL_NPCT] = {"p50", "p90", "p99", "p999", "p9999"};
-
 /* The /stats counters summed for each figure (NULL-terminated), in the order of abl_server_fig_id. */
 static const char *const server_fig_paths[ABL_NSERVER_FIG][3] = {
 #define FIG_(id, name, path, path2) {path, path2, NULL},
@@ -86,11 +83,13 @@ static void print_shard(FILE *out, const ab_load_result *r)
 /* Prints one latency line in microseconds. */
 static void print_latency(FILE *out, const char *label, const ab_hist *h)
 {
+    uint64_t v[AB_HIST_NPCT];
     size_t i;
+    ab_hist_percentiles(h, v);
     fprintf(out, "  %-14s", label);
-    for (i = 0; i < ABL_NPCT; i++)
-        fprintf(out, " %s %.1f us", abl_pct_names[i], (double)ab_hist_percentile(h, abl_pcts[i]) / 1e3);
-    fprintf(out, "  max %.1f us  mean %.1f us\n", (double)ab_hist_max(h) / 1e3, ab_hist_mean(h) / 1e3);
+    for (i = 0; i < AB_HIST_NPCT; i++)
+        fprintf(out, "%s%s %.1f us", i == AB_HIST_MAX ? "  " : " ", ab_hist_pct_keys[i], (double)v[i] / 1e3);
+    fprintf(out, "  mean %.1f us\n", ab_hist_mean(h) / 1e3);
 }
 
 /* Prints the errors line: the total and each non-zero kind. */

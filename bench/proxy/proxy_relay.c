@@ -60,15 +60,6 @@ struct abp_pair {
 
 static void pair_close(abp_pair *p);
 
-/* xorshift64*: jitter needs speed and uniformity, not secrecy. */
-static uint64_t rng_next(uint64_t *s)
-{
-    *s ^= *s >> 12;
-    *s ^= *s << 25;
-    *s ^= *s >> 27;
-    return *s * 2685821657736338717ull;
-}
-
 /* A chunk from the thread's free list, or a new one; NULL when out of memory. */
 static abp_chunk *chunk_get(abp_thread *t)
 {
@@ -119,7 +110,7 @@ static uint64_t chunk_due(abp_thread *t, abp_dir *d)
     const abp_config *cfg = t->cfg;
     uint64_t due = ab_now_ns() + cfg->delay_ns;
     if (cfg->jitter_ns > 0)
-        due = due - cfg->jitter_ns + rng_next(&t->rng) % (2 * cfg->jitter_ns + 1);
+        due = due - cfg->jitter_ns + ab_rng_below(&t->rng, 2 * cfg->jitter_ns + 1);
     if (due < d->last_due)
         due = d->last_due;
     d->last_due = due;

@@ -1,5 +1,5 @@
-/* test_proxy_timerq.c — the deadline queue under the proxy and the load generator: order, removal,
- * re-queueing, and the timerfd firing at an absolute sub-millisecond deadline. */
+/* test_timerq.c — bench/common's deadline queue (under the proxy and the load generator): order, removal,
+ * re-queueing, the timerfd firing at an absolute sub-millisecond deadline; and its HOST:PORT helpers. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
