@@ -8,6 +8,7 @@
 #include <stdint.h>
 #include <sys/socket.h>
 
+#include "ab_buf.h"
 #include "ab_mech.h"
 
 #define SRV_HDR_MAX (8 * 1024)      /* request line + headers: more is a 431 */
@@ -80,8 +81,8 @@ typedef struct srv_conn {
     size_t rcap, rlen;
     size_t msg_start;        /* first byte of the request being parsed */
     size_t parsed;           /* bytes given to the parser */
-    char *wbuf;
-    size_t wcap, wlen, woff;
+    ab_buf out;              /* responses not yet sent (out.len bytes) */
+    size_t woff;             /* bytes of out already sent */
     int close_after;         /* close once the output is sent */
     uint64_t req_start_us;   /* when the first byte of the request being read arrived; 0: none pending */
     srv_req req;
@@ -156,7 +157,7 @@ void srv_http_settings(http_parser_settings *settings);
 void srv_http_process(srv_conn *c);
 /* srv_http.c: the bytes in[0..len) arrive on c as reads would bring them, without a socket: taken
  * into c's buffer within the same limits (srv_conn_room), parsed and answered, the answers appended
- * to c's output (the caller empties it: wlen = 0 is "sent"). Returns the bytes taken: fewer than len
+ * to c's output (the caller empties it: out.len = 0 is "sent"). Returns the bytes taken: fewer than len
  * once c is to be closed (close_after). The seam the HTTP fuzzer and tests drive. */
 size_t srv_http_feed(srv_conn *c, const char *in, size_t len);
 /* srv_http.c: answers status with a JSON error and marks c to close (parse errors, overflow). */
@@ -166,7 +167,8 @@ void srv_http_fail(srv_conn *c, int status);
 int srv_respond(srv_conn *c, int status, const char *extra, size_t extra_len, const char *body,
                 size_t body_len, int counted);
 
-/* srv_stats.c: the /stats body (all threads merged) into buf; returns its length (0: too small). */
-size_t srv_stats_json(srv_thread *self, char *buf, size_t cap);
+/* srv_stats.c: appends the /stats body (all threads merged) to out. 0, or -1 when out failed
+ * (over its bound, or out of memory). */
+int srv_stats_json(srv_thread *self, ab_buf *out);
 
 #endif /* AB_SRV_H */

@@ -72,7 +72,7 @@ void srv_conn_free(srv_conn *c)
     if (c == NULL)
         return;
     free(c->rbuf);
-    free(c->wbuf);
+    ab_buf_free(&c->out);
     free(c);
 }
 
@@ -153,8 +153,8 @@ static void accept_all(srv_thread *t)
 /* Sends pending output. SRV_OK when all is sent, SRV_RETRY when the socket is full, SRV_ERR. */
 static int conn_flush(srv_conn *c)
 {
-    while (c->woff < c->wlen) {
-        ssize_t n = send(c->fd, c->wbuf + c->woff, c->wlen - c->woff, MSG_NOSIGNAL);
+    while (c->woff < c->out.len) {
+        ssize_t n = send(c->fd, c->out.data + c->woff, c->out.len - c->woff, MSG_NOSIGNAL);
         if (n > 0) {
             c->woff += (size_t)n;
             continue;
@@ -163,7 +163,8 @@ static int conn_flush(srv_conn *c)
             continue;
         return n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK) ? SRV_RETRY : SRV_ERR;
     }
-    c->woff = c->wlen = 0;
+    c->woff = 0;
+    ab_buf_clear(&c->out);
     return SRV_OK;
 }
 
@@ -215,7 +216,7 @@ static void conn_io(srv_thread *t, srv_conn *c, int hup)
 {
     int drained = 0, r;
     for (;;) {
-        if (t->dirty && c->woff < c->wlen)
+        if (t->dirty && c->woff < c->out.len)
             srv_publish(t); /* counters visible to /stats on any thread before the client sees this */
         r = conn_flush(c);
         if (r == SRV_ERR || (r == SRV_OK && c->close_after))

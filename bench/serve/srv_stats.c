@@ -1,8 +1,7 @@
 /* srv_stats.c — the GET /stats document: every thread's counters merged, process CPU from
- * getrusage, I/O from /proc/self/io. */
+ * getrusage, I/O from /proc/self/io. Appends go to an ab_buf whose failure sticks: checked once. */
 #include "srv.h"
 
-#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/resource.h>
@@ -10,43 +9,20 @@
 
 #include "ab_cli.h"
 
-/* A bounded text buffer; overflow is remembered, not fatal. */
-typedef struct sbuf {
-    char *p;
-    size_t cap, len;
-    int overflow;
-} sbuf;
-
-/* Appends formatted text. */
-__attribute__((format(printf, 2, 3))) static void sb_printf(sbuf *b, const char *fmt, ...)
-{
-    va_list ap;
-    int n;
-    if (b->overflow)
-        return;
-    va_start(ap, fmt);
-    n = vsnprintf(b->p + b->len, b->cap - b->len, fmt, ap);
-    va_end(ap);
-    if (n < 0 || (size_t)n >= b->cap - b->len)
-        b->overflow = 1;
-    else
-        b->len += (size_t)n;
-}
-
 /* Appends s as a JSON string (quotes, backslashes and control characters escaped). */
-static void sb_json_str(sbuf *b, const char *s)
+static void put_json_str(ab_buf *b, const char *s)
 {
-    sb_printf(b, "\"");
+    ab_buf_printf(b, "\"");
     for (; *s != '\0'; s++) {
         unsigned char ch = (unsigned char)*s;
         if (ch == '"' || ch == '\\')
-            sb_printf(b, "\\%c", ch);
+            ab_buf_printf(b, "\\%c", ch);
         else if (ch < 0x20)
-            sb_printf(b, "\\u%04x", ch);
+            ab_buf_printf(b, "\\u%04x", ch);
         else
-            sb_printf(b, "%c", ch);
+            ab_buf_printf(b, "%c", ch);
     }
-    sb_printf(b, "\"");
+    ab_buf_printf(b, "\"");
 }
 
 /* acc += x over the counter list and the 401 reasons. */
@@ -92,39 +68,39 @@ static const int fail_reasons[] = {
 };
 
 /* Appends "name":value pairs separated by commas. */
-static void sb_fields(sbuf *b, const char *const *names, const uint64_t *vals, size_t n)
+static void put_fields(ab_buf *b, const char *const *names, const uint64_t *vals, size_t n)
 {
     size_t i;
     for (i = 0; i < n; i++)
-        sb_printf(b, "%s\"%s\":%llu", i ? "," : "", names[i], (unsigned long long)vals[i]);
+        ab_buf_printf(b, "%s\"%s\":%llu", i ? "," : "", names[i], (unsigned long long)vals[i]);
 }
 
 /* Appends "key":value, for every counter of the list that has a key. */
-static void put_listed(sbuf *b, const srv_counters *c)
+static void put_listed(ab_buf *b, const srv_counters *c)
 {
 #define PUT_(name, key, desc) \
     if ((const char *)(key) != NULL) \
-        sb_printf(b, "\"%s\":%llu,", (const char *)(key), (unsigned long long)c->name);
+        ab_buf_printf(b, "\"%s\":%llu,", (const char *)(key), (unsigned long long)c->name);
     SRV_COUNTERS(PUT_)
 #undef PUT_
 }
 
 /* The request counters: the listed ones, the 401s by reason, the connections open. */
-static void put_requests(sbuf *b, const srv_counters *c)
+static void put_requests(ab_buf *b, const srv_counters *c)
 {
     size_t i;
     put_listed(b, c);
-    sb_printf(b, "\"auth_fail_by_reason\":{");
+    ab_buf_printf(b, "\"auth_fail_by_reason\":{");
     for (i = 0; i < sizeof fail_reasons / sizeof fail_reasons[0]; i++)
-        sb_printf(b, "%s\"%s\":%llu", i ? "," : "", ab_mech_status_name(fail_reasons[i]),
+        ab_buf_printf(b, "%s\"%s\":%llu", i ? "," : "", ab_mech_status_name(fail_reasons[i]),
                   (unsigned long long)c->fail_by_reason[fail_reasons[i]]);
-    sb_printf(b, "},\"connections_open\":%llu,", (unsigned long long)(c->accepted - c->closed));
+    ab_buf_printf(b, "},\"connections_open\":%llu,", (unsigned long long)(c->accepted - c->closed));
 }
 
 /* The mechanism's own counters, under their names. */
-static void put_mech(sbuf *b, const ab_mech_counters *m)
+static void put_mech(ab_buf *b, const ab_mech_counters *m)
 {
-#define PUT_(name, desc) sb_printf(b, "\"%s\":%llu,", #name, (unsigned long long)m->name);
+#define PUT_(name, desc) ab_buf_printf(b, "\"%s\":%llu,", #name, (unsigned long long)m->name);
     AB_MECH_COUNTERS(PUT_)
 #undef PUT_
 }
@@ -138,7 +114,7 @@ static uint64_t tv_us(struct timeval tv)
 /* Process CPU (getrusage), and the CPU inside authenticate: the timed calls less as many empty
  * clock pairs (CLOCK_THREAD_CPUTIME_ID is a system call here, ~0.5 us, more than "none" costs),
  * scaled from the 1-in-SRV_AUTH_SAMPLE sample to every call. */
-static void put_cpu(sbuf *b, const srv_counters *c)
+static void put_cpu(ab_buf *b, const srv_counters *c)
 {
     static const char *const names[] = {"cpu_user_us", "cpu_sys_us", "auth_cpu_ns",
         "auth_cpu_sampled_1_in", "auth_cpu_clock_cost_ns"};
@@ -150,25 +126,25 @@ static void put_cpu(sbuf *b, const srv_counters *c)
         vals[0] = tv_us(ru.ru_utime);
         vals[1] = tv_us(ru.ru_stime);
     }
-    sb_fields(b, names, vals, sizeof vals / sizeof vals[0]);
-    sb_printf(b, ",");
+    put_fields(b, names, vals, sizeof vals / sizeof vals[0]);
+    ab_buf_printf(b, ",");
 }
 
 /* The store I/O of every thread's connection, one key per counter of SSTORE_COUNTERS. */
-static void put_store(sbuf *b, const ab_mech_store_io *s)
+static void put_store(ab_buf *b, const ab_mech_store_io *s)
 {
     const char *sep = "";
-    sb_printf(b, "\"store\":{");
+    ab_buf_printf(b, "\"store\":{");
 #define PUT_(name, figure, desc) \
-    sb_printf(b, "%s\"%s\":%llu", sep, #name, (unsigned long long)s->name); \
+    ab_buf_printf(b, "%s\"%s\":%llu", sep, #name, (unsigned long long)s->name); \
     sep = ",";
     SSTORE_COUNTERS(PUT_)
 #undef PUT_
-    sb_printf(b, "},");
+    ab_buf_printf(b, "},");
 }
 
 /* /proc/self/io as an object, or null where the kernel does not offer it. */
-static void put_proc_io(sbuf *b)
+static void put_proc_io(ab_buf *b)
 {
     static const char *const keys[] = {"rchar", "wchar", "syscr", "syscw", "read_bytes", "write_bytes"};
     uint64_t v[6] = {0};
@@ -177,7 +153,7 @@ static void put_proc_io(sbuf *b)
     size_t i, found = 0;
     FILE *f = fopen("/proc/self/io", "r");
     if (f == NULL) {
-        sb_printf(b, "\"proc_io\":null");
+        ab_buf_printf(b, "\"proc_io\":null");
         return;
     }
     while (fscanf(f, "%31[^:]: %llu\n", name, &val) == 2)
@@ -188,31 +164,30 @@ static void put_proc_io(sbuf *b)
             }
     fclose(f);
     if (found == 0) {
-        sb_printf(b, "\"proc_io\":null");
+        ab_buf_printf(b, "\"proc_io\":null");
         return;
     }
-    sb_printf(b, "\"proc_io\":{");
-    sb_fields(b, keys, v, 6);
-    sb_printf(b, "}");
+    ab_buf_printf(b, "\"proc_io\":{");
+    put_fields(b, keys, v, 6);
+    ab_buf_printf(b, "}");
 }
 
-size_t srv_stats_json(srv_thread *self, char *buf, size_t cap)
+int srv_stats_json(srv_thread *self, ab_buf *b)
 {
-    sbuf b = {buf, cap, 0, 0};
     srv_counters c;
     ab_mech_counters m;
     srv *s = self->s;
     merge(self, &c, &m);
-    sb_printf(&b, "{\"mechanism\":");
-    sb_json_str(&b, ab_mech_spec(s->mech));
-    sb_printf(&b, ",\"family\":\"%s\",\"kind\":\"%s\",\"pid\":%ld,\"threads\":%d,\"uptime_ms\":%llu,",
+    ab_buf_printf(b, "{\"mechanism\":");
+    put_json_str(b, ab_mech_spec(s->mech));
+    ab_buf_printf(b, ",\"family\":\"%s\",\"kind\":\"%s\",\"pid\":%ld,\"threads\":%d,\"uptime_ms\":%llu,",
               ab_mech_family(s->mech), ab_mech_kind_name(s->kind), (long)getpid(), s->nthreads,
               (unsigned long long)((ab_now_us() - s->start_us) / 1000u));
-    put_requests(&b, &c);
-    put_mech(&b, &m);
-    put_cpu(&b, &c);
-    put_store(&b, &m.store);
-    put_proc_io(&b);
-    sb_printf(&b, "}");
-    return b.overflow ? 0 : b.len;
+    put_requests(b, &c);
+    put_mech(b, &m);
+    put_cpu(b, &c);
+    put_store(b, &m.store);
+    put_proc_io(b);
+    ab_buf_printf(b, "}");
+    return b->failed ? -1 : 0;
 }
