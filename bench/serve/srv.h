@@ -138,9 +138,6 @@ void srv_thread_release(srv_thread *t);
 srv_conn *srv_conn_new(srv_thread *t, int fd);
 /* srv_loop.c: frees c and its buffers (not its socket). Accepts NULL. */
 void srv_conn_free(srv_conn *c);
-/* srv_loop.c: makes room to read: grows c's buffer up to SRV_RBUF_MAX. 0, or -1 when the request
- * is too big (answered, close_after set) or memory is out (close_after set). */
-int srv_conn_room(srv_conn *c);
 /* srv_loop.c: makes t's epoll set with its listening socket and the stop eventfd. 0 or -1 (errno). */
 int srv_thread_setup(srv_thread *t);
 /* srv_loop.c: one thread's event loop (pthread entry point, arg is its srv_thread). */
@@ -160,6 +157,9 @@ void srv_http_process(srv_conn *c);
  * to c's output (the caller empties it: out.len = 0 is "sent"). Returns the bytes taken: fewer than len
  * once c is to be closed (close_after). The seam the HTTP fuzzer and tests drive. */
 size_t srv_http_feed(srv_conn *c, const char *in, size_t len);
+/* srv_http.c: makes room to read: grows c's buffer up to SRV_RBUF_MAX. 0, or -1 when the request
+ * is too big (answered, close_after set) or memory is out (close_after set). */
+int srv_conn_room(srv_conn *c);
 /* srv_http.c: answers status with a JSON error and marks c to close (parse errors, overflow). */
 void srv_http_fail(srv_conn *c, int status);
 /* srv_http.c: appends a response: status, extra header lines (each ending "\r\n", may be NULL),

@@ -77,6 +77,26 @@ int srv_respond(srv_conn *c, int status, const char *extra, size_t extra_len, co
     return 0;
 }
 
+int srv_conn_room(srv_conn *c)
+{
+    size_t cap;
+    char *p;
+    if (c->rlen < c->rcap)
+        return 0;
+    if (c->rcap >= SRV_RBUF_MAX) {
+        srv_http_fail(c, c->req.headers_done ? 413 : 431);
+        return -1;
+    }
+    cap = c->rcap * 2 < SRV_RBUF_MAX ? c->rcap * 2 : SRV_RBUF_MAX;
+    if ((p = realloc(c->rbuf, cap)) == NULL) {
+        c->close_after = 1;
+        return -1;
+    }
+    c->rbuf = p;
+    c->rcap = cap;
+    return 0;
+}
+
 /* Answers {"error":"<reason>"} with status. */
 static void respond_error(srv_conn *c, int status, const char *reason)
 {

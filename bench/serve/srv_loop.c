@@ -168,26 +168,6 @@ static int conn_flush(srv_conn *c)
     return SRV_OK;
 }
 
-int srv_conn_room(srv_conn *c)
-{
-    size_t cap;
-    char *p;
-    if (c->rlen < c->rcap)
-        return 0;
-    if (c->rcap >= SRV_RBUF_MAX) {
-        srv_http_fail(c, c->req.headers_done ? 413 : 431);
-        return -1;
-    }
-    cap = c->rcap * 2 < SRV_RBUF_MAX ? c->rcap * 2 : SRV_RBUF_MAX;
-    if ((p = realloc(c->rbuf, cap)) == NULL) {
-        c->close_after = 1;
-        return -1;
-    }
-    c->rbuf = p;
-    c->rcap = cap;
-    return 0;
-}
-
 /* Reads what the socket holds into the buffer. SRV_OK (data; *drained when the read came short,
  * so with edge triggering there is nothing left to read), SRV_RETRY, or SRV_ERR (EOF, error). */
 static int conn_fill(srv_conn *c, int *drained)
