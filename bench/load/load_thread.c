@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "ab_cli.h"
+#include "ab_net.h"
 #include "load_int.h"
 
 /* Queues c's timer for due; a failed allocation ends the thread's run. */
@@ -289,13 +290,9 @@ static int loop(abl_thread *t, int login)
 {
     struct epoll_event evs[256];
     while (login ? login_busy(t) : t->phase == ABL_PHASE_RUN) {
-        int i, n = epoll_wait(t->epfd, evs, (int)(sizeof evs / sizeof evs[0]), -1);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n < 0) {
-            snprintf(t->err, sizeof t->err, "epoll_wait: %s", strerror(errno));
+        int i, n = ab_net_wait(t->epfd, evs, (int)(sizeof evs / sizeof evs[0]), -1, t->err, sizeof t->err);
+        if (n < 0)
             return -1;
-        }
         for (i = 0; i < n; i++) {
             if (evs[i].data.ptr != t->timers) {
                 abl_client_event(evs[i].data.ptr, evs[i].events);

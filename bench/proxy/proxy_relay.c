@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "ab_cli.h"
+#include "ab_net.h"
 
 enum { ABP_CLIENT = 0, ABP_UPSTREAM = 1 };
 
@@ -483,13 +484,9 @@ int abp_thread_run(abp_thread *t)
         return -1;
     }
     while (r == 0) {
-        int i, n = epoll_wait(t->epfd, evs, (int)(sizeof evs / sizeof evs[0]), -1);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n < 0) {
-            snprintf(t->err, sizeof t->err, "epoll_wait: %s", strerror(errno));
+        int i, n = ab_net_wait(t->epfd, evs, (int)(sizeof evs / sizeof evs[0]), -1, t->err, sizeof t->err);
+        if (n < 0)
             return -1;
-        }
         for (i = 0; i < n && r == 0; i++)
             r = loop_event(t, &evs[i]);
         if (r == 0)

@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "ab_cli.h"
+#include "ab_net.h"
 
 #define SRV_EVENTS 256
 
@@ -272,10 +273,11 @@ void *srv_thread_main(void *arg)
     struct epoll_event evs[SRV_EVENTS];
     uint64_t last_tick = ab_now_us();
     for (;;) {
-        int i, n = epoll_wait(t->epfd, evs, SRV_EVENTS, (int)t->s->tick_ms);
+        char why[96];
+        int i, n = ab_net_wait(t->epfd, evs, SRV_EVENTS, (int)t->s->tick_ms, why, sizeof why);
         uint64_t now = ab_now_us();
-        if (n < 0 && errno != EINTR) {
-            ab_err("serve", "thread %d: epoll_wait: %s", t->idx, strerror(errno));
+        if (n < 0) {
+            ab_err("serve", "thread %d: %s", t->idx, why);
             break;
         }
         for (i = 0; i < n; i++) {
