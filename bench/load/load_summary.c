@@ -115,10 +115,13 @@ static void print_server(FILE *out, const ab_load_result *r)
             "server", f.v[ABL_FIG_CPU], f.v[ABL_FIG_AUTH_CPU], f.v[ABL_FIG_BYTES_IN], f.v[ABL_FIG_BYTES_OUT],
             f.requests);
     fprintf(out, "  %-14s %.2f ops/req, %.2f round trips/req, %.0f B/req sent, %.0f B/req received, "
-            "disk %.0f B/req read, %.0f B/req written, %.3f fsyncs/req\n",
+            "disk %.0f B/req read, %.0f B/req written, %.3f fsyncs/req",
             "store", f.v[ABL_FIG_STORE_ops], f.v[ABL_FIG_STORE_round_trips], f.v[ABL_FIG_STORE_net_bytes_out],
             f.v[ABL_FIG_STORE_net_bytes_in], f.v[ABL_FIG_STORE_disk_bytes_read],
             f.v[ABL_FIG_STORE_disk_bytes_written], f.v[ABL_FIG_STORE_fsyncs]);
+    if (f.v[ABL_FIG_STORE_fsyncs] > 0)
+        fprintf(out, " (%.0f us each)", f.v[ABL_FIG_STORE_fsync_ns] / f.v[ABL_FIG_STORE_fsyncs] / 1e3);
+    fprintf(out, "\n");
 }
 
 void ab_load_result_print(const ab_load_result *r, FILE *out)
