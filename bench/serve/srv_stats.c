@@ -2,6 +2,7 @@
  * getrusage, I/O from /proc/self/io. Appends go to an ab_buf whose failure sticks: checked once. */
 #include "srv.h"
 
+#include <stddef.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/resource.h>
@@ -75,14 +76,26 @@ static void put_fields(ab_buf *b, const char *const *names, const uint64_t *vals
         ab_buf_printf(b, "%s\"%s\":%llu", i ? "," : "", names[i], (unsigned long long)vals[i]);
 }
 
+/* The server's counters with a /stats key: the key and where the counter is in srv_counters. */
+static const struct {
+    const char *key;
+    size_t off;
+} listed[] = {
+#define ROW_(name, key, desc) {key, offsetof(srv_counters, name)},
+    SRV_COUNTERS(ROW_)
+#undef ROW_
+};
+
 /* Appends "key":value, for every counter of the list that has a key. */
 static void put_listed(ab_buf *b, const srv_counters *c)
 {
-#define PUT_(name, key, desc) \
-    if ((const char *)(key) != NULL) \
-        ab_buf_printf(b, "\"%s\":%llu,", (const char *)(key), (unsigned long long)c->name);
-    SRV_COUNTERS(PUT_)
-#undef PUT_
+    uint64_t v;
+    size_t i;
+    for (i = 0; i < sizeof listed / sizeof listed[0]; i++)
+        if (listed[i].key != NULL) {
+            memcpy(&v, (const char *)c + listed[i].off, sizeof v);
+            ab_buf_printf(b, "\"%s\":%llu,", listed[i].key, (unsigned long long)v);
+        }
 }
 
 /* The request counters: the listed ones, the 401s by reason, the connections open. */
