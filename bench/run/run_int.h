@@ -19,37 +19,14 @@
 #include <cjson/cJSON.h>
 
 #include "ab_cli.h"
+#include "ab_json.h"
+#include "ab_results.h"
 
 #define AB_RUN_CMD "run"
 #define AB_RUN_PATH_MAX 1024
-#define AB_RUN_HIGH_CV 0.10 /* a figure whose coefficient of variation exceeds this is flagged */
 
-/* snprintf that reports truncation: 0, or -1 when out was too small (it then holds a prefix).
- * Used for messages (where a cut message is fine) and for paths (where the caller checks). */
-int ab_run_fmt(char *out, size_t len, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 
 /* ---- scenario and matrix (scenario.c, scenario_builtin.c, matrix.c) ------------------------- */
-
-/* One cell of the matrix: everything `authbench load` and the servers need, in schema terms. */
-typedef struct ab_run_cell {
-    char id[128];           /* unique, [a-z0-9-] */
-    char label[128];        /* for legends */
-    char mechanism[64];     /* schema name: session:redis, jwt:HS256, jwt+denylist:HS256,redis … */
-    char family[16];        /* none | session | jwt | jwt+denylist */
-    char store[16];         /* memory | redis | file | "" (none) */
-    char alg[8];            /* JWT algorithm or "" */
-    char disk_mode[16];     /* pagecache | direct | fsync | "" */
-    char lb[8];             /* rr | random | sticky */
-    char key_dist[32];
-    char mix_name[32];
-    char fault[16];         /* "" or a fault name (fault.c: store-outage, redis-restart, …) */
-    unsigned mix_login, mix_request, mix_logout;
-    unsigned servers, connections, threads, server_threads, users, repetitions;
-    double rate_per_sec;    /* 0 = closed loop */
-    uint64_t store_delay_us, store_jitter_us, fault_at_us, duration_us, warmup_us;
-    uint64_t fault_for_us;  /* how long a fault that ends lasts (redis-restart, redis-pause, disk-full) */
-    int group;              /* index of the scenario group it came from */
-} ab_run_cell;
 
 /* Parses scenario JSON text (origin names it in messages). Returns a new normalised document,
  * or NULL with a one-line message naming the field in err. The caller frees it (cJSON_Delete). */
@@ -67,8 +44,6 @@ int ab_run_scenario_filter(cJSON *sc, const char *list, char *err, size_t errlen
 int ab_run_scenario_check(const cJSON *sc, char *err, size_t errlen);
 /* A duration item: a string with a unit ("250us", "2s") or a number of seconds. 0 or -1. */
 int ab_run_json_duration_us(const cJSON *it, uint64_t *us);
-/* The item at a dotted path ("latency_us.p99") in obj, or NULL. */
-const cJSON *ab_run_json_path(const cJSON *obj, const char *path);
 /* An axis field is a value or a list of values: its length, and its i-th value. */
 int ab_run_axis_len(const cJSON *it);
 const cJSON *ab_run_axis_get(const cJSON *it, int i);
@@ -80,13 +55,13 @@ const char *ab_run_scenario_name(const cJSON *sc);
 
 /* Expands the groups of a checked scenario into cells (malloc'd array in *out, count in *n).
  * 0, or -1 with err. */
-int ab_run_matrix_expand(const cJSON *sc, ab_run_cell **out, size_t *n, char *err, size_t errlen);
+int ab_run_matrix_expand(const cJSON *sc, ab_res_cell **out, size_t *n, char *err, size_t errlen);
 /* Estimated seconds a cell takes (all repetitions, set-up included). */
-double ab_run_cell_estimate_s(const ab_run_cell *c);
+double ab_run_cell_estimate_s(const ab_res_cell *c);
 /* Prints the matrix as a table and the estimated total time. */
-void ab_run_matrix_print(FILE *out, const ab_run_cell *cells, size_t n, double extra_s);
+void ab_run_matrix_print(FILE *out, const ab_res_cell *cells, size_t n, double extra_s);
 /* 1 when the cell needs a Redis (session:redis, jwt+denylist:…,redis, or a fault acting on one). */
-int ab_run_cell_needs_redis(const ab_run_cell *c);
+int ab_run_cell_needs_redis(const ab_res_cell *c);
 
 /* ---- processes (proc.c) ----------------------------------------------------------------------- */
 
@@ -144,12 +119,6 @@ typedef struct ab_run_redis {
     ab_run_proc proc;
 } ab_run_redis;
 
-/* Redis counters at one instant, from INFO commandstats and INFO stats. */
-typedef struct ab_run_redis_stats {
-    uint64_t calls;      /* commands served, ours (INFO, PING, FLUSHALL …) excluded */
-    uint64_t net_in, net_out;
-} ab_run_redis_stats;
-
 /* Starts redis-server on a free loopback port in a new directory under tmp_base. 0, or -1. */
 int ab_run_redis_start(ab_run_redis *r, const char *tmp_base, const char *log_path, char *err,
                        size_t errlen);
@@ -171,7 +140,7 @@ void ab_run_redis_uri(const ab_run_redis *r, const char *host, int port, char *o
 /* FLUSHALL on an own Redis (never on a user's). 0 or -1. */
 int ab_run_redis_flush(const ab_run_redis *r);
 /* Snapshot of the counters. 0, or -1 when Redis does not answer. */
-int ab_run_redis_snapshot(const ab_run_redis *r, ab_run_redis_stats *out);
+int ab_run_redis_snapshot(const ab_run_redis *r, ab_res_redis_counts *out);
 
 /* ---- Redis Cluster (cluster.c) ---------------------------------------------------------------- */
 
@@ -200,9 +169,9 @@ void ab_run_cluster_stop(ab_run_cluster *c);
 /* FLUSHALL on every master of an own cluster (never on a user's). 0 or -1. */
 int ab_run_cluster_flush(const ab_run_cluster *c);
 /* The masters' counters summed. 0, or -1 when one does not answer. */
-int ab_run_cluster_snapshot(const ab_run_cluster *c, ab_run_redis_stats *out);
+int ab_run_cluster_snapshot(const ab_run_cluster *c, ab_res_redis_counts *out);
 /* 1 when the cell's mechanism keeps its sessions in the Redis Cluster. */
-int ab_run_cell_needs_cluster(const ab_run_cell *c);
+int ab_run_cell_needs_cluster(const ab_res_cell *c);
 
 /* ---- environment (env.c) ---------------------------------------------------------------------- */
 
@@ -263,21 +232,9 @@ typedef struct ab_run_rep_env {
     char disk[AB_RUN_PATH_MAX];         /* the last server's disk directory */
 } ab_run_rep_env;
 
-/* One repetition's figures, from the load's JSON and our own counters. */
-typedef struct ab_run_rep {
-    cJSON *load;          /* the `authbench load --json` document (owned) */
-    int have_redis;       /* redis delta below valid */
-    ab_run_redis_stats redis_delta;
-    uint64_t server_requests; /* requests the servers counted over the same interval (/stats) */
-    double fault_at_s;    /* seconds into the measured window when the fault began, or -1 */
-    double fault_end_s;   /* when it was lifted (its start for an instant fault), or -1 */
-    char fault_note[160]; /* "" or why the fault could not be (fully) injected or lifted */
-    long credential_bytes; /* the credential a login issued (the run's own probe), or -1 */
-} ab_run_rep;
-
 /* Runs the matrix: run directory, Redis, environment, store capacity, cells, micro-benchmarks,
  * results and the report. Returns the exit status. */
-int ab_run_execute(const ab_run_opts *o, const cJSON *sc, const ab_run_cell *cells, size_t n);
+int ab_run_execute(const ab_run_opts *o, const cJSON *sc, const ab_res_cell *cells, size_t n);
 /* Estimated seconds of what a run does besides its cells (store capacity, micro, report). */
 double ab_run_extras_estimate_s(const cJSON *sc, const ab_run_opts *o);
 /* Redraws the progress line for the cell in flight (called from wait loops). */
@@ -285,24 +242,13 @@ void ab_run_progress_tick(ab_run_ctx *ctx);
 
 /* Runs every repetition of cell c into reps (c->repetitions entries, zeroed by the caller).
  * 0 when all ran; -1 with err when the cell failed (reps hold what finished). */
-int ab_run_cell_execute(ab_run_ctx *ctx, const ab_run_cell *c, ab_run_rep *reps, char *err,
+int ab_run_cell_execute(ab_run_ctx *ctx, const ab_res_cell *c, ab_res_rep *reps, char *err,
                         size_t errlen);
 /* Runs `authbench load` against e's servers for one repetition (rep.c): watches the login phase,
  * snapshots Redis and the servers' /stats at the window, injects the cell's fault, reads the JSON.
  * 0, or -1 with err. */
-int ab_run_rep_execute(ab_run_ctx *ctx, ab_run_rep_env *e, const ab_run_cell *c, ab_run_rep *rep,
+int ab_run_rep_execute(ab_run_ctx *ctx, ab_run_rep_env *e, const ab_res_cell *c, ab_res_rep *rep,
                        char *err, size_t errlen);
-/* A cell's parameters read back from its object in results.json (the inverse of what
- * ab_run_cell_result writes; fault_at_us is not kept there and stays 0). 0, or -1 when it lacks
- * an id, a mechanism or repetitions. */
-int ab_run_cell_from_json(const cJSON *o, ab_run_cell *c);
-/* Frees what reps hold. */
-void ab_run_reps_free(ab_run_rep *reps, size_t n);
-/* The cell object of results.json from its repetitions (status ok), or a failed cell (err not
- * NULL). Never NULL. */
-cJSON *ab_run_cell_result(const ab_run_cell *c, const ab_run_rep *reps, size_t nreps,
-                          const char *err);
-
 /* Generates the run's key for alg (once) and writes its path. 0, or -1 with err. */
 int ab_run_key_for(ab_run_ctx *ctx, const char *alg, char *path, size_t len, char *err, size_t errlen);
 /* Measures the Redis's GET capacity with `authbench store-bench`. A store_capacity object, or
@@ -314,55 +260,7 @@ cJSON *ab_run_micro(ab_run_ctx *ctx, const cJSON *sc, const char *micro_path);
 
 /* ---- faults (fault.c) ------------------------------------------------------------------------- */
 
-enum { AB_RUN_FAULT_OWN_REDIS = 1, AB_RUN_FAULT_PROXY = 2 };          /* what a fault cell needs */
-enum { AB_RUN_FAULT_LASTING, AB_RUN_FAULT_FOR, AB_RUN_FAULT_INSTANT }; /* how long a fault lasts */
-
-/* A fault a scenario group can inject ("fault": name) fault_at into the measured window. */
-typedef struct ab_run_fault {
-    const char *name;   /* scenario name */
-    const char *id;     /* part of the cell id */
-    const char *label;  /* qualifier of the cell label */
-    const char *what;   /* what it does, in words (results.json, the report) */
-    unsigned needs;     /* AB_RUN_FAULT_OWN_REDIS: a Redis of the cell's own; _PROXY: the latency proxy */
-    int span;           /* lasting, lifted after fault_for, or instant */
-} ab_run_fault;
-
-/* The fault of that name, or NULL. */
-const ab_run_fault *ab_run_fault_find(const char *name);
 /* Injects (lifts) the cell's fault on what repetition e started. 0, or -1 with why in note. */
-int ab_run_fault_inject(ab_run_rep_env *e, const ab_run_cell *c, char *note, size_t len);
-int ab_run_fault_lift(ab_run_rep_env *e, const ab_run_cell *c, char *note, size_t len);
-/* The fault_outcome object of a fault cell from its repetitions' per-second series: requests,
- * errors and 401s from the fault's second on (medians), whether the errors stopped and how long
- * after the fault's end. Never NULL. */
-cJSON *ab_run_fault_outcome(const ab_run_cell *c, const ab_run_rep *reps, size_t n);
-
-/* ---- aggregation helpers (aggregate.c) --------------------------------------------------------- */
-
-/* Mean, median and coefficient of variation (stddev/mean, sample stddev) of n values. cv is -1
- * when n < 2 or the mean is 0. */
-typedef struct ab_run_summary { double mean, median, cv; } ab_run_summary;
-void ab_run_summarize(const double *v, size_t n, ab_run_summary *out);
-
-/* ---- results files (results.c) ------------------------------------------------------------------ */
-
-typedef struct ab_run_results {
-    cJSON *doc;           /* results.json as it stands (owned) */
-    cJSON *cells;         /* its "cells" array (borrowed from doc) */
-} ab_run_results;
-
-/* Starts results.json with the header fields; takes ownership of environment, a copy of sc. */
-int ab_run_results_init(ab_run_results *res, const cJSON *sc, cJSON *environment);
-/* Sets a top-level field (takes ownership of value; replaces). */
-void ab_run_results_set(ab_run_results *res, const char *key, cJSON *value);
-/* Appends a cell object (takes ownership). */
-void ab_run_results_add_cell(ab_run_results *res, cJSON *cell);
-/* Writes results.json, results.csv and timeseries.csv atomically into dir, with complete set and
- * finished_utc set when final (null while the run goes on). 0, or -1 with err. */
-int ab_run_results_write(ab_run_results *res, const char *dir, int complete, int final, char *err,
-                         size_t errlen);
-void ab_run_results_free(ab_run_results *res);
-/* Writes a cJSON document to path atomically (pretty-printed). 0, or -1 with errno. */
-int ab_run_write_json(const char *path, const cJSON *doc);
-
+int ab_run_fault_inject(ab_run_rep_env *e, const ab_res_cell *c, char *note, size_t len);
+int ab_run_fault_lift(ab_run_rep_env *e, const ab_res_cell *c, char *note, size_t len);
 #endif /* AB_RUN_INT_H */
