@@ -71,6 +71,7 @@ typedef struct ab_res_fault {
     const char *what;   /* what it does, in words (results.json, the report) */
     unsigned needs;     /* AB_RES_FAULT_OWN_REDIS: a Redis of the cell's own; _PROXY: the latency proxy */
     int span;           /* lasting, lifted after fault_for, or instant */
+    int ends_itself;    /* 1: it ends by itself fault_for after injection (its end is known, not observed) */
 } ab_res_fault;
 
 /* The fault of that name (static), or NULL. */

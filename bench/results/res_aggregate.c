@@ -23,33 +23,6 @@
 #define LOAD_SERIES "timeseries"
 #define LOAD_SERIES_SECOND "t_s"
 
-/* Sorts doubles ascending (qsort callback). */
-static int cmp_double(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
-}
-
-void ab_res_summarize(const double *v, size_t n, ab_res_summary *out)
-{
-    double *s, sum = 0, ss = 0;
-    size_t i;
-    out->mean = out->median = 0;
-    out->cv = -1;
-    if (n == 0 || (s = malloc(n * sizeof *s)) == NULL)
-        return;
-    for (i = 0; i < n; i++)
-        sum += (s[i] = v[i]);
-    qsort(s, n, sizeof *s, cmp_double);
-    out->mean = sum / (double)n;
-    out->median = n % 2 ? s[n / 2] : (s[n / 2 - 1] + s[n / 2]) / 2;
-    for (i = 0; i < n; i++)
-        ss += (s[i] - out->mean) * (s[i] - out->mean);
-    if (n >= 2 && out->mean != 0)
-        out->cv = sqrt(ss / (double)(n - 1)) / fabs(out->mean);
-    free(s);
-}
-
 /* Collects a figure over the repetitions (those that have it). Returns how many had it. */
 static size_t collect(const ab_res_rep *reps, size_t n, const char *path, double *vals)
 {

@@ -1,6 +1,6 @@
 /* cell.c — one cell: for each repetition start what it needs (a private Redis for a fault acting on
  * Redis, the latency proxy, N `authbench serve`), run the repetition (rep.c), then stop everything. */
-#include "run_int.h"
+#include "run_exec.h"
 
 #include <errno.h>
 #include <ftw.h>

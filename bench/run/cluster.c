@@ -2,7 +2,7 @@
  * yes on free loopback ports, joined by redis-cli --cluster create) or the user's, found from a
  * seed; flushed between cells and counted (INFO) as the single Redis is, summed over the masters.
  * Each master is an ab_run_redis (redis.c). */
-#include "run_int.h"
+#include "run_store.h"
 
 #include <stdio.h>
 #include <stdlib.h>

@@ -1,6 +1,6 @@
 /* cmd_run.c — `authbench run`: options, the scenario as run (built-in or file, with overrides),
  * --dry-run / --dump-scenario, then the run itself (runner.c). */
-#include "run_int.h"
+#include "run_exec.h"
 
 #include <errno.h>
 #include <stdio.h>

@@ -1,6 +1,7 @@
 /* env.c — the environment a run records (CPU, cores, memory, kernel, compiler, library versions,
  * git commit) and the choice of a real filesystem for the disk stores. */
-#include "run_int.h"
+#include "run_env.h"
+#include "run_proc.h"
 
 #include <errno.h>
 #include <stdio.h>

@@ -1,6 +1,6 @@
 /* extras.c — what a run does besides its cells: one JWT key per algorithm (`authbench jwt keygen`),
  * the shared store's capacity (`authbench store-bench`) and the micro-benchmarks (authbench_micro). */
-#include "run_int.h"
+#include "run_exec.h"
 
 #include <errno.h>
 #include <libgen.h>

@@ -2,7 +2,7 @@
  * group's "fault", described in bench/results' ab_res_fault table): the Redis killed (for good, or
  * restarted after fault_for), paused, the latency proxy resetting every store connection, the disk
  * full for the file store's servers, a server killed. */
-#include "run_int.h"
+#include "run_exec.h"
 
 #include <math.h>
 #include <signal.h>

@@ -1,6 +1,6 @@
 /* matrix.c — expands a scenario's groups into cells (the cartesian product of each group's axes),
  * names them, estimates their time and prints the matrix for --dry-run. */
-#include "run_int.h"
+#include "run_scenario.h"
 
 #include <ctype.h>
 #include <stdio.h>

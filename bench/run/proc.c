@@ -1,6 +1,6 @@
 /* proc.c — child processes of `authbench run`: spawn in a process group, wait for a ready line in
  * the log, stop (TERM, then KILL), and a registry so nothing is left running on Ctrl-C or failure. */
-#include "run_int.h"
+#include "run_proc.h"
 
 #include <arpa/inet.h>
 #include <errno.h>

@@ -1,7 +1,7 @@
 /* redis.c — the run's Redis: a private redis-server on a free loopback port (or the user's), its
  * version, FLUSHALL between cells, and INFO commandstats / INFO stats snapshots. cluster.c builds
  * the run's Redis Cluster from the same pieces. */
-#include "run_int.h"
+#include "run_store.h"
 
 #include <errno.h>
 #include <stdio.h>

@@ -1,7 +1,7 @@
 /* rep.c — one repetition: run `authbench load`, learn its exact measured window from the line it
  * announces (AB_LOAD_WINDOW_LINE, CLOCK_MONOTONIC), snapshot Redis and the servers' /stats at the
  * window's start and end, inject the cell's fault fault_at into it, and read the load's JSON. */
-#include "run_int.h"
+#include "run_exec.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -245,7 +245,7 @@ static void watch_fault(ab_run_rep_env *e, const ab_res_cell *c, rep_watch *w, u
             w->fault_end_us = now;
     } else if (w->fault_us != 0 && w->fault_end_us == 0 && f->span == AB_RES_FAULT_FOR &&
                now >= w->fault_us + c->fault_for_us) {
-        w->fault_end_us = now;
+        w->fault_end_us = f->ends_itself ? w->fault_us + c->fault_for_us : now;
         if (ab_run_fault_lift(e, c, note, sizeof note) != 0)
             ab_fmt(w->fault_note, sizeof w->fault_note, "not lifted: %s", note);
     }
@@ -265,7 +265,7 @@ static int watch_load(ab_run_ctx *ctx, ab_run_rep_env *e, const ab_res_cell *c, 
         }
         watch_window(e, load, w, now);
         watch_fault(e, c, w, ab_now_us()); /* the snapshots may have taken a moment */
-        ab_run_progress_tick(ctx);
+        ab_run_progress_tick(&ctx->progress);
         sleep_until_us(next_event_us(c, w, ab_now_us()));
     }
     if (WIFEXITED(load->status) && WEXITSTATUS(load->status) == 0)

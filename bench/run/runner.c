@@ -1,6 +1,6 @@
 /* runner.c — the run itself: run directory, private temp dir, Redis, environment, store capacity,
  * the cells one by one (results rewritten after each), micro-benchmarks, the report, cleanup. */
-#include "run_int.h"
+#include "run_exec.h"
 
 #include <errno.h>
 #include <ftw.h>
@@ -35,21 +35,6 @@ double ab_run_extras_estimate_s(const cJSON *sc, const ab_run_opts *o)
     if (cJSON_IsObject(mic) && ab_run_json_duration_us(cJSON_GetObjectItemCaseSensitive(mic, "min_time"), &us) == 0)
         s += 40 * (double)us / 1e6 * cJSON_GetNumberValue(cJSON_GetObjectItemCaseSensitive(mic, "repetitions")) + 8;
     return s + (o->no_report ? 0 : REPORT_ESTIMATE_S);
-}
-
-void ab_run_progress_tick(ab_run_ctx *ctx)
-{
-    char label[192];
-    uint64_t now = ab_now_us();
-    double in_cell = (double)(now - ctx->cell_start_us) / 1e6;
-    if (now - ctx->last_tick_us < 200000)
-        return; /* five redraws a second are enough */
-    ctx->last_tick_us = now;
-    if (in_cell > ctx->cell_est_s)
-        in_cell = ctx->cell_est_s;
-    ab_fmt(label, sizeof label, "cell %zu/%zu %s", ctx->cell_index + 1, ctx->ncells,
-             ctx->cell_id ? ctx->cell_id : "");
-    ab_progress_update(&ctx->progress, label, ctx->done_s + in_cell, ctx->total_s, "");
 }
 
 /* The run directory: --out, else results/<UTC time>-<name>. Made, checked writable, and not
@@ -177,27 +162,8 @@ static cJSON *run_notes(const ab_run_ctx *ctx, const ab_res_cell *cells, size_t 
     return notes;
 }
 
-/* One line per finished cell (plain output; the bar is redrawn after it). */
-static void cell_line(ab_run_ctx *ctx, const cJSON *cell)
-{
-    const cJSON *err = cJSON_GetObjectItemCaseSensitive(cell, "error");
-    double rps = cJSON_GetNumberValue(cJSON_GetObjectItemCaseSensitive(cell, "requests_per_sec"));
-    double p99 = cJSON_GetNumberValue(cJSON_GetObjectItemCaseSensitive(
-        cJSON_GetObjectItemCaseSensitive(cell, "latency_us"), "p99"));
-    double af = cJSON_GetNumberValue(cJSON_GetObjectItemCaseSensitive(cell, "auth_failures"));
-    if (ctx->quiet)
-        return;
-    ab_progress_done(&ctx->progress);
-    if (cJSON_IsString(err))
-        fprintf(stderr, "authbench run: [%zu/%zu] %s: FAILED: %s\n", ctx->cell_index + 1, ctx->ncells,
-                ctx->cell_id, err->valuestring);
-    else
-        fprintf(stderr, "authbench run: [%zu/%zu] %s: %.0f req/s, p99 %.0f us, %.0f auth failures\n",
-                ctx->cell_index + 1, ctx->ncells, ctx->cell_id, rps, p99, af);
-}
-
 /* Runs one cell and adds its result (finished or failed) unless the run was interrupted. */
-static int run_cell(ab_run_ctx *ctx, ab_res_doc *res, const ab_res_cell *c)
+static int run_cell(ab_run_ctx *ctx, ab_res_doc *res, const ab_res_cell *c, size_t index)
 {
     ab_res_rep *reps = calloc(c->repetitions, sizeof *reps);
     char err[1024];
@@ -205,23 +171,20 @@ static int run_cell(ab_run_ctx *ctx, ab_res_doc *res, const ab_res_cell *c)
     int rc;
     if (reps == NULL)
         return -1;
-    ctx->cell_id = c->id;
-    ctx->cell_est_s = ab_run_cell_estimate_s(c);
-    ctx->cell_start_us = ab_now_us();
-    ab_run_progress_tick(ctx);
+    ab_run_progress_cell(&ctx->progress, index, c->id, ab_run_cell_estimate_s(c));
     rc = ab_run_cell_execute(ctx, c, reps, err, sizeof err);
+    cell = NULL;
     if (ab_run_stop_signal == 0) {
         cell = ab_res_cell_result(c, reps, c->repetitions, rc == 0 ? NULL : err);
         if (strcmp(c->store, "file") == 0) {
             cJSON_AddStringToObject(cell, "disk_dir", ctx->disk_dir);
             cJSON_AddStringToObject(cell, "disk_fs", ctx->disk_fs);
         }
-        cell_line(ctx, cell);
         ab_res_doc_add_cell(res, cell);
     }
+    ab_run_progress_cell_done(&ctx->progress, cell);
     ab_res_reps_free(reps, c->repetitions);
     free(reps);
-    ctx->done_s += ctx->cell_est_s;
     return rc;
 }
 
@@ -231,13 +194,12 @@ static size_t run_cells(ab_run_ctx *ctx, ab_res_doc *res, const ab_res_cell *cel
     char err[512];
     size_t i, ok = 0;
     for (i = 0; i < n && ab_run_stop_signal == 0; i++) {
-        ctx->cell_index = i;
-        if (run_cell(ctx, res, &cells[i]) == 0)
+        if (run_cell(ctx, res, &cells[i], i) == 0)
             ok++;
         if (ab_res_doc_write(res, ctx->dir, 0, 0, NULL, err, sizeof err) != 0)
             ab_err(AB_RUN_CMD, "%s", err);
     }
-    ab_progress_done(&ctx->progress);
+    ab_run_progress_end(&ctx->progress);
     return ok;
 }
 
@@ -346,16 +308,16 @@ int ab_run_execute(const ab_run_opts *o, const cJSON *sc, const ab_res_cell *cel
     cJSON *shown = NULL;
     char err[512];
     int rc = AB_EXIT_FAIL;
+    double total_s = 0;
     size_t i;
     if (ctx == NULL)
         return AB_EXIT_FAIL;
     ab_run_signals_install();
     ctx->quiet = o->quiet;
     ctx->shard = o->shard;
-    ctx->ncells = n;
     for (i = 0; i < n; i++)
-        ctx->total_s += ab_run_cell_estimate_s(&cells[i]);
-    ab_progress_init(&ctx->progress, !o->quiet);
+        total_s += ab_run_cell_estimate_s(&cells[i]);
+    ab_run_progress_start(&ctx->progress, !o->quiet, total_s, n);
     if (run_setup(ctx, o, sc, cells, n, err, sizeof err) != 0) {
         ab_err(AB_RUN_CMD, "%s", ab_run_stop_signal ? "interrupted" : err);
         rc = ab_run_stop_signal ? 128 + ab_run_stop_signal : AB_EXIT_FAIL;

@@ -1,6 +1,6 @@
 /* scenario.c — scenario JSON: parse, merge defaults into groups, command-line overrides, mechanism
  * filter and validation of every field (messages name the field). Format: bench/run/SCENARIO.md. */
-#include "run_int.h"
+#include "run_scenario.h"
 
 #include <stdio.h>
 #include <stdlib.h>

@@ -6,7 +6,7 @@
 #include <string.h>
 
 #include "fuzz.h"
-#include "run_int.h"
+#include "run_scenario.h"
 #include "tsupport.h"
 
 static FILE *sink;

@@ -9,7 +9,7 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "run_int.h"
+#include "run_scenario.h"
 
 /* Parses a scenario, failing the test with the message when it does not parse. */
 static cJSON *parse_ok(const char *text)
