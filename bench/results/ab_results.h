@@ -112,6 +112,7 @@ typedef struct ab_res_rep {
     int have_redis;       /* redis_delta and server_requests valid */
     ab_res_redis_counts redis_delta; /* over the measured window the load announced */
     uint64_t server_requests; /* requests the servers counted over the same window (/stats) */
+    char counters_note[96]; /* "" or why redis_delta and server_requests are not known */
     double window_start_unix_ms; /* the window as the load announced it, or -1 */
     double fault_at_s;    /* seconds into the measured window when the fault began, or -1 */
     double fault_end_s;   /* when it was lifted (its start for an instant fault), or -1 */

@@ -245,6 +245,8 @@ static void add_windows(cJSON *cell, const ab_res_rep *reps, size_t n)
         ab_res_add_num_or_null(o, "fault_end_s", reps[i].fault_end_s >= 0, reps[i].fault_end_s);
         ab_res_add_num_or_null(o, "server_requests", reps[i].have_redis, (double)reps[i].server_requests);
         ab_res_add_num_or_null(o, "redis_calls", reps[i].have_redis, (double)reps[i].redis_delta.calls);
+        reps[i].counters_note[0] != '\0' ? (void)cJSON_AddStringToObject(o, "counters_note", reps[i].counters_note)
+                                          : (void)cJSON_AddNullToObject(o, "counters_note");
         cJSON_AddItemToArray(arr, o);
     }
 }

@@ -31,6 +31,7 @@ typedef struct rep_watch {
     ab_res_redis_counts redis0, redis1; /* at the window's start and end */
     double requests0, requests1;        /* servers' request counts there, -1 when unknown */
     int have0, have1;           /* 0 not yet, 1 taken, -1 failed (no Redis figures then) */
+    char counters_note[96];     /* why there are no deltas, or "" */
 } rep_watch;
 
 /* Connects to host:port (numeric IPv4) with 2 s send/receive timeouts. fd or -1. */
@@ -178,11 +179,17 @@ static int window_announced(const ab_run_proc *load, rep_watch *w)
     return ok;
 }
 
-/* Snapshots the store's counters and the servers' requests (at the window's start or end). */
-static int take_snapshot(const ab_run_rep_env *e, ab_res_redis_counts *redis, double *requests)
+/* Snapshots the store's counters and the servers' requests at the window's start or end (when);
+ * 1, or -1 (no Redis figures for this repetition) with the reason in w->counters_note. */
+static int take_snapshot(const ab_run_rep_env *e, rep_watch *w, const char *when, ab_res_redis_counts *redis,
+                         double *requests)
 {
-    int rc = store_snapshot(e, redis) == 0 ? 1 : -1; /* -1: no Redis figures for this repetition */
+    int rc = store_snapshot(e, redis) == 0 ? 1 : -1;
     *requests = servers_sum(e, "requests");
+    if (rc == 1 && *requests < 0)
+        rc = -1, ab_fmt(w->counters_note, sizeof w->counters_note, "a server's /stats did not answer at the %s", when);
+    else if (rc != 1)
+        ab_fmt(w->counters_note, sizeof w->counters_note, "no store counters at the %s", when);
     return rc;
 }
 
@@ -193,9 +200,9 @@ static void watch_window(const ab_run_rep_env *e, const ab_run_proc *load, rep_w
     if (w->window_us == 0 && !window_announced(load, w))
         return;
     if (w->have0 == 0 && now >= w->window_us)
-        w->have0 = take_snapshot(e, &w->redis0, &w->requests0);
+        w->have0 = take_snapshot(e, w, "window's start", &w->redis0, &w->requests0);
     if (w->have0 != 0 && w->have1 == 0 && now >= w->window_end_us)
-        w->have1 = take_snapshot(e, &w->redis1, &w->requests1);
+        w->have1 = take_snapshot(e, w, "window's end", &w->redis1, &w->requests1);
 }
 
 /* The next instant the watch must act at (window start or end, fault, lift), at most POLL_MS away. */
@@ -283,20 +290,33 @@ static int counts_grew(const ab_res_redis_counts *a, const ab_res_redis_counts *
     return b->calls >= a->calls && b->net_in >= a->net_in && b->net_out >= a->net_out;
 }
 
-/* After the load: the Redis and request deltas over the announced window, and the fault's times.
- * A load that stopped early (no end snapshot) is measured up to its exit. */
-static void collect_counters(const ab_run_rep_env *e, const ab_res_cell *c, rep_watch *w, ab_res_rep *rep)
+/* The Redis and request deltas over the announced window into rep, or why there are none. */
+static void window_deltas(rep_watch *w, ab_res_rep *rep)
 {
-    if (w->have0 == 1 && w->have1 == 0)
-        w->have1 = take_snapshot(e, &w->redis1, &w->requests1);
-    if (w->have0 == 1 && w->have1 == 1 && w->requests0 >= 0 && w->requests1 > w->requests0 &&
-        counts_grew(&w->redis0, &w->redis1)) {
+    if (w->window_us == 0 || w->have0 == 0)
+        ab_fmt(w->counters_note, sizeof w->counters_note, "the load %s",
+               w->window_us ? "ended before its window" : "announced no window");
+    else if (w->have0 == 1 && w->have1 == 1 && !(w->requests1 > w->requests0))
+        ab_fmt(w->counters_note, sizeof w->counters_note, "the servers counted no request in the window");
+    else if (w->have0 == 1 && w->have1 == 1 && !counts_grew(&w->redis0, &w->redis1))
+        ab_fmt(w->counters_note, sizeof w->counters_note, "Redis restarted in the window (its counters began again)");
+    else if (w->have0 == 1 && w->have1 == 1) {
         rep->have_redis = 1;
         rep->redis_delta.calls = w->redis1.calls - w->redis0.calls;
         rep->redis_delta.net_in = w->redis1.net_in - w->redis0.net_in;
         rep->redis_delta.net_out = w->redis1.net_out - w->redis0.net_out;
         rep->server_requests = (uint64_t)(w->requests1 - w->requests0);
     }
+    ab_fmt(rep->counters_note, sizeof rep->counters_note, "%s", rep->have_redis ? "" : w->counters_note);
+}
+
+/* After the load: the deltas over the announced window (a load that stopped early is measured up
+ * to its exit), the window's start and the fault's times. */
+static void collect_counters(const ab_run_rep_env *e, const ab_res_cell *c, rep_watch *w, ab_res_rep *rep)
+{
+    if (w->have0 == 1 && w->have1 == 0)
+        w->have1 = take_snapshot(e, w, "load's exit", &w->redis1, &w->requests1);
+    window_deltas(w, rep);
     rep->window_start_unix_ms = w->window_unix_ms;
     rep->fault_at_s = rep->fault_end_s = -1;
     if (c->fault[0] != '\0' && w->fault_us != 0)

@@ -105,7 +105,10 @@ static void check_reps(const char *out, const cJSON *cell, window_sums *sums,
 /* A plain repetition: the servers' requests over the snapshots are the load's own within 5 %. */
 static void check_plain_rep(int k, const cJSON *w, const cJSON *load, window_sums *sums)
 {
-    double srv = num(w, "server_requests"), own = num(load, "requests");
+    double srv, own = num(load, "requests");
+    if (!cJSON_IsNumber(cJSON_GetObjectItemCaseSensitive(w, "server_requests")))
+        fail_msg("rep %d: no server requests over the window: %s", k, ab_json_str(w, "counters_note"));
+    srv = num(w, "server_requests");
     if (srv < own * 0.95 || srv > own * 1.05)
         fail_msg("rep %d: the servers counted %.0f requests over the window, the load %.0f", k, srv, own);
     assert_true(cJSON_IsNull(cJSON_GetObjectItemCaseSensitive(w, "fault_at_s")));
