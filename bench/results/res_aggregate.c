@@ -203,7 +203,7 @@ static void add_series(cJSON *cell, const ab_res_rep *reps, size_t n)
         int second = 0;
         cJSON_ArrayForEach(row, ab_json_at(reps[i].load, LOAD_SERIES)) {
             cJSON *o = cJSON_CreateObject();
-            double v;
+            double v = 0;
             cJSON_AddNumberToObject(o, "rep", (double)(i + 1));
             cJSON_AddNumberToObject(o, "second", ab_json_num(row, LOAD_SERIES_SECOND, &v) ? v : second);
             for (k = 0; k < sizeof keys / sizeof keys[0]; k++) {
@@ -237,7 +237,7 @@ static void add_windows(cJSON *cell, const ab_res_rep *reps, size_t n)
     size_t i;
     for (i = 0; i < n; i++) {
         cJSON *o = cJSON_CreateObject();
-        double w;
+        double w = 0;
         cJSON_AddNumberToObject(o, "rep", (double)(i + 1));
         ab_res_add_num_or_null(o, "start_unix_ms", reps[i].window_start_unix_ms >= 0, reps[i].window_start_unix_ms);
         ab_res_add_num_or_null(o, "window_s", ab_json_num(reps[i].load, "window_s", &w), w);
