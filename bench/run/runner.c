@@ -301,11 +301,32 @@ static int run_body(ab_run_ctx *ctx, const ab_run_opts *o, const cJSON *sc, cons
     return ok == 0 && n > 0 ? AB_EXIT_FAIL : rc == 0 ? AB_EXIT_OK : AB_EXIT_FAIL;
 }
 
+/* results.json started in the run directory (header, environment, shard), or NULL with err. */
+static ab_res_doc *results_start(const ab_run_ctx *ctx, const ab_run_opts *o, const cJSON *sc, char *err,
+                                 size_t errlen)
+{
+    const char *redis_version = ctx->redis.running     ? ctx->redis.version
+                                : ctx->cluster.running ? ctx->cluster.version
+                                                       : NULL;
+    cJSON *shown = ab_run_scenario_shown(sc);
+    ab_res_doc *res = shown != NULL ? ab_res_doc_new(ab_run_scenario_name(sc), shown,
+                                                     ab_run_environment(redis_version, ctx->disk_dir, ctx->disk_fs))
+                                    : NULL;
+    cJSON_Delete(shown);
+    if (res == NULL)
+        ab_fmt(err, errlen, "out of memory");
+    else if (ab_res_doc_write(res, ctx->dir, 0, 0, NULL, err, errlen) != 0) {
+        ab_res_doc_free(res);
+        return NULL;
+    } else
+        ab_res_doc_set(res, "shard", o->shard != NULL ? cJSON_CreateString(o->shard) : cJSON_CreateNull());
+    return res;
+}
+
 int ab_run_execute(const ab_run_opts *o, const cJSON *sc, const ab_res_cell *cells, size_t n)
 {
     ab_run_ctx *ctx = calloc(1, sizeof *ctx);
     ab_res_doc *res = NULL;
-    cJSON *shown = NULL;
     char err[512];
     int rc = AB_EXIT_FAIL;
     double total_s = 0;
@@ -321,23 +342,11 @@ int ab_run_execute(const ab_run_opts *o, const cJSON *sc, const ab_res_cell *cel
     if (run_setup(ctx, o, sc, cells, n, err, sizeof err) != 0) {
         ab_err(AB_RUN_CMD, "%s", ab_run_stop_signal ? "interrupted" : err);
         rc = ab_run_stop_signal ? 128 + ab_run_stop_signal : AB_EXIT_FAIL;
-        goto out;
-    }
-    shown = ab_run_scenario_shown(sc);
-    res = ab_res_doc_new(ab_run_scenario_name(sc), shown,
-                         ab_run_environment(ctx->redis.running     ? ctx->redis.version
-                                            : ctx->cluster.running ? ctx->cluster.version
-                                                                   : NULL,
-                                            ctx->disk_dir, ctx->disk_fs));
-    if (shown == NULL || res == NULL || ab_res_doc_write(res, ctx->dir, 0, 0, NULL, err, sizeof err) != 0) {
-        ab_err(AB_RUN_CMD, "%s", res != NULL && shown != NULL ? err : "out of memory");
-        goto out;
-    }
-    ab_res_doc_set(res, "shard", o->shard != NULL ? cJSON_CreateString(o->shard) : cJSON_CreateNull());
-    rc = run_body(ctx, o, sc, cells, n, res);
-out:
+    } else if ((res = results_start(ctx, o, sc, err, sizeof err)) == NULL)
+        ab_err(AB_RUN_CMD, "%s", err);
+    else
+        rc = run_body(ctx, o, sc, cells, n, res);
     run_cleanup(ctx);
-    cJSON_Delete(shown);
     ab_res_doc_free(res);
     free(ctx);
     return rc;
