@@ -261,6 +261,7 @@ struct ab_load_result {
     double login_s;
     int64_t started_unix;
     double window_start_unix_ms; /* the wall clock when the measured window began */
+    uint64_t window_start_mono_us, window_end_mono_us; /* CLOCK_MONOTONIC; 0 for a merged result */
     size_t users_first;       /* the users driven: [users_first, users_first + users_n) … */
     size_t users_n;           /* … (merged: how many distinct users the generators drove) */
     double rate_eff;          /* requests/s asked of this generator (merged: summed); 0 closed loop */

@@ -170,6 +170,19 @@ static int add_histograms(cJSON *root, const ab_load_result *r)
     return rc;
 }
 
+/* "window": the measured window as announced (AB_LOAD_WINDOW_LINE), when this generator ran it. */
+static void add_window(cJSON *root, const ab_load_result *r)
+{
+    cJSON *o;
+    if (r->window_start_mono_us == 0)
+        return;
+    o = cJSON_AddObjectToObject(root, "window");
+    cJSON_AddNumberToObject(o, "start_mono_us", (double)r->window_start_mono_us);
+    cJSON_AddNumberToObject(o, "end_mono_us", (double)r->window_end_mono_us);
+    cJSON_AddNumberToObject(o, "start_unix_ms", round(r->window_start_unix_ms));
+    cJSON_AddNumberToObject(o, "end_unix_ms", round(r->window_start_unix_ms + r->window_s * 1e3));
+}
+
 /* The headline figures: throughput, latency, failures. */
 static void add_headline(cJSON *root, const ab_load_result *r)
 {
@@ -178,6 +191,7 @@ static void add_headline(cJSON *root, const ab_load_result *r)
     cJSON *warm, *login;
     cJSON_AddNumberToObject(root, "window_s", r->window_s);
     cJSON_AddNumberToObject(root, "window_start_unix_ms", round(r->window_start_unix_ms));
+    add_window(root, r);
     cJSON_AddBoolToObject(root, "interrupted", r->interrupted);
     cJSON_AddNumberToObject(root, "requests", (double)s->requests);
     cJSON_AddNumberToObject(root, "ok", (double)s->ok);

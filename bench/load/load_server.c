@@ -164,23 +164,3 @@ cJSON *abl_json_delta(const cJSON *before, const cJSON *after)
     }
     return out;
 }
-
-const cJSON *abl_json_at(const cJSON *obj, const char *path)
-{
-    char key[64];
-    const char *dot;
-    while (obj != NULL && (dot = strchr(path, '.')) != NULL) {
-        size_t n = (size_t)(dot - path) < sizeof key - 1 ? (size_t)(dot - path) : sizeof key - 1;
-        memcpy(key, path, n);
-        key[n] = '\0';
-        obj = cJSON_GetObjectItemCaseSensitive(obj, key);
-        path = dot + 1;
-    }
-    return cJSON_GetObjectItemCaseSensitive(obj, path);
-}
-
-double abl_json_num(const cJSON *obj, const char *path)
-{
-    obj = abl_json_at(obj, path);
-    return cJSON_IsNumber(obj) ? obj->valuedouble : 0;
-}

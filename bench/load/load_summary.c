@@ -47,10 +47,10 @@ int abl_server_figures(const ab_load_result *r, abl_server_fig *f)
         if (d == NULL)
             continue;
         any = 1;
-        f->requests += abl_json_num(d, "requests");
+        f->requests += ab_json_num_or(d, "requests", 0);
         for (i = 0; i < ABL_NSERVER_FIG; i++)
             for (k = 0; k < 3 && server_fig_paths[i][k] != NULL; k++)
-                f->v[i] += abl_json_num(d, server_fig_paths[i][k]);
+                f->v[i] += ab_json_num_or(d, server_fig_paths[i][k], 0);
     }
     for (i = 0; i < ABL_NSERVER_FIG; i++)
         f->v[i] = f->requests > 0 ? f->v[i] / f->requests : 0;
