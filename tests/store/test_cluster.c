@@ -1,6 +1,7 @@
 /* test_cluster.c — the redis-cluster:// store on a private 3-master cluster: keys routed to the slot
  * the server computes, sessions spread over the masters with one round trip per master for a batch,
- * a slot migrated step by step (ASK, then MOVED) and under load (no failed operation), and clear
+ * a slot migrated step by step (ASK, then MOVED) and under load (no failed operation; also with the
+ * non-blocking API, pipelined), and clear
  * errors for bad URIs, a non-cluster server and an unreachable one. */
 #include <pthread.h>
 #include <setjmp.h>
@@ -17,6 +18,7 @@
 
 #include "cluster_slots.h"
 #include "sstore.h"
+#include "store_loop.h"
 #include "store_test.h"
 #include "tsupport.h"
 
@@ -333,6 +335,96 @@ static void a_slot_migrated_under_load_fails_no_operation(void **state)
     sstore_close(s);
 }
 
+/* Pipelined load through the non-blocking API: `depth` operations kept in flight (gets, every
+ * fourth a touch), each completion submitting the next. */
+typedef struct aload {
+    sstore_async *a;
+    char (*ids)[32];
+    size_t nids;
+    int stop;
+    size_t submitted, done, errors;
+    char failure[256];
+} aload;
+
+static void aload_submit(aload *l);
+
+static void aload_cb(void *arg, int status, const sstore_result *r)
+{
+    aload *l = arg;
+    l->done++;
+    if (status != SSTORE_OK) {
+        l->errors++;
+        snprintf(l->failure, sizeof l->failure, "%s: %s (%s)", r->id, sstore_status_name(status), r->errstr);
+    }
+    if (!l->stop)
+        aload_submit(l);
+}
+
+static void aload_submit(aload *l)
+{
+    const char *id = l->ids[l->submitted % l->nids];
+    int st = l->submitted % 4 == 3 ? sstore_async_touch(l->a, id, 60, aload_cb, l) : sstore_async_get(l->a, id, aload_cb, l);
+    l->submitted++;
+    if (st != SSTORE_OK)
+        fail_msg("submit %s: %s (%s)", id, sstore_status_name(st), sstore_async_errstr(l->a));
+}
+
+/* Turns the loop for ms milliseconds. */
+static void loop_for(st_loop *L, int ms)
+{
+    long long end = st_now_ms() + ms;
+    while (st_now_ms() < end)
+        st_loop_once(L, 5);
+}
+
+static void a_slot_migrated_under_pipelined_load_loses_and_fails_no_operation(void **state)
+{
+    static char ids[N_SLOT_IDS + N_OTHER_IDS][32];
+    sstore *s = st_open_ok(uri);
+    sstore_conn *c = st_conn_ok(s);
+    char claims[128];
+    size_t len = st_claims(claims, sizeof claims, "piped", 0), i;
+    aload l;
+    sstore_counters ctr;
+    migration m;
+    st_loop L;
+    (void)state;
+    ids_in_slot(session_slot("pipe-anchor"), "pipe", ids, N_SLOT_IDS);
+    for (i = N_SLOT_IDS; i < N_SLOT_IDS + N_OTHER_IDS; i++)
+        snprintf(ids[i], sizeof ids[i], "pother%zu", i);
+    for (i = 0; i < N_SLOT_IDS + N_OTHER_IDS; i++)
+        expect_ok(c, sstore_put(c, ids[i], claims, len, 60), "put");
+    st_loop_init(&L);
+    memset(&l, 0, sizeof l);
+    l.a = st_async_ok(&L, s), l.ids = ids, l.nids = N_SLOT_IDS + N_OTHER_IDS;
+    for (i = 0; i < 32; i++)
+        aload_submit(&l);
+    loop_for(&L, 100);
+    migration_begin(&m, "pipe-anchor");
+    for (i = 0; i < N_SLOT_IDS; i++) {
+        migration_move(&m, ids[i]);
+        loop_for(&L, 10);
+    }
+    migration_end(&m);
+    loop_for(&L, 200);
+    l.stop = 1;
+    st_loop_until(&L, &l.done, l.submitted, 10000);
+    if (l.errors > 0)
+        fail_msg("%zu of %zu operations failed; last: %s", l.errors, l.done, l.failure);
+    sstore_async_counters(l.a, &ctr);
+    assert_int_equal(sstore_async_pending(l.a), 0);
+    assert_int_equal(ctr.ops, l.submitted);
+    assert_true(ctr.redirects > 0);
+    assert_true(l.done > 4 * (N_SLOT_IDS + N_OTHER_IDS));
+    assert_true(ctr.ops > 2 * ctr.round_trips); /* pipelined */
+    print_message("pipelined load: %zu operations, %llu round trips, %llu redirects\n", l.done,
+                  (unsigned long long)ctr.round_trips, (unsigned long long)ctr.redirects);
+    sstore_async_free(l.a);
+    st_loop_close(&L);
+    sstore_conn_free(c);
+    sstore_close(s);
+}
+
 /* Opens uri and asserts sstore_open refused it with SSTORE_ERR_ARG and a message containing want. */
 static void expect_bad_uri(const char *bad, const char *want)
 {
@@ -383,6 +475,7 @@ int main(void)
         cmocka_unit_test(sessions_spread_over_the_masters_and_a_batch_takes_one_round_trip_each),
         cmocka_unit_test(a_slot_migrated_step_by_step_is_followed_through_ask_then_moved),
         cmocka_unit_test(a_slot_migrated_under_load_fails_no_operation),
+        cmocka_unit_test(a_slot_migrated_under_pipelined_load_loses_and_fails_no_operation),
         cmocka_unit_test(bad_uris_and_servers_that_are_no_cluster_are_clear_errors),
     };
     return cmocka_run_group_tests(tests, group_setup, group_teardown);
