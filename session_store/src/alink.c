@@ -190,12 +190,7 @@ int alink_send(alink *l, sstore_aop *op)
         st = out_raw(l, op->cmd, op->cmd_len);
     if (st != SSTORE_OK)
         return st;
-    op->next = NULL;
-    if (l->tail != NULL)
-        l->tail->next = op;
-    else
-        l->head = op;
-    l->tail = op;
+    sstore_aop_push(&l->head, &l->tail, op);
     want_write(l);
     return SSTORE_OK;
 }

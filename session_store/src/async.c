@@ -191,15 +191,20 @@ void sstore_aop_done(sstore_aop *op, int status, const sstore_session *s, const 
     aop_recycle(op);
 }
 
+void sstore_aop_push(sstore_aop **head, sstore_aop **tail, sstore_aop *op)
+{
+    op->next = NULL;
+    if (*tail != NULL)
+        (*tail)->next = op;
+    else
+        *head = op;
+    *tail = op;
+}
+
 /* Appends op to the failures awaiting delivery. */
 static void later_push(sstore_async *a, sstore_aop *op)
 {
-    op->next = NULL;
-    if (a->later_tail != NULL)
-        a->later_tail->next = op;
-    else
-        a->later = op;
-    a->later_tail = op;
+    sstore_aop_push(&a->later, &a->later_tail, op);
 }
 
 void sstore_aop_later(sstore_aop *op, int status)

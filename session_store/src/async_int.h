@@ -83,6 +83,9 @@ void sstore_aop_done(sstore_aop *op, int status, const sstore_session *s, const 
 /* Keeps op's failure (status, a->c's current message) for the next sstore_async_on_timer. */
 void sstore_aop_later(sstore_aop *op, int status);
 
+/* Appends op to the queue *head / *tail (op->next is reset). */
+void sstore_aop_push(sstore_aop **head, sstore_aop **tail, sstore_aop *op);
+
 /* The loop's hooks, called only when given. */
 void sstore_async_want(sstore_async *a, int fd, int read, int on);
 void sstore_async_forget(sstore_async *a, int fd);

@@ -46,18 +46,9 @@ static size_t current;
 static int group_setup(void **state)
 {
     async_case *ac = &cases[current];
-    if (ac->redis == 2)
-        snprintf(ac->uri, sizeof ac->uri, ac->uri_fmt, cluster.nodes[0].port, cluster.nodes[1].port);
-    else if (ac->redis)
-        snprintf(ac->uri, sizeof ac->uri, ac->uri_fmt, redis.port);
-    else if (strncmp(ac->uri_fmt, "file", 4) == 0) {
-        if ((ac->dir = tsupport_tmpdir("async")) == NULL)
-            return -1;
-        snprintf(ac->uri, sizeof ac->uri, ac->uri_fmt, ac->dir);
-    } else
-        snprintf(ac->uri, sizeof ac->uri, "%s", ac->uri_fmt);
     *state = ac;
-    return 0;
+    return st_case_uri(ac->uri, sizeof ac->uri, ac->uri_fmt, ac->redis, redis.port, cluster.nodes[0].port,
+                       cluster.nodes[1].port, &ac->dir);
 }
 
 static int group_teardown(void **state)

@@ -257,6 +257,19 @@ static void a_slot_migrated_step_by_step_is_followed_through_ask_then_moved(void
     sstore_close(s);
 }
 
+/* Stores the sessions of a load: N_SLOT_IDS in the slot of "<tag>-anchor", N_OTHER_IDS elsewhere. */
+static void put_load_sessions(sstore_conn *c, char (*ids)[32], const char *tag, const char *claims, size_t len)
+{
+    char anchor[40];
+    size_t i;
+    snprintf(anchor, sizeof anchor, "%s-anchor", tag);
+    ids_in_slot(session_slot(anchor), tag, ids, N_SLOT_IDS);
+    for (i = N_SLOT_IDS; i < N_SLOT_IDS + N_OTHER_IDS; i++)
+        snprintf(ids[i], sizeof ids[i], "%s-other%zu", tag, i);
+    for (i = 0; i < N_SLOT_IDS + N_OTHER_IDS; i++)
+        expect_ok(c, sstore_put(c, ids[i], claims, len, 60), "put");
+}
+
 /* One load thread: gets (and every fourth time touches) every session until stop is set. */
 typedef struct loader {
     sstore *store;
@@ -301,11 +314,7 @@ static void a_slot_migrated_under_load_fails_no_operation(void **state)
     uint64_t redirects = 0;
     migration m;
     (void)state;
-    ids_in_slot(session_slot("load-anchor"), "load", ids, N_SLOT_IDS);
-    for (i = N_SLOT_IDS; i < N_SLOT_IDS + N_OTHER_IDS; i++)
-        snprintf(ids[i], sizeof ids[i], "other%zu", i);
-    for (i = 0; i < N_SLOT_IDS + N_OTHER_IDS; i++)
-        expect_ok(c, sstore_put(c, ids[i], claims, len, 60), "put");
+    put_load_sessions(c, ids, "load", claims, len);
     stop = 0;
     for (i = 0; i < LOAD_THREADS; i++) {
         memset(&l[i], 0, sizeof l[i]);
@@ -389,11 +398,7 @@ static void a_slot_migrated_under_pipelined_load_loses_and_fails_no_operation(vo
     migration m;
     st_loop L;
     (void)state;
-    ids_in_slot(session_slot("pipe-anchor"), "pipe", ids, N_SLOT_IDS);
-    for (i = N_SLOT_IDS; i < N_SLOT_IDS + N_OTHER_IDS; i++)
-        snprintf(ids[i], sizeof ids[i], "pother%zu", i);
-    for (i = 0; i < N_SLOT_IDS + N_OTHER_IDS; i++)
-        expect_ok(c, sstore_put(c, ids[i], claims, len, 60), "put");
+    put_load_sessions(c, ids, "pipe", claims, len);
     st_loop_init(&L);
     memset(&l, 0, sizeof l);
     l.a = st_async_ok(&L, s), l.ids = ids, l.nids = N_SLOT_IDS + N_OTHER_IDS;
