@@ -222,8 +222,9 @@ void sstore_conn_counters(const sstore_conn *c, sstore_counters *out);
  *   memory://        completes inline: cb runs before the submit returns. A submit from inside a
  *                    cb is queued and runs (with its cb) right after the outer cb returns, still
  *                    inside the outermost submit: no recursion, no data pulled from under a cb.
- *   redis://         pipelined: every command submitted while the socket is not writable yet goes
- *                    out in one write; replies are matched in order. A GET reply is handed to cb
+ *   redis://         pipelined: a command submitted while nothing is in flight is written at once;
+ *                    every one submitted while others are in flight waits for the writable socket
+ *                    and they go out in one write; replies are matched in order. A GET reply is handed to cb
  *                    straight from the receive buffer (no malloc per get).
  *   redis-cluster:// as redis://, per master. The slot map is read (blocking, as
  *                    sstore_connect does) by sstore_async_connect; MOVED re-sends the operation to

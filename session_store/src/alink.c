@@ -180,21 +180,6 @@ int alink_connect(alink *l)
     return st;
 }
 
-int alink_send(alink *l, sstore_aop *op)
-{
-    static const char asking[] = "*1\r\n$6\r\nASKING\r\n";
-    int st = alink_connect(l);
-    if (st == SSTORE_OK && op->asking)
-        st = out_raw(l, asking, sizeof asking - 1);
-    if (st == SSTORE_OK)
-        st = out_raw(l, op->cmd, op->cmd_len);
-    if (st != SSTORE_OK)
-        return st;
-    sstore_aop_push(&l->head, &l->tail, op);
-    want_write(l);
-    return SSTORE_OK;
-}
-
 /* The TCP connect finished: SSTORE_OK, or the refusal (set on the handle). */
 static int connect_done(alink *l)
 {
@@ -230,8 +215,29 @@ static int flush(alink *l)
         }
     }
     l->olen = l->osent = 0;
-    l->want_write = 0;
-    sstore_async_want(l->a, l->ctx->fd, 0, 0);
+    if (l->want_write) {
+        l->want_write = 0;
+        sstore_async_want(l->a, l->ctx->fd, 0, 0);
+    }
+    return SSTORE_OK;
+}
+
+int alink_send(alink *l, sstore_aop *op)
+{
+    static const char asking[] = "*1\r\n$6\r\nASKING\r\n";
+    int st = alink_connect(l), idle = l->head == NULL && l->state == ALINK_UP && l->hs_left == 0;
+    if (st == SSTORE_OK && op->asking)
+        st = out_raw(l, asking, sizeof asking - 1);
+    if (st == SSTORE_OK)
+        st = out_raw(l, op->cmd, op->cmd_len);
+    if (st != SSTORE_OK)
+        return st;
+    sstore_aop_push(&l->head, &l->tail, op);
+    /* Nothing in flight: written now, saving the loop a turn. Otherwise it waits for the writable
+     * socket with whatever else is submitted meanwhile: one write. A failed write is met again
+     * (and the link failed) there, so no callback runs inside a submit. */
+    if (!idle || flush(l) != SSTORE_OK || l->olen > 0)
+        want_write(l);
     return SSTORE_OK;
 }
 
