@@ -1,12 +1,14 @@
 /* test_async_faults.c — the non-blocking Redis store when things go wrong with operations in
- * flight: the server killed, paused (CLIENT PAUSE), the socket reset, nothing listening, a wrong
- * password; each operation completes exactly once, and the next ones reconnect. Also that the
- * blocking and non-blocking paths count round trips alike (one per write of queued commands). */
+ * flight: the server killed, paused (CLIENT PAUSE), the socket shut down, the connection reset by
+ * `authbench proxy` (SIGUSR1), nothing listening, a wrong password; each operation completes
+ * exactly once, and the next ones reconnect. Also that the blocking and non-blocking paths count
+ * round trips alike (one per write of queued commands). */
 #include <setjmp.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
@@ -166,6 +168,46 @@ static void a_reset_socket_fails_what_was_on_it_and_the_next_submit_reconnects(v
     tsupport_redis_stop(&r);
 }
 
+/* Starts `authbench proxy` (AUTHBENCH_BIN) in front of upstream_port holding every chunk for delay;
+ * returns its port. */
+static int proxy_start(tsupport_proc *p, int upstream_port, const char *delay)
+{
+    const char *bin = getenv("AUTHBENCH_BIN");
+    char up[32];
+    char *argv[] = {(char *)bin, "proxy", "--listen", "127.0.0.1:0", "--upstream", up, "--delay", (char *)delay, NULL};
+    const char *colon;
+    assert_non_null(bin);
+    snprintf(up, sizeof up, "127.0.0.1:%d", upstream_port);
+    assert_int_equal(tsupport_proc_start(p, argv, "listening on", 10000), 0);
+    colon = strrchr(p->line, ':');
+    assert_non_null(colon);
+    return atoi(colon + 1);
+}
+
+static void a_connection_reset_by_the_proxy_fails_what_was_in_flight_once(void **state)
+{
+    tsupport_redis r;
+    tsupport_proc p;
+    sstore_counters ctr;
+    rig g;
+    (void)state;
+    assert_int_equal(tsupport_redis_start(&r, NULL), 0);
+    rig_open(&g, "redis://127.0.0.1:%d?timeout_ms=5000", proxy_start(&p, r.port, "200ms"));
+    assert_int_equal(one_get(&g, "warm"), SSTORE_NOT_FOUND);
+    submit_gets(&g, "proxied", N);
+    flush_out(&g); /* on their way: the proxy holds them 200 ms each way */
+    assert_int_equal(kill(p.pid, SIGUSR1), 0);
+    st_loop_until(&g.L, &g.count, N, WAIT_MS);
+    expect_all(&g, N, SSTORE_ERR_IO);
+    assert_int_equal(one_get(&g, "after"), SSTORE_NOT_FOUND);
+    sstore_async_counters(g.L.a, &ctr);
+    assert_int_equal(ctr.reconnects, 1);
+    assert_int_equal(ctr.errors, N);
+    rig_close(&g);
+    tsupport_proc_stop(&p);
+    tsupport_redis_stop(&r);
+}
+
 static void nothing_listening_fails_each_operation_once_without_a_connect_storm(void **state)
 {
     sstore_counters ctr;
@@ -247,6 +289,7 @@ int main(void)
         cmocka_unit_test(redis_killed_with_operations_in_flight_fails_each_once_then_reconnects),
         cmocka_unit_test(redis_paused_times_out_each_operation_once),
         cmocka_unit_test(a_reset_socket_fails_what_was_on_it_and_the_next_submit_reconnects),
+        cmocka_unit_test(a_connection_reset_by_the_proxy_fails_what_was_in_flight_once),
         cmocka_unit_test(nothing_listening_fails_each_operation_once_without_a_connect_storm),
         cmocka_unit_test(a_wrong_password_fails_operations_with_an_auth_error_that_hides_it),
         cmocka_unit_test(a_pipelined_burst_shares_round_trips_in_both_paths),
