@@ -227,11 +227,13 @@ void sstore_conn_counters(const sstore_conn *c, sstore_counters *out);
  *                    and they go out in one write; replies are matched in order. A GET reply is handed to cb
  *                    straight from the receive buffer (no malloc per get).
  *   redis-cluster:// as redis://, per master. The slot map is read (blocking, as
- *                    sstore_connect does) by sstore_async_connect; MOVED re-sends the operation to
- *                    the new master and updates the slot, ASK re-sends it once after ASKING,
- *                    TRYAGAIN/CLUSTERDOWN re-send it after 10, 20, … 160 ms until timeout_ms; each
- *                    MOVED/ASK counts in redirects. Redirected operations of one master keep their
- *                    order; one submitted after a redirect may overtake one still on its way.
+ *                    sstore_connect does) by sstore_async_connect, and later without waiting (a
+ *                    CLUSTER SLOTS on a link, not counted as an op) after a MOVED, a CLUSTERDOWN or
+ *                    a link gone down. MOVED re-sends the operation to the new master and updates
+ *                    the slot, ASK re-sends it once after ASKING, TRYAGAIN/CLUSTERDOWN re-send it
+ *                    after 10, 20, … 160 ms until timeout_ms; each MOVED/ASK counts in redirects.
+ *                    Redirected operations of one master keep their order; one submitted after a
+ *                    redirect may overtake one still on its way to the old master.
  *   file://          the blocking calls run on worker threads (2); their results come back to the
  *                    loop through an eventfd (read interest), so an fsync never stalls the loop.
  *                    A session's operations always go to the same worker: they run in order.

@@ -75,6 +75,8 @@ static void link_fail(alink *l, int status, int connecting)
         l->retry_at = rlink_mono_ms() + l->backoff_ms;
         l->backoff_ms = l->backoff_ms * 2 > l->cfg->reconnect_max_ms ? l->cfg->reconnect_max_ms : l->backoff_ms * 2;
     }
+    if (l->on_down != NULL)
+        l->on_down(l);
     while (op != NULL) {
         sstore_aop *next = op->next;
         sstore_aop_done(op, status, NULL, msg);

@@ -27,11 +27,14 @@ typedef struct alink_reply {
 typedef struct alink alink;
 /* Called with each operation's reply, in order; the op is out of the link's queue. */
 typedef void (*alink_reply_fn)(alink *l, sstore_aop *op, const alink_reply *r);
+/* Called when the link goes down, before the operations on it fail. */
+typedef void (*alink_down_fn)(alink *l);
 
 struct alink {
     const rlink_cfg *cfg;
     sstore_async *a;          /* hooks, errors and counters */
     alink_reply_fn on_reply;
+    alink_down_fn on_down;    /* may be NULL */
     void *data;               /* the owner's (the router) */
     redisContext *ctx;        /* NULL while down; its fd is ours to read and write */
     int state;                /* ALINK_DOWN, ALINK_CONNECTING, ALINK_UP */

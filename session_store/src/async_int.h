@@ -8,7 +8,8 @@
 
 #include "sstore_int.h"
 
-typedef enum sstore_aop_kind { AOP_GET, AOP_PUT, AOP_TOUCH, AOP_DEL } sstore_aop_kind;
+/* AOP_SLOTS: the cluster router's own CLUSTER SLOTS (internal: not counted, no caller to answer). */
+typedef enum sstore_aop_kind { AOP_GET, AOP_PUT, AOP_TOUCH, AOP_DEL, AOP_SLOTS } sstore_aop_kind;
 
 /* One operation, from submit to its completion. Kept on the handle's free list afterwards with
  * its buffers, so that a busy connection allocates nothing per operation. It is in at most one
@@ -80,6 +81,9 @@ struct sstore_async {
  * the callback with s (NULL: none) and recycles op. A create that met SSTORE_EXISTS is submitted
  * again with a fresh id instead. */
 void sstore_aop_done(sstore_aop *op, int status, const sstore_session *s, const char *msg);
+/* A fresh internal operation of the backend's (AOP_SLOTS): sstore_aop_done() runs cb and counts
+ * nothing, records no error. NULL when out of memory. */
+sstore_aop *sstore_aop_internal(sstore_async *a, sstore_aop_kind kind, sstore_async_cb cb, void *arg);
 /* Keeps op's failure (status, a->c's current message) for the next sstore_async_on_timer. */
 void sstore_aop_later(sstore_aop *op, int status);
 

@@ -28,6 +28,8 @@ static int run_blocking(sstore_conn *c, sstore_aop *op, sstore_session *s)
         return be->touch(c, op->id, op->ttl_ms);
     case AOP_DEL:
         return be->del(c, op->id);
+    case AOP_SLOTS:
+        break;
     }
     return sstore_conn_set_err(c, SSTORE_ERR_ARG, "unknown operation");
 }

@@ -344,6 +344,75 @@ static void a_slot_migrated_under_load_fails_no_operation(void **state)
     sstore_close(s);
 }
 
+/* Runs one async operation on L to completion; its status. */
+static int async_wait(st_loop *L, st_done *d, size_t *count)
+{
+    size_t want = *count + 1;
+    d->count = count;
+    st_loop_until(L, count, want, 10000);
+    return d->status;
+}
+
+/* The redirects an async handle has followed. */
+static uint64_t async_redirects(const sstore_async *a)
+{
+    sstore_counters c;
+    sstore_async_counters(a, &c);
+    return c.redirects;
+}
+
+static void the_async_api_follows_ask_then_moved_and_reads_the_map_again(void **state)
+{
+    sstore *s = st_open_ok(uri);
+    sstore_conn *c = st_conn_ok(s);
+    char ids[3][32], other[1][32], claims[128];
+    size_t len = st_claims(claims, sizeof claims, "amigrant", 0), count = 0;
+    st_done d[6];
+    migration m1, m2;
+    uint64_t r0;
+    st_loop L;
+    int i;
+    (void)state;
+    memset(d, 0, sizeof d);
+    ids_in_slot(session_slot("astep-anchor"), "astep", ids, 3);
+    ids_in_slot(session_slot("aother-anchor"), "aother", other, 1);
+    assert_true(session_slot("astep-anchor") != session_slot("aother-anchor"));
+    expect_ok(c, sstore_put(c, ids[0], claims, len, 60), "put a");
+    expect_ok(c, sstore_put(c, ids[1], claims, len, 60), "put b");
+    expect_ok(c, sstore_put(c, other[0], claims, len, 60), "put x");
+    st_loop_init(&L);
+    st_async_ok(&L, s);
+    r0 = async_redirects(L.a);
+    migration_begin(&m1, "astep-anchor");
+    migration_move(&m1, ids[0]);
+    assert_int_equal(sstore_async_get(L.a, ids[0], st_done_cb, &d[0]), SSTORE_OK);
+    assert_int_equal(async_wait(&L, &d[0], &count), SSTORE_OK); /* moved key: ASK */
+    assert_memory_equal(d[0].data, claims, len);
+    assert_int_equal(sstore_async_get(L.a, ids[1], st_done_cb, &d[1]), SSTORE_OK);
+    assert_int_equal(async_wait(&L, &d[1], &count), SSTORE_OK); /* not moved yet */
+    assert_int_equal(sstore_async_put(L.a, ids[2], claims, len, 60, st_done_cb, &d[2]), SSTORE_OK);
+    assert_int_equal(async_wait(&L, &d[2], &count), SSTORE_OK); /* new key in a migrating slot: ASK */
+    assert_int_equal(async_redirects(L.a) - r0, 2);
+    migration_move(&m1, ids[1]);
+    migration_end(&m1);
+    migration_begin(&m2, "aother-anchor"); /* a second slot moves while the handle is not looking */
+    migration_move(&m2, other[0]);
+    migration_end(&m2);
+    assert_int_equal(sstore_async_get(L.a, ids[1], st_done_cb, &d[3]), SSTORE_OK);
+    assert_int_equal(async_wait(&L, &d[3], &count), SSTORE_OK); /* slot moved: MOVED, then the map read */
+    assert_int_equal(async_redirects(L.a) - r0, 3);
+    for (i = 0; i < 10; i++) /* the CLUSTER SLOTS it sent after the MOVED is answered meanwhile */
+        st_loop_once(&L, 10);
+    assert_int_equal(sstore_async_get(L.a, other[0], st_done_cb, &d[4]), SSTORE_OK);
+    assert_int_equal(async_wait(&L, &d[4], &count), SSTORE_OK);
+    assert_int_equal(async_redirects(L.a) - r0, 3); /* the map already had the second slot */
+    assert_int_equal(sstore_async_err(L.a), SSTORE_OK);
+    sstore_async_free(L.a);
+    st_loop_close(&L);
+    sstore_conn_free(c);
+    sstore_close(s);
+}
+
 /* Pipelined load through the non-blocking API: `depth` operations kept in flight (gets, every
  * fourth a touch), each completion submitting the next. */
 typedef struct aload {
@@ -480,6 +549,7 @@ int main(void)
         cmocka_unit_test(sessions_spread_over_the_masters_and_a_batch_takes_one_round_trip_each),
         cmocka_unit_test(a_slot_migrated_step_by_step_is_followed_through_ask_then_moved),
         cmocka_unit_test(a_slot_migrated_under_load_fails_no_operation),
+        cmocka_unit_test(the_async_api_follows_ask_then_moved_and_reads_the_map_again),
         cmocka_unit_test(a_slot_migrated_under_pipelined_load_loses_and_fails_no_operation),
         cmocka_unit_test(bad_uris_and_servers_that_are_no_cluster_are_clear_errors),
     };
