@@ -91,10 +91,22 @@ static void flush_out(rig *g)
     assert_true(st_loop_fds(&g->L, fds, 4) >= 1);
 }
 
+/* After n operations failed with status: the next get reconnects and succeeds; one reconnect, n
+ * errors in all. */
+static void expect_failed_then_back(rig *g, int n, int status)
+{
+    sstore_counters ctr;
+    expect_all(g, n, status);
+    assert_int_equal(sstore_async_pending(g->L.a), 0);
+    assert_int_equal(one_get(g, "after"), SSTORE_NOT_FOUND);
+    sstore_async_counters(g->L.a, &ctr);
+    assert_int_equal(ctr.reconnects, 1);
+    assert_int_equal(ctr.errors, (uint64_t)n);
+}
+
 static void redis_killed_with_operations_in_flight_fails_each_once_then_reconnects(void **state)
 {
     tsupport_redis r;
-    sstore_counters ctr;
     rig g;
     (void)state;
     assert_int_equal(tsupport_redis_start(&r, NULL), 0);
@@ -108,13 +120,8 @@ static void redis_killed_with_operations_in_flight_fails_each_once_then_reconnec
     assert_int_equal(waitpid(r.pid, NULL, 0), r.pid);
     r.pid = 0;
     st_loop_until(&g.L, &g.count, N, WAIT_MS);
-    expect_all(&g, N, SSTORE_ERR_IO);
-    assert_int_equal(sstore_async_pending(g.L.a), 0);
     assert_int_equal(tsupport_redis_restart(&r), 0);
-    assert_int_equal(one_get(&g, "after"), SSTORE_NOT_FOUND);
-    sstore_async_counters(g.L.a, &ctr);
-    assert_int_equal(ctr.reconnects, 1);
-    assert_int_equal(ctr.errors, N);
+    expect_failed_then_back(&g, N, SSTORE_ERR_IO);
     rig_close(&g);
     tsupport_redis_stop(&r);
 }
@@ -144,7 +151,6 @@ static void redis_paused_times_out_each_operation_once(void **state)
 static void a_reset_socket_fails_what_was_on_it_and_the_next_submit_reconnects(void **state)
 {
     tsupport_redis r;
-    sstore_counters ctr;
     int fds[4], n, i;
     rig g;
     (void)state;
@@ -158,51 +164,30 @@ static void a_reset_socket_fails_what_was_on_it_and_the_next_submit_reconnects(v
     for (i = 0; i < n; i++)
         assert_int_equal(shutdown(fds[i], SHUT_RDWR), 0);
     st_loop_until(&g.L, &g.count, N, WAIT_MS);
-    expect_all(&g, N, SSTORE_ERR_IO);
     assert_non_null(strstr(sstore_async_errstr(g.L.a), "closed"));
     assert_int_equal(kill(r.pid, SIGCONT), 0);
-    assert_int_equal(one_get(&g, "after"), SSTORE_NOT_FOUND);
-    sstore_async_counters(g.L.a, &ctr);
-    assert_int_equal(ctr.reconnects, 1);
+    expect_failed_then_back(&g, N, SSTORE_ERR_IO);
     rig_close(&g);
     tsupport_redis_stop(&r);
-}
-
-/* Starts `authbench proxy` (AUTHBENCH_BIN) in front of upstream_port holding every chunk for delay;
- * returns its port. */
-static int proxy_start(tsupport_proc *p, int upstream_port, const char *delay)
-{
-    const char *bin = getenv("AUTHBENCH_BIN");
-    char up[32];
-    char *argv[] = {(char *)bin, "proxy", "--listen", "127.0.0.1:0", "--upstream", up, "--delay", (char *)delay, NULL};
-    const char *colon;
-    assert_non_null(bin);
-    snprintf(up, sizeof up, "127.0.0.1:%d", upstream_port);
-    assert_int_equal(tsupport_proc_start(p, argv, "listening on", 10000), 0);
-    colon = strrchr(p->line, ':');
-    assert_non_null(colon);
-    return atoi(colon + 1);
 }
 
 static void a_connection_reset_by_the_proxy_fails_what_was_in_flight_once(void **state)
 {
     tsupport_redis r;
     tsupport_proc p;
-    sstore_counters ctr;
+    int port;
     rig g;
     (void)state;
     assert_int_equal(tsupport_redis_start(&r, NULL), 0);
-    rig_open(&g, "redis://127.0.0.1:%d?timeout_ms=5000", proxy_start(&p, r.port, "200ms"));
+    port = tsupport_proxy_start(&p, getenv("AUTHBENCH_BIN"), r.port, "200ms", "0");
+    assert_true(port > 0);
+    rig_open(&g, "redis://127.0.0.1:%d?timeout_ms=5000", port);
     assert_int_equal(one_get(&g, "warm"), SSTORE_NOT_FOUND);
     submit_gets(&g, "proxied", N);
     flush_out(&g); /* on their way: the proxy holds them 200 ms each way */
     assert_int_equal(kill(p.pid, SIGUSR1), 0);
     st_loop_until(&g.L, &g.count, N, WAIT_MS);
-    expect_all(&g, N, SSTORE_ERR_IO);
-    assert_int_equal(one_get(&g, "after"), SSTORE_NOT_FOUND);
-    sstore_async_counters(g.L.a, &ctr);
-    assert_int_equal(ctr.reconnects, 1);
-    assert_int_equal(ctr.errors, N);
+    expect_failed_then_back(&g, N, SSTORE_ERR_IO);
     rig_close(&g);
     tsupport_proc_stop(&p);
     tsupport_redis_stop(&r);
