@@ -334,11 +334,11 @@ static int reply_view(alink *l, const char *p, size_t used, alink_reply *r)
     return SSTORE_OK;
 }
 
-/* Checks the next handshake reply (AUTH, SELECT, then PING). SSTORE_OK or the failure. */
+/* Checks the next handshake reply (AUTH, SELECT, then PING). SSTORE_OK or the failure (hs_left
+ * then still counts it: a failed handshake is a failed connect, backed off). */
 static int handshake_reply(alink *l, const alink_reply *r)
 {
     int idx = l->hs_next++, auth = l->cfg->pass != NULL, sel = l->cfg->db != 0;
-    l->hs_left--;
     if (auth && idx == 0 && r->type == '-')
         return sstore_conn_set_err(&l->a->c, SSTORE_ERR_AUTH, "redis %s:%d: AUTH%s%s refused: %.*s", l->cfg->host,
                                    l->cfg->port, l->cfg->user ? " as " : "", l->cfg->user ? l->cfg->user : "",
@@ -346,11 +346,11 @@ static int handshake_reply(alink *l, const alink_reply *r)
     if (sel && idx == auth && r->type == '-')
         return sstore_conn_set_err(&l->a->c, SSTORE_ERR_ARG, "redis %s:%d: SELECT %d refused: %.*s", l->cfg->host,
                                    l->cfg->port, l->cfg->db, (int)r->len, r->str);
-    if (l->hs_left == 0 && r->type != '+')
+    if (l->hs_left == 1 && r->type != '+')
         return sstore_conn_set_err(&l->a->c, r->type == '-' ? rlink_error_status(r->str) : SSTORE_ERR_PROTOCOL,
                                    "redis %s:%d: unexpected reply to PING: not a Redis server?", l->cfg->host,
                                    l->cfg->port);
-    if (l->hs_left == 0) {
+    if (--l->hs_left == 0) {
         l->backoff_ms = RLINK_BACKOFF_MIN_MS;
         if (l->down_status != SSTORE_OK)
             l->a->c.ctr.reconnects++;
