@@ -210,7 +210,23 @@ void sstore_conn_counters(const sstore_conn *c, sstore_counters *out);
  * the library asked about is ready, waits at most sstore_async_timeout_ms() (as its epoll_wait
  * timeout) and then calls sstore_async_on_timer(). Hooks may be called from inside any sstore_async
  * call, including sstore_async_connect() and sstore_async_free(); interest is level-triggered (an
- * fd stays interesting until its del hook).
+ * fd stays interesting until its del hook). One loop per thread, each with its own handle:
+ *
+ *     sstore_loop hooks = {loop, add_read, del_read, add_write, del_write, forget}; // epoll_ctl
+ *     sstore_async *a = sstore_async_connect(st, &hooks);
+ *     sstore_async_get(a, sid, session_read, req);      // later: session_read(req, status, result)
+ *     for (;;) {
+ *         int n = epoll_wait(ep, ev, 64, sstore_async_timeout_ms(a)), i;   // -1: no store timer
+ *         for (i = 0; i < n; i++)
+ *             if (is_store_fd(ev[i])) {                 // an fd the hooks were given
+ *                 if (ev[i].events & (EPOLLIN | EPOLLERR | EPOLLHUP))
+ *                     sstore_async_on_readable(a, fd_of(ev[i]));
+ *                 if (ev[i].events & (EPOLLOUT | EPOLLERR | EPOLLHUP))
+ *                     sstore_async_on_writable(a, fd_of(ev[i]));
+ *             } else { ... the loop's own connections ... }
+ *         if (sstore_async_timeout_ms(a) == 0)
+ *             sstore_async_on_timer(a);
+ *     }
  *
  * Operations: sstore_async_get/put/create/touch/delete take the arguments of the blocking calls
  * plus a completion callback cb(arg, status, result). A submit that returns SSTORE_OK has taken the
