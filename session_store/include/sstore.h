@@ -240,8 +240,8 @@ void sstore_conn_counters(const sstore_conn *c, sstore_counters *out);
  *                    inside the outermost submit: no recursion, no data pulled from under a cb.
  *   redis://         pipelined: a command submitted while nothing is in flight is written at once;
  *                    every one submitted while others are in flight waits for the writable socket
- *                    and they go out in one write; replies are matched in order. A GET reply is handed to cb
- *                    straight from the receive buffer (no malloc per get).
+ *                    and they go out in one write; replies are matched in order. A GET reply is
+ *                    handed to cb straight from the receive buffer (no malloc per get).
  *   redis-cluster:// as redis://, per master. The slot map is read (blocking, as
  *                    sstore_connect does) by sstore_async_connect, and later without waiting (a
  *                    CLUSTER SLOTS on a link, not counted as an op) after a MOVED, a CLUSTERDOWN or
@@ -261,12 +261,13 @@ void sstore_conn_counters(const sstore_conn *c, sstore_counters *out);
  * was submitted fails with SSTORE_ERR_TIMEOUT, and so does every other one on that socket (its
  * replies would be out of step): the socket is closed and the next submit reconnects. A socket
  * that fails (reset, closed by the server, protocol error) fails every operation on it with that
- * error. A connect that fails schedules the next one with the blocking API's doubling backoff;
- * until then operations fail with SSTORE_ERR_IO.
+ * error. A connect (or its AUTH/SELECT/PING) that fails schedules the next one with the blocking
+ * API's doubling backoff; until then operations fail at once with that connect's error.
  *
  * Closing: sstore_async_free() completes every operation still in flight with SSTORE_ERR_CLOSED
  * (whether it took effect is unknown) before it returns — or, called from inside a cb, once that
- * cb's sstore_async call unwinds; the handle must not be used after sstore_async_free().
+ * cb's sstore_async call unwinds (submits from the callbacks meanwhile return SSTORE_ERR_CLOSED);
+ * the handle must not be used once sstore_async_free() has returned to code outside a callback.
  *
  * Counters count as in the blocking API: one op per submit (create's retries on a colliding id
  * included in one), errors at completion, and round_trips one per write of the commands queued
