@@ -248,8 +248,13 @@ void sstore_conn_counters(const sstore_conn *c, sstore_counters *out);
  *                    a link gone down. MOVED re-sends the operation to the new master and updates
  *                    the slot, ASK re-sends it once after ASKING, TRYAGAIN/CLUSTERDOWN re-send it
  *                    after 10, 20, … 160 ms until timeout_ms; each MOVED/ASK counts in redirects.
- *                    Redirected operations of one master keep their order; one submitted after a
- *                    redirect may overtake one still on its way to the old master.
+ *                    A key's operations complete in the order they were submitted, across ASK and
+ *                    MOVED: after a MOVED the slot's other operations still on their way to the old
+ *                    master are re-sent behind the redirected one (their MOVED replies dropped),
+ *                    and a map read again moves no slot with operations still on their way. Only
+ *                    TRYAGAIN/CLUSTERDOWN waits (not met by single-key commands in a migration)
+ *                    and a NOSCRIPT after SCRIPT FLUSH (the touch script is loaded with every
+ *                    connect) can let a later operation pass.
  *   file://          the blocking calls run on worker threads (2); their results come back to the
  *                    loop through an eventfd (read interest), so an fsync never stalls the loop.
  *                    A session's operations always go to the same worker: they run in order.

@@ -113,7 +113,7 @@ static int out_raw(alink *l, const char *p, size_t len)
     return SSTORE_OK;
 }
 
-/* Queues the handshake (AUTH, SELECT, PING) ahead of everything. SSTORE_OK or NOMEM. */
+/* Queues the handshake (AUTH, SELECT, SCRIPT LOAD, PING) ahead of everything. SSTORE_OK or NOMEM. */
 static int handshake_queue(alink *l)
 {
     const char *argv[3];
@@ -131,6 +131,11 @@ static int handshake_queue(alink *l)
         snprintf(db, sizeof db, "%d", l->cfg->db);
         argv[0] = "SELECT", argv[1] = db;
         st = out_append(l, 2, argv, NULL);
+        l->hs_left++;
+    }
+    if (st == SSTORE_OK && l->script != NULL) {
+        argv[0] = "SCRIPT", argv[1] = "LOAD", argv[2] = l->script;
+        st = out_append(l, 3, argv, NULL);
         l->hs_left++;
     }
     argv[0] = "PING";
@@ -180,6 +185,27 @@ int alink_connect(alink *l)
     if ((st = start_connect(l)) != SSTORE_OK)
         link_fail(l, st, 1);
     return st;
+}
+
+sstore_aop *alink_steal(alink *l, int (*match)(const sstore_aop *op, void *arg), sstore_aop *(*ghost)(void *arg),
+                        void *arg)
+{
+    sstore_aop *taken = NULL, *taken_tail = NULL, **pp = &l->head, *op, *g;
+    l->tail = NULL;
+    while ((op = *pp) != NULL) {
+        if (match(op, arg) && (g = ghost(arg)) != NULL) {
+            g->next = op->next;
+            g->asking = op->asking; /* an ASKING sent ahead of it is still the ghost's to skip */
+            g->deadline = op->deadline;
+            op->asking = 0;
+            *pp = g;
+            sstore_aop_push(&taken, &taken_tail, op);
+            op = g;
+        }
+        l->tail = op;
+        pp = &op->next;
+    }
+    return taken;
 }
 
 /* The TCP connect finished: SSTORE_OK, or the refusal (set on the handle). */
@@ -334,7 +360,8 @@ static int reply_view(alink *l, const char *p, size_t used, alink_reply *r)
     return SSTORE_OK;
 }
 
-/* Checks the next handshake reply (AUTH, SELECT, then PING). SSTORE_OK or the failure (hs_left
+/* Checks the next handshake reply (AUTH, SELECT, SCRIPT LOAD, then PING; a refused SCRIPT LOAD is
+ * no failure: EVALSHA then meets NOSCRIPT and sends the script). SSTORE_OK or the failure (hs_left
  * then still counts it: a failed handshake is a failed connect, backed off). */
 static int handshake_reply(alink *l, const alink_reply *r)
 {

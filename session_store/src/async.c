@@ -180,7 +180,7 @@ void sstore_aop_done(sstore_aop *op, int status, const sstore_session *s, const 
     if (create_again(op, &status))
         return;
     memset(&r, 0, sizeof r);
-    if (op->kind == AOP_SLOTS) {
+    if (AOP_INTERNAL(op->kind)) {
         r.id = r.errstr = "";
         op->cb(op->arg, status, &r);
         aop_recycle(op);

@@ -29,6 +29,7 @@ static int run_blocking(sstore_conn *c, sstore_aop *op, sstore_session *s)
     case AOP_DEL:
         return be->del(c, op->id);
     case AOP_SLOTS:
+    case AOP_GHOST:
         break;
     }
     return sstore_conn_set_err(c, SSTORE_ERR_ARG, "unknown operation");

@@ -66,22 +66,42 @@ static int node_get(ared *d, sstore_async *a, const char *host, int port, size_t
     n->cfg.port = port;
     alink_init(&n->link, &n->cfg, a, on_reply, d);
     n->link.on_down = on_down;
+    n->link.script = redis_touch_script; /* no NOSCRIPT round trip, which would re-queue a touch
+                                          * behind operations submitted after it */
     d->nodes[d->nnodes] = n;
     *idx = d->nnodes++;
     return SSTORE_OK;
 }
 
-/* Replaces the slot map with the masters' ranges rg[0..nr). SSTORE_OK or an error set on a. */
+/* 1 when an operation of slot is on its way on l. */
+static int slot_in_flight(const alink *l, unsigned slot)
+{
+    const sstore_aop *op;
+    for (op = l->head; op != NULL; op = op->next)
+        if (!AOP_INTERNAL(op->kind) && op->slot == slot)
+            return 1;
+    return 0;
+}
+
+/* Replaces the slot map with the masters' ranges rg[0..nr) — except a slot with operations still
+ * on their way to its old master: those will come back MOVED and take the slot's followers with
+ * them (move_followers), so that no later operation of a key overtakes them. SSTORE_OK or an error
+ * set on a. */
 static int map_apply(ared *d, sstore_async *a, const sstore_cluster_range *rg, size_t nr)
 {
+    static _Thread_local uint16_t next[SSTORE_CLUSTER_SLOTS];
     size_t i, idx;
     unsigned s;
     int st = SSTORE_OK;
-    memset(d->slot_node, 0, sizeof d->slot_node);
+    memset(next, 0, sizeof next);
     for (i = 0; st == SSTORE_OK && i < nr; i++)
         if ((st = node_get(d, a, rg[i].host, rg[i].port, &idx)) == SSTORE_OK)
             for (s = rg[i].first; s <= rg[i].last; s++)
-                d->slot_node[s] = (uint16_t)(idx + 1);
+                next[s] = (uint16_t)(idx + 1);
+    for (s = 0; st == SSTORE_OK && s < SSTORE_CLUSTER_SLOTS; s++)
+        if (next[s] == d->slot_node[s] || d->slot_node[s] == 0 ||
+            !slot_in_flight(&d->nodes[d->slot_node[s] - 1]->link, s))
+            d->slot_node[s] = next[s];
     return st;
 }
 
@@ -235,16 +255,15 @@ static int format_op(const ared *d, sstore_aop *op)
 }
 
 /* The link op goes to: its slot's master (cluster) or the one link; NULL with an error set. */
-static alink *route(ared *d, sstore_async *a, const sstore_aop *op)
+static alink *route(ared *d, sstore_async *a, sstore_aop *op)
 {
     char key[REDIS_KEY_BUF];
-    unsigned slot;
     if (!d->cluster)
         return &d->nodes[0]->link;
-    slot = sstore_cluster_keyslot(key, redis_make_key(key, op->id));
-    if (d->slot_node[slot] != 0)
-        return &d->nodes[d->slot_node[slot] - 1]->link;
-    sstore_conn_set_err(&a->c, SSTORE_ERR_IO, "redis-cluster: no master serves slot %u", slot);
+    op->slot = sstore_cluster_keyslot(key, redis_make_key(key, op->id));
+    if (d->slot_node[op->slot] != 0)
+        return &d->nodes[d->slot_node[op->slot] - 1]->link;
+    sstore_conn_set_err(&a->c, SSTORE_ERR_IO, "redis-cluster: no master serves slot %u", op->slot);
     return NULL;
 }
 
@@ -395,8 +414,46 @@ static void wait_retry(ared *d, sstore_aop *op, const alink *l, const char *msg)
     d->waiting = op;
 }
 
+/* A slot that moved, for alink_steal: the operations of slot still queued on the old master. */
+typedef struct moved_slot {
+    sstore_async *a;
+    unsigned slot;
+} moved_slot;
+
+static int in_moved_slot(const sstore_aop *op, void *arg)
+{
+    return !AOP_INTERNAL(op->kind) && op->slot == ((const moved_slot *)arg)->slot;
+}
+
+/* A ghost's reply (the old master's MOVED for an operation already re-sent) is dropped. */
+static void ghost_done(void *arg, int status, const sstore_result *r)
+{
+    (void)arg;
+    (void)status;
+    (void)r;
+}
+
+static sstore_aop *make_ghost(void *arg)
+{
+    return sstore_aop_internal(((moved_slot *)arg)->a, AOP_GHOST, ghost_done, NULL);
+}
+
+/* After a MOVED of slot from `from` to `to`: the slot's other operations still on their way to
+ * `from` are re-sent to `to` at once, behind the one redirected, so that one submitted now (routed
+ * to `to` by the new map) cannot overtake them: a key's operations keep their order. */
+static void move_followers(sstore_async *a, alink *from, alink *to, unsigned slot)
+{
+    moved_slot ms = {a, slot};
+    sstore_aop *op = alink_steal(from, in_moved_slot, make_ghost, &ms), *next;
+    for (; op != NULL; op = next) {
+        next = op->next;
+        a->c.ctr.redirects++;
+        send_on(a, to, op);
+    }
+}
+
 /* MOVED (the slot's new master into the map) or ASK (this once, after ASKING): op re-sent there. */
-static void redirect(ared *d, sstore_aop *op, const alink *l, const char *msg)
+static void redirect(ared *d, sstore_aop *op, alink *l, const char *msg)
 {
     char host[SSTORE_CLUSTER_HOST_MAX];
     sstore_async *a = op->a;
@@ -426,14 +483,15 @@ static void redirect(ared *d, sstore_aop *op, const alink *l, const char *msg)
         d->slot_node[slot] = (uint16_t)(idx + 1);
     op->asking = kind == SSTORE_CLUSTER_ASK;
     send_on(a, &d->nodes[idx]->link, op);
-    if (kind == SSTORE_CLUSTER_MOVED) { /* other slots moved too, most likely */
-        d->stale = 1;
+    if (kind == SSTORE_CLUSTER_MOVED && &d->nodes[idx]->link != l) {
+        move_followers(a, l, &d->nodes[idx]->link, slot);
+        d->stale = 1; /* other slots moved too, most likely */
         refresh_start(d, a, &d->nodes[idx]->link);
     }
 }
 
 /* The routing's part of a cluster error reply (msg NUL-terminated). */
-static void cluster_error(ared *d, sstore_aop *op, const alink *l, const alink_reply *r)
+static void cluster_error(ared *d, sstore_aop *op, alink *l, const alink_reply *r)
 {
     char msg[SSTORE_CLUSTER_HOST_MAX + 64];
     snprintf(msg, sizeof msg, "%.*s", (int)r->len, r->str);
@@ -446,7 +504,9 @@ static void cluster_error(ared *d, sstore_aop *op, const alink *l, const alink_r
 static void on_reply(alink *l, sstore_aop *op, const alink_reply *r)
 {
     ared *d = l->data;
-    if (op->kind == AOP_SLOTS)
+    if (op->kind == AOP_GHOST)
+        sstore_aop_done(op, SSTORE_OK, NULL, NULL);
+    else if (op->kind == AOP_SLOTS)
         slots_reply(d, op, l, r);
     else if (d->cluster && is_cluster_error(r))
         cluster_error(d, op, l, r);
