@@ -1,5 +1,6 @@
 /* test_store_bench_cmd.c — `authbench store-bench` end to end: usage errors, store errors, and short
- * runs over memory, Redis (pipelined) and files whose JSON is checked field by field. */
+ * runs of its event-loop engine over memory, Redis (pipelined) and files, every operation on every
+ * backend, whose JSON is checked field by field. */
 #include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -98,6 +99,8 @@ static void help_prints_the_usage_and_exits_0(void **state)
     assert_int_equal(r.status, 0);
     assert_non_null(strstr(r.out, "usage: authbench store-bench --store URI"));
     assert_non_null(strstr(r.out, "--pipeline P"));
+    assert_non_null(strstr(r.out, "--threads T"));
+    assert_non_null(strstr(r.out, "event-\nloop threads"));
     run_free(&r);
 }
 
@@ -106,8 +109,12 @@ static void bad_usage_exits_2_with_one_line(void **state)
     (void)state;
     expect_error(run_bench(NULL), 2, "--store URI is required");
     expect_error(run_bench("--store", "memory://", "--op", "scan", NULL), 2, "--op: 'scan' is not get, create, touch, delete or mix");
-    expect_error(run_bench("--store", "memory://", "--op", "touch", "--pipeline", "4", NULL), 2, "use it with --op get");
     expect_error(run_bench("--store", "memory://", "--clients", "0", NULL), 2, "--clients");
+    expect_error(run_bench("--store", "memory://", "--threads", "0", NULL), 2, "--threads");
+    expect_error(run_bench("--store", "memory://", "--threads", "3", "--clients", "2", NULL), 2,
+                 "--threads 3 is more than --clients 2");
+    expect_error(run_bench("--store", "memory://", "--pipeline", "0", NULL), 2, "--pipeline");
+    expect_error(run_bench("--store", "memory://", "--pipeline", "2000", NULL), 2, "--pipeline");
     expect_error(run_bench("--store", "memory://", "--duration", "soon", NULL), 2, "--duration");
     expect_error(run_bench("--store", "memory://", "--value-bytes", "10", NULL), 2, "--value-bytes");
     expect_error(run_bench("--store", "memory://", "--sessions", "2", "--clients", "4", NULL), 2, "fewer than --clients");
@@ -172,7 +179,24 @@ static void a_memory_mix_run_reports_json_without_errors(void **state)
     run_free(&r);
 }
 
-static void a_pipelined_redis_get_run_makes_one_round_trip_per_batch_and_hides_the_password(void **state)
+/* A Redis get run at pipeline p over 2 connections on 2 loops: its report (checked for errors). */
+static cJSON *redis_gets(const char *uri, const char *p, run_out *r)
+{
+    cJSON *root;
+    *r = run_bench("--store", uri, "--op", "get", "--threads", "2", "--clients", "2", "--pipeline", p, "--sessions",
+                   "200", "--value-bytes", "300", "--duration", "300ms", "--warmup", "50ms", "--json", NULL);
+    root = parse_report(r);
+    assert_int_equal(num(root, "errors"), 0);
+    assert_int_equal(num(root, "not_found"), 0);
+    assert_int_equal(num(root, "threads"), 2);
+    assert_true(num(root, "net_bytes_in_per_op") > 300); /* the record: header and claims */
+    assert_true(num(root, "net_bytes_out_per_op") > 20 && num(root, "net_bytes_out_per_op") < 100);
+    assert_null(strstr(r->out, "pw-secret"));
+    assert_non_null(strstr(cJSON_GetStringValue(cJSON_GetObjectItem(root, "store")), ":***@127.0.0.1"));
+    return root;
+}
+
+static void pipelined_redis_gets_share_round_trips_and_unpipelined_ones_do_not(void **state)
 {
     const char *const args[] = {"--requirepass", "pw-secret", NULL};
     tsupport_redis redis;
@@ -182,19 +206,57 @@ static void a_pipelined_redis_get_run_makes_one_round_trip_per_batch_and_hides_t
     (void)state;
     assert_int_equal(tsupport_redis_start(&redis, args), 0);
     snprintf(uri, sizeof uri, "redis://:pw-secret@127.0.0.1:%d", redis.port);
-    r = run_bench("--store", uri, "--op", "get", "--clients", "2", "--pipeline", "8", "--sessions", "200",
-                  "--value-bytes", "300", "--duration", "300ms", "--warmup", "0", "--json", NULL);
-    root = parse_report(&r);
-    assert_int_equal(num(root, "errors"), 0);
-    assert_int_equal(num(root, "not_found"), 0);
-    assert_float_equal(num(root, "round_trips_per_op"), 1.0 / 8, 0.01);
-    assert_true(num(root, "net_bytes_in_per_op") > 300); /* the record: header and claims */
-    assert_true(num(root, "net_bytes_out_per_op") > 20 && num(root, "net_bytes_out_per_op") < 100);
-    assert_null(strstr(r.out, "pw-secret"));
-    assert_non_null(strstr(cJSON_GetStringValue(cJSON_GetObjectItem(root, "store")), ":***@127.0.0.1"));
+    root = redis_gets(uri, "1", &r);
+    assert_float_equal(num(root, "ops_per_round_trip"), 1.0, 0.001);
+    assert_float_equal(num(root, "round_trips_per_op"), 1.0, 0.001);
+    cJSON_Delete(root);
+    run_free(&r);
+    root = redis_gets(uri, "16", &r);
+    if (!(num(root, "ops_per_round_trip") > 1.5 && num(root, "round_trips_per_op") < 0.7))
+        fail_msg("pipeline 16: %g ops per round trip, %g round trips per op", num(root, "ops_per_round_trip"),
+                 num(root, "round_trips_per_op"));
+    assert_true(num(root, "pipeline") == 16);
     cJSON_Delete(root);
     run_free(&r);
     tsupport_redis_stop(&redis);
+}
+
+/* Runs every operation on uri (2 loops, 2 connections, 4 in flight each) and checks each run. */
+static void every_op_on(const char *uri, const char *backend)
+{
+    static const char *const ops[] = {"get", "create", "touch", "delete", "mix"};
+    size_t i;
+    for (i = 0; i < sizeof ops / sizeof ops[0]; i++) {
+        run_out r = run_bench("--store", uri, "--op", ops[i], "--threads", "2", "--clients", "2", "--pipeline", "4",
+                              "--sessions", "2000", "--duration", "200ms", "--warmup", "0", "--json", NULL);
+        cJSON *root = parse_report(&r);
+        if (num(root, "errors") != 0 || num(root, "ops") < 10)
+            fail_msg("%s %s: %g ops, %g errors", backend, ops[i], num(root, "ops"), num(root, "errors"));
+        assert_string_equal(cJSON_GetStringValue(cJSON_GetObjectItem(root, "backend")), backend);
+        assert_string_equal(cJSON_GetStringValue(cJSON_GetObjectItem(root, "op")), ops[i]);
+        assert_string_equal(cJSON_GetStringValue(cJSON_GetObjectItem(root, "engine")), "event-loop");
+        if (strcmp(ops[i], "get") == 0 || strcmp(ops[i], "touch") == 0)
+            assert_int_equal(num(root, "not_found"), 0);
+        cJSON_Delete(root);
+        run_free(&r);
+    }
+}
+
+static void every_operation_runs_on_every_backend(void **state)
+{
+    char *dir = tsupport_tmpdir("sbops"), uri[600];
+    tsupport_redis redis;
+    (void)state;
+    every_op_on("memory://", "memory");
+    assert_int_equal(tsupport_redis_start(&redis, NULL), 0);
+    snprintf(uri, sizeof uri, "redis://127.0.0.1:%d", redis.port);
+    every_op_on(uri, "redis");
+    tsupport_redis_stop(&redis);
+    assert_non_null(dir);
+    snprintf(uri, sizeof uri, "file://%s?fsync=never", dir);
+    every_op_on(uri, "file");
+    tsupport_rmtree(dir);
+    free(dir);
 }
 
 static void a_file_get_run_reads_the_session_file_per_operation(void **state)
@@ -249,7 +311,8 @@ int main(void)
         cmocka_unit_test(bad_usage_exits_2_with_one_line),
         cmocka_unit_test(a_store_that_cannot_be_used_exits_1_with_the_reason),
         cmocka_unit_test(a_memory_mix_run_reports_json_without_errors),
-        cmocka_unit_test(a_pipelined_redis_get_run_makes_one_round_trip_per_batch_and_hides_the_password),
+        cmocka_unit_test(pipelined_redis_gets_share_round_trips_and_unpipelined_ones_do_not),
+        cmocka_unit_test(every_operation_runs_on_every_backend),
         cmocka_unit_test(a_file_get_run_reads_the_session_file_per_operation),
         cmocka_unit_test(a_delete_run_stops_when_every_session_is_gone_and_says_so),
         cmocka_unit_test(the_text_report_shows_throughput_latency_and_io),
