@@ -84,6 +84,7 @@ struct sb_thread {
     sb_tally tally;
     atomic_uint_fast64_t live_ops; /* completed, for the progress line */
     int measuring, stopping, hook_errno;
+    int in_submit;         /* inside a submit: a completion now is inline (memory) */
     uint64_t end_us;       /* when the loop ended */
 };
 
@@ -226,7 +227,12 @@ static void enqueue(sb_thread *t, sb_slot *s)
     t->queue[(t->qhead + t->qlen++) % t->nslots] = s;
 }
 
-/* The completion of a lane's operation: counted, and the lane queued for its next one. */
+static int submit(sb_slot *s);
+
+/* The completion of a lane's operation: counted, and the lane's next operation submitted — at once
+ * when the store completed it from its own event (Redis: the next commands then share one write
+ * with the rest of the replies' successors), or in the loop's next round when it completed inline
+ * (memory: a chain of inline completions would never hand the loop back). */
 static void on_done(void *arg, int status, const sstore_result *res)
 {
     sb_slot *s = arg;
@@ -237,8 +243,12 @@ static void on_done(void *arg, int status, const sstore_result *res)
         status = SSTORE_ERR_NOMEM;
     if (t->measuring)
         account(&t->tally, status, ab_now_ns() - s->t0_ns);
-    if (!t->stopping)
+    if (t->stopping)
+        return;
+    if (t->in_submit)
         enqueue(t, s);
+    else
+        (void)submit(s); /* a lane without a next operation stays idle */
 }
 
 /* Submits the lane's next operation. 0, or -1 when it has none (delete: the share is gone) or the
@@ -256,6 +266,7 @@ static int submit(sb_slot *s)
     if (s->op == SB_DELETE)
         take_id(c, run->cfg->op == SB_MIX ? ab_rng_below(&c->t->rng, c->nids) : c->nids - 1, id);
     c->t->inflight++;
+    c->t->in_submit = 1;
     s->t0_ns = ab_now_ns();
     switch (s->op) {
     case SB_GET: st = sstore_async_get(c->a, pick(c), on_done, s); break;
@@ -264,6 +275,7 @@ static int submit(sb_slot *s)
     case SB_DELETE: st = sstore_async_delete(c->a, id, on_done, s); break;
     case SB_MIX: break;
     }
+    c->t->in_submit = 0;
     if (st == SSTORE_OK)
         return 0;
     c->t->inflight--; /* not taken: its callback never runs */
