@@ -6,16 +6,18 @@
 # Same bytes on the wire: store-bench prepopulates its sessions ("sess:<id>" → header line + claims);
 # redis-benchmark then GETs one of those very keys (a custom command), so key and value sizes match
 # exactly; the value size is printed. store-bench reads random keys of its --sessions, redis-benchmark
-# the one key. Each store-bench client is a thread with its own connection (the design under test);
-# redis-benchmark drives its 50 connections from one event loop. Each round ends with the 1-minute
-# load average: other work on the machine weighs more on 50 threads than on one event loop.
+# the one key. Both drive their 50 connections from event loops with P operations in flight on each
+# (store-bench --threads THREADS, default 1 as redis-benchmark's one loop; --pipeline P against -P P).
+# The rounds alternate store-bench, redis-benchmark, store-bench, … and the ratio is of the medians.
+# Each round ends with the 1-minute load average: the machine's other work weighs on both.
 #
 # usage: scripts/compare-redis.sh           (AUTHBENCH_BIN=path/to/authbench picks the program)
-# knobs: CLIENTS=50 PIPELINES="1 16" DURATION=10 WARMUP=2 ROUNDS=3 SESSIONS=1000 VALUE_BYTES=256
+# knobs: CLIENTS=50 THREADS=1 PIPELINES="1 16" DURATION=10 WARMUP=2 ROUNDS=3 SESSIONS=1000 VALUE_BYTES=256
 set -euo pipefail
 
-AB=${AUTHBENCH_BIN:-build-store-rel/bench/authbench}
+AB=${AUTHBENCH_BIN:-build/rel/bench/authbench}
 CLIENTS=${CLIENTS:-50}
+THREADS=${THREADS:-1}
 PIPELINES=${PIPELINES:-"1 16"}
 DURATION=${DURATION:-10}
 WARMUP=${WARMUP:-2}
@@ -68,17 +70,19 @@ uri="redis://127.0.0.1:$port"
 # Median of the numbers on stdin.
 median() { sort -g | awk '{v[NR]=$1} END {print (NR % 2) ? v[(NR+1)/2] : (v[NR/2] + v[NR/2+1]) / 2}'; }
 
-# store-bench GET at pipeline $1: prints "ops/s client-CPU-µs/op" (its sessions stay in Redis).
+# store-bench GET at pipeline $1: prints "ops/s client-CPU-µs/op ops-per-round-trip" (its sessions stay
+# in Redis).
 store_bench() {
   local out
-  out=$("$AB" store-bench --store "$uri" --op get --clients "$CLIENTS" --pipeline "$1" --sessions "$SESSIONS" \
+  out=$("$AB" store-bench --store "$uri" --op get --threads "$THREADS" --clients "$CLIENTS" --pipeline "$1" --sessions "$SESSIONS" \
         --value-bytes "$VALUE_BYTES" --duration "$DURATION" --warmup "$WARMUP" --json 2>"$tmp/sb.err") || {
     cat "$tmp/sb.err" >&2
     exit 1
   }
   grep -q '"errors":0,' <<<"$out" || { echo "compare-redis: store-bench reported errors: $out" >&2; exit 1; }
   echo "$(sed -n 's/.*"ops_per_sec":\([0-9.e+]*\).*/\1/p' <<<"$out")" \
-       "$(sed -n 's/.*"client_cpu_us_per_op":\([0-9.e+-]*\).*/\1/p' <<<"$out")"
+       "$(sed -n 's/.*"client_cpu_us_per_op":\([0-9.e+-]*\).*/\1/p' <<<"$out")" \
+       "$(sed -n 's/.*"ops_per_round_trip":\([0-9.e+-]*\).*/\1/p' <<<"$out")"
 }
 
 # redis-benchmark GET of key $2 at pipeline $1 for about DURATION seconds at rate $3: prints
@@ -97,13 +101,13 @@ echo "compare-redis: redis-server $(redis-server --version | sed 's/.*v=\([^ ]*\
 for p in $PIPELINES; do
   sb_all="" rb_all=""
   for r in $(seq "$ROUNDS"); do
-    read -r sb sbcpu < <(store_bench "$p")
+    read -r sb sbcpu sbprt < <(store_bench "$p")
     key=$(redis-cli -p "$port" --scan --pattern 'sess:*' | head -1 || true)
     [ -n "$key" ] || { echo "compare-redis: no session key in Redis after store-bench" >&2; exit 1; }
     size=$(redis-cli -p "$port" strlen "$key")
     read -r rb rbcpu < <(redis_bench "$p" "$key" "$sb")
-    printf '  round %d  c=%d P=%-2d  store-bench %8.0f ops/s (client CPU %5.2f us/op)   redis-benchmark %8.0f req/s (client CPU %5.2f us/req)   load %s\n' \
-      "$r" "$CLIENTS" "$p" "$sb" "$sbcpu" "$rb" "$rbcpu" "$(cut -d' ' -f1 /proc/loadavg)"
+    printf '  round %d  c=%d P=%-2d  store-bench %8.0f ops/s (client CPU %5.2f us/op, %5.2f ops/round trip)   redis-benchmark %8.0f req/s (client CPU %5.2f us/req)   load %s\n' \
+      "$r" "$CLIENTS" "$p" "$sb" "$sbcpu" "$sbprt" "$rb" "$rbcpu" "$(cut -d' ' -f1 /proc/loadavg)"
     sb_all+="$sb"$'\n' rb_all+="$rb"$'\n'
   done
   sbm=$(printf '%s' "$sb_all" | median)
