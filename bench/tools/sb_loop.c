@@ -24,7 +24,7 @@
 #define SB_TICK_US 200000          /* the main thread's progress/stop check interval */
 #define SB_PROGRESS_MIN_US 3000000 /* runs longer than this show progress on stderr */
 #define SB_EVENTS 256              /* epoll events taken per wait */
-#define SB_WAIT_MAX_MS 20          /* a loop looks at the phase at least this often */
+#define SB_TIMER_MS 10             /* the handles' timers are looked at this often (and the phase) */
 
 /* READY: the threads create their sessions, then wait; the main thread moves the phases on. */
 enum sb_phase { SB_READY, SB_WARMUP, SB_MEASURE, SB_STOP };
@@ -61,10 +61,12 @@ typedef struct sb_slot {
     enum sb_op op;   /* which operation it is (mix: the one drawn) */
 } sb_slot;
 
-/* The interest the library asked for on one fd, and the connection it belongs to. */
+/* The interest the library asked for on one fd, what epoll has of it, and its connection. */
 typedef struct sb_fd {
     sb_conn *c;
-    unsigned mask;
+    unsigned mask;    /* asked for */
+    unsigned applied; /* told to epoll */
+    int dirty;        /* in the thread's list of changes to tell */
 } sb_fd;
 
 /* One event-loop thread: its epoll set, connections, pipeline lanes and tally. */
@@ -79,13 +81,17 @@ struct sb_thread {
     size_t nslots, qhead, qlen;
     sb_fd *fds;            /* indexed by fd */
     int nfds, watched;     /* size of fds; fds with any interest */
+    int *dirty;            /* fds whose interest changed since the last wait */
+    size_t ndirty, dirty_cap;
     size_t inflight;
     ab_rng rng;
     sb_tally tally;
     atomic_uint_fast64_t live_ops; /* completed, for the progress line */
     int measuring, stopping, hook_errno;
     int in_submit;         /* inside a submit: a completion now is inline (memory) */
+    uint64_t turn_ns;      /* when the loop's wait returned: the time of the completions it delivers */
     uint64_t end_us;       /* when the loop ended */
+    uint64_t timers_due_us; /* the next look at the handles' timers */
 };
 
 volatile sig_atomic_t sb_interrupted;
@@ -114,28 +120,62 @@ static sb_fd *fd_entry(sb_thread *t, int fd)
     return &t->fds[fd];
 }
 
-/* Turns bit on or off in fd's interest and tells epoll; a failure fails the thread's loop. */
+/* Tells epoll fd's interest as asked (a failure fails the thread's loop). */
+static void apply_interest(sb_thread *t, int fd)
+{
+    sb_fd *e = &t->fds[fd];
+    struct epoll_event ev;
+    e->dirty = 0;
+    if (e->mask == e->applied)
+        return;
+    memset(&ev, 0, sizeof ev);
+    ev.events = e->mask;
+    ev.data.fd = fd;
+    if (epoll_ctl(t->epfd, e->applied == 0 ? EPOLL_CTL_ADD : e->mask == 0 ? EPOLL_CTL_DEL : EPOLL_CTL_MOD, fd, &ev) != 0)
+        t->hook_errno = errno;
+    e->applied = e->mask;
+}
+
+/* Tells epoll the interest changed since the last wait: a write interest asked for and dropped
+ * again within one turn (a pipelined batch queued, then written) costs no system call. */
+static void flush_interest(sb_thread *t)
+{
+    size_t i;
+    for (i = 0; i < t->ndirty; i++)
+        apply_interest(t, t->dirty[i]);
+    t->ndirty = 0;
+}
+
+/* Makes room for more entries in the list of changed fds. 0, or -1 when out of memory. */
+static int grow_dirty(sb_thread *t)
+{
+    size_t n = t->dirty_cap ? t->dirty_cap * 2 : 16;
+    int *g = realloc(t->dirty, n * sizeof *g);
+    if (g == NULL)
+        return -1;
+    t->dirty = g;
+    t->dirty_cap = n;
+    return 0;
+}
+
+/* Turns bit on or off in fd's interest, told to epoll before the loop's next wait. */
 static void set_interest(sb_conn *c, int fd, unsigned bit, int on)
 {
     sb_thread *t = c->t;
     sb_fd *e = fd_entry(t, fd);
-    struct epoll_event ev;
     unsigned old;
-    if (e == NULL) {
+    if (e == NULL || (!e->dirty && t->ndirty == t->dirty_cap && grow_dirty(t) != 0)) {
         t->hook_errno = ENOMEM;
         return;
     }
     old = e->mask;
     e->c = c;
     e->mask = on ? old | bit : old & ~bit;
-    memset(&ev, 0, sizeof ev);
-    ev.events = e->mask;
-    ev.data.fd = fd;
-    if (old == e->mask)
-        return;
-    t->watched += old == 0 ? 1 : e->mask == 0 ? -1 : 0;
-    if (epoll_ctl(t->epfd, old == 0 ? EPOLL_CTL_ADD : e->mask == 0 ? EPOLL_CTL_DEL : EPOLL_CTL_MOD, fd, &ev) != 0)
-        t->hook_errno = errno;
+    t->watched += old == 0 && e->mask != 0 ? 1 : old != 0 && e->mask == 0 ? -1 : 0;
+    if (old != e->mask && !e->dirty) {
+        e->dirty = 1;
+        t->dirty[t->ndirty++] = fd;
+    }
 }
 
 static void add_read(void *data, int fd)
@@ -165,6 +205,7 @@ static void forget_fd(void *data, int fd)
     if (fd >= c->t->nfds)
         return;
     set_interest(c, fd, EPOLLIN | EPOLLOUT, 0);
+    apply_interest(c->t, fd); /* now: the fd number may come back for another socket */
     c->t->fds[fd].c = NULL;
 }
 
@@ -232,7 +273,10 @@ static int submit(sb_slot *s);
 /* The completion of a lane's operation: counted, and the lane's next operation submitted — at once
  * when the store completed it from its own event (Redis: the next commands then share one write
  * with the rest of the replies' successors), or in the loop's next round when it completed inline
- * (memory: a chain of inline completions would never hand the loop back). */
+ * (memory: a chain of inline completions would never hand the loop back). A completion the loop's
+ * wait delivered is timed at the wait's return, and its successor submitted then (one clock read a
+ * turn, not two an operation: the successor's latency includes the rest of the turn); an inline one
+ * is timed on the spot. */
 static void on_done(void *arg, int status, const sstore_result *res)
 {
     sb_slot *s = arg;
@@ -242,17 +286,19 @@ static void on_done(void *arg, int status, const sstore_result *res)
     if (s->op == SB_CREATE && status == SSTORE_OK && t->run->cfg->op == SB_MIX && push_id(s->c, res->id) != 0)
         status = SSTORE_ERR_NOMEM;
     if (t->measuring)
-        account(&t->tally, status, ab_now_ns() - s->t0_ns);
+        account(&t->tally, status, (t->in_submit ? ab_now_ns() : t->turn_ns) - s->t0_ns);
     if (t->stopping)
         return;
-    if (t->in_submit)
+    if (t->in_submit) {
         enqueue(t, s);
-    else
+    } else {
+        s->t0_ns = t->turn_ns;
         (void)submit(s); /* a lane without a next operation stays idle */
+    }
 }
 
-/* Submits the lane's next operation. 0, or -1 when it has none (delete: the share is gone) or the
- * submit failed at once (counted as an error). */
+/* Submits the lane's next operation, timed from s->t0_ns. 0, or -1 when it has none (delete: the
+ * share is gone) or the submit failed at once (counted as an error). */
 static int submit(sb_slot *s)
 {
     sb_conn *c = s->c;
@@ -267,7 +313,6 @@ static int submit(sb_slot *s)
         take_id(c, run->cfg->op == SB_MIX ? ab_rng_below(&c->t->rng, c->nids) : c->nids - 1, id);
     c->t->inflight++;
     c->t->in_submit = 1;
-    s->t0_ns = ab_now_ns();
     switch (s->op) {
     case SB_GET: st = sstore_async_get(c->a, pick(c), on_done, s); break;
     case SB_CREATE: st = sstore_async_create(c->a, run->claims, run->claims_len, ttl, on_done, s); break;
@@ -293,24 +338,34 @@ static void submit_ready(sb_thread *t)
         sb_slot *s = t->queue[t->qhead];
         t->qhead = (t->qhead + 1) % t->nslots;
         t->qlen--;
+        s->t0_ns = ab_now_ns();
         (void)submit(s); /* a lane without a next operation stays idle */
     }
 }
 
 /* ---- the loop ---- */
 
-/* The epoll wait's timeout: 0 when lanes are ready, else the nearest store timer, at most
- * SB_WAIT_MAX_MS. */
+/* Runs the timers of the handles that need it now, at most once per SB_TIMER_MS (a handle's
+ * timeout scans its operations in flight: not for every turn of the loop). */
+static void run_timers(sb_thread *t)
+{
+    uint64_t now = t->turn_ns / 1000;
+    unsigned k;
+    if (now < t->timers_due_us)
+        return;
+    t->timers_due_us = now + SB_TIMER_MS * 1000;
+    for (k = 0; k < t->nconns; k++)
+        if (sstore_async_timeout_ms(t->conns[k].a) == 0)
+            sstore_async_on_timer(t->conns[k].a);
+}
+
+/* The epoll wait's timeout: 0 when lanes are ready, else until the next timer scan. */
 static int wait_ms(const sb_thread *t)
 {
-    int ms = t->qlen > 0 ? 0 : SB_WAIT_MAX_MS;
-    unsigned i;
-    for (i = 0; i < t->nconns && ms > 0; i++) {
-        int m = sstore_async_timeout_ms(t->conns[i].a);
-        if (m >= 0 && m < ms)
-            ms = m;
-    }
-    return ms;
+    uint64_t now = ab_now_us();
+    if (t->qlen > 0 || now >= t->timers_due_us)
+        return 0;
+    return (int)((t->timers_due_us - now + 999) / 1000);
 }
 
 /* Hands one epoll event to the connection that owns its fd (looked up again in between: a
@@ -333,16 +388,15 @@ static int poll_once(sb_thread *t)
     struct epoll_event ev[SB_EVENTS];
     char err[128];
     int ms = wait_ms(t), n = 0, i;
-    unsigned k;
+    flush_interest(t);
     if ((t->watched > 0 || ms > 0) && (n = ab_net_wait(t->epfd, ev, SB_EVENTS, ms, err, sizeof err)) < 0) {
         ab_err(SB_CMD, "%s", err);
         return -1;
     }
+    t->turn_ns = ab_now_ns();
     for (i = 0; i < n; i++)
         dispatch(t, &ev[i]);
-    for (k = 0; k < t->nconns; k++)
-        if (sstore_async_timeout_ms(t->conns[k].a) == 0)
-            sstore_async_on_timer(t->conns[k].a);
+    run_timers(t);
     if (t->hook_errno != 0) {
         ab_err(SB_CMD, "epoll_ctl: %s", strerror(t->hook_errno));
         return -1;
@@ -522,6 +576,7 @@ static void thread_free(sb_thread *t)
     free(t->slots);
     free(t->queue);
     free(t->fds);
+    free(t->dirty);
     ab_hist_free(t->tally.hist);
 }
 
