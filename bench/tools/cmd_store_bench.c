@@ -2,7 +2,6 @@
  * HTTP) and report throughput, latency percentiles, errors and I/O per operation. */
 #include <cjson/cJSON.h>
 #include <errno.h>
-#include <getopt.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdatomic.h>
@@ -14,6 +13,8 @@
 
 #include "ab_cli.h"
 #include "ab_hist.h"
+#include "ab_opt.h"
+#include "ab_rng.h"
 #include "commands.h"
 #include "sstore.h"
 
@@ -25,7 +26,8 @@
 #define SB_PROGRESS_MIN_US 3000000        /* runs longer than this show progress on stderr */
 
 static const char usage_text[] =
-    "usage: authbench store-bench --store URI [--op create|get|touch|delete|mix] [--clients N]\n"
+    "usage: authbench store-bench --store URI | --store-file FILE [--op create|get|touch|delete|mix]\n"
+    "                             [--clients N]\n"
     "                             [--pipeline P] [--sessions K] [--value-bytes B] [--ttl S]\n"
     "                             [--duration S] [--warmup S] [--json]\n"
     "\n"
@@ -34,7 +36,10 @@ static const char usage_text[] =
     "throughput, latency percentiles, errors and the store's I/O per operation.\n"
     "\n"
     "  --store URI        memory://…, redis://[user:pass@]host:port[/db],\n"
-    "                     redis-cluster://host:port[,host:port…], file:///dir?… (see sstore.h)\n"
+    "                     redis-cluster://host:port[,host:port…], file:///dir?… (see sstore.h);\n"
+    "                     a password given here shows in ps until it is parsed\n"
+    "  --store-file FILE  URI from the first line of FILE, which must be yours and mode 0600 (no\n"
+    "                     access for group or others): a store password never on argv\n"
     "  --op OP            get (default), create, touch (sliding expiry), delete, or mix: each operation\n"
     "                     a get (80%), touch (10%), create (5%) or delete (5%) of the thread's sessions\n"
     "  --clients N        client threads (default 1)\n"
@@ -58,11 +63,11 @@ static const char usage_text[] =
     "2 bad usage.\n";
 
 enum sb_op { SB_GET, SB_CREATE, SB_TOUCH, SB_DELETE, SB_MIX };
-static const char *const op_names[] = {"get", "create", "touch", "delete", "mix"};
+static const char *const op_names[] = {"get", "create", "touch", "delete", "mix", NULL};
 
 /* The run's settings, from the command line. */
 typedef struct sb_cfg {
-    const char *uri;
+    char *uri; /* malloc'd: --store's copy (argv then hides its password) or --store-file's line */
     enum sb_op op;
     unsigned clients;
     unsigned pipeline;
@@ -97,7 +102,7 @@ typedef struct sb_client {
     size_t nids;
     size_t cap;
     ab_hist *hist;                  /* nanoseconds */
-    uint64_t rng;
+    ab_rng rng;
     atomic_uint_fast64_t live_ops;  /* for the progress line */
     uint64_t ops;                   /* measured, without error */
     uint64_t errors;
@@ -121,41 +126,11 @@ static void on_sigint(int sig)
     interrupted = 1;
 }
 
-/* xorshift64*: a cheap per-thread random number. */
-static uint64_t next_rand(uint64_t *s)
-{
-    *s ^= *s >> 12;
-    *s ^= *s << 25;
-    *s ^= *s >> 27;
-    return *s * 0x2545F4914F6CDD1Dull;
-}
-
-/* getopt_long with the shared usage failures. */
-static int next_opt(int argc, char **argv, const struct option *opts)
-{
-    int c = getopt_long(argc, argv, ":h", opts, NULL);
-    if (c == '?')
-        ab_usage_fail(CMD, "unknown option '%s'", argv[optind - 1]);
-    if (c == ':')
-        ab_usage_fail(CMD, "option '%s' needs a value", argv[optind - 1]);
-    return c;
-}
-
-/* The index of name in op_names, or a usage failure. */
-static enum sb_op parse_op(const char *name)
-{
-    size_t i;
-    for (i = 0; i < sizeof op_names / sizeof op_names[0]; i++)
-        if (strcmp(name, op_names[i]) == 0)
-            return (enum sb_op)i;
-    ab_usage_fail(CMD, "--op: unknown operation '%s' (create, get, touch, delete, mix)", name);
-}
-
 /* Checks the combination of options. */
 static void check_cfg(const sb_cfg *cfg)
 {
     if (cfg->uri == NULL)
-        ab_usage_fail(CMD, "--store URI is required");
+        ab_usage_fail(CMD, "--store URI is required (or --store-file FILE)");
     if (cfg->pipeline > 1 && cfg->op != SB_GET)
         ab_usage_fail(CMD, "--pipeline batches gets: use it with --op get");
     if (cfg->op != SB_CREATE && cfg->sessions < cfg->clients)
@@ -163,42 +138,54 @@ static void check_cfg(const sb_cfg *cfg)
                       (unsigned long long)cfg->sessions, cfg->clients);
 }
 
-/* Parses the command line into cfg (usage failures exit 2). Returns 1 when --help was printed. */
-static int parse_args(int argc, char **argv, sb_cfg *cfg)
+/* Prints --help. */
+static void usage(void)
 {
-    enum { O_STORE = 256, O_OP, O_CLIENTS, O_PIPELINE, O_SESSIONS, O_VALUE, O_TTL, O_DURATION, O_WARMUP, O_JSON };
+    fputs(usage_text, stdout);
+}
+
+/* Takes the store URI of --store (hidden in argv then) or --store-file; once only. */
+static void take_store(const ab_opt *p, sb_cfg *cfg, int from_file)
+{
+    if (cfg->uri != NULL)
+        ab_opt_fail(p, "give --store or --store-file once");
+    cfg->uri = from_file ? ab_opt_secret_file(p) : ab_opt_secret(p);
+}
+
+/* Parses the command line into cfg (cfg->uri is malloc'd); usage failures exit 2, --help 0. */
+static void parse_args(int argc, char **argv, sb_cfg *cfg)
+{
+    enum { O_STORE = 256, O_STORE_FILE, O_OP, O_CLIENTS, O_PIPELINE, O_SESSIONS, O_VALUE, O_TTL, O_DURATION,
+           O_WARMUP, O_JSON };
     static const struct option opts[] = {
-        {"store", required_argument, NULL, O_STORE}, {"op", required_argument, NULL, O_OP},
-        {"clients", required_argument, NULL, O_CLIENTS}, {"pipeline", required_argument, NULL, O_PIPELINE},
-        {"sessions", required_argument, NULL, O_SESSIONS}, {"value-bytes", required_argument, NULL, O_VALUE},
-        {"ttl", required_argument, NULL, O_TTL}, {"duration", required_argument, NULL, O_DURATION},
-        {"warmup", required_argument, NULL, O_WARMUP}, {"json", no_argument, NULL, O_JSON},
-        {"help", no_argument, NULL, 'h'}, {NULL, 0, NULL, 0}};
+        {"store", required_argument, NULL, O_STORE}, {"store-file", required_argument, NULL, O_STORE_FILE},
+        {"op", required_argument, NULL, O_OP}, {"clients", required_argument, NULL, O_CLIENTS},
+        {"pipeline", required_argument, NULL, O_PIPELINE}, {"sessions", required_argument, NULL, O_SESSIONS},
+        {"value-bytes", required_argument, NULL, O_VALUE}, {"ttl", required_argument, NULL, O_TTL},
+        {"duration", required_argument, NULL, O_DURATION}, {"warmup", required_argument, NULL, O_WARMUP},
+        {"json", no_argument, NULL, O_JSON}, {NULL, 0, NULL, 0}};
+    ab_opt p;
     int c;
     *cfg = (sb_cfg){NULL, SB_GET, 1, 1, 10000, 256, 3600, 10000000, 2000000, 0};
-    optind = 1;
-    while ((c = next_opt(argc, argv, opts)) != -1) {
+    ab_opt_init(&p, CMD, usage, opts, argc, argv);
+    while ((c = ab_opt_next(&p)) != AB_OPT_END) {
         switch (c) {
-        case 'h': fputs(usage_text, stdout); return 1;
-        case O_STORE: cfg->uri = optarg; break;
-        case O_OP: cfg->op = parse_op(optarg); break;
-        case O_CLIENTS: cfg->clients = (unsigned)ab_opt_u64(CMD, "--clients", optarg, 1, SB_MAX_CLIENTS); break;
-        case O_PIPELINE: cfg->pipeline = (unsigned)ab_opt_u64(CMD, "--pipeline", optarg, 1, SB_MAX_PIPELINE); break;
-        case O_SESSIONS: cfg->sessions = ab_opt_u64(CMD, "--sessions", optarg, 1, 100000000); break;
-        case O_VALUE: cfg->value_bytes = ab_opt_u64(CMD, "--value-bytes", optarg, 64, SSTORE_CLAIMS_MAX); break;
-        case O_TTL: cfg->ttl_s = ab_opt_u64(CMD, "--ttl", optarg, 1, SSTORE_TTL_MAX); break;
-        case O_DURATION: cfg->duration_us = ab_opt_duration_us(CMD, "--duration", optarg); break;
-        case O_WARMUP: cfg->warmup_us = ab_opt_duration_us(CMD, "--warmup", optarg); break;
+        case O_STORE: take_store(&p, cfg, 0); break;
+        case O_STORE_FILE: take_store(&p, cfg, 1); break;
+        case O_OP: cfg->op = (enum sb_op)ab_opt_choice(&p, op_names); break;
+        case O_CLIENTS: cfg->clients = (unsigned)ab_opt_u64(&p, 1, SB_MAX_CLIENTS); break;
+        case O_PIPELINE: cfg->pipeline = (unsigned)ab_opt_u64(&p, 1, SB_MAX_PIPELINE); break;
+        case O_SESSIONS: cfg->sessions = ab_opt_u64(&p, 1, 100000000); break;
+        case O_VALUE: cfg->value_bytes = ab_opt_u64(&p, 64, SSTORE_CLAIMS_MAX); break;
+        case O_TTL: cfg->ttl_s = ab_opt_u64(&p, 1, SSTORE_TTL_MAX); break;
+        case O_DURATION: cfg->duration_us = ab_opt_duration_us(&p); break;
+        case O_WARMUP: cfg->warmup_us = ab_opt_duration_us(&p); break;
         case O_JSON: cfg->json = 1; break;
-        default: ab_usage_fail(CMD, "unexpected option");
         }
     }
-    if (optind < argc)
-        ab_usage_fail(CMD, "unexpected argument '%s'", argv[optind]);
     if (cfg->duration_us == 0)
-        ab_usage_fail(CMD, "--duration must be more than 0");
+        ab_opt_fail(&p, "--duration must be more than 0");
     check_cfg(cfg);
-    return 0;
 }
 
 /* Claims JSON of exactly len bytes (len >= 64): the usual fields, padded. malloc'd. */
@@ -267,13 +254,13 @@ static int prepopulate(sb_client *cl, uint64_t count)
 /* A random session of the client's share (nids > 0). */
 static const char *pick(sb_client *cl)
 {
-    return cl->ids[next_rand(&cl->rng) % cl->nids];
+    return cl->ids[ab_rng_below(&cl->rng, cl->nids)];
 }
 
 /* The mix: get 80%, touch 10%, create 5%, delete 5% (created and deleted ids join and leave the share). */
 static int op_mix(sb_client *cl, sstore_session *s)
 {
-    unsigned r = (unsigned)(next_rand(&cl->rng) % 100);
+    unsigned r = (unsigned)ab_rng_below(&cl->rng, 100);
     char id[SSTORE_ID_LEN + 1];
     size_t k;
     int st;
@@ -285,7 +272,7 @@ static int op_mix(sb_client *cl, sstore_session *s)
         st = sstore_create(cl->c, cl->run->claims, cl->run->claims_len, (int64_t)cl->run->cfg->ttl_s, id);
         return st == SSTORE_OK && push_id(cl, id) != 0 ? SSTORE_ERR_NOMEM : st;
     }
-    k = next_rand(&cl->rng) % cl->nids;
+    k = ab_rng_below(&cl->rng, cl->nids);
     st = sstore_delete(cl->c, cl->ids[k]);
     if (k != --cl->nids) /* the last id fills the gap */
         memcpy(cl->ids[k], cl->ids[cl->nids], SSTORE_ID_LEN + 1);
@@ -410,7 +397,7 @@ static int client_init(sb_client *cl, unsigned i, sb_run *run)
     uint64_t share = cfg->sessions / cfg->clients + (i < cfg->sessions % cfg->clients);
     memset(cl, 0, sizeof *cl);
     cl->run = run;
-    cl->rng = 0x9E3779B97F4A7C15ull * (i + 1);
+    ab_rng_seed(&cl->rng, 0x9E3779B97F4A7C15ull * (i + 1));
     cl->c = sstore_connect(run->store);
     cl->hist = ab_hist_new(SB_HIST_HIGHEST_NS, 3);
     cl->batch_ids = calloc(cfg->pipeline, sizeof *cl->batch_ids);
@@ -563,10 +550,19 @@ static double per_op_d(double v, uint64_t ops)
     return ops ? v / (double)ops : 0;
 }
 
-/* Latency percentile in microseconds. */
-static double pct_us(const ab_hist *h, double p)
+/* Prints the latency line: the reported percentiles (p99.9 written so), max and mean in µs. */
+static void print_latency(const ab_hist *h)
 {
-    return (double)ab_hist_percentile(h, p) / 1000.0;
+    uint64_t v[AB_HIST_NPCT];
+    size_t i;
+    ab_hist_percentiles(h, v);
+    printf("  latency µs  ");
+    for (i = 0; i < AB_HIST_NPCT; i++)
+        if (i == AB_HIST_MAX)
+            printf(" max %.1f ", (double)v[i] / 1000.0);
+        else
+            printf(" p%g %.1f ", ab_hist_pcts[i], (double)v[i] / 1000.0);
+    printf(" mean %.1f\n", ab_hist_mean(h) / 1000.0);
 }
 
 static void print_text(const sb_cfg *cfg, const char *backend, const sb_result *r)
@@ -585,9 +581,7 @@ static void print_text(const sb_cfg *cfg, const char *backend, const sb_result *
     for (k = 0; k < SSTORE_STATUS__COUNT; k++)
         if (r->by_status[k] != 0)
             printf("  errors       %s: %llu\n", sstore_status_name((sstore_status)k), (unsigned long long)r->by_status[k]);
-    printf("  latency µs   p50 %.1f  p90 %.1f  p99 %.1f  p99.9 %.1f  p99.99 %.1f  max %.1f  mean %.1f\n",
-           pct_us(r->hist, 50), pct_us(r->hist, 90), pct_us(r->hist, 99), pct_us(r->hist, 99.9), pct_us(r->hist, 99.99),
-           (double)ab_hist_max(r->hist) / 1000.0, ab_hist_mean(r->hist) / 1000.0);
+    print_latency(r->hist);
     printf("  I/O per op   round trips %.3f  net out %.1f B  net in %.1f B  disk read %.1f B  disk written %.1f B"
            "  fsyncs %.3f  syscalls %.2f\n", per_op(r->io.round_trips, r->ops), per_op(r->io.net_bytes_out, r->ops),
            per_op(r->io.net_bytes_in, r->ops), per_op(r->io.disk_bytes_read, r->ops),
@@ -598,16 +592,15 @@ static void print_text(const sb_cfg *cfg, const char *backend, const sb_result *
                (unsigned long long)r->io.redirects);
 }
 
-/* The "latency_us" object: percentiles, max and mean in microseconds. */
+/* The "latency_us" object: the reported percentiles (ab_hist.h's table, max last) and the mean. */
 static cJSON *latency_json(const ab_hist *h)
 {
     cJSON *o = cJSON_CreateObject();
-    cJSON_AddNumberToObject(o, "p50", pct_us(h, 50));
-    cJSON_AddNumberToObject(o, "p90", pct_us(h, 90));
-    cJSON_AddNumberToObject(o, "p99", pct_us(h, 99));
-    cJSON_AddNumberToObject(o, "p999", pct_us(h, 99.9));
-    cJSON_AddNumberToObject(o, "p9999", pct_us(h, 99.99));
-    cJSON_AddNumberToObject(o, "max", (double)ab_hist_max(h) / 1000.0);
+    uint64_t v[AB_HIST_NPCT];
+    size_t i;
+    ab_hist_percentiles(h, v);
+    for (i = 0; i < AB_HIST_NPCT; i++)
+        cJSON_AddNumberToObject(o, ab_hist_pct_keys[i], (double)v[i] / 1000.0);
     cJSON_AddNumberToObject(o, "mean", ab_hist_mean(h) / 1000.0);
     return o;
 }
@@ -752,9 +745,10 @@ static int bench(const sb_cfg *cfg)
 int ab_cmd_store_bench(int argc, char **argv)
 {
     sb_cfg cfg;
-    if (parse_args(argc, argv, &cfg))
-        return AB_EXIT_OK;
-    if (catch_sigint() != 0)
-        return AB_EXIT_FAIL;
-    return bench(&cfg);
+    int rc = AB_EXIT_FAIL;
+    parse_args(argc, argv, &cfg);
+    if (catch_sigint() == 0)
+        rc = bench(&cfg);
+    free(cfg.uri);
+    return rc;
 }

@@ -105,20 +105,33 @@ typedef enum sstore_status {
 /* A short stable name for a status ("not_found", "io", …). Never NULL. */
 const char *sstore_status_name(sstore_status st);
 
-/* I/O counters of one connection. All monotonic; take snapshots and diff them. */
+/* I/O counters of one connection, declared once: X(name, figure, description) for each field.
+ * name is the field and the /stats key; figure the stem of the per-request figure a benchmark
+ * derives from it (<figure>_per_req). All monotonic uint64_t; take snapshots and diff them. Adding a
+ * counter is one line here (and the code that counts it). */
+#define SSTORE_COUNTERS(X) \
+    X(ops, store_ops, "store operations issued (create, get, touch, delete, put)") \
+    X(errors, store_errors, "operations that returned an error status (not NOT_FOUND)") \
+    X(round_trips, store_round_trips, "network round trips (Redis); 0 for local stores") \
+    X(net_bytes_out, store_net_bytes_out, "bytes written to the store's socket") \
+    X(net_bytes_in, store_net_bytes_in, "bytes read from the store's socket") \
+    X(disk_bytes_read, disk_bytes_read, "bytes read() returned from session files") \
+    X(disk_bytes_written, disk_bytes_written, "bytes write() returned to session files") \
+    X(fsyncs, fsyncs, "fsync/fdatasync calls, files and directories") \
+    X(syscalls, store_syscalls, "I/O system calls the store made (open, read, write, rename, ...)") \
+    X(reconnects, store_reconnects, "successful reconnects after a lost connection") \
+    X(redirects, store_redirects, "MOVED/ASK followed (cluster)") \
+    X(fsync_ns, fsync_ns, "time spent in fsync/fdatasync (the fsyncs above), nanoseconds")
+
+#define SSTORE_COUNTER_FIELD_(name, figure, desc) uint64_t name;
 typedef struct sstore_counters {
-    uint64_t ops;            /* store operations issued (create, get, touch, delete, put) */
-    uint64_t errors;         /* operations that returned an error status (not NOT_FOUND) */
-    uint64_t round_trips;    /* network round trips (Redis); 0 for local stores */
-    uint64_t net_bytes_out;  /* bytes written to the store's socket */
-    uint64_t net_bytes_in;   /* bytes read from the store's socket */
-    uint64_t disk_bytes_read;
-    uint64_t disk_bytes_written;
-    uint64_t fsyncs;         /* fsync/fdatasync calls, files and directories */
-    uint64_t syscalls;       /* I/O system calls the store made (open, read, write, rename, …) */
-    uint64_t reconnects;     /* successful reconnects after a lost connection */
-    uint64_t redirects;      /* MOVED/ASK followed (cluster) */
+    SSTORE_COUNTERS(SSTORE_COUNTER_FIELD_)
 } sstore_counters;
+#undef SSTORE_COUNTER_FIELD_
+
+/* How many counters the list holds. */
+#define SSTORE_COUNTER_ONE_(name, figure, desc) +1
+#define SSTORE_NCOUNTERS (0 SSTORE_COUNTERS(SSTORE_COUNTER_ONE_))
 
 /* out = b - a (field by field). */
 void sstore_counters_diff(const sstore_counters *a, const sstore_counters *b, sstore_counters *out);
