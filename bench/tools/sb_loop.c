@@ -136,13 +136,21 @@ static void apply_interest(sb_thread *t, int fd)
     e->applied = e->mask;
 }
 
-/* Tells epoll the interest changed since the last wait: a write interest asked for and dropped
- * again within one turn (a pipelined batch queued, then written) costs no system call. */
+/* Tells epoll the interest changed since the last wait. A connection that is up (its read interest
+ * told before) and now asks to write is first offered the write at once, as libuv's try-write does:
+ * the successors its replies' callbacks queued go out in this turn, and the write interest, dropped
+ * again by the library, costs no system call (a full socket just keeps asking; never for a socket
+ * still connecting). Callbacks may add to the list meanwhile. */
 static void flush_interest(sb_thread *t)
 {
     size_t i;
-    for (i = 0; i < t->ndirty; i++)
-        apply_interest(t, t->dirty[i]);
+    for (i = 0; i < t->ndirty; i++) {
+        int fd = t->dirty[i];
+        sb_fd *e = &t->fds[fd];
+        if (e->c != NULL && (e->applied & EPOLLIN) && (e->mask & EPOLLOUT) && !(e->applied & EPOLLOUT))
+            sstore_async_on_writable(e->c->a, fd);
+        apply_interest(t, fd);
+    }
     t->ndirty = 0;
 }
 

@@ -176,7 +176,7 @@ static int start_connect(alink *l)
 int alink_connect(alink *l)
 {
     int st;
-    int64_t now = rlink_mono_ms();
+    int64_t now = l->state != ALINK_DOWN ? 0 : rlink_mono_ms(); /* no clock read for a link that is up */
     if (l->state != ALINK_DOWN)
         return SSTORE_OK;
     if (now < l->retry_at)
