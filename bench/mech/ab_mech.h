@@ -21,6 +21,14 @@
  * decode them on every request: a JWT verification parses its payload, a session lookup parses the
  * stored claims (with cJSON, as an app deserialises its session) and takes sub from them.
  *
+ * Blocking and asynchronous calls
+ *   ab_mech_issue/authenticate/revoke block until they have an answer (a store round trip
+ *   included): what a worker of a thread-pool server calls. The _async variants are for an event
+ *   loop: they answer at once when they can (none, jwt:<ALG>, session:memory://: no wait) and
+ *   otherwise return AB_MECH_PENDING and call done(arg, status) exactly once, later, on the thread
+ *   that started them, never from inside the call. A mechanism whose store has no non-blocking
+ *   client answers at once too, after the blocking wait (ab_mech_ctx_async() says which).
+ *
  * Errors live in the handle that failed (ab_mech_errstr(), ab_mech_ctx_errstr(); never NULL).
  * Destructors accept NULL.
  */
@@ -118,6 +126,26 @@ int ab_mech_authenticate(ab_mech_ctx *c, const char *cred, size_t len, ab_mech_p
  * "none" it only authenticates: nothing can be revoked (see ab_mech_can_revoke). */
 int ab_mech_revoke(ab_mech_ctx *c, const char *cred, size_t len);
 
+/* ---- calls that may complete later (event-loop servers) ---------------------------------- */
+
+#define AB_MECH_PENDING (-1) /* an _async call's answer comes later, through done */
+
+/* The answer of an _async call that returned AB_MECH_PENDING: an ab_mech_status. */
+typedef void (*ab_mech_done_fn)(void *arg, int status);
+
+/* 1 when c's _async calls may return AB_MECH_PENDING, 0 when they always answer at once. */
+int ab_mech_ctx_async(const ab_mech_ctx *c);
+/* ab_mech_authenticate, answering at once (a status) or later (AB_MECH_PENDING; *out is filled
+ * before done runs and must stay valid until then). cred is read during the call only. */
+int ab_mech_authenticate_async(ab_mech_ctx *c, const char *cred, size_t len, ab_mech_principal *out,
+                               ab_mech_done_fn done, void *arg);
+/* ab_mech_issue, answering at once or later (out and out_len must stay valid until done runs). */
+int ab_mech_issue_async(ab_mech_ctx *c, const char *user, char *out, size_t cap, size_t *out_len,
+                        ab_mech_done_fn done, void *arg);
+/* ab_mech_revoke, answering at once or later. cred is read during the call only. */
+int ab_mech_revoke_async(ab_mech_ctx *c, const char *cred, size_t len, ab_mech_done_fn done,
+                         void *arg);
+
 /* Store I/O of a handle (the fields of sstore_counters; all zero without a store). */
 typedef struct ab_mech_store_io {
     uint64_t ops, errors, round_trips, net_bytes_out, net_bytes_in, disk_bytes_read,
@@ -135,7 +163,7 @@ typedef struct ab_mech_counters {
     ab_mech_store_io store;
 } ab_mech_counters;
 
-/* A snapshot of c's counters. */
+/* A snapshot of c's counters (all zero for c NULL: a thread without a handle). */
 void ab_mech_ctx_counters(const ab_mech_ctx *c, ab_mech_counters *out);
 /* acc += x, field by field. */
 void ab_mech_counters_add(ab_mech_counters *acc, const ab_mech_counters *x);

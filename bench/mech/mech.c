@@ -280,9 +280,40 @@ int ab_mech_revoke(ab_mech_ctx *c, const char *cred, size_t len)
     return count(c, st, &c->n.revoked);
 }
 
+int ab_mech_ctx_async(const ab_mech_ctx *c)
+{
+    (void)c;
+    return 0; /* no store has a non-blocking client yet: every call answers at once */
+}
+
+int ab_mech_authenticate_async(ab_mech_ctx *c, const char *cred, size_t len, ab_mech_principal *out,
+                               ab_mech_done_fn done, void *arg)
+{
+    (void)done; (void)arg;
+    return ab_mech_authenticate(c, cred, len, out);
+}
+
+int ab_mech_issue_async(ab_mech_ctx *c, const char *user, char *out, size_t cap, size_t *out_len,
+                        ab_mech_done_fn done, void *arg)
+{
+    (void)done; (void)arg;
+    return ab_mech_issue(c, user, out, cap, out_len);
+}
+
+int ab_mech_revoke_async(ab_mech_ctx *c, const char *cred, size_t len, ab_mech_done_fn done,
+                         void *arg)
+{
+    (void)done; (void)arg;
+    return ab_mech_revoke(c, cred, len);
+}
+
 void ab_mech_ctx_counters(const ab_mech_ctx *c, ab_mech_counters *out)
 {
     sstore_counters s;
+    if (c == NULL) {
+        memset(out, 0, sizeof *out);
+        return;
+    }
     *out = c->n;
     memset(&out->store, 0, sizeof out->store);
     if (c->conn == NULL)

@@ -20,25 +20,43 @@ typedef struct serve_opts {
     const char *listen;
     const char *key_file;
     int threads;
+    int model;
+    int workers;
     int64_t ttl_s;
     uint64_t idle_us;
     uint64_t request_us;
 } serve_opts;
 
+/* The cores this process may run on (at least 1). */
+static int online_cores(void)
+{
+    long n = sysconf(_SC_NPROCESSORS_ONLN);
+    return n > 0 && n < 256 ? (int)n : 1;
+}
+
 /* Prints --help. */
 static void usage(void)
 {
-    printf("usage: authbench serve --mechanism M --listen HOST:PORT [--threads N] [--key FILE]\n"
-           "                       [--ttl D] [--idle-timeout D] [--request-timeout D]\n\n"
-           "A simulated app server: HTTP/1.1 with keep-alive, one epoll loop per thread, authenticating\n"
-           "every request with one mechanism. One process is one server, with its own store\n"
+    printf("usage: authbench serve --mechanism M --listen HOST:PORT [--model async|pool] [--threads N]\n"
+           "                       [--workers N] [--key FILE] [--ttl D] [--idle-timeout D]\n"
+           "                       [--request-timeout D]\n\n"
+           "A simulated app server: HTTP/1.1 with keep-alive on epoll loops, authenticating every\n"
+           "request with one mechanism. One process is one server, with its own store\n"
            "connections, memory and disk directory.\n\n"
            "  --mechanism M      none | session:<store URI> | jwt:<ALG> | jwt+denylist:<ALG>,<store URI>\n"
            "                     store URIs: memory://, redis://host:port[/db],\n"
            "                     redis-cluster://host:port[,host:port…], file:///dir?fsync=…\n"
            "  --listen HOST:PORT where to listen (port 0 picks a free one)\n"
-           "  --threads N        event-loop threads, each with its own listening socket (SO_REUSEPORT)\n"
-           "                     and its own store connection (default 1)\n"
+           "  --model async|pool how requests wait for the mechanism (default async):\n"
+           "                     async: each loop calls the mechanism without blocking, a store wait\n"
+           "                     holds up only its own connection (Node, Lettuce/WebFlux, asyncio);\n"
+           "                     a store without a non-blocking client still blocks its loop\n"
+           "                     pool: the loops do the I/O and queue each request on one shared queue;\n"
+           "                     any idle worker runs it blocking (PHP-FPM, gunicorn sync, Puma, Tomcat)\n"
+           "  --threads N        event-loop threads, each with its own listening socket (SO_REUSEPORT);\n"
+           "                     async: each with its own store connection (default: the cores, %d)\n"
+           "  --workers N        pool: worker threads, each with its own store connection; latency\n"
+           "                     grows once all N are busy (default 2 x cores + 1, %d)\n"
            "  --key FILE         JWT signing key, an HMAC secret or private PEM; every server of a run\n"
            "                     shares it (make one: authbench jwt keygen --alg ALG --out PREFIX)\n"
            "  --ttl D            credential lifetime: 3600s, 15m, … (default 1h)\n"
@@ -56,7 +74,19 @@ static void usage(void)
            "Limits: 8 KiB of headers (431), 64 KiB of body (413), --request-timeout (408); malformed\n"
            "requests get 400, HTTP versions other than 1.x 505; each closes the connection. 404/405\n"
            "keep it open.\n\n"
-           "Prints 'listening on HOST:PORT' on stdout when ready; SIGTERM or SIGINT stops it.\n");
+           "Prints 'listening on HOST:PORT' on stdout when ready; SIGTERM or SIGINT stops it.\n",
+           online_cores(), 2 * online_cores() + 1);
+}
+
+/* --model's value; exits 2 on anything else. */
+static int parse_model(const char *v)
+{
+    if (strcmp(v, "async") == 0)
+        return SRV_MODEL_ASYNC;
+    if (strcmp(v, "pool") == 0)
+        return SRV_MODEL_POOL;
+    ab_usage_fail(CMD, "--model: '%s' is neither async nor pool", v);
+    return SRV_MODEL_ASYNC;
 }
 
 /* Parses the options; exits 2 on bad usage, 0 after --help. */
@@ -64,7 +94,8 @@ static void parse_args(int argc, char **argv, serve_opts *o)
 {
     int i;
     memset(o, 0, sizeof *o);
-    o->threads = 1;
+    o->threads = online_cores();
+    o->workers = 2 * online_cores() + 1;
     o->ttl_s = AB_MECH_DEFAULT_TTL;
     o->idle_us = 30u * 1000000u;
     o->request_us = 10u * 1000000u;
@@ -84,6 +115,10 @@ static void parse_args(int argc, char **argv, serve_opts *o)
             o->key_file = argv[++i];
         else if (strcmp(a, "--threads") == 0)
             o->threads = (int)ab_opt_u64(CMD, a, argv[++i], 1, 256);
+        else if (strcmp(a, "--model") == 0)
+            o->model = parse_model(argv[++i]);
+        else if (strcmp(a, "--workers") == 0)
+            o->workers = (int)ab_opt_u64(CMD, a, argv[++i], 1, 1024);
         else if (strcmp(a, "--ttl") == 0)
             o->ttl_s = (int64_t)(ab_opt_duration_us(CMD, a, argv[++i]) / 1000000u);
         else if (strcmp(a, "--idle-timeout") == 0)
@@ -134,21 +169,22 @@ static int open_listeners(srv *s, const char *hostport, char *shown, size_t show
 
 int srv_thread_init(srv *s, srv_thread *t, int idx)
 {
-    if (pthread_mutex_init(&t->pub_lock, NULL) != 0) {
+    if (pthread_mutex_init(&t->pub_lock, NULL) != 0 || pthread_mutex_init(&t->done_lock, NULL) != 0) {
         ab_err(CMD, "pthread_mutex_init failed");
         return -1;
     }
-    t->s = s; /* marks the mutex as made */
+    t->s = s; /* marks the mutexes as made */
     t->idx = idx;
-    t->mech = ab_mech_ctx_new(s->mech);
+    /* a pool's loops never call the mechanism: its workers have the handles */
+    t->mech = s->model == SRV_MODEL_ASYNC ? ab_mech_ctx_new(s->mech) : NULL;
     t->cred_cap = ab_mech_credential_max(s->mech) + 1;
     t->cred_buf = malloc(t->cred_cap);
     t->scratch = malloc(2 * t->cred_cap + 128);
-    if (t->mech == NULL || t->cred_buf == NULL || t->scratch == NULL) {
+    if ((t->mech == NULL && s->model == SRV_MODEL_ASYNC) || t->cred_buf == NULL || t->scratch == NULL) {
         ab_err(CMD, "out of memory");
         return -1;
     }
-    if (ab_mech_ctx_err(t->mech) != 0) {
+    if (t->mech != NULL && ab_mech_ctx_err(t->mech) != 0) {
         ab_err(CMD, "%s: %s", s->mech != NULL ? ab_mech_spec(s->mech) : "", ab_mech_ctx_errstr(t->mech));
         return -1;
     }
@@ -173,11 +209,15 @@ void srv_thread_release(srv_thread *t)
         close(t->lfd);
     if (t->epfd >= 0)
         close(t->epfd);
+    if (t->done_fd >= 0)
+        close(t->done_fd);
     ab_mech_ctx_free(t->mech);
     free(t->cred_buf);
     free(t->scratch);
-    if (t->s != NULL)
+    if (t->s != NULL) {
         pthread_mutex_destroy(&t->pub_lock);
+        pthread_mutex_destroy(&t->done_lock);
+    }
 }
 
 /* Starts the threads. 0, or -1 after stopping those that started. */
@@ -194,7 +234,8 @@ static int start_threads(srv *s)
     return 0;
 }
 
-/* Wakes every thread through the stop eventfd and joins those that started. */
+/* Wakes every thread through the stop eventfd and joins those that started; then stops the
+ * pool's workers and frees the connections they handed back. */
 static void stop_threads(srv *s)
 {
     uint64_t one = 1;
@@ -204,6 +245,9 @@ static void stop_threads(srv *s)
     for (i = 0; i < s->nthreads; i++)
         if (s->threads[i].started)
             pthread_join(s->threads[i].tid, NULL);
+    srv_pool_stop(s);
+    for (i = 0; i < s->nthreads; i++)
+        srv_thread_drain_done(&s->threads[i]);
 }
 
 /* Waits for SIGTERM or SIGINT (blocked in every thread, taken here). */
@@ -244,7 +288,7 @@ int srv_init(srv *s, ab_mech *m, int nthreads, uint64_t idle_us, uint64_t reques
     if ((s->threads = calloc((size_t)nthreads, sizeof *s->threads)) == NULL)
         return -1;
     for (i = 0; i < nthreads; i++)
-        s->threads[i].lfd = s->threads[i].epfd = -1;
+        s->threads[i].lfd = s->threads[i].epfd = s->threads[i].done_fd = -1;
     return 0;
 }
 
@@ -252,6 +296,8 @@ int srv_init(srv *s, ab_mech *m, int nthreads, uint64_t idle_us, uint64_t reques
 static int setup(srv *s, const serve_opts *o, char *shown, size_t shown_len)
 {
     int i;
+    s->model = o->model;
+    s->nworkers = o->model == SRV_MODEL_POOL ? o->workers : 0;
     if (srv_init(s, open_mechanism(o), o->threads, o->idle_us, o->request_us) != 0 ||
         (s->stop_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK)) < 0) {
         ab_err(CMD, "%s", s->threads == NULL ? "out of memory" : strerror(errno));
@@ -262,13 +308,14 @@ static int setup(srv *s, const serve_opts *o, char *shown, size_t shown_len)
     for (i = 0; i < s->nthreads; i++)
         if (prepare_thread(s, &s->threads[i], i) != 0)
             return -1;
-    return 0;
+    return s->model == SRV_MODEL_POOL ? srv_pool_start(s) : 0;
 }
 
 /* Frees everything setup made. */
 static void teardown(srv *s)
 {
     int i;
+    srv_pool_stop(s); /* when setup failed half-way */
     for (i = 0; s->threads != NULL && i < s->nthreads; i++)
         srv_thread_release(&s->threads[i]);
     free(s->threads);

@@ -82,6 +82,7 @@ static void merge(srv_thread *self, srv_counters *sum, ab_mech_counters *mech)
                  sizeof c / sizeof(uint64_t));
         ab_mech_counters_add(mech, &m);
     }
+    srv_pool_counters(s, mech); /* the pool model's workers hold the mechanism handles */
 }
 
 /* The 401 reasons, in the order /stats lists them. */
@@ -194,8 +195,9 @@ size_t srv_stats_json(srv_thread *self, char *buf, size_t cap)
     merge(self, &c, &m);
     sb_printf(&b, "{\"mechanism\":");
     sb_json_str(&b, ab_mech_spec(s->mech));
-    sb_printf(&b, ",\"family\":\"%s\",\"kind\":\"%s\",\"pid\":%ld,\"threads\":%d,\"uptime_ms\":%llu,",
-              ab_mech_family(s->mech), ab_mech_kind_name(s->kind), (long)getpid(), s->nthreads,
+    sb_printf(&b, ",\"family\":\"%s\",\"kind\":\"%s\",\"model\":\"%s\",\"workers\":%d,\"pid\":%ld,"
+              "\"threads\":%d,\"uptime_ms\":%llu,", ab_mech_family(s->mech), ab_mech_kind_name(s->kind),
+              srv_model_name(s->model), s->nworkers, (long)getpid(), s->nthreads,
               (unsigned long long)((ab_now_us() - s->start_us) / 1000u));
     put_requests(&b, &c);
     put_cpu(&b, &c, &m);
