@@ -99,6 +99,7 @@ typedef enum sstore_status {
     SSTORE_ERR_FULL,      /* memory store at max sessions (refusal policy), ENOSPC on disk */
     SSTORE_ERR_NOMEM,
     SSTORE_ERR_PROTOCOL,  /* unexpected reply from the server */
+    SSTORE_ERR_CLOSED,    /* non-blocking API: the connection was freed with the operation in flight */
     SSTORE_STATUS__COUNT
 } sstore_status;
 
@@ -192,6 +193,119 @@ int sstore_get_batch(sstore_conn *c, const char *const *ids, size_t n, sstore_se
 
 /* A snapshot of this connection's counters. */
 void sstore_conn_counters(const sstore_conn *c, sstore_counters *out);
+
+/* ==== Non-blocking API ======================================================================
+ *
+ * Object model
+ *   sstore_async  one event loop's handle on a store (st must outlive it): for redis:// one
+ *                 non-blocking socket, for redis-cluster:// one per master, for file:// a small
+ *                 worker pool and the eventfd it completes through, for memory:// nothing to wait
+ *                 for. One per loop thread; never shared. Errors and counters live in it, as in
+ *                 sstore_conn (sstore_async_err(), sstore_async_counters()).
+ *   sstore_loop   the hooks the caller's loop gives (an adapter fills them, as hiredis's async
+ *                 ev.addRead/delRead/addWrite/delWrite/cleanup): the library asks for read or
+ *                 write interest on its fds through them and calls nothing else of its owner.
+ *
+ * Driving it: the loop calls sstore_async_on_readable() / sstore_async_on_writable() when an fd
+ * the library asked about is ready, waits at most sstore_async_timeout_ms() (as its epoll_wait
+ * timeout) and then calls sstore_async_on_timer(). Hooks may be called from inside any sstore_async
+ * call, including sstore_async_connect() and sstore_async_free(); interest is level-triggered (an
+ * fd stays interesting until its del hook).
+ *
+ * Operations: sstore_async_get/put/create/touch/delete take the arguments of the blocking calls
+ * plus a completion callback cb(arg, status, result). A submit that returns SSTORE_OK has taken the
+ * operation: cb runs exactly once, on the loop's thread, inside one of the sstore_async calls. A
+ * submit that returns anything else (SSTORE_ERR_ARG for bad arguments, SSTORE_ERR_NOMEM,
+ * SSTORE_ERR_CLOSED while the handle is being freed) has not: cb never runs, the error is on the
+ * handle. Statuses are those of the blocking calls; result->session (get) and result->id point into
+ * the library's buffers and are valid until cb returns (copy what you keep).
+ *   memory://        completes inline: cb runs before the submit returns. A submit from inside a
+ *                    cb is queued and runs (with its cb) right after the outer cb returns, still
+ *                    inside the outermost submit: no recursion, no data pulled from under a cb.
+ *   redis://         pipelined: every command submitted while the socket is not writable yet goes
+ *                    out in one write; replies are matched in order. A GET reply is handed to cb
+ *                    straight from the receive buffer (no malloc per get).
+ *   redis-cluster:// as redis://, per master. The slot map is read (blocking, as
+ *                    sstore_connect does) by sstore_async_connect; MOVED re-sends the operation to
+ *                    the new master and updates the slot, ASK re-sends it once after ASKING,
+ *                    TRYAGAIN/CLUSTERDOWN re-send it after 10, 20, … 160 ms until timeout_ms; each
+ *                    MOVED/ASK counts in redirects. Redirected operations of one master keep their
+ *                    order; one submitted after a redirect may overtake one still on its way.
+ *   file://          the blocking calls run on worker threads (2); their results come back to the
+ *                    loop through an eventfd (read interest), so an fsync never stalls the loop.
+ *                    A session's operations always go to the same worker: they run in order.
+ * cb is never called inside a network or file store's submit: an operation that fails at once
+ * (reconnect backoff) completes at the next sstore_async_on_timer(), and sstore_async_timeout_ms()
+ * is then 0.
+ *
+ * Timeouts and failures (redis, redis-cluster): an operation without its reply timeout_ms after it
+ * was submitted fails with SSTORE_ERR_TIMEOUT, and so does every other one on that socket (its
+ * replies would be out of step): the socket is closed and the next submit reconnects. A socket
+ * that fails (reset, closed by the server, protocol error) fails every operation on it with that
+ * error. A connect that fails schedules the next one with the blocking API's doubling backoff;
+ * until then operations fail with SSTORE_ERR_IO.
+ *
+ * Closing: sstore_async_free() completes every operation still in flight with SSTORE_ERR_CLOSED
+ * (whether it took effect is unknown) before it returns — or, called from inside a cb, once that
+ * cb's sstore_async call unwinds; the handle must not be used after sstore_async_free().
+ *
+ * Counters count as in the blocking API: one op per submit (create's retries on a colliding id
+ * included in one), errors at completion, and round_trips one per write of the commands queued
+ * (a flush) on a socket: ops / round_trips is the pipelining depth. */
+
+typedef struct sstore_async sstore_async;
+
+/* The caller's event loop, as the library sees it. data is passed back to every hook. */
+typedef struct sstore_loop {
+    void *data;
+    void (*add_read)(void *data, int fd);
+    void (*del_read)(void *data, int fd);
+    void (*add_write)(void *data, int fd);
+    void (*del_write)(void *data, int fd);
+    void (*cleanup)(void *data, int fd); /* fd is about to be closed: forget it */
+} sstore_loop;
+
+/* What an operation completed with; valid until the callback returns. */
+typedef struct sstore_result {
+    const char *id;         /* the session id it was about (create: the new one; "" on failure) */
+    sstore_session session; /* get with SSTORE_OK: the session; zeroed otherwise */
+    const char *errstr;     /* why it failed ("" unless status is an error) */
+} sstore_result;
+
+typedef void (*sstore_async_cb)(void *arg, int status, const sstore_result *result);
+
+/* A non-blocking handle on st for one loop (hooks copied). Returns NULL only when memory is
+ * exhausted; otherwise check sstore_async_err() as for sstore_connect (an unreachable cluster, a
+ * worker pool that did not start). Free with sstore_async_free. */
+sstore_async *sstore_async_connect(sstore *st, const sstore_loop *loop);
+/* Completes what is in flight with SSTORE_ERR_CLOSED, drops the fds (cleanup hook) and frees a.
+ * NULL accepted. */
+void sstore_async_free(sstore_async *a);
+/* The last error on a (an operation's failure, or the connect's); "" when none. */
+int sstore_async_err(const sstore_async *a);
+const char *sstore_async_errstr(const sstore_async *a);
+
+int sstore_async_get(sstore_async *a, const char *id, sstore_async_cb cb, void *arg);
+int sstore_async_put(sstore_async *a, const char *id, const char *claims, size_t claims_len, int64_t ttl_s,
+                     sstore_async_cb cb, void *arg);
+int sstore_async_create(sstore_async *a, const char *claims, size_t claims_len, int64_t ttl_s, sstore_async_cb cb,
+                        void *arg);
+int sstore_async_touch(sstore_async *a, const char *id, int64_t ttl_s, sstore_async_cb cb, void *arg);
+int sstore_async_delete(sstore_async *a, const char *id, sstore_async_cb cb, void *arg);
+
+/* The loop's entry points: fd (one the library asked interest in) is readable / writable. */
+void sstore_async_on_readable(sstore_async *a, int fd);
+void sstore_async_on_writable(sstore_async *a, int fd);
+/* Milliseconds until the library needs sstore_async_on_timer (0: now), or -1 when it needs no timer. */
+int sstore_async_timeout_ms(const sstore_async *a);
+/* Fails what has timed out, completes what failed at submit, re-sends what waited (cluster). */
+void sstore_async_on_timer(sstore_async *a);
+/* Operations submitted and not yet completed. */
+size_t sstore_async_pending(const sstore_async *a);
+/* A snapshot of a's counters. */
+void sstore_async_counters(const sstore_async *a, sstore_counters *out);
+
+/* ==== end of the non-blocking API ========================================================== */
 
 /* Fills out with a new random id (SSTORE_ID_LEN chars + NUL). Returns SSTORE_OK or an error. */
 int sstore_id_new(char out[SSTORE_ID_LEN + 1]);

@@ -369,19 +369,29 @@ static char *put_arg(char *p, const char *a, size_t alen, const char *b, size_t 
     return p;
 }
 
-int rlink_append(rlink *l, int argc, const char **argv, const size_t *argvlen)
+size_t rlink_resp_size(int argc, const char **argv, const size_t *argvlen)
 {
     size_t need = 32, i;
-    char *p;
     for (i = 0; i < (size_t)argc; i++)
         need += 32 + (argvlen != NULL ? argvlen[i] : strlen(argv[i]));
-    if (sstore_buf_reserve(&l->obuf, &l->ocap, l->olen + need) != 0)
-        return sstore_conn_set_err(l->owner, SSTORE_ERR_NOMEM, "redis: out of memory formatting a command");
-    p = l->obuf + l->olen;
+    return need;
+}
+
+size_t rlink_resp_write(char *buf, int argc, const char **argv, const size_t *argvlen)
+{
+    char *p = buf;
+    size_t i;
     p += resp_line(p, '*', (size_t)argc);
     for (i = 0; i < (size_t)argc; i++)
         p = put_arg(p, argv[i], argvlen != NULL ? argvlen[i] : strlen(argv[i]), NULL, 0);
-    l->olen = (size_t)(p - l->obuf);
+    return (size_t)(p - buf);
+}
+
+int rlink_append(rlink *l, int argc, const char **argv, const size_t *argvlen)
+{
+    if (sstore_buf_reserve(&l->obuf, &l->ocap, l->olen + rlink_resp_size(argc, argv, argvlen)) != 0)
+        return sstore_conn_set_err(l->owner, SSTORE_ERR_NOMEM, "redis: out of memory formatting a command");
+    l->olen += rlink_resp_write(l->obuf + l->olen, argc, argv, argvlen);
     return SSTORE_OK;
 }
 
@@ -560,12 +570,17 @@ int rlink_roundtrip_bulk(rlink *l, size_t n, rlink_bulk *out)
     return SSTORE_OK;
 }
 
+int rlink_error_status(const char *msg)
+{
+    if (strncmp(msg, "NOAUTH", 6) == 0 || strncmp(msg, "WRONGPASS", 9) == 0 || strncmp(msg, "NOPERM", 6) == 0)
+        return SSTORE_ERR_AUTH;
+    if (strncmp(msg, "OOM", 3) == 0)
+        return SSTORE_ERR_FULL;
+    return SSTORE_ERR_PROTOCOL;
+}
+
 int rlink_reply_error(rlink *l, const redisReply *r, const char *what)
 {
-    int st = SSTORE_ERR_PROTOCOL;
-    if (strncmp(r->str, "NOAUTH", 6) == 0 || strncmp(r->str, "WRONGPASS", 9) == 0 || strncmp(r->str, "NOPERM", 6) == 0)
-        st = SSTORE_ERR_AUTH;
-    else if (strncmp(r->str, "OOM", 3) == 0)
-        st = SSTORE_ERR_FULL;
-    return sstore_conn_set_err(l->owner, st, "redis %s:%d: %s: %s", l->cfg->host, l->cfg->port, what, r->str);
+    return sstore_conn_set_err(l->owner, rlink_error_status(r->str), "redis %s:%d: %s: %s", l->cfg->host,
+                               l->cfg->port, what, r->str);
 }

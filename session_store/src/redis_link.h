@@ -93,6 +93,15 @@ int rlink_append_key(rlink *l, const char *cmd, size_t cmdlen, const char *prefi
 /* Monotonic milliseconds (backoff and deadlines must not follow wall-clock jumps). */
 int64_t rlink_mono_ms(void);
 
+/* The RESP encoding of one command (argvlen NULL: NUL-terminated arguments): at most
+ * rlink_resp_size() bytes, written at p by rlink_resp_write(), which returns its length. */
+size_t rlink_resp_size(int argc, const char **argv, const size_t *argvlen);
+size_t rlink_resp_write(char *p, int argc, const char **argv, const size_t *argvlen);
+
+/* The status for an error reply's message: NOAUTH/WRONGPASS/NOPERM → SSTORE_ERR_AUTH, OOM →
+ * SSTORE_ERR_FULL, others → SSTORE_ERR_PROTOCOL. */
+int rlink_error_status(const char *msg);
+
 /* Drops the commands appended since the last round trip. */
 void rlink_discard(rlink *l);
 

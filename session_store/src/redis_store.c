@@ -9,17 +9,16 @@
 
 #include <openssl/evp.h>
 
-#include "cluster.h"
 #include "record.h"
-#include "redis_link.h"
+#include "redis_store.h"
 
-#define KEY_PREFIX "sess:"
-#define KEY_BUF (sizeof KEY_PREFIX + SSTORE_KEY_MAX)
+#define KEY_PREFIX REDIS_KEY_PREFIX
+#define KEY_BUF REDIS_KEY_BUF
 
-/* touch in one round trip and atomically: rewrites the record's last_seen_ms/expires_ms (the first
+/* (redis_store.h) touch in one round trip and atomically: rewrites the record's last_seen_ms/expires_ms (the first
  * match is the header's: the claims come after it) and the key's TTL. KEYS[1] key; ARGV now_ms,
  * expires_ms, ttl_s. Returns 1, nil when absent, or an AB_CORRUPT error. */
-static const char touch_script[] =
+const char redis_touch_script[] =
     "local v = redis.call('GET', KEYS[1])\n"
     "if not v then return false end\n"
     "local s, e = string.find(v, '\"last_seen_ms\":%d+,\"expires_ms\":%d+')\n"
@@ -27,12 +26,6 @@ static const char touch_script[] =
     "redis.call('SET', KEYS[1], string.sub(v, 1, s - 1) .. '\"last_seen_ms\":' .. ARGV[1] ..\n"
     "           ',\"expires_ms\":' .. ARGV[2] .. string.sub(v, e + 1), 'EX', ARGV[3])\n"
     "return 1\n";
-
-typedef struct redis_store {
-    rlink_cfg cfg;      /* redis-cluster://: only the credentials and timeouts every node shares */
-    char touch_sha[41]; /* SHA1 of touch_script in hex, for EVALSHA */
-    rcl_seeds seeds;    /* redis-cluster://: the nodes named in the URI; none for redis:// */
-} redis_store;
 
 typedef struct redis_conn {
     rlink link;         /* redis:// */
@@ -51,7 +44,7 @@ static int script_sha(redis_store *rs)
 {
     unsigned char md[EVP_MAX_MD_SIZE];
     unsigned int len = 0, i;
-    if (EVP_Digest(touch_script, strlen(touch_script), md, &len, EVP_sha1(), NULL) != 1 || len != 20)
+    if (EVP_Digest(redis_touch_script, strlen(redis_touch_script), md, &len, EVP_sha1(), NULL) != 1 || len != 20)
         return -1;
     for (i = 0; i < len; i++)
         snprintf(rs->touch_sha + 2 * i, 3, "%02x", md[i]);
@@ -138,8 +131,7 @@ static void redis_conn_close(sstore_conn *c)
     c->impl = NULL;
 }
 
-/* Writes "sess:<id>" into key (KEY_BUF bytes; id is a valid id); returns its length. */
-static size_t make_key(char *key, const char *id)
+size_t redis_make_key(char *key, const char *id)
 {
     size_t len = strlen(id);
     memcpy(key, KEY_PREFIX, sizeof KEY_PREFIX - 1);
@@ -184,7 +176,7 @@ static int redis_put(sstore_conn *c, const char *id, const char *claims, size_t 
     r.created_ms = r.last_seen_ms = sstore_now_ms();
     r.expires_ms = r.created_ms + ttl_ms;
     argv[2] = rc->rec;
-    argvlen[1] = make_key(key, id);
+    argvlen[1] = redis_make_key(key, id);
     argvlen[2] = sstore_record_encode(rc->rec, rc->reccap, &r);
     argvlen[4] = (size_t)snprintf(ttl, sizeof ttl, "%" PRId64, ttl_ms / 1000);
     if ((st = command(c, 1, 6, argv, argvlen, &reply)) != SSTORE_OK)
@@ -197,9 +189,8 @@ static int redis_put(sstore_conn *c, const char *id, const char *claims, size_t 
     return st;
 }
 
-/* Interprets the GET value of id (str NULL: nil) into *out (expired: before now_ms). */
-static int take_value(sstore_conn *c, const char *id, const char *str, size_t len, int64_t now_ms,
-                      sstore_session *out)
+int redis_take_value(sstore_conn *c, const char *id, const char *str, size_t len, int64_t now_ms,
+                     sstore_session *out)
 {
     sstore_record r;
     char err[160];
@@ -224,7 +215,7 @@ static int take_get_reply(sstore_conn *c, const char *id, redisReply *reply, int
     else if (reply->type != REDIS_REPLY_STRING)
         st = unexpected(c, reply, "GET");
     else
-        st = take_value(c, id, reply->str, reply->len, now_ms, out);
+        st = redis_take_value(c, id, reply->str, reply->len, now_ms, out);
     if (st != SSTORE_OK) {
         freeReplyObject(reply);
         return st;
@@ -238,7 +229,7 @@ static int take_bulk(sstore_conn *c, const char *id, const rlink_bulk *b, int64_
 {
     if (b->obj != NULL)
         return take_get_reply(c, id, b->obj, now_ms, out);
-    return take_value(c, id, b->str, b->len, now_ms, out);
+    return redis_take_value(c, id, b->str, b->len, now_ms, out);
 }
 
 /* Makes room to hold n replies. SSTORE_OK or NOMEM. */
@@ -277,7 +268,7 @@ static int cluster_get(sstore_conn *c, const char *id, sstore_session *out)
     size_t argvlen[2] = {3, 0};
     redisReply *reply;
     int st;
-    argvlen[1] = make_key(key, id);
+    argvlen[1] = redis_make_key(key, id);
     if ((st = command(c, 1, 2, argv, argvlen, &reply)) != SSTORE_OK)
         return st;
     return take_get_reply(c, id, reply, sstore_now_ms(), out);
@@ -334,7 +325,7 @@ static int cluster_batch(sstore_conn *c, const char *const *ids, size_t n, int *
         if (status[i] != SSTORE_OK)
             continue;
         keys[*m] = key + *m * KEY_BUF;
-        lens[*m] = make_key(key + *m * KEY_BUF, ids[i]);
+        lens[*m] = redis_make_key(key + *m * KEY_BUF, ids[i]);
         (*m)++;
     }
     st = *m > 0 ? rcl_get_batch(rc->cluster, keys, lens, *m, replies) : SSTORE_OK;
@@ -389,7 +380,7 @@ static int redis_touch(sstore_conn *c, const char *id, int64_t ttl_ms)
     redisReply *reply;
     int st;
     release_held(c->impl);
-    make_key(key, id);
+    redis_make_key(key, id);
     snprintf(now, sizeof now, "%" PRId64, t);
     snprintf(exp, sizeof exp, "%" PRId64, t + ttl_ms);
     snprintf(ttl, sizeof ttl, "%" PRId64, ttl_ms / 1000);
@@ -398,7 +389,7 @@ static int redis_touch(sstore_conn *c, const char *id, int64_t ttl_ms)
     if (reply->type == REDIS_REPLY_ERROR && strncmp(reply->str, "NOSCRIPT", 8) == 0) {
         freeReplyObject(reply); /* first touch since the server started: send the script itself */
         argv[0] = "EVAL";
-        argv[1] = touch_script;
+        argv[1] = redis_touch_script;
         if ((st = command(c, 3, 7, argv, NULL, &reply)) != SSTORE_OK)
             return st;
     }
@@ -420,7 +411,7 @@ static int redis_del(sstore_conn *c, const char *id)
     redisReply *reply;
     int st;
     release_held(c->impl);
-    argvlen[1] = make_key(key, id);
+    argvlen[1] = redis_make_key(key, id);
     if ((st = command(c, 1, 2, argv, argvlen, &reply)) != SSTORE_OK)
         return st;
     if (reply->type != REDIS_REPLY_INTEGER)

@@ -69,6 +69,12 @@ struct sstore_conn {
 int sstore_set_err(sstore *s, int st, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 int sstore_conn_set_err(sstore_conn *c, int st, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 
+/* The argument checks of every operation (store.c; shared with the non-blocking API): SSTORE_OK,
+ * or an SSTORE_ERR_ARG set on c. */
+int sstore_check_id(sstore_conn *c, const char *id);
+int sstore_check_ttl(sstore_conn *c, int64_t ttl_s);
+int sstore_check_claims(sstore_conn *c, const char *claims, size_t len);
+
 /* Wall clock in Unix milliseconds (session times are wall-clock: they are shared with other
  * processes through Redis and files). */
 int64_t sstore_now_ms(void);

@@ -19,7 +19,7 @@ static const sstore_backend_ops *const backends[] = {
 #define NBACKENDS (sizeof backends / sizeof backends[0])
 
 static const char *const status_names[SSTORE_STATUS__COUNT] = {
-    "ok", "not_found", "exists", "arg", "io", "timeout", "auth", "corrupt", "full", "nomem", "protocol",
+    "ok", "not_found", "exists", "arg", "io", "timeout", "auth", "corrupt", "full", "nomem", "protocol", "closed",
 };
 
 const char *sstore_status_name(sstore_status st)
@@ -192,8 +192,8 @@ static int op_end(sstore_conn *c, int st)
     return st;
 }
 
-/* Checks an id and returns SSTORE_OK or an ARG error set on c. */
-static int check_id(sstore_conn *c, const char *id)
+/* (sstore_int.h) Checks an id and returns SSTORE_OK or an ARG error set on c. */
+int sstore_check_id(sstore_conn *c, const char *id)
 {
     if (!sstore_id_valid(id))
         return sstore_conn_set_err(c, SSTORE_ERR_ARG, "bad session id: expected 1..%d characters of [A-Za-z0-9_-]",
@@ -202,7 +202,7 @@ static int check_id(sstore_conn *c, const char *id)
 }
 
 /* Checks a TTL in seconds and returns SSTORE_OK or an ARG error set on c. */
-static int check_ttl(sstore_conn *c, int64_t ttl_s)
+int sstore_check_ttl(sstore_conn *c, int64_t ttl_s)
 {
     if (ttl_s < 1 || ttl_s > SSTORE_TTL_MAX)
         return sstore_conn_set_err(c, SSTORE_ERR_ARG, "bad ttl %lld s: expected 1..%d", (long long)ttl_s, SSTORE_TTL_MAX);
@@ -210,7 +210,7 @@ static int check_ttl(sstore_conn *c, int64_t ttl_s)
 }
 
 /* Checks claims (a JSON object, not too large) and returns SSTORE_OK or an ARG error set on c. */
-static int check_claims(sstore_conn *c, const char *claims, size_t len)
+int sstore_check_claims(sstore_conn *c, const char *claims, size_t len)
 {
     char err[160];
     if (claims == NULL || len > SSTORE_CLAIMS_MAX)
@@ -223,8 +223,8 @@ static int check_claims(sstore_conn *c, const char *claims, size_t len)
 int sstore_put(sstore_conn *c, const char *id, const char *claims, size_t claims_len, int64_t ttl_s)
 {
     int st = op_begin(c, 1);
-    if (st == SSTORE_OK && (st = check_id(c, id)) == SSTORE_OK && (st = check_ttl(c, ttl_s)) == SSTORE_OK &&
-        (st = check_claims(c, claims, claims_len)) == SSTORE_OK)
+    if (st == SSTORE_OK && (st = sstore_check_id(c, id)) == SSTORE_OK && (st = sstore_check_ttl(c, ttl_s)) == SSTORE_OK &&
+        (st = sstore_check_claims(c, claims, claims_len)) == SSTORE_OK)
         st = c->st->be->put(c, id, claims, claims_len, ttl_s * 1000);
     return op_end(c, st);
 }
@@ -234,8 +234,8 @@ int sstore_create(sstore_conn *c, const char *claims, size_t claims_len, int64_t
 {
     int st = op_begin(c, 1), tries;
     id_out[0] = '\0';
-    if (st == SSTORE_OK && (st = check_ttl(c, ttl_s)) == SSTORE_OK)
-        st = check_claims(c, claims, claims_len);
+    if (st == SSTORE_OK && (st = sstore_check_ttl(c, ttl_s)) == SSTORE_OK)
+        st = sstore_check_claims(c, claims, claims_len);
     for (tries = 0; st == SSTORE_OK && tries < CREATE_TRIES; tries++) {
         if (sstore_id_new(id_out) != SSTORE_OK)
             st = sstore_conn_set_err(c, SSTORE_ERR_IO, "RAND_bytes failed: no session id");
@@ -255,7 +255,7 @@ int sstore_get(sstore_conn *c, const char *id, sstore_session *out)
 {
     int st = op_begin(c, 1);
     memset(out, 0, sizeof *out);
-    if (st == SSTORE_OK && (st = check_id(c, id)) == SSTORE_OK)
+    if (st == SSTORE_OK && (st = sstore_check_id(c, id)) == SSTORE_OK)
         st = c->st->be->get(c, id, out);
     if (st != SSTORE_OK)
         memset(out, 0, sizeof *out);
@@ -265,7 +265,7 @@ int sstore_get(sstore_conn *c, const char *id, sstore_session *out)
 int sstore_touch(sstore_conn *c, const char *id, int64_t ttl_s)
 {
     int st = op_begin(c, 1);
-    if (st == SSTORE_OK && (st = check_id(c, id)) == SSTORE_OK && (st = check_ttl(c, ttl_s)) == SSTORE_OK)
+    if (st == SSTORE_OK && (st = sstore_check_id(c, id)) == SSTORE_OK && (st = sstore_check_ttl(c, ttl_s)) == SSTORE_OK)
         st = c->st->be->touch(c, id, ttl_s * 1000);
     return op_end(c, st);
 }
@@ -273,7 +273,7 @@ int sstore_touch(sstore_conn *c, const char *id, int64_t ttl_s)
 int sstore_delete(sstore_conn *c, const char *id)
 {
     int st = op_begin(c, 1);
-    if (st == SSTORE_OK && (st = check_id(c, id)) == SSTORE_OK)
+    if (st == SSTORE_OK && (st = sstore_check_id(c, id)) == SSTORE_OK)
         st = c->st->be->del(c, id);
     return op_end(c, st);
 }
@@ -294,7 +294,7 @@ static int batch_one_by_one(sstore_conn *c, const char *const *ids, size_t n, ss
 {
     size_t i, used = 0;
     for (i = 0; i < n; i++) {
-        status[i] = check_id(c, ids[i]);
+        status[i] = sstore_check_id(c, ids[i]);
         if (status[i] == SSTORE_OK)
             status[i] = c->st->be->get(c, ids[i], &out[i]);
         if (status[i] != SSTORE_OK) {
