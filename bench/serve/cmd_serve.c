@@ -169,14 +169,17 @@ static int open_listeners(srv *s, const char *hostport, char *shown, size_t show
 
 int srv_thread_init(srv *s, srv_thread *t, int idx)
 {
+    ab_mech_loop hooks;
     if (pthread_mutex_init(&t->pub_lock, NULL) != 0 || pthread_mutex_init(&t->done_lock, NULL) != 0) {
         ab_err(CMD, "pthread_mutex_init failed");
         return -1;
     }
     t->s = s; /* marks the mutexes as made */
     t->idx = idx;
-    /* a pool's loops never call the mechanism: its workers have the handles */
-    t->mech = s->model == SRV_MODEL_ASYNC ? ab_mech_ctx_new(s->mech) : NULL;
+    /* async: a loop handle, its store driven by this thread's loop; a pool's loops never call the
+     * mechanism (its workers have the handles) */
+    srv_mech_hooks(t, &hooks);
+    t->mech = s->model == SRV_MODEL_ASYNC ? ab_mech_ctx_new_loop(s->mech, &hooks) : NULL;
     t->cred_cap = ab_mech_credential_max(s->mech) + 1;
     t->cred_buf = malloc(t->cred_cap);
     t->scratch = malloc(2 * t->cred_cap + 128);

@@ -116,6 +116,16 @@ typedef struct srv_conn {
 
 typedef struct srv_pool srv_pool;
 
+#define SRV_WATCH_MAX 32 /* store descriptors one thread's mechanism handle may watch */
+
+/* One store descriptor the thread's mechanism handle asked to watch (async model). */
+typedef struct srv_watch {
+    int used;
+    int fd;
+    uint32_t events;         /* EPOLLIN / EPOLLOUT wanted (level-triggered) */
+    int registered;          /* in the thread's epoll set */
+} srv_watch;
+
 typedef struct srv srv;
 
 struct srv_thread {
@@ -139,6 +149,8 @@ struct srv_thread {
     int done_fd;             /* eventfd: readable when workers handed connections back */
     pthread_mutex_t done_lock; /* guards done */
     srv_conn *done;          /* connections whose job is done (linked by job.next) */
+    srv_conn *ready;         /* async: connections whose job the mechanism answered (this thread) */
+    srv_watch watch[SRV_WATCH_MAX];
 };
 
 struct srv {
@@ -188,6 +200,23 @@ void srv_publish(srv_thread *t);
 void srv_post_done(srv_conn *c);
 /* srv_loop.c: frees the connections left on t's done list (after the workers stopped). */
 void srv_thread_drain_done(srv_thread *t);
+
+/* srv_mechio.c: the loop hooks of t (its watch table and epoll set) for its mechanism handle. */
+void srv_mech_hooks(srv_thread *t, ab_mech_loop *out);
+/* srv_mechio.c: puts the watches asked for before t's epoll set existed into it. */
+void srv_watch_all(srv_thread *t);
+/* srv_mechio.c: 1 when ev is for one of t's watches (then handed to the mechanism), else 0. */
+struct epoll_event;
+int srv_watch_event(srv_thread *t, struct epoll_event *ev);
+/* srv_mechio.c: how long epoll_wait may sleep: tick_ms, or less when the mechanism's timer is due. */
+int srv_mech_wait_ms(srv_thread *t, int tick_ms);
+/* srv_mechio.c: runs the mechanism's timer when it is due. */
+void srv_mech_timer(srv_thread *t);
+/* srv_mechio.c: c's job was answered later by the mechanism, on c's thread: to be resumed after
+ * the event batch. */
+void srv_post_ready(srv_conn *c);
+/* srv_mechio.c: takes t's ready list (linked by job.next). */
+srv_conn *srv_take_ready(srv_thread *t);
 
 /* srv_pool.c: starts s->nworkers workers, each with its own mechanism handle. 0 or -1 (message
  * printed; the workers that started are stopped by srv_pool_stop). */

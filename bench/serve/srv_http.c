@@ -422,12 +422,12 @@ void srv_http_finish(srv_conn *c)
         answer_api(c);
 }
 
-/* The mechanism answered c's job later (async model): back to the loop after its event batch. */
+/* The mechanism answered c's job later (async model): resumed after the loop's event batch. */
 static void job_done(void *arg, int status)
 {
     srv_conn *c = arg;
     c->job.status = status;
-    srv_post_done(c);
+    srv_post_ready(c);
 }
 
 /* Hands the job to the server's model: a pool worker, or the mechanism's _async call (which may

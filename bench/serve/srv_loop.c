@@ -272,14 +272,12 @@ static srv_conn *take_done(srv_thread *t)
     return c;
 }
 
-/* Answers the jobs that came back and serves their connections on (freeing those closed while
- * their job was out). Runs after an event batch, so no later event of the batch sees a freed one. */
-static void resume_done(srv_thread *t, uint64_t now_us)
+/* Answers the jobs of list (linked by job.next) and serves their connections on (freeing those
+ * closed while their job was out). Runs after an event batch, so no later event of the batch sees a
+ * freed connection. */
+static void resume(srv_thread *t, srv_conn *c, uint64_t now_us)
 {
-    uint64_t n;
-    srv_conn *c = take_done(t), *next;
-    if (read(t->done_fd, &n, sizeof n) < 0 && errno != EAGAIN)
-        ab_err("serve", "thread %d: eventfd read: %s", t->idx, strerror(errno));
+    srv_conn *next;
     for (; c != NULL; c = next) {
         next = c->job.next;
         if (c->dead) {
@@ -290,6 +288,15 @@ static void resume_done(srv_thread *t, uint64_t now_us)
         conn_touch(t, c, now_us);
         conn_io(t, c, 0);
     }
+}
+
+/* Resumes what workers handed back (the eventfd said so). */
+static void resume_done(srv_thread *t, uint64_t now_us)
+{
+    uint64_t n;
+    if (read(t->done_fd, &n, sizeof n) < 0 && errno != EAGAIN)
+        ab_err("serve", "thread %d: eventfd read: %s", t->idx, strerror(errno));
+    resume(t, take_done(t), now_us);
 }
 
 void srv_thread_drain_done(srv_thread *t)
@@ -325,6 +332,8 @@ static void handle_event(srv_thread *t, struct epoll_event *ev, uint64_t now_us)
         accept_all(t);
         return;
     }
+    if (srv_watch_event(t, ev))
+        return;
     c = ev->data.ptr;
     if (c->dead)
         return;
@@ -352,7 +361,21 @@ int srv_thread_setup(srv_thread *t)
     if ((t->done_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK)) < 0)
         return -1;
     ev.data.ptr = &t->done_fd;
-    return epoll_ctl(t->epfd, EPOLL_CTL_ADD, t->done_fd, &ev);
+    if (epoll_ctl(t->epfd, EPOLL_CTL_ADD, t->done_fd, &ev) != 0)
+        return -1;
+    srv_watch_all(t); /* what the mechanism handle asked for while it connected */
+    return 0;
+}
+
+/* The thread stops: closes its connections, then frees its mechanism handle here, on its own
+ * thread (what it has in flight completes now, for connections closed already), and those. */
+static void thread_finish(srv_thread *t)
+{
+    while (t->head != NULL)
+        conn_close(t, t->head);
+    ab_mech_ctx_free(t->mech);
+    t->mech = NULL;
+    resume(t, srv_take_ready(t), 0);
 }
 
 void *srv_thread_main(void *arg)
@@ -361,7 +384,7 @@ void *srv_thread_main(void *arg)
     struct epoll_event evs[SRV_EVENTS];
     uint64_t last_tick = ab_now_us();
     for (;;) {
-        int i, done = 0, n = epoll_wait(t->epfd, evs, SRV_EVENTS, (int)t->s->tick_ms);
+        int i, done = 0, n = epoll_wait(t->epfd, evs, SRV_EVENTS, srv_mech_wait_ms(t, (int)t->s->tick_ms));
         uint64_t now = ab_now_us();
         if (n < 0 && errno != EINTR) {
             ab_err("serve", "thread %d: epoll_wait: %s", t->idx, strerror(errno));
@@ -375,6 +398,8 @@ void *srv_thread_main(void *arg)
             else
                 handle_event(t, &evs[i], now);
         }
+        srv_mech_timer(t);
+        resume(t, srv_take_ready(t), now);
         if (done)
             resume_done(t, now);
         if (now - last_tick >= t->s->tick_ms * 1000u) {
@@ -387,7 +412,6 @@ void *srv_thread_main(void *arg)
             srv_publish(t);
     }
 out:
-    while (t->head != NULL)
-        conn_close(t, t->head);
+    thread_finish(t);
     return NULL;
 }

@@ -153,6 +153,12 @@ static void assert_one_round_trip(const char *model, const char *workers)
     tsc_server_stop(&s);
 }
 
+static void an_async_server_with_one_loop_should_answer_all_within_one_round_trip(void **state)
+{
+    (void)state;
+    assert_one_round_trip("async", "1");
+}
+
 static void a_pool_with_a_worker_per_connection_should_answer_all_within_one_round_trip(void **state)
 {
     (void)state;
@@ -181,6 +187,7 @@ static void a_pool_with_fewer_workers_than_connections_should_answer_in_waves(vo
 int main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(an_async_server_with_one_loop_should_answer_all_within_one_round_trip),
         cmocka_unit_test(a_pool_with_a_worker_per_connection_should_answer_all_within_one_round_trip),
         cmocka_unit_test(a_pool_with_fewer_workers_than_connections_should_answer_in_waves),
     };
