@@ -47,12 +47,13 @@ static void usage(void)
            "                     store URIs: memory://, redis://host:port[/db],\n"
            "                     redis-cluster://host:port[,host:port…], file:///dir?fsync=…\n"
            "  --listen HOST:PORT where to listen (port 0 picks a free one)\n"
-           "  --model async|pool how requests wait for the mechanism (default async):\n"
-           "                     async: each loop calls the mechanism without blocking, a store wait\n"
-           "                     holds up only its own connection (Node, Lettuce/WebFlux, asyncio);\n"
-           "                     a store without a non-blocking client still blocks its loop\n"
-           "                     pool: the loops do the I/O and queue each request on one shared queue;\n"
-           "                     any idle worker runs it blocking (PHP-FPM, gunicorn sync, Puma, Tomcat)\n"
+           "  --model async|pool how requests wait for the store (default async):\n"
+           "                     async: each loop's store client is non-blocking and pipelined, a\n"
+           "                     store wait holds up only its own connection (Node with ioredis,\n"
+           "                     Spring WebFlux with Lettuce, redis-py asyncio)\n"
+           "                     pool: the loops do the I/O and queue each request on one shared\n"
+           "                     queue; any idle worker runs it, blocking on the store (PHP-FPM,\n"
+           "                     gunicorn sync workers, Puma, Tomcat's thread pool)\n"
            "  --threads N        event-loop threads, each with its own listening socket (SO_REUSEPORT);\n"
            "                     async: each with its own store connection (default: the cores, %d)\n"
            "  --workers N        pool: worker threads, each with its own store connection; latency\n"
@@ -181,9 +182,8 @@ int srv_thread_init(srv *s, srv_thread *t, int idx)
     srv_mech_hooks(t, &hooks);
     t->mech = s->model == SRV_MODEL_ASYNC ? ab_mech_ctx_new_loop(s->mech, &hooks) : NULL;
     t->cred_cap = ab_mech_credential_max(s->mech) + 1;
-    t->cred_buf = malloc(t->cred_cap);
     t->scratch = malloc(2 * t->cred_cap + 128);
-    if ((t->mech == NULL && s->model == SRV_MODEL_ASYNC) || t->cred_buf == NULL || t->scratch == NULL) {
+    if ((t->mech == NULL && s->model == SRV_MODEL_ASYNC) || t->scratch == NULL) {
         ab_err(CMD, "out of memory");
         return -1;
     }
@@ -215,7 +215,6 @@ void srv_thread_release(srv_thread *t)
     if (t->done_fd >= 0)
         close(t->done_fd);
     ab_mech_ctx_free(t->mech);
-    free(t->cred_buf);
     free(t->scratch);
     if (t->s != NULL) {
         pthread_mutex_destroy(&t->pub_lock);

@@ -137,8 +137,7 @@ struct srv_thread {
     int epfd;
     int accept_paused;       /* out of descriptors: accepting resumes on the next tick */
     ab_mech_ctx *mech;
-    char *cred_buf;          /* issue() output, cred_cap bytes */
-    size_t cred_cap;         /* ab_mech_credential_max() + 1 */
+    size_t cred_cap;         /* ab_mech_credential_max() + 1: a login job's output buffer */
     char *scratch;           /* login response pieces, 2 * cred_cap + 128 bytes */
     srv_conn *head, *tail;
     srv_counters live;       /* written by this thread only */
