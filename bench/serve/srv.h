@@ -172,7 +172,8 @@ struct srv {
 /* cmd_serve.c: s's state apart from sockets: mechanism m (s takes it), nthreads zeroed threads
  * (no descriptors yet), timeouts, parser settings. 0, or -1 when out of memory. */
 int srv_init(srv *s, ab_mech *m, int nthreads, uint64_t idle_us, uint64_t request_us);
-/* cmd_serve.c: gives t, thread idx of s, its mechanism handle and buffers (no socket, no epoll).
+/* cmd_serve.c: gives t, thread idx of s, its buffers and (async model) its mechanism handle, a loop
+ * handle whose store descriptors join t's epoll set in srv_thread_setup (no socket, no epoll yet).
  * 0 or -1 (message printed). */
 int srv_thread_init(srv *s, srv_thread *t, int idx);
 /* cmd_serve.c: frees what srv_thread_init and srv_thread_setup made (any part may be missing). */
