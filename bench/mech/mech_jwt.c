@@ -216,35 +216,40 @@ static int denylist_authenticate(ab_mech_ctx *c, const char *cred, size_t len, a
     return denylist_result(c, st, SSTORE_OK, SSTORE_NOT_FOUND, why_revoked, sstore_conn_errstr(c->conn));
 }
 
-/* Verifies a token to be revoked and makes its denylist record (rec, 96 bytes, its length in *n),
- * jti and ttl. An ab_mech_status. */
-static int denylist_entry(ab_mech_ctx *c, const char *cred, size_t len, char *rec, int *n,
-                          const char **jti, int64_t *ttl)
+/* A token to be revoked, verified: its denylist record, jti and time to live. */
+typedef struct deny_entry {
+    char rec[96];
+    size_t rec_len;
+    const char *jti;
+    int64_t ttl;
+} deny_entry;
+
+/* Verifies a token to be revoked and makes its denylist entry. An ab_mech_status. */
+static int denylist_entry(ab_mech_ctx *c, const char *cred, size_t len, deny_entry *e)
 {
     ab_mech_principal p;
     int64_t exp = 0;
     int st = jwt_verify_token(c, cred, len, &p);
     if (st != AB_MECH_OK)
         return st;
-    if ((*jti = verified_jti(c)) == NULL || !ajwt_vctx_claim_int(c->vctx, "exp", &exp))
+    if ((e->jti = verified_jti(c)) == NULL || !ajwt_vctx_claim_int(c->vctx, "exp", &exp))
         return mech_ctx_fail(c, AB_MECH_INVALID_CLAIMS, "token without a usable jti and exp");
-    *ttl = exp - ab_wall_s();
-    if (*ttl < 1)
-        *ttl = 1;
-    *n = snprintf(rec, 96, "{\"jti\":\"%s\",\"exp\":%lld}", *jti, (long long)exp);
+    e->ttl = exp - ab_wall_s();
+    if (e->ttl < 1)
+        e->ttl = 1;
+    e->rec_len = (size_t)snprintf(e->rec, sizeof e->rec, "{\"jti\":\"%s\",\"exp\":%lld}", e->jti,
+                                  (long long)exp);
     return AB_MECH_OK;
 }
 
 /* Puts the token's jti on the denylist until the token's exp; REVOKED when it already was. */
 static int denylist_revoke(ab_mech_ctx *c, const char *cred, size_t len)
 {
-    char rec[96];
-    const char *jti;
-    int64_t ttl;
-    int n, st = denylist_entry(c, cred, len, rec, &n, &jti, &ttl);
+    deny_entry e;
+    int st = denylist_entry(c, cred, len, &e);
     if (st != AB_MECH_OK)
         return st;
-    st = sstore_put(c->conn, jti, rec, (size_t)n, ttl);
+    st = sstore_put(c->conn, e.jti, e.rec, e.rec_len, e.ttl);
     return denylist_result(c, st, SSTORE_EXISTS, SSTORE_OK, why_again, sstore_conn_errstr(c->conn));
 }
 
@@ -282,15 +287,13 @@ static int denylist_listed(ab_mech_ctx *c, mech_op *op, int st, const sstore_res
 /* Verifies, then submits the jti's denylist record. */
 static int denylist_revoke_async(ab_mech_ctx *c, mech_op *op, const char *cred, size_t len)
 {
-    char rec[96];
-    const char *jti;
-    int64_t ttl;
-    int n, st = denylist_entry(c, cred, len, rec, &n, &jti, &ttl);
+    deny_entry e;
+    int st = denylist_entry(c, cred, len, &e);
     if (st != AB_MECH_OK)
         return st;
-    snprintf(op->key, sizeof op->key, "%s", jti);
+    snprintf(op->key, sizeof op->key, "%s", e.jti);
     op->finish = denylist_listed;
-    st = sstore_async_put(c->async, op->key, rec, (size_t)n, ttl, mech_op_cb, op);
+    st = sstore_async_put(c->async, op->key, e.rec, e.rec_len, e.ttl, mech_op_cb, op);
     return st == SSTORE_OK ? AB_MECH_PENDING : mech_submit_failed(c, st, "denylist");
 }
 

@@ -139,15 +139,25 @@ static int session_read(ab_mech_ctx *c, mech_op *op, int st, const sstore_result
     return session_principal(c, &r->session, op->who);
 }
 
-/* Reads the session without waiting. */
-static int session_authenticate_async(ab_mech_ctx *c, mech_op *op, const char *cred, size_t len)
+/* A store operation on one session id (sstore_async_get and _delete have this shape). */
+typedef int (*session_id_op)(sstore_async *a, const char *id, sstore_async_cb cb, void *arg);
+
+/* Submits op on the session the credential names; finish maps the answer. */
+static int session_id_async(ab_mech_ctx *c, mech_op *op, const char *cred, size_t len,
+                            session_id_op submit, mech_finish_fn finish, const char *what)
 {
     int st = session_key(c, cred, len, op->key);
     if (st != AB_MECH_OK)
         return st;
-    op->finish = session_read;
-    st = sstore_async_get(c->async, op->key, mech_op_cb, op);
-    return st == SSTORE_OK ? AB_MECH_PENDING : mech_submit_failed(c, st, "session");
+    op->finish = finish;
+    st = submit(c->async, op->key, mech_op_cb, op);
+    return st == SSTORE_OK ? AB_MECH_PENDING : mech_submit_failed(c, st, what);
+}
+
+/* Reads the session without waiting. */
+static int session_authenticate_async(ab_mech_ctx *c, mech_op *op, const char *cred, size_t len)
+{
+    return session_id_async(c, op, cred, len, sstore_async_get, session_read, "session");
 }
 
 /* A session deleted, or not there. */
@@ -163,12 +173,7 @@ static int session_deleted(ab_mech_ctx *c, mech_op *op, int st, const sstore_res
 /* Deletes the session without waiting. */
 static int session_revoke_async(ab_mech_ctx *c, mech_op *op, const char *cred, size_t len)
 {
-    int st = session_key(c, cred, len, op->key);
-    if (st != AB_MECH_OK)
-        return st;
-    op->finish = session_deleted;
-    st = sstore_async_delete(c->async, op->key, mech_op_cb, op);
-    return st == SSTORE_OK ? AB_MECH_PENDING : mech_submit_failed(c, st, "session delete");
+    return session_id_async(c, op, cred, len, sstore_async_delete, session_deleted, "session delete");
 }
 
 const mech_ops ab_mech_session_ops = {

@@ -34,22 +34,6 @@ typedef struct tdone {
     int calls, status;
 } tdone;
 
-static int group_setup(void **state)
-{
-    (void)state;
-    if (tmf_setup() != 0)
-        return -1;
-    tmf_add_spec(tmf.ec, "jwt+denylist:ES256,file://%s", tmf.dir);
-    return 0;
-}
-
-static int group_teardown(void **state)
-{
-    (void)state;
-    tmf_teardown();
-    return 0;
-}
-
 /* Sets fd's interest bits on or off, in the table and the epoll set. */
 static void set_interest(void *data, int fd, uint32_t bits, int on)
 {
@@ -296,5 +280,5 @@ int main(void)
         cmocka_unit_test(freeing_a_loop_handle_should_answer_what_is_in_flight),
         cmocka_unit_test(a_loop_handle_should_refuse_blocking_calls_that_wait_on_its_store),
     };
-    return cmocka_run_group_tests(tests, group_setup, group_teardown);
+    return cmocka_run_group_tests(tests, tmf_group_setup, tmf_group_teardown);
 }
