@@ -113,9 +113,27 @@ int mech_open_store(ab_mech *m, const char *uri)
     return 0;
 }
 
+/* A loop handle's store connects without waiting, so it cannot say yet that the store is out of
+ * reach or refuses the password: one blocking connection, made and dropped, says it (the promise
+ * of ab_mech_ctx_new_loop: errors as for ab_mech_ctx_new). 0, or -1 when out of memory. */
+static int probe_store(ab_mech_ctx *c)
+{
+    sstore_conn *probe = sstore_connect(c->m->store);
+    if (probe == NULL) {
+        mech_ctx_fail(c, AB_MECH_INTERNAL, "out of memory connecting to the store");
+        return -1;
+    }
+    if (sstore_conn_err(probe) != SSTORE_OK)
+        mech_ctx_fail(c, AB_MECH_STORE_ERROR, "store: %s", sstore_conn_errstr(probe));
+    sstore_conn_free(probe);
+    return 0;
+}
+
 int mech_connect_store(ab_mech_ctx *c)
 {
     int err;
+    if (c->has_loop && probe_store(c) != 0)
+        return -1;
     if (c->has_loop)
         c->async = sstore_async_connect(c->m->store, &c->loop);
     else
@@ -125,7 +143,7 @@ int mech_connect_store(ab_mech_ctx *c)
         return -1;
     }
     err = c->async != NULL ? sstore_async_err(c->async) : sstore_conn_err(c->conn);
-    if (err != SSTORE_OK)
+    if (err != SSTORE_OK && c->err == 0)
         mech_ctx_fail(c, AB_MECH_STORE_ERROR, "store: %s",
                       c->async != NULL ? sstore_async_errstr(c->async) : sstore_conn_errstr(c->conn));
     return 0;

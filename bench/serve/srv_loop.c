@@ -310,11 +310,17 @@ void srv_thread_drain_done(srv_thread *t)
 
 /* Closes connections idle for longer than the timeout (the list's head is the least active). A
  * connection accepted during this event batch was stamped after now_us: it is not idle (unsigned
- * now_us - last_us would wrap, and closed a thread's first connection now and then). */
+ * now_us - last_us would wrap, and closed a thread's first connection now and then). Nor is one
+ * whose request waits for a worker or the store: it goes to the tail, stamped now. */
 static void sweep_idle(srv_thread *t, uint64_t now_us)
 {
-    while (t->head != NULL && now_us > t->head->last_us && now_us - t->head->last_us > t->s->idle_us)
-        conn_close(t, t->head);
+    srv_conn *c;
+    while ((c = t->head) != NULL && now_us > c->last_us && now_us - c->last_us > t->s->idle_us) {
+        if (c->pending)
+            conn_touch(t, c, now_us);
+        else
+            conn_close(t, c);
+    }
 }
 
 void srv_publish(srv_thread *t)

@@ -2,7 +2,8 @@
  * calls) driven by a small epoll loop of the test's own: every mechanism logs in, authenticates,
  * logs out and is refused as with the blocking calls; those without a store wait answer at once;
  * redis answers later, exactly once, many calls in flight pipelined; freeing a handle completes
- * what is in flight; a loop handle refuses the blocking calls that would wait on its store. */
+ * what is in flight; a loop handle refuses the blocking calls that would wait on its store and
+ * reports an unreachable store at once, as a blocking handle does. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -73,8 +74,8 @@ static void cleanup(void *data, int fd)
         }
 }
 
-/* A loop handle on m through L, asserting it connected. */
-static ab_mech_ctx *loop_ctx(tloop *L, ab_mech *m)
+/* A loop handle on m through L (its error not checked). */
+static ab_mech_ctx *loop_ctx_any(tloop *L, ab_mech *m)
 {
     ab_mech_loop hooks = {L, add_read, del_read, add_write, del_write, cleanup};
     int i;
@@ -84,6 +85,13 @@ static ab_mech_ctx *loop_ctx(tloop *L, ab_mech *m)
         L->fd[i] = -1;
     L->c = ab_mech_ctx_new_loop(m, &hooks);
     assert_non_null(L->c);
+    return L->c;
+}
+
+/* A loop handle on m through L, asserting it connected. */
+static ab_mech_ctx *loop_ctx(tloop *L, ab_mech *m)
+{
+    loop_ctx_any(L, m);
     if (ab_mech_ctx_err(L->c) != 0)
         fail_msg("%s: %s", ab_mech_spec(m), ab_mech_ctx_errstr(L->c));
     return L->c;
@@ -271,6 +279,21 @@ static void a_loop_handle_should_refuse_blocking_calls_that_wait_on_its_store(vo
     ab_mech_close(m);
 }
 
+static void a_loop_handle_should_report_an_unreachable_store_as_a_blocking_one_does(void **state)
+{
+    char spec[128];
+    tloop L;
+    ab_mech *m;
+    (void)state;
+    snprintf(spec, sizeof spec, "session:redis://127.0.0.1:%d?connect_timeout_ms=200", tsupport_free_port());
+    m = ab_mech_open(spec, NULL);
+    assert_int_equal(ab_mech_err(m), 0);
+    /* what `serve` stops on at start */
+    assert_int_equal(ab_mech_ctx_err(loop_ctx_any(&L, m)), AB_MECH_STORE_ERROR);
+    loop_close(&L);
+    ab_mech_close(m);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -279,6 +302,7 @@ int main(void)
         cmocka_unit_test(redis_calls_should_answer_later_exactly_once_and_pipeline),
         cmocka_unit_test(freeing_a_loop_handle_should_answer_what_is_in_flight),
         cmocka_unit_test(a_loop_handle_should_refuse_blocking_calls_that_wait_on_its_store),
+        cmocka_unit_test(a_loop_handle_should_report_an_unreachable_store_as_a_blocking_one_does),
     };
     return cmocka_run_group_tests(tests, tmf_group_setup, tmf_group_teardown);
 }

@@ -82,14 +82,22 @@ static void stop_clean(tsc_server *s)
     assert_int_equal(WEXITSTATUS(status), 0);
 }
 
-/* Starts a session:redis server through the proxy: model, one loop thread, workers (pool). */
-static void serve_far_store(tsc_server *s, const char *model, const char *workers)
+/* Starts a session:redis server through the proxy: model, one loop thread, workers (pool), and
+ * an idle timeout (NULL: the default). */
+static void serve_far_store_idle(tsc_server *s, const char *model, const char *workers, const char *idle)
 {
     char spec[128];
-    const char *const extra[] = {"--model", model, "--threads", "1", "--workers", workers, NULL};
+    const char *const extra[] = {"--model", model, "--threads", "1", "--workers", workers,
+                                 idle != NULL ? "--idle-timeout" : NULL, idle, NULL};
     snprintf(spec, sizeof spec, "session:redis://127.0.0.1:%d?timeout_ms=5000", proxy_port);
     if (tsc_server_start(s, spec, NULL, extra) != 0)
         fail_msg("authbench serve --model %s did not start", model);
+}
+
+/* serve_far_store_idle with the default idle timeout. */
+static void serve_far_store(tsc_server *s, const char *model, const char *workers)
+{
+    serve_far_store_idle(s, model, workers, NULL);
 }
 
 /* Logs NCONN users in and opens a connection each, with its request ready in reqs. */
@@ -101,8 +109,9 @@ static void prepare(const tsc_server *s, char reqs[NCONN][256])
         snprintf(user, sizeof user, "u%d", i);
         assert_int_equal(tsc_login(s->port, user, sid, sizeof sid, kind, sizeof kind), 200);
         snprintf(reqs[i], 256, "GET /api/me HTTP/1.1\r\nHost: t\r\nCookie: sid=%s\r\n\r\n", sid);
-        assert_int_equal(tsc_connect(&conns[i], s->port), 0);
     }
+    for (i = 0; i < NCONN; i++) /* all connected just before the requests leave */
+        assert_int_equal(tsc_connect(&conns[i], s->port), 0);
 }
 
 static int cmp_double(const void *a, const void *b)
@@ -257,6 +266,25 @@ static void clients_hanging_up_and_a_stop_with_requests_in_flight_should_be_clea
     hang_ups_and_stop("pool");
 }
 
+/* With a 60 ms idle timeout, requests that wait 100 ms on the store are answered, not swept. */
+static void waiting_not_idle(const char *model)
+{
+    char reqs[NCONN][256];
+    double ms[NCONN];
+    tsc_server s;
+    serve_far_store_idle(&s, model, "8", "60ms");
+    prepare(&s, reqs);
+    fire(reqs, ms); /* every answer a 200 */
+    stop_clean(&s);
+}
+
+static void a_connection_waiting_on_the_store_should_not_count_as_idle(void **state)
+{
+    (void)state;
+    waiting_not_idle("async");
+    waiting_not_idle("pool");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -264,6 +292,7 @@ int main(void)
         cmocka_unit_test(a_pool_with_a_worker_per_connection_should_answer_all_within_one_round_trip),
         cmocka_unit_test(a_pool_with_fewer_workers_than_connections_should_answer_in_waves),
         cmocka_unit_test(pipelined_answers_should_stay_in_order_while_they_wait_on_the_store),
+        cmocka_unit_test(a_connection_waiting_on_the_store_should_not_count_as_idle),
         cmocka_unit_test(clients_hanging_up_and_a_stop_with_requests_in_flight_should_be_clean),
     };
     return cmocka_run_group_tests(tests, group_setup, group_teardown);
