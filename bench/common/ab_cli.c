@@ -151,39 +151,6 @@ int ab_parse_size(const char *s, uint64_t *out_bytes)
     return -1;
 }
 
-uint64_t ab_opt_u64(const char *cmd, const char *flag, const char *s, uint64_t min, uint64_t max)
-{
-    uint64_t v;
-    if (ab_parse_u64(s, min, max, &v) != 0)
-        ab_usage_fail(cmd, "%s: expected a whole number from %llu to %llu, got '%s'", flag,
-                      (unsigned long long)min, (unsigned long long)max, s ? s : "");
-    return v;
-}
-
-double ab_opt_double(const char *cmd, const char *flag, const char *s, double min, double max)
-{
-    double v;
-    if (ab_parse_double(s, min, max, &v) != 0)
-        ab_usage_fail(cmd, "%s: expected a number from %g to %g, got '%s'", flag, min, max, s ? s : "");
-    return v;
-}
-
-uint64_t ab_opt_duration_us(const char *cmd, const char *flag, const char *s)
-{
-    uint64_t v;
-    if (ab_parse_duration_us(s, &v) != 0)
-        ab_usage_fail(cmd, "%s: expected a duration like 250us, 1.5ms, 10s or 2m, got '%s'", flag, s ? s : "");
-    return v;
-}
-
-uint64_t ab_opt_size(const char *cmd, const char *flag, const char *s)
-{
-    uint64_t v;
-    if (ab_parse_size(s, &v) != 0)
-        ab_usage_fail(cmd, "%s: expected a size like 512, 4k or 16M, got '%s'", flag, s ? s : "");
-    return v;
-}
-
 uint64_t ab_now_ns(void)
 {
     struct timespec ts;
@@ -219,31 +186,38 @@ static void mask_put(char *out, size_t len, size_t *o, const char *s, size_t n)
     *o += n;
 }
 
-char *ab_mask_secrets(const char *text, char *out, size_t len)
+const char *ab_secret_span(const char *text, size_t *len)
 {
-    size_t o = 0;
-    if (len == 0)
-        return out;
-    for (;;) {
-        const char *sep = strstr(text, "://"), *auth, *at = NULL, *colon, *p;
-        size_t alen;
-        if (sep == NULL) {
-            mask_put(out, len, &o, text, strlen(text));
-            break;
-        }
-        auth = sep + 3;
-        alen = strcspn(auth, "/?#");
+    const char *sep;
+    while ((sep = strstr(text, "://")) != NULL) {
+        const char *auth = sep + 3, *at = NULL, *colon, *p;
+        size_t alen = strcspn(auth, "/?#");
         for (p = auth; p < auth + alen; p++) /* the userinfo ends at the authority's last '@' */
             if (*p == '@')
                 at = p;
-        mask_put(out, len, &o, text, (size_t)(auth - text));
-        if (at != NULL) { /* "user:pass@" keeps "user:", "pass@" alone is a password too */
+        if (at != NULL) { /* "user:pass@" hides pass, "pass@" alone is a password too */
             colon = memchr(auth, ':', (size_t)(at - auth));
-            mask_put(out, len, &o, auth, colon != NULL ? (size_t)(colon + 1 - auth) : 0);
-            mask_put(out, len, &o, "***", 3);
+            auth = colon != NULL ? colon + 1 : auth;
+            *len = (size_t)(at - auth);
+            return auth;
         }
-        text = at != NULL ? at : auth;
+        text = auth;
     }
+    return NULL;
+}
+
+char *ab_mask_secrets(const char *text, char *out, size_t len)
+{
+    const char *pw;
+    size_t o = 0, n;
+    if (len == 0)
+        return out;
+    while ((pw = ab_secret_span(text, &n)) != NULL) {
+        mask_put(out, len, &o, text, (size_t)(pw - text));
+        mask_put(out, len, &o, "***", 3);
+        text = pw + n;
+    }
+    mask_put(out, len, &o, text, strlen(text));
     out[o] = '\0';
     return out;
 }
@@ -307,13 +281,19 @@ static int write_all(int fd, const char *data, size_t len)
 
 int ab_write_file_atomic(const char *path, const void *data, size_t len)
 {
+    return ab_write_file_atomic_mode(path, data, len, 0644);
+}
+
+int ab_write_file_atomic_mode(const char *path, const void *data, size_t len, unsigned mode)
+{
     char tmp[PATH_MAX];
     int fd, saved;
     if ((size_t)snprintf(tmp, sizeof tmp, "%s.tmp.%ld", path, (long)getpid()) >= sizeof tmp) {
         errno = ENAMETOOLONG;
         return -1;
     }
-    fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    unlink(tmp); /* O_EXCL below: a file left there keeps its own mode */
+    fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, (mode_t)mode);
     if (fd < 0)
         return -1;
     if (write_all(fd, data, len) != 0 || fsync(fd) != 0)

@@ -32,17 +32,17 @@ int ab_parse_double(const char *s, double min, double max, double *out);
 int ab_parse_duration_us(const char *s, uint64_t *out_us);
 /* A size: "512", "4k", "4KiB", "16M", "1G" (powers of 1024). 0 or -1. */
 int ab_parse_size(const char *s, uint64_t *out_bytes);
-/* Wrappers that call ab_usage_fail(cmd, "<flag>: <why>") on bad input. */
-uint64_t ab_opt_u64(const char *cmd, const char *flag, const char *s, uint64_t min, uint64_t max);
-double ab_opt_double(const char *cmd, const char *flag, const char *s, double min, double max);
-uint64_t ab_opt_duration_us(const char *cmd, const char *flag, const char *s);
-uint64_t ab_opt_size(const char *cmd, const char *flag, const char *s);
+/* The option parser and its value helpers (ab_opt_u64, …) are in ab_opt.h. */
 
 /* Copies text into out (len bytes, NUL-terminated, cut to fit) with the password of every URI in
  * it shown as "***": the userinfo "user:pw@" becomes "user:***@", and "pw@" alone (a password
  * without a user, as redis-cli reads it) becomes "***@". For every message, log line and result
  * that names a store URI or a mechanism spec. Returns out. */
 char *ab_mask_secrets(const char *text, char *out, size_t len);
+/* The first password of a URI in text (the "pw" of "scheme://user:pw@…" or "scheme://pw@…"; *len
+ * its length, maybe 0), or NULL when text holds none. The next one is searched from the returned
+ * pointer + *len. The rule of ab_mask_secrets, for code that must hide passwords in place. */
+const char *ab_secret_span(const char *text, size_t *len);
 
 /* Monotonic clock in nanoseconds / microseconds; wall clock in Unix seconds. */
 uint64_t ab_now_ns(void);
@@ -57,6 +57,8 @@ char *ab_read_file(const char *path, size_t max, size_t *len);
 /* Writes data to path atomically: a temporary file in the same directory, fsync, rename. A reader
  * sees the old file or the whole new one, never half. 0, or -1 with errno set. */
 int ab_write_file_atomic(const char *path, const void *data, size_t len);
+/* The same with the new file's mode (before the umask), e.g. 0600 for a secret. */
+int ab_write_file_atomic_mode(const char *path, const void *data, size_t len, unsigned mode);
 /* mkdir -p. 0, or -1 with errno set. */
 int ab_mkdirs(const char *path, unsigned mode);
 

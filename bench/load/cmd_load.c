@@ -9,6 +9,7 @@
 #include "ab_cli.h"
 #include "ab_load.h"
 #include "ab_net.h"
+#include "ab_opt.h"
 #include "commands.h"
 
 #define CMD "load"
@@ -120,71 +121,56 @@ static void parse_key_dist(const char *s, ab_load_config *cfg)
         ab_usage_fail(CMD, "--key-dist: '%s' is not uniform or zipf:THETA (0.01..10)", s);
 }
 
-/* Parses "I/N" (1 <= I <= N <= 1000). Exits 2 on bad input. */
-static void parse_shard(const char *s, ab_load_config *cfg)
+enum { O_TARGETS = 256, O_LB, O_CONNECTIONS, O_THREADS, O_DURATION, O_WARMUP, O_RATE, O_USERS, O_KEY_DIST,
+       O_MIX, O_PATH, O_TIMEOUT, O_SEED, O_SHARD, O_START_AT, O_JSON, O_NO_STATS, O_NO_PROGRESS };
+
+static const struct option load_options[] = {
+    {"targets", required_argument, NULL, O_TARGETS}, {"lb", required_argument, NULL, O_LB},
+    {"connections", required_argument, NULL, O_CONNECTIONS}, {"threads", required_argument, NULL, O_THREADS},
+    {"duration", required_argument, NULL, O_DURATION}, {"warmup", required_argument, NULL, O_WARMUP},
+    {"rate", required_argument, NULL, O_RATE}, {"users", required_argument, NULL, O_USERS},
+    {"key-dist", required_argument, NULL, O_KEY_DIST}, {"mix", required_argument, NULL, O_MIX},
+    {"path", required_argument, NULL, O_PATH}, {"timeout", required_argument, NULL, O_TIMEOUT},
+    {"seed", required_argument, NULL, O_SEED}, {"shard", required_argument, NULL, O_SHARD},
+    {"start-at", required_argument, NULL, O_START_AT}, {"json", required_argument, NULL, O_JSON},
+    {"no-server-stats", no_argument, NULL, O_NO_STATS}, {"no-progress", no_argument, NULL, O_NO_PROGRESS},
+    {NULL, 0, NULL, 0}};
+
+/* Sets --path. Exits 2 on a path that is not absolute or holds spaces. */
+static void parse_path(const ab_opt *p, ab_load_config *cfg)
 {
-    unsigned i = 0, n = 0;
-    int end = 0;
-    if (sscanf(s, "%u/%u%n", &i, &n, &end) != 2 || s[end] != '\0' || s[0] < '0' || s[0] > '9' || i < 1 ||
-        n < 1 || n > 1000 || i > n)
-        ab_usage_fail(CMD, "--shard: '%s' is not I/N with 1 <= I <= N <= 1000", s);
-    cfg->shard_index = i;
-    cfg->shard_count = n;
+    const char *v = ab_opt_value(p);
+    if (v[0] != '/' || strlen(v) >= sizeof cfg->path || strpbrk(v, " \t\r\n") != NULL)
+        ab_opt_bad(p, "'%s' is not an absolute path without spaces", v);
+    snprintf(cfg->path, sizeof cfg->path, "%s", v);
 }
 
-/* Parses --lb. Exits 2 on an unknown policy. */
-static ab_load_lb parse_lb(const char *s)
+/* Handles option c of the table. */
+static void parse_opt(const ab_opt *p, int c, ab_load_config *cfg, ab_load_target *targets, const char **json)
 {
-    if (strcmp(s, "rr") == 0)
-        return AB_LOAD_LB_RR;
-    if (strcmp(s, "random") == 0)
-        return AB_LOAD_LB_RANDOM;
-    if (strcmp(s, "sticky") == 0)
-        return AB_LOAD_LB_STICKY;
-    ab_usage_fail(CMD, "--lb: '%s' is not rr, random or sticky", s);
-}
-
-/* Handles one option that takes a value. 0, or -1 when the option is unknown. */
-static int parse_opt(const char *a, const char *v, ab_load_config *cfg, ab_load_target *targets,
-                     const char **json)
-{
-    if (strcmp(a, "--targets") == 0)
-        cfg->ntargets = parse_targets(v, targets);
-    else if (strcmp(a, "--lb") == 0)
-        cfg->lb = parse_lb(v);
-    else if (strcmp(a, "--connections") == 0)
-        cfg->connections = (unsigned)ab_opt_u64(CMD, a, v, 1, 100000);
-    else if (strcmp(a, "--threads") == 0)
-        cfg->threads = (unsigned)ab_opt_u64(CMD, a, v, 1, 256);
-    else if (strcmp(a, "--duration") == 0)
-        cfg->duration_us = ab_opt_duration_us(CMD, a, v);
-    else if (strcmp(a, "--warmup") == 0)
-        cfg->warmup_us = ab_opt_duration_us(CMD, a, v);
-    else if (strcmp(a, "--rate") == 0)
-        cfg->rate = ab_opt_double(CMD, a, v, 0.001, 1e9);
-    else if (strcmp(a, "--users") == 0)
-        cfg->users = (unsigned)ab_opt_u64(CMD, a, v, 1, 1000000);
-    else if (strcmp(a, "--key-dist") == 0)
-        parse_key_dist(v, cfg);
-    else if (strcmp(a, "--mix") == 0)
-        parse_mix(v, cfg);
-    else if (strcmp(a, "--path") == 0) {
-        if (v[0] != '/' || strlen(v) >= sizeof cfg->path || strpbrk(v, " \t\r\n") != NULL)
-            ab_usage_fail(CMD, "--path: '%s' is not an absolute path without spaces", v);
-        snprintf(cfg->path, sizeof cfg->path, "%s", v);
-    } else if (strcmp(a, "--timeout") == 0)
-        cfg->timeout_us = ab_opt_duration_us(CMD, a, v);
-    else if (strcmp(a, "--seed") == 0)
-        cfg->seed = ab_opt_u64(CMD, a, v, 0, UINT64_MAX);
-    else if (strcmp(a, "--shard") == 0)
-        parse_shard(v, cfg);
-    else if (strcmp(a, "--start-at") == 0)
-        cfg->start_at = ab_opt_double(CMD, a, v, 1e9, 1e11);
-    else if (strcmp(a, "--json") == 0)
-        *json = v;
-    else
-        return -1;
-    return 0;
+    static const char *const lbs[] = {"rr", "random", "sticky", NULL};
+    static const ab_load_lb lb_of[] = {AB_LOAD_LB_RR, AB_LOAD_LB_RANDOM, AB_LOAD_LB_STICKY};
+    const char *v = ab_opt_value(p);
+    switch (c) {
+    case O_TARGETS: cfg->ntargets = parse_targets(v, targets); break;
+    case O_LB: cfg->lb = lb_of[ab_opt_choice(p, lbs)]; break;
+    case O_CONNECTIONS: cfg->connections = (unsigned)ab_opt_u64(p, 1, 100000); break;
+    case O_THREADS: cfg->threads = (unsigned)ab_opt_u64(p, 1, 256); break;
+    case O_DURATION: cfg->duration_us = ab_opt_duration_us(p); break;
+    case O_WARMUP: cfg->warmup_us = ab_opt_duration_us(p); break;
+    case O_RATE: cfg->rate = ab_opt_double(p, 0.001, 1e9); break;
+    case O_USERS: cfg->users = (unsigned)ab_opt_u64(p, 1, 1000000); break;
+    case O_KEY_DIST: parse_key_dist(v, cfg); break;
+    case O_MIX: parse_mix(v, cfg); break;
+    case O_PATH: parse_path(p, cfg); break;
+    case O_TIMEOUT: cfg->timeout_us = ab_opt_duration_us(p); break;
+    case O_SEED: cfg->seed = ab_opt_u64(p, 0, UINT64_MAX); break;
+    case O_SHARD: ab_opt_shard(p, &cfg->shard_index, &cfg->shard_count); break;
+    case O_START_AT: cfg->start_at = ab_opt_double(p, 1e9, 1e11); break;
+    case O_JSON: *json = v; break;
+    case O_NO_STATS: cfg->fetch_stats = 0; break;
+    case O_NO_PROGRESS: cfg->progress = 0; break;
+    }
 }
 
 /* Checks what single options cannot. Exits 2 on bad usage. */
@@ -209,29 +195,14 @@ static void check_config(const ab_load_config *cfg)
 /* Parses argv into cfg. Exits 0 after --help, 2 on bad usage. */
 static void parse_args(int argc, char **argv, ab_load_config *cfg, ab_load_target *targets, const char **json)
 {
-    int i;
+    ab_opt p;
+    int c;
     ab_load_config_defaults(cfg);
     cfg->targets = targets;
     cfg->progress = 1;
-    for (i = 1; i < argc; i++) {
-        const char *a = argv[i];
-        if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
-            usage();
-            exit(AB_EXIT_OK);
-        } else if (strcmp(a, "--no-progress") == 0) {
-            cfg->progress = 0;
-        } else if (strcmp(a, "--no-server-stats") == 0) {
-            cfg->fetch_stats = 0;
-        } else if (strncmp(a, "--", 2) != 0) {
-            ab_usage_fail(CMD, "unexpected argument '%s'", a);
-        } else if (i + 1 >= argc) {
-            ab_usage_fail(CMD, "%s: missing value", a);
-        } else if (parse_opt(a, argv[i + 1], cfg, targets, json) != 0) {
-            ab_usage_fail(CMD, "unknown option '%s'", a);
-        } else {
-            i++;
-        }
-    }
+    ab_opt_init(&p, CMD, usage, load_options, argc, argv);
+    while ((c = ab_opt_next(&p)) != AB_OPT_END)
+        parse_opt(&p, c, cfg, targets, json);
     check_config(cfg);
 }
 

@@ -5,6 +5,7 @@
 #include <sys/stat.h>
 
 #include "ab_cli.h"
+#include "ab_opt.h"
 #include "commands.h"
 #include "merge_int.h"
 
@@ -38,34 +39,37 @@ static void usage(void)
         "Exit status: 0 merged, 1 a run cannot be read or merged, 2 bad usage.\n");
 }
 
+enum { O_OUT = 256, O_REQUIREMENTS, O_SEPARATE, O_NO_REPORT };
+
+static const struct option merge_options[] = {
+    {"out", required_argument, NULL, O_OUT}, {"requirements", required_argument, NULL, O_REQUIREMENTS},
+    {"separate-targets", no_argument, NULL, O_SEPARATE}, {"no-report", no_argument, NULL, O_NO_REPORT},
+    {NULL, 0, NULL, 0}};
+
 /* Parses argv into o. Exits 0 after --help, 2 on bad usage. */
 static void parse_args(int argc, char **argv, abm_opts *o)
 {
-    int i;
+    ab_opt p;
+    int c;
     memset(o, 0, sizeof *o);
-    for (i = 1; i < argc; i++) {
-        const char *a = argv[i];
-        if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
-            usage();
-            exit(AB_EXIT_OK);
-        } else if (strcmp(a, "--separate-targets") == 0) {
-            o->separate_targets = 1;
-        } else if (strcmp(a, "--no-report") == 0) {
-            o->no_report = 1;
-        } else if ((strcmp(a, "--out") == 0 || strcmp(a, "--requirements") == 0) && i + 1 < argc) {
-            *(a[2] == 'o' ? &o->out : &o->requirements) = argv[++i];
-        } else if (strncmp(a, "--", 2) == 0) {
-            ab_usage_fail(ABM_CMD, "%s: %s", a, i + 1 < argc ? "unknown option" : "unknown option or missing value");
-        } else if (o->ninputs == ABM_MAX_INPUTS) {
-            ab_usage_fail(ABM_CMD, "more than %d runs", ABM_MAX_INPUTS);
-        } else {
-            o->inputs[o->ninputs++] = a;
+    ab_opt_init_args(&p, ABM_CMD, usage, merge_options, argc, argv);
+    while ((c = ab_opt_next(&p)) != AB_OPT_END) {
+        switch (c) {
+        case O_OUT: o->out = ab_opt_value(&p); break;
+        case O_REQUIREMENTS: o->requirements = ab_opt_value(&p); break;
+        case O_SEPARATE: o->separate_targets = 1; break;
+        case O_NO_REPORT: o->no_report = 1; break;
+        case AB_OPT_ARG:
+            if (o->ninputs == ABM_MAX_INPUTS)
+                ab_opt_fail(&p, "more than %d runs", ABM_MAX_INPUTS);
+            o->inputs[o->ninputs++] = ab_opt_value(&p);
+            break;
         }
     }
     if (o->out == NULL)
-        ab_usage_fail(ABM_CMD, "--out DIR is required");
+        ab_opt_fail(&p, "--out DIR is required");
     if (o->ninputs < 2)
-        ab_usage_fail(ABM_CMD, "give at least two runs to merge (got %zu)", o->ninputs);
+        ab_opt_fail(&p, "give at least two runs to merge (got %zu)", o->ninputs);
 }
 
 /* 1 when every input is a directory, 0 when every one is a file; exits 2 when they are mixed or

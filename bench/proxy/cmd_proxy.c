@@ -10,6 +10,7 @@
 
 #include "ab_cli.h"
 #include "ab_net.h"
+#include "ab_opt.h"
 #include "commands.h"
 #include "proxy_int.h"
 
@@ -44,43 +45,46 @@ static void usage(void)
            "itself adds what any extra TCP hop adds (~20-40 us per round trip on loopback here).\n");
 }
 
+enum { O_LISTEN = 256, O_UPSTREAM, O_DELAY, O_JITTER, O_THREADS };
+
+static const struct option proxy_options[] = {
+    {"listen", required_argument, NULL, O_LISTEN}, {"upstream", required_argument, NULL, O_UPSTREAM},
+    {"delay", required_argument, NULL, O_DELAY}, {"jitter", required_argument, NULL, O_JITTER},
+    {"threads", required_argument, NULL, O_THREADS}, {NULL, 0, NULL, 0}};
+
+/* Resolves HOST:PORT of the option named flag into addr. Exits 2 when it does not resolve. */
+static void resolve(const ab_opt *p, const char *flag, const char *hostport, struct sockaddr_storage *addr,
+                    socklen_t *len)
+{
+    char err[160];
+    if (ab_net_resolve(hostport, addr, len, err, sizeof err) != 0)
+        ab_opt_fail(p, "%s: %s", flag, err);
+}
+
 /* Parses the options into cfg; exits 2 on bad usage, 0 after --help. */
 static void parse_args(int argc, char **argv, abp_config *cfg)
 {
     const char *listen_s = NULL, *upstream_s = NULL;
-    char err[160];
-    int i;
+    ab_opt p;
+    int c;
     memset(cfg, 0, sizeof *cfg);
     cfg->threads = 1;
-    for (i = 1; i < argc; i++) {
-        const char *a = argv[i];
-        if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
-            usage();
-            exit(AB_EXIT_OK);
+    ab_opt_init(&p, CMD, usage, proxy_options, argc, argv);
+    while ((c = ab_opt_next(&p)) != AB_OPT_END) {
+        switch (c) {
+        case O_LISTEN: listen_s = ab_opt_value(&p); break;
+        case O_UPSTREAM: upstream_s = ab_opt_value(&p); break;
+        case O_DELAY: cfg->delay_ns = ab_opt_duration_us(&p) * 1000u; break;
+        case O_JITTER: cfg->jitter_ns = ab_opt_duration_us(&p) * 1000u; break;
+        case O_THREADS: cfg->threads = (unsigned)ab_opt_u64(&p, 1, 256); break;
         }
-        if (i + 1 >= argc)
-            ab_usage_fail(CMD, "%s: %s", a, strncmp(a, "--", 2) == 0 ? "missing value" : "unexpected argument");
-        if (strcmp(a, "--listen") == 0)
-            listen_s = argv[++i];
-        else if (strcmp(a, "--upstream") == 0)
-            upstream_s = argv[++i];
-        else if (strcmp(a, "--delay") == 0)
-            cfg->delay_ns = ab_opt_duration_us(CMD, a, argv[++i]) * 1000u;
-        else if (strcmp(a, "--jitter") == 0)
-            cfg->jitter_ns = ab_opt_duration_us(CMD, a, argv[++i]) * 1000u;
-        else if (strcmp(a, "--threads") == 0)
-            cfg->threads = (unsigned)ab_opt_u64(CMD, a, argv[++i], 1, 256);
-        else
-            ab_usage_fail(CMD, "unknown option '%s'", a);
     }
     if (listen_s == NULL || upstream_s == NULL)
-        ab_usage_fail(CMD, "--listen and --upstream are required");
+        ab_opt_fail(&p, "--listen and --upstream are required");
     if (cfg->jitter_ns > cfg->delay_ns)
-        ab_usage_fail(CMD, "--jitter must not exceed --delay");
-    if (ab_net_resolve(listen_s, &cfg->listen_addr, &cfg->listen_len, err, sizeof err) != 0)
-        ab_usage_fail(CMD, "--listen: %s", err);
-    if (ab_net_resolve(upstream_s, &cfg->upstream_addr, &cfg->upstream_len, err, sizeof err) != 0)
-        ab_usage_fail(CMD, "--upstream: %s", err);
+        ab_opt_fail(&p, "--jitter must not exceed --delay");
+    resolve(&p, "--listen", listen_s, &cfg->listen_addr, &cfg->listen_len);
+    resolve(&p, "--upstream", upstream_s, &cfg->upstream_addr, &cfg->upstream_len);
 }
 
 /* SIGTERM/SIGINT: wakes every thread through the stop eventfd (write is async-signal-safe); a

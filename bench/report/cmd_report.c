@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "ab_cli.h"
+#include "ab_opt.h"
 #include "ab_report.h"
 #include "commands.h"
 
@@ -26,58 +27,54 @@ static const char report_usage[] =
     "environment: AUTHBENCH_GNUPLOT_DIR overrides where the chart templates are (scripts/gnuplot).\n"
     "exit status: 0 written, 1 failure (unreadable run, gnuplot missing or failing), 2 bad usage.\n";
 
-/* The value after flag argv[*i]; usage failure when missing. */
-static const char *opt_value(int argc, char **argv, int *i)
+enum { O_REQUIREMENTS = 256, O_CORES, O_STORE_CAPACITY, O_LB_CAPACITY, O_MAX_SERVERS, O_QUIET = 'q' };
+
+static const struct option report_options[] = {
+    {"requirements", required_argument, NULL, O_REQUIREMENTS}, {"cores-per-server", required_argument, NULL, O_CORES},
+    {"store-capacity", required_argument, NULL, O_STORE_CAPACITY},
+    {"lb-capacity", required_argument, NULL, O_LB_CAPACITY}, {"max-servers", required_argument, NULL, O_MAX_SERVERS},
+    {"quiet", no_argument, NULL, O_QUIET}, {NULL, 0, NULL, 0}};
+
+/* Prints --help. */
+static void usage(void)
 {
-    if (*i + 1 >= argc)
-        ab_usage_fail("report", "%s needs a value", argv[*i]);
-    return argv[++*i];
+    fputs(report_usage, stdout);
 }
 
-/* Parses one option at argv[*i] into o; returns 0, or 1 when it is not an option. */
-static int parse_opt(int argc, char **argv, int *i, ab_report_opts *o)
+/* Parses argv into o and the run directory. Exits 0 after --help, 2 on bad usage. */
+static const char *parse_args(int argc, char **argv, ab_report_opts *o)
 {
-    const char *a = argv[*i];
-    if (strcmp(a, "--requirements") == 0)
-        o->requirements_path = opt_value(argc, argv, i);
-    else if (strcmp(a, "--cores-per-server") == 0)
-        o->cores_per_server = ab_opt_double("report", a, opt_value(argc, argv, i), 0.1, 4096);
-    else if (strcmp(a, "--store-capacity") == 0)
-        o->store_capacity_ops = ab_opt_double("report", a, opt_value(argc, argv, i), 1, 1e12);
-    else if (strcmp(a, "--lb-capacity") == 0)
-        o->lb_capacity_rps = ab_opt_double("report", a, opt_value(argc, argv, i), 1, 1e12);
-    else if (strcmp(a, "--max-servers") == 0)
-        o->max_servers = (int)ab_opt_u64("report", a, opt_value(argc, argv, i), 1, 4096);
-    else if (strcmp(a, "-q") == 0 || strcmp(a, "--quiet") == 0)
-        o->progress = 0;
-    else if (a[0] == '-' && a[1] != '\0')
-        ab_usage_fail("report", "unknown option '%s'", a);
-    else
-        return 1;
-    return 0;
+    const char *dir = NULL;
+    ab_opt p;
+    int c;
+    memset(o, 0, sizeof *o);
+    o->progress = 1;
+    ab_opt_init_args(&p, "report", usage, report_options, argc, argv);
+    while ((c = ab_opt_next(&p)) != AB_OPT_END) {
+        switch (c) {
+        case O_REQUIREMENTS: o->requirements_path = ab_opt_value(&p); break;
+        case O_CORES: o->cores_per_server = ab_opt_double(&p, 0.1, 4096); break;
+        case O_STORE_CAPACITY: o->store_capacity_ops = ab_opt_double(&p, 1, 1e12); break;
+        case O_LB_CAPACITY: o->lb_capacity_rps = ab_opt_double(&p, 1, 1e12); break;
+        case O_MAX_SERVERS: o->max_servers = (int)ab_opt_u64(&p, 1, 4096); break;
+        case O_QUIET: o->progress = 0; break;
+        case AB_OPT_ARG:
+            if (dir != NULL)
+                ab_opt_fail(&p, "one run directory only (got '%s' and '%s')", dir, ab_opt_value(&p));
+            dir = ab_opt_value(&p);
+            break;
+        }
+    }
+    if (dir == NULL)
+        ab_opt_fail(&p, "missing RUN_DIR");
+    return dir;
 }
 
 int ab_cmd_report(int argc, char **argv)
 {
     ab_report_opts o;
-    const char *dir = NULL;
+    const char *dir = parse_args(argc, argv, &o);
     char err[1024];
-    int i;
-    memset(&o, 0, sizeof o);
-    o.progress = 1;
-    for (i = 1; i < argc; i++) {
-        if (strcmp(argv[i], "-h") == 0 || strcmp(argv[i], "--help") == 0) {
-            fputs(report_usage, stdout);
-            return AB_EXIT_OK;
-        }
-        if (parse_opt(argc, argv, &i, &o) == 0)
-            continue;
-        if (dir != NULL)
-            ab_usage_fail("report", "one run directory only (got '%s' and '%s')", dir, argv[i]);
-        dir = argv[i];
-    }
-    if (dir == NULL)
-        ab_usage_fail("report", "missing RUN_DIR");
     if (ab_report_write_opts(dir, &o, err, sizeof err) != 0) {
         ab_err("report", "%s", err);
         return AB_EXIT_FAIL;

@@ -1,6 +1,7 @@
 /* cell.c — one cell: for each repetition start what it needs (a private Redis for a fault acting on
  * Redis, the latency proxy, N `authbench serve`), run the repetition (rep.c), then stop everything. */
 #include "run_int.h"
+#include "ab_opt.h"
 
 #include <errno.h>
 #include <ftw.h>
@@ -142,12 +143,18 @@ static int start_server(ab_run_ctx *ctx, ab_run_rep_env *e, const ab_run_cell *c
                         char *err, size_t errlen)
 {
     char spec[AB_RUN_PATH_MAX + 128], threads[16], log[AB_RUN_PATH_MAX], host[64], key[AB_RUN_PATH_MAX];
-    char *argv[] = {ctx->self, "serve", "--mechanism", spec, "--listen", "127.0.0.1:0",
+    char spec_file[AB_RUN_PATH_MAX + 64]; /* the spec may hold a store password: a 0600 file, not argv */
+    char *argv[] = {ctx->self, "serve", "--mechanism-file", spec_file, "--listen", "127.0.0.1:0",
                     "--threads", threads, NULL, NULL, NULL};
-    int port;
+    int port, rc;
     size_t n = strlen(e->targets);
     if (mech_spec(ctx, e, c, i, spec, sizeof spec, err, errlen) != 0)
         return -1;
+    ab_run_fmt(spec_file, sizeof spec_file, "%s/%s-rep%u-serve%u.mechanism", ctx->tmp, c->id, e->rep, i + 1);
+    if (ab_opt_write_secret_file(spec_file, spec) != 0) {
+        ab_run_fmt(err, errlen, "cannot write %s: %s", spec_file, strerror(errno));
+        return -1;
+    }
     if (c->alg[0] != '\0') {
         if (ab_run_key_for(ctx, c->alg, key, sizeof key, err, errlen) != 0)
             return -1;
@@ -155,8 +162,10 @@ static int start_server(ab_run_ctx *ctx, ab_run_rep_env *e, const ab_run_cell *c
     }
     ab_run_fmt(threads, sizeof threads, "%u", c->server_threads);
     ab_run_fmt(log, sizeof log, "%s/rep%u-serve%u.log", e->cell_dir, e->rep, i + 1);
-    if (ab_run_proc_start(&e->servers[i], "authbench serve", argv, log, NULL, err, errlen) != 0 ||
-        ab_run_proc_wait_ready(&e->servers[i], "listening on ", SERVE_READY_MS, err, errlen) != 0)
+    rc = ab_run_proc_start(&e->servers[i], "authbench serve", argv, log, NULL, err, errlen) != 0 ||
+         ab_run_proc_wait_ready(&e->servers[i], "listening on ", SERVE_READY_MS, err, errlen) != 0;
+    unlink(spec_file); /* read before the server is ready */
+    if (rc)
         return -1;
     if (parse_listening(e->servers[i].ready, host, sizeof host, &port) != 0) {
         ab_run_fmt(err, errlen, "authbench serve: unexpected ready line '%s'", e->servers[i].ready);

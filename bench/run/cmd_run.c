@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "ab_opt.h"
 #include "commands.h"
 
 #define MAX_SETS 64
@@ -40,6 +41,9 @@ static void usage(void)
         "  --redis-cluster-url URL  use this Redis Cluster (redis-cluster://[user:pass@]host:port[,…])\n"
         "                        for session:redis-cluster cells instead of starting a local one of\n"
         "                        3 masters; it is never flushed\n"
+        "                        (a password in either URL, or in --set, is hidden from ps once\n"
+        "                        parsed; servers and store-bench read their URIs from 0600 files\n"
+        "                        in the run's private temporary directory, never from argv)\n"
         "  --shard I/N           this machine is shard I of N running the same scenario at the same\n"
         "                        time against one shared store: every cell's load takes its share of\n"
         "                        the users and the rate (authbench load --shard); merge the N run\n"
@@ -138,83 +142,75 @@ static const struct { const char *flag, *field; int kind; /* 0 string, 1 list/nu
     {"--disk-dir", "disk_dir", 0},
 };
 
-/* Handles a flag that takes a value; 1 when it was one. */
-static int parse_valued(ab_run_opts *o, const char *a, const char *v)
+enum { O_SET = 256, O_SCENARIO, O_OUT, O_MECHANISMS, O_MICRO, O_REQUIREMENTS, O_SHARD, O_QUICK, O_DRY_RUN, O_DUMP,
+       O_NO_REPORT, O_NO_MICRO, O_QUIET, O_PROGRESS, O_OVERRIDE /* + the index in set_flags */ };
+
+static const struct option run_options[] = {
+    {"set", required_argument, NULL, O_SET}, {"scenario", required_argument, NULL, O_SCENARIO},
+    {"out", required_argument, NULL, O_OUT}, {"mechanisms", required_argument, NULL, O_MECHANISMS},
+    {"micro", required_argument, NULL, O_MICRO}, {"requirements", required_argument, NULL, O_REQUIREMENTS},
+    {"shard", required_argument, NULL, O_SHARD}, {"quick", no_argument, NULL, O_QUICK},
+    {"dry-run", no_argument, NULL, O_DRY_RUN}, {"dump-scenario", no_argument, NULL, O_DUMP},
+    {"no-report", no_argument, NULL, O_NO_REPORT}, {"no-micro", no_argument, NULL, O_NO_MICRO},
+    {"quiet", no_argument, NULL, O_QUIET}, {"progress", no_argument, NULL, O_PROGRESS}};
+
+/* Fills opts with run_options and one entry per override flag. */
+static void option_table(struct option *opts)
 {
-    size_t i;
+    size_t n = sizeof run_options / sizeof run_options[0], i;
+    memcpy(opts, run_options, sizeof run_options);
     for (i = 0; i < sizeof set_flags / sizeof set_flags[0]; i++)
-        if (strcmp(a, set_flags[i].flag) == 0)
-            return add_set(o, set_flags[i].field, v, set_flags[i].kind), 1;
-    if (strcmp(a, "--set") == 0)
-        return o->nsets < MAX_SETS ? (o->sets[o->nsets++] = strdup(v), 1) : 0;
-    if (strcmp(a, "--scenario") == 0)
-        return o->scenario_file = v, 1;
-    if (strcmp(a, "--out") == 0)
-        return o->out = v, 1;
-    if (strcmp(a, "--mechanisms") == 0)
-        return o->mechanisms = v, 1;
-    if (strcmp(a, "--micro") == 0)
-        return o->micro = v, 1;
-    if (strcmp(a, "--requirements") == 0)
-        return o->requirements = v, 1;
-    if (strcmp(a, "--shard") == 0)
-        return o->shard = v, 1;
-    return 0;
+        opts[n + i] = (struct option){set_flags[i].flag + 2, required_argument, NULL, O_OVERRIDE + (int)i};
+    opts[n + i] = (struct option){NULL, 0, NULL, 0};
 }
 
-/* 1 when s is "I/N" with 1 <= I <= N <= 1000 (what authbench load --shard takes). */
-static int shard_ok(const char *s)
+/* Records --set FIELD=VALUE (copied; a password in it is hidden from ps then). */
+static void add_raw_set(const ab_opt *p, ab_run_opts *o)
 {
-    unsigned i = 0, n = 0;
-    int end = 0;
-    return sscanf(s, "%u/%u%n", &i, &n, &end) == 2 && s[end] == '\0' && s[0] >= '0' && s[0] <= '9' &&
-           i >= 1 && i <= n && n <= 1000;
+    if (o->nsets >= MAX_SETS)
+        ab_opt_fail(p, "too many overrides");
+    o->sets[o->nsets++] = ab_opt_secret(p);
 }
 
-/* Handles a flag without a value; 1 when it was one. */
-static int parse_flag(ab_run_opts *o, const char *a)
+/* Handles option c of the table. */
+static void parse_opt(const ab_opt *p, int c, ab_run_opts *o)
 {
-    if (strcmp(a, "--quick") == 0)
-        return o->quick = 1;
-    if (strcmp(a, "--dry-run") == 0)
-        return o->dry_run = 1;
-    if (strcmp(a, "--dump-scenario") == 0)
-        return o->dump = 1;
-    if (strcmp(a, "--no-report") == 0)
-        return o->no_report = 1;
-    if (strcmp(a, "--no-micro") == 0)
-        return o->no_micro = 1;
-    if (strcmp(a, "--quiet") == 0)
-        return o->quiet = 1;
-    if (strcmp(a, "--progress") == 0)
-        return (o->quiet = 0), 1;
-    return 0;
+    const char *v = ab_opt_value(p);
+    unsigned shard_i, shard_n;
+    switch (c) {
+    case O_SET: add_raw_set(p, o); break;
+    case O_SCENARIO: o->scenario_file = v; break;
+    case O_OUT: o->out = v; break;
+    case O_MECHANISMS: o->mechanisms = v; break;
+    case O_MICRO: o->micro = v; break;
+    case O_REQUIREMENTS: o->requirements = v; break;
+    case O_SHARD: ab_opt_shard(p, &shard_i, &shard_n), o->shard = v; break; /* passed on to load */
+    case O_QUICK: o->quick = 1; break;
+    case O_DRY_RUN: o->dry_run = 1; break;
+    case O_DUMP: o->dump = 1; break;
+    case O_NO_REPORT: o->no_report = 1; break;
+    case O_NO_MICRO: o->no_micro = 1; break;
+    case O_QUIET: o->quiet = 1; break;
+    case O_PROGRESS: o->quiet = 0; break;
+    default: /* an override: its value is copied into the set, so argv can hide a password */
+        add_set(o, set_flags[c - O_OVERRIDE].field, v, set_flags[c - O_OVERRIDE].kind);
+        ab_opt_hide_secrets((char *)v);
+    }
 }
 
 /* Parses argv into o; exits 2 on bad usage, 0 after --help. */
 static void parse_args(int argc, char **argv, ab_run_opts *o)
 {
-    int i;
+    struct option opts[sizeof run_options / sizeof run_options[0] + sizeof set_flags / sizeof set_flags[0] + 1];
+    ab_opt p;
+    int c;
     memset(o, 0, sizeof *o);
-    for (i = 1; i < argc; i++) {
-        const char *a = argv[i];
-        if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
-            usage();
-            exit(AB_EXIT_OK);
-        }
-        if (parse_flag(o, a))
-            continue;
-        if (i + 1 < argc && parse_valued(o, a, argv[i + 1])) {
-            i++;
-            continue;
-        }
-        ab_usage_fail(AB_RUN_CMD, "%s: %s", a, strncmp(a, "--", 2) != 0 ? "unexpected argument"
-                                       : i + 1 < argc ? "unknown option" : "unknown option or missing value");
-    }
+    option_table(opts);
+    ab_opt_init(&p, AB_RUN_CMD, usage, opts, argc, argv);
+    while ((c = ab_opt_next(&p)) != AB_OPT_END)
+        parse_opt(&p, c, o);
     if (o->quick && o->scenario_file != NULL)
-        ab_usage_fail(AB_RUN_CMD, "--quick and --scenario exclude each other");
-    if (o->shard != NULL && !shard_ok(o->shard))
-        ab_usage_fail(AB_RUN_CMD, "--shard: '%s' is not I/N with 1 <= I <= N <= 1000", o->shard);
+        ab_opt_fail(&p, "--quick and --scenario exclude each other");
 }
 
 /* The scenario text: a file, or a built-in. Exits 2 when the file cannot be read. */

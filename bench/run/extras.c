@@ -1,6 +1,7 @@
 /* extras.c — what a run does besides its cells: one JWT key per algorithm (`authbench jwt keygen`),
  * the shared store's capacity (`authbench store-bench`) and the micro-benchmarks (authbench_micro). */
 #include "run_int.h"
+#include "ab_opt.h"
 
 #include <errno.h>
 #include <libgen.h>
@@ -69,12 +70,17 @@ static cJSON *capacity_object(const cJSON *sb, unsigned clients, double duration
  * NULL with a note in err. */
 static cJSON *bench_gets(ab_run_ctx *ctx, const cJSON *cfg, const char *uri, char *err, size_t errlen)
 {
-    char clients[16], dur[32], warm[32], *out;
-    char *argv[] = {ctx->self, "store-bench", "--store", (char *)uri, "--op", "get", "--clients", clients,
+    char clients[16], dur[32], warm[32], *out, uri_file[AB_RUN_PATH_MAX + 32];
+    char *argv[] = {ctx->self, "store-bench", "--store-file", uri_file, "--op", "get", "--clients", clients,
                     "--duration", dur, "--warmup", warm, "--json", NULL};
     uint64_t us = 0;
     cJSON *sb = NULL;
     int rc;
+    ab_run_fmt(uri_file, sizeof uri_file, "%s/store-capacity.uri", ctx->tmp); /* a password never on argv */
+    if (ab_opt_write_secret_file(uri_file, uri) != 0) {
+        ab_run_fmt(err, errlen, "cannot write %s: %s", uri_file, strerror(errno));
+        return NULL;
+    }
     ab_run_fmt(clients, sizeof clients, "%d", (int)cJSON_GetNumberValue(cJSON_GetObjectItemCaseSensitive(cfg, "clients")));
     ab_run_json_duration_us(cJSON_GetObjectItemCaseSensitive(cfg, "duration"), &us);
     ab_run_fmt(dur, sizeof dur, "%gs", (double)us / 1e6);
@@ -84,6 +90,7 @@ static cJSON *bench_gets(ab_run_ctx *ctx, const cJSON *cfg, const char *uri, cha
         return NULL;
     }
     rc = ab_run_capture(argv, out, 1u << 20, (unsigned)(us / 1000u) + 60000u);
+    unlink(uri_file);
     if (rc == 0)
         sb = cJSON_Parse(out);
     free(out);

@@ -10,13 +10,14 @@
 
 #include "ab_cli.h"
 #include "ab_net.h"
+#include "ab_opt.h"
 #include "commands.h"
 #include "srv.h"
 
 #define CMD "serve"
 
 typedef struct serve_opts {
-    const char *mechanism;
+    char *mechanism; /* malloc'd: --mechanism's copy (argv then hides its password) or the file's line */
     const char *listen;
     const char *key_file;
     int threads;
@@ -37,15 +38,19 @@ static int online_cores(void)
 /* Prints --help. */
 static void usage(void)
 {
-    printf("usage: authbench serve --mechanism M --listen HOST:PORT [--model async|pool] [--threads N]\n"
-           "                       [--workers N] [--key FILE] [--ttl D] [--idle-timeout D]\n"
-           "                       [--request-timeout D]\n\n"
+    printf("usage: authbench serve (--mechanism M | --mechanism-file FILE) --listen HOST:PORT\n"
+           "                       [--model async|pool] [--threads N] [--workers N] [--key FILE]\n"
+           "                       [--ttl D] [--idle-timeout D] [--request-timeout D]\n\n"
            "A simulated app server: HTTP/1.1 with keep-alive on epoll loops, authenticating every\n"
            "request with one mechanism. One process is one server, with its own store\n"
            "connections, memory and disk directory.\n\n"
            "  --mechanism M      none | session:<store URI> | jwt:<ALG> | jwt+denylist:<ALG>,<store URI>\n"
            "                     store URIs: memory://, redis://host:port[/db],\n"
            "                     redis-cluster://host:port[,host:port…], file:///dir?fsync=…\n"
+           "                     (a password given here shows in ps until it is parsed)\n"
+           "  --mechanism-file FILE  M from the first line of FILE, which must be yours and mode 0600\n"
+           "                     (no access for group or others): a store password never on argv.\n"
+           "                     authbench run starts its servers this way\n"
            "  --listen HOST:PORT where to listen (port 0 picks a free one)\n"
            "  --model async|pool how requests wait for the store (default async):\n"
            "                     async: each loop's store client is non-blocking and pipelined, a\n"
@@ -79,64 +84,61 @@ static void usage(void)
            online_cores(), 2 * online_cores() + 1);
 }
 
-/* --model's value; exits 2 on anything else. */
-static int parse_model(const char *v)
+enum { O_MECHANISM = 256, O_MECHANISM_FILE, O_LISTEN, O_KEY, O_THREADS, O_MODEL, O_WORKERS, O_TTL,
+       O_IDLE, O_REQUEST };
+
+static const char *const model_names[] = {"async", "pool", NULL}; /* srv_model order */
+
+static const struct option serve_options[] = {
+    {"mechanism", required_argument, NULL, O_MECHANISM}, {"mechanism-file", required_argument, NULL, O_MECHANISM_FILE},
+    {"listen", required_argument, NULL, O_LISTEN}, {"key", required_argument, NULL, O_KEY},
+    {"threads", required_argument, NULL, O_THREADS}, {"model", required_argument, NULL, O_MODEL},
+    {"workers", required_argument, NULL, O_WORKERS}, {"ttl", required_argument, NULL, O_TTL},
+    {"idle-timeout", required_argument, NULL, O_IDLE}, {"request-timeout", required_argument, NULL, O_REQUEST},
+    {NULL, 0, NULL, 0}};
+
+/* Takes the mechanism spec of --mechanism (hidden in argv then) or --mechanism-file; once only. */
+static void take_mechanism(const ab_opt *p, serve_opts *o, int from_file)
 {
-    if (strcmp(v, "async") == 0)
-        return SRV_MODEL_ASYNC;
-    if (strcmp(v, "pool") == 0)
-        return SRV_MODEL_POOL;
-    ab_usage_fail(CMD, "--model: '%s' is neither async nor pool", v);
-    return SRV_MODEL_ASYNC;
+    if (o->mechanism != NULL)
+        ab_opt_fail(p, "give --mechanism or --mechanism-file once");
+    o->mechanism = from_file ? ab_opt_secret_file(p) : ab_opt_secret(p);
 }
 
-/* Parses the options; exits 2 on bad usage, 0 after --help. */
+/* Parses the options (o->mechanism is malloc'd); exits 2 on bad usage, 0 after --help. */
 static void parse_args(int argc, char **argv, serve_opts *o)
 {
-    int i;
+    ab_opt p;
+    int c;
     memset(o, 0, sizeof *o);
     o->threads = online_cores();
     o->workers = 2 * online_cores() + 1;
     o->ttl_s = AB_MECH_DEFAULT_TTL;
     o->idle_us = 30u * 1000000u;
     o->request_us = 10u * 1000000u;
-    for (i = 1; i < argc; i++) {
-        const char *a = argv[i];
-        if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
-            usage();
-            exit(AB_EXIT_OK);
+    ab_opt_init(&p, CMD, usage, serve_options, argc, argv);
+    while ((c = ab_opt_next(&p)) != AB_OPT_END) {
+        switch (c) {
+        case O_MECHANISM: take_mechanism(&p, o, 0); break;
+        case O_MECHANISM_FILE: take_mechanism(&p, o, 1); break;
+        case O_LISTEN: o->listen = ab_opt_value(&p); break;
+        case O_KEY: o->key_file = ab_opt_value(&p); break;
+        case O_THREADS: o->threads = (int)ab_opt_u64(&p, 1, 256); break;
+        case O_MODEL: o->model = ab_opt_choice(&p, model_names); break;
+        case O_WORKERS: o->workers = (int)ab_opt_u64(&p, 1, 1024); break;
+        case O_TTL: o->ttl_s = (int64_t)(ab_opt_duration_us(&p) / 1000000u); break;
+        case O_IDLE: o->idle_us = ab_opt_duration_us(&p); break;
+        case O_REQUEST: o->request_us = ab_opt_duration_us(&p); break;
         }
-        if (i + 1 >= argc)
-            ab_usage_fail(CMD, "%s: %s", a, strncmp(a, "--", 2) == 0 ? "missing value" : "unexpected argument");
-        if (strcmp(a, "--mechanism") == 0)
-            o->mechanism = argv[++i];
-        else if (strcmp(a, "--listen") == 0)
-            o->listen = argv[++i];
-        else if (strcmp(a, "--key") == 0)
-            o->key_file = argv[++i];
-        else if (strcmp(a, "--threads") == 0)
-            o->threads = (int)ab_opt_u64(CMD, a, argv[++i], 1, 256);
-        else if (strcmp(a, "--model") == 0)
-            o->model = parse_model(argv[++i]);
-        else if (strcmp(a, "--workers") == 0)
-            o->workers = (int)ab_opt_u64(CMD, a, argv[++i], 1, 1024);
-        else if (strcmp(a, "--ttl") == 0)
-            o->ttl_s = (int64_t)(ab_opt_duration_us(CMD, a, argv[++i]) / 1000000u);
-        else if (strcmp(a, "--idle-timeout") == 0)
-            o->idle_us = ab_opt_duration_us(CMD, a, argv[++i]);
-        else if (strcmp(a, "--request-timeout") == 0)
-            o->request_us = ab_opt_duration_us(CMD, a, argv[++i]);
-        else
-            ab_usage_fail(CMD, "unknown option '%s'", a);
     }
     if (o->mechanism == NULL || o->listen == NULL)
-        ab_usage_fail(CMD, "--mechanism and --listen are required");
+        ab_opt_fail(&p, "--mechanism (or --mechanism-file) and --listen are required");
     if (o->ttl_s < 1 || o->ttl_s > 315360000)
-        ab_usage_fail(CMD, "--ttl: must be between 1 s and 10 years");
+        ab_opt_fail(&p, "--ttl: must be between 1 s and 10 years");
     if (o->idle_us < 1000)
-        ab_usage_fail(CMD, "--idle-timeout: must be at least 1ms");
+        ab_opt_fail(&p, "--idle-timeout: must be at least 1ms");
     if (o->request_us < 1000)
-        ab_usage_fail(CMD, "--request-timeout: must be at least 1ms");
+        ab_opt_fail(&p, "--request-timeout: must be at least 1ms");
 }
 
 /* Opens one listening socket per thread on the same address (the first fixes a port 0). Fills
@@ -353,5 +355,6 @@ int ab_cmd_serve(int argc, char **argv)
     stop_threads(&s);
 out:
     teardown(&s);
+    free(o.mechanism);
     return rc;
 }

@@ -1,7 +1,6 @@
 /* cmd_jwt.c — `authbench jwt`: keygen, sign and verify JWTs with the ajwt library. */
 #include <cjson/cJSON.h>
 #include <errno.h>
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -9,10 +8,12 @@
 #include <unistd.h>
 
 #include "ab_cli.h"
+#include "ab_opt.h"
 #include "ajwt.h"
 #include "commands.h"
 
 #define CMD "jwt"
+#define VERIFY "jwt verify"
 #define MAX_INPUT (1u << 20)
 #define MAX_TTL (10ull * 366 * 86400)
 #define MAX_EPOCH ((int64_t)1 << 53)
@@ -71,19 +72,23 @@ static const char usage_verify[] =
     "  --now EPOCH           verify as if the time were EPOCH (Unix seconds)\n"
     "  --require C[,C…]      claims that must be present\n";
 
-enum { OPT_HELP = 'h', OPT_ALG = 256, OPT_OUT, OPT_FORCE, OPT_KEY, OPT_KID, OPT_CLAIMS, OPT_CLAIMS_FILE,
-       OPT_TTL, OPT_ISS, OPT_AUD, OPT_LEEWAY, OPT_NOW, OPT_REQUIRE };
+enum { OPT_ALG = 256, OPT_OUT, OPT_FORCE, OPT_KEY, OPT_KID, OPT_CLAIMS, OPT_CLAIMS_FILE, OPT_TTL, OPT_ISS,
+       OPT_AUD, OPT_LEEWAY, OPT_NOW, OPT_REQUIRE };
 
-/* getopt_long over argv (argv[0] is the subcommand); fails with a usage error for unknown options
- * and missing values. Returns the option, or -1 at the end. */
-static int next_opt(int argc, char **argv, const struct option *opts, const char *sub)
+/* --help of each subcommand. */
+static void help_keygen(void)
 {
-    int c = getopt_long(argc, argv, ":h", opts, NULL);
-    if (c == '?')
-        ab_usage_fail(sub, "unknown option '%s'", argv[optind - 1]);
-    if (c == ':')
-        ab_usage_fail(sub, "option '%s' needs a value", argv[optind - 1]);
-    return c;
+    fputs(usage_keygen, stdout);
+}
+
+static void help_sign(void)
+{
+    fputs(usage_sign, stdout);
+}
+
+static void help_verify(void)
+{
+    fputs(usage_verify, stdout);
 }
 
 static ajwt_alg parse_alg(const char *sub, const char *s)
@@ -186,26 +191,23 @@ done:
 static int jwt_keygen(int argc, char **argv)
 {
     static const struct option opts[] = {{"alg", required_argument, NULL, OPT_ALG},
-        {"out", required_argument, NULL, OPT_OUT}, {"force", no_argument, NULL, OPT_FORCE},
-        {"help", no_argument, NULL, OPT_HELP}, {NULL, 0, NULL, 0}};
+        {"out", required_argument, NULL, OPT_OUT}, {"force", no_argument, NULL, OPT_FORCE}, {NULL, 0, NULL, 0}};
     const char *sub = "jwt keygen", *alg = NULL, *out = NULL;
     char msg[MSG_LEN];
     int c, force = 0;
-    while ((c = next_opt(argc, argv, opts, sub)) != -1) {
+    ab_opt p;
+    ab_opt_init(&p, sub, help_keygen, opts, argc, argv);
+    while ((c = ab_opt_next(&p)) != AB_OPT_END) {
         switch (c) {
-        case OPT_HELP: fputs(usage_keygen, stdout); return AB_EXIT_OK;
-        case OPT_ALG: alg = optarg; break;
-        case OPT_OUT: out = optarg; break;
+        case OPT_ALG: alg = ab_opt_value(&p); break;
+        case OPT_OUT: out = ab_opt_value(&p); break;
         case OPT_FORCE: force = 1; break;
-        default: ab_usage_fail(sub, "unexpected option");
         }
     }
-    if (optind < argc)
-        ab_usage_fail(sub, "unexpected argument '%s'", argv[optind]);
     if (alg == NULL || out == NULL || *out == '\0')
-        ab_usage_fail(sub, "--alg and --out are required");
+        ab_opt_fail(&p, "--alg and --out are required");
     if (keygen_write(parse_alg(sub, alg), out, force, msg) != 0)
-        ab_fail(CMD, "%s", msg);
+        ab_fail(sub, "%s", msg);
     return AB_EXIT_OK;
 }
 
@@ -317,35 +319,33 @@ static int jwt_sign(int argc, char **argv)
     static const struct option opts[] = {{"alg", required_argument, NULL, OPT_ALG},
         {"key", required_argument, NULL, OPT_KEY}, {"kid", required_argument, NULL, OPT_KID},
         {"claims", required_argument, NULL, OPT_CLAIMS}, {"claims-file", required_argument, NULL, OPT_CLAIMS_FILE},
-        {"ttl", required_argument, NULL, OPT_TTL}, {"help", no_argument, NULL, OPT_HELP}, {NULL, 0, NULL, 0}};
+        {"ttl", required_argument, NULL, OPT_TTL}, {NULL, 0, NULL, 0}};
     const char *sub = "jwt sign";
     sign_opts o;
     char msg[MSG_LEN];
     int c, usage = 0;
+    ab_opt p;
     memset(&o, 0, sizeof o);
-    while ((c = next_opt(argc, argv, opts, sub)) != -1) {
+    ab_opt_init(&p, sub, help_sign, opts, argc, argv);
+    while ((c = ab_opt_next(&p)) != AB_OPT_END) {
         switch (c) {
-        case OPT_HELP: fputs(usage_sign, stdout); return AB_EXIT_OK;
-        case OPT_ALG: o.alg = optarg; break;
-        case OPT_KEY: o.key = optarg; break;
-        case OPT_KID: o.kid = optarg; break;
-        case OPT_CLAIMS: o.claims = optarg; break;
-        case OPT_CLAIMS_FILE: o.claims_file = optarg; break;
-        case OPT_TTL: o.ttl = ab_opt_u64(sub, "--ttl", optarg, 1, MAX_TTL); break;
-        default: ab_usage_fail(sub, "unexpected option");
+        case OPT_ALG: o.alg = ab_opt_value(&p); break;
+        case OPT_KEY: o.key = ab_opt_value(&p); break;
+        case OPT_KID: o.kid = ab_opt_value(&p); break;
+        case OPT_CLAIMS: o.claims = ab_opt_value(&p); break;
+        case OPT_CLAIMS_FILE: o.claims_file = ab_opt_value(&p); break;
+        case OPT_TTL: o.ttl = ab_opt_u64(&p, 1, MAX_TTL); break;
         }
     }
-    if (optind < argc)
-        ab_usage_fail(sub, "unexpected argument '%s'", argv[optind]);
     if (o.alg == NULL || o.key == NULL)
-        ab_usage_fail(sub, "--alg and --key are required");
+        ab_opt_fail(&p, "--alg and --key are required");
     if (o.claims != NULL && o.claims_file != NULL)
-        ab_usage_fail(sub, "use --claims or --claims-file, not both");
+        ab_opt_fail(&p, "use --claims or --claims-file, not both");
     parse_alg(sub, o.alg);
     if (sign_run(&o, msg, &usage) != 0) {
         if (usage)
-            ab_usage_fail(sub, "%s", msg);
-        ab_fail(CMD, "%s", msg);
+            ab_opt_fail(&p, "%s", msg);
+        ab_fail(sub, "%s", msg);
     }
     return AB_EXIT_OK;
 }
@@ -457,36 +457,35 @@ static void verify_args(int argc, char **argv, verify_opts *o)
         {"alg", required_argument, NULL, OPT_ALG}, {"iss", required_argument, NULL, OPT_ISS},
         {"aud", required_argument, NULL, OPT_AUD}, {"leeway", required_argument, NULL, OPT_LEEWAY},
         {"now", required_argument, NULL, OPT_NOW}, {"require", required_argument, NULL, OPT_REQUIRE},
-        {"help", no_argument, NULL, OPT_HELP}, {NULL, 0, NULL, 0}};
-    const char *sub = "jwt verify";
+        {NULL, 0, NULL, 0}};
     ajwt_alg algs[AJWT_ALG_COUNT];
-    int c;
-    while ((c = next_opt(argc, argv, opts, sub)) != -1) {
+    int c, ntokens = 0;
+    ab_opt p;
+    ab_opt_init_args(&p, VERIFY, help_verify, opts, argc, argv);
+    while ((c = ab_opt_next(&p)) != AB_OPT_END) {
         switch (c) {
-        case OPT_HELP: fputs(usage_verify, stdout); exit(AB_EXIT_OK);
-        case OPT_KEY: o->key = optarg; break;
-        case OPT_ALG: o->algs = optarg; break;
-        case OPT_ISS: o->iss = optarg; break;
-        case OPT_AUD: o->aud = optarg; break;
-        case OPT_LEEWAY: o->leeway = ab_opt_u64(sub, "--leeway", optarg, 0, 366 * 86400); break;
-        case OPT_REQUIRE: o->require = optarg; break;
+        case OPT_KEY: o->key = ab_opt_value(&p); break;
+        case OPT_ALG: o->algs = ab_opt_value(&p); break;
+        case OPT_ISS: o->iss = ab_opt_value(&p); break;
+        case OPT_AUD: o->aud = ab_opt_value(&p); break;
+        case OPT_LEEWAY: o->leeway = ab_opt_u64(&p, 0, 366 * 86400); break;
+        case OPT_REQUIRE: o->require = ab_opt_value(&p); break;
         case OPT_NOW:
-            if (ab_parse_i64(optarg, 0, MAX_EPOCH, &o->now) != 0)
-                ab_usage_fail(sub, "--now: expected Unix seconds from 0 to 2^53, got '%s'", optarg);
+            if (ab_parse_i64(ab_opt_value(&p), 0, MAX_EPOCH, &o->now) != 0)
+                ab_opt_bad(&p, "expected Unix seconds from 0 to 2^53, got '%s'", ab_opt_value(&p));
             o->has_now = 1;
             break;
-        default: ab_usage_fail(sub, "unexpected option");
+        case AB_OPT_ARG: o->token = ab_opt_value(&p), ntokens++; break;
         }
     }
-    if (optind + 1 < argc)
-        ab_usage_fail(sub, "expected one token, got %d arguments", argc - optind);
-    o->token = optind < argc ? argv[optind] : NULL;
+    if (ntokens > 1)
+        ab_opt_fail(&p, "expected one token, got %d arguments", ntokens);
     if (o->key == NULL)
-        ab_usage_fail(sub, "--key is required");
+        ab_opt_fail(&p, "--key is required");
     if (o->algs != NULL && ajwt_alg_list_parse(o->algs, algs, AJWT_ALG_COUNT) <= 0)
-        ab_usage_fail(sub, "--alg: expected a comma-separated list of algorithms, got '%s'", o->algs);
+        ab_opt_fail(&p, "--alg: expected a comma-separated list of algorithms, got '%s'", o->algs);
     if (o->require != NULL && strspn(o->require, ",") == strlen(o->require))
-        ab_usage_fail(sub, "--require: expected claim names, got '%s'", o->require);
+        ab_opt_fail(&p, "--require: expected claim names, got '%s'", o->require);
 }
 
 static int jwt_verify(int argc, char **argv)
@@ -496,15 +495,13 @@ static int jwt_verify(int argc, char **argv)
     memset(&o, 0, sizeof o);
     verify_args(argc, argv, &o);
     if (verify_run(&o, msg) != 0)
-        ab_fail(CMD, "%s", msg);
+        ab_fail(VERIFY, "%s", msg);
     return AB_EXIT_OK;
 }
 
 int ab_cmd_jwt(int argc, char **argv)
 {
     const char *sub = argc >= 2 ? argv[1] : NULL;
-    optind = 1;
-    opterr = 0;
     if (sub == NULL)
         ab_usage_fail(CMD, "missing subcommand (keygen, sign, verify)");
     if (strcmp(sub, "--help") == 0 || strcmp(sub, "-h") == 0 || strcmp(sub, "help") == 0) {

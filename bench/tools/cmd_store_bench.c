@@ -2,7 +2,6 @@
  * HTTP) and report throughput, latency percentiles, errors and I/O per operation. */
 #include <cjson/cJSON.h>
 #include <errno.h>
-#include <getopt.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdatomic.h>
@@ -14,6 +13,7 @@
 
 #include "ab_cli.h"
 #include "ab_hist.h"
+#include "ab_opt.h"
 #include "commands.h"
 #include "sstore.h"
 
@@ -25,7 +25,8 @@
 #define SB_PROGRESS_MIN_US 3000000        /* runs longer than this show progress on stderr */
 
 static const char usage_text[] =
-    "usage: authbench store-bench --store URI [--op create|get|touch|delete|mix] [--clients N]\n"
+    "usage: authbench store-bench --store URI | --store-file FILE [--op create|get|touch|delete|mix]\n"
+    "                             [--clients N]\n"
     "                             [--pipeline P] [--sessions K] [--value-bytes B] [--ttl S]\n"
     "                             [--duration S] [--warmup S] [--json]\n"
     "\n"
@@ -34,7 +35,10 @@ static const char usage_text[] =
     "throughput, latency percentiles, errors and the store's I/O per operation.\n"
     "\n"
     "  --store URI        memory://…, redis://[user:pass@]host:port[/db],\n"
-    "                     redis-cluster://host:port[,host:port…], file:///dir?… (see sstore.h)\n"
+    "                     redis-cluster://host:port[,host:port…], file:///dir?… (see sstore.h);\n"
+    "                     a password given here shows in ps until it is parsed\n"
+    "  --store-file FILE  URI from the first line of FILE, which must be yours and mode 0600 (no\n"
+    "                     access for group or others): a store password never on argv\n"
     "  --op OP            get (default), create, touch (sliding expiry), delete, or mix: each operation\n"
     "                     a get (80%), touch (10%), create (5%) or delete (5%) of the thread's sessions\n"
     "  --clients N        client threads (default 1)\n"
@@ -58,11 +62,11 @@ static const char usage_text[] =
     "2 bad usage.\n";
 
 enum sb_op { SB_GET, SB_CREATE, SB_TOUCH, SB_DELETE, SB_MIX };
-static const char *const op_names[] = {"get", "create", "touch", "delete", "mix"};
+static const char *const op_names[] = {"get", "create", "touch", "delete", "mix", NULL};
 
 /* The run's settings, from the command line. */
 typedef struct sb_cfg {
-    const char *uri;
+    char *uri; /* malloc'd: --store's copy (argv then hides its password) or --store-file's line */
     enum sb_op op;
     unsigned clients;
     unsigned pipeline;
@@ -130,32 +134,11 @@ static uint64_t next_rand(uint64_t *s)
     return *s * 0x2545F4914F6CDD1Dull;
 }
 
-/* getopt_long with the shared usage failures. */
-static int next_opt(int argc, char **argv, const struct option *opts)
-{
-    int c = getopt_long(argc, argv, ":h", opts, NULL);
-    if (c == '?')
-        ab_usage_fail(CMD, "unknown option '%s'", argv[optind - 1]);
-    if (c == ':')
-        ab_usage_fail(CMD, "option '%s' needs a value", argv[optind - 1]);
-    return c;
-}
-
-/* The index of name in op_names, or a usage failure. */
-static enum sb_op parse_op(const char *name)
-{
-    size_t i;
-    for (i = 0; i < sizeof op_names / sizeof op_names[0]; i++)
-        if (strcmp(name, op_names[i]) == 0)
-            return (enum sb_op)i;
-    ab_usage_fail(CMD, "--op: unknown operation '%s' (create, get, touch, delete, mix)", name);
-}
-
 /* Checks the combination of options. */
 static void check_cfg(const sb_cfg *cfg)
 {
     if (cfg->uri == NULL)
-        ab_usage_fail(CMD, "--store URI is required");
+        ab_usage_fail(CMD, "--store URI is required (or --store-file FILE)");
     if (cfg->pipeline > 1 && cfg->op != SB_GET)
         ab_usage_fail(CMD, "--pipeline batches gets: use it with --op get");
     if (cfg->op != SB_CREATE && cfg->sessions < cfg->clients)
@@ -163,42 +146,54 @@ static void check_cfg(const sb_cfg *cfg)
                       (unsigned long long)cfg->sessions, cfg->clients);
 }
 
-/* Parses the command line into cfg (usage failures exit 2). Returns 1 when --help was printed. */
-static int parse_args(int argc, char **argv, sb_cfg *cfg)
+/* Prints --help. */
+static void usage(void)
 {
-    enum { O_STORE = 256, O_OP, O_CLIENTS, O_PIPELINE, O_SESSIONS, O_VALUE, O_TTL, O_DURATION, O_WARMUP, O_JSON };
+    fputs(usage_text, stdout);
+}
+
+/* Takes the store URI of --store (hidden in argv then) or --store-file; once only. */
+static void take_store(const ab_opt *p, sb_cfg *cfg, int from_file)
+{
+    if (cfg->uri != NULL)
+        ab_opt_fail(p, "give --store or --store-file once");
+    cfg->uri = from_file ? ab_opt_secret_file(p) : ab_opt_secret(p);
+}
+
+/* Parses the command line into cfg (cfg->uri is malloc'd); usage failures exit 2, --help 0. */
+static void parse_args(int argc, char **argv, sb_cfg *cfg)
+{
+    enum { O_STORE = 256, O_STORE_FILE, O_OP, O_CLIENTS, O_PIPELINE, O_SESSIONS, O_VALUE, O_TTL, O_DURATION,
+           O_WARMUP, O_JSON };
     static const struct option opts[] = {
-        {"store", required_argument, NULL, O_STORE}, {"op", required_argument, NULL, O_OP},
-        {"clients", required_argument, NULL, O_CLIENTS}, {"pipeline", required_argument, NULL, O_PIPELINE},
-        {"sessions", required_argument, NULL, O_SESSIONS}, {"value-bytes", required_argument, NULL, O_VALUE},
-        {"ttl", required_argument, NULL, O_TTL}, {"duration", required_argument, NULL, O_DURATION},
-        {"warmup", required_argument, NULL, O_WARMUP}, {"json", no_argument, NULL, O_JSON},
-        {"help", no_argument, NULL, 'h'}, {NULL, 0, NULL, 0}};
+        {"store", required_argument, NULL, O_STORE}, {"store-file", required_argument, NULL, O_STORE_FILE},
+        {"op", required_argument, NULL, O_OP}, {"clients", required_argument, NULL, O_CLIENTS},
+        {"pipeline", required_argument, NULL, O_PIPELINE}, {"sessions", required_argument, NULL, O_SESSIONS},
+        {"value-bytes", required_argument, NULL, O_VALUE}, {"ttl", required_argument, NULL, O_TTL},
+        {"duration", required_argument, NULL, O_DURATION}, {"warmup", required_argument, NULL, O_WARMUP},
+        {"json", no_argument, NULL, O_JSON}, {NULL, 0, NULL, 0}};
+    ab_opt p;
     int c;
     *cfg = (sb_cfg){NULL, SB_GET, 1, 1, 10000, 256, 3600, 10000000, 2000000, 0};
-    optind = 1;
-    while ((c = next_opt(argc, argv, opts)) != -1) {
+    ab_opt_init(&p, CMD, usage, opts, argc, argv);
+    while ((c = ab_opt_next(&p)) != AB_OPT_END) {
         switch (c) {
-        case 'h': fputs(usage_text, stdout); return 1;
-        case O_STORE: cfg->uri = optarg; break;
-        case O_OP: cfg->op = parse_op(optarg); break;
-        case O_CLIENTS: cfg->clients = (unsigned)ab_opt_u64(CMD, "--clients", optarg, 1, SB_MAX_CLIENTS); break;
-        case O_PIPELINE: cfg->pipeline = (unsigned)ab_opt_u64(CMD, "--pipeline", optarg, 1, SB_MAX_PIPELINE); break;
-        case O_SESSIONS: cfg->sessions = ab_opt_u64(CMD, "--sessions", optarg, 1, 100000000); break;
-        case O_VALUE: cfg->value_bytes = ab_opt_u64(CMD, "--value-bytes", optarg, 64, SSTORE_CLAIMS_MAX); break;
-        case O_TTL: cfg->ttl_s = ab_opt_u64(CMD, "--ttl", optarg, 1, SSTORE_TTL_MAX); break;
-        case O_DURATION: cfg->duration_us = ab_opt_duration_us(CMD, "--duration", optarg); break;
-        case O_WARMUP: cfg->warmup_us = ab_opt_duration_us(CMD, "--warmup", optarg); break;
+        case O_STORE: take_store(&p, cfg, 0); break;
+        case O_STORE_FILE: take_store(&p, cfg, 1); break;
+        case O_OP: cfg->op = (enum sb_op)ab_opt_choice(&p, op_names); break;
+        case O_CLIENTS: cfg->clients = (unsigned)ab_opt_u64(&p, 1, SB_MAX_CLIENTS); break;
+        case O_PIPELINE: cfg->pipeline = (unsigned)ab_opt_u64(&p, 1, SB_MAX_PIPELINE); break;
+        case O_SESSIONS: cfg->sessions = ab_opt_u64(&p, 1, 100000000); break;
+        case O_VALUE: cfg->value_bytes = ab_opt_u64(&p, 64, SSTORE_CLAIMS_MAX); break;
+        case O_TTL: cfg->ttl_s = ab_opt_u64(&p, 1, SSTORE_TTL_MAX); break;
+        case O_DURATION: cfg->duration_us = ab_opt_duration_us(&p); break;
+        case O_WARMUP: cfg->warmup_us = ab_opt_duration_us(&p); break;
         case O_JSON: cfg->json = 1; break;
-        default: ab_usage_fail(CMD, "unexpected option");
         }
     }
-    if (optind < argc)
-        ab_usage_fail(CMD, "unexpected argument '%s'", argv[optind]);
     if (cfg->duration_us == 0)
-        ab_usage_fail(CMD, "--duration must be more than 0");
+        ab_opt_fail(&p, "--duration must be more than 0");
     check_cfg(cfg);
-    return 0;
 }
 
 /* Claims JSON of exactly len bytes (len >= 64): the usual fields, padded. malloc'd. */
@@ -752,9 +747,10 @@ static int bench(const sb_cfg *cfg)
 int ab_cmd_store_bench(int argc, char **argv)
 {
     sb_cfg cfg;
-    if (parse_args(argc, argv, &cfg))
-        return AB_EXIT_OK;
-    if (catch_sigint() != 0)
-        return AB_EXIT_FAIL;
-    return bench(&cfg);
+    int rc = AB_EXIT_FAIL;
+    parse_args(argc, argv, &cfg);
+    if (catch_sigint() == 0)
+        rc = bench(&cfg);
+    free(cfg.uri);
+    return rc;
 }

@@ -119,26 +119,56 @@ static int parse_query(const char *q, sstore_uri *u, char *err, size_t errlen)
     return 0;
 }
 
+/* A malformed URI as it may be shown: up to its scheme, then "***" for all before its last '@'
+ * (where a password would be), so that no message echoes one. Into out (len bytes). */
+static void shown_uri(const char *text, char *out, size_t len)
+{
+    const char *at = strrchr(text, '@');
+    size_t head = 0;
+    if (at == NULL) {
+        snprintf(out, len, "%s", text);
+        return;
+    }
+    while (isalnum((unsigned char)text[head]) || text[head] == '+' || text[head] == '-' || text[head] == '.')
+        head++;
+    head += strspn(text + head, ":/");
+    snprintf(out, len, "%.*s***%s", (int)(head < (size_t)(at - text) ? head : (size_t)(at - text)), text, at);
+}
+
+/* The last '@' of the authority auth[0..alen), or NULL. */
+static const char *userinfo_end(const char *auth, size_t alen)
+{
+    const char *at = NULL, *p;
+    for (p = auth; p < auth + alen; p++)
+        if (*p == '@')
+            at = p;
+    return at;
+}
+
 int sstore_uri_parse(const char *text, sstore_uri *u, char *err, size_t errlen)
 {
     size_t off, alen, plen;
     const char *auth, *at;
+    char shown[256];
     memset(u, 0, sizeof *u);
     if (text == NULL || (off = parse_scheme(text, u)) == 0) {
+        shown_uri(text == NULL ? "(null)" : text, shown, sizeof shown);
         snprintf(err, errlen, "malformed store URI '%s': expected scheme://… (memory://, redis://host:port, file:///dir)",
-                 text == NULL ? "(null)" : text);
+                 shown);
         goto fail;
     }
     auth = text + off;
     alen = strcspn(auth, "/?#");
+    at = userinfo_end(auth, alen);
+    if (at == NULL && alen > 0 && strchr(auth + alen, '@') != NULL) { /* "u:p/w@host": host "u:p" echoed */
+        snprintf(err, errlen, "malformed store URI: '@' after the host (a '/', '?' or '#' in a password must be "
+                              "%%-escaped)");
+        goto fail;
+    }
     if (auth[alen] == '#') {
         snprintf(err, errlen, "malformed store URI: a '#' fragment is not allowed");
         goto fail;
     }
-    at = NULL;
-    for (const char *p = auth; p < auth + alen; p++)
-        if (*p == '@')
-            at = p;
     if (at != NULL && parse_userinfo(auth, (size_t)(at - auth), u, err, errlen) != 0)
         goto fail;
     if (at != NULL)

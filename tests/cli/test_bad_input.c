@@ -38,27 +38,35 @@ static const bad_case cases[] = {
     {{"jwt", NULL}, 2, "jwt"},
     {{"jwt", "--frobnicate", NULL}, 2, "jwt"},
     {{"jwt", "keygen", "--alg", "XX999", "--out", "%D/k", NULL}, 2, "jwt keygen"},
-    {{"jwt", "keygen", "--alg", "HS256", "--out", "%D/afile/k", NULL}, 1, "jwt"},
-    {{"jwt", "verify", "--key", "%D/missing.key", "x.y.z", NULL}, 1, "jwt"},
-    {{"jwt", "verify", "--key", "%D/bad.pem", "x.y.z", NULL}, 1, "jwt"},
-    {{"jwt", "verify", "--key", "%D/bad.jwk", "x.y.z", NULL}, 1, "jwt"},
-    {{"jwt", "verify", "--key", "%D/empty.key", "x.y.z", NULL}, 1, "jwt"},
-    {{"jwt", "verify", "--key", "%D/huge.key", "x.y.z", NULL}, 1, "jwt"},
+    {{"jwt", "keygen", "--alg", "HS256", "--out", "%D/afile/k", NULL}, 1, "jwt keygen"},
+    {{"jwt", "verify", "--key", "%D/missing.key", "x.y.z", NULL}, 1, "jwt verify"},
+    {{"jwt", "verify", "--key", "%D/bad.pem", "x.y.z", NULL}, 1, "jwt verify"},
+    {{"jwt", "verify", "--key", "%D/bad.jwk", "x.y.z", NULL}, 1, "jwt verify"},
+    {{"jwt", "verify", "--key", "%D/empty.key", "x.y.z", NULL}, 1, "jwt verify"},
+    {{"jwt", "verify", "--key", "%D/huge.key", "x.y.z", NULL}, 1, "jwt verify"},
     {{"jwt", "verify", "--key", "%D/hs.key", "--leeway", "abc", "x.y.z", NULL}, 2, "jwt verify"},
-    {{"jwt", "verify", "--key", "%D/hs.key", "%T", NULL}, 1, "jwt"}, /* a 100 KB token */
+    {{"jwt", "verify", "--key", "%D/hs.key", "%T", NULL}, 1, "jwt verify"}, /* a 100 KB token */
     {{"jwt", "sign", "--alg", "HS256", "--key", "%D/hs.key", "--claims", "{bad", NULL}, 2, "jwt sign"},
-    {{"jwt", "sign", "--alg", "HS256", "--key", "%D/hs.key", "--claims-file", "%D/huge.claims", NULL}, 1, "jwt"},
+    {{"jwt", "sign", "--alg", "HS256", "--key", "%D/hs.key", "--claims-file", "%D/huge.claims", NULL}, 1, "jwt sign"},
     {{"store-bench", "--store", "redis://127.0.0.1:%R", "--duration", "1s", NULL}, 1, "store-bench"},
     {{"store-bench", "--store", "bogus://x", NULL}, 1, "store-bench"},
     {{"store-bench", "--store", "memory://", "--clients", "abc", NULL}, 2, "store-bench"},
     {{"store-bench", "--store", "memory://", "--duration", "5parsecs", NULL}, 2, "store-bench"},
     {{"store-bench", "--store", "file://%D/nowhere", "--duration", "1s", NULL}, 1, "store-bench"},
+    {{"store-bench", "--store-file", "%D/nowhere.uri", NULL}, 1, "store-bench"},
+    {{"store-bench", "--store-file", "%D/open.uri", NULL}, 1, "store-bench"}, /* mode 0644: refused */
+    {{"store-bench", "--store", "memory://", "--store-file", "%D/secret.uri", NULL}, 2, "store-bench"},
+    {{"store-bench", "--sto", "memory://", NULL}, 2, "store-bench"}, /* abbreviations are not options */
     {{"serve", "--mechanism", "none", "--listen", "127.0.0.1:%P", NULL}, 1, "serve"},
     {{"serve", "--mechanism", "jwt:HS256", "--key", "%D/missing.key", "--listen", "127.0.0.1:0", NULL}, 1, "serve"},
     {{"serve", "--mechanism", "session:redis://admin:s3cretpw@127.0.0.1:%R", "--listen", "127.0.0.1:0", NULL}, 1, "serve"},
     {{"serve", "--mechanism", "bogus", "--listen", "127.0.0.1:0", NULL}, 1, "serve"},
     {{"serve", "--mechanism", "none", "--listen", "notahost:99999", NULL}, 1, "serve"},
     {{"serve", "--mechanism", "none", "--listen", "127.0.0.1:0", "--request-timeout", "0", NULL}, 2, "serve"},
+    {{"serve", "--mechanism-file", "%D/open.uri", "--listen", "127.0.0.1:0", NULL}, 1, "serve"},
+    {{"serve", "--mechanism-file", "%D/secret.uri", "--listen", "127.0.0.1:0", NULL}, 1, "serve"}, /* no Redis */
+    {{"serve", "--mechanism", "none", "--listen", NULL}, 2, "serve"},
+    {{"serve", "--mechanism", "none", "--listen", "127.0.0.1:0", "stray", NULL}, 2, "serve"},
     {{"proxy", "--listen", "127.0.0.1:%P", "--upstream", "127.0.0.1:1", NULL}, 1, "proxy"},
     {{"proxy", "--listen", "127.0.0.1:0", "--upstream", "127.0.0.1:99999", NULL}, 2, "proxy"},
     {{"proxy", "--listen", "127.0.0.1:0", "--upstream", "127.0.0.1:1", "--delay", "-1ms", NULL}, 2, "proxy"},
@@ -77,6 +85,7 @@ static const bad_case cases[] = {
     {{"report", "%D/truncated-run", NULL}, 1, "report"},
     {{"report", "%D/truncated-run", "--requirements", "%D/bad-requirements.json", NULL}, 1, "report"},
     {{"report", "%D/truncated-run", "--max-servers", "0", NULL}, 2, "report"},
+    {{"report", "%D/truncated-run", "--quiet=yes", NULL}, 2, "report"},
     {{"merge", "--out", "%D/out-merge", "%D/nowhere", "%D/nowhere2", NULL}, 2, "merge"},
     {{"merge", "--out", "%D/out-merge2", "%D/truncated-run", "%D/truncated-run", NULL}, 1, "merge"},
 };
@@ -124,6 +133,7 @@ static char *filled(const char *prefix, char ch, size_t n, const char *suffix)
 /* The malformed files the cases read, each written whole. */
 static void write_files(void)
 {
+    char path[600];
     static const char tiny[] = "{\"store_capacity\":false,\"micro\":false,\"groups\":[{\"mechanisms\":[\"none\"],"
                                "\"duration\":\"1s\",\"warmup\":\"0.1s\",\"repetitions\":1,\"users\":10}]}";
     static const char redis[] = "{\"store_capacity\":false,\"micro\":false,\"groups\":[{\"mechanisms\":"
@@ -145,6 +155,12 @@ static void write_files(void)
     put("typo-scenario.json", "{\"groups\":[{\"mechanisms\":[\"none\"],\"typo\":1}]}", 46);
     put("tiny-scenario.json", tiny, strlen(tiny));
     put("redis-scenario.json", redis, strlen(redis));
+    put("open.uri", "memory://\n", 10);
+    put("secret.uri", "session:redis://admin:s3cretpw@127.0.0.1:1\n", 43);
+    snprintf(path, sizeof path, "%s/secret.uri", fixture_dir);
+    assert_int_equal(chmod(path, 0600), 0);
+    snprintf(path, sizeof path, "%s/open.uri", fixture_dir);
+    assert_int_equal(chmod(path, 0644), 0);
     put("bad-requirements.json", "{\"servers\": \"four\"}", 19);
     put("truncated-run/results.json", "{\"schema\":\"authbench.results/1\",\"cells\":[", 41);
 }

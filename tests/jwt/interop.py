@@ -113,7 +113,7 @@ def theirs_to_ours(jose, binary, alg, private, verify_key):
     for part in (1, 2):
         r = run(binary, "verify", "--key", verify_key, tamper(token, part))
         lines = r.stderr.splitlines()
-        if r.returncode != 1 or len(lines) != 1 or not lines[0].startswith("authbench: jwt: "):
+        if r.returncode != 1 or len(lines) != 1 or not lines[0].startswith("authbench: jwt verify: "):
             fail(f"{alg}: our verify of a tampered jwcrypto token: exit {r.returncode}, {r.stderr!r}")
 
 

@@ -182,7 +182,7 @@ static void keygen_should_write_private_keys_mode_0600_and_keep_existing_files(v
         snprintf(file, sizeof file, "%s.pub", args[4]);
         assert_int_equal(access(file, F_OK) == 0, i != 0);
         run(&r, NULL, args);
-        expect_fail(&r, 1, "authbench: jwt: ", "exists");
+        expect_fail(&r, 1, "authbench: jwt keygen: ", "exists");
     }
 }
 
@@ -224,7 +224,7 @@ static void verify_should_read_the_token_from_standard_input(void **state)
     run(&r, tok, none);
     expect_ok(&r);
     run(&r, "", none);
-    expect_fail(&r, 1, "authbench: jwt: ", "compact JWS");
+    expect_fail(&r, 1, "authbench: jwt verify: ", "compact JWS");
 }
 
 static void verify_failures_should_print_one_line_and_exit_1(void **state)
@@ -244,56 +244,56 @@ static void verify_failures_should_print_one_line_and_exit_1(void **state)
     {
         const char *a[] = {"verify", "--key", path("vf.pub"), "--now", "1795946700", "--leeway", "30", tok, NULL};
         run(&r, NULL, a);
-        expect_fail(&r, 1, "authbench: jwt: ", NULL);
-        assert_string_equal(r.err, "authbench: jwt: token expired at 2026-11-29T10:00:00Z, now "
+        expect_fail(&r, 1, "authbench: jwt verify: ", NULL);
+        assert_string_equal(r.err, "authbench: jwt verify: token expired at 2026-11-29T10:00:00Z, now "
                                    "2026-11-29T10:05:00Z, leeway 30 s\n");
     }
     {
         const char *a[] = {"verify", "--key", path("vf.pub"), "--now", "1795945000", tok, NULL};
         run(&r, NULL, a);
-        expect_fail(&r, 1, "authbench: jwt: token not valid before", NULL);
+        expect_fail(&r, 1, "authbench: jwt verify: token not valid before", NULL);
     }
     {
         const char *a[] = {"verify", "--key", path("vf.pub"), "--now", "1795946100", "--iss", "you", tok, NULL};
         run(&r, NULL, a);
-        expect_fail(&r, 1, "authbench: jwt: issuer 'me' is not the expected 'you'", NULL);
+        expect_fail(&r, 1, "authbench: jwt verify: issuer 'me' is not the expected 'you'", NULL);
     }
     {
         const char *a[] = {"verify", "--key", path("vf.pub"), "--now", "1795946100", "--aud", "web", tok, NULL};
         run(&r, NULL, a);
-        expect_fail(&r, 1, "authbench: jwt: audience list", NULL);
+        expect_fail(&r, 1, "authbench: jwt verify: audience list", NULL);
     }
     {
         const char *a[] = {"verify", "--key", path("vf.pub"), "--now", "1795946100", "--require", "iss,sub", tok, NULL};
         run(&r, NULL, a);
-        expect_fail(&r, 1, "authbench: jwt: required claim 'sub' is missing", NULL);
+        expect_fail(&r, 1, "authbench: jwt verify: required claim 'sub' is missing", NULL);
     }
     {
         const char *a[] = {"verify", "--key", path("vf.pub"), "--alg", "RS256,HS256", tok, NULL};
         run(&r, NULL, a);
-        expect_fail(&r, 1, "authbench: jwt: alg ES256 is not allowed", NULL);
+        expect_fail(&r, 1, "authbench: jwt verify: alg ES256 is not allowed", NULL);
     }
     {
         const char *a[] = {"verify", "--key", path("other.pub"), "--now", "1795946100", tok, NULL};
         run(&r, NULL, a);
-        expect_fail(&r, 1, "authbench: jwt: ES256 signature does not verify", NULL);
+        expect_fail(&r, 1, "authbench: jwt verify: ES256 signature does not verify", NULL);
     }
     strcpy(bad, tok);
     bad[strlen(bad) - 10] = bad[strlen(bad) - 10] == 'A' ? 'B' : 'A';
     {
         const char *a[] = {"verify", "--key", path("vf.pub"), "--now", "1795946100", bad, NULL};
         run(&r, NULL, a);
-        expect_fail(&r, 1, "authbench: jwt: ", "signature");
+        expect_fail(&r, 1, "authbench: jwt verify: ", "signature");
     }
     {
         const char *a[] = {"verify", "--key", path("missing.pem"), tok, NULL};
         run(&r, NULL, a);
-        expect_fail(&r, 1, "authbench: jwt: cannot open key file", NULL);
+        expect_fail(&r, 1, "authbench: jwt verify: cannot open key file", NULL);
     }
     {
         const char *a[] = {"verify", "--key", path("vf.pub"), "\x01\xff..\"\n", NULL};
         run(&r, NULL, a);
-        expect_fail(&r, 1, "authbench: jwt: ", NULL);
+        expect_fail(&r, 1, "authbench: jwt verify: ", NULL);
     }
 }
 
@@ -383,7 +383,7 @@ static void kid_should_name_pem_keys_and_select_jwks_keys(void **state)
     expect_ok(&r);
     assert_string_equal(r.out, "{}\n");
     run(&r, NULL, sign_c);
-    expect_fail(&r, 1, "authbench: jwt: no key with kid 'c'", NULL);
+    expect_fail(&r, 1, "authbench: jwt sign: no key with kid 'c'", NULL);
     /* a PEM named by --kid: the token carries it */
     keygen("ES256", "named");
     {

@@ -1,8 +1,12 @@
-/* test_run_secrets.c — no credential in a run directory: a tiny `authbench run` (with the report)
- * against a password-protected Redis of the test's own, which the run never flushes, so every
- * session id the servers issued can be read back from it afterwards; then no file of the run
- * directory may hold one of those ids, a JWT, or the Redis password. */
+/* test_run_secrets.c — no credential in a run directory or on a command line: a tiny `authbench
+ * run` (with the store capacity and the report) against a password-protected Redis of the test's
+ * own, which the run never flushes, so every session id the servers issued can be read back from it
+ * afterwards; then no file of the run directory may hold one of those ids, a JWT, or the Redis
+ * password. While it runs, a watcher reads /proc/<pid>/cmdline (what ps shows) of every process
+ * the test started, again and again: none may show the password. */
+#include <dirent.h>
 #include <ftw.h>
+#include <pthread.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -10,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <cmocka.h>
 
 #include <hiredis/hiredis.h>
@@ -21,7 +26,7 @@
 #define MAX_IDS 4096
 
 static const char scenario[] =
-    "{\"name\": \"secrets\", \"store_capacity\": false, \"micro\": false,\n"
+    "{\"name\": \"secrets\", \"store_capacity\": {\"clients\": 2, \"duration\": \"0.5s\"}, \"micro\": false,\n"
     " \"groups\": [{\"mechanisms\": [\"session:redis\", \"session:memory\", \"jwt:HS256\",\n"
     "                               \"jwt+denylist:HS256,redis\"],\n"
     "             \"mix\": \"churn\", \"lb\": \"sticky\", \"users\": 30, \"connections\": 4,\n"
@@ -92,9 +97,106 @@ static int check_file(const char *path, const struct stat *sb, int flag, struct 
     return 0;
 }
 
-static void a_run_directory_should_hold_no_credential(void **state)
+/* The command-line watcher: what it saw while the run ran. */
+typedef struct cmdline_watch {
+    volatile int stop;
+    unsigned scans;
+    pid_t run_pid;          /* the `authbench run` process, once seen */
+    int run_had_children;   /* a child of the run was seen in an earlier scan: its argv was parsed */
+    unsigned servers_seen;  /* scans that saw an `authbench serve` of the run */
+    char shown[600];        /* the first command line that showed the password */
+} cmdline_watch;
+
+/* The parent of pid from /proc/<pid>/stat, or 0. */
+static pid_t parent_of(pid_t pid)
 {
-    static const char *const redis_args[] = {"--requirepass", PASSWORD, NULL};
+    char path[64], buf[512], *close_paren;
+    int ppid = 0;
+    FILE *f;
+    snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
+    if ((f = fopen(path, "r")) == NULL)
+        return 0;
+    buf[fread(buf, 1, sizeof buf - 1, f)] = '\0';
+    fclose(f);
+    if ((close_paren = strrchr(buf, ')')) == NULL || sscanf(close_paren + 1, " %*c %d", &ppid) != 1)
+        return 0;
+    return (pid_t)ppid;
+}
+
+/* 1 when pid is a descendant of this test process (other engineers' runs are not ours to judge). */
+static int ours(pid_t pid)
+{
+    int depth;
+    for (depth = 0; depth < 16 && pid > 1; depth++)
+        if ((pid = parent_of(pid)) == getpid())
+            return 1;
+    return 0;
+}
+
+/* /proc/<pid>/cmdline with the NULs between arguments as spaces, into buf. */
+static void read_cmdline(pid_t pid, char *buf, size_t cap)
+{
+    char path[64];
+    size_t n = 0, i;
+    FILE *f;
+    snprintf(path, sizeof path, "/proc/%d/cmdline", (int)pid);
+    if ((f = fopen(path, "r")) != NULL) {
+        n = fread(buf, 1, cap - 1, f);
+        fclose(f);
+    }
+    for (i = 0; i < n; i++)
+        buf[i] = buf[i] == '\0' ? ' ' : buf[i];
+    buf[n] = '\0';
+}
+
+/* Checks one process of ours; the run itself may show the password only before it started anything. */
+static void check_process(cmdline_watch *w, pid_t pid, int *saw_child, int *saw_server)
+{
+    char cmd[8192];
+    read_cmdline(pid, cmd, sizeof cmd);
+    if (strstr(cmd, " run --scenario ") != NULL)
+        w->run_pid = pid;
+    else if (w->run_pid != 0 && parent_of(pid) == w->run_pid)
+        *saw_child = 1;
+    if (strstr(cmd, " serve --mechanism-file ") != NULL)
+        *saw_server = 1;
+    if (strstr(cmd, PASSWORD) != NULL && w->shown[0] == '\0' && (pid != w->run_pid || w->run_had_children))
+        snprintf(w->shown, sizeof w->shown, "pid %d: %.500s", (int)pid, cmd);
+}
+
+/* Scans every process once. */
+static void scan_processes(cmdline_watch *w)
+{
+    DIR *d = opendir("/proc");
+    struct dirent *e;
+    int saw_child = 0, saw_server = 0;
+    while (d != NULL && (e = readdir(d)) != NULL) {
+        pid_t pid = (pid_t)atoi(e->d_name);
+        if (pid > 1 && pid != getpid() && ours(pid))
+            check_process(w, pid, &saw_child, &saw_server);
+    }
+    if (d != NULL)
+        closedir(d);
+    w->run_had_children |= saw_child;
+    w->servers_seen += (unsigned)saw_server;
+    w->scans++;
+}
+
+/* pthread entry: scans every 5 ms until told to stop. */
+static void *watch_cmdlines(void *arg)
+{
+    cmdline_watch *w = arg;
+    while (!w->stop) {
+        scan_processes(w);
+        usleep(5000);
+    }
+    return NULL;
+}
+
+static void a_run_should_leave_its_password_in_no_file_and_no_command_line(void **state)
+{
+    static cmdline_watch w;
+    pthread_t watcher;
     tsupport_redis r;
     char *dir = tsupport_tmpdir("secrets"), file[600], out[600], url[128], *err = NULL;
     char *argv[] = {(char *)tload_bin(), "run", "--scenario", file, "--redis-url", url, "--out", out, "--no-micro",
@@ -103,14 +205,23 @@ static void a_run_directory_should_hold_no_credential(void **state)
     size_t i;
     (void)state;
     assert_non_null(dir);
-    assert_int_equal(tsupport_redis_start(&r, redis_args), 0);
+    assert_int_equal(tsupport_redis_start(&r, NULL), 0); /* the password set after start: not on its argv */
+    assert_int_equal(tsupport_redis_cmd(&r, "CONFIG SET requirepass " PASSWORD), 0);
     snprintf(file, sizeof file, "%s/scenario.json", dir);
     snprintf(out, sizeof out, "%s/run", dir);
     snprintf(url, sizeof url, "redis://:%s@127.0.0.1:%d", PASSWORD, r.port);
     assert_int_equal(tsupport_write_file(file, scenario, strlen(scenario)), 0);
+    assert_int_equal(pthread_create(&watcher, NULL, watch_cmdlines, &w), 0);
     rc = tload_run(argv, 110000, NULL, &err);
+    w.stop = 1;
+    pthread_join(watcher, NULL);
     if (rc != 0)
         fail_msg("authbench run exited %d: %s", rc, err);
+    if (w.shown[0] != '\0')
+        fail_msg("a command line showed the Redis password: %s", w.shown);
+    if (w.run_pid == 0 || !w.run_had_children || w.servers_seen == 0)
+        fail_msg("the watcher saw too little (%u scans, run %d, servers in %u scans)", w.scans, (int)w.run_pid,
+                 w.servers_seen);
     read_issued_ids(r.port);
     assert_true(nids >= 30); /* at least one session per user of the session:redis cell */
     assert_int_equal(nftw(out, check_file, 16, FTW_PHYS), 0);
@@ -125,7 +236,7 @@ static void a_run_directory_should_hold_no_credential(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(a_run_directory_should_hold_no_credential),
+        cmocka_unit_test(a_run_should_leave_its_password_in_no_file_and_no_command_line),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

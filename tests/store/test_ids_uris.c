@@ -136,6 +136,30 @@ static void malformed_uris_are_refused_with_a_clear_message(void **state)
     }
 }
 
+static void a_malformed_uri_is_never_echoed_with_its_password(void **state)
+{
+    static const struct { const char *uri, *says; } cases[] = {
+        {"redis:/admin:s3cretpw@127.0.0.1:6379", "'redis:/***@127.0.0.1:6379'"},
+        {"redis//s3cretpw@127.0.0.1", "'redis//***@127.0.0.1'"},
+        {"1redis://u:s3cretpw@h:1", "'1redis://***@h:1'"},
+        {"://s3cretpw@h", "'://***@h'"},
+        {"redis://admin:s3cret/pw@127.0.0.1:6379", "'@' after the host"},
+        {"redis://admin:s3cret?pw@127.0.0.1:6379", "'@' after the host"},
+        {"redis-cluster://u:s3cret/pw@127.0.0.1:7000", "'@' after the host"},
+        {"redis://admin:s3cret#pw@127.0.0.1:6379", "'@' after the host"},
+    };
+    size_t i;
+    (void)state;
+    for (i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        sstore *s = sstore_open(cases[i].uri);
+        assert_non_null(s);
+        assert_int_equal(sstore_err(s), SSTORE_ERR_ARG);
+        if (strstr(sstore_errstr(s), "s3cret") != NULL || strstr(sstore_errstr(s), cases[i].says) == NULL)
+            fail_msg("'%s': \"%s\" (want \"…%s…\" and no password)", cases[i].uri, sstore_errstr(s), cases[i].says);
+        sstore_close(s);
+    }
+}
+
 static void a_store_that_failed_to_open_fails_every_operation_with_its_reason(void **state)
 {
     sstore *s = sstore_open("memory://?bogus=1");
@@ -177,6 +201,7 @@ int main(void)
         cmocka_unit_test(status_names_are_stable_short_words),
         cmocka_unit_test(counters_diff_and_add_work_field_by_field),
         cmocka_unit_test(malformed_uris_are_refused_with_a_clear_message),
+        cmocka_unit_test(a_malformed_uri_is_never_echoed_with_its_password),
         cmocka_unit_test(a_store_that_failed_to_open_fails_every_operation_with_its_reason),
         cmocka_unit_test(backends_are_named_and_destructors_accept_null),
     };

@@ -105,7 +105,7 @@ static void bad_usage_exits_2_with_one_line(void **state)
 {
     (void)state;
     expect_error(run_bench(NULL), 2, "--store URI is required");
-    expect_error(run_bench("--store", "memory://", "--op", "scan", NULL), 2, "unknown operation 'scan'");
+    expect_error(run_bench("--store", "memory://", "--op", "scan", NULL), 2, "--op: 'scan' is not get, create, touch, delete or mix");
     expect_error(run_bench("--store", "memory://", "--op", "touch", "--pipeline", "4", NULL), 2, "use it with --op get");
     expect_error(run_bench("--store", "memory://", "--clients", "0", NULL), 2, "--clients");
     expect_error(run_bench("--store", "memory://", "--duration", "soon", NULL), 2, "--duration");
