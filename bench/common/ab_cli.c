@@ -177,6 +177,16 @@ char *ab_fmt_utc(int64_t unix_s, char *buf, size_t len)
     return buf;
 }
 
+int ab_fmt(char *out, size_t len, const char *fmt, ...)
+{
+    va_list ap;
+    int n;
+    va_start(ap, fmt);
+    n = vsnprintf(out, len, fmt, ap);
+    va_end(ap);
+    return n >= 0 && (size_t)n < len ? 0 : -1;
+}
+
 /* Appends n bytes of s to out (len bytes) at *o, as far as they fit with the NUL. */
 static void mask_put(char *out, size_t len, size_t *o, const char *s, size_t n)
 {

@@ -50,6 +50,9 @@ uint64_t ab_now_us(void);
 int64_t ab_wall_s(void);
 /* Formats Unix seconds as "2026-11-29T10:00:00Z" into buf (>= 21 bytes). Returns buf. */
 char *ab_fmt_utc(int64_t unix_s, char *buf, size_t len);
+/* snprintf that reports truncation: 0, or -1 when out was too small (it then holds a prefix). For
+ * messages (where a cut message is fine) and paths (where the caller checks). */
+int ab_fmt(char *out, size_t len, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 
 /* Reads a whole file (at most max bytes; larger is an error) into a NUL-terminated malloc'd
  * buffer. NULL on error, with errno set (EFBIG when over max). *len may be NULL. */

@@ -215,19 +215,22 @@ double ab_hist_stddev(const ab_hist *h)
     return sqrt(acc / (double)h->total);
 }
 
+/* How many values lie at or below percentile p: the rank ab_hist_percentile looks for. */
+static uint64_t rank_of(const ab_hist *h, double p)
+{
+    uint64_t want;
+    p = p > 100 ? 100 : p < 0 ? 0 : p;
+    want = (uint64_t)(p / 100.0 * (double)h->total + 0.5);
+    return want < 1 ? 1 : want;
+}
+
 uint64_t ab_hist_percentile(const ab_hist *h, double p)
 {
     uint64_t want, seen = 0, v;
     size_t i;
     if (h->total == 0)
         return 0;
-    if (p > 100)
-        p = 100;
-    if (p < 0)
-        p = 0;
-    want = (uint64_t)(p / 100.0 * (double)h->total + 0.5);
-    if (want < 1)
-        want = 1;
+    want = rank_of(h, p);
     for (i = 0; i < h->counts_len; i++) {
         seen += h->counts[i];
         if (seen >= want) {
@@ -236,6 +239,32 @@ uint64_t ab_hist_percentile(const ab_hist *h, double p)
         }
     }
     return h->max;
+}
+
+const double ab_hist_pcts[AB_HIST_NPCT] = {
+#define PCT_(id, p, key) p,
+    AB_HIST_PERCENTILES(PCT_)
+#undef PCT_
+};
+const char *const ab_hist_pct_keys[AB_HIST_NPCT] = {
+#define KEY_(id, p, key) key,
+    AB_HIST_PERCENTILES(KEY_)
+#undef KEY_
+};
+
+void ab_hist_percentiles(const ab_hist *h, uint64_t out[AB_HIST_NPCT])
+{
+    uint64_t seen = 0, v;
+    size_t i = 0, k;
+    for (k = 0; k < AB_HIST_NPCT; k++)
+        out[k] = h->total ? h->max : 0;
+    for (k = 0; h->total && k < AB_HIST_NPCT && i < h->counts_len; i++) {
+        seen += h->counts[i];
+        for (; k < AB_HIST_NPCT && seen >= rank_of(h, ab_hist_pcts[k]); k++) {
+            v = highest_equivalent(h, value_at_index(h, i));
+            out[k] = v < h->max ? v : h->max;
+        }
+    }
 }
 
 int ab_hist_next(const ab_hist *h, size_t *cursor, uint64_t *value, uint64_t *count)

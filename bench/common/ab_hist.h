@@ -43,6 +43,28 @@ double ab_hist_stddev(const ab_hist *h);
  * as HdrHistogram reports (so p100 == max's bucket). 0 when empty. */
 uint64_t ab_hist_percentile(const ab_hist *h, double p);
 
+/* The percentiles authbench reports, declared once: X(id, percentile, key). "max" is p100, which
+ * is the exact maximum. Every latency it writes or prints walks this list. */
+#define AB_HIST_PERCENTILES(X) \
+    X(P50, 50.0, "p50") \
+    X(P90, 90.0, "p90") \
+    X(P99, 99.0, "p99") \
+    X(P999, 99.9, "p999") \
+    X(P9999, 99.99, "p9999") \
+    X(MAX, 100.0, "max")
+
+#define AB_HIST_PCT_ID_(id, p, key) AB_HIST_##id,
+typedef enum ab_hist_pct { AB_HIST_PERCENTILES(AB_HIST_PCT_ID_) AB_HIST_NPCT } ab_hist_pct;
+#undef AB_HIST_PCT_ID_
+
+/* The list as arrays: ab_hist_pcts[i] (50 … 100) and ab_hist_pct_keys[i] ("p50" … "max"). */
+extern const double ab_hist_pcts[AB_HIST_NPCT];
+extern const char *const ab_hist_pct_keys[AB_HIST_NPCT];
+
+/* The values at every reported percentile in one pass: out[i] == ab_hist_percentile(h,
+ * ab_hist_pcts[i]) (all 0 when empty). */
+void ab_hist_percentiles(const ab_hist *h, uint64_t out[AB_HIST_NPCT]);
+
 /* Serialisation for merging across processes and machines: a compact text form
  * "abh1 <highest> <sigfigs> <min> <max> <clamped> <index>:<count> …" (only non-zero buckets).
  * ab_hist_encode returns a malloc'd NUL-terminated string (the caller frees it), NULL on OOM.

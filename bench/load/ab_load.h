@@ -59,6 +59,12 @@ void ab_load_config_defaults(ab_load_config *cfg);
 
 typedef struct ab_load_result ab_load_result;
 
+/* The line a run announces on stderr when its timeline is set (before the warm-up), with the exact
+ * measured window on CLOCK_MONOTONIC (the same clock for every process of the machine) and the
+ * wall clock: AB_LOAD_WINDOW_LINE " start_mono_us=%llu end_mono_us=%llu start_unix_ms=%.0f".
+ * The JSON's "window" object repeats it (end_mono_us there is when measuring actually stopped). */
+#define AB_LOAD_WINDOW_LINE "authbench load: measured window"
+
 /* Runs the load: checks every target answers, logs every user in, warms up, measures, stops.
  * Returns the results (free with ab_load_result_free), or NULL with a one-line reason in err;
  * *unreachable is set to 1 when the reason is a target that cannot be reached. */

@@ -1,7 +1,9 @@
 /* load_client.c — the HTTP/1.1 client state machine of one simulated client: a keep-alive socket
  * per target (opened on first use), non-blocking connect, write, and response framing with
  * libhttp-parser. No allocation per request: requests are prebuilt per user, the read buffer is the
- * thread's. */
+ * loop's. It knows nothing of its owner: it is given an abl_client_env (epoll set, read buffer,
+ * targets) and reports the end of every request through env->done, as hiredis's async adapters are
+ * given their hooks. */
 #include <errno.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
@@ -35,21 +37,26 @@ static int on_message_complete(http_parser *p)
     return 0;
 }
 
-void abl_settings_init(http_parser_settings *st)
+void abl_client_env_init(abl_client_env *env, const ab_load_config *cfg, int epfd, char *rbuf, size_t rbuf_len,
+                         abl_client_done_fn done)
 {
-    memset(st, 0, sizeof *st);
-    st->on_body = on_body;
-    st->on_message_complete = on_message_complete;
+    memset(env, 0, sizeof *env);
+    env->cfg = cfg;
+    env->epfd = epfd;
+    env->rbuf = rbuf;
+    env->rbuf_len = rbuf_len;
+    env->settings.on_body = on_body;
+    env->settings.on_message_complete = on_message_complete;
+    env->done = done;
 }
 
-void abl_client_init(abl_client *c, abl_thread *t, abl_sock *socks, unsigned gindex)
+void abl_client_init(abl_client *c, const abl_client_env *env, abl_sock *socks)
 {
     size_t i;
     memset(c, 0, sizeof *c);
-    c->t = t;
-    c->gindex = gindex;
+    c->env = env;
     c->socks = socks;
-    for (i = 0; i < t->cfg->ntargets; i++) {
+    for (i = 0; i < env->cfg->ntargets; i++) {
         socks[i].c = c;
         socks[i].fd = -1;
         socks[i].target = (unsigned)i;
@@ -69,7 +76,7 @@ static void sock_close(abl_sock *s)
 void abl_client_close_all(abl_client *c)
 {
     size_t i;
-    for (i = 0; c->socks != NULL && i < c->t->cfg->ntargets; i++)
+    for (i = 0; c->socks != NULL && i < c->env->cfg->ntargets; i++)
         sock_close(&c->socks[i]);
 }
 
@@ -81,7 +88,7 @@ static int sock_watch(abl_sock *s, uint32_t want, int add)
         return 0;
     ev.events = want;
     ev.data.ptr = s;
-    if (epoll_ctl(s->c->t->epfd, add ? EPOLL_CTL_ADD : EPOLL_CTL_MOD, s->fd, &ev) != 0)
+    if (epoll_ctl(s->c->env->epfd, add ? EPOLL_CTL_ADD : EPOLL_CTL_MOD, s->fd, &ev) != 0)
         return -1;
     s->events = want;
     return 0;
@@ -90,7 +97,7 @@ static int sock_watch(abl_sock *s, uint32_t want, int add)
 /* Opens a non-blocking connection to the socket's target. 0 or -1 (socket left closed). */
 static int sock_open(abl_sock *s)
 {
-    const ab_load_target *tg = &s->c->t->cfg->targets[s->target];
+    const ab_load_target *tg = &s->c->env->cfg->targets[s->target];
     int one = 1;
     s->fd = socket(tg->addr.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
     if (s->fd < 0)
@@ -112,11 +119,12 @@ fail:
     return -1;
 }
 
-/* Ends the current request with a transport error: closes its socket, tells the thread. */
+/* Ends the current request with a transport error: closes its socket, tells the owner. */
 static void client_fail(abl_client *c, abl_err err)
 {
     sock_close(c->cur);
-    abl_thread_finish(c, ab_now_ns(), 0, err);
+    c->state = ABL_C_IDLE;
+    c->env->done(c, ab_now_ns(), 0, err);
 }
 
 /* Writes what is left of the request; moves to RECV once all of it is out. */
@@ -145,9 +153,10 @@ static void client_write(abl_client *c)
         client_fail(c, ABL_ERR_READ);
 }
 
-void abl_client_send(abl_client *c, uint64_t now)
+int abl_client_send(abl_client *c, uint64_t now)
 {
     abl_sock *s = c->cur;
+    int opened = 0;
     c->state = ABL_C_SEND;
     c->woff = 0;
     c->rbytes = 0;
@@ -157,23 +166,26 @@ void abl_client_send(abl_client *c, uint64_t now)
     c->capture = c->op == ABL_OP_LOGIN;
     if (s->fd < 0) {
         if (sock_open(s) != 0) {
-            abl_thread_finish(c, now, 0, ABL_ERR_CONNECT);
-            return;
+            c->state = ABL_C_IDLE;
+            c->env->done(c, now, 0, ABL_ERR_CONNECT);
+            return 0;
         }
-        c->t->stats.connects += c->t->phase == ABL_PHASE_RUN && now >= c->t->measure_ns;
+        opened = 1;
     }
     if (!s->connecting)
         client_write(c);
+    return opened;
 }
 
-/* The answer is complete: closes the socket unless it may be kept alive, tells the thread. */
+/* The answer is complete: closes the socket unless it may be kept alive, tells the owner. */
 static void client_complete(abl_client *c)
 {
     abl_sock *s = c->cur;
     int status = (int)s->parser.status_code;
     if (!http_should_keep_alive(&s->parser))
         sock_close(s);
-    abl_thread_finish(c, ab_now_ns(), status, ABL_ERR_COUNT);
+    c->state = ABL_C_IDLE;
+    c->env->done(c, ab_now_ns(), status, ABL_ERR_NONE);
 }
 
 /* Reads what the socket has and feeds it to the parser. */
@@ -183,7 +195,7 @@ static void sock_read(abl_sock *s)
     int active = c->cur == s && (c->state == ABL_C_RECV || c->state == ABL_C_SEND);
     ssize_t n;
     do
-        n = recv(s->fd, c->t->rbuf, sizeof c->t->rbuf, 0);
+        n = recv(s->fd, c->env->rbuf, c->env->rbuf_len, 0);
     while (n < 0 && errno == EINTR);
     if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
         return;
@@ -193,7 +205,7 @@ static void sock_read(abl_sock *s)
     }
     if (n <= 0) {
         if (n == 0)
-            http_parser_execute(&s->parser, &c->t->settings, NULL, 0); /* EOF may end a body */
+            http_parser_execute(&s->parser, &c->env->settings, NULL, 0); /* EOF may end a body */
         if (c->done)
             client_complete(c);
         else
@@ -201,7 +213,7 @@ static void sock_read(abl_sock *s)
         return;
     }
     c->rbytes += (uint64_t)n;
-    http_parser_execute(&s->parser, &c->t->settings, c->t->rbuf, (size_t)n);
+    http_parser_execute(&s->parser, &c->env->settings, c->env->rbuf, (size_t)n);
     if (HTTP_PARSER_ERRNO(&s->parser) != HPE_OK)
         client_fail(c, ABL_ERR_PARSE);
     else if (c->done)
@@ -251,6 +263,6 @@ void abl_client_check_timeout(abl_client *c, uint64_t now)
 {
     /* now may predate sent_ns: the tick runs with the batch's time, after clients that sent in it */
     if ((c->state == ABL_C_SEND || c->state == ABL_C_RECV) && now > c->sent_ns &&
-        now - c->sent_ns > c->t->cfg->timeout_us * 1000u)
+        now - c->sent_ns > c->env->cfg->timeout_us * 1000u)
         client_fail(c, ABL_ERR_TIMEOUT);
 }

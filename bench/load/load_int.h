@@ -1,5 +1,6 @@
 /* load_int.h — internals of the load generator: users and workload, the balancer, per-thread
- * statistics, the HTTP client state machine and the thread loop. Private to bench/load. */
+ * statistics, the HTTP client (load_client.c, which reports through the hooks it is given) and the
+ * thread's state machine and loop (load_thread.c). Private to bench/load. */
 #ifndef ABL_INT_H
 #define ABL_INT_H
 
@@ -13,6 +14,7 @@
 
 #include "ab_hist.h"
 #include "ab_load.h"
+#include "ab_rng.h"
 #include "ab_timerq.h"
 
 #define ABL_HIST_HIGHEST_NS 100000000000ull /* 100 s: latencies above are clamped and counted */
@@ -27,8 +29,10 @@
 typedef enum abl_op { ABL_OP_REQUEST = 0, ABL_OP_LOGIN, ABL_OP_LOGOUT, ABL_OP_COUNT } abl_op;
 extern const char *const abl_op_names[ABL_OP_COUNT];
 
-/* Error kinds; HTTP 401 is not among them: it is counted as an auth failure. */
+/* Error kinds; HTTP 401 is not among them: it is counted as an auth failure. ABL_ERR_NONE (an
+ * answer arrived) indexes nothing; the others index errors[] and abl_err_names[]. */
 typedef enum abl_err {
+    ABL_ERR_NONE = -1,
     ABL_ERR_CONNECT = 0, /* connect refused/failed */
     ABL_ERR_READ,        /* reset or closed by the server while a request was in flight */
     ABL_ERR_WRITE,
@@ -66,12 +70,10 @@ typedef struct abl_keys {
     size_t n;
 } abl_keys;
 
-uint64_t abl_rand(uint64_t *state);
-double abl_rand01(uint64_t *state);
 int abl_keys_init(abl_keys *k, size_t n, double theta);
-size_t abl_keys_sample(const abl_keys *k, uint64_t *rng);
+size_t abl_keys_sample(const abl_keys *k, ab_rng *rng);
 void abl_keys_free(abl_keys *k);
-abl_op abl_mix_sample(const ab_load_config *cfg, uint64_t *rng);
+abl_op abl_mix_sample(const ab_load_config *cfg, ab_rng *rng);
 /* The users this generator drives, [*first, *first + *n): its shard of cfg->users. */
 void abl_shard_users(const ab_load_config *cfg, size_t *first, size_t *n);
 /* The requests/s this generator sends: its shard of cfg->rate (0: closed loop). */
@@ -85,7 +87,7 @@ void abl_users_free(abl_user *u, size_t n);
 
 /* ---- load balancer (load_lb.c) ---- */
 unsigned abl_lb_sticky(const char *user, size_t ntargets);
-unsigned abl_lb_pick(const ab_load_config *cfg, const abl_user *u, unsigned *rr, uint64_t *rng);
+unsigned abl_lb_pick(const ab_load_config *cfg, const abl_user *u, unsigned *rr, ab_rng *rng);
 const char *abl_lb_name(ab_load_lb lb);
 
 /* ---- statistics (load_stats.c) ---- */
@@ -120,9 +122,23 @@ void abl_stats_free(abl_stats *s);
 int abl_stats_merge(abl_stats *dst, const abl_stats *src);
 uint64_t abl_stats_errors(const abl_stats *s);
 
-/* ---- one thread: clients, sockets, loop (load_client.c, load_thread.c) ---- */
+/* ---- the HTTP client (load_client.c) ---- */
 typedef struct abl_thread abl_thread;
 typedef struct abl_client abl_client;
+
+/* Called when c's request ends: err ABL_ERR_NONE and the HTTP status of the answer, or status 0
+ * and the error. c is idle when the hook runs (the hook may send c's next request on it). */
+typedef void (*abl_client_done_fn)(abl_client *c, uint64_t now, int status, abl_err err);
+
+/* What clients are given by their owner (one per event loop, outliving its clients). */
+typedef struct abl_client_env {
+    const ab_load_config *cfg;     /* the targets and the request timeout */
+    int epfd;                      /* sockets are registered here, data.ptr their abl_sock */
+    char *rbuf;                    /* the read buffer the loop's clients share */
+    size_t rbuf_len;
+    http_parser_settings settings; /* the client's parser callbacks */
+    abl_client_done_fn done;
+} abl_client_env;
 
 typedef struct abl_sock {
     abl_client *c;
@@ -141,8 +157,9 @@ typedef enum abl_client_state {
 } abl_client_state;
 
 struct abl_client {
-    abl_thread *t;
-    unsigned gindex;          /* index over all threads (open-loop phase) */
+    const abl_client_env *env;
+    abl_thread *t;            /* the owner's: the client itself never reads it */
+    unsigned gindex;          /* the owner's: index over all threads (open-loop phase) */
     abl_client_state state;
     ab_timer timer;
     abl_sock *socks;          /* one per target, opened when first used */
@@ -185,7 +202,7 @@ struct abl_thread {
     abl_user *users;          /* this thread's share of the users */
     size_t nusers;
     abl_keys keys;
-    uint64_t rng;
+    ab_rng rng;
     unsigned rr;
     abl_phase phase;
     uint64_t login_start_ns;
@@ -204,32 +221,28 @@ struct abl_thread {
     _Atomic uint64_t live_requests; /* published every tick, for the progress line */
     struct abl_sync *sync;
     const volatile sig_atomic_t *stop; /* set by SIGINT/SIGTERM */
-    http_parser_settings settings;
+    abl_client_env env;       /* what the thread's clients are given */
     char err[160];
     char rbuf[ABL_RBUF_BYTES];
 };
 
-/* load_client.c: the HTTP client state machine of one simulated client. */
-void abl_client_init(abl_client *c, abl_thread *t, abl_sock *socks, unsigned gindex);
+/* load_client.c: fills env (parser callbacks included) for clients of one loop. */
+void abl_client_env_init(abl_client_env *env, const ab_load_config *cfg, int epfd, char *rbuf, size_t rbuf_len,
+                         abl_client_done_fn done);
+/* load_client.c: c idle, with one closed socket per target of env in socks. */
+void abl_client_init(abl_client *c, const abl_client_env *env, abl_sock *socks);
 void abl_client_close_all(abl_client *c);
-/* Sends c's current request (user, op, wbuf set) now: connects if needed, writes. */
-void abl_client_send(abl_client *c, uint64_t now);
-/* Handles epoll events on one of c's sockets. */
+/* load_client.c: sends c's current request (user, op, wbuf set) now: connects if needed, writes; its
+ * end comes through env->done (at once when the connect fails). 1 when it opened a connection. */
+int abl_client_send(abl_client *c, uint64_t now);
+/* load_client.c: handles epoll events on one of c's sockets. */
 void abl_client_event(abl_sock *s, uint32_t events);
-/* Gives up on c's in-flight request if it is older than the timeout. */
+/* load_client.c: gives up on c's in-flight request if it is older than the timeout. */
 void abl_client_check_timeout(abl_client *c, uint64_t now);
-void abl_settings_init(http_parser_settings *st);
 
-/* load_thread.c: called by the client when an answer, or an error, ends its request. status is the
- * HTTP status, or 0 with err set. */
-void abl_thread_finish(abl_client *c, uint64_t now, int status, abl_err err);
-/* Picks and sends c's next request, at once or at its open-loop time. */
-void abl_thread_next(abl_client *c, uint64_t now);
-/* load_loop.c: the initial logins of this thread's users, then the run from t->run_ns. */
-void abl_thread_login_start(abl_thread *t);
-void abl_thread_run_start(abl_thread *t);
-/* Thread body: login phase, the meeting at t->sync (the coordinator sets run_ns/measure_ns/end_ns
- * before opening the gate; end_ns 0 aborts), run phase. Returns NULL, or the thread on failure (t->err set). */
+/* load_thread.c: a thread's state machine and loop. Thread body: login phase, the meeting at t->sync
+ * (the coordinator sets run_ns/measure_ns/end_ns before opening the gate; end_ns 0 aborts), run
+ * phase. Returns NULL, or the thread on failure (t->err set). */
 void *abl_thread_main(void *arg);
 /* Allocates a thread's users, clients, sockets, statistics, epoll and timers. 0, or -1 with t->err. */
 int abl_thread_setup(abl_thread *t, size_t first_user, size_t nusers, unsigned first_client, unsigned nclients);
@@ -248,6 +261,7 @@ struct ab_load_result {
     double login_s;
     int64_t started_unix;
     double window_start_unix_ms; /* the wall clock when the measured window began */
+    uint64_t window_start_mono_us, window_end_mono_us; /* CLOCK_MONOTONIC; 0 for a merged result */
     size_t users_first;       /* the users driven: [users_first, users_first + users_n) … */
     size_t users_n;           /* … (merged: how many distinct users the generators drove) */
     double rate_eff;          /* requests/s asked of this generator (merged: summed); 0 closed loop */

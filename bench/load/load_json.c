@@ -9,14 +9,16 @@
 #include "load_int.h"
 #include "load_report.h"
 
-/* Adds {"p50":…,"p90":…,…} in microseconds from a nanosecond histogram. */
+/* Adds {"p50":…,"p90":…,…,"max":…} (ab_hist.h's table) and the moments, in microseconds from a
+ * nanosecond histogram. */
 static void add_latency(cJSON *o, const char *name, const ab_hist *h)
 {
     cJSON *l = cJSON_AddObjectToObject(o, name);
+    uint64_t v[AB_HIST_NPCT];
     size_t i;
-    for (i = 0; i < ABL_NPCT; i++)
-        cJSON_AddNumberToObject(l, abl_pct_names[i], (double)ab_hist_percentile(h, abl_pcts[i]) / 1e3);
-    cJSON_AddNumberToObject(l, "max", (double)ab_hist_max(h) / 1e3);
+    ab_hist_percentiles(h, v);
+    for (i = 0; i < AB_HIST_NPCT; i++)
+        cJSON_AddNumberToObject(l, ab_hist_pct_keys[i], (double)v[i] / 1e3);
     cJSON_AddNumberToObject(l, "min", ab_hist_count(h) ? (double)ab_hist_min(h) / 1e3 : 0);
     cJSON_AddNumberToObject(l, "mean", round(ab_hist_mean(h)) / 1e3);
     cJSON_AddNumberToObject(l, "stddev", round(ab_hist_stddev(h)) / 1e3);
@@ -168,6 +170,19 @@ static int add_histograms(cJSON *root, const ab_load_result *r)
     return rc;
 }
 
+/* "window": the measured window as announced (AB_LOAD_WINDOW_LINE), when this generator ran it. */
+static void add_window(cJSON *root, const ab_load_result *r)
+{
+    cJSON *o;
+    if (r->window_start_mono_us == 0)
+        return;
+    o = cJSON_AddObjectToObject(root, "window");
+    cJSON_AddNumberToObject(o, "start_mono_us", (double)r->window_start_mono_us);
+    cJSON_AddNumberToObject(o, "end_mono_us", (double)r->window_end_mono_us);
+    cJSON_AddNumberToObject(o, "start_unix_ms", round(r->window_start_unix_ms));
+    cJSON_AddNumberToObject(o, "end_unix_ms", round(r->window_start_unix_ms + r->window_s * 1e3));
+}
+
 /* The headline figures: throughput, latency, failures. */
 static void add_headline(cJSON *root, const ab_load_result *r)
 {
@@ -176,6 +191,7 @@ static void add_headline(cJSON *root, const ab_load_result *r)
     cJSON *warm, *login;
     cJSON_AddNumberToObject(root, "window_s", r->window_s);
     cJSON_AddNumberToObject(root, "window_start_unix_ms", round(r->window_start_unix_ms));
+    add_window(root, r);
     cJSON_AddBoolToObject(root, "interrupted", r->interrupted);
     cJSON_AddNumberToObject(root, "requests", (double)s->requests);
     cJSON_AddNumberToObject(root, "ok", (double)s->ok);

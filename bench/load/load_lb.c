@@ -19,7 +19,7 @@ unsigned abl_lb_sticky(const char *user, size_t ntargets)
     return (unsigned)(h % ntargets);
 }
 
-unsigned abl_lb_pick(const ab_load_config *cfg, const abl_user *u, unsigned *rr, uint64_t *rng)
+unsigned abl_lb_pick(const ab_load_config *cfg, const abl_user *u, unsigned *rr, ab_rng *rng)
 {
     unsigned n = (unsigned)cfg->ntargets;
     if (n == 1)
@@ -28,7 +28,7 @@ unsigned abl_lb_pick(const ab_load_config *cfg, const abl_user *u, unsigned *rr,
     case AB_LOAD_LB_STICKY:
         return u->sticky;
     case AB_LOAD_LB_RANDOM:
-        return (unsigned)(abl_rand(rng) % n);
+        return (unsigned)ab_rng_below(rng, n);
     case AB_LOAD_LB_RR:
     default:
         *rr = *rr + 1 >= n ? 0 : *rr + 1;

@@ -157,7 +157,7 @@ static void merge_deltas(ab_load_result *m, ab_load_result *const *rs, size_t n,
                 if (m->server_delta[at] == NULL)
                     snprintf(m->server_err[at], sizeof m->server_err[at], "%s", rs[i]->server_err[j]);
             } else if (m->server_delta[at] == NULL ||
-                       abl_json_num(d, "requests") > abl_json_num(m->server_delta[at], "requests")) {
+                       ab_json_num_or(d, "requests", 0) > ab_json_num_or(m->server_delta[at], "requests", 0)) {
                 cJSON_Delete(m->server_delta[at]);
                 m->server_delta[at] = cJSON_Duplicate(d, 1);
             }

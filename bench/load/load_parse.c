@@ -31,7 +31,7 @@ static double bad_field(abl_reader *rd, const char *path, const char *what)
 /* The number at path (relative to obj, or the document when obj is NULL). */
 static double num(abl_reader *rd, const cJSON *obj, const char *path)
 {
-    const cJSON *v = abl_json_at(obj != NULL ? obj : rd->doc, path);
+    const cJSON *v = ab_json_at(obj != NULL ? obj : rd->doc, path);
     return cJSON_IsNumber(v) ? v->valuedouble : bad_field(rd, path, "missing or not a number");
 }
 
@@ -47,14 +47,14 @@ static uint64_t count(abl_reader *rd, const cJSON *obj, const char *path)
 /* The number at path, or dflt when it is null or absent. */
 static double num_or(abl_reader *rd, const cJSON *obj, const char *path, double dflt)
 {
-    const cJSON *v = abl_json_at(obj != NULL ? obj : rd->doc, path);
+    const cJSON *v = ab_json_at(obj != NULL ? obj : rd->doc, path);
     return v == NULL || cJSON_IsNull(v) ? dflt : num(rd, obj, path);
 }
 
 /* The string at path ("" when bad). */
 static const char *str(abl_reader *rd, const cJSON *obj, const char *path)
 {
-    const cJSON *v = abl_json_at(obj != NULL ? obj : rd->doc, path);
+    const cJSON *v = ab_json_at(obj != NULL ? obj : rd->doc, path);
     if (cJSON_IsString(v))
         return v->valuestring;
     bad_field(rd, path, "missing or not a string");
@@ -81,7 +81,7 @@ static void read_config(abl_reader *rd, ab_load_config *cfg, ab_load_target *tar
     const cJSON *t;
     size_t i = 0;
     ab_load_config_defaults(cfg);
-    cJSON_ArrayForEach(t, abl_json_at(rd->doc, "config.targets")) {
+    cJSON_ArrayForEach(t, ab_json_at(rd->doc, "config.targets")) {
         if (!cJSON_IsString(t) || strlen(t->valuestring) >= sizeof targets[i].name)
             bad_field(rd, "config.targets", "not a list of HOST:PORT");
         else
@@ -104,7 +104,7 @@ static void read_config(abl_reader *rd, ab_load_config *cfg, ab_load_target *tar
     cfg->timeout_us = (uint64_t)llround(fmin(fmax(0, num(rd, NULL, "config.timeout_ms")), 1e9) * 1e3);
     cfg->seed = (uint64_t)fmin(fmax(0, num(rd, NULL, "config.seed")), 1.8e19);
     cfg->start_at = num_or(rd, NULL, "config.start_at_unix_s", 0);
-    cfg->shard_index = cJSON_IsNull(abl_json_at(rd->doc, "config.shard.index")) ? 0
+    cfg->shard_index = cJSON_IsNull(ab_json_at(rd->doc, "config.shard.index")) ? 0
                        : (unsigned)count(rd, NULL, "config.shard.index");
     cfg->shard_count = (unsigned)count(rd, NULL, "config.shard.count");
     if (cfg->duration_us == 0 || cfg->duration_us > 24ull * 3600 * 1000000 || cfg->shard_count < 1 ||
@@ -147,7 +147,7 @@ static void read_ops(abl_reader *rd, abl_stats *s)
 /* The per-second series: one row per second of the window, each with its histogram. */
 static void read_seconds(abl_reader *rd, abl_stats *s)
 {
-    const cJSON *series = abl_json_at(rd->doc, "timeseries"), *row;
+    const cJSON *series = ab_json_at(rd->doc, "timeseries"), *row;
     size_t i = 0;
     if (cJSON_GetArraySize(series) != (int)s->nsecs) {
         bad_field(rd, "timeseries", "not one row per second of the window");
@@ -169,7 +169,7 @@ static void read_stats(abl_reader *rd, abl_stats *s)
     s->requests = count(rd, NULL, "requests");
     s->ok = count(rd, NULL, "ok");
     s->auth_failures = count(rd, NULL, "auth_failures");
-    read_errors(rd, abl_json_at(rd->doc, "errors"), s->errors);
+    read_errors(rd, ab_json_at(rd->doc, "errors"), s->errors);
     read_ops(rd, s);
     s->mix_deferred = count(rd, NULL, "mix_deferred");
     s->away = count(rd, NULL, "away_from_login_server");
@@ -185,13 +185,13 @@ static void read_warmup(abl_reader *rd, abl_stats *w)
 {
     w->requests = count(rd, NULL, "warmup.requests");
     w->auth_failures = count(rd, NULL, "warmup.auth_failures");
-    read_errors(rd, abl_json_at(rd->doc, "warmup.errors_by_kind"), w->errors);
+    read_errors(rd, ab_json_at(rd->doc, "warmup.errors_by_kind"), w->errors);
 }
 
 /* Each target's /stats delta, or why it has none. */
 static void read_servers(abl_reader *rd, ab_load_result *r)
 {
-    const cJSON *srv = abl_json_at(rd->doc, "servers"), *o;
+    const cJSON *srv = ab_json_at(rd->doc, "servers"), *o;
     size_t i = 0;
     if (cJSON_GetArraySize(srv) != (int)r->cfg.ntargets) {
         bad_field(rd, "servers", "not one entry per target");
@@ -212,14 +212,14 @@ static void read_servers(abl_reader *rd, ab_load_result *r)
 static void read_run(abl_reader *rd, ab_load_result *r)
 {
     const char *started = str(rd, NULL, "started_utc");
-    const cJSON *env = abl_json_at(rd->doc, "environment");
+    const cJSON *env = ab_json_at(rd->doc, "environment");
     struct tm tm;
     memset(&tm, 0, sizeof tm);
     if (strptime(started, "%Y-%m-%dT%H:%M:%SZ", &tm) == NULL)
         bad_field(rd, "started_utc", "not a UTC time like 2026-11-29T15:00:00Z");
     r->started_unix = (int64_t)timegm(&tm);
     r->window_s = num(rd, NULL, "window_s");
-    r->interrupted = cJSON_IsTrue(abl_json_at(rd->doc, "interrupted"));
+    r->interrupted = cJSON_IsTrue(ab_json_at(rd->doc, "interrupted"));
     r->window_start_unix_ms = num(rd, NULL, "window_start_unix_ms");
     r->login_ok = count(rd, NULL, "initial_logins.ok");
     r->login_failed = count(rd, NULL, "initial_logins.failed");
@@ -234,7 +234,7 @@ static void read_run(abl_reader *rd, ab_load_result *r)
 ab_load_result *ab_load_result_from_doc(const cJSON *doc, char *err, size_t errlen)
 {
     abl_reader rd = {doc, err, errlen, 0};
-    int ntargets = cJSON_GetArraySize(abl_json_at(doc, "config.targets"));
+    int ntargets = cJSON_GetArraySize(ab_json_at(doc, "config.targets"));
     ab_load_target *targets = calloc(ntargets > 0 ? (size_t)ntargets : 1, sizeof *targets);
     ab_load_result *r = NULL;
     ab_load_config cfg;

@@ -3,10 +3,7 @@
 #define ABL_REPORT_H
 
 #include "load_int.h"
-
-#define ABL_NPCT 5
-extern const double abl_pcts[ABL_NPCT];           /* 50, 90, 99, 99.9, 99.99 */
-extern const char *const abl_pct_names[ABL_NPCT]; /* "p50", …, "p9999" */
+#include "sstore.h"
 
 /* Client-side bytes per answered-or-failed request, all operations together. */
 typedef struct abl_io {
@@ -15,8 +12,27 @@ typedef struct abl_io {
 } abl_io;
 void abl_client_io(const abl_stats *s, abl_io *io);
 
-/* Per-request server figures from the /stats deltas, divided by the requests the servers counted. */
-#define ABL_NSERVER_FIG 14
+/* Per-request server figures from the /stats deltas, divided by the requests the servers counted:
+ * the server's own, X(id, name, /stats path, second path summed or NULL), then one per store counter
+ * of SSTORE_COUNTERS ("<figure>_per_req" from "store.<name>"). */
+#define ABL_SERVER_FIGS(X) \
+    X(CPU, "server_cpu_us_per_req", "cpu_user_us", "cpu_sys_us") \
+    X(AUTH_CPU, "auth_cpu_ns_per_req", "auth_cpu_ns", NULL) \
+    X(BYTES_IN, "server_bytes_in_per_req", "bytes_in", NULL) \
+    X(BYTES_OUT, "server_bytes_out_per_req", "bytes_out", NULL) \
+    X(PROC_READ, "proc_read_bytes_per_req", "proc_io.read_bytes", NULL) \
+    X(PROC_WRITE, "proc_write_bytes_per_req", "proc_io.write_bytes", NULL)
+
+#define ABL_FIG_ID_(id, name, path, path2) ABL_FIG_##id,
+#define ABL_FIG_STORE_ID_(name, figure, desc) ABL_FIG_STORE_##name,
+typedef enum abl_server_fig_id {
+    ABL_SERVER_FIGS(ABL_FIG_ID_)
+    SSTORE_COUNTERS(ABL_FIG_STORE_ID_)
+    ABL_NSERVER_FIG
+} abl_server_fig_id;
+#undef ABL_FIG_ID_
+#undef ABL_FIG_STORE_ID_
+
 extern const char *const abl_server_fig_names[ABL_NSERVER_FIG];
 typedef struct abl_server_fig {
     double v[ABL_NSERVER_FIG];

@@ -195,6 +195,11 @@ static void open_gate(abl_run *run, uint64_t t0, int abort_run)
         t->end_ns = abort_run ? 0 : t->measure_ns + run->cfg->duration_us * 1000u;
     }
     run->r->window_start_unix_ms = (wall_now_s() + ((double)run->ts[0].measure_ns - (double)ab_now_ns()) / 1e9) * 1e3;
+    run->r->window_start_mono_us = run->ts[0].measure_ns / 1000u;
+    if (!abort_run)
+        fprintf(stderr, AB_LOAD_WINDOW_LINE " start_mono_us=%llu end_mono_us=%llu start_unix_ms=%.0f\n",
+                (unsigned long long)(run->ts[0].measure_ns / 1000u), (unsigned long long)(run->ts[0].end_ns / 1000u),
+                run->r->window_start_unix_ms);
     pthread_mutex_lock(&run->sync.mu);
     run->sync.go = 1;
     pthread_cond_broadcast(&run->sync.cv);
@@ -329,6 +334,7 @@ static int run_phases(abl_run *run, char *err, size_t errlen)
     if (end_ns > run->ts[0].end_ns)
         end_ns = run->ts[0].end_ns;
     run->r->window_s = end_ns > run->ts[0].measure_ns ? (double)(end_ns - run->ts[0].measure_ns) / 1e9 : 0;
+    run->r->window_end_mono_us = (end_ns > run->ts[0].measure_ns ? end_ns : run->ts[0].measure_ns) / 1000u;
     if (run->cfg->fetch_stats)
         server_deltas(run);
     return 0;

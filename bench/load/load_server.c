@@ -11,6 +11,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "ab_buf.h"
 #include "ab_cli.h"
 #include "load_server.h"
 
@@ -58,33 +59,17 @@ int abl_server_probe(const ab_load_target *tg, char *err, size_t errlen)
     return 0;
 }
 
-/* A growing body buffer filled by the parser. */
+/* The body the parser gathers (at most ABL_STATS_MAX bytes) and whether the answer is complete. */
 typedef struct abl_fetch {
-    char *body;
-    size_t len;
-    size_t cap;
+    ab_buf body;
     int done;
-    int too_big;
 } abl_fetch;
 
-/* http_parser: appends body bytes. */
+/* http_parser: appends body bytes; a body over the bound stops the parser. */
 static int fetch_body(http_parser *p, const char *at, size_t len)
 {
     abl_fetch *f = p->data;
-    if (f->len + len + 1 > f->cap) {
-        size_t cap = (f->len + len + 1) * 2;
-        char *nb;
-        if (cap > ABL_STATS_MAX || (nb = realloc(f->body, cap)) == NULL) {
-            f->too_big = 1;
-            return 1;
-        }
-        f->body = nb;
-        f->cap = cap;
-    }
-    memcpy(f->body + f->len, at, len);
-    f->len += len;
-    f->body[f->len] = '\0';
-    return 0;
+    return ab_buf_append(&f->body, at, len) == 0 ? 0 : 1;
 }
 
 /* http_parser: the answer is complete. */
@@ -125,14 +110,15 @@ static int fetch(int fd, const char *req, abl_fetch *f)
 cJSON *abl_server_stats(const ab_load_target *tg, char *err, size_t errlen)
 {
     char req[256];
-    abl_fetch f = {NULL, 0, 0, 0, 0};
+    abl_fetch f = {.done = 0};
     cJSON *j = NULL;
     int status = -1, fd = connect_timeout(tg, 2000);
+    ab_buf_init(&f.body, ABL_STATS_MAX);
     snprintf(req, sizeof req, "GET /stats HTTP/1.1\r\nHost: %s\r\nConnection: close\r\n\r\n", tg->name);
     if (fd >= 0)
         status = fetch(fd, req, &f);
-    if (status == 200 && f.body != NULL)
-        j = cJSON_ParseWithLength(f.body, f.len);
+    if (status == 200 && f.body.data != NULL)
+        j = cJSON_ParseWithLength(f.body.data, f.body.len);
     if (j == NULL || !cJSON_IsObject(j)) {
         snprintf(err, errlen, "GET /stats from %s: %s", tg->name,
                  fd < 0 ? strerror(errno) : status < 0 ? "no valid answer" : status != 200 ? "not HTTP 200" : "not a JSON object");
@@ -141,7 +127,7 @@ cJSON *abl_server_stats(const ab_load_target *tg, char *err, size_t errlen)
     }
     if (fd >= 0)
         close(fd);
-    free(f.body);
+    ab_buf_free(&f.body);
     return j;
 }
 
@@ -177,24 +163,4 @@ cJSON *abl_json_delta(const cJSON *before, const cJSON *after)
         return NULL;
     }
     return out;
-}
-
-const cJSON *abl_json_at(const cJSON *obj, const char *path)
-{
-    char key[64];
-    const char *dot;
-    while (obj != NULL && (dot = strchr(path, '.')) != NULL) {
-        size_t n = (size_t)(dot - path) < sizeof key - 1 ? (size_t)(dot - path) : sizeof key - 1;
-        memcpy(key, path, n);
-        key[n] = '\0';
-        obj = cJSON_GetObjectItemCaseSensitive(obj, key);
-        path = dot + 1;
-    }
-    return cJSON_GetObjectItemCaseSensitive(obj, path);
-}
-
-double abl_json_num(const cJSON *obj, const char *path)
-{
-    obj = abl_json_at(obj, path);
-    return cJSON_IsNumber(obj) ? obj->valuedouble : 0;
 }

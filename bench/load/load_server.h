@@ -5,6 +5,7 @@
 #include <cjson/cJSON.h>
 #include <stddef.h>
 
+#include "ab_json.h"
 #include "ab_load.h"
 
 /* Connects to the target (2 s timeout) and closes. 0, or -1 with "target X unreachable: why". */
@@ -13,9 +14,5 @@ int abl_server_probe(const ab_load_target *tg, char *err, size_t errlen);
 cJSON *abl_server_stats(const ab_load_target *tg, char *err, size_t errlen);
 /* A new object with after - before for every number (objects recursed; other values dropped). */
 cJSON *abl_json_delta(const cJSON *before, const cJSON *after);
-/* The item at a dotted path ("store.round_trips"), or NULL. */
-const cJSON *abl_json_at(const cJSON *obj, const char *path);
-/* The number at a dotted path ("store.round_trips"), 0 when absent. */
-double abl_json_num(const cJSON *obj, const char *path);
 
 #endif /* ABL_SERVER_H */

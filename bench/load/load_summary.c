@@ -6,34 +6,23 @@
 #include "load_report.h"
 #include "load_server.h"
 
-const double abl_pcts[ABL_NPCT] = {50, 90, 99, 99.9, 99.99};
-const char *const abl_pct_names[ABL_NPCT] = {"p50", "p90", "p99", "p999", "p9999"};
-
-/* Name in the output, then the /stats counters summed for it (NULL-terminated). */
-static const struct {
-    const char *name;
-    const char *paths[3];
-} server_fig_defs[ABL_NSERVER_FIG] = {
-    {"server_cpu_us_per_req", {"cpu_user_us", "cpu_sys_us", NULL}},
-    {"auth_cpu_ns_per_req", {"auth_cpu_ns", NULL, NULL}},
-    {"store_ops_per_req", {"store.ops", NULL, NULL}},
-    {"store_round_trips_per_req", {"store.round_trips", NULL, NULL}},
-    {"store_net_bytes_out_per_req", {"store.net_bytes_out", NULL, NULL}},
-    {"store_net_bytes_in_per_req", {"store.net_bytes_in", NULL, NULL}},
-    {"disk_bytes_read_per_req", {"store.disk_bytes_read", NULL, NULL}},
-    {"disk_bytes_written_per_req", {"store.disk_bytes_written", NULL, NULL}},
-    {"fsyncs_per_req", {"store.fsyncs", NULL, NULL}},
-    {"store_syscalls_per_req", {"store.syscalls", NULL, NULL}},
-    {"server_bytes_in_per_req", {"bytes_in", NULL, NULL}},
-    {"server_bytes_out_per_req", {"bytes_out", NULL, NULL}},
-    {"proc_read_bytes_per_req", {"proc_io.read_bytes", NULL, NULL}},
-    {"proc_write_bytes_per_req", {"proc_io.write_bytes", NULL, NULL}},
+/* The /stats counters summed for each figure (NULL-terminated), in the order of abl_server_fig_id. */
+static const char *const server_fig_paths[ABL_NSERVER_FIG][3] = {
+#define FIG_(id, name, path, path2) {path, path2, NULL},
+#define STORE_FIG_(name, figure, desc) {"store." #name, NULL, NULL},
+    ABL_SERVER_FIGS(FIG_)
+    SSTORE_COUNTERS(STORE_FIG_)
+#undef FIG_
+#undef STORE_FIG_
 };
 const char *const abl_server_fig_names[ABL_NSERVER_FIG] = {
-    "server_cpu_us_per_req", "auth_cpu_ns_per_req", "store_ops_per_req", "store_round_trips_per_req",
-    "store_net_bytes_out_per_req", "store_net_bytes_in_per_req", "disk_bytes_read_per_req",
-    "disk_bytes_written_per_req", "fsyncs_per_req", "store_syscalls_per_req", "server_bytes_in_per_req",
-    "server_bytes_out_per_req", "proc_read_bytes_per_req", "proc_write_bytes_per_req"};
+#define FIG_(id, name, path, path2) name,
+#define STORE_FIG_(name, figure, desc) #figure "_per_req",
+    ABL_SERVER_FIGS(FIG_)
+    SSTORE_COUNTERS(STORE_FIG_)
+#undef FIG_
+#undef STORE_FIG_
+};
 
 void abl_client_io(const abl_stats *s, abl_io *io)
 {
@@ -58,10 +47,10 @@ int abl_server_figures(const ab_load_result *r, abl_server_fig *f)
         if (d == NULL)
             continue;
         any = 1;
-        f->requests += abl_json_num(d, "requests");
+        f->requests += ab_json_num_or(d, "requests", 0);
         for (i = 0; i < ABL_NSERVER_FIG; i++)
-            for (k = 0; k < 3 && server_fig_defs[i].paths[k] != NULL; k++)
-                f->v[i] += abl_json_num(d, server_fig_defs[i].paths[k]);
+            for (k = 0; k < 3 && server_fig_paths[i][k] != NULL; k++)
+                f->v[i] += ab_json_num_or(d, server_fig_paths[i][k], 0);
     }
     for (i = 0; i < ABL_NSERVER_FIG; i++)
         f->v[i] = f->requests > 0 ? f->v[i] / f->requests : 0;
@@ -94,11 +83,13 @@ static void print_shard(FILE *out, const ab_load_result *r)
 /* Prints one latency line in microseconds. */
 static void print_latency(FILE *out, const char *label, const ab_hist *h)
 {
+    uint64_t v[AB_HIST_NPCT];
     size_t i;
+    ab_hist_percentiles(h, v);
     fprintf(out, "  %-14s", label);
-    for (i = 0; i < ABL_NPCT; i++)
-        fprintf(out, " %s %.1f us", abl_pct_names[i], (double)ab_hist_percentile(h, abl_pcts[i]) / 1e3);
-    fprintf(out, "  max %.1f us  mean %.1f us\n", (double)ab_hist_max(h) / 1e3, ab_hist_mean(h) / 1e3);
+    for (i = 0; i < AB_HIST_NPCT; i++)
+        fprintf(out, "%s%s %.1f us", i == AB_HIST_MAX ? "  " : " ", ab_hist_pct_keys[i], (double)v[i] / 1e3);
+    fprintf(out, "  mean %.1f us\n", ab_hist_mean(h) / 1e3);
 }
 
 /* Prints the errors line: the total and each non-zero kind. */
@@ -121,10 +112,16 @@ static void print_server(FILE *out, const ab_load_result *r)
         return;
     }
     fprintf(out, "  %-14s %.1f us CPU/req, auth %.0f ns CPU/req, %.0f B/req in, %.0f B/req out (%.0f requests counted)\n",
-            "server", f.v[0], f.v[1], f.v[10], f.v[11], f.requests);
+            "server", f.v[ABL_FIG_CPU], f.v[ABL_FIG_AUTH_CPU], f.v[ABL_FIG_BYTES_IN], f.v[ABL_FIG_BYTES_OUT],
+            f.requests);
     fprintf(out, "  %-14s %.2f ops/req, %.2f round trips/req, %.0f B/req sent, %.0f B/req received, "
-            "disk %.0f B/req read, %.0f B/req written, %.3f fsyncs/req\n",
-            "store", f.v[2], f.v[3], f.v[4], f.v[5], f.v[6], f.v[7], f.v[8]);
+            "disk %.0f B/req read, %.0f B/req written, %.3f fsyncs/req",
+            "store", f.v[ABL_FIG_STORE_ops], f.v[ABL_FIG_STORE_round_trips], f.v[ABL_FIG_STORE_net_bytes_out],
+            f.v[ABL_FIG_STORE_net_bytes_in], f.v[ABL_FIG_STORE_disk_bytes_read],
+            f.v[ABL_FIG_STORE_disk_bytes_written], f.v[ABL_FIG_STORE_fsyncs]);
+    if (f.v[ABL_FIG_STORE_fsyncs] > 0)
+        fprintf(out, " (%.0f us each)", f.v[ABL_FIG_STORE_fsync_ns] / f.v[ABL_FIG_STORE_fsyncs] / 1e3);
+    fprintf(out, "\n");
 }
 
 void ab_load_result_print(const ab_load_result *r, FILE *out)

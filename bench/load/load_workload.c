@@ -11,20 +11,6 @@
 
 const char *const abl_op_names[ABL_OP_COUNT] = {"request", "login", "logout"};
 
-uint64_t abl_rand(uint64_t *state)
-{
-    /* splitmix64: fast, and every seed (0 included) gives a full-period stream */
-    uint64_t z = (*state += 0x9E3779B97F4A7C15ull);
-    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
-    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
-    return z ^ (z >> 31);
-}
-
-double abl_rand01(uint64_t *state)
-{
-    return (double)(abl_rand(state) >> 11) * (1.0 / 9007199254740992.0);
-}
-
 int abl_keys_init(abl_keys *k, size_t n, double theta)
 {
     double sum = 0, acc = 0;
@@ -45,13 +31,13 @@ int abl_keys_init(abl_keys *k, size_t n, double theta)
     return 0;
 }
 
-size_t abl_keys_sample(const abl_keys *k, uint64_t *rng)
+size_t abl_keys_sample(const abl_keys *k, ab_rng *rng)
 {
     double u;
     size_t lo = 0, hi;
     if (k->cdf == NULL)
-        return (size_t)(abl_rand(rng) % k->n);
-    u = abl_rand01(rng);
+        return (size_t)ab_rng_below(rng, k->n);
+    u = ab_rng_double(rng);
     hi = k->n - 1;
     while (lo < hi) { /* the first rank whose cumulative probability exceeds u */
         size_t mid = lo + (hi - lo) / 2;
@@ -69,10 +55,10 @@ void abl_keys_free(abl_keys *k)
     k->cdf = NULL;
 }
 
-abl_op abl_mix_sample(const ab_load_config *cfg, uint64_t *rng)
+abl_op abl_mix_sample(const ab_load_config *cfg, ab_rng *rng)
 {
     double total = cfg->mix_login + cfg->mix_request + cfg->mix_logout;
-    double u = abl_rand01(rng) * total;
+    double u = ab_rng_double(rng) * total;
     if (cfg->mix_login == 0 && cfg->mix_logout == 0)
         return ABL_OP_REQUEST;
     if (u < cfg->mix_request)

@@ -41,6 +41,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "sstore.h"
+
 #ifdef __cplusplus
 extern "C" {
 #endif
@@ -174,22 +176,26 @@ int ab_mech_issue_async(ab_mech_ctx *c, const char *user, char *out, size_t cap,
 int ab_mech_revoke_async(ab_mech_ctx *c, const char *cred, size_t len, ab_mech_done_fn done,
                          void *arg);
 
-/* Store I/O of a handle (the fields of sstore_counters; all zero without a store). */
-typedef struct ab_mech_store_io {
-    uint64_t ops, errors, round_trips, net_bytes_out, net_bytes_in, disk_bytes_read,
-        disk_bytes_written, fsyncs, syscalls, reconnects, redirects;
-} ab_mech_store_io;
+/* Store I/O of a handle: the store's own counters (SSTORE_COUNTERS in sstore.h); all zero without
+ * a store. */
+typedef sstore_counters ab_mech_store_io;
+
+/* A handle's own counters, declared once: X(name, description). All monotonic uint64_t. */
+#define AB_MECH_COUNTERS(X) \
+    X(issued, "credentials issued") \
+    X(authenticated, "authenticate() calls that returned OK") \
+    X(revoked, "revoke() calls that returned OK") \
+    X(signatures, "JWTs signed") \
+    X(verifications, "JWT verifications attempted (signature and claims)")
 
 /* A handle's counters, all monotonic since it was made. */
+#define AB_MECH_COUNTER_FIELD_(name, desc) uint64_t name;
 typedef struct ab_mech_counters {
-    uint64_t issued;        /* credentials issued */
-    uint64_t authenticated; /* authenticate() calls that returned OK */
-    uint64_t revoked;       /* revoke() calls that returned OK */
-    uint64_t signatures;    /* JWTs signed */
-    uint64_t verifications; /* JWT verifications attempted (signature and claims) */
+    AB_MECH_COUNTERS(AB_MECH_COUNTER_FIELD_)
     uint64_t failures[AB_MECH_STATUS__COUNT]; /* failed calls, by status (index 0 unused) */
     ab_mech_store_io store;
 } ab_mech_counters;
+#undef AB_MECH_COUNTER_FIELD_
 
 /* A snapshot of c's counters (all zero for c NULL: a thread without a handle). */
 void ab_mech_ctx_counters(const ab_mech_ctx *c, ab_mech_counters *out);

@@ -351,33 +351,27 @@ int ab_mech_revoke(ab_mech_ctx *c, const char *cred, size_t len)
 
 void ab_mech_ctx_counters(const ab_mech_ctx *c, ab_mech_counters *out)
 {
-    sstore_counters s;
     if (c == NULL) {
         memset(out, 0, sizeof *out);
         return;
     }
     *out = c->n;
     memset(&out->store, 0, sizeof out->store);
-    if (c->conn == NULL && c->async == NULL)
-        return;
     if (c->async != NULL)
-        sstore_async_counters(c->async, &s);
-    else
-        sstore_conn_counters(c->conn, &s);
-    out->store = (ab_mech_store_io){s.ops, s.errors, s.round_trips, s.net_bytes_out, s.net_bytes_in,
-                                    s.disk_bytes_read, s.disk_bytes_written, s.fsyncs, s.syscalls,
-                                    s.reconnects, s.redirects};
+        sstore_async_counters(c->async, &out->store);
+    else if (c->conn != NULL)
+        sstore_conn_counters(c->conn, &out->store);
 }
 
 void ab_mech_counters_add(ab_mech_counters *acc, const ab_mech_counters *x)
 {
-    /* every field is a uint64_t: add them as an array */
-    uint64_t *a = (uint64_t *)(void *)acc;
-    const uint64_t *b = (const uint64_t *)(const void *)x;
     size_t i;
-    _Static_assert(sizeof(ab_mech_counters) % sizeof(uint64_t) == 0, "counters are all uint64_t");
-    for (i = 0; i < sizeof *acc / sizeof(uint64_t); i++)
-        a[i] += b[i];
+#define ADD_(name, desc) acc->name += x->name;
+    AB_MECH_COUNTERS(ADD_)
+#undef ADD_
+    for (i = 0; i < AB_MECH_STATUS__COUNT; i++)
+        acc->failures[i] += x->failures[i];
+    sstore_counters_add(&acc->store, &x->store);
 }
 
 /* ---- none: the credential is the user name ---------------------------------------------- */

@@ -1,6 +1,6 @@
 /* merge_int.h — internals of `authbench merge` (prefix abm_): reading the inputs, merging `authbench
- * load --json` documents (bench/load does the arithmetic) and `authbench run` directories (bench/run
- * aggregates the merged repetitions as it does its own). Private to bench/merge. */
+ * load --json` documents (bench/load does the arithmetic) and `authbench run` directories (bench/results
+ * aggregates the merged repetitions as it does a run's own). Private to bench/merge. */
 #ifndef ABM_INT_H
 #define ABM_INT_H
 
@@ -12,6 +12,7 @@
 
 #define ABM_CMD "merge"
 #define ABM_MAX_INPUTS 256
+#define ABM_PATH_MAX 1024
 
 /* The command line. */
 typedef struct abm_opts {

@@ -1,16 +1,18 @@
 /* merge_run.c — `authbench merge` of `authbench run` directories made at the same time on several
  * machines (authbench run --shard I/N on each): cells matched by id, each repetition's load
  * documents merged (every machine had app servers of its own), and the cell rebuilt from the merged
- * repetitions by bench/run's own aggregation; results files, environments, notes and the report. */
+ * repetitions by bench/results' aggregation (the one `authbench run` uses); results files, environments, notes and the report. */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
+#include "ab_cli.h"
+#include "ab_json.h"
 #include "ab_report.h"
+#include "ab_results.h"
 #include "merge_int.h"
-#include "run_int.h"
 
 /* The merge of several run directories: their results and what is being built. */
 typedef struct abm_runs {
@@ -18,7 +20,7 @@ typedef struct abm_runs {
     cJSON *res[ABM_MAX_INPUTS]; /* each input's results.json */
     size_t n;
     cJSON *notes;               /* the merge's own notes */
-    ab_run_results out;
+    ab_res_doc *out;
 } abm_runs;
 
 /* A string of a JSON object, or dflt when absent or not a string. */
@@ -31,20 +33,18 @@ static const char *str_or(const cJSON *o, const char *key, const char *dflt)
 /* Reads every results.json and checks they ran one scenario. 0, or -1 with err. */
 static int read_runs(abm_runs *m, char *err, size_t errlen)
 {
-    char path[AB_RUN_PATH_MAX + 32];
     size_t i;
     for (i = 0; i < m->n; i++) {
         const cJSON *sc;
-        ab_run_fmt(path, sizeof path, "%s/results.json", m->o->inputs[i]);
-        if ((m->res[i] = abm_read_json(path, err, errlen)) == NULL)
+        if ((m->res[i] = ab_res_read(m->o->inputs[i], err, errlen)) == NULL)
             return -1;
         sc = cJSON_GetObjectItemCaseSensitive(m->res[i], "scenario");
-        if (strcmp(str_or(m->res[i], "schema", ""), "authbench.results/1") != 0 || !cJSON_IsObject(sc)) {
-            ab_run_fmt(err, errlen, "%s: not an authbench run's results (authbench.results/1)", path);
+        if (!cJSON_IsObject(sc)) {
+            ab_fmt(err, errlen, "%s/results.json: not an authbench run's results (no scenario)", m->o->inputs[i]);
             return -1;
         }
         if (!cJSON_Compare(sc, cJSON_GetObjectItemCaseSensitive(m->res[0], "scenario"), 1)) {
-            ab_run_fmt(err, errlen, "%s ran another scenario than %s: merge runs of one scenario", m->o->inputs[i],
+            ab_fmt(err, errlen, "%s ran another scenario than %s: merge runs of one scenario", m->o->inputs[i],
                        m->o->inputs[0]);
             return -1;
         }
@@ -76,29 +76,31 @@ static double cell_num(const cJSON *cell, const char *key, double dflt)
 
 /* Merges repetition k of a cell over the runs into rep (its merged load document), and writes the
  * document to <out>/cells/<id>/rep<k>.json. 0, or -1 with err. */
-static int merge_rep(abm_runs *m, const cJSON *const *cells, unsigned k, ab_run_rep *rep, char *err, size_t errlen)
+static int merge_rep(abm_runs *m, const cJSON *const *cells, unsigned k, ab_res_rep *rep, char *err, size_t errlen)
 {
     const char *id = str_or(cells[0], "id", "");
-    char paths[ABM_MAX_INPUTS][AB_RUN_PATH_MAX + 160], dir[AB_RUN_PATH_MAX + 160];
+    char paths[ABM_MAX_INPUTS][ABM_PATH_MAX + 160], dir[ABM_PATH_MAX + 160];
     const char *names[ABM_MAX_INPUTS];
     cJSON *docs[ABM_MAX_INPUTS] = {NULL};
     size_t i;
     int rc = -1;
     for (i = 0; i < m->n; i++) {
-        ab_run_fmt(paths[i], sizeof paths[i], "%s/cells/%s/rep%u.json", m->o->inputs[i], id, k);
+        ab_fmt(paths[i], sizeof paths[i], "%s/cells/%s/rep%u.json", m->o->inputs[i], id, k);
         names[i] = paths[i];
         if ((docs[i] = abm_read_json(paths[i], err, errlen)) == NULL)
             goto out;
     }
     rep->load = abm_merge_load_docs((const cJSON *const *)docs, names, m->n, 0, m->notes, NULL, err, errlen);
-    ab_run_fmt(dir, sizeof dir, "%s/cells/%s", m->o->out, id);
-    ab_run_fmt(paths[0], sizeof paths[0], "%s/rep%u.json", dir, k);
-    if (rep->load != NULL && (ab_mkdirs(dir, 0755) != 0 || ab_run_write_json(paths[0], rep->load) != 0))
-        ab_run_fmt(err, errlen, "cannot write %s: %s", paths[0], strerror(errno));
+    ab_fmt(dir, sizeof dir, "%s/cells/%s", m->o->out, id);
+    ab_fmt(paths[0], sizeof paths[0], "%s/rep%u.json", dir, k);
+    if (rep->load != NULL && (ab_mkdirs(dir, 0755) != 0 || ab_res_write_json(paths[0], rep->load) != 0))
+        ab_fmt(err, errlen, "cannot write %s: %s", paths[0], strerror(errno));
     else if (rep->load != NULL)
         rc = 0;
     rep->credential_bytes = (long)cell_num(cells[0], "credential_bytes", -1);
     rep->fault_at_s = cell_num(cells[0], "fault_at_s", -1);
+    rep->fault_end_s = -1;
+    rep->window_start_unix_ms = ab_json_num_or(rep->load, "window_start_unix_ms", -1);
 out:
     for (i = 0; i < m->n; i++)
         cJSON_Delete(docs[i]);
@@ -107,7 +109,7 @@ out:
 
 /* The merged cell's load: what the merged repetitions drove (connections, threads, users, rate
  * summed over the machines) on every machine's servers together. */
-static void merged_load(ab_run_cell *c, const cJSON *const *cells, size_t n, const cJSON *rep1)
+static void merged_load(ab_res_cell *c, const cJSON *const *cells, size_t n, const cJSON *rep1)
 {
     const cJSON *cfg = cJSON_GetObjectItemCaseSensitive(rep1, "config");
     size_t i;
@@ -120,19 +122,19 @@ static void merged_load(ab_run_cell *c, const cJSON *const *cells, size_t n, con
 }
 
 /* The merged cell from finished cells of every run. Never NULL. */
-static cJSON *merge_finished(abm_runs *m, const cJSON *const *cells, ab_run_cell *c)
+static cJSON *merge_finished(abm_runs *m, const cJSON *const *cells, ab_res_cell *c)
 {
-    ab_run_rep *reps = calloc(c->repetitions, sizeof *reps);
+    ab_res_rep *reps = calloc(c->repetitions, sizeof *reps);
     char err[600];
     cJSON *cell;
     unsigned k;
-    int rc = reps != NULL ? 0 : (ab_run_fmt(err, sizeof err, "out of memory"), -1);
+    int rc = reps != NULL ? 0 : (ab_fmt(err, sizeof err, "out of memory"), -1);
     for (k = 0; k < c->repetitions && rc == 0; k++)
         rc = merge_rep(m, cells, k + 1, &reps[k], err, sizeof err);
     if (rc == 0)
         merged_load(c, cells, m->n, reps[0].load);
-    cell = ab_run_cell_result(c, reps, c->repetitions, rc == 0 ? NULL : err);
-    ab_run_reps_free(reps, reps != NULL ? c->repetitions : 0);
+    cell = ab_res_cell_result(c, reps, c->repetitions, rc == 0 ? NULL : err);
+    ab_res_reps_free(reps, reps != NULL ? c->repetitions : 0);
     free(reps);
     return cell;
 }
@@ -142,20 +144,20 @@ static cJSON *merge_cell(abm_runs *m, const cJSON *cell0)
 {
     const char *id = str_or(cell0, "id", NULL);
     const cJSON *cells[ABM_MAX_INPUTS];
-    char msg[AB_RUN_PATH_MAX + 256];
-    ab_run_cell c;
+    char msg[ABM_PATH_MAX + 256];
+    ab_res_cell c;
     size_t i;
-    if (id == NULL || ab_run_cell_from_json(cell0, &c) != 0)
+    if (id == NULL || ab_res_cell_from_json(cell0, &c) != 0)
         return NULL;
     for (i = 0; i < m->n; i++) {
         if ((cells[i] = cell_by_id(m->res[i], id)) == NULL) {
-            ab_run_fmt(msg, sizeof msg, "cell %s is not in %s: left out of the merge", id, m->o->inputs[i]);
+            ab_fmt(msg, sizeof msg, "cell %s is not in %s: left out of the merge", id, m->o->inputs[i]);
             abm_note_once(m->notes, msg);
             return NULL;
         }
         if (strcmp(str_or(cells[i], "status", ""), "ok") != 0) {
-            ab_run_fmt(msg, sizeof msg, "%s: %s", m->o->inputs[i], str_or(cells[i], "error", "failed"));
-            return ab_run_cell_result(&c, NULL, 0, msg);
+            ab_fmt(msg, sizeof msg, "%s: %s", m->o->inputs[i], str_or(cells[i], "error", "failed"));
+            return ab_res_cell_result(&c, NULL, 0, msg);
         }
     }
     return merge_finished(m, cells, &c);
@@ -199,7 +201,7 @@ static cJSON *all_notes(const abm_runs *m)
 }
 
 /* The earliest start and the latest finish of the runs, and whether all completed. */
-static void run_times(const abm_runs *m, cJSON **started, cJSON **finished, int *complete)
+static void run_times(const abm_runs *m, cJSON **started, char **finished, int *complete)
 {
     const char *first = str_or(m->res[0], "started_utc", ""), *last = str_or(m->res[0], "finished_utc", "");
     size_t i;
@@ -212,7 +214,7 @@ static void run_times(const abm_runs *m, cJSON **started, cJSON **finished, int 
         *complete &= cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(m->res[i], "complete"));
     }
     *started = cJSON_CreateString(first);
-    *finished = last[0] != '\0' ? cJSON_CreateString(last) : cJSON_CreateNull();
+    *finished = last[0] != '\0' ? strdup(last) : NULL; /* NULL: the merge's own finish */
 }
 
 /* The header of the merged results: environments, inputs, notes, the first run's measures. */
@@ -223,25 +225,25 @@ static void merged_header(abm_runs *m)
     size_t i;
     for (i = 0; i < m->n; i++)
         cJSON_AddItemToArray(inputs, cJSON_CreateString(m->o->inputs[i]));
-    ab_run_results_set(&m->out, "merged_from", inputs);
-    ab_run_results_set(&m->out, "environments", environments(m));
+    ab_res_doc_set(m->out, "merged_from", inputs);
+    ab_res_doc_set(m->out, "environments", environments(m));
     for (i = 0; i < sizeof firsts / sizeof firsts[0]; i++)
         if (cJSON_HasObjectItem(m->res[0], firsts[i]))
-            ab_run_results_set(&m->out, firsts[i], cJSON_Duplicate(cJSON_GetObjectItemCaseSensitive(m->res[0], firsts[i]), 1));
-    ab_run_results_set(&m->out, "shard", cJSON_CreateNull());
+            ab_res_doc_set(m->out, firsts[i], cJSON_Duplicate(cJSON_GetObjectItemCaseSensitive(m->res[0], firsts[i]), 1));
+    ab_res_doc_set(m->out, "shard", cJSON_CreateNull());
 }
 
 /* Copies the first run's micro.json (the micro-benchmarks ran there), when it has one. 0 or -1. */
 static int copy_micro(const abm_runs *m, char *err, size_t errlen)
 {
-    char from[AB_RUN_PATH_MAX + 32], to[AB_RUN_PATH_MAX + 32], *text;
+    char from[ABM_PATH_MAX + 32], to[ABM_PATH_MAX + 32], *text;
     size_t len = 0;
-    ab_run_fmt(from, sizeof from, "%s/micro.json", m->o->inputs[0]);
-    ab_run_fmt(to, sizeof to, "%s/micro.json", m->o->out);
+    ab_fmt(from, sizeof from, "%s/micro.json", m->o->inputs[0]);
+    ab_fmt(to, sizeof to, "%s/micro.json", m->o->out);
     if ((text = ab_read_file(from, 64u << 20, &len)) == NULL)
-        return errno == ENOENT ? 0 : (ab_run_fmt(err, errlen, "cannot read %s: %s", from, strerror(errno)), -1);
+        return errno == ENOENT ? 0 : (ab_fmt(err, errlen, "cannot read %s: %s", from, strerror(errno)), -1);
     if (ab_write_file_atomic(to, text, len) != 0)
-        ab_run_fmt(err, errlen, "cannot write %s: %s", to, strerror(errno));
+        ab_fmt(err, errlen, "cannot write %s: %s", to, strerror(errno));
     free(text);
     return err[0] != '\0' ? -1 : 0;
 }
@@ -249,41 +251,38 @@ static int copy_micro(const abm_runs *m, char *err, size_t errlen)
 /* Builds and writes the merged results (cells, header, files). 0, or -1 with err. */
 static int merge_write(abm_runs *m, char *err, size_t errlen)
 {
-    cJSON *started, *finished, *cell;
+    cJSON *started, *cell;
+    char *finished;
     const cJSON *c0;
-    char path[AB_RUN_PATH_MAX + 32];
-    int complete;
+    int complete, rc;
     cJSON_ArrayForEach(c0, cJSON_GetObjectItemCaseSensitive(m->res[0], "cells")) {
         if ((cell = merge_cell(m, c0)) != NULL)
-            ab_run_results_add_cell(&m->out, cell);
+            ab_res_doc_add_cell(m->out, cell);
     }
     merged_header(m);
-    ab_run_results_set(&m->out, "notes", all_notes(m));
+    ab_res_doc_set(m->out, "notes", all_notes(m));
     run_times(m, &started, &finished, &complete);
-    ab_run_results_set(&m->out, "started_utc", started);
+    ab_res_doc_set(m->out, "started_utc", started);
     err[0] = '\0';
-    if (copy_micro(m, err, errlen) != 0 || ab_run_results_write(&m->out, m->o->out, complete, 1, err, errlen) != 0)
-        return -1;
-    ab_run_results_set(&m->out, "finished_utc", finished); /* the runs', not the merge's */
-    ab_run_fmt(path, sizeof path, "%s/results.json", m->o->out);
-    if (ab_run_write_json(path, m->out.doc) != 0) {
-        ab_run_fmt(err, errlen, "cannot write %s: %s", path, strerror(errno));
-        return -1;
-    }
-    return 0;
+    rc = copy_micro(m, err, errlen) != 0 ||
+                 ab_res_doc_write(m->out, m->o->out, complete, 1, finished, err, errlen) != 0 /* the runs' finish */
+             ? -1
+             : 0;
+    free(finished);
+    return rc;
 }
 
 /* Makes the output directory, refusing one that holds a run. 0, or -1 with err. */
 static int make_out(const char *out, char *err, size_t errlen)
 {
-    char path[AB_RUN_PATH_MAX + 32];
-    ab_run_fmt(path, sizeof path, "%s/results.json", out);
+    char path[ABM_PATH_MAX + 32];
+    ab_fmt(path, sizeof path, "%s/results.json", out);
     if (access(path, F_OK) == 0) {
-        ab_run_fmt(err, errlen, "%s already holds a run (results.json): choose another --out", out);
+        ab_fmt(err, errlen, "%s already holds a run (results.json): choose another --out", out);
         return -1;
     }
     if (ab_mkdirs(out, 0755) != 0) {
-        ab_run_fmt(err, errlen, "cannot make %s: %s", out, strerror(errno));
+        ab_fmt(err, errlen, "cannot make %s: %s", out, strerror(errno));
         return -1;
     }
     return 0;
@@ -301,16 +300,17 @@ int abm_merge_run_dirs(const abm_opts *o)
     m.notes = cJSON_CreateArray();
     if (read_runs(&m, err, sizeof err) != 0 || make_out(o->out, err, sizeof err) != 0)
         goto out;
-    if (ab_run_results_init(&m.out, cJSON_GetObjectItemCaseSensitive(m.res[0], "scenario"),
-                            cJSON_Duplicate(cJSON_GetObjectItemCaseSensitive(m.res[0], "environment"), 1)) != 0) {
-        ab_run_fmt(err, sizeof err, "out of memory");
+    m.out = ab_res_doc_new(str_or(m.res[0], "name", "run"), cJSON_GetObjectItemCaseSensitive(m.res[0], "scenario"),
+                           cJSON_Duplicate(cJSON_GetObjectItemCaseSensitive(m.res[0], "environment"), 1));
+    if (m.out == NULL) {
+        ab_fmt(err, sizeof err, "out of memory");
         goto out;
     }
     if (merge_write(&m, err, sizeof err) != 0)
         goto out;
     if (!o->no_report && ab_report_write(o->out, o->requirements, err, sizeof err) != 0)
         goto out;
-    printf("merged %zu runs (%d cells) into %s%s\n", m.n, cJSON_GetArraySize(m.out.cells), o->out,
+    printf("merged %zu runs (%d cells) into %s%s\n", m.n, ab_res_doc_ncells(m.out), o->out,
            o->no_report ? "" : " (report.html written)");
     rc = AB_EXIT_OK;
 out:
@@ -319,6 +319,6 @@ out:
     for (i = 0; i < m.n; i++)
         cJSON_Delete(m.res[i]);
     cJSON_Delete(m.notes);
-    ab_run_results_free(&m.out);
+    ab_res_doc_free(m.out);
     return rc;
 }

@@ -218,7 +218,7 @@ int ab_cmd_proxy(int argc, char **argv)
     for (i = 0; i < cfg.threads; i++) {
         ts[i] = (abp_thread){.cfg = &cfg, .epfd = -1, .listen_fd = lfd, .stop_fd = abp_stop_fd,
                              .drop_fd = abp_drop_fd, .drop_gen = &abp_drop_gen,
-                             .rng = 0x9E3779B97F4A7C15ull ^ ((uint64_t)i + 1) * 0xBF58476D1CE4E5B9ull};
+                             .rng = {0x9E3779B97F4A7C15ull ^ ((uint64_t)i + 1) * 0xBF58476D1CE4E5B9ull}};
     }
     if (run_threads(ts, cfg.threads, &sum) == 0)
         rc = AB_EXIT_OK;

@@ -9,6 +9,7 @@
 #include <stdint.h>
 #include <sys/socket.h>
 
+#include "ab_rng.h"
 #include "ab_timerq.h"
 
 #define ABP_CHUNK_BYTES 16384u             /* one read() into one chunk */
@@ -50,7 +51,7 @@ typedef struct abp_thread {
     abp_chunk *free_chunks; /* recycled chunk buffers */
     abp_pair *live;         /* open pairs */
     abp_pair *graveyard;    /* closed pairs, freed after the current epoll batch */
-    uint64_t rng;           /* xorshift state for jitter */
+    ab_rng rng;             /* jitter */
     uint64_t lead_ns;       /* timer armed this much early: the measured wake-up latency (EWMA) */
     abp_counters counters;
     char err[128];

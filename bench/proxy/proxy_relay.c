@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "ab_cli.h"
+#include "ab_net.h"
 
 enum { ABP_CLIENT = 0, ABP_UPSTREAM = 1 };
 
@@ -59,15 +60,6 @@ struct abp_pair {
 };
 
 static void pair_close(abp_pair *p);
-
-/* xorshift64*: jitter needs speed and uniformity, not secrecy. */
-static uint64_t rng_next(uint64_t *s)
-{
-    *s ^= *s >> 12;
-    *s ^= *s << 25;
-    *s ^= *s >> 27;
-    return *s * 2685821657736338717ull;
-}
 
 /* A chunk from the thread's free list, or a new one; NULL when out of memory. */
 static abp_chunk *chunk_get(abp_thread *t)
@@ -119,7 +111,7 @@ static uint64_t chunk_due(abp_thread *t, abp_dir *d)
     const abp_config *cfg = t->cfg;
     uint64_t due = ab_now_ns() + cfg->delay_ns;
     if (cfg->jitter_ns > 0)
-        due = due - cfg->jitter_ns + rng_next(&t->rng) % (2 * cfg->jitter_ns + 1);
+        due = due - cfg->jitter_ns + ab_rng_below(&t->rng, 2 * cfg->jitter_ns + 1);
     if (due < d->last_due)
         due = d->last_due;
     d->last_due = due;
@@ -492,13 +484,9 @@ int abp_thread_run(abp_thread *t)
         return -1;
     }
     while (r == 0) {
-        int i, n = epoll_wait(t->epfd, evs, (int)(sizeof evs / sizeof evs[0]), -1);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n < 0) {
-            snprintf(t->err, sizeof t->err, "epoll_wait: %s", strerror(errno));
+        int i, n = ab_net_wait(t->epfd, evs, (int)(sizeof evs / sizeof evs[0]), -1, t->err, sizeof t->err);
+        if (n < 0)
             return -1;
-        }
         for (i = 0; i < n && r == 0; i++)
             r = loop_event(t, &evs[i]);
         if (r == 0)

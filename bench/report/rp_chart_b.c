@@ -217,8 +217,8 @@ static int avail_block(const rp_cell *c, rp_buf *d)
     double req[3600] = {0}, fail[3600] = {0}, reps[3600] = {0};
     int sec, last = -1;
     cJSON_ArrayForEach(row, ts) {
-        double s = rp_num(row, "second"), r = rp_num(row, "requests");
-        double e = rp_num(row, "errors"), a = rp_num(row, "auth_failures");
+        double s = ab_json_num_or(row, "second", NAN), r = ab_json_num_or(row, "requests", NAN);
+        double e = ab_json_num_or(row, "errors", NAN), a = ab_json_num_or(row, "auth_failures", NAN);
         if (!rp_has(s) || !rp_has(r) || s < 0 || s >= 3600)
             continue;
         sec = (int)s;

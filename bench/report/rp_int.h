@@ -8,7 +8,9 @@
 
 #include <cjson/cJSON.h>
 
+#include "ab_json.h"
 #include "ab_report.h"
+#include "ab_results.h"
 
 /* ---- growable text buffer (rp_text.c) ---- */
 typedef struct rp_buf {
@@ -36,7 +38,9 @@ enum { RP_KIND_STATELESS, RP_KIND_LOCAL, RP_KIND_SHARED };
 
 typedef struct rp_cell {
     const cJSON *json;   /* the cell's object inside rp_run.root */
-    const char *id, *label, *mechanism, *family, *store, *alg, *lb, *mix, *fault, *status, *error;
+    ab_res_cell params;  /* its parameters as bench/results reads them; the strings below point here */
+    const char *id, *label, *mechanism, *family, *store, *alg, *lb, *mix, *fault; /* NULL for "" */
+    const char *status, *error; /* from json */
     double delay_us, servers, rate, fault_at_s;
     int ok;              /* status == "ok" */
     int series;          /* index into rp_run.series, -1 when not part of the main comparison */
@@ -67,8 +71,8 @@ typedef struct rp_run {
 /* Loads <dir>/results.json and <dir>/micro.json. 0, or -1 with a one-line message. */
 int rp_run_load(rp_run *run, const char *dir, char *err, size_t errlen);
 void rp_run_free(rp_run *run);
-/* A number at a dotted path ("latency_us.p99") under obj; NaN when absent, null or not a number. */
-double rp_num(const cJSON *obj, const char *path);
+/* A number at a dotted path ("latency_us.p99") of the cell; NaN when absent, null or not a number
+ * (ab_json_num_or with NaN: the report's "not measured"). */
 double rp_cell_num(const rp_cell *c, const char *path);
 /* The ok cell of series s at the given server count, or NULL. */
 const rp_cell *rp_series_cell(const rp_run *run, int s, double servers);

@@ -1,4 +1,5 @@
-/* rp_load.c — reads a run's results.json (schema authbench.results/1) and micro.json into an rp_run. */
+/* rp_load.c — reads a run's results.json (through bench/results: ab_res_read, ab_res_cell_from_json)
+ * and micro.json into an rp_run. */
 #include <errno.h>
 #include <math.h>
 #include <stdio.h>
@@ -34,29 +35,9 @@ static int str_eq(const char *a, const char *b)
     return a != NULL && b != NULL && strcmp(a, b) == 0;
 }
 
-double rp_num(const cJSON *obj, const char *path)
-{
-    char part[96];
-    const char *dot;
-    while (obj != NULL && path != NULL) {
-        size_t n;
-        dot = strchr(path, '.');
-        n = dot ? (size_t)(dot - path) : strlen(path);
-        if (n >= sizeof part)
-            return NAN;
-        memcpy(part, path, n);
-        part[n] = '\0';
-        obj = cJSON_GetObjectItemCaseSensitive(obj, part);
-        if (dot == NULL)
-            return cJSON_IsNumber(obj) ? obj->valuedouble : NAN;
-        path = dot + 1;
-    }
-    return NAN;
-}
-
 double rp_cell_num(const rp_cell *c, const char *path)
 {
-    return c ? rp_num(c->json, path) : NAN;
+    return c ? ab_json_num_or(c->json, path, NAN) : NAN;
 }
 
 int rp_kind_of(const char *family, const char *store)
@@ -68,33 +49,38 @@ int rp_kind_of(const char *family, const char *store)
     return RP_KIND_STATELESS;
 }
 
-/* Copies one cell's fields; returns -1 when it lacks an id. */
+/* A string of the cell's parameters, or NULL for "". */
+static const char *param(const char *v)
+{
+    return v[0] != '\0' ? v : NULL;
+}
+
+/* Reads one cell's parameters (bench/results) and its status; -1 when it lacks an id, a mechanism
+ * or repetitions. c stays where it is: its strings point into c->params. */
 static int cell_read(rp_cell *c, const cJSON *j)
 {
     memset(c, 0, sizeof *c);
     c->json = j;
-    c->id = str_of(j, "id");
-    c->label = str_of(j, "label");
-    c->mechanism = str_of(j, "mechanism");
-    c->family = str_of(j, "family");
-    c->store = str_of(j, "store");
-    c->alg = str_of(j, "alg");
-    c->lb = str_of(j, "lb");
-    c->mix = str_of(j, "mix_name");
-    c->fault = str_of(j, "fault");
+    if (ab_res_cell_from_json(j, &c->params) != 0)
+        return -1;
+    c->id = param(c->params.id);
+    c->mechanism = param(c->params.mechanism);
+    c->label = param(c->params.label) ? c->params.label : c->mechanism;
+    c->family = param(c->params.family);
+    c->store = param(c->params.store);
+    c->alg = param(c->params.alg);
+    c->lb = param(c->params.lb);
+    c->mix = param(c->params.mix_name);
+    c->fault = param(c->params.fault);
     c->status = str_of(j, "status");
     c->error = str_of(j, "error");
-    c->delay_us = rp_num(j, "store_delay_us");
-    if (!rp_has(c->delay_us))
-        c->delay_us = 0;
-    c->servers = rp_num(j, "servers");
-    c->rate = rp_num(j, "rate_per_sec");
-    c->fault_at_s = rp_num(j, "fault_at_s");
+    c->delay_us = (double)c->params.store_delay_us;
+    c->servers = ab_json_num_or(j, "servers", NAN);
+    c->rate = c->params.rate_per_sec > 0 ? c->params.rate_per_sec : NAN;
+    c->fault_at_s = ab_json_num_or(j, "fault_at_s", NAN);
     c->ok = str_eq(c->status, "ok");
     c->series = -1;
-    if (c->label == NULL)
-        c->label = c->mechanism ? c->mechanism : c->id;
-    return c->id == NULL || c->mechanism == NULL ? -1 : 0;
+    return 0;
 }
 
 /* The mix most closed-loop, fault-free cells use: the main comparison. */
@@ -209,16 +195,11 @@ static cJSON *parse_file(const char *path, const char *what, char *err, size_t e
     return root;
 }
 
-/* Checks the schema and reads the cells array. */
+/* Reads the cells array (ab_res_read checked the schema). */
 static int read_cells(rp_run *run, char *err, size_t errlen)
 {
     const cJSON *cells = cJSON_GetObjectItemCaseSensitive(run->root, "cells"), *j;
-    const char *schema = str_of(run->root, "schema");
     size_t i = 0;
-    if (schema == NULL || strncmp(schema, "authbench.results/1", 19) != 0) {
-        snprintf(err, errlen, "results.json: schema is '%s', expected 'authbench.results/1'", schema ? schema : "(none)");
-        return -1;
-    }
     if (!cJSON_IsArray(cells) || cJSON_GetArraySize(cells) == 0) {
         snprintf(err, errlen, "results.json: no cells (the run measured nothing)");
         return -1;
@@ -230,7 +211,7 @@ static int read_cells(rp_run *run, char *err, size_t errlen)
     }
     cJSON_ArrayForEach(j, cells) {
         if (cell_read(&run->cells[i], j) != 0) {
-            snprintf(err, errlen, "results.json: cell %zu has no id or mechanism", i);
+            snprintf(err, errlen, "results.json: cell %zu has no id, mechanism or repetitions", i);
             return -1;
         }
         i++;
@@ -275,7 +256,7 @@ int rp_run_load(rp_run *run, const char *dir, char *err, size_t errlen)
         snprintf(err, errlen, "%s has no results.json (is it a run directory?)", dir);
         goto fail;
     }
-    run->root = parse_file(path, "results.json", err, errlen);
+    run->root = ab_res_read(dir, err, errlen);
     if (run->root == NULL || read_cells(run, err, errlen) != 0)
         goto fail;
     if (build_series(run) != 0) {

@@ -42,7 +42,7 @@ double rp_micro_us(const cJSON *micro, const char *name, char *key, size_t keyle
             continue;
         u = cJSON_GetObjectItemCaseSensitive(row, "time_unit");
         *factor = unit_us(cJSON_IsString(u) ? u->valuestring : NULL);
-        t = rp_num(row, "real_time") * *factor;
+        t = ab_json_num_or(row, "real_time", NAN) * *factor;
         if (rp_has(t))
             return t;
     }

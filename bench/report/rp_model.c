@@ -17,7 +17,7 @@
 /* Cores per server: option, requirements, the run's machine, then 2. */
 static void params_cores(rp_params *p, const rp_run *run, const ab_report_opts *o, const rp_req *r)
 {
-    double env = rp_num(run->root, "environment.cores");
+    double env = ab_json_num_or(run->root, "environment.cores", NAN);
     if (o != NULL && o->cores_per_server > 0) {
         p->cores = o->cores_per_server;
         snprintf(p->cores_src, sizeof p->cores_src, "--cores-per-server");
@@ -55,7 +55,7 @@ static const rp_cell *busiest_store_cell(const rp_run *run, double *ops)
 /* Store capacity: option, results.json's store_capacity, then the run's own busiest store cell. */
 static void params_store(rp_params *p, const rp_run *run, const ab_report_opts *o)
 {
-    double measured = rp_num(run->root, "store_capacity.redis_get_ops_per_sec");
+    double measured = ab_json_num_or(run->root, "store_capacity.redis_get_ops_per_sec", NAN);
     const rp_cell *c;
     if (o != NULL && o->store_capacity_ops > 0) {
         p->store_cap = o->store_capacity_ops;

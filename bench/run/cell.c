@@ -1,6 +1,6 @@
 /* cell.c — one cell: for each repetition start what it needs (a private Redis for a fault acting on
  * Redis, the latency proxy, N `authbench serve`), run the repetition (rep.c), then stop everything. */
-#include "run_int.h"
+#include "run_exec.h"
 #include "ab_opt.h"
 
 #include <errno.h>
@@ -33,28 +33,28 @@ static int parse_listening(const char *line, char *host, size_t hlen, int *port)
     const char *hp = line + strlen("listening on "), *colon = strrchr(hp, ':');
     if (colon == NULL || (size_t)(colon - hp) >= hlen || (*port = atoi(colon + 1)) <= 0)
         return -1;
-    ab_run_fmt(host, hlen, "%.*s", (int)(colon - hp), hp);
+    ab_fmt(host, hlen, "%.*s", (int)(colon - hp), hp);
     return 0;
 }
 
 /* Starts the latency proxy in front of redis. 0, or -1 with err. */
-static int start_proxy(ab_run_ctx *ctx, ab_run_rep_env *e, const ab_run_cell *c, char *err, size_t errlen)
+static int start_proxy(ab_run_ctx *ctx, ab_run_rep_env *e, const ab_res_cell *c, char *err, size_t errlen)
 {
     char up[96], delay[32], jitter[32], log[AB_RUN_PATH_MAX];
     char *argv[] = {ctx->self, "proxy", "--listen", "127.0.0.1:0", "--upstream", up, "--delay", delay,
                     "--threads", "1", NULL, NULL, NULL};
-    ab_run_fmt(up, sizeof up, "%s:%d", e->redis->host, e->redis->port);
-    ab_run_fmt(delay, sizeof delay, "%lluus", (unsigned long long)c->store_delay_us);
+    ab_fmt(up, sizeof up, "%s:%d", e->redis->host, e->redis->port);
+    ab_fmt(delay, sizeof delay, "%lluus", (unsigned long long)c->store_delay_us);
     if (c->store_jitter_us > 0) {
-        ab_run_fmt(jitter, sizeof jitter, "%lluus", (unsigned long long)c->store_jitter_us);
+        ab_fmt(jitter, sizeof jitter, "%lluus", (unsigned long long)c->store_jitter_us);
         argv[10] = "--jitter", argv[11] = jitter;
     }
-    ab_run_fmt(log, sizeof log, "%s/rep%u-proxy.log", e->cell_dir, e->rep);
+    ab_fmt(log, sizeof log, "%s/rep%u-proxy.log", e->cell_dir, e->rep);
     if (ab_run_proc_start(&e->proxy, "authbench proxy", argv, log, NULL, err, errlen) != 0 ||
         ab_run_proc_wait_ready(&e->proxy, "listening on ", SERVE_READY_MS, err, errlen) != 0)
         return -1;
     if (parse_listening(e->proxy.ready, e->store_host, sizeof e->store_host, &e->store_port) != 0) {
-        ab_run_fmt(err, errlen, "authbench proxy: unexpected ready line '%s'", e->proxy.ready);
+        ab_fmt(err, errlen, "authbench proxy: unexpected ready line '%s'", e->proxy.ready);
         return -1;
     }
     return 0;
@@ -64,7 +64,7 @@ static int start_proxy(ab_run_ctx *ctx, ab_run_rep_env *e, const ab_run_cell *c,
 static int pick_cluster(ab_run_ctx *ctx, ab_run_rep_env *e, char *err, size_t errlen)
 {
     if (!ctx->cluster.running || ab_run_cluster_flush(&ctx->cluster) != 0) {
-        ab_run_fmt(err, errlen, "%s", ctx->cluster.running ? "the run's Redis Cluster stopped answering"
+        ab_fmt(err, errlen, "%s", ctx->cluster.running ? "the run's Redis Cluster stopped answering"
                                                           : "no Redis Cluster for this cell");
         return -1;
     }
@@ -74,38 +74,38 @@ static int pick_cluster(ab_run_ctx *ctx, ab_run_rep_env *e, char *err, size_t er
 
 /* The Redis a cell uses: a private one for a fault acting on Redis (it will be stopped or paused),
  * else the run's; behind the latency proxy for a store delay or a fault that needs it. */
-static int pick_redis(ab_run_ctx *ctx, ab_run_rep_env *e, const ab_run_cell *c, char *err, size_t errlen)
+static int pick_redis(ab_run_ctx *ctx, ab_run_rep_env *e, const ab_res_cell *c, char *err, size_t errlen)
 {
-    const ab_run_fault *f = ab_run_fault_find(c->fault);
+    const ab_res_fault *f = ab_res_fault_find(c->fault);
     char log[AB_RUN_PATH_MAX];
     if (ab_run_cell_needs_cluster(c))
         return pick_cluster(ctx, e, err, errlen);
     if (!ab_run_cell_needs_redis(c))
         return 0;
-    if (f != NULL && (f->needs & AB_RUN_FAULT_OWN_REDIS)) {
-        ab_run_fmt(log, sizeof log, "%s/rep%u-redis.log", e->cell_dir, e->rep);
+    if (f != NULL && (f->needs & AB_RES_FAULT_OWN_REDIS)) {
+        ab_fmt(log, sizeof log, "%s/rep%u-redis.log", e->cell_dir, e->rep);
         if (ab_run_redis_start(&e->own_redis, ctx->tmp, log, err, errlen) != 0)
             return -1;
         e->redis = &e->own_redis;
     } else if (ctx->redis.running) {
         e->redis = &ctx->redis;
         if (ab_run_redis_flush(e->redis) != 0) {
-            ab_run_fmt(err, errlen, "the run's Redis stopped answering");
+            ab_fmt(err, errlen, "the run's Redis stopped answering");
             return -1;
         }
     } else {
-        ab_run_fmt(err, errlen, "no Redis for this cell (redis-server missing and no --redis-url)");
+        ab_fmt(err, errlen, "no Redis for this cell (redis-server missing and no --redis-url)");
         return -1;
     }
-    ab_run_fmt(e->store_host, sizeof e->store_host, "%s", e->redis->host);
+    ab_fmt(e->store_host, sizeof e->store_host, "%s", e->redis->host);
     e->store_port = e->redis->port;
-    if (c->store_delay_us == 0 && (f == NULL || !(f->needs & AB_RUN_FAULT_PROXY)))
+    if (c->store_delay_us == 0 && (f == NULL || !(f->needs & AB_RES_FAULT_PROXY)))
         return 0;
     return start_proxy(ctx, e, c, err, errlen);
 }
 
 /* The serve --mechanism spec of server i (its own disk directory for a file store). */
-static int mech_spec(ab_run_ctx *ctx, ab_run_rep_env *e, const ab_run_cell *c, unsigned i,
+static int mech_spec(ab_run_ctx *ctx, ab_run_rep_env *e, const ab_res_cell *c, unsigned i,
                      char *out, size_t len, char *err, size_t errlen)
 {
     static const struct { const char *mode, *query; } modes[] = {
@@ -116,30 +116,30 @@ static int mech_spec(ab_run_ctx *ctx, ab_run_rep_env *e, const ab_run_cell *c, u
     if (strcmp(c->store, "redis") == 0)
         ab_run_redis_uri(e->redis, e->store_host, e->store_port, uri, sizeof uri);
     else if (ab_run_cell_needs_cluster(c))
-        ab_run_fmt(uri, sizeof uri, "%s", e->cluster->uri);
+        ab_fmt(uri, sizeof uri, "%s", e->cluster->uri);
     else
-        ab_run_fmt(uri, sizeof uri, "memory://");
+        ab_fmt(uri, sizeof uri, "memory://");
     if (strcmp(c->family, "none") == 0)
-        return ab_run_fmt(out, len, "none"), 0;
+        return ab_fmt(out, len, "none"), 0;
     if (strcmp(c->family, "jwt") == 0)
-        return ab_run_fmt(out, len, "jwt:%s", c->alg), 0;
+        return ab_fmt(out, len, "jwt:%s", c->alg), 0;
     if (strcmp(c->family, "jwt+denylist") == 0)
-        return ab_run_fmt(out, len, "jwt+denylist:%s,%s", c->alg, uri), 0;
+        return ab_fmt(out, len, "jwt+denylist:%s,%s", c->alg, uri), 0;
     if (strcmp(c->store, "file") != 0)
-        return ab_run_fmt(out, len, "session:%s", uri), 0;
-    ab_run_fmt(e->disk, sizeof e->disk, "%s/%s/rep%u-s%u", ctx->disk_dir, c->id, e->rep, i + 1);
+        return ab_fmt(out, len, "session:%s", uri), 0;
+    ab_fmt(e->disk, sizeof e->disk, "%s/%s/rep%u-s%u", ctx->disk_dir, c->id, e->rep, i + 1);
     if (ab_mkdirs(e->disk, 0700) != 0) {
-        ab_run_fmt(err, errlen, "cannot make disk store directory %s: %s", e->disk, strerror(errno));
+        ab_fmt(err, errlen, "cannot make disk store directory %s: %s", e->disk, strerror(errno));
         return -1;
     }
     for (k = 0; k < sizeof modes / sizeof modes[0]; k++)
         if (strcmp(c->disk_mode, modes[k].mode) == 0)
-            ab_run_fmt(out, len, "session:file://%s?%s", e->disk, modes[k].query);
+            ab_fmt(out, len, "session:file://%s?%s", e->disk, modes[k].query);
     return 0;
 }
 
 /* Starts server i and appends its address to e->targets. 0, or -1 with err. */
-static int start_server(ab_run_ctx *ctx, ab_run_rep_env *e, const ab_run_cell *c, unsigned i,
+static int start_server(ab_run_ctx *ctx, ab_run_rep_env *e, const ab_res_cell *c, unsigned i,
                         char *err, size_t errlen)
 {
     char spec[AB_RUN_PATH_MAX + 128], threads[16], log[AB_RUN_PATH_MAX], host[64], key[AB_RUN_PATH_MAX];
@@ -150,9 +150,9 @@ static int start_server(ab_run_ctx *ctx, ab_run_rep_env *e, const ab_run_cell *c
     size_t n = strlen(e->targets);
     if (mech_spec(ctx, e, c, i, spec, sizeof spec, err, errlen) != 0)
         return -1;
-    ab_run_fmt(spec_file, sizeof spec_file, "%s/%s-rep%u-serve%u.mechanism", ctx->tmp, c->id, e->rep, i + 1);
+    ab_fmt(spec_file, sizeof spec_file, "%s/%s-rep%u-serve%u.mechanism", ctx->tmp, c->id, e->rep, i + 1);
     if (ab_opt_write_secret_file(spec_file, spec) != 0) {
-        ab_run_fmt(err, errlen, "cannot write %s: %s", spec_file, strerror(errno));
+        ab_fmt(err, errlen, "cannot write %s: %s", spec_file, strerror(errno));
         return -1;
     }
     if (c->alg[0] != '\0') {
@@ -160,24 +160,24 @@ static int start_server(ab_run_ctx *ctx, ab_run_rep_env *e, const ab_run_cell *c
             return -1;
         argv[8] = "--key", argv[9] = key;
     }
-    ab_run_fmt(threads, sizeof threads, "%u", c->server_threads);
-    ab_run_fmt(log, sizeof log, "%s/rep%u-serve%u.log", e->cell_dir, e->rep, i + 1);
+    ab_fmt(threads, sizeof threads, "%u", c->server_threads);
+    ab_fmt(log, sizeof log, "%s/rep%u-serve%u.log", e->cell_dir, e->rep, i + 1);
     rc = ab_run_proc_start(&e->servers[i], "authbench serve", argv, log, NULL, err, errlen) != 0 ||
          ab_run_proc_wait_ready(&e->servers[i], "listening on ", SERVE_READY_MS, err, errlen) != 0;
     unlink(spec_file); /* read before the server is ready */
     if (rc)
         return -1;
     if (parse_listening(e->servers[i].ready, host, sizeof host, &port) != 0) {
-        ab_run_fmt(err, errlen, "authbench serve: unexpected ready line '%s'", e->servers[i].ready);
+        ab_fmt(err, errlen, "authbench serve: unexpected ready line '%s'", e->servers[i].ready);
         return -1;
     }
-    ab_run_fmt(e->targets + n, sizeof e->targets - n, "%s%s:%d", n ? "," : "", host, port);
+    ab_fmt(e->targets + n, sizeof e->targets - n, "%s%s:%d", n ? "," : "", host, port);
     e->nservers = i + 1;
     return 0;
 }
 
 /* Stops everything a repetition started, servers first, and removes its disk directories. */
-static void rep_teardown(ab_run_ctx *ctx, ab_run_rep_env *e, const ab_run_cell *c)
+static void rep_teardown(ab_run_ctx *ctx, ab_run_rep_env *e, const ab_res_cell *c)
 {
     char dir[AB_RUN_PATH_MAX];
     unsigned i;
@@ -186,13 +186,13 @@ static void rep_teardown(ab_run_ctx *ctx, ab_run_rep_env *e, const ab_run_cell *
     ab_run_proc_stop(&e->proxy, SIGTERM, 5000);
     ab_run_redis_stop(&e->own_redis);
     if (strcmp(c->store, "file") == 0) {
-        ab_run_fmt(dir, sizeof dir, "%s/%s", ctx->disk_dir, c->id);
+        ab_fmt(dir, sizeof dir, "%s/%s", ctx->disk_dir, c->id);
         rmtree(dir);
     }
 }
 
 /* Starts the store, proxy and servers of repetition e->rep. 0, or -1 with err. */
-static int rep_setup(ab_run_ctx *ctx, ab_run_rep_env *e, const ab_run_cell *c, char *err, size_t errlen)
+static int rep_setup(ab_run_ctx *ctx, ab_run_rep_env *e, const ab_res_cell *c, char *err, size_t errlen)
 {
     unsigned i;
     if (pick_redis(ctx, e, c, err, errlen) != 0)
@@ -203,22 +203,22 @@ static int rep_setup(ab_run_ctx *ctx, ab_run_rep_env *e, const ab_run_cell *c, c
     return 0;
 }
 
-int ab_run_cell_execute(ab_run_ctx *ctx, const ab_run_cell *c, ab_run_rep *reps, char *err,
+int ab_run_cell_execute(ab_run_ctx *ctx, const ab_res_cell *c, ab_res_rep *reps, char *err,
                         size_t errlen)
 {
     ab_run_rep_env *e = malloc(sizeof *e);
     unsigned k;
     int rc = 0;
     if (e == NULL) {
-        ab_run_fmt(err, errlen, "out of memory");
+        ab_fmt(err, errlen, "out of memory");
         return -1;
     }
     for (k = 0; k < c->repetitions && rc == 0; k++) {
         memset(e, 0, sizeof *e);
         e->rep = k + 1;
-        ab_run_fmt(e->cell_dir, sizeof e->cell_dir, "%s/cells/%s", ctx->dir, c->id);
+        ab_fmt(e->cell_dir, sizeof e->cell_dir, "%s/cells/%s", ctx->dir, c->id);
         if (ab_mkdirs(e->cell_dir, 0755) != 0) {
-            ab_run_fmt(err, errlen, "cannot make %s: %s", e->cell_dir, strerror(errno));
+            ab_fmt(err, errlen, "cannot make %s: %s", e->cell_dir, strerror(errno));
             rc = -1;
             break;
         }
@@ -227,7 +227,7 @@ int ab_run_cell_execute(ab_run_ctx *ctx, const ab_run_cell *c, ab_run_rep *reps,
             rc = ab_run_rep_execute(ctx, e, c, &reps[k], err, errlen);
         rep_teardown(ctx, e, c);
         if (ab_run_stop_signal != 0) {
-            ab_run_fmt(err, errlen, "interrupted");
+            ab_fmt(err, errlen, "interrupted");
             rc = -1;
         }
     }

@@ -1,6 +1,6 @@
 /* cmd_run.c — `authbench run`: options, the scenario as run (built-in or file, with overrides),
  * --dry-run / --dump-scenario, then the run itself (runner.c). */
-#include "run_int.h"
+#include "run_exec.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -83,7 +83,7 @@ static int list_to_json(const char *list, char *out, size_t len)
     while (*list != '\0' || v == NULL) {
         size_t n = strcspn(list, ",");
         cJSON *x;
-        ab_run_fmt(item, sizeof item, "%.*s", (int)n, list);
+        ab_fmt(item, sizeof item, "%.*s", (int)n, list);
         x = item_to_json(item);
         if (v == NULL) {
             v = x;
@@ -93,7 +93,7 @@ static int list_to_json(const char *list, char *out, size_t len)
         list += n + (list[n] == ',');
     }
     text = cJSON_PrintUnformatted(v);
-    rc = text != NULL ? ab_run_fmt(out, len, "%s", text) : -1;
+    rc = text != NULL ? ab_fmt(out, len, "%s", text) : -1;
     free(text);
     cJSON_Delete(v);
     return rc;
@@ -106,9 +106,9 @@ static void mix_to_json(const char *mix, char *out, size_t len)
     int n = 0;
     if (strchr(mix, '=') == NULL || sscanf(mix, "login=%u,request=%u,logout=%u%n", &l, &r, &o, &n) != 3 ||
         mix[n] != '\0')
-        ab_run_fmt(out, len, "\"%s\"", mix);
+        ab_fmt(out, len, "\"%s\"", mix);
     else
-        ab_run_fmt(out, len, "{\"login\":%u,\"request\":%u,\"logout\":%u}", l, r, o);
+        ab_fmt(out, len, "{\"login\":%u,\"request\":%u,\"logout\":%u}", l, r, o);
 }
 
 /* Records "--flag VALUE" as the override field=json. */
@@ -123,11 +123,11 @@ static void add_set(ab_run_opts *o, const char *field, const char *value, int as
     else if (as_list)
         list_to_json(value, json, sizeof json) != 0 ? ab_usage_fail(AB_RUN_CMD, "%s: too long", field) : (void)0;
     else
-        ab_run_fmt(json, sizeof json, "\"%s\"", value);
+        ab_fmt(json, sizeof json, "\"%s\"", value);
     len = strlen(field) + strlen(json) + 2;
     if ((s = malloc(len)) == NULL)
         ab_fail(AB_RUN_CMD, "out of memory");
-    ab_run_fmt(s, len, "%s=%s", field, json);
+    ab_fmt(s, len, "%s=%s", field, json);
     o->sets[o->nsets++] = s;
 }
 
@@ -271,7 +271,7 @@ static int dump_scenario(const cJSON *sc)
 int ab_cmd_run(int argc, char **argv)
 {
     ab_run_opts o;
-    ab_run_cell *cells = NULL;
+    ab_res_cell *cells = NULL;
     size_t n = 0;
     char err[512];
     cJSON *sc;

@@ -1,6 +1,7 @@
 /* env.c — the environment a run records (CPU, cores, memory, kernel, compiler, library versions,
  * git commit) and the choice of a real filesystem for the disk stores. */
-#include "run_int.h"
+#include "run_env.h"
+#include "run_proc.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -45,14 +46,14 @@ static void cpu_model(char *out, size_t len)
 {
     FILE *f = fopen("/proc/cpuinfo", "r");
     char line[512];
-    ab_run_fmt(out, len, "unknown");
+    ab_fmt(out, len, "unknown");
     if (f == NULL)
         return;
     while (fgets(line, sizeof line, f) != NULL) {
         char *colon = strchr(line, ':');
         if (colon != NULL && (strncmp(line, "model name", 10) == 0 || strncmp(line, "Hardware", 8) == 0)) {
             colon += 1 + strspn(colon + 1, " \t");
-            ab_run_fmt(out, len, "%.*s", (int)strcspn(colon, "\n"), colon);
+            ab_fmt(out, len, "%.*s", (int)strcspn(colon, "\n"), colon);
             break;
         }
     }
@@ -64,9 +65,9 @@ static void kernel_name(char *out, size_t len)
 {
     struct utsname u;
     if (uname(&u) != 0)
-        ab_run_fmt(out, len, "unknown");
+        ab_fmt(out, len, "unknown");
     else
-        ab_run_fmt(out, len, "%s %s %s", u.sysname, u.release, u.machine);
+        ab_fmt(out, len, "%s %s %s", u.sysname, u.release, u.machine);
 }
 
 /* The git commit of the source tree and whether tracked files changed; "unknown" without git. */
@@ -96,7 +97,7 @@ static int redis_server_version(char *out, size_t len)
     const char *v;
     if (ab_run_capture(argv, buf, sizeof buf, 5000) != 0 || (v = strstr(buf, "v=")) == NULL)
         return -1;
-    ab_run_fmt(out, len, "%.*s", (int)strcspn(v + 2, " \n"), v + 2);
+    ab_fmt(out, len, "%.*s", (int)strcspn(v + 2, " \n"), v + 2);
     return 0;
 }
 
@@ -129,7 +130,7 @@ static void add_machine(cJSON *env)
     kernel_name(buf, sizeof buf);
     cJSON_AddStringToObject(env, "kernel", buf);
     if (gethostname(buf, sizeof buf) != 0)
-        ab_run_fmt(buf, sizeof buf, "unknown");
+        ab_fmt(buf, sizeof buf, "unknown");
     buf[sizeof buf - 1] = '\0';
     cJSON_AddStringToObject(env, "hostname", buf);
     if (la >= 0)
@@ -147,7 +148,7 @@ static void add_build(cJSON *env, const char *redis_version)
     cJSON_AddStringToObject(env, "build_type", AB_RUN_BUILD_TYPE);
     cJSON_AddBoolToObject(env, "sanitizers", AB_RUN_SANITIZERS);
     cJSON_AddStringToObject(env, "openssl", OpenSSL_version(OPENSSL_VERSION));
-    ab_run_fmt(buf, sizeof buf, "%d.%d.%d", HIREDIS_MAJOR, HIREDIS_MINOR, HIREDIS_PATCH);
+    ab_fmt(buf, sizeof buf, "%d.%d.%d", HIREDIS_MAJOR, HIREDIS_MINOR, HIREDIS_PATCH);
     cJSON_AddStringToObject(env, "hiredis", buf);
     cJSON_AddStringToObject(env, "cjson", cJSON_Version());
     if (redis_version != NULL && *redis_version != '\0')
@@ -208,21 +209,21 @@ int ab_run_pick_disk_dir(const char *preferred, int explicit_dir, char *out, siz
     const char *type = NULL;
     if (ab_mkdirs(preferred, 0700) == 0 && (type = fs_of(preferred)) != NULL &&
         (explicit_dir || !fs_is_virtual(type))) {
-        ab_run_fmt(out, len, "%s", preferred); /* an explicit choice is kept, and its type recorded */
-        ab_run_fmt(fs, fslen, "%s", type);
+        ab_fmt(out, len, "%s", preferred); /* an explicit choice is kept, and its type recorded */
+        ab_fmt(fs, fslen, "%s", type);
         return 0;
     }
     if (explicit_dir) {
-        ab_run_fmt(err, errlen, "disk_dir %s: %s", preferred, strerror(errno));
+        ab_fmt(err, errlen, "disk_dir %s: %s", preferred, strerror(errno));
         return -1;
     }
     rmdir(preferred);
-    ab_run_fmt(out, len, "/var/tmp/authbench-disk-%ld", (long)getpid());
+    ab_fmt(out, len, "/var/tmp/authbench-disk-%ld", (long)getpid());
     if (ab_mkdirs(out, 0700) != 0 || (type = fs_of(out)) == NULL) {
-        ab_run_fmt(err, errlen, "no directory for the disk stores: %s is on %s and %s is unusable (%s)",
+        ab_fmt(err, errlen, "no directory for the disk stores: %s is on %s and %s is unusable (%s)",
                    preferred, type ? type : "?", out, strerror(errno));
         return -1;
     }
-    ab_run_fmt(fs, fslen, "%s", type); /* may still be virtual: recorded, and O_DIRECT may fail */
+    ab_fmt(fs, fslen, "%s", type); /* may still be virtual: recorded, and O_DIRECT may fail */
     return 0;
 }

@@ -1,6 +1,6 @@
 /* extras.c — what a run does besides its cells: one JWT key per algorithm (`authbench jwt keygen`),
  * the shared store's capacity (`authbench store-bench`) and the micro-benchmarks (authbench_micro). */
-#include "run_int.h"
+#include "run_exec.h"
 #include "ab_opt.h"
 
 #include <errno.h>
@@ -19,13 +19,13 @@ int ab_run_key_for(ab_run_ctx *ctx, const char *alg, char *path, size_t len, cha
     char prefix[AB_RUN_PATH_MAX], out[4096];
     char *argv[] = {ctx->self, "jwt", "keygen", "--alg", (char *)alg, "--out", prefix, NULL};
     int rc;
-    ab_run_fmt(prefix, sizeof prefix, "%s/key-%s", ctx->tmp, alg);
-    ab_run_fmt(path, len, "%s.key", prefix);
+    ab_fmt(prefix, sizeof prefix, "%s/key-%s", ctx->tmp, alg);
+    ab_fmt(path, len, "%s.key", prefix);
     if (access(path, R_OK) == 0)
         return 0;
     rc = ab_run_capture(argv, out, sizeof out, 60000);
     if (rc != 0 || access(path, R_OK) != 0) {
-        ab_run_fmt(err, errlen, "authbench jwt keygen --alg %s failed (%s)", alg,
+        ab_fmt(err, errlen, "authbench jwt keygen --alg %s failed (%s)", alg,
                  rc < 0 ? "did not run" : rc != 0 ? "non-zero exit" : "no .key file written");
         return -1;
     }
@@ -76,17 +76,17 @@ static cJSON *bench_gets(ab_run_ctx *ctx, const cJSON *cfg, const char *uri, cha
     uint64_t us = 0;
     cJSON *sb = NULL;
     int rc;
-    ab_run_fmt(uri_file, sizeof uri_file, "%s/store-capacity.uri", ctx->tmp); /* a password never on argv */
+    ab_fmt(uri_file, sizeof uri_file, "%s/store-capacity.uri", ctx->tmp); /* a password never on argv */
     if (ab_opt_write_secret_file(uri_file, uri) != 0) {
-        ab_run_fmt(err, errlen, "cannot write %s: %s", uri_file, strerror(errno));
+        ab_fmt(err, errlen, "cannot write %s: %s", uri_file, strerror(errno));
         return NULL;
     }
-    ab_run_fmt(clients, sizeof clients, "%d", (int)cJSON_GetNumberValue(cJSON_GetObjectItemCaseSensitive(cfg, "clients")));
+    ab_fmt(clients, sizeof clients, "%d", (int)cJSON_GetNumberValue(cJSON_GetObjectItemCaseSensitive(cfg, "clients")));
     ab_run_json_duration_us(cJSON_GetObjectItemCaseSensitive(cfg, "duration"), &us);
-    ab_run_fmt(dur, sizeof dur, "%gs", (double)us / 1e6);
-    ab_run_fmt(warm, sizeof warm, "%gs", us / 2 > 2000000 ? 2.0 : (double)us / 2e6); /* half, at most 2 s */
+    ab_fmt(dur, sizeof dur, "%gs", (double)us / 1e6);
+    ab_fmt(warm, sizeof warm, "%gs", us / 2 > 2000000 ? 2.0 : (double)us / 2e6); /* half, at most 2 s */
     if ((out = malloc(1u << 20)) == NULL) {
-        ab_run_fmt(err, errlen, "out of memory");
+        ab_fmt(err, errlen, "out of memory");
         return NULL;
     }
     rc = ab_run_capture(argv, out, 1u << 20, (unsigned)(us / 1000u) + 60000u);
@@ -95,7 +95,7 @@ static cJSON *bench_gets(ab_run_ctx *ctx, const cJSON *cfg, const char *uri, cha
         sb = cJSON_Parse(out);
     free(out);
     if (sb == NULL)
-        ab_run_fmt(err, errlen, "authbench store-bench %s", rc != 0 ? "failed or is not in this build"
+        ab_fmt(err, errlen, "authbench store-bench %s", rc != 0 ? "failed or is not in this build"
                                                                   : "gave no JSON");
     return sb;
 }
@@ -115,7 +115,7 @@ static cJSON *cluster_capacity(ab_run_ctx *ctx, const cJSON *cfg, cJSON *res, ch
         cJSON_AddItemToObject(res, "redis_cluster_store_bench", sb);
         sb = NULL;
     } else if (sb != NULL) {
-        ab_run_fmt(err, errlen, "authbench store-bench on the cluster gave no ops_per_sec");
+        ab_fmt(err, errlen, "authbench store-bench on the cluster gave no ops_per_sec");
     }
     cJSON_Delete(sb);
     ab_run_cluster_flush(&ctx->cluster);
@@ -129,7 +129,7 @@ cJSON *ab_run_store_capacity(ab_run_ctx *ctx, const cJSON *sc, char *err, size_t
     uint64_t us = 0;
     cJSON *sb = NULL, *res = NULL;
     if (!cJSON_IsObject(cfg) || (!ctx->redis.running && !ctx->cluster.running)) {
-        ab_run_fmt(err, errlen, "%s", cJSON_IsObject(cfg) ? "no Redis" : "disabled by the scenario");
+        ab_fmt(err, errlen, "%s", cJSON_IsObject(cfg) ? "no Redis" : "disabled by the scenario");
         return NULL;
     }
     ab_run_json_duration_us(cJSON_GetObjectItemCaseSensitive(cfg, "duration"), &us);
@@ -138,7 +138,7 @@ cJSON *ab_run_store_capacity(ab_run_ctx *ctx, const cJSON *sc, char *err, size_t
         if ((sb = bench_gets(ctx, cfg, uri, err, errlen)) != NULL &&
             (res = capacity_object(sb, (unsigned)cJSON_GetNumberValue(cJSON_GetObjectItemCaseSensitive(cfg, "clients")),
                                    (double)us / 1e6)) == NULL)
-            ab_run_fmt(err, errlen, "authbench store-bench gave no ops_per_sec");
+            ab_fmt(err, errlen, "authbench store-bench gave no ops_per_sec");
         cJSON_Delete(sb);
         ab_run_redis_flush(&ctx->redis);
     }
@@ -150,9 +150,9 @@ static int micro_find(const ab_run_ctx *ctx, const char *given, char *path, size
 {
     char self[AB_RUN_PATH_MAX];
     if (given != NULL)
-        return ab_run_fmt(path, len, "%s", given), access(path, X_OK) == 0;
-    ab_run_fmt(self, sizeof self, "%s", ctx->self);
-    ab_run_fmt(path, len, "%s/micro/authbench_micro", dirname(self));
+        return ab_fmt(path, len, "%s", given), access(path, X_OK) == 0;
+    ab_fmt(self, sizeof self, "%s", ctx->self);
+    ab_fmt(path, len, "%s/micro/authbench_micro", dirname(self));
     return access(path, X_OK) == 0;
 }
 
@@ -171,19 +171,19 @@ static int micro_exec(ab_run_ctx *ctx, char *const argv[], char *const env[], ch
     char log[AB_RUN_PATH_MAX + 16], tail[200];
     ab_run_proc p;
     uint64_t end = ab_now_us() + (uint64_t)MICRO_TIMEOUT_MS * 1000u;
-    ab_run_fmt(log, sizeof log, "%s/micro.log", ctx->dir);
+    ab_fmt(log, sizeof log, "%s/micro.log", ctx->dir);
     if (ab_run_proc_start(&p, "authbench_micro", argv, log, env, why, len) != 0)
         return -1;
     while (!ab_run_proc_poll(&p)) {
         if (ab_now_us() > end || ab_run_sleep_ms(50) != 0) {
             ab_run_proc_stop(&p, SIGKILL, 1000);
-            ab_run_fmt(why, len, "%s", ab_run_stop_signal ? "interrupted" : "timed out");
+            ab_fmt(why, len, "%s", ab_run_stop_signal ? "interrupted" : "timed out");
             return -1;
         }
     }
     if (WIFEXITED(p.status) && WEXITSTATUS(p.status) == 0)
         return 0;
-    ab_run_fmt(why, len, "authbench_micro failed: %s", ab_run_log_tail(log, tail, sizeof tail));
+    ab_fmt(why, len, "authbench_micro failed: %s", ab_run_log_tail(log, tail, sizeof tail));
     return -1;
 }
 
@@ -235,7 +235,7 @@ static int micro_finish(const char *tmp, const char *out, int *replaced, char *w
         ab_write_file_atomic(out, text, strlen(text)) == 0)
         n = cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(j, "benchmarks"));
     else
-        ab_run_fmt(why, len, "authbench_micro wrote no usable JSON (%s)", text ? "malformed" : strerror(errno));
+        ab_fmt(why, len, "authbench_micro wrote no usable JSON (%s)", text ? "malformed" : strerror(errno));
     cJSON_Delete(j);
     free(text);
     unlink(tmp);
@@ -259,20 +259,20 @@ cJSON *ab_run_micro(ab_run_ctx *ctx, const cJSON *sc, const char *micro_path)
     if (!micro_find(ctx, micro_path, prog, sizeof prog))
         return micro_skipped("authbench_micro not found (build with libbenchmark-dev, or pass --micro PATH)");
     ab_run_json_duration_us(cJSON_GetObjectItemCaseSensitive(cfg, "min_time"), &us);
-    ab_run_fmt(out, sizeof out, "%s/micro.json", ctx->dir);
-    ab_run_fmt(tmp, sizeof tmp, "%s.tmp", out);
-    ab_run_fmt(a_out, sizeof a_out, "--benchmark_out=%s", tmp);
-    ab_run_fmt(a_min, sizeof a_min, "--benchmark_min_time=%g", (double)us / 1e6);
-    ab_run_fmt(a_rep, sizeof a_rep, "--benchmark_repetitions=%d",
+    ab_fmt(out, sizeof out, "%s/micro.json", ctx->dir);
+    ab_fmt(tmp, sizeof tmp, "%s.tmp", out);
+    ab_fmt(a_out, sizeof a_out, "--benchmark_out=%s", tmp);
+    ab_fmt(a_min, sizeof a_min, "--benchmark_min_time=%g", (double)us / 1e6);
+    ab_fmt(a_rep, sizeof a_rep, "--benchmark_repetitions=%d",
              (int)cJSON_GetNumberValue(cJSON_GetObjectItemCaseSensitive(cfg, "repetitions")));
     if (cJSON_IsString(filter)) {
-        ab_run_fmt(a_filter, sizeof a_filter, "--benchmark_filter=%s", filter->valuestring);
+        ab_fmt(a_filter, sizeof a_filter, "--benchmark_filter=%s", filter->valuestring);
         argv[6] = a_filter;
     }
     uri[0] = '\0';
     if (ctx->redis.running)
         ab_run_redis_uri(&ctx->redis, ctx->redis.host, ctx->redis.port, uri, sizeof uri);
-    ab_run_fmt(env_redis, sizeof env_redis, "AUTHBENCH_REDIS_URL=%s", uri);
+    ab_fmt(env_redis, sizeof env_redis, "AUTHBENCH_REDIS_URL=%s", uri);
     why[0] = '\0';
     if (micro_exec(ctx, argv, uri[0] ? env : NULL, why, sizeof why) != 0 ||
         (count = micro_finish(tmp, out, &replaced, why, sizeof why)) < 0) {

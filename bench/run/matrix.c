@@ -1,6 +1,6 @@
 /* matrix.c — expands a scenario's groups into cells (the cartesian product of each group's axes),
  * names them, estimates their time and prints the matrix for --dry-run. */
-#include "run_int.h"
+#include "run_scenario.h"
 
 #include <ctype.h>
 #include <stdio.h>
@@ -22,10 +22,10 @@ typedef struct cell_pick {
     unsigned conns, servers;
 } cell_pick;
 
-int ab_run_cell_needs_redis(const ab_run_cell *c)
+int ab_run_cell_needs_redis(const ab_res_cell *c)
 {
-    const ab_run_fault *f = ab_run_fault_find(c->fault);
-    return strcmp(c->store, "redis") == 0 || (f != NULL && (f->needs & AB_RUN_FAULT_OWN_REDIS));
+    const ab_res_fault *f = ab_res_fault_find(c->fault);
+    return strcmp(c->store, "redis") == 0 || (f != NULL && (f->needs & AB_RES_FAULT_OWN_REDIS));
 }
 
 /* 1 when the mechanism talks to Redis (so a store delay applies). */
@@ -43,21 +43,21 @@ static const char *natural_lb(const char *m)
 }
 
 /* Fills family, store, alg and disk_mode from the mechanism name. */
-static void mech_parts(ab_run_cell *c)
+static void mech_parts(ab_res_cell *c)
 {
     const char *m = c->mechanism, *colon = strchr(m, ':');
-    ab_run_fmt(c->family, sizeof c->family, "%.*s", colon ? (int)(colon - m) : (int)strlen(m), m);
+    ab_fmt(c->family, sizeof c->family, "%.*s", colon ? (int)(colon - m) : (int)strlen(m), m);
     if (strncmp(m, "session:file-", 13) == 0) {
-        ab_run_fmt(c->store, sizeof c->store, "file");
-        ab_run_fmt(c->disk_mode, sizeof c->disk_mode, "%s", m + 13);
+        ab_fmt(c->store, sizeof c->store, "file");
+        ab_fmt(c->disk_mode, sizeof c->disk_mode, "%s", m + 13);
     } else if (strncmp(m, "session:", 8) == 0) {
-        ab_run_fmt(c->store, sizeof c->store, "%s", m + 8);
+        ab_fmt(c->store, sizeof c->store, "%s", m + 8);
     } else if (strncmp(m, "jwt+denylist:", 13) == 0) {
         const char *comma = strchr(m, ',');
-        ab_run_fmt(c->alg, sizeof c->alg, "%.*s", (int)(comma - (m + 13)), m + 13);
-        ab_run_fmt(c->store, sizeof c->store, "%s", comma + 1);
+        ab_fmt(c->alg, sizeof c->alg, "%.*s", (int)(comma - (m + 13)), m + 13);
+        ab_fmt(c->store, sizeof c->store, "%s", comma + 1);
     } else if (strncmp(m, "jwt:", 4) == 0) {
-        ab_run_fmt(c->alg, sizeof c->alg, "%s", m + 4);
+        ab_fmt(c->alg, sizeof c->alg, "%s", m + 4);
     }
 }
 
@@ -69,14 +69,14 @@ static unsigned mix_weight(const cJSON *obj, const char *key)
 }
 
 /* Resolves a mix value (a name or an object) into the cell's weights and mix_name. */
-static void mix_resolve(const cJSON *sc, const cJSON *mix, ab_run_cell *c)
+static void mix_resolve(const cJSON *sc, const cJSON *mix, ab_res_cell *c)
 {
     static const struct { const char *name; unsigned l, r, o; } builtin[] = {
         {"read", 0, 100, 0}, {"login-heavy", 50, 50, 0}, {"churn", 10, 80, 10}};
     const cJSON *obj = mix;
     size_t i;
     if (cJSON_IsString(mix)) {
-        ab_run_fmt(c->mix_name, sizeof c->mix_name, "%s", mix->valuestring);
+        ab_fmt(c->mix_name, sizeof c->mix_name, "%s", mix->valuestring);
         for (i = 0; i < sizeof builtin / sizeof builtin[0]; i++)
             if (strcmp(mix->valuestring, builtin[i].name) == 0) {
                 c->mix_login = builtin[i].l, c->mix_request = builtin[i].r, c->mix_logout = builtin[i].o;
@@ -89,7 +89,7 @@ static void mix_resolve(const cJSON *sc, const cJSON *mix, ab_run_cell *c)
     c->mix_request = mix_weight(obj, "request");
     c->mix_logout = mix_weight(obj, "logout");
     if (!cJSON_IsString(mix))
-        ab_run_fmt(c->mix_name, sizeof c->mix_name, "l%u-r%u-o%u", c->mix_login, c->mix_request,
+        ab_fmt(c->mix_name, sizeof c->mix_name, "l%u-r%u-o%u", c->mix_login, c->mix_request,
                  c->mix_logout);
 }
 
@@ -111,11 +111,11 @@ static uint64_t gdur(const cJSON *g, const char *key)
 static void id_add(char *id, size_t len, const char *word)
 {
     size_t n = strlen(id);
-    ab_run_fmt(id + n, len - n, "%s%s", n ? "-" : "", word);
+    ab_fmt(id + n, len - n, "%s%s", n ? "-" : "", word);
 }
 
 /* The cell's id: mechanism, then what sets it apart; lowercase [a-z0-9-]. */
-static void cell_id(ab_run_cell *c, int many_conns)
+static void cell_id(ab_res_cell *c, int many_conns)
 {
     char part[48], *p;
     size_t i, o = 0;
@@ -128,18 +128,18 @@ static void cell_id(ab_run_cell *c, int many_conns)
     }
     c->id[o] = '\0';
     if (c->store_delay_us > 0)
-        ab_run_fmt(part, sizeof part, "d%lluus", (unsigned long long)c->store_delay_us), id_add(c->id, sizeof c->id, part);
+        ab_fmt(part, sizeof part, "d%lluus", (unsigned long long)c->store_delay_us), id_add(c->id, sizeof c->id, part);
     if (strcmp(c->lb, natural_lb(c->mechanism)) != 0)
         id_add(c->id, sizeof c->id, c->lb);
     if (strcmp(c->mix_name, "read") != 0)
         id_add(c->id, sizeof c->id, c->mix_name);
     if (c->rate_per_sec > 0)
-        ab_run_fmt(part, sizeof part, "r%.0f", c->rate_per_sec), id_add(c->id, sizeof c->id, part);
-    if (ab_run_fault_find(c->fault) != NULL)
-        id_add(c->id, sizeof c->id, ab_run_fault_find(c->fault)->id);
+        ab_fmt(part, sizeof part, "r%.0f", c->rate_per_sec), id_add(c->id, sizeof c->id, part);
+    if (ab_res_fault_find(c->fault) != NULL)
+        id_add(c->id, sizeof c->id, ab_res_fault_find(c->fault)->id);
     if (many_conns)
-        ab_run_fmt(part, sizeof part, "c%u", c->connections), id_add(c->id, sizeof c->id, part);
-    ab_run_fmt(part, sizeof part, "s%u", c->servers);
+        ab_fmt(part, sizeof part, "c%u", c->connections), id_add(c->id, sizeof c->id, part);
+    ab_fmt(part, sizeof part, "s%u", c->servers);
     id_add(c->id, sizeof c->id, part);
     for (p = c->id; *p; p++)
         if (!isalnum((unsigned char)*p) && *p != '-')
@@ -150,41 +150,41 @@ static void cell_id(ab_run_cell *c, int many_conns)
 static void fmt_delay(uint64_t us, char *out, size_t len)
 {
     if (us >= 1000 && us % 1000 == 0)
-        ab_run_fmt(out, len, "%llu ms", (unsigned long long)(us / 1000));
+        ab_fmt(out, len, "%llu ms", (unsigned long long)(us / 1000));
     else if (us >= 1000)
-        ab_run_fmt(out, len, "%.2f ms", (double)us / 1000.0);
+        ab_fmt(out, len, "%.2f ms", (double)us / 1000.0);
     else
-        ab_run_fmt(out, len, "%llu \xc2\xb5s", (unsigned long long)us);
+        ab_fmt(out, len, "%llu \xc2\xb5s", (unsigned long long)us);
 }
 
 /* The base of a label: "session redis", "session file (O_DIRECT)" → parts before qualifiers. */
-static void label_base(const ab_run_cell *c, char *out, size_t len, char *qual, size_t qlen)
+static void label_base(const ab_res_cell *c, char *out, size_t len, char *qual, size_t qlen)
 {
     static const struct { const char *mode, *text; } modes[] = {
         {"pagecache", "page cache"}, {"direct", "O_DIRECT"}, {"fsync", "fsync"}};
     size_t i;
     if (strcmp(c->family, "none") == 0)
-        ab_run_fmt(out, len, "none");
+        ab_fmt(out, len, "none");
     else if (strcmp(c->family, "session") == 0)
-        ab_run_fmt(out, len, "session %s", c->store);
+        ab_fmt(out, len, "session %s", c->store);
     else if (strcmp(c->family, "jwt") == 0)
-        ab_run_fmt(out, len, "jwt %s", c->alg);
+        ab_fmt(out, len, "jwt %s", c->alg);
     else
-        ab_run_fmt(out, len, "jwt+denylist %s %s", c->alg, c->store);
+        ab_fmt(out, len, "jwt+denylist %s %s", c->alg, c->store);
     for (i = 0; i < sizeof modes / sizeof modes[0]; i++)
         if (strcmp(c->disk_mode, modes[i].mode) == 0)
-            ab_run_fmt(qual, qlen, "%s", modes[i].text);
+            ab_fmt(qual, qlen, "%s", modes[i].text);
 }
 
 /* Appends ", text" (or "text") to a qualifier list. */
 static void qual_add(char *q, size_t len, const char *text)
 {
     size_t n = strlen(q);
-    ab_run_fmt(q + n, len - n, "%s%s", n ? ", " : "", text);
+    ab_fmt(q + n, len - n, "%s%s", n ? ", " : "", text);
 }
 
 /* The cell's legend label, the same across server counts: "session redis (1 ms)". */
-static void cell_label(ab_run_cell *c)
+static void cell_label(ab_res_cell *c)
 {
     char base[64], q[96] = "", part[40];
     label_base(c, base, sizeof base, q, sizeof q);
@@ -195,27 +195,27 @@ static void cell_label(ab_run_cell *c)
     if (strcmp(c->mix_name, "read") != 0)
         qual_add(q, sizeof q, c->mix_name);
     if (c->rate_per_sec > 0)
-        ab_run_fmt(part, sizeof part, "%.0f req/s", c->rate_per_sec), qual_add(q, sizeof q, part);
-    if (ab_run_fault_find(c->fault) != NULL)
-        qual_add(q, sizeof q, ab_run_fault_find(c->fault)->label);
+        ab_fmt(part, sizeof part, "%.0f req/s", c->rate_per_sec), qual_add(q, sizeof q, part);
+    if (ab_res_fault_find(c->fault) != NULL)
+        qual_add(q, sizeof q, ab_res_fault_find(c->fault)->label);
     if (q[0] != '\0')
-        ab_run_fmt(c->label, sizeof c->label, "%s (%s)", base, q);
+        ab_fmt(c->label, sizeof c->label, "%s (%s)", base, q);
     else
-        ab_run_fmt(c->label, sizeof c->label, "%s", base);
+        ab_fmt(c->label, sizeof c->label, "%s", base);
 }
 
 /* Fills a cell from group g (index gi) and the picked axis values. */
 static void cell_fill(const cJSON *sc, const cJSON *g, int gi, const cell_pick *p, int many_conns,
-                      ab_run_cell *c)
+                      ab_res_cell *c)
 {
     const cJSON *fault = cJSON_GetObjectItemCaseSensitive(g, "fault");
     memset(c, 0, sizeof *c);
     c->group = gi;
-    ab_run_fmt(c->mechanism, sizeof c->mechanism, "%s", p->mech);
+    ab_fmt(c->mechanism, sizeof c->mechanism, "%s", p->mech);
     mech_parts(c);
     mix_resolve(sc, p->mix, c);
-    ab_run_fmt(c->lb, sizeof c->lb, "%s", p->lb);
-    ab_run_fmt(c->key_dist, sizeof c->key_dist, "%s",
+    ab_fmt(c->lb, sizeof c->lb, "%s", p->lb);
+    ab_fmt(c->key_dist, sizeof c->key_dist, "%s",
              cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(g, "key_dist")));
     c->store_delay_us = p->delay_us;
     c->rate_per_sec = p->rate;
@@ -229,7 +229,7 @@ static void cell_fill(const cJSON *sc, const cJSON *g, int gi, const cell_pick *
     c->warmup_us = gdur(g, "warmup");
     c->store_jitter_us = mech_uses_redis(p->mech) ? gdur(g, "store_jitter") : 0;
     if (cJSON_IsString(fault)) {
-        ab_run_fmt(c->fault, sizeof c->fault, "%s", fault->valuestring);
+        ab_fmt(c->fault, sizeof c->fault, "%s", fault->valuestring);
         c->fault_at_us = cJSON_IsNull(cJSON_GetObjectItemCaseSensitive(g, "fault_at"))
                              ? c->duration_us / 2 : gdur(g, "fault_at");
         c->fault_for_us = cJSON_IsNull(cJSON_GetObjectItemCaseSensitive(g, "fault_for"))
@@ -240,13 +240,13 @@ static void cell_fill(const cJSON *sc, const cJSON *g, int gi, const cell_pick *
 }
 
 /* Appends a cell to the growing array; makes its id unique with a -2, -3 … suffix. 0 or -1. */
-static int cells_push(ab_run_cell **cells, size_t *n, size_t *cap, const ab_run_cell *c)
+static int cells_push(ab_res_cell **cells, size_t *n, size_t *cap, const ab_res_cell *c)
 {
     size_t i, k = 1;
-    ab_run_cell *dst;
+    ab_res_cell *dst;
     if (*n == *cap) {
         size_t ncap = *cap ? *cap * 2 : 64;
-        ab_run_cell *grown = realloc(*cells, ncap * sizeof *grown);
+        ab_res_cell *grown = realloc(*cells, ncap * sizeof *grown);
         if (grown == NULL)
             return -1;
         *cells = grown, *cap = ncap;
@@ -256,7 +256,7 @@ static int cells_push(ab_run_cell **cells, size_t *n, size_t *cap, const ab_run_
     for (i = 0; i < *n; i++)
         if (strcmp((*cells)[i].id, dst->id) == 0) {
             size_t len = strlen(c->id);
-            ab_run_fmt(dst->id + len, sizeof dst->id - len, "-%zu", ++k);
+            ab_fmt(dst->id + len, sizeof dst->id - len, "-%zu", ++k);
             i = (size_t)-1; /* check the new id from the start */
         }
     (*n)++;
@@ -265,10 +265,10 @@ static int cells_push(ab_run_cell **cells, size_t *n, size_t *cap, const ab_run_
 
 /* Expands the inner axes (lb, rate, connections, servers) of one pick. 0 or -1. */
 static int expand_inner(const cJSON *sc, const cJSON *g, int gi, const group_axes *a, cell_pick *p,
-                        ab_run_cell **cells, size_t *n, size_t *cap)
+                        ab_res_cell **cells, size_t *n, size_t *cap)
 {
     int il, ir, ic, is, many_conns = ab_run_axis_len(a->conns) > 1;
-    ab_run_cell c;
+    ab_res_cell c;
     for (il = 0; il < ab_run_axis_len(a->lb); il++)
         for (ir = 0; ir < ab_run_axis_len(a->rate); ir++)
             for (ic = 0; ic < ab_run_axis_len(a->conns); ic++)
@@ -286,7 +286,7 @@ static int expand_inner(const cJSON *sc, const cJSON *g, int gi, const group_axe
 }
 
 /* Expands one group: mechanisms × mix × store delay (Redis mechanisms only) × inner axes. */
-static int expand_group(const cJSON *sc, const cJSON *g, int gi, ab_run_cell **cells, size_t *n,
+static int expand_group(const cJSON *sc, const cJSON *g, int gi, ab_res_cell **cells, size_t *n,
                         size_t *cap)
 {
     group_axes a;
@@ -314,7 +314,7 @@ static int expand_group(const cJSON *sc, const cJSON *g, int gi, ab_run_cell **c
     return 0;
 }
 
-int ab_run_matrix_expand(const cJSON *sc, ab_run_cell **out, size_t *n, char *err, size_t errlen)
+int ab_run_matrix_expand(const cJSON *sc, ab_res_cell **out, size_t *n, char *err, size_t errlen)
 {
     const cJSON *g;
     size_t cap = 0;
@@ -323,7 +323,7 @@ int ab_run_matrix_expand(const cJSON *sc, ab_run_cell **out, size_t *n, char *er
     *n = 0;
     cJSON_ArrayForEach(g, cJSON_GetObjectItemCaseSensitive(sc, "groups")) {
         if (expand_group(sc, g, gi++, out, n, &cap) != 0) {
-            ab_run_fmt(err, errlen, "out of memory expanding the matrix");
+            ab_fmt(err, errlen, "out of memory expanding the matrix");
             free(*out);
             *out = NULL;
             *n = 0;
@@ -333,7 +333,7 @@ int ab_run_matrix_expand(const cJSON *sc, ab_run_cell **out, size_t *n, char *er
     return 0;
 }
 
-double ab_run_cell_estimate_s(const ab_run_cell *c)
+double ab_run_cell_estimate_s(const ab_res_cell *c)
 {
     /* Per repetition: servers and store start, users log in, warm-up, measurement, stop. The
      * constants were measured on the 2-core development machine. */
@@ -347,14 +347,14 @@ static void fmt_time(double s, char *out, size_t len)
 {
     long t = (long)(s + 0.5);
     if (t >= 3600)
-        ab_run_fmt(out, len, "%ldh%02ldm", t / 3600, (t % 3600) / 60);
+        ab_fmt(out, len, "%ldh%02ldm", t / 3600, (t % 3600) / 60);
     else if (t >= 60)
-        ab_run_fmt(out, len, "%ldm%02lds", t / 60, t % 60);
+        ab_fmt(out, len, "%ldm%02lds", t / 60, t % 60);
     else
-        ab_run_fmt(out, len, "%lds", t);
+        ab_fmt(out, len, "%lds", t);
 }
 
-void ab_run_matrix_print(FILE *out, const ab_run_cell *cells, size_t n, double extra_s)
+void ab_run_matrix_print(FILE *out, const ab_res_cell *cells, size_t n, double extra_s)
 {
     double total = extra_s;
     char rate[16], t[16];
@@ -362,13 +362,13 @@ void ab_run_matrix_print(FILE *out, const ab_run_cell *cells, size_t n, double e
     fprintf(out, "%4s  %-40s %3s %-6s %5s %7s %-11s %8s %6s %4s %7s\n", "#", "cell", "srv", "lb",
             "conns", "rate", "mix", "delay_us", "dur_s", "reps", "est");
     for (i = 0; i < n; i++) {
-        const ab_run_cell *c = &cells[i];
+        const ab_res_cell *c = &cells[i];
         double est = ab_run_cell_estimate_s(c);
         total += est;
         if (c->rate_per_sec > 0)
-            ab_run_fmt(rate, sizeof rate, "%.0f", c->rate_per_sec);
+            ab_fmt(rate, sizeof rate, "%.0f", c->rate_per_sec);
         else
-            ab_run_fmt(rate, sizeof rate, "closed");
+            ab_fmt(rate, sizeof rate, "closed");
         fmt_time(est, t, sizeof t);
         fprintf(out, "%4zu  %-40s %3u %-6s %5u %7s %-11s %8llu %6.1f %4u %7s\n", i + 1, c->id,
                 c->servers, c->lb, c->connections, rate, c->mix_name,

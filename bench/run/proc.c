@@ -1,6 +1,6 @@
 /* proc.c — child processes of `authbench run`: spawn in a process group, wait for a ready line in
  * the log, stop (TERM, then KILL), and a registry so nothing is left running on Ctrl-C or failure. */
-#include "run_int.h"
+#include "run_proc.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -21,16 +21,6 @@
 #define AB_RUN_MAX_CHILDREN 256
 
 volatile sig_atomic_t ab_run_stop_signal = 0;
-
-int ab_run_fmt(char *out, size_t len, const char *fmt, ...)
-{
-    va_list ap;
-    int n;
-    va_start(ap, fmt);
-    n = vsnprintf(out, len, fmt, ap);
-    va_end(ap);
-    return n >= 0 && (size_t)n < len ? 0 : -1;
-}
 
 /* Process groups of the children still running; touched by the signal handler, so plain slots. */
 static volatile pid_t children[AB_RUN_MAX_CHILDREN];
@@ -102,16 +92,16 @@ int ab_run_find_program(const char *name, char *path, size_t len)
     const char *dirs = getenv("PATH");
     char buf[AB_RUN_PATH_MAX];
     if (strchr(name, '/') != NULL) {
-        ab_run_fmt(path, len, "%s", name);
+        ab_fmt(path, len, "%s", name);
         return access(name, X_OK) == 0;
     }
     if (dirs == NULL)
         dirs = "/usr/local/bin:/usr/bin:/bin";
     while (*dirs != '\0') {
         size_t n = strcspn(dirs, ":");
-        ab_run_fmt(buf, sizeof buf, "%.*s/%s", (int)n, n ? dirs : ".", name);
+        ab_fmt(buf, sizeof buf, "%.*s/%s", (int)n, n ? dirs : ".", name);
         if (access(buf, X_OK) == 0) {
-            ab_run_fmt(path, len, "%s", buf);
+            ab_fmt(path, len, "%s", buf);
             return 1;
         }
         dirs += n + (dirs[n] == ':');
@@ -162,11 +152,11 @@ int ab_run_proc_start(ab_run_proc *p, const char *name, char *const argv[], cons
     pid_t parent = getpid();
     int fd;
     memset(p, 0, sizeof *p);
-    ab_run_fmt(p->name, sizeof p->name, "%s", name);
-    ab_run_fmt(p->log, sizeof p->log, "%s", log_path);
+    ab_fmt(p->name, sizeof p->name, "%s", name);
+    ab_fmt(p->log, sizeof p->log, "%s", log_path);
     fd = open(log_path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
     if (fd < 0) {
-        ab_run_fmt(err, errlen, "%s: cannot open log %s: %s", name, log_path, strerror(errno));
+        ab_fmt(err, errlen, "%s: cannot open log %s: %s", name, log_path, strerror(errno));
         return -1;
     }
     p->pid = fork();
@@ -174,7 +164,7 @@ int ab_run_proc_start(ab_run_proc *p, const char *name, char *const argv[], cons
         child_exec(argv, fd, env, parent);
     close(fd);
     if (p->pid < 0) {
-        ab_run_fmt(err, errlen, "%s: fork: %s", name, strerror(errno));
+        ab_fmt(err, errlen, "%s: fork: %s", name, strerror(errno));
         p->pid = 0;
         return -1;
     }
@@ -206,7 +196,7 @@ static int find_line(const char *text, const char *prefix, char *out, size_t len
         if (nl == NULL)
             return 0; /* an unfinished line: wait for its end */
         if (strncmp(line, prefix, plen) == 0) {
-            ab_run_fmt(out, len, "%.*s", (int)(nl - line), line);
+            ab_fmt(out, len, "%.*s", (int)(nl - line), line);
             return 1;
         }
         line = nl + 1;
@@ -220,13 +210,13 @@ static void not_ready(ab_run_proc *p, int exited, const char *prefix, char *err,
     char tail[200];
     ab_run_log_tail(p->log, tail, sizeof tail);
     if (exited && WIFEXITED(p->status))
-        ab_run_fmt(err, errlen, "%s exited with status %d before '%s'%s%s", p->name,
+        ab_fmt(err, errlen, "%s exited with status %d before '%s'%s%s", p->name,
                  WEXITSTATUS(p->status), prefix, *tail ? ": " : "", tail);
     else if (exited)
-        ab_run_fmt(err, errlen, "%s died of signal %d before '%s'%s%s", p->name,
+        ab_fmt(err, errlen, "%s died of signal %d before '%s'%s%s", p->name,
                  WIFSIGNALED(p->status) ? WTERMSIG(p->status) : 0, prefix, *tail ? ": " : "", tail);
     else
-        ab_run_fmt(err, errlen, "%s did not print '%s' in time%s%s", p->name, prefix,
+        ab_fmt(err, errlen, "%s did not print '%s' in time%s%s", p->name, prefix,
                  *tail ? "; last line: " : "", tail);
 }
 
@@ -246,7 +236,7 @@ int ab_run_proc_wait_ready(ab_run_proc *p, const char *prefix, unsigned timeout_
         }
         if (ab_now_us() >= end || ab_run_sleep_ms(10) != 0) {
             if (ab_run_stop_signal != 0)
-                ab_run_fmt(err, errlen, "interrupted");
+                ab_fmt(err, errlen, "interrupted");
             else
                 not_ready(p, 0, prefix, err, errlen);
             ab_run_proc_stop(p, SIGKILL, 1000);
@@ -373,7 +363,7 @@ char *ab_run_log_tail(const char *path, char *buf, size_t len)
         text[--n] = '\0';
     if (n > 0) {
         char *start = strrchr(text, '\n');
-        ab_run_fmt(buf, len, "%s", start ? start + 1 : text);
+        ab_fmt(buf, len, "%s", start ? start + 1 : text);
     }
     free(text);
     return buf;

@@ -1,7 +1,7 @@
 /* redis.c — the run's Redis: a private redis-server on a free loopback port (or the user's), its
  * version, FLUSHALL between cells, and INFO commandstats / INFO stats snapshots. cluster.c builds
  * the run's Redis Cluster from the same pieces. */
-#include "run_int.h"
+#include "run_store.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -30,7 +30,7 @@ static redisContext *redis_connect(const ab_run_redis *r, char *err, size_t errl
     redisContext *c = redisConnectWithTimeout(r->host, r->port, tv);
     redisReply *rep;
     if (c == NULL || c->err) {
-        ab_run_fmt(err, errlen, "cannot connect to Redis at %s:%d: %s", r->host, r->port,
+        ab_fmt(err, errlen, "cannot connect to Redis at %s:%d: %s", r->host, r->port,
                  c ? c->errstr : "out of memory");
         redisFree(c);
         return NULL;
@@ -40,7 +40,7 @@ static redisContext *redis_connect(const ab_run_redis *r, char *err, size_t errl
         return c;
     rep = redis_auth(c, r->auth);
     if (rep == NULL || rep->type == REDIS_REPLY_ERROR) {
-        ab_run_fmt(err, errlen, "Redis at %s:%d refused AUTH", r->host, r->port);
+        ab_fmt(err, errlen, "Redis at %s:%d refused AUTH", r->host, r->port);
         freeReplyObject(rep);
         redisFree(c);
         return NULL;
@@ -88,9 +88,9 @@ static void redis_read_version(ab_run_redis *r)
 {
     redisReply *rep = redis_cmd(r, "INFO server");
     const char *v;
-    ab_run_fmt(r->version, sizeof r->version, "unknown");
+    ab_fmt(r->version, sizeof r->version, "unknown");
     if (rep != NULL && rep->type == REDIS_REPLY_STRING && (v = strstr(rep->str, "redis_version:")))
-        ab_run_fmt(r->version, sizeof r->version, "%.*s", (int)strcspn(v + 14, "\r\n"), v + 14);
+        ab_fmt(r->version, sizeof r->version, "%.*s", (int)strcspn(v + 14, "\r\n"), v + 14);
     freeReplyObject(rep);
 }
 
@@ -124,16 +124,16 @@ static int redis_spawn(ab_run_redis *r, const char *log_path, char *const extra[
     while (extra != NULL && *extra != NULL && n < 31)
         argv[n++] = *extra++;
     argv[n] = NULL;
-    ab_run_fmt(port, sizeof port, "%d", r->port);
+    ab_fmt(port, sizeof port, "%d", r->port);
     if (ab_run_proc_start(&r->proc, "redis-server", argv, log_path, NULL, err, errlen) != 0)
         return -1;
     if (redis_wait_ping(r) == 0)
         return 0;
     if (ab_run_stop_signal != 0)
-        ab_run_fmt(err, errlen, "interrupted");
+        ab_fmt(err, errlen, "interrupted");
     else {
         char tail[200];
-        ab_run_fmt(err, errlen, "redis-server did not answer on port %d: %s", r->port,
+        ab_fmt(err, errlen, "redis-server did not answer on port %d: %s", r->port,
                  ab_run_log_tail(log_path, tail, sizeof tail));
     }
     ab_run_proc_stop(&r->proc, SIGKILL, 1000);
@@ -153,16 +153,16 @@ int ab_run_redis_start_ex(ab_run_redis *r, const char *tmp_base, const char *log
     int attempt;
     memset(r, 0, sizeof *r);
     if (!ab_run_find_program("redis-server", prog, sizeof prog)) {
-        ab_run_fmt(err, errlen, "redis-server not found: run scripts/setup.sh (or apt-get install redis-server)");
+        ab_fmt(err, errlen, "redis-server not found: run scripts/setup.sh (or apt-get install redis-server)");
         return -1;
     }
-    ab_run_fmt(r->dir, sizeof r->dir, "%s/redis-XXXXXX", tmp_base);
+    ab_fmt(r->dir, sizeof r->dir, "%s/redis-XXXXXX", tmp_base);
     if (mkdtemp(r->dir) == NULL) {
-        ab_run_fmt(err, errlen, "cannot make a directory for redis-server under %s: %s", tmp_base,
+        ab_fmt(err, errlen, "cannot make a directory for redis-server under %s: %s", tmp_base,
                  strerror(errno));
         return -1;
     }
-    ab_run_fmt(r->host, sizeof r->host, "127.0.0.1");
+    ab_fmt(r->host, sizeof r->host, "127.0.0.1");
     r->own = 1;
     for (attempt = 0; attempt < 3; attempt++) { /* the free port may be taken in between */
         r->port = ab_run_free_port();
@@ -181,7 +181,7 @@ int ab_run_redis_start_ex(ab_run_redis *r, const char *tmp_base, const char *log
 int ab_run_redis_restart(ab_run_redis *r, const char *log_path, char *err, size_t errlen)
 {
     if (!r->own || r->running) {
-        ab_run_fmt(err, errlen, "%s", r->running ? "Redis is still running" : "not a Redis of the run's own");
+        ab_fmt(err, errlen, "%s", r->running ? "Redis is still running" : "not a Redis of the run's own");
         return -1;
     }
     if (redis_spawn(r, log_path, NULL, err, errlen) != 0)
@@ -203,13 +203,13 @@ static int redis_parse_url(ab_run_redis *r, const char *url)
     if (at != NULL) {
         if ((size_t)(at - hp) >= sizeof r->auth)
             return -1;
-        ab_run_fmt(r->auth, sizeof r->auth, "%.*s", (int)(at - hp), hp);
+        ab_fmt(r->auth, sizeof r->auth, "%.*s", (int)(at - hp), hp);
         hp = at + 1;
     }
     colon = strchr(hp, ':');
     if (colon == NULL || colon == hp || (size_t)(colon - hp) >= sizeof r->host)
         return -1;
-    ab_run_fmt(r->host, sizeof r->host, "%.*s", (int)(colon - hp), hp);
+    ab_fmt(r->host, sizeof r->host, "%.*s", (int)(colon - hp), hp);
     port = strtol(colon + 1, &end, 10);
     if (port <= 0 || port > 65535 || (*end != '\0' && *end != '/'))
         return -1;
@@ -224,7 +224,7 @@ int ab_run_redis_use(ab_run_redis *r, const char *url, char *err, size_t errlen)
     redisContext *c;
     memset(r, 0, sizeof *r);
     if (redis_parse_url(r, url) != 0) {
-        ab_run_fmt(err, errlen, "--redis-url: expected redis://[user:pass@]host:port[/db], got '%s'", url);
+        ab_fmt(err, errlen, "--redis-url: expected redis://[user:pass@]host:port[/db], got '%s'", url);
         return -1;
     }
     c = redis_connect(r, err, errlen);
@@ -243,7 +243,7 @@ static void redis_rmdir(const char *dir)
     char path[AB_RUN_PATH_MAX + 32];
     size_t i;
     for (i = 0; i < sizeof names / sizeof names[0]; i++) {
-        ab_run_fmt(path, sizeof path, "%s/%s", dir, names[i]);
+        ab_fmt(path, sizeof path, "%s/%s", dir, names[i]);
         unlink(path);
     }
     rmdir(dir);
@@ -264,11 +264,11 @@ void ab_run_redis_uri(const ab_run_redis *r, const char *host, int port, char *o
 {
     char db[16] = "";
     if (r->db != 0)
-        ab_run_fmt(db, sizeof db, "/%d", r->db);
+        ab_fmt(db, sizeof db, "/%d", r->db);
     if (r->auth[0] != '\0')
-        ab_run_fmt(out, len, "redis://%s@%s:%d%s", r->auth, host, port, db);
+        ab_fmt(out, len, "redis://%s@%s:%d%s", r->auth, host, port, db);
     else
-        ab_run_fmt(out, len, "redis://%s:%d%s", host, port, db);
+        ab_fmt(out, len, "redis://%s:%d%s", host, port, db);
 }
 
 int ab_run_redis_text(const ab_run_redis *r, const char *cmd, char *out, size_t len)
@@ -276,7 +276,7 @@ int ab_run_redis_text(const ab_run_redis *r, const char *cmd, char *out, size_t 
     redisReply *rep = redis_cmd(r, cmd);
     int ok = rep != NULL && (rep->type == REDIS_REPLY_STRING || rep->type == REDIS_REPLY_STATUS);
     if (ok)
-        ab_run_fmt(out, len, "%s", rep->str);
+        ab_fmt(out, len, "%s", rep->str);
     freeReplyObject(rep);
     return ok ? 0 : -1;
 }
@@ -312,7 +312,7 @@ static uint64_t commandstats_calls(const char *info)
     return total;
 }
 
-int ab_run_redis_snapshot(const ab_run_redis *r, ab_run_redis_stats *out)
+int ab_run_redis_snapshot(const ab_run_redis *r, ab_res_redis_counts *out)
 {
     redisReply *cmd = redis_cmd(r, "INFO commandstats");
     redisReply *stats = cmd != NULL ? redis_cmd(r, "INFO stats") : NULL;

@@ -1,7 +1,7 @@
-/* rep.c — one repetition: run `authbench load`, follow its login phase through the servers'
- * /stats, snapshot Redis and the servers at the start of the measured window and at the end,
- * inject the cell's fault, and read the load's JSON. */
-#include "run_int.h"
+/* rep.c — one repetition: run `authbench load`, learn its exact measured window from the line it
+ * announces (AB_LOAD_WINDOW_LINE, CLOCK_MONOTONIC), snapshot Redis and the servers' /stats at the
+ * window's start and end, inject the cell's fault fault_at into it, and read the load's JSON. */
+#include "run_exec.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -12,23 +12,26 @@
 #include <sys/socket.h>
 #include <sys/time.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
+
+#include "load/ab_load.h"
 
 #define POLL_MS 20
 
 /* What the monitor loop knows while the load runs. */
 typedef struct rep_watch {
-    double logins0;             /* servers' login count before the load */
-    double logins;              /* the logins the load makes first: its users (its shard of them) */
-    uint64_t start_us;          /* load started */
-    uint64_t window_us;         /* measured window began (estimated), 0 before */
+    uint64_t window_us;         /* measured window begins (announced by the load), 0 before */
+    uint64_t window_end_us;     /* and ends */
+    double window_unix_ms;      /* its start on the wall clock, -1 before */
     uint64_t fault_us;          /* fault injected, 0 before */
     uint64_t fault_end_us;      /* fault lifted (its injection for an instant one), 0 before */
     char fault_note[160];       /* why injecting or lifting it failed, or "" */
     uint64_t deadline_us;
-    ab_run_redis_stats redis0;  /* at the window */
-    double requests0;           /* servers' request count at the window */
-    int have0;
+    ab_res_redis_counts redis0, redis1; /* at the window's start and end */
+    double requests0, requests1;        /* servers' request counts there, -1 when unknown */
+    int have0, have1;           /* 0 not yet, 1 taken, -1 failed (no Redis figures then) */
+    char counters_note[96];     /* why there are no deltas, or "" */
 } rep_watch;
 
 /* Connects to host:port (numeric IPv4) with 2 s send/receive timeouts. fd or -1. */
@@ -63,10 +66,10 @@ static cJSON *http_json(const char *target, const char *method_path)
     int fd;
     if (colon == NULL || (size_t)(colon - target) >= sizeof host)
         return NULL;
-    ab_run_fmt(host, sizeof host, "%.*s", (int)(colon - target), target);
+    ab_fmt(host, sizeof host, "%.*s", (int)(colon - target), target);
     if ((fd = connect_host(host, atoi(colon + 1))) < 0)
         return NULL;
-    ab_run_fmt(req, sizeof req, "%s HTTP/1.1\r\nHost: %s\r\nContent-Length: 0\r\nConnection: close\r\n\r\n",
+    ab_fmt(req, sizeof req, "%s HTTP/1.1\r\nHost: %s\r\nContent-Length: 0\r\nConnection: close\r\n\r\n",
                method_path, target);
     if (write(fd, req, strlen(req)) != (ssize_t)strlen(req)) {
         close(fd);
@@ -87,7 +90,7 @@ static double servers_sum(const ab_run_rep_env *e, const char *field)
 {
     char targets[sizeof e->targets], *save = NULL, *t;
     double sum = 0;
-    ab_run_fmt(targets, sizeof targets, "%s", e->targets);
+    ab_fmt(targets, sizeof targets, "%s", e->targets);
     for (t = strtok_r(targets, ",", &save); t != NULL; t = strtok_r(NULL, ",", &save)) {
         cJSON *j = http_json(t, "GET /stats");
         const cJSON *v = cJSON_GetObjectItemCaseSensitive(j, field);
@@ -108,7 +111,7 @@ static long credential_probe(const ab_run_rep_env *e)
     char first[64];
     cJSON *j;
     long n = -1;
-    ab_run_fmt(first, sizeof first, "%.*s", (int)strcspn(e->targets, ","), e->targets);
+    ab_fmt(first, sizeof first, "%.*s", (int)strcspn(e->targets, ","), e->targets);
     j = http_json(first, "POST /login?user=user0");
     if (cJSON_IsString(cJSON_GetObjectItemCaseSensitive(j, "credential")))
         n = (long)strlen(cJSON_GetObjectItemCaseSensitive(j, "credential")->valuestring);
@@ -116,23 +119,14 @@ static long credential_probe(const ab_run_rep_env *e)
     return n;
 }
 
-/* How many of users shard "I/N" drives (as authbench load --shard splits them); all without one. */
-static double shard_users(const char *shard, unsigned users)
-{
-    unsigned i = 1, n = 1;
-    if (shard != NULL && sscanf(shard, "%u/%u", &i, &n) != 2)
-        i = n = 1;
-    return (double)((uint64_t)users * i / n - (uint64_t)users * (i - 1) / n);
-}
-
 /* Formats seconds for a command line: "2.5s". */
 static void fmt_s(uint64_t us, char *out, size_t len)
 {
-    ab_run_fmt(out, len, "%gs", (double)us / 1e6);
+    ab_fmt(out, len, "%gs", (double)us / 1e6);
 }
 
 /* Starts `authbench load` for cell c against e->targets, JSON into json_path. 0, or -1 with err. */
-static int start_load(ab_run_ctx *ctx, ab_run_rep_env *e, const ab_run_cell *c, const char *json_path,
+static int start_load(ab_run_ctx *ctx, ab_run_rep_env *e, const ab_res_cell *c, const char *json_path,
                       ab_run_proc *load, char *err, size_t errlen)
 {
     char conns[16], threads[16], dur[32], warm[32], users[16], mix[96], rate[32], log[AB_RUN_PATH_MAX];
@@ -141,75 +135,131 @@ static int start_load(ab_run_ctx *ctx, ab_run_rep_env *e, const ab_run_cell *c, 
                       "--warmup", warm, "--users", users, "--key-dist", (char *)c->key_dist,
                       "--mix", mix, "--json", (char *)json_path, "--no-progress", NULL};
     int n = 23;
-    ab_run_fmt(conns, sizeof conns, "%u", c->connections);
-    ab_run_fmt(threads, sizeof threads, "%u", c->threads);
+    ab_fmt(conns, sizeof conns, "%u", c->connections);
+    ab_fmt(threads, sizeof threads, "%u", c->threads);
     fmt_s(c->duration_us, dur, sizeof dur);
     fmt_s(c->warmup_us, warm, sizeof warm);
-    ab_run_fmt(users, sizeof users, "%u", c->users);
-    ab_run_fmt(mix, sizeof mix, "login=%u,request=%u,logout=%u", c->mix_login, c->mix_request, c->mix_logout);
+    ab_fmt(users, sizeof users, "%u", c->users);
+    ab_fmt(mix, sizeof mix, "login=%u,request=%u,logout=%u", c->mix_login, c->mix_request, c->mix_logout);
     if (c->rate_per_sec > 0) {
-        ab_run_fmt(rate, sizeof rate, "%g", c->rate_per_sec);
+        ab_fmt(rate, sizeof rate, "%g", c->rate_per_sec);
         argv[n++] = "--rate", argv[n++] = rate;
     }
     if (ctx->shard != NULL)
         argv[n++] = "--shard", argv[n++] = (char *)ctx->shard;
     argv[n] = NULL;
-    ab_run_fmt(log, sizeof log, "%s/rep%u-load.log", e->cell_dir, e->rep);
+    ab_fmt(log, sizeof log, "%s/rep%u-load.log", e->cell_dir, e->rep);
     return ab_run_proc_start(load, "authbench load", argv, log, NULL, err, errlen);
 }
 
 /* The counters of the cell's store: its Redis, or its cluster's masters summed. 0, or -1. */
-static int store_snapshot(const ab_run_rep_env *e, ab_run_redis_stats *out)
+static int store_snapshot(const ab_run_rep_env *e, ab_res_redis_counts *out)
 {
     if (e->cluster != NULL)
         return e->cluster->running ? ab_run_cluster_snapshot(e->cluster, out) : -1;
     return e->redis != NULL && e->redis->running ? ab_run_redis_snapshot(e->redis, out) : -1;
 }
 
-/* Marks the start of the measured window: the login phase is over (the servers counted every
- * user's login) and the warm-up has passed; takes the Redis and /stats snapshots there. */
-static void watch_window(const ab_run_rep_env *e, const ab_run_cell *c, rep_watch *w, uint64_t now)
+/* Reads the window the load announced in its log (AB_LOAD_WINDOW_LINE) into w. 1 once known. */
+static int window_announced(const ab_run_proc *load, rep_watch *w)
 {
-    static const double login_rate_guess = 5000.0; /* logins/s, when /stats has no count */
-    if (w->window_us == 0) {
-        double logins = w->logins0 >= 0 ? servers_sum(e, "logins") : -1;
-        if (logins >= 0 && logins - w->logins0 >= w->logins)
-            w->window_us = now + c->warmup_us;
-        else if (logins < 0 && now - w->start_us > (uint64_t)(w->logins / login_rate_guess * 1e6))
-            w->window_us = now + c->warmup_us;
+    unsigned long long start = 0, end = 0;
+    double unix_ms = -1;
+    char *text = ab_read_file(load->log, 1u << 20, NULL);
+    const char *line = text != NULL ? strstr(text, AB_LOAD_WINDOW_LINE) : NULL;
+    int ok = line != NULL && strchr(line, '\n') != NULL &&
+             sscanf(line + strlen(AB_LOAD_WINDOW_LINE), " start_mono_us=%llu end_mono_us=%llu start_unix_ms=%lf",
+                    &start, &end, &unix_ms) == 3 && start > 0 && end >= start;
+    free(text);
+    if (ok) {
+        w->window_us = start;
+        w->window_end_us = end;
+        w->window_unix_ms = unix_ms;
+    }
+    return ok;
+}
+
+/* Snapshots the store's counters and the servers' requests at the window's start or end (when);
+ * 1, or -1 (no Redis figures for this repetition) with the reason in w->counters_note. */
+static int take_snapshot(const ab_run_rep_env *e, rep_watch *w, const char *when, ab_res_redis_counts *redis,
+                         double *requests)
+{
+    int rc = store_snapshot(e, redis) == 0 ? 1 : -1;
+    *requests = servers_sum(e, "requests");
+    if (rc == 1 && *requests < 0)
+        rc = -1, ab_fmt(w->counters_note, sizeof w->counters_note, "a server's /stats did not answer at the %s", when);
+    else if (rc != 1)
+        ab_fmt(w->counters_note, sizeof w->counters_note, "no store counters at the %s", when);
+    return rc;
+}
+
+/* Follows the announced window: learns it from the load's log, then takes the snapshots at its
+ * start and its end. */
+static void watch_window(const ab_run_rep_env *e, const ab_run_proc *load, rep_watch *w, uint64_t now)
+{
+    if (w->window_us == 0 && !window_announced(load, w))
         return;
-    }
-    if (!w->have0 && now >= w->window_us) {
-        w->have0 = 1;
-        if (store_snapshot(e, &w->redis0) != 0)
-            w->have0 = -1; /* no Redis figures for this repetition */
-        w->requests0 = servers_sum(e, "requests");
-    }
+    if (w->have0 == 0 && now >= w->window_us)
+        w->have0 = take_snapshot(e, w, "window's start", &w->redis0, &w->requests0);
+    if (w->have0 != 0 && w->have1 == 0 && now >= w->window_end_us)
+        w->have1 = take_snapshot(e, w, "window's end", &w->redis1, &w->requests1);
+}
+
+/* The next instant the watch must act at (window start or end, fault, lift), at most POLL_MS away. */
+static uint64_t next_event_us(const ab_res_cell *c, const rep_watch *w, uint64_t now)
+{
+    const ab_res_fault *f = ab_res_fault_find(c->fault);
+    uint64_t next = now + POLL_MS * 1000u, t[4] = {0, 0, 0, 0};
+    size_t i;
+    if (w->window_us == 0)
+        return next;
+    t[0] = w->have0 == 0 ? w->window_us : 0;
+    t[1] = w->have1 == 0 ? w->window_end_us : 0;
+    t[2] = f != NULL && w->fault_us == 0 ? w->window_us + c->fault_at_us : 0;
+    t[3] = f != NULL && f->span == AB_RES_FAULT_FOR && w->fault_us != 0 && w->fault_end_us == 0
+               ? w->fault_us + c->fault_for_us
+               : 0;
+    for (i = 0; i < 4; i++)
+        if (t[i] != 0 && t[i] < next)
+            next = t[i] > now ? t[i] : now;
+    return next;
+}
+
+/* Sleeps until the monotonic instant at_us (or returns at once when past or stopped). */
+static void sleep_until_us(uint64_t at_us)
+{
+    uint64_t now = ab_now_us();
+    struct timespec ts;
+    if (at_us <= now || ab_run_stop_signal != 0)
+        return;
+    ts.tv_sec = (time_t)((at_us - now) / 1000000u);
+    ts.tv_nsec = (long)((at_us - now) % 1000000u) * 1000;
+    nanosleep(&ts, NULL);
 }
 
 /* Injects the cell's fault when its time has come (fault.c), and lifts it fault_for later. */
-static void watch_fault(ab_run_rep_env *e, const ab_run_cell *c, rep_watch *w, uint64_t now)
+static void watch_fault(ab_run_rep_env *e, const ab_res_cell *c, rep_watch *w, uint64_t now)
 {
-    const ab_run_fault *f = ab_run_fault_find(c->fault);
+    const ab_res_fault *f = ab_res_fault_find(c->fault);
     char note[160];
     if (f == NULL || w->window_us == 0)
         return;
     if (w->fault_us == 0 && now >= w->window_us + c->fault_at_us) {
         w->fault_us = now;
         if (ab_run_fault_inject(e, c, note, sizeof note) != 0 || note[0] != '\0')
-            ab_run_fmt(w->fault_note, sizeof w->fault_note, "%s", note);
-        if (f->span == AB_RUN_FAULT_INSTANT)
+            ab_fmt(w->fault_note, sizeof w->fault_note, "%s", note);
+        if (f->span == AB_RES_FAULT_INSTANT)
             w->fault_end_us = now;
-    } else if (w->fault_us != 0 && w->fault_end_us == 0 && f->span == AB_RUN_FAULT_FOR &&
+    } else if (w->fault_us != 0 && w->fault_end_us == 0 && f->span == AB_RES_FAULT_FOR &&
                now >= w->fault_us + c->fault_for_us) {
-        w->fault_end_us = now;
+        w->fault_end_us = f->ends_itself ? w->fault_us + c->fault_for_us : now;
         if (ab_run_fault_lift(e, c, note, sizeof note) != 0)
-            ab_run_fmt(w->fault_note, sizeof w->fault_note, "not lifted: %s", note);
+            ab_fmt(w->fault_note, sizeof w->fault_note, "not lifted: %s", note);
     }
 }
 
 /* Waits for the load to exit, following the window and the fault. 0, or -1 with err. */
-static int watch_load(ab_run_ctx *ctx, ab_run_rep_env *e, const ab_run_cell *c, ab_run_proc *load,
+static int watch_load(ab_run_ctx *ctx, ab_run_rep_env *e, const ab_res_cell *c, ab_run_proc *load,
                       rep_watch *w, char *err, size_t errlen)
 {
     char tail[200];
@@ -217,52 +267,71 @@ static int watch_load(ab_run_ctx *ctx, ab_run_rep_env *e, const ab_run_cell *c, 
         uint64_t now = ab_now_us();
         if (now > w->deadline_us || ab_run_stop_signal != 0) {
             ab_run_proc_stop(load, SIGKILL, 1000);
-            ab_run_fmt(err, errlen, ab_run_stop_signal ? "interrupted" : "authbench load did not finish in time");
+            ab_fmt(err, errlen, ab_run_stop_signal ? "interrupted" : "authbench load did not finish in time");
             return -1;
         }
-        watch_window(e, c, w, now);
-        watch_fault(e, c, w, now);
-        ab_run_progress_tick(ctx);
-        ab_run_sleep_ms(POLL_MS);
+        watch_window(e, load, w, now);
+        watch_fault(e, c, w, ab_now_us()); /* the snapshots may have taken a moment */
+        ab_run_progress_tick(&ctx->progress);
+        sleep_until_us(next_event_us(c, w, ab_now_us()));
     }
     if (WIFEXITED(load->status) && WEXITSTATUS(load->status) == 0)
         return 0;
     ab_run_log_tail(load->log, tail, sizeof tail);
-    ab_run_fmt(err, errlen, "authbench load failed (%s %d): %s",
+    ab_fmt(err, errlen, "authbench load failed (%s %d): %s",
              WIFEXITED(load->status) ? "status" : "signal",
              WIFEXITED(load->status) ? WEXITSTATUS(load->status) : WTERMSIG(load->status), tail);
     return -1;
 }
 
-/* After the load: the Redis and request deltas over the window, and the fault's time. */
-static void collect_counters(const ab_run_rep_env *e, const ab_run_cell *c, const rep_watch *w,
-                             ab_run_rep *rep)
+/* 1 when the counters b are not below a (a Redis restarted in the window starts again from 0). */
+static int counts_grew(const ab_res_redis_counts *a, const ab_res_redis_counts *b)
 {
-    ab_run_redis_stats r1;
-    double requests1 = servers_sum(e, "requests");
-    if (w->have0 == 1 && store_snapshot(e, &r1) == 0 && w->requests0 >= 0 && requests1 > w->requests0 &&
-        r1.calls >= w->redis0.calls && r1.net_in >= w->redis0.net_in && r1.net_out >= w->redis0.net_out) {
-        /* (a Redis restarted in the window starts its counters again: no deltas then) */
+    return b->calls >= a->calls && b->net_in >= a->net_in && b->net_out >= a->net_out;
+}
+
+/* The Redis and request deltas over the announced window into rep, or why there are none. */
+static void window_deltas(rep_watch *w, ab_res_rep *rep)
+{
+    if (w->window_us == 0 || w->have0 == 0)
+        ab_fmt(w->counters_note, sizeof w->counters_note, "the load %s",
+               w->window_us ? "ended before its window" : "announced no window");
+    else if (w->have0 == 1 && w->have1 == 1 && !(w->requests1 > w->requests0))
+        ab_fmt(w->counters_note, sizeof w->counters_note, "the servers counted no request in the window");
+    else if (w->have0 == 1 && w->have1 == 1 && !counts_grew(&w->redis0, &w->redis1))
+        ab_fmt(w->counters_note, sizeof w->counters_note, "Redis restarted in the window (its counters began again)");
+    else if (w->have0 == 1 && w->have1 == 1) {
         rep->have_redis = 1;
-        rep->redis_delta.calls = r1.calls - w->redis0.calls;
-        rep->redis_delta.net_in = r1.net_in - w->redis0.net_in;
-        rep->redis_delta.net_out = r1.net_out - w->redis0.net_out;
-        rep->server_requests = (uint64_t)(requests1 - w->requests0);
+        rep->redis_delta.calls = w->redis1.calls - w->redis0.calls;
+        rep->redis_delta.net_in = w->redis1.net_in - w->redis0.net_in;
+        rep->redis_delta.net_out = w->redis1.net_out - w->redis0.net_out;
+        rep->server_requests = (uint64_t)(w->requests1 - w->requests0);
     }
+    ab_fmt(rep->counters_note, sizeof rep->counters_note, "%s", rep->have_redis ? "" : w->counters_note);
+}
+
+/* After the load: the deltas over the announced window (a load that stopped early is measured up
+ * to its exit), the window's start and the fault's times. */
+static void collect_counters(const ab_run_rep_env *e, const ab_res_cell *c, rep_watch *w, ab_res_rep *rep)
+{
+    if (w->have0 == 1 && w->have1 == 0)
+        w->have1 = take_snapshot(e, w, "load's exit", &w->redis1, &w->requests1);
+    window_deltas(w, rep);
+    rep->window_start_unix_ms = w->window_unix_ms;
     rep->fault_at_s = rep->fault_end_s = -1;
     if (c->fault[0] != '\0' && w->fault_us != 0)
-        rep->fault_at_s = (double)(w->fault_us - w->window_us) / 1e6;
+        rep->fault_at_s = ((double)w->fault_us - (double)w->window_us) / 1e6;
     if (c->fault[0] != '\0' && w->fault_end_us != 0)
-        rep->fault_end_s = (double)(w->fault_end_us - w->window_us) / 1e6;
-    ab_run_fmt(rep->fault_note, sizeof rep->fault_note, "%s", w->fault_note);
+        rep->fault_end_s = ((double)w->fault_end_us - (double)w->window_us) / 1e6;
+    ab_fmt(rep->fault_note, sizeof rep->fault_note, "%s", w->fault_note);
 }
 
 /* Reads the load's JSON into rep->load. 0, or -1 with err. */
-static int read_load_json(const char *path, ab_run_rep *rep, char *err, size_t errlen)
+static int read_load_json(const char *path, ab_res_rep *rep, char *err, size_t errlen)
 {
     char *text = ab_read_file(path, 256u << 20, NULL);
     if (text == NULL) {
-        ab_run_fmt(err, errlen, "authbench load wrote no %s: %s", path, strerror(errno));
+        ab_fmt(err, errlen, "authbench load wrote no %s: %s", path, strerror(errno));
         return -1;
     }
     rep->load = cJSON_Parse(text);
@@ -270,26 +339,23 @@ static int read_load_json(const char *path, ab_run_rep *rep, char *err, size_t e
     if (!cJSON_IsObject(rep->load)) {
         cJSON_Delete(rep->load);
         rep->load = NULL;
-        ab_run_fmt(err, errlen, "%s: not a JSON object", path);
+        ab_fmt(err, errlen, "%s: not a JSON object", path);
         return -1;
     }
     return 0;
 }
 
-int ab_run_rep_execute(ab_run_ctx *ctx, ab_run_rep_env *e, const ab_run_cell *c, ab_run_rep *rep,
+int ab_run_rep_execute(ab_run_ctx *ctx, ab_run_rep_env *e, const ab_res_cell *c, ab_res_rep *rep,
                        char *err, size_t errlen)
 {
     char json[AB_RUN_PATH_MAX];
     ab_run_proc load;
     rep_watch w;
     memset(&w, 0, sizeof w);
-    ab_run_fmt(json, sizeof json, "%s/rep%u.json", e->cell_dir, e->rep);
+    ab_fmt(json, sizeof json, "%s/rep%u.json", e->cell_dir, e->rep);
     rep->credential_bytes = credential_probe(e);
-    w.logins0 = servers_sum(e, "logins");
-    w.logins = shard_users(ctx->shard, c->users);
-    w.requests0 = -1;
-    w.start_us = ab_now_us();
-    w.deadline_us = w.start_us + 30000000u + 2 * (c->warmup_us + c->duration_us) +
+    w.requests0 = w.requests1 = w.window_unix_ms = -1;
+    w.deadline_us = ab_now_us() + 30000000u + 2 * (c->warmup_us + c->duration_us) +
                     (uint64_t)c->users * 2000u;
     if (start_load(ctx, e, c, json, &load, err, errlen) != 0)
         return -1;
@@ -297,13 +363,4 @@ int ab_run_rep_execute(ab_run_ctx *ctx, ab_run_rep_env *e, const ab_run_cell *c,
         return -1;
     collect_counters(e, c, &w, rep);
     return read_load_json(json, rep, err, errlen);
-}
-
-void ab_run_reps_free(ab_run_rep *reps, size_t n)
-{
-    size_t i;
-    for (i = 0; reps != NULL && i < n; i++) {
-        cJSON_Delete(reps[i].load);
-        reps[i].load = NULL;
-    }
 }

@@ -1,6 +1,6 @@
 /* runner.c — the run itself: run directory, private temp dir, Redis, environment, store capacity,
  * the cells one by one (results rewritten after each), micro-benchmarks, the report, cleanup. */
-#include "run_int.h"
+#include "run_exec.h"
 
 #include <errno.h>
 #include <ftw.h>
@@ -37,21 +37,6 @@ double ab_run_extras_estimate_s(const cJSON *sc, const ab_run_opts *o)
     return s + (o->no_report ? 0 : REPORT_ESTIMATE_S);
 }
 
-void ab_run_progress_tick(ab_run_ctx *ctx)
-{
-    char label[192];
-    uint64_t now = ab_now_us();
-    double in_cell = (double)(now - ctx->cell_start_us) / 1e6;
-    if (now - ctx->last_tick_us < 200000)
-        return; /* five redraws a second are enough */
-    ctx->last_tick_us = now;
-    if (in_cell > ctx->cell_est_s)
-        in_cell = ctx->cell_est_s;
-    ab_run_fmt(label, sizeof label, "cell %zu/%zu %s", ctx->cell_index + 1, ctx->ncells,
-             ctx->cell_id ? ctx->cell_id : "");
-    ab_progress_update(&ctx->progress, label, ctx->done_s + in_cell, ctx->total_s, "");
-}
-
 /* The run directory: --out, else results/<UTC time>-<name>. Made, checked writable, and not
  * holding an earlier run. 0, or -1 with err. */
 static int make_run_dir(ab_run_ctx *ctx, const ab_run_opts *o, const cJSON *sc, char *err, size_t errlen)
@@ -61,21 +46,21 @@ static int make_run_dir(ab_run_ctx *ctx, const ab_run_opts *o, const cJSON *sc, 
     struct tm tm;
     errno = 0;
     if (o->out != NULL)
-        ab_run_fmt(ctx->dir, sizeof ctx->dir, "%s", o->out);
+        ab_fmt(ctx->dir, sizeof ctx->dir, "%s", o->out);
     else if (gmtime_r(&t, &tm) != NULL && strftime(stamp, sizeof stamp, "%Y%m%dT%H%M%SZ", &tm) > 0)
-        ab_run_fmt(ctx->dir, sizeof ctx->dir, "results/%s-%s", stamp, ab_run_scenario_name(sc));
-    ab_run_fmt(probe, sizeof probe, "%s/results.json", ctx->dir);
+        ab_fmt(ctx->dir, sizeof ctx->dir, "results/%s-%s", stamp, ab_run_scenario_name(sc));
+    ab_fmt(probe, sizeof probe, "%s/results.json", ctx->dir);
     if (access(probe, F_OK) == 0) {
-        ab_run_fmt(err, errlen, "%s already holds a run (results.json): choose another --out", ctx->dir);
+        ab_fmt(err, errlen, "%s already holds a run (results.json): choose another --out", ctx->dir);
         return -1;
     }
     if (ab_mkdirs(ctx->dir, 0755) != 0 || access(ctx->dir, W_OK) != 0 || realpath(ctx->dir, abs) == NULL ||
         strlen(abs) > AB_RUN_PATH_MAX - 200) {
-        ab_run_fmt(err, errlen, "cannot write the run directory %s: %s", ctx->dir,
+        ab_fmt(err, errlen, "cannot write the run directory %s: %s", ctx->dir,
                    errno ? strerror(errno) : "path too long");
         return -1;
     }
-    ab_run_fmt(ctx->dir, sizeof ctx->dir, "%s", abs); /* children and the results name it absolutely */
+    ab_fmt(ctx->dir, sizeof ctx->dir, "%s", abs); /* children and the results name it absolutely */
     return 0;
 }
 
@@ -83,9 +68,9 @@ static int make_run_dir(ab_run_ctx *ctx, const ab_run_opts *o, const cJSON *sc, 
 static int make_tmp(ab_run_ctx *ctx, char *err, size_t errlen)
 {
     const char *base = getenv("TMPDIR");
-    ab_run_fmt(ctx->tmp, sizeof ctx->tmp, "%s/authbench-run-XXXXXX", base && *base ? base : "/tmp");
+    ab_fmt(ctx->tmp, sizeof ctx->tmp, "%s/authbench-run-XXXXXX", base && *base ? base : "/tmp");
     if (mkdtemp(ctx->tmp) == NULL) {
-        ab_run_fmt(err, errlen, "cannot make a temporary directory %s: %s", ctx->tmp, strerror(errno));
+        ab_fmt(err, errlen, "cannot make a temporary directory %s: %s", ctx->tmp, strerror(errno));
         ctx->tmp[0] = '\0';
         return -1;
     }
@@ -93,7 +78,7 @@ static int make_tmp(ab_run_ctx *ctx, char *err, size_t errlen)
 }
 
 /* 1 when a cell needs the shared Redis; 2 when only the micro-benchmarks would use it. */
-static int wants_redis(const cJSON *sc, const ab_run_cell *cells, size_t n)
+static int wants_redis(const cJSON *sc, const ab_res_cell *cells, size_t n)
 {
     size_t i;
     for (i = 0; i < n; i++)
@@ -103,7 +88,7 @@ static int wants_redis(const cJSON *sc, const ab_run_cell *cells, size_t n)
 }
 
 /* Starts (or connects to) the shared Redis when the matrix needs it. 0, or -1 with err. */
-static int setup_redis(ab_run_ctx *ctx, const cJSON *sc, const ab_run_cell *cells, size_t n,
+static int setup_redis(ab_run_ctx *ctx, const cJSON *sc, const ab_res_cell *cells, size_t n,
                        char *err, size_t errlen)
 {
     const cJSON *url = cJSON_GetObjectItemCaseSensitive(sc, "redis_url");
@@ -112,7 +97,7 @@ static int setup_redis(ab_run_ctx *ctx, const cJSON *sc, const ab_run_cell *cell
     size_t i;
     for (i = 0; i < n; i++)
         if (cells[i].fault[0] != '\0' && !ab_run_find_program("redis-server", prog, sizeof prog)) {
-            ab_run_fmt(err, errlen, "redis-server not found: run scripts/setup.sh (or apt-get install redis-server)");
+            ab_fmt(err, errlen, "redis-server not found: run scripts/setup.sh (or apt-get install redis-server)");
             return -1;
         }
     if (want == 0)
@@ -121,12 +106,12 @@ static int setup_redis(ab_run_ctx *ctx, const cJSON *sc, const ab_run_cell *cell
         return ab_run_redis_use(&ctx->redis, url->valuestring, err, errlen);
     if (want == 2 && !ab_run_find_program("redis-server", prog, sizeof prog))
         return 0; /* the micro-benchmarks then skip their Redis store */
-    ab_run_fmt(log, sizeof log, "%s/redis.log", ctx->dir);
+    ab_fmt(log, sizeof log, "%s/redis.log", ctx->dir);
     return ab_run_redis_start(&ctx->redis, ctx->tmp, log, err, errlen);
 }
 
 /* Starts (or finds) the run's Redis Cluster when a cell keeps its sessions there. 0, or -1 with err. */
-static int setup_cluster(ab_run_ctx *ctx, const cJSON *sc, const ab_run_cell *cells, size_t n, char *err,
+static int setup_cluster(ab_run_ctx *ctx, const cJSON *sc, const ab_res_cell *cells, size_t n, char *err,
                          size_t errlen)
 {
     const cJSON *url = cJSON_GetObjectItemCaseSensitive(sc, "redis_cluster_url");
@@ -141,7 +126,7 @@ static int setup_cluster(ab_run_ctx *ctx, const cJSON *sc, const ab_run_cell *ce
 }
 
 /* The run's notes: what a reader must know to read the figures right. */
-static cJSON *run_notes(const ab_run_ctx *ctx, const ab_run_cell *cells, size_t n, const char *cap_why,
+static cJSON *run_notes(const ab_run_ctx *ctx, const ab_res_cell *cells, size_t n, const char *cap_why,
                         const cJSON *micro)
 {
     cJSON *notes = cJSON_CreateArray();
@@ -150,7 +135,7 @@ static cJSON *run_notes(const ab_run_ctx *ctx, const ab_run_cell *cells, size_t 
     size_t i;
     for (i = 0; i < n && cells[i].servers <= (unsigned)cores; i++)
         ;
-    ab_run_fmt(buf, sizeof buf, "this machine has %ld cores and every server runs on it: throughput with more "
+    ab_fmt(buf, sizeof buf, "this machine has %ld cores and every server runs on it: throughput with more "
                "servers than cores is CPU-bound on one box and does not show scale-out%s (the report's "
                "capacity model projects it from the per-request costs)", cores,
                i < n ? ", which applies to this matrix's larger server counts" : "");
@@ -161,83 +146,60 @@ static cJSON *run_notes(const ab_run_ctx *ctx, const ab_run_cell *cells, size_t 
 #if AB_RUN_SANITIZERS
     cJSON_AddItemToArray(notes, cJSON_CreateString("built with sanitizers: figures are not representative"));
 #endif
-    ab_run_fmt(buf, sizeof buf, "disk-store cells kept their files under %s (%s)%s", ctx->disk_dir, ctx->disk_fs,
+    ab_fmt(buf, sizeof buf, "disk-store cells kept their files under %s (%s)%s", ctx->disk_dir, ctx->disk_fs,
                strcmp(ctx->disk_fs, "tmpfs") == 0 || strcmp(ctx->disk_fs, "overlay") == 0
                    ? ": a RAM or layered filesystem, so O_DIRECT and fsync there do not measure a disk" : "");
     cJSON_AddItemToArray(notes, cJSON_CreateString(buf));
     if (cap_why != NULL && *cap_why != '\0') {
-        ab_run_fmt(buf, sizeof buf, "store capacity not measured: %s", cap_why);
+        ab_fmt(buf, sizeof buf, "store capacity not measured: %s", cap_why);
         cJSON_AddItemToArray(notes, cJSON_CreateString(buf));
     }
     if (cJSON_IsFalse(cJSON_GetObjectItemCaseSensitive(micro, "ran"))) {
-        ab_run_fmt(buf, sizeof buf, "micro-benchmarks not run: %s",
+        ab_fmt(buf, sizeof buf, "micro-benchmarks not run: %s",
                  cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(micro, "reason")));
         cJSON_AddItemToArray(notes, cJSON_CreateString(buf));
     }
     return notes;
 }
 
-/* One line per finished cell (plain output; the bar is redrawn after it). */
-static void cell_line(ab_run_ctx *ctx, const cJSON *cell)
-{
-    const cJSON *err = cJSON_GetObjectItemCaseSensitive(cell, "error");
-    double rps = cJSON_GetNumberValue(cJSON_GetObjectItemCaseSensitive(cell, "requests_per_sec"));
-    double p99 = cJSON_GetNumberValue(cJSON_GetObjectItemCaseSensitive(
-        cJSON_GetObjectItemCaseSensitive(cell, "latency_us"), "p99"));
-    double af = cJSON_GetNumberValue(cJSON_GetObjectItemCaseSensitive(cell, "auth_failures"));
-    if (ctx->quiet)
-        return;
-    ab_progress_done(&ctx->progress);
-    if (cJSON_IsString(err))
-        fprintf(stderr, "authbench run: [%zu/%zu] %s: FAILED: %s\n", ctx->cell_index + 1, ctx->ncells,
-                ctx->cell_id, err->valuestring);
-    else
-        fprintf(stderr, "authbench run: [%zu/%zu] %s: %.0f req/s, p99 %.0f us, %.0f auth failures\n",
-                ctx->cell_index + 1, ctx->ncells, ctx->cell_id, rps, p99, af);
-}
-
 /* Runs one cell and adds its result (finished or failed) unless the run was interrupted. */
-static int run_cell(ab_run_ctx *ctx, ab_run_results *res, const ab_run_cell *c)
+static int run_cell(ab_run_ctx *ctx, ab_res_doc *res, const ab_res_cell *c, size_t index)
 {
-    ab_run_rep *reps = calloc(c->repetitions, sizeof *reps);
+    ab_res_rep *reps = calloc(c->repetitions, sizeof *reps);
     char err[1024];
     cJSON *cell;
     int rc;
     if (reps == NULL)
         return -1;
-    ctx->cell_id = c->id;
-    ctx->cell_est_s = ab_run_cell_estimate_s(c);
-    ctx->cell_start_us = ab_now_us();
-    ab_run_progress_tick(ctx);
+    ab_run_progress_cell(&ctx->progress, index, c->id, ab_run_cell_estimate_s(c));
     rc = ab_run_cell_execute(ctx, c, reps, err, sizeof err);
+    cell = NULL;
     if (ab_run_stop_signal == 0) {
-        cell = ab_run_cell_result(c, reps, c->repetitions, rc == 0 ? NULL : err);
+        cell = ab_res_cell_result(c, reps, c->repetitions, rc == 0 ? NULL : err);
         if (strcmp(c->store, "file") == 0) {
             cJSON_AddStringToObject(cell, "disk_dir", ctx->disk_dir);
             cJSON_AddStringToObject(cell, "disk_fs", ctx->disk_fs);
         }
-        cell_line(ctx, cell);
-        ab_run_results_add_cell(res, cell);
+        ab_res_doc_add_cell(res, cell);
     }
-    ab_run_reps_free(reps, c->repetitions);
+    ab_run_progress_cell_done(&ctx->progress, cell);
+    ab_res_reps_free(reps, c->repetitions);
     free(reps);
-    ctx->done_s += ctx->cell_est_s;
     return rc;
 }
 
 /* Runs every cell; rewrites the results after each. Returns how many finished ok. */
-static size_t run_cells(ab_run_ctx *ctx, ab_run_results *res, const ab_run_cell *cells, size_t n)
+static size_t run_cells(ab_run_ctx *ctx, ab_res_doc *res, const ab_res_cell *cells, size_t n)
 {
     char err[512];
     size_t i, ok = 0;
     for (i = 0; i < n && ab_run_stop_signal == 0; i++) {
-        ctx->cell_index = i;
-        if (run_cell(ctx, res, &cells[i]) == 0)
+        if (run_cell(ctx, res, &cells[i], i) == 0)
             ok++;
-        if (ab_run_results_write(res, ctx->dir, 0, 0, err, sizeof err) != 0)
+        if (ab_res_doc_write(res, ctx->dir, 0, 0, NULL, err, sizeof err) != 0)
             ab_err(AB_RUN_CMD, "%s", err);
     }
-    ab_progress_done(&ctx->progress);
+    ab_run_progress_end(&ctx->progress);
     return ok;
 }
 
@@ -255,7 +217,7 @@ static int write_report(const ab_run_ctx *ctx, const ab_run_opts *o)
 }
 
 /* Sets up what the run needs before the first cell. 0, or -1 with err. */
-static int run_setup(ab_run_ctx *ctx, const ab_run_opts *o, const cJSON *sc, const ab_run_cell *cells,
+static int run_setup(ab_run_ctx *ctx, const ab_run_opts *o, const cJSON *sc, const ab_res_cell *cells,
                      size_t n, char *err, size_t errlen)
 {
     const cJSON *dd = cJSON_GetObjectItemCaseSensitive(sc, "disk_dir");
@@ -263,20 +225,20 @@ static int run_setup(ab_run_ctx *ctx, const ab_run_opts *o, const cJSON *sc, con
     cJSON *shown;
     ssize_t len = readlink("/proc/self/exe", ctx->self, sizeof ctx->self - 1);
     if (len <= 0) {
-        ab_run_fmt(err, errlen, "cannot find the authbench program (/proc/self/exe): %s", strerror(errno));
+        ab_fmt(err, errlen, "cannot find the authbench program (/proc/self/exe): %s", strerror(errno));
         return -1;
     }
     ctx->self[len] = '\0';
     if (make_run_dir(ctx, o, sc, err, errlen) != 0 || make_tmp(ctx, err, errlen) != 0)
         return -1;
-    ab_run_fmt(path, sizeof path, "%s/scenario.json", ctx->dir);
-    if ((shown = ab_run_scenario_shown(sc)) == NULL || ab_run_write_json(path, shown) != 0) {
-        ab_run_fmt(err, errlen, "cannot write %s: %s", path, shown == NULL ? "out of memory" : strerror(errno));
+    ab_fmt(path, sizeof path, "%s/scenario.json", ctx->dir);
+    if ((shown = ab_run_scenario_shown(sc)) == NULL || ab_res_write_json(path, shown) != 0) {
+        ab_fmt(err, errlen, "cannot write %s: %s", path, shown == NULL ? "out of memory" : strerror(errno));
         cJSON_Delete(shown);
         return -1;
     }
     cJSON_Delete(shown);
-    ab_run_fmt(disk, sizeof disk, "%s/disk", ctx->dir);
+    ab_fmt(disk, sizeof disk, "%s/disk", ctx->dir);
     ctx->disk_made = access(cJSON_IsString(dd) ? dd->valuestring : disk, F_OK) != 0 || !cJSON_IsString(dd);
     if (ab_run_pick_disk_dir(cJSON_IsString(dd) ? dd->valuestring : disk, cJSON_IsString(dd), ctx->disk_dir,
                              sizeof ctx->disk_dir, ctx->disk_fs, sizeof ctx->disk_fs, err, errlen) != 0)
@@ -299,17 +261,17 @@ static void run_cleanup(ab_run_ctx *ctx)
 }
 
 /* Store capacity and the environment into the results, before the cells. */
-static void run_preamble(ab_run_ctx *ctx, ab_run_results *res, const cJSON *sc, char *cap_why, size_t len)
+static void run_preamble(ab_run_ctx *ctx, ab_res_doc *res, const cJSON *sc, char *cap_why, size_t len)
 {
     cJSON *cap;
     cap_why[0] = '\0';
     cap = ab_run_store_capacity(ctx, sc, cap_why, len);
-    ab_run_results_set(res, "store_capacity", cap ? cap : cJSON_CreateNull());
+    ab_res_doc_set(res, "store_capacity", cap ? cap : cJSON_CreateNull());
 }
 
 /* The whole run after setup. Returns the exit status. */
-static int run_body(ab_run_ctx *ctx, const ab_run_opts *o, const cJSON *sc, const ab_run_cell *cells,
-                    size_t n, ab_run_results *res)
+static int run_body(ab_run_ctx *ctx, const ab_run_opts *o, const cJSON *sc, const ab_res_cell *cells,
+                    size_t n, ab_res_doc *res)
 {
     char err[512], cap_why[256];
     cJSON *micro = NULL;
@@ -321,10 +283,10 @@ static int run_body(ab_run_ctx *ctx, const ab_run_opts *o, const cJSON *sc, cons
     micro = interrupted ? cJSON_CreateObject() : ab_run_micro(ctx, sc, o->micro);
     if (interrupted)
         cJSON_AddBoolToObject(micro, "ran", 0), cJSON_AddStringToObject(micro, "reason", "interrupted");
-    ab_run_results_set(res, "notes", run_notes(ctx, cells, n, cap_why, micro));
-    ab_run_results_set(res, "micro", micro);
+    ab_res_doc_set(res, "notes", run_notes(ctx, cells, n, cap_why, micro));
+    ab_res_doc_set(res, "micro", micro);
     interrupted = ab_run_stop_signal != 0;
-    if (ab_run_results_write(res, ctx->dir, !interrupted, 1, err, sizeof err) != 0) {
+    if (ab_res_doc_write(res, ctx->dir, !interrupted, 1, NULL, err, sizeof err) != 0) {
         ab_err(AB_RUN_CMD, "%s", err);
         return AB_EXIT_FAIL;
     }
@@ -339,40 +301,53 @@ static int run_body(ab_run_ctx *ctx, const ab_run_opts *o, const cJSON *sc, cons
     return ok == 0 && n > 0 ? AB_EXIT_FAIL : rc == 0 ? AB_EXIT_OK : AB_EXIT_FAIL;
 }
 
-int ab_run_execute(const ab_run_opts *o, const cJSON *sc, const ab_run_cell *cells, size_t n)
+/* results.json started in the run directory (header, environment, shard), or NULL with err. */
+static ab_res_doc *results_start(const ab_run_ctx *ctx, const ab_run_opts *o, const cJSON *sc, char *err,
+                                 size_t errlen)
+{
+    const char *redis_version = ctx->redis.running     ? ctx->redis.version
+                                : ctx->cluster.running ? ctx->cluster.version
+                                                       : NULL;
+    cJSON *shown = ab_run_scenario_shown(sc);
+    ab_res_doc *res = shown != NULL ? ab_res_doc_new(ab_run_scenario_name(sc), shown,
+                                                     ab_run_environment(redis_version, ctx->disk_dir, ctx->disk_fs))
+                                    : NULL;
+    cJSON_Delete(shown);
+    if (res == NULL)
+        ab_fmt(err, errlen, "out of memory");
+    else if (ab_res_doc_write(res, ctx->dir, 0, 0, NULL, err, errlen) != 0) {
+        ab_res_doc_free(res);
+        return NULL;
+    } else
+        ab_res_doc_set(res, "shard", o->shard != NULL ? cJSON_CreateString(o->shard) : cJSON_CreateNull());
+    return res;
+}
+
+int ab_run_execute(const ab_run_opts *o, const cJSON *sc, const ab_res_cell *cells, size_t n)
 {
     ab_run_ctx *ctx = calloc(1, sizeof *ctx);
-    ab_run_results res = {NULL, NULL};
+    ab_res_doc *res = NULL;
     char err[512];
     int rc = AB_EXIT_FAIL;
+    double total_s = 0;
     size_t i;
     if (ctx == NULL)
         return AB_EXIT_FAIL;
     ab_run_signals_install();
     ctx->quiet = o->quiet;
     ctx->shard = o->shard;
-    ctx->ncells = n;
     for (i = 0; i < n; i++)
-        ctx->total_s += ab_run_cell_estimate_s(&cells[i]);
-    ab_progress_init(&ctx->progress, !o->quiet);
+        total_s += ab_run_cell_estimate_s(&cells[i]);
+    ab_run_progress_start(&ctx->progress, !o->quiet, total_s, n);
     if (run_setup(ctx, o, sc, cells, n, err, sizeof err) != 0) {
         ab_err(AB_RUN_CMD, "%s", ab_run_stop_signal ? "interrupted" : err);
         rc = ab_run_stop_signal ? 128 + ab_run_stop_signal : AB_EXIT_FAIL;
-        goto out;
-    }
-    if (ab_run_results_init(&res, sc, ab_run_environment(ctx->redis.running     ? ctx->redis.version
-                                                         : ctx->cluster.running ? ctx->cluster.version
-                                                                                : NULL,
-                                                         ctx->disk_dir, ctx->disk_fs)) != 0 ||
-        ab_run_results_write(&res, ctx->dir, 0, 0, err, sizeof err) != 0) {
-        ab_err(AB_RUN_CMD, "%s", res.doc ? err : "out of memory");
-        goto out;
-    }
-    ab_run_results_set(&res, "shard", o->shard != NULL ? cJSON_CreateString(o->shard) : cJSON_CreateNull());
-    rc = run_body(ctx, o, sc, cells, n, &res);
-out:
+    } else if ((res = results_start(ctx, o, sc, err, sizeof err)) == NULL)
+        ab_err(AB_RUN_CMD, "%s", err);
+    else
+        rc = run_body(ctx, o, sc, cells, n, res);
     run_cleanup(ctx);
-    ab_run_results_free(&res);
+    ab_res_doc_free(res);
     free(ctx);
     return rc;
 }

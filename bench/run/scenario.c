@@ -1,6 +1,6 @@
 /* scenario.c — scenario JSON: parse, merge defaults into groups, command-line overrides, mechanism
  * filter and validation of every field (messages name the field). Format: bench/run/SCENARIO.md. */
-#include "run_int.h"
+#include "run_scenario.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -115,7 +115,7 @@ static int mechanism_known(const char *m)
         return 0;
     if ((size_t)(comma - (m + 13)) >= sizeof alg)
         return 0;
-    ab_run_fmt(alg, sizeof alg, "%.*s", (int)(comma - (m + 13)), m + 13);
+    ab_fmt(alg, sizeof alg, "%.*s", (int)(comma - (m + 13)), m + 13);
     return alg_known(alg) && (strcmp(comma + 1, "redis") == 0 || strcmp(comma + 1, "memory") == 0);
 }
 
@@ -220,7 +220,7 @@ static int axis_item_ok(const cJSON *sc, const group_field *f, const cJSON *it)
     case FK_KEY_DIST:
         return key_dist_ok(it);
     case FK_FAULT:
-        return cJSON_IsNull(it) || (cJSON_IsString(it) && ab_run_fault_find(it->valuestring) != NULL) ? 0 : -1;
+        return cJSON_IsNull(it) || (cJSON_IsString(it) && ab_res_fault_find(it->valuestring) != NULL) ? 0 : -1;
     }
     return -1;
 }
@@ -267,10 +267,10 @@ static int group_field_check(const cJSON *sc, int gi, const group_field *f, cons
     }
     shown = cJSON_PrintUnformatted(bad);
     if (f->kind == FK_UINT || f->kind == FK_UINT_LIST)
-        ab_run_fmt(err, errlen, "scenario: groups[%d].%s: %.60s: expected %s %llu..%llu", gi, f->name,
+        ab_fmt(err, errlen, "scenario: groups[%d].%s: %.60s: expected %s %llu..%llu", gi, f->name,
                    shown ? shown : "?", field_expects(f), (unsigned long long)f->min, (unsigned long long)f->max);
     else
-        ab_run_fmt(err, errlen, "scenario: groups[%d].%s: %.60s: expected %s", gi, f->name,
+        ab_fmt(err, errlen, "scenario: groups[%d].%s: %.60s: expected %s", gi, f->name,
                    shown ? shown : "?", field_expects(f));
     free(shown);
     return -1;
@@ -281,14 +281,14 @@ static int group_field_check(const cJSON *sc, int gi, const group_field *f, cons
 static int cluster_fault_check(const cJSON *g, int gi, char *err, size_t errlen)
 {
     const cJSON *mechs = cJSON_GetObjectItemCaseSensitive(g, "mechanisms");
-    const ab_run_fault *f = ab_run_fault_find(cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(g, "fault")));
+    const ab_res_fault *f = ab_res_fault_find(cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(g, "fault")));
     int i;
     if (f == NULL || f->needs == 0)
         return 0;
     for (i = 0; i < ab_run_axis_len(mechs); i++) {
         const char *m = cJSON_GetStringValue(ab_run_axis_get(mechs, i));
         if (m != NULL && strcmp(m, "session:redis-cluster") == 0) {
-            ab_run_fmt(err, errlen, "scenario: groups[%d].fault: %s is not available for "
+            ab_fmt(err, errlen, "scenario: groups[%d].fault: %s is not available for "
                        "session:redis-cluster (it acts on a single redis-server)", gi, f->name);
             return -1;
         }
@@ -301,20 +301,20 @@ static int group_check(const cJSON *sc, const cJSON *g, int gi, char *err, size_
 {
     const cJSON *it;
     if (!cJSON_IsObject(g)) {
-        ab_run_fmt(err, errlen, "scenario: groups[%d]: expected an object", gi);
+        ab_fmt(err, errlen, "scenario: groups[%d]: expected an object", gi);
         return -1;
     }
     cJSON_ArrayForEach(it, g) {
         const group_field *f = group_field_find(it->string);
         if (f == NULL && strcmp(it->string, "comment") != 0) {
-            ab_run_fmt(err, errlen, "scenario: groups[%d].%s: unknown field", gi, it->string);
+            ab_fmt(err, errlen, "scenario: groups[%d].%s: unknown field", gi, it->string);
             return -1;
         }
         if (f != NULL && group_field_check(sc, gi, f, it, err, errlen) != 0)
             return -1;
     }
     if (cJSON_GetObjectItemCaseSensitive(g, "mechanisms") == NULL) {
-        ab_run_fmt(err, errlen, "scenario: groups[%d].mechanisms: missing", gi);
+        ab_fmt(err, errlen, "scenario: groups[%d].mechanisms: missing", gi);
         return -1;
     }
     return cluster_fault_check(g, gi, err, errlen);
@@ -326,7 +326,7 @@ static int top_check(const cJSON *sc, char *err, size_t errlen)
     const cJSON *it;
     cJSON_ArrayForEach(it, sc) {
         if (!top_field_known(it->string)) {
-            ab_run_fmt(err, errlen, "scenario: %s: unknown field", it->string);
+            ab_fmt(err, errlen, "scenario: %s: unknown field", it->string);
             return -1;
         }
     }
@@ -334,23 +334,23 @@ static int top_check(const cJSON *sc, char *err, size_t errlen)
     if (!cJSON_IsString(it) || *it->valuestring == '\0' || strlen(it->valuestring) > 48 ||
         strspn(it->valuestring, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-") !=
             strlen(it->valuestring)) {
-        ab_run_fmt(err, errlen, "scenario: name: expected 1-48 characters of [A-Za-z0-9._-]");
+        ab_fmt(err, errlen, "scenario: name: expected 1-48 characters of [A-Za-z0-9._-]");
         return -1;
     }
     it = cJSON_GetObjectItemCaseSensitive(sc, "redis_url");
     if (!cJSON_IsNull(it) && !(cJSON_IsString(it) && strncmp(it->valuestring, "redis://", 8) == 0)) {
-        ab_run_fmt(err, errlen, "scenario: redis_url: expected null or redis://host:port");
+        ab_fmt(err, errlen, "scenario: redis_url: expected null or redis://host:port");
         return -1;
     }
     it = cJSON_GetObjectItemCaseSensitive(sc, "redis_cluster_url");
     if (!cJSON_IsNull(it) && it != NULL &&
         !(cJSON_IsString(it) && strncmp(it->valuestring, "redis-cluster://", 16) == 0)) {
-        ab_run_fmt(err, errlen, "scenario: redis_cluster_url: expected null or redis-cluster://host:port[,host:port…]");
+        ab_fmt(err, errlen, "scenario: redis_cluster_url: expected null or redis-cluster://host:port[,host:port…]");
         return -1;
     }
     it = cJSON_GetObjectItemCaseSensitive(sc, "disk_dir");
     if (!cJSON_IsNull(it) && !(cJSON_IsString(it) && *it->valuestring != '\0')) {
-        ab_run_fmt(err, errlen, "scenario: disk_dir: expected null or a directory");
+        ab_fmt(err, errlen, "scenario: disk_dir: expected null or a directory");
         return -1;
     }
     return 0;
@@ -367,7 +367,7 @@ static int extras_check(const cJSON *sc, char *err, size_t errlen)
         it = cJSON_GetObjectItemCaseSensitive(cap, "clients");
         if (!cJSON_IsObject(cap) || !cJSON_IsNumber(it) || it->valuedouble < 1 || it->valuedouble > 1000 ||
             ab_run_json_duration_us(cJSON_GetObjectItemCaseSensitive(cap, "duration"), &us) != 0 || us == 0) {
-            ab_run_fmt(err, errlen, "scenario: store_capacity: expected false or {\"clients\": 1..1000, \"duration\": \"2s\"}");
+            ab_fmt(err, errlen, "scenario: store_capacity: expected false or {\"clients\": 1..1000, \"duration\": \"2s\"}");
             return -1;
         }
     }
@@ -377,7 +377,7 @@ static int extras_check(const cJSON *sc, char *err, size_t errlen)
             ab_run_json_duration_us(cJSON_GetObjectItemCaseSensitive(mic, "min_time"), &us) != 0 ||
             !(cJSON_IsString(cJSON_GetObjectItemCaseSensitive(mic, "filter")) ||
               !cJSON_HasObjectItem(mic, "filter") || cJSON_IsNull(cJSON_GetObjectItemCaseSensitive(mic, "filter")))) {
-            ab_run_fmt(err, errlen, "scenario: micro: expected false or {\"min_time\": \"0.1s\", \"repetitions\": N[, \"filter\": REGEX]}");
+            ab_fmt(err, errlen, "scenario: micro: expected false or {\"min_time\": \"0.1s\", \"repetitions\": N[, \"filter\": REGEX]}");
             return -1;
         }
     }
@@ -391,7 +391,7 @@ int ab_run_scenario_check(const cJSON *sc, char *err, size_t errlen)
     if (top_check(sc, err, errlen) != 0 || extras_check(sc, err, errlen) != 0)
         return -1;
     if (!cJSON_IsArray(groups) || cJSON_GetArraySize(groups) == 0) {
-        ab_run_fmt(err, errlen, "scenario: groups: expected a non-empty list of groups");
+        ab_fmt(err, errlen, "scenario: groups: expected a non-empty list of groups");
         return -1;
     }
     cJSON_ArrayForEach(g, groups) {
@@ -428,7 +428,7 @@ static int normalise(cJSON *sc, char *err, size_t errlen)
     size_t i;
     int rc = 0, gi = 0;
     if (defaults != NULL && !cJSON_IsObject(defaults)) {
-        ab_run_fmt(err, errlen, "scenario: defaults: expected an object of group fields");
+        ab_fmt(err, errlen, "scenario: defaults: expected an object of group fields");
         rc = -1;
         goto out;
     }
@@ -437,7 +437,7 @@ static int normalise(cJSON *sc, char *err, size_t errlen)
             cJSON_AddItemToObject(sc, top_fields[i].name, cJSON_Parse(top_fields[i].dflt));
     cJSON_ArrayForEach(g, groups) {
         if (!cJSON_IsObject(g)) {
-            ab_run_fmt(err, errlen, "scenario: groups[%d]: expected an object", gi);
+            ab_fmt(err, errlen, "scenario: groups[%d]: expected an object", gi);
             rc = -1;
             goto out;
         }
@@ -469,11 +469,11 @@ cJSON *ab_run_scenario_parse(const char *text, const char *origin, char *err, si
     cJSON *sc = cJSON_ParseWithLengthOpts(text, strlen(text), &end, 0);
     if (sc == NULL) {
         line_col(text, end ? end : text, &line, &col);
-        ab_run_fmt(err, errlen, "scenario %s: not valid JSON at line %d, column %d", origin, line, col);
+        ab_fmt(err, errlen, "scenario %s: not valid JSON at line %d, column %d", origin, line, col);
         return NULL;
     }
     if (!cJSON_IsObject(sc) || !cJSON_IsArray(cJSON_GetObjectItemCaseSensitive(sc, "groups"))) {
-        ab_run_fmt(err, errlen, "scenario %s: groups: expected an object with a list of groups", origin);
+        ab_fmt(err, errlen, "scenario %s: groups: expected an object with a list of groups", origin);
         cJSON_Delete(sc);
         return NULL;
     }
@@ -499,10 +499,10 @@ int ab_run_scenario_set(cJSON *sc, const char *assignment, char *err, size_t err
     char key[64];
     cJSON *g;
     if (eq == NULL || eq == assignment || (size_t)(eq - assignment) >= sizeof key) {
-        ab_run_fmt(err, errlen, "--set: expected FIELD=VALUE, got '%s'", assignment);
+        ab_fmt(err, errlen, "--set: expected FIELD=VALUE, got '%s'", assignment);
         return -1;
     }
-    ab_run_fmt(key, sizeof key, "%.*s", (int)(eq - assignment), assignment);
+    ab_fmt(key, sizeof key, "%.*s", (int)(eq - assignment), assignment);
     if (group_field_find(key) != NULL) {
         cJSON_ArrayForEach(g, cJSON_GetObjectItemCaseSensitive(sc, "groups")) {
             cJSON_DeleteItemFromObjectCaseSensitive(g, key);
@@ -512,7 +512,7 @@ int ab_run_scenario_set(cJSON *sc, const char *assignment, char *err, size_t err
     }
     if (!top_field_known(key) || strcmp(key, "groups") == 0 || strcmp(key, "schema") == 0 ||
         strcmp(key, "defaults") == 0) {
-        ab_run_fmt(err, errlen, "--set: unknown scenario field '%s'", key);
+        ab_fmt(err, errlen, "--set: unknown scenario field '%s'", key);
         return -1;
     }
     cJSON_DeleteItemFromObjectCaseSensitive(sc, key);
@@ -564,7 +564,7 @@ int ab_run_scenario_filter(cJSON *sc, const char *list, char *err, size_t errlen
         if (filter_group(cJSON_GetArrayItem(groups, i), list) == 0)
             cJSON_DeleteItemFromArray(groups, i);
     if (cJSON_GetArraySize(groups) == 0) {
-        ab_run_fmt(err, errlen, "--mechanisms: '%s' matches no mechanism of the scenario", list);
+        ab_fmt(err, errlen, "--mechanisms: '%s' matches no mechanism of the scenario", list);
         return -1;
     }
     return 0;

@@ -1,6 +1,6 @@
 /* scenario_builtin.c — the built-in scenarios: "quick" (about two minutes on a 2-core machine) and
  * "default" (the full matrix of issue 5). Both go through the same parser as a user's file. */
-#include "run_int.h"
+#include "run_scenario.h"
 
 #include <string.h>
 

@@ -18,6 +18,7 @@
 #include <stdint.h>
 #include <sys/socket.h>
 
+#include "ab_buf.h"
 #include "ab_mech.h"
 
 #define SRV_HDR_MAX (8 * 1024)      /* request line + headers: more is a 431 */
@@ -32,26 +33,33 @@
 /* Three-state result of non-blocking I/O. */
 enum { SRV_OK = 0, SRV_ERR = -1, SRV_RETRY = 1 };
 
-/* Counters of one thread; all monotonic. /stats requests are not counted. */
+/* Counters of one thread, declared once: X(name, stats key or NULL, description). A counter with a
+ * key is in /stats under it; those without feed derived figures there (srv_stats.c). All monotonic
+ * uint64_t; /stats requests are not counted. */
+#define SRV_COUNTERS(X) \
+    X(requests, "requests", "responses sent") \
+    X(auth_ok, "auth_ok", "credentials accepted (GET /api, POST /logout)") \
+    X(auth_fail, "auth_fail", "credentials refused with a 401") \
+    X(store_errors, "store_errors", "503s: the store failed") \
+    X(internal_errors, "internal_errors", "500s") \
+    X(logins, "logins", "credentials issued") \
+    X(logouts, "logouts", "successful logouts") \
+    X(bad_requests, "bad_requests", "400, 404, 405, 408, 413, 431, 505") \
+    X(bytes_in, "bytes_in", "request bytes") \
+    X(bytes_out, "bytes_out", "response bytes") \
+    X(auth_cpu_gross_ns, NULL, "thread CPU of the sampled authenticate calls, clock included") \
+    X(auth_clock_ns, NULL, "thread CPU of as many empty clock pairs: the clock's own cost") \
+    X(auth_samples, "auth_cpu_samples", "authenticate calls timed: 1 in SRV_AUTH_SAMPLE") \
+    X(auth_calls, "auth_calls", "authenticate calls") \
+    X(accepted, "connections_accepted", "connections accepted") \
+    X(closed, NULL, "connections closed")
+
+#define SRV_COUNTER_FIELD_(name, key, desc) uint64_t name;
 typedef struct srv_counters {
-    uint64_t requests;       /* responses sent */
-    uint64_t auth_ok;        /* credentials accepted (GET /api, POST /logout) */
-    uint64_t auth_fail;      /* credentials refused with a 401 */
-    uint64_t fail_by_reason[AB_MECH_STATUS__COUNT];
-    uint64_t store_errors;   /* 503s: the store failed */
-    uint64_t internal_errors;/* 500s */
-    uint64_t logins;         /* credentials issued */
-    uint64_t logouts;        /* successful logouts */
-    uint64_t bad_requests;   /* 400, 404, 405, 408, 413, 431, 505 */
-    uint64_t bytes_in;       /* request bytes */
-    uint64_t bytes_out;      /* response bytes */
-    uint64_t auth_cpu_gross_ns; /* thread CPU of the sampled authenticate calls, clock included */
-    uint64_t auth_clock_ns;  /* thread CPU of as many empty clock pairs: the clock's own cost */
-    uint64_t auth_samples;   /* authenticate calls timed: 1 in SRV_AUTH_SAMPLE */
-    uint64_t auth_calls;
-    uint64_t accepted;       /* connections accepted */
-    uint64_t closed;         /* connections closed */
+    SRV_COUNTERS(SRV_COUNTER_FIELD_)
+    uint64_t fail_by_reason[AB_MECH_STATUS__COUNT]; /* the 401s by reason */
 } srv_counters;
+#undef SRV_COUNTER_FIELD_
 
 /* A byte range of the current request, relative to its first byte (the buffer may move). */
 typedef struct srv_span {
@@ -104,8 +112,8 @@ typedef struct srv_conn {
     size_t rcap, rlen;
     size_t msg_start;        /* first byte of the request being parsed */
     size_t parsed;           /* bytes given to the parser */
-    char *wbuf;
-    size_t wcap, wlen, woff;
+    ab_buf out;              /* responses not yet sent (out.len bytes) */
+    size_t woff;             /* bytes of out already sent */
     int close_after;         /* close once the output is sent */
     uint64_t req_start_us;   /* when the first byte of the request being read arrived; 0: none pending */
     srv_req req;
@@ -184,9 +192,6 @@ void srv_thread_release(srv_thread *t);
 srv_conn *srv_conn_new(srv_thread *t, int fd);
 /* srv_loop.c: frees c and its buffers (not its socket). Accepts NULL. */
 void srv_conn_free(srv_conn *c);
-/* srv_loop.c: makes room to read: grows c's buffer up to SRV_RBUF_MAX. 0, or -1 when the request
- * is too big (answered, close_after set) or memory is out (close_after set). */
-int srv_conn_room(srv_conn *c);
 /* srv_loop.c: makes t's epoll set with its listening socket and the stop eventfd. 0 or -1 (errno). */
 int srv_thread_setup(srv_thread *t);
 /* srv_loop.c: one thread's event loop (pthread entry point, arg is its srv_thread). */
@@ -248,9 +253,12 @@ void srv_http_settings(http_parser_settings *settings);
 void srv_http_process(srv_conn *c);
 /* srv_http.c: the bytes in[0..len) arrive on c as reads would bring them, without a socket: taken
  * into c's buffer within the same limits (srv_conn_room), parsed and answered, the answers appended
- * to c's output (the caller empties it: wlen = 0 is "sent"). Returns the bytes taken: fewer than len
+ * to c's output (the caller empties it: out.len = 0 is "sent"). Returns the bytes taken: fewer than len
  * once c is to be closed (close_after). The seam the HTTP fuzzer and tests drive. */
 size_t srv_http_feed(srv_conn *c, const char *in, size_t len);
+/* srv_http.c: makes room to read: grows c's buffer up to SRV_RBUF_MAX. 0, or -1 when the request
+ * is too big (answered, close_after set) or memory is out (close_after set). */
+int srv_conn_room(srv_conn *c);
 /* srv_http.c: answers c's finished job (counts it, writes the response) and clears c->pending. */
 void srv_http_finish(srv_conn *c);
 /* srv_http.c: answers status with a JSON error and marks c to close (parse errors, overflow). */
@@ -260,7 +268,8 @@ void srv_http_fail(srv_conn *c, int status);
 int srv_respond(srv_conn *c, int status, const char *extra, size_t extra_len, const char *body,
                 size_t body_len, int counted);
 
-/* srv_stats.c: the /stats body (all threads merged) into buf; returns its length (0: too small). */
-size_t srv_stats_json(srv_thread *self, char *buf, size_t cap);
+/* srv_stats.c: appends the /stats body (all threads merged) to out. 0, or -1 when out failed
+ * (over its bound, or out of memory). */
+int srv_stats_json(srv_thread *self, ab_buf *out);
 
 #endif /* AB_SRV_H */

@@ -30,27 +30,10 @@ static const char *status_line(int status)
     }
 }
 
-/* Ensures room for n more output bytes. 0 or -1 (out of memory). */
-static int out_reserve(srv_conn *c, size_t n)
-{
-    size_t cap = c->wcap ? c->wcap : 4096;
-    char *p;
-    if (c->wlen + n <= c->wcap)
-        return 0;
-    while (cap < c->wlen + n)
-        cap *= 2;
-    if ((p = realloc(c->wbuf, cap)) == NULL)
-        return -1;
-    c->wbuf = p;
-    c->wcap = cap;
-    return 0;
-}
-
-/* Appends n bytes (room was reserved). */
+/* Appends n bytes (room was reserved, so it cannot fail). */
 static void out_put(srv_conn *c, const char *s, size_t n)
 {
-    memcpy(c->wbuf + c->wlen, s, n);
-    c->wlen += n;
+    (void)ab_buf_append(&c->out, s, n);
 }
 
 /* Appends a decimal number (room was reserved). */
@@ -68,9 +51,9 @@ int srv_respond(srv_conn *c, int status, const char *extra, size_t extra_len, co
                 size_t body_len, int counted)
 {
     const char *line = status_line(status);
-    size_t start = c->wlen, line_len = strlen(line);
+    size_t start = c->out.len, line_len = strlen(line);
     int http10_ka = !c->close_after && c->parser.http_major == 1 && c->parser.http_minor == 0;
-    if (out_reserve(c, line_len + sizeof json_type + 24 + extra_len + 32 + body_len) != 0) {
+    if (ab_buf_reserve(&c->out, line_len + sizeof json_type + 24 + extra_len + 32 + body_len) != 0) {
         c->close_after = 1;
         return -1;
     }
@@ -88,8 +71,28 @@ int srv_respond(srv_conn *c, int status, const char *extra, size_t extra_len, co
     out_put(c, body, body_len);
     if (counted) {
         c->t->live.requests++;
-        c->t->live.bytes_out += c->wlen - start;
+        c->t->live.bytes_out += c->out.len - start;
     }
+    return 0;
+}
+
+int srv_conn_room(srv_conn *c)
+{
+    size_t cap;
+    char *p;
+    if (c->rlen < c->rcap)
+        return 0;
+    if (c->rcap >= SRV_RBUF_MAX) {
+        srv_http_fail(c, c->req.headers_done ? 413 : 431);
+        return -1;
+    }
+    cap = c->rcap * 2 < SRV_RBUF_MAX ? c->rcap * 2 : SRV_RBUF_MAX;
+    if ((p = realloc(c->rbuf, cap)) == NULL) {
+        c->close_after = 1;
+        return -1;
+    }
+    c->rbuf = p;
+    c->rcap = cap;
     return 0;
 }
 
@@ -482,13 +485,13 @@ static void start_job(srv_conn *c, int route)
 /* GET /stats: every thread's counters merged; not counted itself. */
 static void route_stats(srv_conn *c)
 {
-    char body[SRV_STATS_MAX];
-    size_t n = srv_stats_json(c->t, body, sizeof body);
-    if (n == 0) {
+    ab_buf body;
+    ab_buf_init(&body, SRV_STATS_MAX);
+    if (srv_stats_json(c->t, &body) == 0)
+        srv_respond(c, 200, NULL, 0, body.data, body.len, 0);
+    else
         srv_respond(c, 500, NULL, 0, "{\"error\":\"internal\"}", 20, 0);
-        return;
-    }
-    srv_respond(c, 200, NULL, 0, body, n, 0);
+    ab_buf_free(&body);
 }
 
 /* 1 when the request's path (without the query) is path; prefix: starts with it. */
@@ -558,7 +561,7 @@ void srv_http_process(srv_conn *c)
 {
     int completed = 0;
     c->t->dirty = 1; /* counters change: publish them before the responses leave */
-    while (c->parsed < c->rlen && !c->close_after && !c->pending && c->wlen < SRV_WBUF_HIGH) {
+    while (c->parsed < c->rlen && !c->close_after && !c->pending && c->out.len < SRV_WBUF_HIGH) {
         size_t n = http_parser_execute(&c->parser, &c->t->s->settings, c->rbuf + c->parsed,
                                        c->rlen - c->parsed);
         enum http_errno e = HTTP_PARSER_ERRNO(&c->parser);

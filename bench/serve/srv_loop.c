@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "ab_cli.h"
+#include "ab_net.h"
 
 #define SRV_EVENTS 256
 
@@ -74,7 +75,7 @@ void srv_conn_free(srv_conn *c)
     if (c == NULL)
         return;
     free(c->rbuf);
-    free(c->wbuf);
+    ab_buf_free(&c->out);
     free(c->job.copy);
     free(c->job.out);
     free(c);
@@ -162,8 +163,8 @@ static void accept_all(srv_thread *t)
 /* Sends pending output. SRV_OK when all is sent, SRV_RETRY when the socket is full, SRV_ERR. */
 static int conn_flush(srv_conn *c)
 {
-    while (c->woff < c->wlen) {
-        ssize_t n = send(c->fd, c->wbuf + c->woff, c->wlen - c->woff, MSG_NOSIGNAL);
+    while (c->woff < c->out.len) {
+        ssize_t n = send(c->fd, c->out.data + c->woff, c->out.len - c->woff, MSG_NOSIGNAL);
         if (n > 0) {
             c->woff += (size_t)n;
             continue;
@@ -172,28 +173,9 @@ static int conn_flush(srv_conn *c)
             continue;
         return n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK) ? SRV_RETRY : SRV_ERR;
     }
-    c->woff = c->wlen = 0;
+    c->woff = 0;
+    ab_buf_clear(&c->out);
     return SRV_OK;
-}
-
-int srv_conn_room(srv_conn *c)
-{
-    size_t cap;
-    char *p;
-    if (c->rlen < c->rcap)
-        return 0;
-    if (c->rcap >= SRV_RBUF_MAX) {
-        srv_http_fail(c, c->req.headers_done ? 413 : 431);
-        return -1;
-    }
-    cap = c->rcap * 2 < SRV_RBUF_MAX ? c->rcap * 2 : SRV_RBUF_MAX;
-    if ((p = realloc(c->rbuf, cap)) == NULL) {
-        c->close_after = 1;
-        return -1;
-    }
-    c->rbuf = p;
-    c->rcap = cap;
-    return 0;
 }
 
 /* Reads what the socket holds into the buffer. SRV_OK (data; *drained when the read came short,
@@ -224,7 +206,7 @@ static void conn_io(srv_thread *t, srv_conn *c, int hup)
 {
     int drained = 0, r;
     for (;;) {
-        if (t->dirty && c->woff < c->wlen)
+        if (t->dirty && c->woff < c->out.len)
             srv_publish(t); /* counters visible to /stats on any thread before the client sees this */
         r = conn_flush(c);
         if (r == SRV_ERR || (r == SRV_OK && c->close_after && !c->pending))
@@ -392,10 +374,12 @@ void *srv_thread_main(void *arg)
     struct epoll_event evs[SRV_EVENTS];
     uint64_t last_tick = ab_now_us();
     for (;;) {
-        int i, done = 0, n = epoll_wait(t->epfd, evs, SRV_EVENTS, srv_mech_wait_ms(t, (int)t->s->tick_ms));
+        char why[96];
+        int i, done = 0, n = ab_net_wait(t->epfd, evs, SRV_EVENTS, srv_mech_wait_ms(t, (int)t->s->tick_ms),
+                                         why, sizeof why);
         uint64_t now = ab_now_us();
-        if (n < 0 && errno != EINTR) {
-            ab_err("serve", "thread %d: epoll_wait: %s", t->idx, strerror(errno));
+        if (n < 0) {
+            ab_err("serve", "thread %d: %s", t->idx, why);
             break;
         }
         for (i = 0; i < n; i++) {

@@ -14,6 +14,7 @@
 #include "ab_cli.h"
 #include "ab_hist.h"
 #include "ab_opt.h"
+#include "ab_rng.h"
 #include "commands.h"
 #include "sstore.h"
 
@@ -101,7 +102,7 @@ typedef struct sb_client {
     size_t nids;
     size_t cap;
     ab_hist *hist;                  /* nanoseconds */
-    uint64_t rng;
+    ab_rng rng;
     atomic_uint_fast64_t live_ops;  /* for the progress line */
     uint64_t ops;                   /* measured, without error */
     uint64_t errors;
@@ -123,15 +124,6 @@ static void on_sigint(int sig)
 {
     (void)sig;
     interrupted = 1;
-}
-
-/* xorshift64*: a cheap per-thread random number. */
-static uint64_t next_rand(uint64_t *s)
-{
-    *s ^= *s >> 12;
-    *s ^= *s << 25;
-    *s ^= *s >> 27;
-    return *s * 0x2545F4914F6CDD1Dull;
 }
 
 /* Checks the combination of options. */
@@ -262,13 +254,13 @@ static int prepopulate(sb_client *cl, uint64_t count)
 /* A random session of the client's share (nids > 0). */
 static const char *pick(sb_client *cl)
 {
-    return cl->ids[next_rand(&cl->rng) % cl->nids];
+    return cl->ids[ab_rng_below(&cl->rng, cl->nids)];
 }
 
 /* The mix: get 80%, touch 10%, create 5%, delete 5% (created and deleted ids join and leave the share). */
 static int op_mix(sb_client *cl, sstore_session *s)
 {
-    unsigned r = (unsigned)(next_rand(&cl->rng) % 100);
+    unsigned r = (unsigned)ab_rng_below(&cl->rng, 100);
     char id[SSTORE_ID_LEN + 1];
     size_t k;
     int st;
@@ -280,7 +272,7 @@ static int op_mix(sb_client *cl, sstore_session *s)
         st = sstore_create(cl->c, cl->run->claims, cl->run->claims_len, (int64_t)cl->run->cfg->ttl_s, id);
         return st == SSTORE_OK && push_id(cl, id) != 0 ? SSTORE_ERR_NOMEM : st;
     }
-    k = next_rand(&cl->rng) % cl->nids;
+    k = ab_rng_below(&cl->rng, cl->nids);
     st = sstore_delete(cl->c, cl->ids[k]);
     if (k != --cl->nids) /* the last id fills the gap */
         memcpy(cl->ids[k], cl->ids[cl->nids], SSTORE_ID_LEN + 1);
@@ -405,7 +397,7 @@ static int client_init(sb_client *cl, unsigned i, sb_run *run)
     uint64_t share = cfg->sessions / cfg->clients + (i < cfg->sessions % cfg->clients);
     memset(cl, 0, sizeof *cl);
     cl->run = run;
-    cl->rng = 0x9E3779B97F4A7C15ull * (i + 1);
+    ab_rng_seed(&cl->rng, 0x9E3779B97F4A7C15ull * (i + 1));
     cl->c = sstore_connect(run->store);
     cl->hist = ab_hist_new(SB_HIST_HIGHEST_NS, 3);
     cl->batch_ids = calloc(cfg->pipeline, sizeof *cl->batch_ids);
@@ -558,10 +550,19 @@ static double per_op_d(double v, uint64_t ops)
     return ops ? v / (double)ops : 0;
 }
 
-/* Latency percentile in microseconds. */
-static double pct_us(const ab_hist *h, double p)
+/* Prints the latency line: the reported percentiles (p99.9 written so), max and mean in µs. */
+static void print_latency(const ab_hist *h)
 {
-    return (double)ab_hist_percentile(h, p) / 1000.0;
+    uint64_t v[AB_HIST_NPCT];
+    size_t i;
+    ab_hist_percentiles(h, v);
+    printf("  latency µs  ");
+    for (i = 0; i < AB_HIST_NPCT; i++)
+        if (i == AB_HIST_MAX)
+            printf(" max %.1f ", (double)v[i] / 1000.0);
+        else
+            printf(" p%g %.1f ", ab_hist_pcts[i], (double)v[i] / 1000.0);
+    printf(" mean %.1f\n", ab_hist_mean(h) / 1000.0);
 }
 
 static void print_text(const sb_cfg *cfg, const char *backend, const sb_result *r)
@@ -580,9 +581,7 @@ static void print_text(const sb_cfg *cfg, const char *backend, const sb_result *
     for (k = 0; k < SSTORE_STATUS__COUNT; k++)
         if (r->by_status[k] != 0)
             printf("  errors       %s: %llu\n", sstore_status_name((sstore_status)k), (unsigned long long)r->by_status[k]);
-    printf("  latency µs   p50 %.1f  p90 %.1f  p99 %.1f  p99.9 %.1f  p99.99 %.1f  max %.1f  mean %.1f\n",
-           pct_us(r->hist, 50), pct_us(r->hist, 90), pct_us(r->hist, 99), pct_us(r->hist, 99.9), pct_us(r->hist, 99.99),
-           (double)ab_hist_max(r->hist) / 1000.0, ab_hist_mean(r->hist) / 1000.0);
+    print_latency(r->hist);
     printf("  I/O per op   round trips %.3f  net out %.1f B  net in %.1f B  disk read %.1f B  disk written %.1f B"
            "  fsyncs %.3f  syscalls %.2f\n", per_op(r->io.round_trips, r->ops), per_op(r->io.net_bytes_out, r->ops),
            per_op(r->io.net_bytes_in, r->ops), per_op(r->io.disk_bytes_read, r->ops),
@@ -593,16 +592,15 @@ static void print_text(const sb_cfg *cfg, const char *backend, const sb_result *
                (unsigned long long)r->io.redirects);
 }
 
-/* The "latency_us" object: percentiles, max and mean in microseconds. */
+/* The "latency_us" object: the reported percentiles (ab_hist.h's table, max last) and the mean. */
 static cJSON *latency_json(const ab_hist *h)
 {
     cJSON *o = cJSON_CreateObject();
-    cJSON_AddNumberToObject(o, "p50", pct_us(h, 50));
-    cJSON_AddNumberToObject(o, "p90", pct_us(h, 90));
-    cJSON_AddNumberToObject(o, "p99", pct_us(h, 99));
-    cJSON_AddNumberToObject(o, "p999", pct_us(h, 99.9));
-    cJSON_AddNumberToObject(o, "p9999", pct_us(h, 99.99));
-    cJSON_AddNumberToObject(o, "max", (double)ab_hist_max(h) / 1000.0);
+    uint64_t v[AB_HIST_NPCT];
+    size_t i;
+    ab_hist_percentiles(h, v);
+    for (i = 0; i < AB_HIST_NPCT; i++)
+        cJSON_AddNumberToObject(o, ab_hist_pct_keys[i], (double)v[i] / 1000.0);
     cJSON_AddNumberToObject(o, "mean", ab_hist_mean(h) / 1000.0);
     return o;
 }

@@ -106,20 +106,33 @@ typedef enum sstore_status {
 /* A short stable name for a status ("not_found", "io", …). Never NULL. */
 const char *sstore_status_name(sstore_status st);
 
-/* I/O counters of one connection. All monotonic; take snapshots and diff them. */
+/* I/O counters of one connection, declared once: X(name, figure, description) for each field.
+ * name is the field and the /stats key; figure the stem of the per-request figure a benchmark
+ * derives from it (<figure>_per_req). All monotonic uint64_t; take snapshots and diff them. Adding a
+ * counter is one line here (and the code that counts it). */
+#define SSTORE_COUNTERS(X) \
+    X(ops, store_ops, "store operations issued (create, get, touch, delete, put)") \
+    X(errors, store_errors, "operations that returned an error status (not NOT_FOUND)") \
+    X(round_trips, store_round_trips, "network round trips (Redis); 0 for local stores") \
+    X(net_bytes_out, store_net_bytes_out, "bytes written to the store's socket") \
+    X(net_bytes_in, store_net_bytes_in, "bytes read from the store's socket") \
+    X(disk_bytes_read, disk_bytes_read, "bytes read() returned from session files") \
+    X(disk_bytes_written, disk_bytes_written, "bytes write() returned to session files") \
+    X(fsyncs, fsyncs, "fsync/fdatasync calls, files and directories") \
+    X(syscalls, store_syscalls, "I/O system calls the store made (open, read, write, rename, ...)") \
+    X(reconnects, store_reconnects, "successful reconnects after a lost connection") \
+    X(redirects, store_redirects, "MOVED/ASK followed (cluster)") \
+    X(fsync_ns, fsync_ns, "time spent in fsync/fdatasync (the fsyncs above), nanoseconds")
+
+#define SSTORE_COUNTER_FIELD_(name, figure, desc) uint64_t name;
 typedef struct sstore_counters {
-    uint64_t ops;            /* store operations issued (create, get, touch, delete, put) */
-    uint64_t errors;         /* operations that returned an error status (not NOT_FOUND) */
-    uint64_t round_trips;    /* network round trips (Redis); 0 for local stores */
-    uint64_t net_bytes_out;  /* bytes written to the store's socket */
-    uint64_t net_bytes_in;   /* bytes read from the store's socket */
-    uint64_t disk_bytes_read;
-    uint64_t disk_bytes_written;
-    uint64_t fsyncs;         /* fsync/fdatasync calls, files and directories */
-    uint64_t syscalls;       /* I/O system calls the store made (open, read, write, rename, …) */
-    uint64_t reconnects;     /* successful reconnects after a lost connection */
-    uint64_t redirects;      /* MOVED/ASK followed (cluster) */
+    SSTORE_COUNTERS(SSTORE_COUNTER_FIELD_)
 } sstore_counters;
+#undef SSTORE_COUNTER_FIELD_
+
+/* How many counters the list holds. */
+#define SSTORE_COUNTER_ONE_(name, figure, desc) +1
+#define SSTORE_NCOUNTERS (0 SSTORE_COUNTERS(SSTORE_COUNTER_ONE_))
 
 /* out = b - a (field by field). */
 void sstore_counters_diff(const sstore_counters *a, const sstore_counters *b, sstore_counters *out);
@@ -210,7 +223,23 @@ void sstore_conn_counters(const sstore_conn *c, sstore_counters *out);
  * the library asked about is ready, waits at most sstore_async_timeout_ms() (as its epoll_wait
  * timeout) and then calls sstore_async_on_timer(). Hooks may be called from inside any sstore_async
  * call, including sstore_async_connect() and sstore_async_free(); interest is level-triggered (an
- * fd stays interesting until its del hook).
+ * fd stays interesting until its del hook). One loop per thread, each with its own handle:
+ *
+ *     sstore_loop hooks = {loop, add_read, del_read, add_write, del_write, forget}; // epoll_ctl
+ *     sstore_async *a = sstore_async_connect(st, &hooks);
+ *     sstore_async_get(a, sid, session_read, req);      // later: session_read(req, status, result)
+ *     for (;;) {
+ *         int n = epoll_wait(ep, ev, 64, sstore_async_timeout_ms(a)), i;   // -1: no store timer
+ *         for (i = 0; i < n; i++)
+ *             if (is_store_fd(ev[i])) {                 // an fd the hooks were given
+ *                 if (ev[i].events & (EPOLLIN | EPOLLERR | EPOLLHUP))
+ *                     sstore_async_on_readable(a, fd_of(ev[i]));
+ *                 if (ev[i].events & (EPOLLOUT | EPOLLERR | EPOLLHUP))
+ *                     sstore_async_on_writable(a, fd_of(ev[i]));
+ *             } else { ... the loop's own connections ... }
+ *         if (sstore_async_timeout_ms(a) == 0)
+ *             sstore_async_on_timer(a);
+ *     }
  *
  * Operations: sstore_async_get/put/create/touch/delete take the arguments of the blocking calls
  * plus a completion callback cb(arg, status, result). A submit that returns SSTORE_OK has taken the
@@ -222,15 +251,23 @@ void sstore_conn_counters(const sstore_conn *c, sstore_counters *out);
  *   memory://        completes inline: cb runs before the submit returns. A submit from inside a
  *                    cb is queued and runs (with its cb) right after the outer cb returns, still
  *                    inside the outermost submit: no recursion, no data pulled from under a cb.
- *   redis://         pipelined: every command submitted while the socket is not writable yet goes
- *                    out in one write; replies are matched in order. A GET reply is handed to cb
- *                    straight from the receive buffer (no malloc per get).
+ *   redis://         pipelined: a command submitted while nothing is in flight is written at once;
+ *                    every one submitted while others are in flight waits for the writable socket
+ *                    and they go out in one write; replies are matched in order. A GET reply is
+ *                    handed to cb straight from the receive buffer (no malloc per get).
  *   redis-cluster:// as redis://, per master. The slot map is read (blocking, as
- *                    sstore_connect does) by sstore_async_connect; MOVED re-sends the operation to
- *                    the new master and updates the slot, ASK re-sends it once after ASKING,
- *                    TRYAGAIN/CLUSTERDOWN re-send it after 10, 20, … 160 ms until timeout_ms; each
- *                    MOVED/ASK counts in redirects. Redirected operations of one master keep their
- *                    order; one submitted after a redirect may overtake one still on its way.
+ *                    sstore_connect does) by sstore_async_connect, and later without waiting (a
+ *                    CLUSTER SLOTS on a link, not counted as an op) after a MOVED, a CLUSTERDOWN or
+ *                    a link gone down. MOVED re-sends the operation to the new master and updates
+ *                    the slot, ASK re-sends it once after ASKING, TRYAGAIN/CLUSTERDOWN re-send it
+ *                    after 10, 20, … 160 ms until timeout_ms; each MOVED/ASK counts in redirects.
+ *                    A key's operations complete in the order they were submitted, across ASK and
+ *                    MOVED: after a MOVED the slot's other operations still on their way to the old
+ *                    master are re-sent behind the redirected one (their MOVED replies dropped),
+ *                    and a map read again moves no slot with operations still on their way. Only
+ *                    TRYAGAIN/CLUSTERDOWN waits (not met by single-key commands in a migration)
+ *                    and a NOSCRIPT after SCRIPT FLUSH (the touch script is loaded with every
+ *                    connect) can let a later operation pass.
  *   file://          the blocking calls run on worker threads (2); their results come back to the
  *                    loop through an eventfd (read interest), so an fsync never stalls the loop.
  *                    A session's operations always go to the same worker: they run in order.
@@ -242,12 +279,13 @@ void sstore_conn_counters(const sstore_conn *c, sstore_counters *out);
  * was submitted fails with SSTORE_ERR_TIMEOUT, and so does every other one on that socket (its
  * replies would be out of step): the socket is closed and the next submit reconnects. A socket
  * that fails (reset, closed by the server, protocol error) fails every operation on it with that
- * error. A connect that fails schedules the next one with the blocking API's doubling backoff;
- * until then operations fail with SSTORE_ERR_IO.
+ * error. A connect (or its AUTH/SELECT/PING) that fails schedules the next one with the blocking
+ * API's doubling backoff; until then operations fail at once with that connect's error.
  *
  * Closing: sstore_async_free() completes every operation still in flight with SSTORE_ERR_CLOSED
  * (whether it took effect is unknown) before it returns — or, called from inside a cb, once that
- * cb's sstore_async call unwinds; the handle must not be used after sstore_async_free().
+ * cb's sstore_async call unwinds (submits from the callbacks meanwhile return SSTORE_ERR_CLOSED);
+ * the handle must not be used once sstore_async_free() has returned to code outside a callback.
  *
  * Counters count as in the blocking API: one op per submit (create's retries on a colliding id
  * included in one), errors at completion, and round_trips one per write of the commands queued

@@ -75,6 +75,8 @@ static void link_fail(alink *l, int status, int connecting)
         l->retry_at = rlink_mono_ms() + l->backoff_ms;
         l->backoff_ms = l->backoff_ms * 2 > l->cfg->reconnect_max_ms ? l->cfg->reconnect_max_ms : l->backoff_ms * 2;
     }
+    if (l->on_down != NULL)
+        l->on_down(l);
     while (op != NULL) {
         sstore_aop *next = op->next;
         sstore_aop_done(op, status, NULL, msg);
@@ -111,7 +113,7 @@ static int out_raw(alink *l, const char *p, size_t len)
     return SSTORE_OK;
 }
 
-/* Queues the handshake (AUTH, SELECT, PING) ahead of everything. SSTORE_OK or NOMEM. */
+/* Queues the handshake (AUTH, SELECT, SCRIPT LOAD, PING) ahead of everything. SSTORE_OK or NOMEM. */
 static int handshake_queue(alink *l)
 {
     const char *argv[3];
@@ -129,6 +131,11 @@ static int handshake_queue(alink *l)
         snprintf(db, sizeof db, "%d", l->cfg->db);
         argv[0] = "SELECT", argv[1] = db;
         st = out_append(l, 2, argv, NULL);
+        l->hs_left++;
+    }
+    if (st == SSTORE_OK && l->script != NULL) {
+        argv[0] = "SCRIPT", argv[1] = "LOAD", argv[2] = l->script;
+        st = out_append(l, 3, argv, NULL);
         l->hs_left++;
     }
     argv[0] = "PING";
@@ -180,24 +187,25 @@ int alink_connect(alink *l)
     return st;
 }
 
-int alink_send(alink *l, sstore_aop *op)
+sstore_aop *alink_steal(alink *l, int (*match)(const sstore_aop *op, void *arg), sstore_aop *(*ghost)(void *arg),
+                        void *arg)
 {
-    static const char asking[] = "*1\r\n$6\r\nASKING\r\n";
-    int st = alink_connect(l);
-    if (st == SSTORE_OK && op->asking)
-        st = out_raw(l, asking, sizeof asking - 1);
-    if (st == SSTORE_OK)
-        st = out_raw(l, op->cmd, op->cmd_len);
-    if (st != SSTORE_OK)
-        return st;
-    op->next = NULL;
-    if (l->tail != NULL)
-        l->tail->next = op;
-    else
-        l->head = op;
-    l->tail = op;
-    want_write(l);
-    return SSTORE_OK;
+    sstore_aop *taken = NULL, *taken_tail = NULL, **pp = &l->head, *op, *g;
+    l->tail = NULL;
+    while ((op = *pp) != NULL) {
+        if (match(op, arg) && (g = ghost(arg)) != NULL) {
+            g->next = op->next;
+            g->asking = op->asking; /* an ASKING sent ahead of it is still the ghost's to skip */
+            g->deadline = op->deadline;
+            op->asking = 0;
+            *pp = g;
+            sstore_aop_push(&taken, &taken_tail, op);
+            op = g;
+        }
+        l->tail = op;
+        pp = &op->next;
+    }
+    return taken;
 }
 
 /* The TCP connect finished: SSTORE_OK, or the refusal (set on the handle). */
@@ -235,8 +243,29 @@ static int flush(alink *l)
         }
     }
     l->olen = l->osent = 0;
-    l->want_write = 0;
-    sstore_async_want(l->a, l->ctx->fd, 0, 0);
+    if (l->want_write) {
+        l->want_write = 0;
+        sstore_async_want(l->a, l->ctx->fd, 0, 0);
+    }
+    return SSTORE_OK;
+}
+
+int alink_send(alink *l, sstore_aop *op)
+{
+    static const char asking[] = "*1\r\n$6\r\nASKING\r\n";
+    int st = alink_connect(l), idle = l->head == NULL && l->state == ALINK_UP && l->hs_left == 0;
+    if (st == SSTORE_OK && op->asking)
+        st = out_raw(l, asking, sizeof asking - 1);
+    if (st == SSTORE_OK)
+        st = out_raw(l, op->cmd, op->cmd_len);
+    if (st != SSTORE_OK)
+        return st;
+    sstore_aop_push(&l->head, &l->tail, op);
+    /* Nothing in flight: written now, saving the loop a turn. Otherwise it waits for the writable
+     * socket with whatever else is submitted meanwhile: one write. A failed write is met again
+     * (and the link failed) there, so no callback runs inside a submit. */
+    if (!idle || flush(l) != SSTORE_OK || l->olen > 0)
+        want_write(l);
     return SSTORE_OK;
 }
 
@@ -331,11 +360,12 @@ static int reply_view(alink *l, const char *p, size_t used, alink_reply *r)
     return SSTORE_OK;
 }
 
-/* Checks the next handshake reply (AUTH, SELECT, then PING). SSTORE_OK or the failure. */
+/* Checks the next handshake reply (AUTH, SELECT, SCRIPT LOAD, then PING; a refused SCRIPT LOAD is
+ * no failure: EVALSHA then meets NOSCRIPT and sends the script). SSTORE_OK or the failure (hs_left
+ * then still counts it: a failed handshake is a failed connect, backed off). */
 static int handshake_reply(alink *l, const alink_reply *r)
 {
     int idx = l->hs_next++, auth = l->cfg->pass != NULL, sel = l->cfg->db != 0;
-    l->hs_left--;
     if (auth && idx == 0 && r->type == '-')
         return sstore_conn_set_err(&l->a->c, SSTORE_ERR_AUTH, "redis %s:%d: AUTH%s%s refused: %.*s", l->cfg->host,
                                    l->cfg->port, l->cfg->user ? " as " : "", l->cfg->user ? l->cfg->user : "",
@@ -343,11 +373,11 @@ static int handshake_reply(alink *l, const alink_reply *r)
     if (sel && idx == auth && r->type == '-')
         return sstore_conn_set_err(&l->a->c, SSTORE_ERR_ARG, "redis %s:%d: SELECT %d refused: %.*s", l->cfg->host,
                                    l->cfg->port, l->cfg->db, (int)r->len, r->str);
-    if (l->hs_left == 0 && r->type != '+')
+    if (l->hs_left == 1 && r->type != '+')
         return sstore_conn_set_err(&l->a->c, r->type == '-' ? rlink_error_status(r->str) : SSTORE_ERR_PROTOCOL,
                                    "redis %s:%d: unexpected reply to PING: not a Redis server?", l->cfg->host,
                                    l->cfg->port);
-    if (l->hs_left == 0) {
+    if (--l->hs_left == 0) {
         l->backoff_ms = RLINK_BACKOFF_MIN_MS;
         if (l->down_status != SSTORE_OK)
             l->a->c.ctr.reconnects++;

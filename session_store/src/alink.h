@@ -27,11 +27,15 @@ typedef struct alink_reply {
 typedef struct alink alink;
 /* Called with each operation's reply, in order; the op is out of the link's queue. */
 typedef void (*alink_reply_fn)(alink *l, sstore_aop *op, const alink_reply *r);
+/* Called when the link goes down, before the operations on it fail. */
+typedef void (*alink_down_fn)(alink *l);
 
 struct alink {
     const rlink_cfg *cfg;
     sstore_async *a;          /* hooks, errors and counters */
     alink_reply_fn on_reply;
+    alink_down_fn on_down;    /* may be NULL */
+    const char *script;       /* loaded (SCRIPT LOAD) with every handshake; may be NULL */
     void *data;               /* the owner's (the router) */
     redisContext *ctx;        /* NULL while down; its fd is ours to read and write */
     int state;                /* ALINK_DOWN, ALINK_CONNECTING, ALINK_UP */
@@ -62,6 +66,11 @@ int alink_connect(alink *l);
  * flush. SSTORE_OK (its reply goes to on_reply, or it fails with the link), or the reason the
  * link cannot take it now (set on the handle; op not taken). */
 int alink_send(alink *l, sstore_aop *op);
+/* Takes out of l's queue, in order, every operation for which match(op, arg) is true, leaving in
+ * its place a ghost (AOP_GHOST, made by ghost(arg), NULL: left in place) to take and drop its reply.
+ * Returns the list taken (linked by next) for the caller to send elsewhere. */
+sstore_aop *alink_steal(alink *l, int (*match)(const sstore_aop *op, void *arg), sstore_aop *(*ghost)(void *arg),
+                        void *arg);
 /* The socket, or -1 while down. */
 int alink_fd(const alink *l);
 void alink_readable(alink *l);

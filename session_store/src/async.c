@@ -168,6 +168,11 @@ static int create_again(sstore_aop *op, int *status)
     return 1;
 }
 
+sstore_aop *sstore_aop_internal(sstore_async *a, sstore_aop_kind kind, sstore_async_cb cb, void *arg)
+{
+    return aop_new(a, kind, cb, arg);
+}
+
 void sstore_aop_done(sstore_aop *op, int status, const sstore_session *s, const char *msg)
 {
     sstore_async *a = op->a;
@@ -175,6 +180,12 @@ void sstore_aop_done(sstore_aop *op, int status, const sstore_session *s, const 
     if (create_again(op, &status))
         return;
     memset(&r, 0, sizeof r);
+    if (AOP_INTERNAL(op->kind)) {
+        r.id = r.errstr = "";
+        op->cb(op->arg, status, &r);
+        aop_recycle(op);
+        return;
+    }
     r.id = op->create && status != SSTORE_OK ? "" : op->id;
     r.errstr = "";
     if (status == SSTORE_OK && s != NULL && op->kind == AOP_GET)
@@ -191,15 +202,20 @@ void sstore_aop_done(sstore_aop *op, int status, const sstore_session *s, const 
     aop_recycle(op);
 }
 
+void sstore_aop_push(sstore_aop **head, sstore_aop **tail, sstore_aop *op)
+{
+    op->next = NULL;
+    if (*tail != NULL)
+        (*tail)->next = op;
+    else
+        *head = op;
+    *tail = op;
+}
+
 /* Appends op to the failures awaiting delivery. */
 static void later_push(sstore_async *a, sstore_aop *op)
 {
-    op->next = NULL;
-    if (a->later_tail != NULL)
-        a->later_tail->next = op;
-    else
-        a->later = op;
-    a->later_tail = op;
+    sstore_aop_push(&a->later, &a->later_tail, op);
 }
 
 void sstore_aop_later(sstore_aop *op, int status)

@@ -8,7 +8,11 @@
 
 #include "sstore_int.h"
 
-typedef enum sstore_aop_kind { AOP_GET, AOP_PUT, AOP_TOUCH, AOP_DEL } sstore_aop_kind;
+/* Internal kinds (not counted, no caller to answer): AOP_SLOTS the cluster router's own CLUSTER
+ * SLOTS; AOP_GHOST the place, in a link's queue, of an operation re-sent elsewhere before its reply
+ * came (it takes that reply and drops it). */
+typedef enum sstore_aop_kind { AOP_GET, AOP_PUT, AOP_TOUCH, AOP_DEL, AOP_SLOTS, AOP_GHOST } sstore_aop_kind;
+#define AOP_INTERNAL(k) ((k) >= AOP_SLOTS)
 
 /* One operation, from submit to its completion. Kept on the handle's free list afterwards with
  * its buffers, so that a busy connection allocates nothing per operation. It is in at most one
@@ -39,6 +43,7 @@ typedef struct sstore_aop {
     int asking;             /* ASK: sent after ASKING, whose reply is skipped */
     int touch_eval;         /* touch: the script itself (EVAL) after NOSCRIPT */
     int redirects;
+    unsigned slot;          /* redis-cluster: the hash slot of its key */
     int wait_ms;            /* the next TRYAGAIN/CLUSTERDOWN wait */
     int64_t retry_at;       /* monotonic ms: re-sent then */
 } sstore_aop;
@@ -80,8 +85,14 @@ struct sstore_async {
  * the callback with s (NULL: none) and recycles op. A create that met SSTORE_EXISTS is submitted
  * again with a fresh id instead. */
 void sstore_aop_done(sstore_aop *op, int status, const sstore_session *s, const char *msg);
+/* A fresh internal operation of the backend's (AOP_SLOTS, AOP_GHOST): sstore_aop_done() runs cb and counts
+ * nothing, records no error. NULL when out of memory. */
+sstore_aop *sstore_aop_internal(sstore_async *a, sstore_aop_kind kind, sstore_async_cb cb, void *arg);
 /* Keeps op's failure (status, a->c's current message) for the next sstore_async_on_timer. */
 void sstore_aop_later(sstore_aop *op, int status);
+
+/* Appends op to the queue *head / *tail (op->next is reset). */
+void sstore_aop_push(sstore_aop **head, sstore_aop **tail, sstore_aop *op);
 
 /* The loop's hooks, called only when given. */
 void sstore_async_want(sstore_async *a, int fd, int read, int on);

@@ -28,19 +28,11 @@ static int run_blocking(sstore_conn *c, sstore_aop *op, sstore_session *s)
         return be->touch(c, op->id, op->ttl_ms);
     case AOP_DEL:
         return be->del(c, op->id);
+    case AOP_SLOTS:
+    case AOP_GHOST:
+        break;
     }
     return sstore_conn_set_err(c, SSTORE_ERR_ARG, "unknown operation");
-}
-
-/* Appends op to the queue *head / *tail. */
-static void queue_push(sstore_aop **head, sstore_aop **tail, sstore_aop *op)
-{
-    op->next = NULL;
-    if (*tail != NULL)
-        (*tail)->next = op;
-    else
-        *head = op;
-    *tail = op;
 }
 
 /* Completes every operation of a queue with SSTORE_ERR_CLOSED. */
@@ -91,7 +83,7 @@ static void amem_submit(sstore_async *a, sstore_aop *op)
 {
     amem *m = a->impl;
     sstore_session s;
-    queue_push(&m->todo, &m->todo_tail, op);
+    sstore_aop_push(&m->todo, &m->todo_tail, op);
     if (m->running)
         return;
     m->running = 1;
@@ -188,7 +180,7 @@ static void afile_finish(afile *f, sstore_aop *op)
 {
     uint64_t one = 1;
     pthread_mutex_lock(&f->mu);
-    queue_push(&f->done, &f->done_tail, op);
+    sstore_aop_push(&f->done, &f->done_tail, op);
     pthread_mutex_unlock(&f->mu);
     while (write(f->efd, &one, sizeof one) < 0 && errno == EINTR)
         ;
@@ -307,7 +299,7 @@ static void afile_submit(sstore_async *a, sstore_aop *op)
     }
     w = afile_worker_of(f, op->id);
     pthread_mutex_lock(&f->mu);
-    queue_push(&f->jobs[w], &f->jobs_tail[w], op);
+    sstore_aop_push(&f->jobs[w], &f->jobs_tail[w], op);
     pthread_cond_signal(&f->cv[w]);
     pthread_mutex_unlock(&f->mu);
 }
@@ -334,7 +326,7 @@ static void afile_readable(sstore_async *a, int fd)
     pthread_mutex_lock(&f->mu);
     for (; op != NULL; op = rest) {
         rest = op->next;
-        queue_push(&f->done, &f->done_tail, op);
+        sstore_aop_push(&f->done, &f->done_tail, op);
     }
     pthread_mutex_unlock(&f->mu);
 }

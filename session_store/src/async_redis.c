@@ -1,8 +1,11 @@
 /* async_redis.c — the non-blocking API over redis:// and redis-cluster:// (see sstore.h): the same
  * commands as redis_store.c, each operation's command kept in RESP so that it can be sent again; one
  * pipelined link (alink.c) for redis://, one per master for redis-cluster://, where the router
- * follows MOVED (the slot updated), ASK (ASKING first, this once) and waits out TRYAGAIN /
- * CLUSTERDOWN with the blocking store's bounded backoff. */
+ * follows MOVED (the slot updated, then the whole map read again), ASK (ASKING first, this once)
+ * and waits out TRYAGAIN / CLUSTERDOWN with the blocking store's bounded backoff. The map is read
+ * blocking once, at connect (as sstore_connect does); afterwards — after a MOVED, a CLUSTERDOWN, a
+ * link that went down, or a connect that found no map — with a CLUSTER SLOTS of its own on a link,
+ * never waiting. */
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -26,10 +29,19 @@ typedef struct ared {
     anode **nodes;
     size_t nnodes, cap;
     sstore_aop *waiting; /* TRYAGAIN / CLUSTERDOWN: re-sent at their retry_at */
+    int stale;           /* the map should be read again */
+    int refreshing;      /* a CLUSTER SLOTS is in flight */
     uint16_t slot_node[SSTORE_CLUSTER_SLOTS]; /* index + 1 of the master of each slot; 0 unknown */
 } ared;
 
 static void on_reply(alink *l, sstore_aop *op, const alink_reply *r);
+
+/* A cluster link went down: the master may have failed over. */
+static void on_down(alink *l)
+{
+    ared *d = l->data;
+    d->stale = d->cluster;
+}
 
 /* The node at host:port (its index through *idx), added when new (it connects when first used). */
 static int node_get(ared *d, sstore_async *a, const char *host, int port, size_t *idx)
@@ -53,9 +65,64 @@ static int node_get(ared *d, sstore_async *a, const char *host, int port, size_t
     }
     n->cfg.port = port;
     alink_init(&n->link, &n->cfg, a, on_reply, d);
+    n->link.on_down = on_down;
+    n->link.script = redis_touch_script; /* no NOSCRIPT round trip, which would re-queue a touch
+                                          * behind operations submitted after it */
     d->nodes[d->nnodes] = n;
     *idx = d->nnodes++;
     return SSTORE_OK;
+}
+
+/* 1 when an operation of slot is on its way on l. */
+static int slot_in_flight(const alink *l, unsigned slot)
+{
+    const sstore_aop *op;
+    for (op = l->head; op != NULL; op = op->next)
+        if (!AOP_INTERNAL(op->kind) && op->slot == slot)
+            return 1;
+    return 0;
+}
+
+/* Replaces the slot map with the masters' ranges rg[0..nr) — except a slot with operations still
+ * on their way to its old master: those will come back MOVED and take the slot's followers with
+ * them (move_followers), so that no later operation of a key overtakes them. SSTORE_OK or an error
+ * set on a. */
+static int map_apply(ared *d, sstore_async *a, const sstore_cluster_range *rg, size_t nr)
+{
+    static _Thread_local uint16_t next[SSTORE_CLUSTER_SLOTS];
+    size_t i, idx;
+    unsigned s;
+    int st = SSTORE_OK;
+    memset(next, 0, sizeof next);
+    for (i = 0; st == SSTORE_OK && i < nr; i++)
+        if ((st = node_get(d, a, rg[i].host, rg[i].port, &idx)) == SSTORE_OK)
+            for (s = rg[i].first; s <= rg[i].last; s++)
+                next[s] = (uint16_t)(idx + 1);
+    for (s = 0; st == SSTORE_OK && s < SSTORE_CLUSTER_SLOTS; s++)
+        if (next[s] == d->slot_node[s] || d->slot_node[s] == 0 ||
+            !slot_in_flight(&d->nodes[d->slot_node[s] - 1]->link, s))
+            d->slot_node[s] = next[s];
+    return st;
+}
+
+/* Reads a CLUSTER SLOTS reply r (from host:port) into the map. SSTORE_OK or an error set on a. */
+static int map_take(ared *d, sstore_async *a, const redisReply *r, const char *host, int port)
+{
+    sstore_cluster_range *rg = NULL;
+    size_t nr = 0;
+    char err[160];
+    int st;
+    if (sstore_cluster_slots_parse(r, host, &rg, &nr, err, sizeof err) != 0)
+        st = sstore_conn_set_err(&a->c, SSTORE_ERR_PROTOCOL, "redis-cluster %s:%d: %s", host, port, err);
+    else if (nr == 0)
+        st = sstore_conn_set_err(&a->c, SSTORE_ERR_IO, "redis-cluster %s:%d: CLUSTER SLOTS lists no slot (cluster "
+                                 "not created yet?)", host, port);
+    else
+        st = map_apply(d, a, rg, nr);
+    free(rg);
+    if (st == SSTORE_OK)
+        d->stale = 0;
+    return st;
 }
 
 /* Reads the slot map from one seed with a blocking link, as sstore_connect does. */
@@ -63,29 +130,17 @@ static int map_from(ared *d, sstore_async *a, const rcl_seed *seed)
 {
     const char *argv[2] = {"CLUSTER", "SLOTS"};
     rlink_cfg cfg = d->rs->cfg;
-    sstore_cluster_range *rg = NULL;
     redisReply *r = NULL;
-    size_t nr = 0, i, idx;
-    char err[160];
     rlink l;
-    unsigned s;
     int st;
     cfg.host = seed->host, cfg.port = seed->port;
     if ((st = rlink_init(&l, &cfg, &a->c)) == SSTORE_OK && (st = rlink_append(&l, 2, argv, NULL)) == SSTORE_OK)
         st = rlink_roundtrip(&l, 1, &r);
     rlink_close(&l);
-    if (st == SSTORE_OK && sstore_cluster_slots_parse(r, seed->host, &rg, &nr, err, sizeof err) != 0)
-        st = sstore_conn_set_err(&a->c, SSTORE_ERR_PROTOCOL, "redis-cluster %s:%d: %s", seed->host, seed->port, err);
-    else if (st == SSTORE_OK && nr == 0)
-        st = sstore_conn_set_err(&a->c, SSTORE_ERR_IO, "redis-cluster %s:%d: CLUSTER SLOTS lists no slot (cluster "
-                                 "not created yet?)", seed->host, seed->port);
-    for (i = 0; st == SSTORE_OK && i < nr; i++)
-        if ((st = node_get(d, a, rg[i].host, rg[i].port, &idx)) == SSTORE_OK)
-            for (s = rg[i].first; s <= rg[i].last; s++)
-                d->slot_node[s] = (uint16_t)(idx + 1);
+    if (st == SSTORE_OK)
+        st = map_take(d, a, r, seed->host, seed->port);
     if (r != NULL)
         freeReplyObject(r);
-    free(rg);
     return st;
 }
 
@@ -94,12 +149,16 @@ static int cluster_start(ared *d, sstore_async *a)
 {
     int st = SSTORE_ERR_IO;
     size_t i;
+    size_t idx;
     for (i = 0; st != SSTORE_OK && i < d->rs->seeds.n; i++)
         st = map_from(d, a, &d->rs->seeds.v[i]);
     if (st == SSTORE_OK)
         sstore_conn_set_err(&a->c, SSTORE_OK, "%s", "");
     for (i = 0; st == SSTORE_OK && i < d->nnodes; i++)
         alink_connect(&d->nodes[i]->link);
+    for (i = 0; st != SSTORE_OK && i < d->rs->seeds.n; i++) /* no map yet: the seeds will be asked again */
+        if (node_get(d, a, d->rs->seeds.v[i].host, d->rs->seeds.v[i].port, &idx) == SSTORE_OK)
+            d->stale = 1;
     return st;
 }
 
@@ -196,16 +255,15 @@ static int format_op(const ared *d, sstore_aop *op)
 }
 
 /* The link op goes to: its slot's master (cluster) or the one link; NULL with an error set. */
-static alink *route(ared *d, sstore_async *a, const sstore_aop *op)
+static alink *route(ared *d, sstore_async *a, sstore_aop *op)
 {
     char key[REDIS_KEY_BUF];
-    unsigned slot;
     if (!d->cluster)
         return &d->nodes[0]->link;
-    slot = sstore_cluster_keyslot(key, redis_make_key(key, op->id));
-    if (d->slot_node[slot] != 0)
-        return &d->nodes[d->slot_node[slot] - 1]->link;
-    sstore_conn_set_err(&a->c, SSTORE_ERR_IO, "redis-cluster: no master serves slot %u", slot);
+    op->slot = sstore_cluster_keyslot(key, redis_make_key(key, op->id));
+    if (d->slot_node[op->slot] != 0)
+        return &d->nodes[d->slot_node[op->slot] - 1]->link;
+    sstore_conn_set_err(&a->c, SSTORE_ERR_IO, "redis-cluster: no master serves slot %u", op->slot);
     return NULL;
 }
 
@@ -215,6 +273,43 @@ static void send_on(sstore_async *a, alink *l, sstore_aop *op)
     int st = l != NULL ? alink_send(l, op) : a->c.err;
     if (st != SSTORE_OK)
         sstore_aop_later(op, st);
+}
+
+/* The end of a CLUSTER SLOTS of the router's own. */
+static void refresh_done(void *arg, int status, const sstore_result *r)
+{
+    ared *d = arg;
+    (void)r;
+    d->refreshing = 0;
+    if (status != SSTORE_OK)
+        d->stale = 1;
+}
+
+/* Sends a CLUSTER SLOTS on first (NULL: any node that takes it) unless one is in flight. */
+static void refresh_start(ared *d, sstore_async *a, alink *first)
+{
+    const char *argv[2] = {"CLUSTER", "SLOTS"};
+    sstore_aop *op;
+    size_t i;
+    if (d->refreshing || (op = sstore_aop_internal(a, AOP_SLOTS, refresh_done, d)) == NULL)
+        return;
+    if (put_cmd(op, 2, argv, NULL) != SSTORE_OK) {
+        sstore_aop_done(op, SSTORE_ERR_NOMEM, NULL, NULL);
+        return;
+    }
+    op->deadline = rlink_mono_ms() + d->rs->cfg.timeout_ms;
+    d->refreshing = first != NULL && alink_send(first, op) == SSTORE_OK;
+    for (i = 0; !d->refreshing && i < d->nnodes; i++)
+        d->refreshing = alink_send(&d->nodes[i]->link, op) == SSTORE_OK;
+    if (!d->refreshing)
+        sstore_aop_done(op, SSTORE_ERR_IO, NULL, NULL);
+}
+
+/* The reply to the router's CLUSTER SLOTS: the map read again (kept as it was on failure). */
+static void slots_reply(ared *d, sstore_aop *op, const alink *l, const alink_reply *r)
+{
+    int st = r->obj != NULL ? map_take(d, op->a, r->obj, l->cfg->host, l->cfg->port) : SSTORE_ERR_PROTOCOL;
+    sstore_aop_done(op, st, NULL, NULL);
 }
 
 static void ared_submit(sstore_async *a, sstore_aop *op)
@@ -227,6 +322,8 @@ static void ared_submit(sstore_async *a, sstore_aop *op)
         sstore_aop_later(op, st);
         return;
     }
+    if (d->stale)
+        refresh_start(d, a, NULL); /* ahead of op on its link when it goes to the same one */
     send_on(a, route(d, a, op), op);
 }
 
@@ -309,14 +406,54 @@ static void wait_retry(ared *d, sstore_aop *op, const alink *l, const char *msg)
         sstore_aop_done(op, SSTORE_ERR_IO, NULL, NULL);
         return;
     }
+    if (msg[0] == 'C')
+        d->stale = 1; /* a failover may be reassigning slots */
     op->retry_at = now + op->wait_ms;
     op->wait_ms = op->wait_ms * 2 > RCL_RETRY_MAX_MS ? RCL_RETRY_MAX_MS : op->wait_ms * 2;
     op->next = d->waiting;
     d->waiting = op;
 }
 
+/* A slot that moved, for alink_steal: the operations of slot still queued on the old master. */
+typedef struct moved_slot {
+    sstore_async *a;
+    unsigned slot;
+} moved_slot;
+
+static int in_moved_slot(const sstore_aop *op, void *arg)
+{
+    return !AOP_INTERNAL(op->kind) && op->slot == ((const moved_slot *)arg)->slot;
+}
+
+/* A ghost's reply (the old master's MOVED for an operation already re-sent) is dropped. */
+static void ghost_done(void *arg, int status, const sstore_result *r)
+{
+    (void)arg;
+    (void)status;
+    (void)r;
+}
+
+static sstore_aop *make_ghost(void *arg)
+{
+    return sstore_aop_internal(((moved_slot *)arg)->a, AOP_GHOST, ghost_done, NULL);
+}
+
+/* After a MOVED of slot from `from` to `to`: the slot's other operations still on their way to
+ * `from` are re-sent to `to` at once, behind the one redirected, so that one submitted now (routed
+ * to `to` by the new map) cannot overtake them: a key's operations keep their order. */
+static void move_followers(sstore_async *a, alink *from, alink *to, unsigned slot)
+{
+    moved_slot ms = {a, slot};
+    sstore_aop *op = alink_steal(from, in_moved_slot, make_ghost, &ms), *next;
+    for (; op != NULL; op = next) {
+        next = op->next;
+        a->c.ctr.redirects++;
+        send_on(a, to, op);
+    }
+}
+
 /* MOVED (the slot's new master into the map) or ASK (this once, after ASKING): op re-sent there. */
-static void redirect(ared *d, sstore_aop *op, const alink *l, const char *msg)
+static void redirect(ared *d, sstore_aop *op, alink *l, const char *msg)
 {
     char host[SSTORE_CLUSTER_HOST_MAX];
     sstore_async *a = op->a;
@@ -346,10 +483,15 @@ static void redirect(ared *d, sstore_aop *op, const alink *l, const char *msg)
         d->slot_node[slot] = (uint16_t)(idx + 1);
     op->asking = kind == SSTORE_CLUSTER_ASK;
     send_on(a, &d->nodes[idx]->link, op);
+    if (kind == SSTORE_CLUSTER_MOVED && &d->nodes[idx]->link != l) {
+        move_followers(a, l, &d->nodes[idx]->link, slot);
+        d->stale = 1; /* other slots moved too, most likely */
+        refresh_start(d, a, &d->nodes[idx]->link);
+    }
 }
 
 /* The routing's part of a cluster error reply (msg NUL-terminated). */
-static void cluster_error(ared *d, sstore_aop *op, const alink *l, const alink_reply *r)
+static void cluster_error(ared *d, sstore_aop *op, alink *l, const alink_reply *r)
 {
     char msg[SSTORE_CLUSTER_HOST_MAX + 64];
     snprintf(msg, sizeof msg, "%.*s", (int)r->len, r->str);
@@ -362,7 +504,11 @@ static void cluster_error(ared *d, sstore_aop *op, const alink *l, const alink_r
 static void on_reply(alink *l, sstore_aop *op, const alink_reply *r)
 {
     ared *d = l->data;
-    if (d->cluster && is_cluster_error(r))
+    if (op->kind == AOP_GHOST)
+        sstore_aop_done(op, SSTORE_OK, NULL, NULL);
+    else if (op->kind == AOP_SLOTS)
+        slots_reply(d, op, l, r);
+    else if (d->cluster && is_cluster_error(r))
         cluster_error(d, op, l, r);
     else if (op->kind == AOP_GET)
         get_reply(op, l, r);

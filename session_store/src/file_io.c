@@ -1,6 +1,6 @@
 /* file_io.c — the file store's system calls, each counted in the connection: open, read, write,
  * fsync, link/rename/unlink, flock. disk_bytes_read/written are what read()/write() returned (with
- * O_DIRECT the device moves whole 4 KiB blocks); fsyncs counts file and folder fsyncs. */
+ * O_DIRECT the device moves whole 4 KiB blocks); fsyncs counts file and folder fsyncs, fsync_ns their time. */
 #include "file_io.h"
 
 #include <errno.h>
@@ -131,12 +131,23 @@ ssize_t fio_read_whole(sstore_conn *c, int fd)
     }
 }
 
-/* fsync counted. 0 or -1. */
+/* Monotonic nanoseconds. */
+static uint64_t mono_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+/* fsync counted and timed. 0 or -1. */
 static int fsync_fd(sstore_conn *c, int fd)
 {
+    uint64_t t0 = mono_ns();
+    int rc = fsync(fd);
+    c->ctr.fsync_ns += mono_ns() - t0;
     c->ctr.syscalls++;
     c->ctr.fsyncs++;
-    return fsync(fd);
+    return rc;
 }
 
 /* fsync of the folder rel ("." for the root), counted. 0 or -1. */

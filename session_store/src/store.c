@@ -347,28 +347,16 @@ void sstore_conn_counters(const sstore_conn *c, sstore_counters *out)
     *out = c->ctr;
 }
 
-/* The counters as an array of fields, for the field-by-field helpers. */
-#define NCOUNTERS (sizeof(sstore_counters) / sizeof(uint64_t))
-_Static_assert(sizeof(sstore_counters) == NCOUNTERS * sizeof(uint64_t), "sstore_counters holds only uint64_t");
-
 void sstore_counters_diff(const sstore_counters *a, const sstore_counters *b, sstore_counters *out)
 {
-    uint64_t fa[NCOUNTERS], fb[NCOUNTERS];
-    size_t i;
-    memcpy(fa, a, sizeof fa);
-    memcpy(fb, b, sizeof fb);
-    for (i = 0; i < NCOUNTERS; i++)
-        fa[i] = fb[i] - fa[i];
-    memcpy(out, fa, sizeof fa);
+#define DIFF_(name, figure, desc) out->name = b->name - a->name;
+    SSTORE_COUNTERS(DIFF_)
+#undef DIFF_
 }
 
 void sstore_counters_add(sstore_counters *acc, const sstore_counters *x)
 {
-    uint64_t fa[NCOUNTERS], fx[NCOUNTERS];
-    size_t i;
-    memcpy(fa, acc, sizeof fa);
-    memcpy(fx, x, sizeof fx);
-    for (i = 0; i < NCOUNTERS; i++)
-        fa[i] += fx[i];
-    memcpy(acc, fa, sizeof fa);
+#define ADD_(name, figure, desc) acc->name += x->name;
+    SSTORE_COUNTERS(ADD_)
+#undef ADD_
 }

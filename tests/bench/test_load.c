@@ -90,7 +90,8 @@ static void closed_loop_json_has_every_field_and_ordered_percentiles(void **stat
     static const char *const per_req[] = {"client_bytes_out_per_req", "client_bytes_in_per_req",
                                           "server_cpu_us_per_req", "auth_cpu_ns_per_req",
                                           "store_round_trips_per_req", "store_net_bytes_out_per_req",
-                                          "disk_bytes_read_per_req", "disk_bytes_written_per_req", "fsyncs_per_req"};
+                                          "disk_bytes_read_per_req", "disk_bytes_written_per_req", "fsyncs_per_req",
+                                          "fsync_ns_per_req", "store_errors_per_req", "store_redirects_per_req"};
     tsupport_proc srv;
     char hp[64];
     cJSON *j, *ts, *errors;

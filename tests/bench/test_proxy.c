@@ -87,15 +87,9 @@ static uint64_t median_ping_ns(int port, int n)
 /* Starts the proxy in front of redis with the given delay and jitter; returns its port. */
 static int proxy_start(tsupport_proc *p, int upstream_port, const char *delay, const char *jitter)
 {
-    char up[32];
-    char *argv[] = {(char *)tload_bin(), "proxy", "--listen", "127.0.0.1:0", "--upstream", up, "--delay",
-                    (char *)delay, "--jitter", (char *)jitter, NULL};
-    const char *colon;
-    snprintf(up, sizeof up, "127.0.0.1:%d", upstream_port);
-    assert_int_equal(tsupport_proc_start(p, argv, "listening on", 10000), 0);
-    colon = strrchr(p->line, ':');
-    assert_non_null(colon);
-    return atoi(colon + 1);
+    int port = tsupport_proxy_start(p, tload_bin(), upstream_port, delay, jitter);
+    assert_true(port > 0);
+    return port;
 }
 
 static void proxy_adds_twice_the_one_way_delay_to_a_redis_round_trip(void **state)

@@ -115,6 +115,8 @@ static void run_flow(const char *spec, const char *key)
     assert_int_equal(tsc_stat(st, "store.ops"), strncmp(spec, "session:", 8) == 0 ? 4
                                                 : strncmp(spec, "jwt+denylist:", 13) == 0 ? 3 : 0);
     assert_int_equal(tsc_stat(st, "signatures"), strncmp(spec, "jwt", 3) == 0 ? 1 : 0);
+    assert_int_equal(tsc_stat(st, "issued"), 1); /* the mechanism's own counters are there too */
+    assert_int_equal(tsc_stat(st, "store.fsync_ns"), 0); /* no spec here asks for fsync=always */
     assert_true(tsc_stat(st, "proc_io.rchar") >= 0);
     cJSON_Delete(st);
     cJSON_Delete(st2);

@@ -1,4 +1,5 @@
-/* test_hist.c — the latency histogram: precision, percentiles, merging, correction, encoding. */
+/* test_hist.c — the latency histogram: precision, percentiles (one at a time and the reported table
+ * in one call), merging, correction, encoding. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -168,6 +169,52 @@ static void next_should_visit_buckets_in_order(void **state)
     ab_hist_free(h);
 }
 
+static void the_percentile_table_should_be_p50_to_p9999_then_max(void **state)
+{
+    static const char *const keys[] = {"p50", "p90", "p99", "p999", "p9999", "max"};
+    static const double pcts[] = {50, 90, 99, 99.9, 99.99, 100};
+    size_t i;
+    (void)state;
+    assert_int_equal(AB_HIST_NPCT, 6);
+    for (i = 0; i < AB_HIST_NPCT; i++) {
+        assert_string_equal(ab_hist_pct_keys[i], keys[i]);
+        assert_true(ab_hist_pcts[i] == pcts[i]);
+    }
+    assert_string_equal(ab_hist_pct_keys[AB_HIST_P999], "p999");
+}
+
+/* Checks the one-call table against one ab_hist_percentile call per entry. */
+static void check_table(const ab_hist *h)
+{
+    uint64_t got[AB_HIST_NPCT];
+    size_t i;
+    ab_hist_percentiles(h, got);
+    for (i = 0; i < AB_HIST_NPCT; i++)
+        assert_int_equal(got[i], ab_hist_percentile(h, ab_hist_pcts[i]));
+    assert_int_equal(got[AB_HIST_MAX], ab_hist_max(h));
+}
+
+static void percentiles_in_one_call_should_equal_one_call_each(void **state)
+{
+    ab_hist *h = ab_hist_new(HIGHEST, 3);
+    uint64_t zero[AB_HIST_NPCT], x = 88172645463325252ull;
+    size_t i;
+    (void)state;
+    ab_hist_percentiles(h, zero);
+    for (i = 0; i < AB_HIST_NPCT; i++)
+        assert_int_equal(zero[i], 0);
+    ab_hist_record(h, 4242);
+    check_table(h);
+    for (i = 0; i < 100000; i++) {
+        x ^= x << 13, x ^= x >> 7, x ^= x << 17; /* a long tail: 1 us .. 1 s */
+        ab_hist_record(h, 1000 + (x % 1000) * (x % 1000) * (i % 97 == 0 ? 1000 : 1));
+    }
+    check_table(h);
+    ab_hist_record_n(h, 7, 3);
+    check_table(h);
+    ab_hist_free(h);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -181,6 +228,8 @@ int main(void)
         cmocka_unit_test(encode_decode_should_round_trip),
         cmocka_unit_test(decode_should_reject_malformed_text),
         cmocka_unit_test(next_should_visit_buckets_in_order),
+        cmocka_unit_test(the_percentile_table_should_be_p50_to_p9999_then_max),
+        cmocka_unit_test(percentiles_in_one_call_should_equal_one_call_each),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

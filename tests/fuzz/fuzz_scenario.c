@@ -6,7 +6,7 @@
 #include <string.h>
 
 #include "fuzz.h"
-#include "run_int.h"
+#include "run_scenario.h"
 #include "tsupport.h"
 
 static FILE *sink;
@@ -15,7 +15,7 @@ static FILE *sink;
 static void use_scenario(cJSON *sc)
 {
     char err[512];
-    ab_run_cell *cells = NULL;
+    ab_res_cell *cells = NULL;
     size_t n = 0, i;
     double total = 0;
     if (ab_run_scenario_set(sc, "repetitions=1", err, sizeof err) != 0 || ab_run_scenario_check(sc, err, sizeof err) != 0)

@@ -33,9 +33,9 @@ static void feed(srv *s, const uint8_t *data, size_t size, size_t chunk)
         abort();
     while (off < size && !c->close_after) {
         size_t n = size - off < chunk ? size - off : chunk, took = srv_http_feed(c, (const char *)data + off, n);
-        if (c->wlen > 0 && (c->wlen < 12 || memcmp(c->wbuf, "HTTP/1.1 ", 9) != 0))
+        if (c->out.len > 0 && (c->out.len < 12 || memcmp(c->out.data, "HTTP/1.1 ", 9) != 0))
             abort();
-        c->wlen = c->woff = 0;
+        c->out.len = c->woff = 0;
         if (took < n && !c->close_after)
             abort(); /* bytes refused only when the connection is to close */
         off += took;

@@ -319,6 +319,8 @@ static void bad_inputs_should_fail_with_one_line(void **state)
     expect_error((const char *const[]){"report", empty, NULL}, NULL, 1, "no results.json");
     rc_write(empty, "results.json", "{\"schema\": \"authbench.results/1\", \"cells\": [");
     expect_error((const char *const[]){"report", empty, NULL}, NULL, 1, "malformed JSON");
+    rc_write(empty, "results.json", "{\"schema\": \"authbench.results/3\", \"schema_version\": 3, \"cells\": []}");
+    expect_error((const char *const[]){"report", empty, NULL}, NULL, 1, "schema is 'authbench.results/3'");
     snprintf(bad, sizeof bad, "%s/req.json", dir);
     rc_write(dir, "req.json", "{\"peek_requests_per_sec\": 5}");
     expect_error((const char *const[]){"report", dir, "--requirements", bad, NULL}, NULL, 1, "unknown field");
@@ -343,6 +345,33 @@ static void command_should_write_the_report(void **state)
     free(dir);
 }
 
+static void a_version_1_run_should_still_be_reported(void **state)
+{
+    char *dir = rc_fixture_copy(), *err = NULL, path[4200], *text;
+    cJSON *doc;
+    int rc;
+    (void)state;
+    snprintf(path, sizeof path, "%s/results.json", dir);
+    text = tsupport_read_file(path, NULL);
+    doc = text != NULL ? cJSON_Parse(text) : NULL;
+    assert_non_null(doc);
+    cJSON_ReplaceItemInObjectCaseSensitive(doc, "schema", cJSON_CreateString("authbench.results/1"));
+    cJSON_DeleteItemFromObjectCaseSensitive(doc, "schema_version");
+    cJSON_DeleteItemFromObjectCaseSensitive(doc, "figures");
+    free(text);
+    text = cJSON_Print(doc);
+    rc_write(dir, "results.json", text);
+    rc = rc_run((const char *const[]){"report", dir, "-q", NULL}, NULL, &err);
+    if (rc != 0)
+        fail_msg("authbench report of a version-1 run exited %d: %s", rc, err);
+    assert_true(rc_nonempty(dir, "report.md"));
+    free(err);
+    free(text);
+    cJSON_Delete(doc);
+    tsupport_rmtree(dir);
+    free(dir);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -356,6 +385,7 @@ int main(void)
         cmocka_unit_test(html_should_be_self_contained),
         cmocka_unit_test(bad_inputs_should_fail_with_one_line),
         cmocka_unit_test(command_should_write_the_report),
+        cmocka_unit_test(a_version_1_run_should_still_be_reported),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,5 +1,5 @@
 /* test_run.c — `authbench run` end to end: a tiny scenario into a temporary --out, every field of
- * results.json (authbench.results/1) present and sane, the CSV files, --dry-run, a malformed
+ * results.json (authbench.results/2) present and sane, the CSV files, --dry-run, a malformed
  * scenario, and Ctrl-C keeping finished cells with nothing left running. */
 #include <dirent.h>
 #include <setjmp.h>
@@ -78,7 +78,7 @@ static void assert_keys(const cJSON *obj, const char *const *keys, const char *w
             fail_msg("%s lacks \"%s\"", where, keys[i]);
 }
 
-static const char *const top_keys[] = {"schema", "name", "complete", "started_utc", "finished_utc",
+static const char *const top_keys[] = {"schema", "schema_version", "figures", "name", "complete", "started_utc", "finished_utc",
                                        "environment", "scenario", "store_capacity", "cells", NULL};
 static const char *const env_keys[] = {"cpu_model", "cores", "memory_bytes", "kernel", "compiler", "cflags",
                                        "build_type", "openssl", "hiredis", "cjson", "redis_server",
@@ -92,8 +92,8 @@ static const char *const cell_keys[] = {
     "histogram", "requests", "errors", "auth_failures", "client_bytes_out_per_req",
     "client_bytes_in_per_req", "credential_bytes", "server_cpu_us_per_req", "auth_cpu_us_per_req",
     "store_round_trips_per_req", "store_net_bytes_per_req", "store_ops_per_req",
-    "disk_bytes_read_per_req", "disk_bytes_written_per_req", "fsyncs_per_req", "redis_commands_per_req",
-    "timeseries", NULL};
+    "disk_bytes_read_per_req", "disk_bytes_written_per_req", "fsyncs_per_req", "store_syscalls_per_req",
+    "redis_commands_per_req", "timeseries", "windows", NULL};
 
 /* A number field of obj, failing when it is not a number. */
 static double num(const cJSON *obj, const char *key)
@@ -154,7 +154,8 @@ static void check_header(const cJSON *res)
     const cJSON *env = cJSON_GetObjectItemCaseSensitive(res, "environment");
     assert_keys(res, top_keys, "results.json");
     assert_keys(env, env_keys, "environment");
-    assert_string_equal(cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(res, "schema")), "authbench.results/1");
+    assert_string_equal(cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(res, "schema")), "authbench.results/2");
+    assert_true(num(res, "schema_version") == 2);
     assert_string_equal(cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(res, "name")), "tiny");
     assert_true(cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(res, "complete")));
     assert_true(cJSON_IsString(cJSON_GetObjectItemCaseSensitive(res, "finished_utc")));

@@ -9,7 +9,7 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "run_int.h"
+#include "run_scenario.h"
 
 /* Parses a scenario, failing the test with the message when it does not parse. */
 static cJSON *parse_ok(const char *text)
@@ -22,16 +22,16 @@ static cJSON *parse_ok(const char *text)
 }
 
 /* Expands sc into cells (the caller frees them). */
-static ab_run_cell *expand_ok(const cJSON *sc, size_t *n)
+static ab_res_cell *expand_ok(const cJSON *sc, size_t *n)
 {
     char err[512] = "";
-    ab_run_cell *cells = NULL;
+    ab_res_cell *cells = NULL;
     assert_int_equal(ab_run_matrix_expand(sc, &cells, n, err, sizeof err), 0);
     return cells;
 }
 
 /* The cell with this id, or NULL. */
-static const ab_run_cell *find_cell(const ab_run_cell *cells, size_t n, const char *id)
+static const ab_res_cell *find_cell(const ab_res_cell *cells, size_t n, const char *id)
 {
     size_t i;
     for (i = 0; i < n; i++)
@@ -47,7 +47,7 @@ static void builtins_should_expand_to_unique_valid_ids(void **state)
     (void)state;
     for (k = 0; k < 2; k++) {
         cJSON *sc = parse_ok(ab_run_scenario_builtin(names[k]));
-        ab_run_cell *cells = expand_ok(sc, &n);
+        ab_res_cell *cells = expand_ok(sc, &n);
         assert_true(n > 20);
         for (i = 0; i < n; i++) {
             assert_int_equal(strspn(cells[i].id, "abcdefghijklmnopqrstuvwxyz0123456789-"), strlen(cells[i].id));
@@ -69,7 +69,7 @@ static void default_should_cover_the_matrix_of_issue_5(void **state)
         "jwt-rs256-login-heavy-s1", "session-redis-outage-s2", "jwt-hs256-outage-s2"};
     cJSON *sc = parse_ok(ab_run_scenario_builtin("default"));
     size_t i, n;
-    ab_run_cell *cells = expand_ok(sc, &n);
+    ab_res_cell *cells = expand_ok(sc, &n);
     (void)state;
     for (i = 0; i < sizeof ids / sizeof ids[0]; i++)
         if (find_cell(cells, n, ids[i]) == NULL)
@@ -86,7 +86,7 @@ static void store_delay_should_apply_only_to_redis_mechanisms(void **state)
     cJSON *sc = parse_ok("{\"groups\":[{\"mechanisms\":[\"jwt:HS256\",\"session:redis\"],"
                          "\"store_delay\":[\"0\",\"1ms\"],\"servers\":[1,2]}]}");
     size_t n;
-    ab_run_cell *cells = expand_ok(sc, &n);
+    ab_res_cell *cells = expand_ok(sc, &n);
     (void)state;
     assert_int_equal(n, 6); /* jwt × 2 servers, redis × 2 delays × 2 servers */
     assert_non_null(find_cell(cells, n, "jwt-hs256-s2"));
@@ -101,7 +101,7 @@ static void overrides_and_filters_should_apply_to_every_group(void **state)
     char err[256];
     cJSON *sc = parse_ok(ab_run_scenario_builtin("quick"));
     size_t i, n;
-    ab_run_cell *cells;
+    ab_res_cell *cells;
     (void)state;
     assert_int_equal(ab_run_scenario_set(sc, "servers=[3]", err, sizeof err), 0);
     assert_int_equal(ab_run_scenario_set(sc, "duration=\"7s\"", err, sizeof err), 0);
@@ -153,14 +153,14 @@ static void summary_should_give_median_mean_and_cv(void **state)
 {
     static const double v[] = {10, 30, 20, 40};
     static const double one[] = {5};
-    ab_run_summary s;
+    ab_res_summary s;
     (void)state;
-    ab_run_summarize(v, 4, &s);
+    ab_res_summarize(v, 4, &s);
     assert_float_equal(s.mean, 25, 1e-9);
     assert_float_equal(s.median, 25, 1e-9);
     assert_float_equal(s.cv, 12.909944487 / 25, 1e-6); /* sample stddev / mean */
-    assert_true(s.cv > AB_RUN_HIGH_CV);
-    ab_run_summarize(one, 1, &s);
+    assert_true(s.cv > AB_RES_HIGH_CV);
+    ab_res_summarize(one, 1, &s);
     assert_float_equal(s.median, 5, 1e-9);
     assert_true(s.cv < 0); /* not measured with one repetition */
 }

@@ -12,6 +12,8 @@
 
 #include <cmocka.h>
 
+#include "tsupport.h"
+
 sstore *st_open_ok(const char *uri)
 {
     sstore *s = sstore_open(uri);
@@ -70,4 +72,19 @@ void st_assert_unique(char (*ids)[SSTORE_ID_LEN + 1], size_t n)
     for (i = 1; i < n; i++)
         if (strcmp(ids[i - 1], ids[i]) == 0)
             fail_msg("id %s generated twice among %zu", ids[i], n);
+}
+
+int st_case_uri(char *out, size_t cap, const char *fmt, int redis, int port, int seed0, int seed1, char **dir)
+{
+    if (redis == 2)
+        snprintf(out, cap, fmt, seed0, seed1);
+    else if (redis)
+        snprintf(out, cap, fmt, port);
+    else if (strncmp(fmt, "file", 4) == 0) {
+        if ((*dir = tsupport_tmpdir("conformance")) == NULL)
+            return -1;
+        snprintf(out, cap, fmt, *dir);
+    } else
+        snprintf(out, cap, "%s", fmt);
+    return 0;
 }

@@ -20,4 +20,9 @@ long long st_now_ms(void);
 /* Fails the test when the sorted copy of ids[0..n) (each SSTORE_ID_LEN+1 bytes) has a duplicate. */
 void st_assert_unique(char (*ids)[SSTORE_ID_LEN + 1], size_t n);
 
+/* A suite case's URI into out (cap bytes): fmt with the Redis port when redis is 1, the two cluster
+ * seeds' ports when it is 2, a fresh temporary directory (*dir, the caller's to remove and free) for
+ * a file:// fmt, else fmt as it is. 0, or -1 when no directory could be made. */
+int st_case_uri(char *out, size_t cap, const char *fmt, int redis, int port, int seed0, int seed1, char **dir);
+
 #endif /* STORE_TEST_H */

@@ -1,6 +1,7 @@
 /* test_cluster.c — the redis-cluster:// store on a private 3-master cluster: keys routed to the slot
  * the server computes, sessions spread over the masters with one round trip per master for a batch,
- * a slot migrated step by step (ASK, then MOVED) and under load (no failed operation), and clear
+ * a slot migrated step by step (ASK, then MOVED) and under load (no failed operation; also with the
+ * non-blocking API, pipelined: none lost, failed or out of its session's order), and clear
  * errors for bad URIs, a non-cluster server and an unreachable one. */
 #include <pthread.h>
 #include <setjmp.h>
@@ -17,6 +18,7 @@
 
 #include "cluster_slots.h"
 #include "sstore.h"
+#include "store_loop.h"
 #include "store_test.h"
 #include "tsupport.h"
 
@@ -255,6 +257,19 @@ static void a_slot_migrated_step_by_step_is_followed_through_ask_then_moved(void
     sstore_close(s);
 }
 
+/* Stores the sessions of a load: N_SLOT_IDS in the slot of "<tag>-anchor", N_OTHER_IDS elsewhere. */
+static void put_load_sessions(sstore_conn *c, char (*ids)[32], const char *tag, const char *claims, size_t len)
+{
+    char anchor[40];
+    size_t i;
+    snprintf(anchor, sizeof anchor, "%s-anchor", tag);
+    ids_in_slot(session_slot(anchor), tag, ids, N_SLOT_IDS);
+    for (i = N_SLOT_IDS; i < N_SLOT_IDS + N_OTHER_IDS; i++)
+        snprintf(ids[i], sizeof ids[i], "%s-other%zu", tag, i);
+    for (i = 0; i < N_SLOT_IDS + N_OTHER_IDS; i++)
+        expect_ok(c, sstore_put(c, ids[i], claims, len, 60), "put");
+}
+
 /* One load thread: gets (and every fourth time touches) every session until stop is set. */
 typedef struct loader {
     sstore *store;
@@ -299,11 +314,7 @@ static void a_slot_migrated_under_load_fails_no_operation(void **state)
     uint64_t redirects = 0;
     migration m;
     (void)state;
-    ids_in_slot(session_slot("load-anchor"), "load", ids, N_SLOT_IDS);
-    for (i = N_SLOT_IDS; i < N_SLOT_IDS + N_OTHER_IDS; i++)
-        snprintf(ids[i], sizeof ids[i], "other%zu", i);
-    for (i = 0; i < N_SLOT_IDS + N_OTHER_IDS; i++)
-        expect_ok(c, sstore_put(c, ids[i], claims, len, 60), "put");
+    put_load_sessions(c, ids, "load", claims, len);
     stop = 0;
     for (i = 0; i < LOAD_THREADS; i++) {
         memset(&l[i], 0, sizeof l[i]);
@@ -329,6 +340,183 @@ static void a_slot_migrated_under_load_fails_no_operation(void **state)
         redirects += l[i].ctr.redirects;
     }
     assert_true(redirects > 0);
+    sstore_conn_free(c);
+    sstore_close(s);
+}
+
+/* Runs one async operation on L to completion; its status. */
+static int async_wait(st_loop *L, st_done *d, size_t *count)
+{
+    size_t want = *count + 1;
+    d->count = count;
+    st_loop_until(L, count, want, 10000);
+    return d->status;
+}
+
+/* The redirects an async handle has followed. */
+static uint64_t async_redirects(const sstore_async *a)
+{
+    sstore_counters c;
+    sstore_async_counters(a, &c);
+    return c.redirects;
+}
+
+static void the_async_api_follows_ask_then_moved_and_reads_the_map_again(void **state)
+{
+    sstore *s = st_open_ok(uri);
+    sstore_conn *c = st_conn_ok(s);
+    char ids[3][32], other[1][32], claims[128];
+    size_t len = st_claims(claims, sizeof claims, "amigrant", 0), count = 0;
+    st_done d[6];
+    migration m1, m2;
+    uint64_t r0;
+    st_loop L;
+    int i;
+    (void)state;
+    memset(d, 0, sizeof d);
+    ids_in_slot(session_slot("astep-anchor"), "astep", ids, 3);
+    ids_in_slot(session_slot("aother-anchor"), "aother", other, 1);
+    assert_true(session_slot("astep-anchor") != session_slot("aother-anchor"));
+    expect_ok(c, sstore_put(c, ids[0], claims, len, 60), "put a");
+    expect_ok(c, sstore_put(c, ids[1], claims, len, 60), "put b");
+    expect_ok(c, sstore_put(c, other[0], claims, len, 60), "put x");
+    st_loop_init(&L);
+    st_async_ok(&L, s);
+    r0 = async_redirects(L.a);
+    migration_begin(&m1, "astep-anchor");
+    migration_move(&m1, ids[0]);
+    assert_int_equal(sstore_async_get(L.a, ids[0], st_done_cb, &d[0]), SSTORE_OK);
+    assert_int_equal(async_wait(&L, &d[0], &count), SSTORE_OK); /* moved key: ASK */
+    assert_memory_equal(d[0].data, claims, len);
+    assert_int_equal(sstore_async_get(L.a, ids[1], st_done_cb, &d[1]), SSTORE_OK);
+    assert_int_equal(async_wait(&L, &d[1], &count), SSTORE_OK); /* not moved yet */
+    assert_int_equal(sstore_async_put(L.a, ids[2], claims, len, 60, st_done_cb, &d[2]), SSTORE_OK);
+    assert_int_equal(async_wait(&L, &d[2], &count), SSTORE_OK); /* new key in a migrating slot: ASK */
+    assert_int_equal(async_redirects(L.a) - r0, 2);
+    migration_move(&m1, ids[1]);
+    migration_end(&m1);
+    migration_begin(&m2, "aother-anchor"); /* a second slot moves while the handle is not looking */
+    migration_move(&m2, other[0]);
+    migration_end(&m2);
+    assert_int_equal(sstore_async_get(L.a, ids[1], st_done_cb, &d[3]), SSTORE_OK);
+    assert_int_equal(async_wait(&L, &d[3], &count), SSTORE_OK); /* slot moved: MOVED, then the map read */
+    assert_int_equal(async_redirects(L.a) - r0, 3);
+    for (i = 0; i < 10; i++) /* the CLUSTER SLOTS it sent after the MOVED is answered meanwhile */
+        st_loop_once(&L, 10);
+    assert_int_equal(sstore_async_get(L.a, other[0], st_done_cb, &d[4]), SSTORE_OK);
+    assert_int_equal(async_wait(&L, &d[4], &count), SSTORE_OK);
+    assert_int_equal(async_redirects(L.a) - r0, 3); /* the map already had the second slot */
+    assert_int_equal(sstore_async_err(L.a), SSTORE_OK);
+    sstore_async_free(L.a);
+    st_loop_close(&L);
+    sstore_conn_free(c);
+    sstore_close(s);
+}
+
+#define ALOAD_RING 4096 /* operation contexts, reused round the ring: far more than are in flight */
+#define ALOAD_DEPTH (2 * (N_SLOT_IDS + N_OTHER_IDS)) /* two operations of every session in flight */
+
+/* Pipelined load through the non-blocking API: ALOAD_DEPTH operations kept in flight (gets, every
+ * fourth a touch), each completion submitting the next; every session's operations are numbered
+ * to check that they complete in the order they were submitted. */
+typedef struct aload aload;
+typedef struct aload_op {
+    aload *l;
+    size_t key, seq;
+} aload_op;
+
+struct aload {
+    sstore_async *a;
+    char (*ids)[32];
+    size_t nids;
+    int stop;
+    size_t submitted, done, errors, out_of_order;
+    size_t next_seq[N_SLOT_IDS + N_OTHER_IDS], done_seq[N_SLOT_IDS + N_OTHER_IDS];
+    aload_op ring[ALOAD_RING];
+    char failure[256];
+};
+
+static void aload_submit(aload *l);
+
+static void aload_cb(void *arg, int status, const sstore_result *r)
+{
+    aload_op *o = arg;
+    aload *l = o->l;
+    l->done++;
+    if (status != SSTORE_OK) {
+        l->errors++;
+        snprintf(l->failure, sizeof l->failure, "%s: %s (%s)", r->id, sstore_status_name(status), r->errstr);
+    }
+    l->out_of_order += o->seq <= l->done_seq[o->key];
+    l->done_seq[o->key] = o->seq;
+    if (!l->stop)
+        aload_submit(l);
+}
+
+static void aload_submit(aload *l)
+{
+    aload_op *o = &l->ring[l->submitted % ALOAD_RING];
+    const char *id;
+    int st;
+    o->l = l;
+    o->key = l->submitted % l->nids;
+    o->seq = ++l->next_seq[o->key];
+    id = l->ids[o->key];
+    st = l->submitted % 4 == 3 ? sstore_async_touch(l->a, id, 60, aload_cb, o) : sstore_async_get(l->a, id, aload_cb, o);
+    l->submitted++;
+    if (st != SSTORE_OK)
+        fail_msg("submit %s: %s (%s)", id, sstore_status_name(st), sstore_async_errstr(l->a));
+}
+
+/* Turns the loop for ms milliseconds. */
+static void loop_for(st_loop *L, int ms)
+{
+    long long end = st_now_ms() + ms;
+    while (st_now_ms() < end)
+        st_loop_once(L, 5);
+}
+
+static void a_slot_migrated_under_pipelined_load_loses_fails_and_reorders_no_operation(void **state)
+{
+    static char ids[N_SLOT_IDS + N_OTHER_IDS][32];
+    sstore *s = st_open_ok(uri);
+    sstore_conn *c = st_conn_ok(s);
+    char claims[128];
+    size_t len = st_claims(claims, sizeof claims, "piped", 0), i;
+    static aload l;
+    sstore_counters ctr;
+    migration m;
+    st_loop L;
+    (void)state;
+    put_load_sessions(c, ids, "pipe", claims, len);
+    st_loop_init(&L);
+    memset(&l, 0, sizeof l);
+    l.a = st_async_ok(&L, s), l.ids = ids, l.nids = N_SLOT_IDS + N_OTHER_IDS;
+    for (i = 0; i < ALOAD_DEPTH; i++)
+        aload_submit(&l);
+    loop_for(&L, 100);
+    migration_begin(&m, "pipe-anchor");
+    for (i = 0; i < N_SLOT_IDS; i++) {
+        migration_move(&m, ids[i]);
+        loop_for(&L, 10);
+    }
+    migration_end(&m);
+    loop_for(&L, 200);
+    l.stop = 1;
+    st_loop_until(&L, &l.done, l.submitted, 10000);
+    if (l.errors > 0)
+        fail_msg("%zu of %zu operations failed; last: %s", l.errors, l.done, l.failure);
+    assert_int_equal(l.out_of_order, 0); /* each session's operations in their order */
+    sstore_async_counters(l.a, &ctr);
+    assert_int_equal(sstore_async_pending(l.a), 0);
+    assert_int_equal(ctr.ops, l.submitted);
+    assert_true(ctr.redirects > 0);
+    assert_true(l.done > 4 * (N_SLOT_IDS + N_OTHER_IDS));
+    assert_true(ctr.ops > 2 * ctr.round_trips); /* pipelined */
+    print_message("pipelined load: %zu operations, %llu round trips, %llu redirects\n", l.done,
+                  (unsigned long long)ctr.round_trips, (unsigned long long)ctr.redirects);
+    sstore_async_free(l.a);
+    st_loop_close(&L);
     sstore_conn_free(c);
     sstore_close(s);
 }
@@ -383,6 +571,8 @@ int main(void)
         cmocka_unit_test(sessions_spread_over_the_masters_and_a_batch_takes_one_round_trip_each),
         cmocka_unit_test(a_slot_migrated_step_by_step_is_followed_through_ask_then_moved),
         cmocka_unit_test(a_slot_migrated_under_load_fails_no_operation),
+        cmocka_unit_test(the_async_api_follows_ask_then_moved_and_reads_the_map_again),
+        cmocka_unit_test(a_slot_migrated_under_pipelined_load_loses_fails_and_reorders_no_operation),
         cmocka_unit_test(bad_uris_and_servers_that_are_no_cluster_are_clear_errors),
     };
     return cmocka_run_group_tests(tests, group_setup, group_teardown);

@@ -49,18 +49,9 @@ static size_t current;
 static int group_setup(void **state)
 {
     backend_case *bc = &cases[current];
-    if (bc->redis == 2)
-        snprintf(bc->uri, sizeof bc->uri, bc->uri_fmt, cluster.nodes[0].port, cluster.nodes[1].port);
-    else if (bc->redis)
-        snprintf(bc->uri, sizeof bc->uri, bc->uri_fmt, redis.port);
-    else if (strncmp(bc->uri_fmt, "file", 4) == 0) {
-        if ((bc->dir = tsupport_tmpdir("conformance")) == NULL)
-            return -1;
-        snprintf(bc->uri, sizeof bc->uri, bc->uri_fmt, bc->dir);
-    } else
-        snprintf(bc->uri, sizeof bc->uri, "%s", bc->uri_fmt);
     *state = bc;
-    return 0;
+    return st_case_uri(bc->uri, sizeof bc->uri, bc->uri_fmt, bc->redis, redis.port, cluster.nodes[0].port,
+                       cluster.nodes[1].port, &bc->dir);
 }
 
 static int group_teardown(void **state)

@@ -535,3 +535,20 @@ void tsupport_cluster_stop(tsupport_cluster *c)
     for (i = 0; i < TSUPPORT_CLUSTER_NODES; i++)
         tsupport_redis_stop(&c->nodes[i]);
 }
+
+int tsupport_proxy_start(tsupport_proc *p, const char *bin, int upstream_port, const char *delay, const char *jitter)
+{
+    char up[32];
+    char *argv[] = {(char *)bin, "proxy", "--listen", "127.0.0.1:0", "--upstream", up, "--delay",
+                    (char *)delay, "--jitter", (char *)jitter, NULL};
+    const char *colon;
+    snprintf(up, sizeof up, "127.0.0.1:%d", upstream_port);
+    if (tsupport_proc_start(p, argv, "listening on", 10000) != 0)
+        return -1;
+    if ((colon = strrchr(p->line, ':')) == NULL) {
+        fprintf(stderr, "proxy: no port in its ready line '%s'\n", p->line);
+        tsupport_proc_stop(p);
+        return -1;
+    }
+    return atoi(colon + 1);
+}

@@ -71,4 +71,9 @@ int tsupport_proc_start(tsupport_proc *p, char *const argv[], const char *ready_
  * (-1 when there is no process). Safe to call twice. */
 int tsupport_proc_stop(tsupport_proc *p);
 
+/* Starts `bin proxy` (authbench's latency proxy) on a free loopback port in front of
+ * 127.0.0.1:upstream_port with the given --delay and --jitter, and waits for its ready line.
+ * Returns its port, or -1 (message on stderr). Stop it with tsupport_proc_stop. */
+int tsupport_proxy_start(tsupport_proc *p, const char *bin, int upstream_port, const char *delay, const char *jitter);
+
 #endif /* TSUPPORT_H */

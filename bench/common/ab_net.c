@@ -1,6 +1,8 @@
-/* ab_net.c — "HOST:PORT" resolution and formatting with getaddrinfo/getnameinfo. */
+/* ab_net.c — "HOST:PORT" resolution and formatting with getaddrinfo/getnameinfo; the event loops'
+ * epoll wait. */
 #include "ab_net.h"
 
+#include <errno.h>
 #include <netdb.h>
 #include <stdio.h>
 #include <string.h>
@@ -68,4 +70,13 @@ char *ab_net_format(const struct sockaddr *addr, socklen_t len, char *buf, size_
     else
         snprintf(buf, buflen, "%s:%s", host, port);
     return buf;
+}
+
+int ab_net_wait(int epfd, struct epoll_event *evs, int max, int timeout_ms, char *err, size_t errlen)
+{
+    int n = epoll_wait(epfd, evs, max, timeout_ms);
+    if (n >= 0 || errno == EINTR)
+        return n >= 0 ? n : 0;
+    snprintf(err, errlen, "epoll_wait: %s", strerror(errno));
+    return -1;
 }

@@ -1,5 +1,6 @@
-/* test_proxy_timerq.c — the deadline queue under the proxy and the load generator: order, removal,
- * re-queueing, and the timerfd firing at an absolute sub-millisecond deadline. */
+/* test_timerq_net.c — bench/common's deadline queue (under the proxy and the load generator): order, removal,
+ * re-queueing, the timerfd firing at an absolute sub-millisecond deadline; its HOST:PORT helpers and
+ * epoll wait. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -7,6 +8,8 @@
 #include <cmocka.h>
 
 #include <poll.h>
+#include <sys/epoll.h>
+#include <unistd.h>
 #include <stdlib.h>
 
 #include "ab_cli.h"
@@ -100,6 +103,27 @@ static void net_parses_and_formats_host_port(void **state)
     assert_int_equal(ab_net_resolve(":80", &a, &len, err, sizeof err), -1);
 }
 
+static void net_wait_returns_events_and_says_why_it_failed(void **state)
+{
+    struct epoll_event ev = {.events = EPOLLIN}, got[4];
+    char err[128] = "";
+    int ep = epoll_create1(EPOLL_CLOEXEC), fds[2];
+    (void)state;
+    assert_true(ep >= 0);
+    assert_int_equal(pipe(fds), 0);
+    ev.data.fd = fds[0];
+    assert_int_equal(epoll_ctl(ep, EPOLL_CTL_ADD, fds[0], &ev), 0);
+    assert_int_equal(ab_net_wait(ep, got, 4, 0, err, sizeof err), 0); /* nothing yet */
+    assert_int_equal(write(fds[1], "x", 1), 1);
+    assert_int_equal(ab_net_wait(ep, got, 4, 1000, err, sizeof err), 1);
+    assert_int_equal(got[0].data.fd, fds[0]);
+    close(fds[0]);
+    close(fds[1]);
+    close(ep);
+    assert_int_equal(ab_net_wait(ep, got, 4, 0, err, sizeof err), -1);
+    assert_string_equal(err, "epoll_wait: Bad file descriptor");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -107,6 +131,7 @@ int main(void)
         cmocka_unit_test(timerq_removes_and_requeues_timers),
         cmocka_unit_test(timerq_fd_fires_at_the_absolute_deadline),
         cmocka_unit_test(net_parses_and_formats_host_port),
+        cmocka_unit_test(net_wait_returns_events_and_says_why_it_failed),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,0 +1,175 @@
+/* ab_results.h — the results model of authbench: cells, repetitions, their aggregation and the files
+ * of a run (results.json, results.csv, timeseries.csv), written and read in one versioned schema.
+ *
+ * Prefix: ab_res_ / AB_RES_. Used by bench/run (which measures), bench/merge (which rebuilds cells
+ * of runs made on several machines) and bench/report (which reads them).
+ *
+ * Object model: an ab_res_cell is one cell's parameters (plain data, copied freely); an ab_res_rep
+ * is one repetition's figures (owns its load document: ab_res_reps_free). Aggregation turns a
+ * cell and its repetitions into the cell object of results.json (a cJSON tree the caller owns). An
+ * ab_res_doc is results.json being built (opaque, one owner, ab_res_doc_free accepts NULL); errors
+ * come back as a one-line message in the caller's err buffer. The schema is AB_RES_SCHEMA with
+ * "schema_version" AB_RES_SCHEMA_VERSION; results/README.md documents every field and each change.
+ * Every per-request figure is declared once, in AB_RES_FIGURES: adding one is one line there. */
+#ifndef AB_RESULTS_H
+#define AB_RESULTS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <cjson/cJSON.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define AB_RES_SCHEMA "authbench.results/2"
+#define AB_RES_SCHEMA_VERSION 2
+#define AB_RES_SCHEMA_OLDEST 1   /* the oldest version the readers accept (its missing fields read as absent) */
+#define AB_RES_HIGH_CV 0.10      /* a figure whose coefficient of variation exceeds this is flagged */
+#define AB_RES_MAX_REPS 128      /* repetitions aggregated per cell (more are ignored) */
+
+/* ---- per-request figures ----------------------------------------------------------------------- */
+
+/* X(name, unit, source, source2, scale): the cell field of results.json (and its results.csv column),
+ * its unit, the dotted path(s) of the `authbench load --json` document whose sum times scale gives it
+ * (source2 NULL when there is one). Each is kept as the median over the repetitions with its
+ * {mean, median, cv, values} in repetition_stats. */
+#define AB_RES_FIGURES(X)                                                                          \
+    X(client_bytes_out_per_req, "bytes", "client_bytes_out_per_req", NULL, 1)                      \
+    X(client_bytes_in_per_req, "bytes", "client_bytes_in_per_req", NULL, 1)                        \
+    X(credential_bytes, "bytes", "credential_bytes", NULL, 1)                                      \
+    X(server_cpu_us_per_req, "us", "server_cpu_us_per_req", NULL, 1)                               \
+    X(auth_cpu_us_per_req, "us", "auth_cpu_ns_per_req", NULL, 1e-3)                                \
+    X(store_round_trips_per_req, "count", "store_round_trips_per_req", NULL, 1)                    \
+    X(store_net_bytes_per_req, "bytes", "store_net_bytes_out_per_req", "store_net_bytes_in_per_req", 1) \
+    X(store_ops_per_req, "count", "store_ops_per_req", NULL, 1)                                    \
+    X(disk_bytes_read_per_req, "bytes", "disk_bytes_read_per_req", NULL, 1)                        \
+    X(disk_bytes_written_per_req, "bytes", "disk_bytes_written_per_req", NULL, 1)                  \
+    X(fsyncs_per_req, "count", "fsyncs_per_req", NULL, 1)                                          \
+    X(store_syscalls_per_req, "count", "store_syscalls_per_req", NULL, 1)
+
+/* One row of AB_RES_FIGURES. */
+typedef struct ab_res_figure {
+    const char *name, *unit, *source, *source2;
+    double scale;
+} ab_res_figure;
+
+/* The table of AB_RES_FIGURES (static) and its length. */
+const ab_res_figure *ab_res_figures(size_t *n);
+
+/* ---- faults ------------------------------------------------------------------------------------ */
+
+enum { AB_RES_FAULT_OWN_REDIS = 1, AB_RES_FAULT_PROXY = 2 };          /* what a fault cell needs */
+enum { AB_RES_FAULT_LASTING, AB_RES_FAULT_FOR, AB_RES_FAULT_INSTANT }; /* how long a fault lasts */
+
+/* A fault a scenario group can inject ("fault": name) fault_at into the measured window. */
+typedef struct ab_res_fault {
+    const char *name;   /* scenario name */
+    const char *id;     /* part of the cell id */
+    const char *label;  /* qualifier of the cell label */
+    const char *what;   /* what it does, in words (results.json, the report) */
+    unsigned needs;     /* AB_RES_FAULT_OWN_REDIS: a Redis of the cell's own; _PROXY: the latency proxy */
+    int span;           /* lasting, lifted after fault_for, or instant */
+    int ends_itself;    /* 1: it ends by itself fault_for after injection (its end is known, not observed) */
+} ab_res_fault;
+
+/* The fault of that name (static), or NULL. */
+const ab_res_fault *ab_res_fault_find(const char *name);
+
+/* ---- cells and repetitions --------------------------------------------------------------------- */
+
+/* One cell of the matrix: everything `authbench load` and the servers need, in schema terms. */
+typedef struct ab_res_cell {
+    char id[128];           /* unique, [a-z0-9-] */
+    char label[128];        /* for legends */
+    char mechanism[64];     /* schema name: session:redis, jwt:HS256, jwt+denylist:HS256,redis … */
+    char family[16];        /* none | session | jwt | jwt+denylist */
+    char store[16];         /* memory | redis | file | "" (none) */
+    char alg[8];            /* JWT algorithm or "" */
+    char disk_mode[16];     /* pagecache | direct | fsync | "" */
+    char lb[8];             /* rr | random | sticky */
+    char key_dist[32];
+    char mix_name[32];
+    char fault[16];         /* "" or a fault name (ab_res_fault_find) */
+    unsigned mix_login, mix_request, mix_logout;
+    unsigned servers, connections, threads, server_threads, users, repetitions;
+    double rate_per_sec;    /* 0 = closed loop */
+    uint64_t store_delay_us, store_jitter_us, fault_at_us, duration_us, warmup_us;
+    uint64_t fault_for_us;  /* how long a fault that ends lasts (redis-restart, redis-pause, disk-full) */
+    int group;              /* index of the scenario group it came from */
+} ab_res_cell;
+
+/* Redis counters (at an instant, or their change over the measured window). */
+typedef struct ab_res_redis_counts {
+    uint64_t calls;      /* commands served, ours (INFO, PING, FLUSHALL …) excluded */
+    uint64_t net_in, net_out;
+} ab_res_redis_counts;
+
+/* One repetition's figures, from the load's JSON and the run's own counters. */
+typedef struct ab_res_rep {
+    cJSON *load;          /* the `authbench load --json` document (owned) */
+    int have_redis;       /* redis_delta and server_requests valid */
+    ab_res_redis_counts redis_delta; /* over the measured window the load announced */
+    uint64_t server_requests; /* requests the servers counted over the same window (/stats) */
+    char counters_note[96]; /* "" or why redis_delta and server_requests are not known */
+    double window_start_unix_ms; /* the window as the load announced it, or -1 */
+    double fault_at_s;    /* seconds into the measured window when the fault began, or -1 */
+    double fault_end_s;   /* when it was lifted (its start for an instant fault), or -1 */
+    char fault_note[160]; /* "" or why the fault could not be (fully) injected or lifted */
+    long credential_bytes; /* the credential a login issued (the run's own probe), or -1 */
+} ab_res_rep;
+
+/* A cell's parameters read back from its object in results.json (the inverse of what
+ * ab_res_cell_result writes; fault_at_us is not kept there and stays 0). 0, or -1 when it lacks an
+ * id, a mechanism or repetitions. */
+int ab_res_cell_from_json(const cJSON *o, ab_res_cell *c);
+/* The cell object of results.json from its repetitions (status ok), or a failed cell (err not
+ * NULL). The caller owns it. Never NULL. */
+cJSON *ab_res_cell_result(const ab_res_cell *c, const ab_res_rep *reps, size_t nreps, const char *err);
+/* Frees the load documents reps hold (reps itself is the caller's). NULL-safe. */
+void ab_res_reps_free(ab_res_rep *reps, size_t n);
+
+/* Mean, median and coefficient of variation (stddev/mean, sample stddev) of n values. cv is -1
+ * when n < 2 or the mean is 0. */
+typedef struct ab_res_summary { double mean, median, cv; } ab_res_summary;
+void ab_res_summarize(const double *v, size_t n, ab_res_summary *out);
+
+/* The fault_outcome object of a fault cell from its repetitions' per-second series: requests,
+ * errors and 401s from the fault's second on (medians), whether the errors stopped and how long
+ * after the fault's end. The caller owns it. Never NULL. */
+cJSON *ab_res_fault_outcome(const ab_res_cell *c, const ab_res_rep *reps, size_t n);
+
+/* ---- the run's files --------------------------------------------------------------------------- */
+
+typedef struct ab_res_doc ab_res_doc;
+
+/* Starts results.json with the header fields: name, schema, a copy of the scenario as shown (sc,
+ * passwords already masked by the caller), environment (taken over). NULL when out of memory. */
+ab_res_doc *ab_res_doc_new(const char *name, const cJSON *scenario_shown, cJSON *environment);
+/* Sets a top-level field (takes ownership of value; replaces). */
+void ab_res_doc_set(ab_res_doc *d, const char *key, cJSON *value);
+/* Appends a cell object (takes ownership). */
+void ab_res_doc_add_cell(ab_res_doc *d, cJSON *cell);
+/* How many cells the document holds. */
+int ab_res_doc_ncells(const ab_res_doc *d);
+/* Writes results.json, results.csv and timeseries.csv atomically into dir, with complete set and
+ * finished_utc: now when final, null while the run goes on, or the given UTC text when finished
+ * is not NULL (a merge keeps the runs' finish). 0, or -1 with err. */
+int ab_res_doc_write(ab_res_doc *d, const char *dir, int complete, int final, const char *finished,
+                     char *err, size_t errlen);
+void ab_res_doc_free(ab_res_doc *d);
+
+/* Reads and parses <dir>/results.json and checks its schema (AB_RES_SCHEMA_OLDEST up to
+ * AB_RES_SCHEMA_VERSION). The document (the caller deletes it), or NULL with a one-line err. */
+cJSON *ab_res_read(const char *dir, char *err, size_t errlen);
+/* The schema version of a results document (1 for "authbench.results/1"), or 0 when it is none. */
+int ab_res_schema_version(const cJSON *doc);
+/* Writes a cJSON document to path atomically (pretty-printed). 0, or -1 with errno. */
+int ab_res_write_json(const char *path, const cJSON *doc);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* AB_RESULTS_H */

@@ -1,0 +1,299 @@
+/* res_aggregate.c — one cell's repetitions into its object of results.json: medians with mean and
+ * CV per figure, latency from the repetitions' histograms merged (never averaged percentiles), summed
+ * counts, the per-second series, the Redis counters and each repetition's measured window. */
+#include "res_int.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ab_cli.h"
+#include "ab_hist.h"
+#include "ab_json.h"
+
+/* The load JSON's fields for the other figures (schema authbench-load/1). */
+#define LOAD_RPS "requests_per_sec"
+#define LOAD_REQUESTS "requests"
+#define LOAD_AUTH_FAILURES "auth_failures"
+#define LOAD_ERRORS "errors"
+#define LOAD_LATENCY "latency_us"
+#define LOAD_HIST "histograms.latency_ns"
+#define LOAD_HIST_UNC "histograms.latency_uncorrected_ns"
+#define LOAD_SERIES "timeseries"
+#define LOAD_SERIES_SECOND "t_s"
+
+/* Collects a figure over the repetitions (those that have it). Returns how many had it. */
+static size_t collect(const ab_res_rep *reps, size_t n, const char *path, double *vals)
+{
+    size_t i, k = 0;
+    for (i = 0; i < n; i++)
+        if (reps[i].load != NULL && ab_json_num(reps[i].load, path, &vals[k]))
+            k++;
+    return k;
+}
+
+/* Collects a mapped figure: its field(s) summed and scaled; the run's own probe of the credential
+ * when the load does not report it. Returns how many repetitions had it. */
+static size_t collect_figure(const ab_res_rep *reps, size_t n, const ab_res_figure *f, double *vals)
+{
+    double extra;
+    size_t i, k = 0;
+    for (i = 0; i < n; i++) {
+        if (reps[i].load == NULL || !ab_json_num(reps[i].load, f->source, &vals[k])) {
+            if (strcmp(f->name, "credential_bytes") == 0 && reps[i].credential_bytes > 0)
+                vals[k++] = (double)reps[i].credential_bytes;
+            continue;
+        }
+        if (f->source2 != NULL && ab_json_num(reps[i].load, f->source2, &extra))
+            vals[k] += extra;
+        vals[k++] *= f->scale;
+    }
+    return k;
+}
+
+/* Adds the figure as its median, and {mean, median, cv, values} to stats; flags a high CV. */
+static void add_figure(cJSON *cell, cJSON *stats, cJSON *high, const char *key, const double *v, size_t k)
+{
+    ab_res_summary s;
+    cJSON *o, *vals;
+    size_t i;
+    ab_res_summarize(v, k, &s);
+    ab_res_add_num_or_null(cell, key, k > 0, s.median);
+    if (k == 0)
+        return;
+    o = cJSON_AddObjectToObject(stats, key);
+    cJSON_AddNumberToObject(o, "mean", s.mean);
+    cJSON_AddNumberToObject(o, "median", s.median);
+    ab_res_add_num_or_null(o, "cv", s.cv >= 0, s.cv);
+    vals = cJSON_AddArrayToObject(o, "values");
+    for (i = 0; i < k; i++)
+        cJSON_AddItemToArray(vals, cJSON_CreateNumber(v[i]));
+    if (s.cv > AB_RES_HIGH_CV)
+        cJSON_AddItemToArray(high, cJSON_CreateString(key));
+}
+
+/* Throughput: median, mean, CV and the high_cv flag (on throughput's CV). */
+static void add_throughput(cJSON *cell, cJSON *stats, cJSON *high, const ab_res_rep *reps, size_t n)
+{
+    double v[AB_RES_MAX_REPS] = {0};
+    size_t k = collect(reps, n < AB_RES_MAX_REPS ? n : AB_RES_MAX_REPS, LOAD_RPS, v);
+    ab_res_summary s;
+    ab_res_summarize(v, k, &s);
+    add_figure(cell, stats, high, "requests_per_sec", v, k);
+    ab_res_add_num_or_null(cell, "requests_per_sec_mean", k > 0, s.mean);
+    ab_res_add_num_or_null(cell, "requests_per_sec_cv", s.cv >= 0, s.cv);
+    cJSON_AddBoolToObject(cell, "high_cv", s.cv > AB_RES_HIGH_CV);
+}
+
+/* Merges the repetitions' encoded histograms at key; NULL when any is missing or malformed. */
+static ab_hist *merge_hists(const ab_res_rep *reps, size_t n, const char *key)
+{
+    ab_hist *sum = NULL;
+    size_t i;
+    for (i = 0; i < n; i++) {
+        const cJSON *t = ab_json_at(reps[i].load, key);
+        ab_hist *h = cJSON_IsString(t) ? ab_hist_decode(t->valuestring) : NULL;
+        if (h == NULL || (sum != NULL && ab_hist_merge(sum, h) != 0)) {
+            ab_hist_free(h);
+            ab_hist_free(sum);
+            return NULL;
+        }
+        if (sum == NULL)
+            sum = h;
+        else
+            ab_hist_free(h);
+    }
+    return sum;
+}
+
+/* {p50 … p9999, max, mean} in µs from a histogram in ns. */
+static cJSON *latency_object(const ab_hist *h)
+{
+    static const struct { const char *key; double p; } ps[] = {
+        {"p50", 50}, {"p90", 90}, {"p99", 99}, {"p999", 99.9}, {"p9999", 99.99}};
+    cJSON *o = cJSON_CreateObject();
+    size_t i;
+    for (i = 0; i < sizeof ps / sizeof ps[0]; i++)
+        cJSON_AddNumberToObject(o, ps[i].key, (double)ab_hist_percentile(h, ps[i].p) / 1000.0);
+    cJSON_AddNumberToObject(o, "max", (double)ab_hist_max(h) / 1000.0);
+    cJSON_AddNumberToObject(o, "mean", ab_hist_mean(h) / 1000.0);
+    return o;
+}
+
+/* Latency (and the merged histogram) of hist_key into cell[out_key]; a single repetition without
+ * a histogram falls back to its own percentiles. */
+static void add_latency(cJSON *cell, const ab_res_rep *reps, size_t n, const char *hist_key,
+                        const char *lat_key, const char *out_key, const char *out_hist)
+{
+    ab_hist *h = merge_hists(reps, n, hist_key);
+    const cJSON *own = n == 1 ? ab_json_at(reps[0].load, lat_key) : NULL;
+    char *enc;
+    if (h != NULL && ab_hist_count(h) > 0) {
+        cJSON_AddItemToObject(cell, out_key, latency_object(h));
+        if (out_hist != NULL && (enc = ab_hist_encode(h)) != NULL) {
+            cJSON_AddStringToObject(cell, out_hist, enc);
+            free(enc);
+        }
+    } else if (cJSON_IsObject(own)) {
+        cJSON_AddItemToObject(cell, out_key, cJSON_Duplicate(own, 1));
+    } else {
+        cJSON_AddNullToObject(cell, out_key);
+    }
+    if (out_hist != NULL && !cJSON_HasObjectItem(cell, out_hist))
+        cJSON_AddNullToObject(cell, out_hist);
+    ab_hist_free(h);
+}
+
+/* Sums a count over the repetitions (null when none has it). */
+static void add_sum(cJSON *cell, const char *key, const ab_res_rep *reps, size_t n, const char *path)
+{
+    double v, sum = 0;
+    size_t i, k = 0;
+    for (i = 0; i < n; i++)
+        if (ab_json_num(reps[i].load, path, &v))
+            sum += v, k++;
+    ab_res_add_num_or_null(cell, key, k > 0, sum);
+}
+
+/* errors: every kind the load reported, summed over repetitions. */
+static void add_errors(cJSON *cell, const ab_res_rep *reps, size_t n)
+{
+    cJSON *errs = cJSON_AddObjectToObject(cell, "errors");
+    const cJSON *it;
+    size_t i;
+    for (i = 0; i < n; i++)
+        cJSON_ArrayForEach(it, ab_json_at(reps[i].load, LOAD_ERRORS)) {
+            cJSON *have = cJSON_GetObjectItemCaseSensitive(errs, it->string);
+            if (!cJSON_IsNumber(it))
+                continue;
+            if (have != NULL)
+                cJSON_SetNumberValue(have, have->valuedouble + it->valuedouble);
+            else
+                cJSON_AddNumberToObject(errs, it->string, it->valuedouble);
+        }
+}
+
+/* redis_commands_per_req (and the bytes) from the INFO deltas over the measured windows. */
+static void add_redis(cJSON *cell, const ab_res_cell *c, const ab_res_rep *reps, size_t n)
+{
+    double calls = 0, bytes = 0, req = 0;
+    size_t i, k = 0;
+    for (i = 0; i < n; i++)
+        if (reps[i].have_redis) {
+            calls += (double)reps[i].redis_delta.calls;
+            bytes += (double)(reps[i].redis_delta.net_in + reps[i].redis_delta.net_out);
+            req += (double)reps[i].server_requests;
+            k++;
+        }
+    ab_res_add_num_or_null(cell, "redis_commands_per_req", k > 0 && req > 0 && strncmp(c->store, "redis", 5) == 0,
+                    calls / (req > 0 ? req : 1));
+    ab_res_add_num_or_null(cell, "redis_net_bytes_per_req", k > 0 && req > 0 && strncmp(c->store, "redis", 5) == 0,
+                    bytes / (req > 0 ? req : 1));
+}
+
+/* The per-second series of every repetition, with its repetition number. */
+static void add_series(cJSON *cell, const ab_res_rep *reps, size_t n)
+{
+    static const char *const keys[] = {"requests", "errors", "auth_failures", "p50_us", "p99_us"};
+    cJSON *out = cJSON_AddArrayToObject(cell, "timeseries");
+    const cJSON *row;
+    size_t i, k;
+    for (i = 0; i < n; i++) {
+        int second = 0;
+        cJSON_ArrayForEach(row, ab_json_at(reps[i].load, LOAD_SERIES)) {
+            cJSON *o = cJSON_CreateObject();
+            double v = 0;
+            cJSON_AddNumberToObject(o, "rep", (double)(i + 1));
+            cJSON_AddNumberToObject(o, "second", ab_json_num(row, LOAD_SERIES_SECOND, &v) ? v : second);
+            for (k = 0; k < sizeof keys / sizeof keys[0]; k++) {
+                int has = ab_json_num(row, keys[k], &v);
+                ab_res_add_num_or_null(o, keys[k], has, v);
+            }
+            cJSON_AddItemToArray(out, o);
+            second++;
+        }
+    }
+}
+
+/* fault_at_s: when the fault began in the measured window (median over repetitions). */
+static void add_fault_at(cJSON *cell, const ab_res_cell *c, const ab_res_rep *reps, size_t n)
+{
+    double v[AB_RES_MAX_REPS] = {0};
+    size_t i, k = 0;
+    ab_res_summary s;
+    for (i = 0; i < n && k < AB_RES_MAX_REPS; i++)
+        if (reps[i].fault_at_s >= 0)
+            v[k++] = reps[i].fault_at_s;
+    ab_res_summarize(v, k, &s);
+    ab_res_add_num_or_null(cell, "fault_at_s", c->fault[0] != '\0' && k > 0, s.median);
+}
+
+/* windows: each repetition's measured window as the load announced it, its fault's times, and the
+ * servers' requests and Redis commands counted over it (null when the store's counters are unknown). */
+static void add_windows(cJSON *cell, const ab_res_rep *reps, size_t n)
+{
+    cJSON *arr = cJSON_AddArrayToObject(cell, "windows");
+    size_t i;
+    for (i = 0; i < n; i++) {
+        cJSON *o = cJSON_CreateObject();
+        double w = 0;
+        cJSON_AddNumberToObject(o, "rep", (double)(i + 1));
+        ab_res_add_num_or_null(o, "start_unix_ms", reps[i].window_start_unix_ms >= 0, reps[i].window_start_unix_ms);
+        ab_res_add_num_or_null(o, "window_s", ab_json_num(reps[i].load, "window_s", &w), w);
+        ab_res_add_num_or_null(o, "fault_at_s", reps[i].fault_at_s >= 0, reps[i].fault_at_s);
+        ab_res_add_num_or_null(o, "fault_end_s", reps[i].fault_end_s >= 0, reps[i].fault_end_s);
+        ab_res_add_num_or_null(o, "server_requests", reps[i].have_redis, (double)reps[i].server_requests);
+        ab_res_add_num_or_null(o, "redis_calls", reps[i].have_redis, (double)reps[i].redis_delta.calls);
+        reps[i].counters_note[0] != '\0' ? (void)cJSON_AddStringToObject(o, "counters_note", reps[i].counters_note)
+                                          : (void)cJSON_AddNullToObject(o, "counters_note");
+        cJSON_AddItemToArray(arr, o);
+    }
+}
+
+/* Every measured field of a finished cell. */
+static void cell_measured(cJSON *o, const ab_res_cell *c, const ab_res_rep *reps, size_t n)
+{
+    cJSON *stats = cJSON_CreateObject(), *high = cJSON_CreateArray();
+    double v[AB_RES_MAX_REPS] = {0};
+    size_t i, nfig, nrep = n < AB_RES_MAX_REPS ? n : AB_RES_MAX_REPS;
+    const ab_res_figure *figs = ab_res_figures(&nfig);
+    add_throughput(o, stats, high, reps, n);
+    add_latency(o, reps, n, LOAD_HIST, LOAD_LATENCY, "latency_us", "histogram");
+    if (c->rate_per_sec > 0)
+        add_latency(o, reps, n, LOAD_HIST_UNC, "latency_uncorrected_us", "latency_uncorrected_us", NULL);
+    else
+        cJSON_AddNullToObject(o, "latency_uncorrected_us");
+    add_sum(o, "requests", reps, n, LOAD_REQUESTS);
+    add_errors(o, reps, n);
+    add_sum(o, "auth_failures", reps, n, LOAD_AUTH_FAILURES);
+    for (i = 0; i < nfig; i++)
+        add_figure(o, stats, high, figs[i].name, v, collect_figure(reps, nrep, &figs[i], v));
+    add_redis(o, c, reps, n);
+    add_series(o, reps, n);
+    add_windows(o, reps, n);
+    cJSON_AddItemToObject(o, "repetition_stats", stats);
+    cJSON_AddItemToObject(o, "high_cv_figures", high);
+}
+
+cJSON *ab_res_cell_result(const ab_res_cell *c, const ab_res_rep *reps, size_t nreps, const char *err)
+{
+    cJSON *o = ab_res_cell_params(c);
+    add_fault_at(o, c, reps, err ? 0 : nreps);
+    cJSON_AddStringToObject(o, "status", err ? "failed" : "ok");
+    err ? (void)cJSON_AddStringToObject(o, "error", err) : (void)cJSON_AddNullToObject(o, "error");
+    if (err == NULL)
+        cell_measured(o, c, reps, nreps);
+    if (err == NULL && c->fault[0] != '\0')
+        cJSON_AddItemToObject(o, "fault_outcome", ab_res_fault_outcome(c, reps, nreps));
+    return o;
+}
+
+void ab_res_reps_free(ab_res_rep *reps, size_t n)
+{
+    size_t i;
+    for (i = 0; reps != NULL && i < n; i++) {
+        cJSON_Delete(reps[i].load);
+        reps[i].load = NULL;
+    }
+}

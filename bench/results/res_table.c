@@ -1,0 +1,79 @@
+/* res_table.c — the two tables of the results model (the per-request figures from AB_RES_FIGURES,
+ * the faults a cell can inject) and the leaf helpers every other file of bench/results uses. */
+#include "res_int.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define AB_RES_FIGURE_ROW(name, unit, source, source2, scale) {#name, unit, source, source2, scale},
+static const ab_res_figure figures[] = {AB_RES_FIGURES(AB_RES_FIGURE_ROW)};
+#undef AB_RES_FIGURE_ROW
+
+static const ab_res_fault faults[] = {
+    {"store-outage", "outage", "store outage", "the cell's Redis killed (SIGKILL), never restarted",
+     AB_RES_FAULT_OWN_REDIS, AB_RES_FAULT_LASTING, 0},
+    {"redis-restart", "restart", "Redis restart",
+     "the cell's Redis killed (SIGKILL), then started again on its port, empty (no persistence)",
+     AB_RES_FAULT_OWN_REDIS, AB_RES_FAULT_FOR, 0},
+    {"redis-pause", "pause", "Redis paused", "CLIENT PAUSE on the cell's Redis: every command waits",
+     AB_RES_FAULT_OWN_REDIS, AB_RES_FAULT_FOR, 1},
+    {"proxy-drop", "drop", "store connections reset",
+     "the latency proxy in front of Redis resets every store connection at once (SIGUSR1)", AB_RES_FAULT_PROXY,
+     AB_RES_FAULT_INSTANT, 0},
+    {"disk-full", "diskfull", "disk full",
+     "every server's file size limit (RLIMIT_FSIZE) at 0: each write of a session file fails",
+     0, AB_RES_FAULT_FOR, 0},
+    {"server-kill", "kill", "server killed", "the last app server killed (SIGKILL), never restarted", 0,
+     AB_RES_FAULT_LASTING, 0},
+};
+
+const ab_res_figure *ab_res_figures(size_t *n)
+{
+    *n = sizeof figures / sizeof figures[0];
+    return figures;
+}
+
+const ab_res_fault *ab_res_fault_find(const char *name)
+{
+    size_t i;
+    for (i = 0; name != NULL && i < sizeof faults / sizeof faults[0]; i++)
+        if (strcmp(name, faults[i].name) == 0)
+            return &faults[i];
+    return NULL;
+}
+
+void ab_res_add_num_or_null(cJSON *o, const char *key, int has, double v)
+{
+    if (has)
+        cJSON_AddNumberToObject(o, key, v);
+    else
+        cJSON_AddNullToObject(o, key);
+}
+
+/* Sorts doubles ascending (qsort callback). */
+static int cmp_double(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+void ab_res_summarize(const double *v, size_t n, ab_res_summary *out)
+{
+    double *s, sum = 0, ss = 0;
+    size_t i;
+    out->mean = out->median = 0;
+    out->cv = -1;
+    if (n == 0 || (s = malloc(n * sizeof *s)) == NULL)
+        return;
+    for (i = 0; i < n; i++)
+        sum += (s[i] = v[i]);
+    qsort(s, n, sizeof *s, cmp_double);
+    out->mean = sum / (double)n;
+    out->median = n % 2 ? s[n / 2] : (s[n / 2 - 1] + s[n / 2]) / 2;
+    for (i = 0; i < n; i++)
+        ss += (s[i] - out->mean) * (s[i] - out->mean);
+    if (n >= 2 && out->mean != 0)
+        out->cv = sqrt(ss / (double)(n - 1)) / fabs(out->mean);
+    free(s);
+}

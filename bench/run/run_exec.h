@@ -1,0 +1,122 @@
+/* run_exec.h — the run itself: its options and context (cmd_run.c, runner.c), the progress line
+ * (progress.c), one cell and its repetitions (cell.c, rep.c), keys, store capacity and
+ * micro-benchmarks (extras.c), fault injection (fault.c). Cells, repetitions and their results are
+ * bench/results' (ab_results.h).
+ *
+ * Calls go one way: cmd_run -> runner -> cell -> rep -> fault, each using proc, store, progress and
+ * the results module below it; nothing calls back up. *
+ * Prefix: ab_run_ / AB_RUN_. Not a public API: only bench/run/ and tests/run/ include it. */
+#ifndef AB_RUN_EXEC_H
+#define AB_RUN_EXEC_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <cjson/cJSON.h>
+
+#include "ab_cli.h"
+#include "ab_json.h"
+#include "ab_results.h"
+#include "run_env.h"
+#include "run_proc.h"
+#include "run_scenario.h"
+#include "run_store.h"
+
+/* ---- the run (cmd_run.c, runner.c), cells (cell.c, rep.c), extras (extras.c) ------------------- */
+
+/* The command line of `authbench run`. Overrides are kept as "field=json" strings (owned). */
+typedef struct ab_run_opts {
+    const char *scenario_file, *out, *mechanisms, *micro, *requirements;
+    const char *shard;  /* "I/N": each cell's load is shard I of N (authbench load --shard), or NULL */
+    int quick, dry_run, dump, no_report, no_micro, quiet;
+    char *sets[64];
+    int nsets;
+} ab_run_opts;
+
+/* The progress line (progress.c): a bar over the estimated seconds of every cell. */
+typedef struct ab_run_progress {
+    ab_progress bar;
+    int enabled;                    /* 0 with --quiet: no bar and no cell lines */
+    double done_s, total_s;         /* estimated seconds done / in all */
+    double cell_est_s;              /* estimate of the cell in flight */
+    uint64_t cell_start_us;
+    uint64_t last_tick_us;          /* last redraw, 0 before the first */
+    size_t cell_index, ncells;
+    const char *cell_id;            /* borrowed from the cell in flight */
+} ab_run_progress;
+
+/* Starts the progress of a run of ncells cells estimated at total_s seconds. */
+void ab_run_progress_start(ab_run_progress *p, int enabled, double total_s, size_t ncells);
+/* Cell index (0-based, id borrowed) begins, estimated at est_s seconds; redraws. */
+void ab_run_progress_cell(ab_run_progress *p, size_t index, const char *id, double est_s);
+/* Redraws the bar for the cell in flight (at most five times a second; from wait loops). */
+void ab_run_progress_tick(ab_run_progress *p);
+/* The cell in flight ended: its estimate counts as done, and its line (throughput, p99, auth
+ * failures, or why it failed) is printed from its results object (NULL: interrupted, no line). */
+void ab_run_progress_cell_done(ab_run_progress *p, const cJSON *cell);
+/* Ends the bar (its line is left as it is). */
+void ab_run_progress_end(ab_run_progress *p);
+
+typedef struct ab_run_ctx {
+    char self[AB_RUN_PATH_MAX];     /* the authbench program */
+    const char *shard;              /* "I/N" passed to every load (--shard), or NULL */
+    char dir[AB_RUN_PATH_MAX];      /* the run directory */
+    char tmp[AB_RUN_PATH_MAX];      /* private temporary directory (keys, Redis dirs), 0700 */
+    char disk_dir[AB_RUN_PATH_MAX]; /* base of the disk stores' directories */
+    char disk_fs[32];
+    int disk_made;                  /* 1 when the run made disk_dir (so removes it when empty) */
+    ab_run_redis redis;             /* the shared Redis (own or the user's) */
+    ab_run_cluster cluster;         /* the Redis Cluster of session:redis-cluster cells (own or the user's) */
+    int quiet;
+    ab_run_progress progress;
+} ab_run_ctx;
+
+#define AB_RUN_MAX_SERVERS 64
+
+/* What one repetition started (cell.c) and uses (rep.c). */
+typedef struct ab_run_rep_env {
+    unsigned rep;                       /* 1-based */
+    char cell_dir[AB_RUN_PATH_MAX];     /* <run>/cells/<id> */
+    ab_run_redis own_redis;             /* a private Redis for a fault cell */
+    ab_run_redis *redis;                /* the Redis the cell uses, or NULL */
+    ab_run_cluster *cluster;            /* the Redis Cluster the cell uses, or NULL */
+    ab_run_proc proxy;
+    char store_host[64];                /* where servers reach the store: Redis or the proxy */
+    int store_port;
+    ab_run_proc servers[AB_RUN_MAX_SERVERS];
+    unsigned nservers;
+    char targets[AB_RUN_MAX_SERVERS * 24]; /* HOST:PORT,… */
+    char disk[AB_RUN_PATH_MAX];         /* the last server's disk directory */
+} ab_run_rep_env;
+
+/* Runs the matrix: run directory, Redis, environment, store capacity, cells, micro-benchmarks,
+ * results and the report. Returns the exit status. */
+int ab_run_execute(const ab_run_opts *o, const cJSON *sc, const ab_res_cell *cells, size_t n);
+/* Estimated seconds of what a run does besides its cells (store capacity, micro, report). */
+double ab_run_extras_estimate_s(const cJSON *sc, const ab_run_opts *o);
+
+/* Runs every repetition of cell c into reps (c->repetitions entries, zeroed by the caller).
+ * 0 when all ran; -1 with err when the cell failed (reps hold what finished). */
+int ab_run_cell_execute(ab_run_ctx *ctx, const ab_res_cell *c, ab_res_rep *reps, char *err,
+                        size_t errlen);
+/* Runs `authbench load` against e's servers for one repetition (rep.c): watches the login phase,
+ * snapshots Redis and the servers' /stats at the window, injects the cell's fault, reads the JSON.
+ * 0, or -1 with err. */
+int ab_run_rep_execute(ab_run_ctx *ctx, ab_run_rep_env *e, const ab_res_cell *c, ab_res_rep *rep,
+                       char *err, size_t errlen);
+/* Generates the run's key for alg (once) and writes its path. 0, or -1 with err. */
+int ab_run_key_for(ab_run_ctx *ctx, const char *alg, char *path, size_t len, char *err, size_t errlen);
+/* Measures the Redis's GET capacity with `authbench store-bench`. A store_capacity object, or
+ * NULL with a note in err. */
+cJSON *ab_run_store_capacity(ab_run_ctx *ctx, const cJSON *sc, char *err, size_t errlen);
+/* Runs authbench_micro into <run>/micro.json. A "micro" object for results.json saying what ran
+ * (or why not). Never NULL. */
+cJSON *ab_run_micro(ab_run_ctx *ctx, const cJSON *sc, const char *micro_path);
+
+/* ---- faults (fault.c) ------------------------------------------------------------------------- */
+
+/* Injects (lifts) the cell's fault on what repetition e started. 0, or -1 with why in note. */
+int ab_run_fault_inject(ab_run_rep_env *e, const ab_res_cell *c, char *note, size_t len);
+int ab_run_fault_lift(ab_run_rep_env *e, const ab_res_cell *c, char *note, size_t len);
+
+#endif /* AB_RUN_EXEC_H */
