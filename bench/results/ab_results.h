@@ -31,32 +31,38 @@ extern "C" {
 
 /* ---- per-request figures ----------------------------------------------------------------------- */
 
-/* X(name, unit, source, source2, scale): the cell field of results.json (and its results.csv column),
- * its unit, the dotted path(s) of the `authbench load --json` document whose sum times scale gives it
- * (source2 NULL when there is one). Each is kept as the median over the repetitions with its
- * {mean, median, cv, values} in repetition_stats. */
+/* X(name, unit, source, source2, scale, what): the cell field of results.json (and its results.csv
+ * column), its unit, the dotted path(s) of the `authbench load --json` document whose sum times
+ * scale gives it (source2 NULL when there is one), what it is. Each is kept as the median over the
+ * repetitions with its {mean, median, cv, values} in repetition_stats. The figures of the store's
+ * counters follow these, one per X of session_store's SSTORE_COUNTERS ("<figure>_per_req", the
+ * load's own name for it): a store counter added there is a figure here with no edit. */
 #define AB_RES_FIGURES(X)                                                                          \
-    X(client_bytes_out_per_req, "bytes", "client_bytes_out_per_req", NULL, 1)                      \
-    X(client_bytes_in_per_req, "bytes", "client_bytes_in_per_req", NULL, 1)                        \
-    X(credential_bytes, "bytes", "credential_bytes", NULL, 1)                                      \
-    X(server_cpu_us_per_req, "us", "server_cpu_us_per_req", NULL, 1)                               \
-    X(auth_cpu_us_per_req, "us", "auth_cpu_ns_per_req", NULL, 1e-3)                                \
-    X(store_round_trips_per_req, "count", "store_round_trips_per_req", NULL, 1)                    \
-    X(store_net_bytes_per_req, "bytes", "store_net_bytes_out_per_req", "store_net_bytes_in_per_req", 1) \
-    X(store_ops_per_req, "count", "store_ops_per_req", NULL, 1)                                    \
-    X(disk_bytes_read_per_req, "bytes", "disk_bytes_read_per_req", NULL, 1)                        \
-    X(disk_bytes_written_per_req, "bytes", "disk_bytes_written_per_req", NULL, 1)                  \
-    X(fsyncs_per_req, "count", "fsyncs_per_req", NULL, 1)                                          \
-    X(store_syscalls_per_req, "count", "store_syscalls_per_req", NULL, 1)
+    X(client_bytes_out_per_req, "bytes", "client_bytes_out_per_req", NULL, 1,                      \
+      "request bytes on the wire, credential included")                                           \
+    X(client_bytes_in_per_req, "bytes", "client_bytes_in_per_req", NULL, 1, "answer bytes on the wire") \
+    X(credential_bytes, "bytes", "credential_bytes", NULL, 1, "the cookie value or token alone")  \
+    X(server_cpu_us_per_req, "us", "server_cpu_us_per_req", NULL, 1,                               \
+      "user+sys CPU of all server processes")                                                     \
+    X(auth_cpu_us_per_req, "us", "auth_cpu_ns_per_req", NULL, 1e-3, "CPU inside authenticate()")   \
+    X(store_net_bytes_per_req, "bytes", "store_net_bytes_out_per_req", "store_net_bytes_in_per_req", 1, \
+      "bytes between servers and store, both ways")
 
-/* One row of AB_RES_FIGURES. */
+/* One per-request figure: a row of AB_RES_FIGURES or one of a store counter. */
 typedef struct ab_res_figure {
-    const char *name, *unit, *source, *source2;
+    const char *name;
+    const char *unit;   /* "bytes", "us" …; NULL for a store counter's (ab_res_figure_unit) */
+    const char *source, *source2;
     double scale;
+    const char *what;
 } ab_res_figure;
 
-/* The table of AB_RES_FIGURES (static) and its length. */
+/* The table of every per-request figure (static: AB_RES_FIGURES, then the store counters) and its
+ * length. */
 const ab_res_figure *ab_res_figures(size_t *n);
+/* A figure's unit: its own, or for a store counter's the one its name says ("…bytes…" bytes,
+ * "…_ns_per_req" ns, else a count). Static, never NULL. */
+const char *ab_res_figure_unit(const ab_res_figure *f);
 
 /* ---- faults ------------------------------------------------------------------------------------ */
 
@@ -92,6 +98,7 @@ typedef struct ab_res_cell {
     char key_dist[32];
     char mix_name[32];
     char fault[16];         /* "" or a fault name (ab_res_fault_find) */
+    char server_model[8];   /* async | pool: how the servers wait for the store (serve --model) */
     unsigned mix_login, mix_request, mix_logout;
     unsigned servers, connections, threads, server_threads, users, repetitions;
     double rate_per_sec;    /* 0 = closed loop */

@@ -183,11 +183,12 @@ static cJSON *figures_table(void)
     for (i = 0; i < n; i++) {
         cJSON *o = cJSON_CreateObject();
         cJSON_AddStringToObject(o, "name", figs[i].name);
-        cJSON_AddStringToObject(o, "unit", figs[i].unit);
+        cJSON_AddStringToObject(o, "unit", ab_res_figure_unit(&figs[i]));
         cJSON_AddStringToObject(o, "source", figs[i].source);
         figs[i].source2 ? (void)cJSON_AddStringToObject(o, "source2", figs[i].source2)
                         : (void)cJSON_AddNullToObject(o, "source2");
         cJSON_AddNumberToObject(o, "scale", figs[i].scale);
+        cJSON_AddStringToObject(o, "what", figs[i].what);
         cJSON_AddItemToArray(arr, o);
     }
     return arr;

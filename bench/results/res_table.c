@@ -6,9 +6,13 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define AB_RES_FIGURE_ROW(name, unit, source, source2, scale) {#name, unit, source, source2, scale},
-static const ab_res_figure figures[] = {AB_RES_FIGURES(AB_RES_FIGURE_ROW)};
+#include "sstore.h"
+
+#define AB_RES_FIGURE_ROW(name, unit, source, source2, scale, what) {#name, unit, source, source2, scale, what},
+#define AB_RES_STORE_ROW(name, figure, what) {#figure "_per_req", NULL, #figure "_per_req", NULL, 1, what},
+static const ab_res_figure figures[] = {AB_RES_FIGURES(AB_RES_FIGURE_ROW) SSTORE_COUNTERS(AB_RES_STORE_ROW)};
 #undef AB_RES_FIGURE_ROW
+#undef AB_RES_STORE_ROW
 
 static const ab_res_fault faults[] = {
     {"store-outage", "outage", "store outage", "the cell's Redis killed (SIGKILL), never restarted",
@@ -32,6 +36,16 @@ const ab_res_figure *ab_res_figures(size_t *n)
 {
     *n = sizeof figures / sizeof figures[0];
     return figures;
+}
+
+const char *ab_res_figure_unit(const ab_res_figure *f)
+{
+    size_t len = strlen(f->name);
+    if (f->unit != NULL)
+        return f->unit;
+    if (strstr(f->name, "bytes") != NULL)
+        return "bytes";
+    return len > 11 && strcmp(f->name + len - 11, "_ns_per_req") == 0 ? "ns" : "count";
 }
 
 const ab_res_fault *ab_res_fault_find(const char *name)

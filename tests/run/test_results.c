@@ -16,6 +16,7 @@
 
 #include "ab_json.h"
 #include "ab_results.h"
+#include "sstore.h"
 #include "tsupport.h"
 
 static void missing_values_should_be_reported_never_invented(void **state)
@@ -54,6 +55,7 @@ static void sample_cell(ab_res_cell *c)
     snprintf(c->key_dist, sizeof c->key_dist, "zipf:0.99");
     snprintf(c->mix_name, sizeof c->mix_name, "read");
     snprintf(c->fault, sizeof c->fault, "redis-pause");
+    snprintf(c->server_model, sizeof c->server_model, "pool");
     c->mix_request = 100;
     c->servers = 2, c->connections = 8, c->threads = 2, c->server_threads = 4, c->users = 100;
     c->repetitions = 2;
@@ -70,6 +72,9 @@ static void a_cell_written_should_read_back_the_same(void **state)
     o = ab_res_cell_result(&c, NULL, 0, "it broke");
     assert_int_equal(ab_res_cell_from_json(o, &back), 0);
     assert_memory_equal(&c, &back, sizeof c);
+    cJSON_DeleteItemFromObjectCaseSensitive(o, "server_model"); /* a run from before the models */
+    assert_int_equal(ab_res_cell_from_json(o, &back), 0);
+    assert_string_equal(back.server_model, "loop");
     assert_string_equal(ab_json_str(o, "status"), "failed");
     assert_true(cJSON_IsNull(ab_json_at(o, "alg")));
     assert_true(ab_json_num_or(o, "fault_for_s", 0) == 0.7);
@@ -84,7 +89,7 @@ static cJSON *load_doc(double rps, double auth_ns, double out_bytes, double in_b
 {
     char text[512];
     snprintf(text, sizeof text,
-             "{\"requests_per_sec\": %g, \"requests\": %g, \"auth_cpu_ns_per_req\": %g,"
+             "{\"requests_per_sec\": %g, \"requests\": %g, \"auth_cpu_ns_per_req\": %g, \"store_errors_per_req\": 0.5,"
              " \"store_net_bytes_out_per_req\": %g, \"store_net_bytes_in_per_req\": %g, \"window_s\": 3,"
              " \"errors\": {\"timeout\": 1}, \"timeseries\": [{\"t_s\": 0, \"requests\": 5, \"errors\": 0}]}",
              rps, rps * 3, auth_ns, out_bytes, in_bytes);
@@ -112,6 +117,8 @@ static void repetitions_should_aggregate_by_the_figure_table(void **state)
     assert_true(fabs(ab_json_num_or(o, "auth_cpu_us_per_req", 0) - 3) < 1e-9); /* ns scaled to us */
     assert_true(ab_json_num_or(o, "store_net_bytes_per_req", 0) == 225); /* out + in */
     assert_true(ab_json_num_or(o, "redis_commands_per_req", 0) == 2);
+    assert_true(ab_json_num_or(o, "store_errors_per_req", 0) == 0.5); /* a store counter's figure */
+    assert_true(cJSON_IsNull(ab_json_at(o, "fsync_ns_per_req")));
     assert_true(cJSON_IsTrue(ab_json_at(o, "high_cv")));
     assert_true(ab_json_num_or(o, "windows.0.rep", 0) == 0); /* arrays are not paths */
     assert_int_equal(cJSON_GetArraySize(ab_json_at(o, "windows")), 2);
@@ -130,6 +137,34 @@ static char *first_line(const char *path)
     assert_non_null(text);
     text[strcspn(text, "\n")] = '\0';
     return text;
+}
+
+/* The figure named name, or NULL. */
+static const ab_res_figure *figure(const char *name)
+{
+    size_t i, n;
+    const ab_res_figure *figs = ab_res_figures(&n);
+    for (i = 0; i < n; i++)
+        if (strcmp(figs[i].name, name) == 0)
+            return &figs[i];
+    return NULL;
+}
+
+static void every_store_counter_should_be_a_figure_with_its_unit(void **state)
+{
+#define STORE_FIG_NAME_(name, fig, desc) #fig "_per_req",
+    static const char *const names[] = {SSTORE_COUNTERS(STORE_FIG_NAME_)};
+#undef STORE_FIG_NAME_
+    size_t i;
+    (void)state;
+    for (i = 0; i < sizeof names / sizeof names[0]; i++)
+        if (figure(names[i]) == NULL || figure(names[i])->what == NULL)
+            fail_msg("store counter figure %s is not in the table", names[i]);
+    assert_string_equal(ab_res_figure_unit(figure("fsync_ns_per_req")), "ns");
+    assert_string_equal(ab_res_figure_unit(figure("store_net_bytes_in_per_req")), "bytes");
+    assert_string_equal(ab_res_figure_unit(figure("fsyncs_per_req")), "count");
+    assert_string_equal(ab_res_figure_unit(figure("auth_cpu_us_per_req")), "us");
+    assert_true(figure("auth_cpu_us_per_req")->scale == 1e-3);
 }
 
 static void files_should_carry_every_figure_and_the_schema_version(void **state)
@@ -200,6 +235,7 @@ int main(void)
         cmocka_unit_test(missing_values_should_be_reported_never_invented),
         cmocka_unit_test(a_cell_written_should_read_back_the_same),
         cmocka_unit_test(repetitions_should_aggregate_by_the_figure_table),
+        cmocka_unit_test(every_store_counter_should_be_a_figure_with_its_unit),
         cmocka_unit_test(files_should_carry_every_figure_and_the_schema_version),
         cmocka_unit_test(the_reader_should_accept_known_versions_only),
     };
