@@ -21,6 +21,17 @@
  * decode them on every request: a JWT verification parses its payload, a session lookup parses the
  * stored claims (with cJSON, as an app deserialises its session) and takes sub from them.
  *
+ * Blocking and asynchronous calls
+ *   ab_mech_issue/authenticate/revoke block until they have an answer (a store round trip
+ *   included): what a worker of a thread-pool server calls, on a handle from ab_mech_ctx_new.
+ *   The _async variants are for an event loop, on a handle from ab_mech_ctx_new_loop, whose store
+ *   client is non-blocking and driven by the loop's hooks (ab_mech_loop; the handle passes them to
+ *   the store, the server never learns what waits): they answer at once when they can (none,
+ *   jwt:<ALG>, session:memory://: nothing to wait for) and otherwise return AB_MECH_PENDING and
+ *   call done(arg, status) exactly once, later, on the loop's thread, from inside one of the
+ *   ab_mech_ctx_on_* entry points (or ab_mech_ctx_free, with STORE_ERROR, for what is still in
+ *   flight). On a handle from ab_mech_ctx_new they block and answer at once.
+ *
  * Errors live in the handle that failed (ab_mech_errstr(), ab_mech_ctx_errstr(); never NULL).
  * Destructors accept NULL.
  */
@@ -120,6 +131,51 @@ int ab_mech_authenticate(ab_mech_ctx *c, const char *cred, size_t len, ab_mech_p
  * "none" it only authenticates: nothing can be revoked (see ab_mech_can_revoke). */
 int ab_mech_revoke(ab_mech_ctx *c, const char *cred, size_t len);
 
+/* ---- calls that may complete later (event-loop servers) ---------------------------------- */
+
+#define AB_MECH_PENDING (-1) /* an _async call's answer comes later, through done */
+
+/* The answer of an _async call that returned AB_MECH_PENDING: an ab_mech_status. */
+typedef void (*ab_mech_done_fn)(void *arg, int status);
+
+/* The caller's event loop as the handle's store sees it (hiredis's async adapters' shape): interest
+ * in reading or writing an fd (level-triggered: it lasts until the del hook), and cleanup when the
+ * fd is about to be closed. data is passed back to every hook. */
+typedef struct ab_mech_loop {
+    void *data;
+    void (*add_read)(void *data, int fd);
+    void (*del_read)(void *data, int fd);
+    void (*add_write)(void *data, int fd);
+    void (*del_write)(void *data, int fd);
+    void (*cleanup)(void *data, int fd);
+} ab_mech_loop;
+
+/* A handle for one event loop (hooks copied; they may be called from inside this call and any
+ * ab_mech_ctx_* call on it): its store connection is non-blocking. Errors as for ab_mech_ctx_new.
+ * Only the _async calls are for it (the blocking ones answer AB_MECH_INTERNAL where a store is
+ * involved). */
+ab_mech_ctx *ab_mech_ctx_new_loop(ab_mech *m, const ab_mech_loop *loop);
+/* The loop's entry points: fd (one a hook asked about) is readable / writable. */
+void ab_mech_ctx_on_readable(ab_mech_ctx *c, int fd);
+void ab_mech_ctx_on_writable(ab_mech_ctx *c, int fd);
+/* Milliseconds until ab_mech_ctx_on_timer is due (0: now), or -1: no timer needed. */
+int ab_mech_ctx_timeout_ms(const ab_mech_ctx *c);
+/* Times out what waited too long, retries what waits for a reconnect. */
+void ab_mech_ctx_on_timer(ab_mech_ctx *c);
+
+/* 1 when c's _async calls may return AB_MECH_PENDING, 0 when they always answer at once. */
+int ab_mech_ctx_async(const ab_mech_ctx *c);
+/* ab_mech_authenticate, answering at once (a status) or later (AB_MECH_PENDING; *out is filled
+ * before done runs and must stay valid until then). cred is read during the call only. */
+int ab_mech_authenticate_async(ab_mech_ctx *c, const char *cred, size_t len, ab_mech_principal *out,
+                               ab_mech_done_fn done, void *arg);
+/* ab_mech_issue, answering at once or later (out and out_len must stay valid until done runs). */
+int ab_mech_issue_async(ab_mech_ctx *c, const char *user, char *out, size_t cap, size_t *out_len,
+                        ab_mech_done_fn done, void *arg);
+/* ab_mech_revoke, answering at once or later. cred is read during the call only. */
+int ab_mech_revoke_async(ab_mech_ctx *c, const char *cred, size_t len, ab_mech_done_fn done,
+                         void *arg);
+
 /* Store I/O of a handle: the store's own counters (SSTORE_COUNTERS in sstore.h); all zero without
  * a store. */
 typedef sstore_counters ab_mech_store_io;
@@ -141,7 +197,7 @@ typedef struct ab_mech_counters {
 } ab_mech_counters;
 #undef AB_MECH_COUNTER_FIELD_
 
-/* A snapshot of c's counters. */
+/* A snapshot of c's counters (all zero for c NULL: a thread without a handle). */
 void ab_mech_ctx_counters(const ab_mech_ctx *c, ab_mech_counters *out);
 /* acc += x, field by field. */
 void ab_mech_counters_add(ab_mech_counters *acc, const ab_mech_counters *x);

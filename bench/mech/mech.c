@@ -113,16 +113,48 @@ int mech_open_store(ab_mech *m, const char *uri)
     return 0;
 }
 
-int mech_connect_store(ab_mech_ctx *c)
+/* A loop handle's store connects without waiting, so it cannot say yet that the store is out of
+ * reach or refuses the password: one blocking connection, made and dropped, says it (the promise
+ * of ab_mech_ctx_new_loop: errors as for ab_mech_ctx_new). 0, or -1 when out of memory. */
+static int probe_store(ab_mech_ctx *c)
 {
-    c->conn = sstore_connect(c->m->store);
-    if (c->conn == NULL) {
+    sstore_conn *probe = sstore_connect(c->m->store);
+    if (probe == NULL) {
         mech_ctx_fail(c, AB_MECH_INTERNAL, "out of memory connecting to the store");
         return -1;
     }
-    if (sstore_conn_err(c->conn) != SSTORE_OK)
-        mech_ctx_fail(c, AB_MECH_STORE_ERROR, "store: %s", sstore_conn_errstr(c->conn));
+    if (sstore_conn_err(probe) != SSTORE_OK)
+        mech_ctx_fail(c, AB_MECH_STORE_ERROR, "store: %s", sstore_conn_errstr(probe));
+    sstore_conn_free(probe);
     return 0;
+}
+
+int mech_connect_store(ab_mech_ctx *c)
+{
+    int err;
+    if (c->has_loop && probe_store(c) != 0)
+        return -1;
+    if (c->has_loop)
+        c->async = sstore_async_connect(c->m->store, &c->loop);
+    else
+        c->conn = sstore_connect(c->m->store);
+    if (c->conn == NULL && c->async == NULL) {
+        mech_ctx_fail(c, AB_MECH_INTERNAL, "out of memory connecting to the store");
+        return -1;
+    }
+    err = c->async != NULL ? sstore_async_err(c->async) : sstore_conn_err(c->conn);
+    if (err != SSTORE_OK && c->err == 0)
+        mech_ctx_fail(c, AB_MECH_STORE_ERROR, "store: %s",
+                      c->async != NULL ? sstore_async_errstr(c->async) : sstore_conn_errstr(c->conn));
+    return 0;
+}
+
+void mech_disconnect_store(ab_mech_ctx *c)
+{
+    sstore_async_free(c->async); /* completes what is in flight: its done callbacks run now */
+    c->async = NULL;
+    sstore_conn_free(c->conn);
+    c->conn = NULL;
 }
 
 size_t ab_mech_claims(const char *user, int64_t iat, int64_t ttl_s, const char *jti, char *out,
@@ -202,12 +234,18 @@ ab_mech_kind ab_mech_kind_of(const ab_mech *m) { return m->ops != NULL ? m->ops-
 int ab_mech_can_revoke(const ab_mech *m) { return m->ops != NULL && m->ops->can_revoke; }
 size_t ab_mech_credential_max(const ab_mech *m) { return m->cred_max; }
 
-ab_mech_ctx *ab_mech_ctx_new(ab_mech *m)
+/* A handle on m, for a loop (non-blocking store) when loop is not NULL. */
+static ab_mech_ctx *ctx_new(ab_mech *m, const ab_mech_loop *loop)
 {
     ab_mech_ctx *c = calloc(1, sizeof *c);
     if (c == NULL)
         return NULL;
     c->m = m;
+    if (loop != NULL) {
+        c->has_loop = 1;
+        c->loop = (sstore_loop){loop->data, loop->add_read, loop->del_read, loop->add_write,
+                                loop->del_write, loop->cleanup};
+    }
     if (m->err != 0 || m->ops == NULL)
         mech_ctx_fail(c, AB_MECH_INTERNAL, "the mechanism did not open: %s", m->errstr);
     else if (m->ops->ctx_init(c) != 0) {
@@ -217,20 +255,34 @@ ab_mech_ctx *ab_mech_ctx_new(ab_mech *m)
     return c;
 }
 
+ab_mech_ctx *ab_mech_ctx_new(ab_mech *m)
+{
+    return ctx_new(m, NULL);
+}
+
+ab_mech_ctx *ab_mech_ctx_new_loop(ab_mech *m, const ab_mech_loop *loop)
+{
+    return ctx_new(m, loop);
+}
+
 void ab_mech_ctx_free(ab_mech_ctx *c)
 {
+    mech_op *op, *next;
     if (c == NULL)
         return;
     if (c->m->err == 0 && c->m->ops != NULL)
         c->m->ops->ctx_free(c);
+    for (op = c->free_ops; op != NULL; op = next) {
+        next = op->next;
+        free(op);
+    }
     free(c);
 }
 
 int ab_mech_ctx_err(const ab_mech_ctx *c) { return c->err; }
 const char *ab_mech_ctx_errstr(const ab_mech_ctx *c) { return c->errstr; }
 
-/* Counts a call's outcome; returns status. */
-static int count(ab_mech_ctx *c, int status, uint64_t *ok_counter)
+int mech_count(ab_mech_ctx *c, int status, uint64_t *ok_counter)
 {
     if (status == AB_MECH_OK) {
         (*ok_counter)++;
@@ -242,49 +294,72 @@ static int count(ab_mech_ctx *c, int status, uint64_t *ok_counter)
     return status;
 }
 
-/* 1 when c can serve calls; otherwise sets the error. */
-static int usable(ab_mech_ctx *c)
+/* Which of a family's _async calls a blocking call would stand in for. */
+enum { MECH_ISSUE, MECH_AUTHENTICATE, MECH_REVOKE };
+
+/* 1 when c can make blocking call `call`; otherwise sets the error. A loop handle cannot when the
+ * call waits on its store (the family has an _async variant of it). */
+static int usable(ab_mech_ctx *c, int call)
 {
-    if (c->m->err == 0 && c->m->ops != NULL)
-        return 1;
-    mech_ctx_fail(c, AB_MECH_INTERNAL, "the mechanism did not open: %s", c->m->errstr);
-    return 0;
+    const mech_ops *o = c->m->ops;
+    if (c->m->err != 0 || o == NULL) {
+        mech_ctx_fail(c, AB_MECH_INTERNAL, "the mechanism did not open: %s", c->m->errstr);
+        return 0;
+    }
+    if (c->async != NULL && (call == MECH_ISSUE      ? o->issue_async != NULL
+                             : call == MECH_REVOKE ? o->revoke_async != NULL
+                                                   : o->authenticate_async != NULL)) {
+        mech_ctx_fail(c, AB_MECH_INTERNAL, "a loop handle's store does not block: use the _async calls");
+        return 0;
+    }
+    return 1;
+}
+
+int mech_issue_claims(ab_mech_ctx *c, const char *user, char claims[MECH_CLAIMS_MAX], size_t *n)
+{
+    char jti[SSTORE_ID_LEN + 1];
+    if (user == NULL || !mech_user_valid(user, strlen(user)))
+        return mech_ctx_fail(c, AB_MECH_BAD_USER, "user name must be 1..%d characters of [A-Za-z0-9._-]",
+                             AB_MECH_USER_MAX);
+    if (sstore_id_new(jti) != SSTORE_OK)
+        return mech_ctx_fail(c, AB_MECH_INTERNAL, "no random bytes for a jti");
+    *n = ab_mech_claims(user, ab_wall_s(), c->m->ttl_s, jti, claims, MECH_CLAIMS_MAX);
+    return AB_MECH_OK;
 }
 
 int ab_mech_issue(ab_mech_ctx *c, const char *user, char *out, size_t cap, size_t *out_len)
 {
-    char claims[MECH_CLAIMS_MAX], jti[SSTORE_ID_LEN + 1];
-    size_t n;
-    int st;
-    if (!usable(c))
-        return count(c, AB_MECH_INTERNAL, &c->n.issued);
-    if (user == NULL || !mech_user_valid(user, strlen(user)))
-        return count(c, mech_ctx_fail(c, AB_MECH_BAD_USER, "user name must be 1..%d characters of "
-                                      "[A-Za-z0-9._-]", AB_MECH_USER_MAX), &c->n.issued);
-    if (sstore_id_new(jti) != SSTORE_OK)
-        return count(c, mech_ctx_fail(c, AB_MECH_INTERNAL, "no random bytes for a jti"), &c->n.issued);
-    n = ab_mech_claims(user, ab_wall_s(), c->m->ttl_s, jti, claims, sizeof claims);
-    st = c->m->ops->issue(c, user, claims, n, out, cap, out_len);
-    return count(c, st, &c->n.issued);
+    char claims[MECH_CLAIMS_MAX];
+    size_t n = 0;
+    int st = usable(c, MECH_ISSUE) ? mech_issue_claims(c, user, claims, &n) : AB_MECH_INTERNAL;
+    if (st == AB_MECH_OK)
+        st = c->m->ops->issue(c, user, claims, n, out, cap, out_len);
+    return mech_count(c, st, &c->n.issued);
 }
 
 int ab_mech_authenticate(ab_mech_ctx *c, const char *cred, size_t len, ab_mech_principal *out)
 {
-    int st = usable(c) ? c->m->ops->authenticate(c, cred, len, out) : AB_MECH_INTERNAL;
-    return count(c, st, &c->n.authenticated);
+    int st = usable(c, MECH_AUTHENTICATE) ? c->m->ops->authenticate(c, cred, len, out) : AB_MECH_INTERNAL;
+    return mech_count(c, st, &c->n.authenticated);
 }
 
 int ab_mech_revoke(ab_mech_ctx *c, const char *cred, size_t len)
 {
-    int st = usable(c) ? c->m->ops->revoke(c, cred, len) : AB_MECH_INTERNAL;
-    return count(c, st, &c->n.revoked);
+    int st = usable(c, MECH_REVOKE) ? c->m->ops->revoke(c, cred, len) : AB_MECH_INTERNAL;
+    return mech_count(c, st, &c->n.revoked);
 }
 
 void ab_mech_ctx_counters(const ab_mech_ctx *c, ab_mech_counters *out)
 {
+    if (c == NULL) {
+        memset(out, 0, sizeof *out);
+        return;
+    }
     *out = c->n;
     memset(&out->store, 0, sizeof out->store);
-    if (c->conn != NULL)
+    if (c->async != NULL)
+        sstore_async_counters(c->async, &out->store);
+    else if (c->conn != NULL)
         sstore_conn_counters(c->conn, &out->store);
 }
 
@@ -347,4 +422,5 @@ static int none_revoke(ab_mech_ctx *c, const char *cred, size_t len)
 const mech_ops ab_mech_none_ops = {
     "none", "none", AB_MECH_BEARER, 0,
     none_open, none_close, none_ctx_init, none_ctx_free, none_issue, none_authenticate, none_revoke,
+    NULL, NULL, NULL,
 };

@@ -129,7 +129,7 @@ static int jwt_ctx_init(ab_mech_ctx *c)
 static void jwt_ctx_free(ab_mech_ctx *c)
 {
     ajwt_vctx_free(c->vctx);
-    sstore_conn_free(c->conn);
+    mech_disconnect_store(c);
 }
 
 /* Signs the claims: the token is the credential. */
@@ -188,16 +188,19 @@ static const char *verified_jti(ab_mech_ctx *c)
 }
 
 /* Maps a denylist store result: listed_st means the jti is on the list (REVOKED, message why),
- * ok_st that it may pass; anything else is the store failing. */
-static int denylist_result(ab_mech_ctx *c, int st, int listed_st, int ok_st, const char *why)
+ * ok_st that it may pass; anything else is the store failing (errstr says why). */
+static int denylist_result(ab_mech_ctx *c, int st, int listed_st, int ok_st, const char *why,
+                           const char *errstr)
 {
     if (st == ok_st)
         return AB_MECH_OK;
     if (st == listed_st)
         return mech_ctx_fail(c, AB_MECH_REVOKED, "%s", why);
-    return mech_ctx_fail(c, mech_store_status(st, AB_MECH_STORE_ERROR), "denylist: %s",
-                         sstore_conn_errstr(c->conn));
+    return mech_ctx_fail(c, mech_store_status(st, AB_MECH_STORE_ERROR), "denylist: %s", errstr);
 }
+
+static const char why_revoked[] = "token revoked (its jti is on the denylist)";
+static const char why_again[] = "token already revoked";
 
 /* Verifies, then one store read: a jti on the denylist is REVOKED. */
 static int denylist_authenticate(ab_mech_ctx *c, const char *cred, size_t len, ab_mech_principal *out)
@@ -210,34 +213,98 @@ static int denylist_authenticate(ab_mech_ctx *c, const char *cred, size_t len, a
     if ((jti = verified_jti(c)) == NULL)
         return AB_MECH_INVALID_CLAIMS;
     st = sstore_get(c->conn, jti, &s);
-    return denylist_result(c, st, SSTORE_OK, SSTORE_NOT_FOUND, "token revoked (its jti is on the denylist)");
+    return denylist_result(c, st, SSTORE_OK, SSTORE_NOT_FOUND, why_revoked, sstore_conn_errstr(c->conn));
+}
+
+/* A token to be revoked, verified: its denylist record, jti and time to live. */
+typedef struct deny_entry {
+    char rec[96];
+    size_t rec_len;
+    const char *jti;
+    int64_t ttl;
+} deny_entry;
+
+/* Verifies a token to be revoked and makes its denylist entry. An ab_mech_status. */
+static int denylist_entry(ab_mech_ctx *c, const char *cred, size_t len, deny_entry *e)
+{
+    ab_mech_principal p;
+    int64_t exp = 0;
+    int st = jwt_verify_token(c, cred, len, &p);
+    if (st != AB_MECH_OK)
+        return st;
+    if ((e->jti = verified_jti(c)) == NULL || !ajwt_vctx_claim_int(c->vctx, "exp", &exp))
+        return mech_ctx_fail(c, AB_MECH_INVALID_CLAIMS, "token without a usable jti and exp");
+    e->ttl = exp - ab_wall_s();
+    if (e->ttl < 1)
+        e->ttl = 1;
+    e->rec_len = (size_t)snprintf(e->rec, sizeof e->rec, "{\"jti\":\"%s\",\"exp\":%lld}", e->jti,
+                                  (long long)exp);
+    return AB_MECH_OK;
 }
 
 /* Puts the token's jti on the denylist until the token's exp; REVOKED when it already was. */
 static int denylist_revoke(ab_mech_ctx *c, const char *cred, size_t len)
 {
-    ab_mech_principal p;
-    char rec[96];
-    const char *jti;
-    int64_t exp = 0, ttl;
-    int n, st = jwt_verify_token(c, cred, len, &p);
+    deny_entry e;
+    int st = denylist_entry(c, cred, len, &e);
     if (st != AB_MECH_OK)
         return st;
-    if ((jti = verified_jti(c)) == NULL || !ajwt_vctx_claim_int(c->vctx, "exp", &exp))
-        return mech_ctx_fail(c, AB_MECH_INVALID_CLAIMS, "token without a usable jti and exp");
-    ttl = exp - ab_wall_s();
-    n = snprintf(rec, sizeof rec, "{\"jti\":\"%s\",\"exp\":%lld}", jti, (long long)exp);
-    st = sstore_put(c->conn, jti, rec, (size_t)n, ttl > 0 ? ttl : 1);
-    return denylist_result(c, st, SSTORE_EXISTS, SSTORE_OK, "token already revoked");
+    st = sstore_put(c->conn, e.jti, e.rec, e.rec_len, e.ttl);
+    return denylist_result(c, st, SSTORE_EXISTS, SSTORE_OK, why_again, sstore_conn_errstr(c->conn));
+}
+
+/* ---- the denylist on a loop handle: verify now, look up or list the jti without waiting ---- */
+
+/* The jti looked up: listed is REVOKED. */
+static int denylist_looked_up(ab_mech_ctx *c, mech_op *op, int st, const sstore_result *r)
+{
+    (void)op;
+    return denylist_result(c, st, SSTORE_OK, SSTORE_NOT_FOUND, why_revoked, r->errstr);
+}
+
+/* Verifies, then submits the jti's lookup. */
+static int denylist_authenticate_async(ab_mech_ctx *c, mech_op *op, const char *cred, size_t len)
+{
+    const char *jti;
+    int st = jwt_verify_token(c, cred, len, op->who);
+    if (st != AB_MECH_OK)
+        return st;
+    if ((jti = verified_jti(c)) == NULL)
+        return AB_MECH_INVALID_CLAIMS;
+    snprintf(op->key, sizeof op->key, "%s", jti);
+    op->finish = denylist_looked_up;
+    st = sstore_async_get(c->async, op->key, mech_op_cb, op);
+    return st == SSTORE_OK ? AB_MECH_PENDING : mech_submit_failed(c, st, "denylist");
+}
+
+/* The jti listed: already there is REVOKED. */
+static int denylist_listed(ab_mech_ctx *c, mech_op *op, int st, const sstore_result *r)
+{
+    (void)op;
+    return denylist_result(c, st, SSTORE_EXISTS, SSTORE_OK, why_again, r->errstr);
+}
+
+/* Verifies, then submits the jti's denylist record. */
+static int denylist_revoke_async(ab_mech_ctx *c, mech_op *op, const char *cred, size_t len)
+{
+    deny_entry e;
+    int st = denylist_entry(c, cred, len, &e);
+    if (st != AB_MECH_OK)
+        return st;
+    snprintf(op->key, sizeof op->key, "%s", e.jti);
+    op->finish = denylist_listed;
+    st = sstore_async_put(c->async, op->key, e.rec, e.rec_len, e.ttl, mech_op_cb, op);
+    return st == SSTORE_OK ? AB_MECH_PENDING : mech_submit_failed(c, st, "denylist");
 }
 
 const mech_ops ab_mech_jwt_ops = {
     "jwt", "jwt:", AB_MECH_BEARER, 0,
     jwt_open, jwt_close, jwt_ctx_init, jwt_ctx_free, jwt_issue, jwt_authenticate, jwt_revoke,
+    NULL, NULL, NULL,
 };
 
 const mech_ops ab_mech_denylist_ops = {
     "jwt+denylist", "jwt+denylist:", AB_MECH_BEARER, 1,
     denylist_open, jwt_close, jwt_ctx_init, jwt_ctx_free, jwt_issue, denylist_authenticate,
-    denylist_revoke,
+    denylist_revoke, NULL, denylist_authenticate_async, denylist_revoke_async,
 };

@@ -10,8 +10,31 @@
 #define MECH_ERRSTR 256
 #define MECH_CLAIMS_MAX 512 /* room for the claims of the longest user name */
 
+typedef struct mech_op mech_op;
+
+/* Maps the store's answer to an operation into an ab_mech_status (filling op's outputs). */
+typedef int (*mech_finish_fn)(ab_mech_ctx *c, mech_op *op, int st, const sstore_result *r);
+
+/* One _async call waiting on the store (recycled through the handle's free list). */
+struct mech_op {
+    mech_op *next;            /* the handle's free list */
+    ab_mech_ctx *c;
+    mech_finish_fn finish;    /* set by the family before it submits */
+    ab_mech_done_fn done;
+    void *arg;
+    uint64_t *ok_counter;     /* the counter a success adds to */
+    int in_submit;            /* the store answered before its submit returned (memory) */
+    int finished, status;     /* ... and with this */
+    ab_mech_principal *who;   /* authenticate */
+    char *out;                /* issue: the credential, cap bytes, its length in *out_len */
+    size_t cap, *out_len;
+    char key[SSTORE_KEY_MAX + 1]; /* the session id or jti the operation is about */
+};
+
 /* One mechanism family. Contract: open/ctx_init return 0, or -1 with the handle's error set;
- * issue/authenticate/revoke return an ab_mech_status and set the ctx's error on failure. */
+ * issue/authenticate/revoke return an ab_mech_status and set the ctx's error on failure. The
+ * _async ones (NULL: the family never waits, the blocking call answers) return a status, or
+ * AB_MECH_PENDING once a store operation was submitted with mech_op_cb and op->finish set. */
 typedef struct mech_ops {
     const char *family;
     const char *prefix; /* spec prefix selecting this family ("jwt:"), or the whole spec ("none") */
@@ -25,6 +48,9 @@ typedef struct mech_ops {
                  size_t cap, size_t *out_len);
     int (*authenticate)(ab_mech_ctx *c, const char *cred, size_t len, ab_mech_principal *out);
     int (*revoke)(ab_mech_ctx *c, const char *cred, size_t len);
+    int (*issue_async)(ab_mech_ctx *c, mech_op *op, const char *claims, size_t claims_len);
+    int (*authenticate_async)(ab_mech_ctx *c, mech_op *op, const char *cred, size_t len);
+    int (*revoke_async)(ab_mech_ctx *c, mech_op *op, const char *cred, size_t len);
 } mech_ops;
 
 struct ab_mech {
@@ -48,7 +74,11 @@ struct ab_mech_ctx {
     int err;
     char errstr[MECH_ERRSTR];
     ajwt_vctx *vctx;
-    sstore_conn *conn;
+    sstore_conn *conn;      /* a blocking handle's store connection */
+    sstore_async *async;    /* a loop handle's (ab_mech_ctx_new_loop) */
+    int has_loop;
+    sstore_loop loop;
+    mech_op *free_ops;
     ab_mech_counters n;     /* store part filled by ab_mech_ctx_counters */
 };
 
@@ -70,7 +100,20 @@ int mech_set_principal(ab_mech_principal *out, const char *sub, size_t len, int 
 int mech_store_status(int st, int not_found);
 /* Opens m->store from uri, or fails m with the store's message. 0 or -1. */
 int mech_open_store(ab_mech *m, const char *uri);
-/* Connects c to m->store; an unreachable store is recorded in c's error, not fatal. 0 or -1. */
+/* Connects c to m->store (non-blocking for a loop handle); an unreachable store is recorded in c's
+ * error, not fatal. 0 or -1. */
 int mech_connect_store(ab_mech_ctx *c);
+/* Frees c's store connection, either kind (what a loop handle has in flight completes first). */
+void mech_disconnect_store(ab_mech_ctx *c);
+/* Makes the claims issue() stores or signs for user, with a fresh jti (validating the name). An
+ * ab_mech_status; *n the claims' length. */
+int mech_issue_claims(ab_mech_ctx *c, const char *user, char claims[MECH_CLAIMS_MAX], size_t *n);
+/* Counts a call's outcome in c (a success adds to *ok_counter and clears the error); returns status. */
+int mech_count(ab_mech_ctx *c, int status, uint64_t *ok_counter);
+/* mech_async.c: the store's completion callback of every _async operation (arg is the mech_op). */
+void mech_op_cb(void *arg, int status, const sstore_result *r);
+/* mech_async.c: what a submit that did not take the operation means: STORE_ERROR (or MALFORMED
+ * for a bad id), with the store's message, prefixed by what. */
+int mech_submit_failed(ab_mech_ctx *c, int st, const char *what);
 
 #endif /* AB_MECH_PRIVATE_H */

@@ -31,7 +31,7 @@ static int session_ctx_init(ab_mech_ctx *c)
 /* Drops the thread's connection. */
 static void session_ctx_free(ab_mech_ctx *c)
 {
-    sstore_conn_free(c->conn);
+    mech_disconnect_store(c);
 }
 
 /* Creates a session holding the claims; the credential is its id. */
@@ -107,8 +107,78 @@ static int session_revoke(ab_mech_ctx *c, const char *cred, size_t len)
     return AB_MECH_OK;
 }
 
+/* ---- the same calls on a loop handle: submit, and map the store's answer when it comes ---- */
+
+/* A created session: its id is the credential. */
+static int session_created(ab_mech_ctx *c, mech_op *op, int st, const sstore_result *r)
+{
+    if (st != SSTORE_OK)
+        return mech_ctx_fail(c, mech_store_status(st, AB_MECH_STORE_ERROR), "session create: %s", r->errstr);
+    if (op->cap <= SSTORE_ID_LEN)
+        return mech_ctx_fail(c, AB_MECH_INTERNAL, "credential buffer too small");
+    memcpy(op->out, r->id, SSTORE_ID_LEN + 1);
+    *op->out_len = SSTORE_ID_LEN;
+    return AB_MECH_OK;
+}
+
+/* Creates the session without waiting. */
+static int session_issue_async(ab_mech_ctx *c, mech_op *op, const char *claims, size_t claims_len)
+{
+    int st;
+    op->finish = session_created;
+    st = sstore_async_create(c->async, claims, claims_len, c->m->ttl_s, mech_op_cb, op);
+    return st == SSTORE_OK ? AB_MECH_PENDING : mech_submit_failed(c, st, "session create");
+}
+
+/* A session read back: its claims give the principal. */
+static int session_read(ab_mech_ctx *c, mech_op *op, int st, const sstore_result *r)
+{
+    if (st != SSTORE_OK)
+        return mech_ctx_fail(c, mech_store_status(st, AB_MECH_UNKNOWN_SESSION), "session: %s",
+                             st == SSTORE_NOT_FOUND ? "no such session" : r->errstr);
+    return session_principal(c, &r->session, op->who);
+}
+
+/* A store operation on one session id (sstore_async_get and _delete have this shape). */
+typedef int (*session_id_op)(sstore_async *a, const char *id, sstore_async_cb cb, void *arg);
+
+/* Submits op on the session the credential names; finish maps the answer. */
+static int session_id_async(ab_mech_ctx *c, mech_op *op, const char *cred, size_t len,
+                            session_id_op submit, mech_finish_fn finish, const char *what)
+{
+    int st = session_key(c, cred, len, op->key);
+    if (st != AB_MECH_OK)
+        return st;
+    op->finish = finish;
+    st = submit(c->async, op->key, mech_op_cb, op);
+    return st == SSTORE_OK ? AB_MECH_PENDING : mech_submit_failed(c, st, what);
+}
+
+/* Reads the session without waiting. */
+static int session_authenticate_async(ab_mech_ctx *c, mech_op *op, const char *cred, size_t len)
+{
+    return session_id_async(c, op, cred, len, sstore_async_get, session_read, "session");
+}
+
+/* A session deleted, or not there. */
+static int session_deleted(ab_mech_ctx *c, mech_op *op, int st, const sstore_result *r)
+{
+    (void)op;
+    if (st != SSTORE_OK)
+        return mech_ctx_fail(c, mech_store_status(st, AB_MECH_UNKNOWN_SESSION), "session delete: %s",
+                             st == SSTORE_NOT_FOUND ? "no such session" : r->errstr);
+    return AB_MECH_OK;
+}
+
+/* Deletes the session without waiting. */
+static int session_revoke_async(ab_mech_ctx *c, mech_op *op, const char *cred, size_t len)
+{
+    return session_id_async(c, op, cred, len, sstore_async_delete, session_deleted, "session delete");
+}
+
 const mech_ops ab_mech_session_ops = {
     "session", "session:", AB_MECH_COOKIE, 1,
     session_open, session_close, session_ctx_init, session_ctx_free,
     session_issue, session_authenticate, session_revoke,
+    session_issue_async, session_authenticate_async, session_revoke_async,
 };

@@ -98,6 +98,7 @@ typedef struct ab_res_cell {
     char key_dist[32];
     char mix_name[32];
     char fault[16];         /* "" or a fault name (ab_res_fault_find) */
+    char server_model[8];   /* async | pool: how the servers wait for the store (serve --model) */
     unsigned mix_login, mix_request, mix_logout;
     unsigned servers, connections, threads, server_threads, users, repetitions;
     double rate_per_sec;    /* 0 = closed loop */

@@ -26,6 +26,7 @@ static void params_load(cJSON *o, const ab_res_cell *c)
     cJSON_AddNumberToObject(o, "connections", c->connections);
     cJSON_AddNumberToObject(o, "threads", c->threads);
     cJSON_AddNumberToObject(o, "server_threads", c->server_threads);
+    cJSON_AddStringToObject(o, "server_model", c->server_model);
     ab_res_add_num_or_null(o, "rate_per_sec", c->rate_per_sec > 0, c->rate_per_sec);
     cJSON_AddNumberToObject(o, "users", c->users);
     cJSON_AddStringToObject(o, "key_dist", c->key_dist);
@@ -89,6 +90,9 @@ static void cell_strings(const cJSON *o, ab_res_cell *c)
     cell_str(o, "key_dist", c->key_dist, sizeof c->key_dist);
     cell_str(o, "mix_name", c->mix_name, sizeof c->mix_name);
     cell_str(o, "fault", c->fault, sizeof c->fault);
+    cell_str(o, "server_model", c->server_model, sizeof c->server_model);
+    if (c->server_model[0] == '\0') /* results from before the two models: blocking loops */
+        ab_fmt(c->server_model, sizeof c->server_model, "%s", "loop");
 }
 
 int ab_res_cell_from_json(const cJSON *o, ab_res_cell *c)

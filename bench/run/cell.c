@@ -145,7 +145,8 @@ static int start_server(ab_run_ctx *ctx, ab_run_rep_env *e, const ab_res_cell *c
     char spec[AB_RUN_PATH_MAX + 128], threads[16], log[AB_RUN_PATH_MAX], host[64], key[AB_RUN_PATH_MAX];
     char spec_file[AB_RUN_PATH_MAX + 64]; /* the spec may hold a store password: a 0600 file, not argv */
     char *argv[] = {ctx->self, "serve", "--mechanism-file", spec_file, "--listen", "127.0.0.1:0",
-                    "--threads", threads, NULL, NULL, NULL};
+                    "--threads", threads, "--model", (char *)c->server_model, NULL, NULL, NULL, NULL, NULL};
+    int k = 10;
     int port, rc;
     size_t n = strlen(e->targets);
     if (mech_spec(ctx, e, c, i, spec, sizeof spec, err, errlen) != 0)
@@ -158,8 +159,10 @@ static int start_server(ab_run_ctx *ctx, ab_run_rep_env *e, const ab_res_cell *c
     if (c->alg[0] != '\0') {
         if (ab_run_key_for(ctx, c->alg, key, sizeof key, err, errlen) != 0)
             return -1;
-        argv[8] = "--key", argv[9] = key;
+        argv[k++] = "--key", argv[k++] = key;
     }
+    if (strcmp(c->server_model, "pool") == 0) /* a worker per thread the cell gives a server */
+        argv[k++] = "--workers", argv[k++] = threads;
     ab_fmt(threads, sizeof threads, "%u", c->server_threads);
     ab_fmt(log, sizeof log, "%s/rep%u-serve%u.log", e->cell_dir, e->rep, i + 1);
     rc = ab_run_proc_start(&e->servers[i], "authbench serve", argv, log, NULL, err, errlen) != 0 ||

@@ -31,6 +31,7 @@ static void usage(void)
         "overrides (applied to every group of the scenario):\n"
         "  --name NAME  --duration D  --warmup D  --repetitions N  --servers 1,2,4\n"
         "  --connections C[,C…]  --rate R[,R…]|none  --users U  --threads T  --server-threads T\n"
+        "  --server-model async|pool  (the servers' model: serve --model; pool gets T workers)\n"
         "  --lb rr|random|sticky  --key-dist uniform|zipf:θ  --mix NAME|login=L,request=R,logout=O\n"
         "  --store-delay D[,D…]  --set FIELD=VALUE (any scenario field; VALUE is JSON or a string)\n"
         "  --mechanisms a,b,…    keep only these mechanisms or families (jwt, session:redis, …)\n"
@@ -136,6 +137,7 @@ static const struct { const char *flag, *field; int kind; /* 0 string, 1 list/nu
     {"--duration", "duration", 0}, {"--warmup", "warmup", 0}, {"--repetitions", "repetitions", 1},
     {"--servers", "servers", 1}, {"--connections", "connections", 1}, {"--rate", "rate", 1},
     {"--users", "users", 1}, {"--threads", "threads", 1}, {"--server-threads", "server_threads", 1},
+    {"--server-model", "server_model", 0},
     {"--lb", "lb", 1}, {"--key-dist", "key_dist", 0}, {"--mix", "mix", 2},
     {"--store-delay", "store_delay", 1}, {"--name", "name", 0}, {"--redis-url", "redis_url", 0},
     {"--redis-cluster-url", "redis_cluster_url", 0},

@@ -137,6 +137,8 @@ static void cell_id(ab_res_cell *c, int many_conns)
         ab_fmt(part, sizeof part, "r%.0f", c->rate_per_sec), id_add(c->id, sizeof c->id, part);
     if (ab_res_fault_find(c->fault) != NULL)
         id_add(c->id, sizeof c->id, ab_res_fault_find(c->fault)->id);
+    if (strcmp(c->server_model, "async") != 0)
+        id_add(c->id, sizeof c->id, c->server_model);
     if (many_conns)
         ab_fmt(part, sizeof part, "c%u", c->connections), id_add(c->id, sizeof c->id, part);
     ab_fmt(part, sizeof part, "s%u", c->servers);
@@ -198,6 +200,8 @@ static void cell_label(ab_res_cell *c)
         ab_fmt(part, sizeof part, "%.0f req/s", c->rate_per_sec), qual_add(q, sizeof q, part);
     if (ab_res_fault_find(c->fault) != NULL)
         qual_add(q, sizeof q, ab_res_fault_find(c->fault)->label);
+    if (strcmp(c->server_model, "async") != 0)
+        qual_add(q, sizeof q, "pool server");
     if (q[0] != '\0')
         ab_fmt(c->label, sizeof c->label, "%s (%s)", base, q);
     else
@@ -225,6 +229,8 @@ static void cell_fill(const cJSON *sc, const cJSON *g, int gi, const cell_pick *
     c->repetitions = gnum(g, "repetitions");
     c->threads = gnum(g, "threads");
     c->server_threads = gnum(g, "server_threads");
+    ab_fmt(c->server_model, sizeof c->server_model, "%s",
+           cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(g, "server_model")));
     c->duration_us = gdur(g, "duration");
     c->warmup_us = gdur(g, "warmup");
     c->store_jitter_us = mech_uses_redis(p->mech) ? gdur(g, "store_jitter") : 0;

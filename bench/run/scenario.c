@@ -18,7 +18,8 @@ typedef enum field_kind {
     FK_DUR,        /* duration: "250us", "1.5s", or a number of seconds */
     FK_DUR_NULL,   /* duration or null */
     FK_KEY_DIST,   /* uniform | zipf:θ */
-    FK_FAULT       /* null | a fault name (fault.c) */
+    FK_FAULT,      /* null | a fault name (fault.c) */
+    FK_MODEL       /* async | pool: the server model (serve --model) */
 } field_kind;
 
 typedef struct group_field {
@@ -42,6 +43,7 @@ static const group_field group_fields[] = {
     {"repetitions", FK_UINT, 1, 100, "3"},
     {"threads", FK_UINT, 1, 256, "1"},
     {"server_threads", FK_UINT, 1, 256, "1"},
+    {"server_model", FK_MODEL, 0, 0, "\"async\""},
     {"store_delay", FK_DUR_LIST, 0, 0, "\"0\""},
     {"store_jitter", FK_DUR, 0, 0, "\"0\""},
     {"fault", FK_FAULT, 0, 0, "null"},
@@ -221,6 +223,9 @@ static int axis_item_ok(const cJSON *sc, const group_field *f, const cJSON *it)
         return key_dist_ok(it);
     case FK_FAULT:
         return cJSON_IsNull(it) || (cJSON_IsString(it) && ab_res_fault_find(it->valuestring) != NULL) ? 0 : -1;
+    case FK_MODEL:
+        return cJSON_IsString(it) && (strcmp(it->valuestring, "async") == 0 ||
+                                      strcmp(it->valuestring, "pool") == 0) ? 0 : -1;
     }
     return -1;
 }
@@ -244,6 +249,7 @@ static const char *field_expects(const group_field *f)
     case FK_KEY_DIST: return "\"uniform\" or \"zipf:<theta>\"";
     case FK_FAULT: return "null or one of store-outage, redis-restart, redis-pause, proxy-drop, disk-full, "
                           "server-kill";
+    case FK_MODEL: return "\"async\" or \"pool\"";
     }
     return "?";
 }

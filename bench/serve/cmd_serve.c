@@ -21,19 +21,28 @@ typedef struct serve_opts {
     const char *listen;
     const char *key_file;
     int threads;
+    int model;
+    int workers;
     int64_t ttl_s;
     uint64_t idle_us;
     uint64_t request_us;
 } serve_opts;
 
+/* The cores this process may run on (at least 1). */
+static int online_cores(void)
+{
+    long n = sysconf(_SC_NPROCESSORS_ONLN);
+    return n > 0 && n < 256 ? (int)n : 1;
+}
+
 /* Prints --help. */
 static void usage(void)
 {
     printf("usage: authbench serve (--mechanism M | --mechanism-file FILE) --listen HOST:PORT\n"
-           "                       [--threads N] [--key FILE] [--ttl D] [--idle-timeout D]\n"
-           "                       [--request-timeout D]\n\n"
-           "A simulated app server: HTTP/1.1 with keep-alive, one epoll loop per thread, authenticating\n"
-           "every request with one mechanism. One process is one server, with its own store\n"
+           "                       [--model async|pool] [--threads N] [--workers N] [--key FILE]\n"
+           "                       [--ttl D] [--idle-timeout D] [--request-timeout D]\n\n"
+           "A simulated app server: HTTP/1.1 with keep-alive on epoll loops, authenticating every\n"
+           "request with one mechanism. One process is one server, with its own store\n"
            "connections, memory and disk directory.\n\n"
            "  --mechanism M      none | session:<store URI> | jwt:<ALG> | jwt+denylist:<ALG>,<store URI>\n"
            "                     store URIs: memory://, redis://host:port[/db],\n"
@@ -43,8 +52,17 @@ static void usage(void)
            "                     (no access for group or others): a store password never on argv.\n"
            "                     authbench run starts its servers this way\n"
            "  --listen HOST:PORT where to listen (port 0 picks a free one)\n"
-           "  --threads N        event-loop threads, each with its own listening socket (SO_REUSEPORT)\n"
-           "                     and its own store connection (default 1)\n"
+           "  --model async|pool how requests wait for the store (default async):\n"
+           "                     async: each loop's store client is non-blocking and pipelined, a\n"
+           "                     store wait holds up only its own connection (Node with ioredis,\n"
+           "                     Spring WebFlux with Lettuce, redis-py asyncio)\n"
+           "                     pool: the loops do the I/O and queue each request on one shared\n"
+           "                     queue; any idle worker runs it, blocking on the store (PHP-FPM,\n"
+           "                     gunicorn sync workers, Puma, Tomcat's thread pool)\n"
+           "  --threads N        event-loop threads, each with its own listening socket (SO_REUSEPORT);\n"
+           "                     async: each with its own store connection (default: the cores, %d)\n"
+           "  --workers N        pool: worker threads, each with its own store connection; latency\n"
+           "                     grows once all N are busy (default 2 x cores + 1, %d)\n"
            "  --key FILE         JWT signing key, an HMAC secret or private PEM; every server of a run\n"
            "                     shares it (make one: authbench jwt keygen --alg ALG --out PREFIX)\n"
            "  --ttl D            credential lifetime: 3600s, 15m, … (default 1h)\n"
@@ -62,15 +80,20 @@ static void usage(void)
            "Limits: 8 KiB of headers (431), 64 KiB of body (413), --request-timeout (408); malformed\n"
            "requests get 400, HTTP versions other than 1.x 505; each closes the connection. 404/405\n"
            "keep it open.\n\n"
-           "Prints 'listening on HOST:PORT' on stdout when ready; SIGTERM or SIGINT stops it.\n");
+           "Prints 'listening on HOST:PORT' on stdout when ready; SIGTERM or SIGINT stops it.\n",
+           online_cores(), 2 * online_cores() + 1);
 }
 
-enum { O_MECHANISM = 256, O_MECHANISM_FILE, O_LISTEN, O_KEY, O_THREADS, O_TTL, O_IDLE, O_REQUEST };
+enum { O_MECHANISM = 256, O_MECHANISM_FILE, O_LISTEN, O_KEY, O_THREADS, O_MODEL, O_WORKERS, O_TTL,
+       O_IDLE, O_REQUEST };
+
+static const char *const model_names[] = {"async", "pool", NULL}; /* srv_model order */
 
 static const struct option serve_options[] = {
     {"mechanism", required_argument, NULL, O_MECHANISM}, {"mechanism-file", required_argument, NULL, O_MECHANISM_FILE},
     {"listen", required_argument, NULL, O_LISTEN}, {"key", required_argument, NULL, O_KEY},
-    {"threads", required_argument, NULL, O_THREADS}, {"ttl", required_argument, NULL, O_TTL},
+    {"threads", required_argument, NULL, O_THREADS}, {"model", required_argument, NULL, O_MODEL},
+    {"workers", required_argument, NULL, O_WORKERS}, {"ttl", required_argument, NULL, O_TTL},
     {"idle-timeout", required_argument, NULL, O_IDLE}, {"request-timeout", required_argument, NULL, O_REQUEST},
     {NULL, 0, NULL, 0}};
 
@@ -88,7 +111,8 @@ static void parse_args(int argc, char **argv, serve_opts *o)
     ab_opt p;
     int c;
     memset(o, 0, sizeof *o);
-    o->threads = 1;
+    o->threads = online_cores();
+    o->workers = 2 * online_cores() + 1;
     o->ttl_s = AB_MECH_DEFAULT_TTL;
     o->idle_us = 30u * 1000000u;
     o->request_us = 10u * 1000000u;
@@ -100,6 +124,8 @@ static void parse_args(int argc, char **argv, serve_opts *o)
         case O_LISTEN: o->listen = ab_opt_value(&p); break;
         case O_KEY: o->key_file = ab_opt_value(&p); break;
         case O_THREADS: o->threads = (int)ab_opt_u64(&p, 1, 256); break;
+        case O_MODEL: o->model = ab_opt_choice(&p, model_names); break;
+        case O_WORKERS: o->workers = (int)ab_opt_u64(&p, 1, 1024); break;
         case O_TTL: o->ttl_s = (int64_t)(ab_opt_duration_us(&p) / 1000000u); break;
         case O_IDLE: o->idle_us = ab_opt_duration_us(&p); break;
         case O_REQUEST: o->request_us = ab_opt_duration_us(&p); break;
@@ -146,21 +172,24 @@ static int open_listeners(srv *s, const char *hostport, char *shown, size_t show
 
 int srv_thread_init(srv *s, srv_thread *t, int idx)
 {
-    if (pthread_mutex_init(&t->pub_lock, NULL) != 0) {
+    ab_mech_loop hooks;
+    if (pthread_mutex_init(&t->pub_lock, NULL) != 0 || pthread_mutex_init(&t->done_lock, NULL) != 0) {
         ab_err(CMD, "pthread_mutex_init failed");
         return -1;
     }
-    t->s = s; /* marks the mutex as made */
+    t->s = s; /* marks the mutexes as made */
     t->idx = idx;
-    t->mech = ab_mech_ctx_new(s->mech);
+    /* async: a loop handle, its store driven by this thread's loop; a pool's loops never call the
+     * mechanism (its workers have the handles) */
+    srv_mech_hooks(t, &hooks);
+    t->mech = s->model == SRV_MODEL_ASYNC ? ab_mech_ctx_new_loop(s->mech, &hooks) : NULL;
     t->cred_cap = ab_mech_credential_max(s->mech) + 1;
-    t->cred_buf = malloc(t->cred_cap);
     t->scratch = malloc(2 * t->cred_cap + 128);
-    if (t->mech == NULL || t->cred_buf == NULL || t->scratch == NULL) {
+    if ((t->mech == NULL && s->model == SRV_MODEL_ASYNC) || t->scratch == NULL) {
         ab_err(CMD, "out of memory");
         return -1;
     }
-    if (ab_mech_ctx_err(t->mech) != 0) {
+    if (t->mech != NULL && ab_mech_ctx_err(t->mech) != 0) {
         ab_err(CMD, "%s: %s", s->mech != NULL ? ab_mech_spec(s->mech) : "", ab_mech_ctx_errstr(t->mech));
         return -1;
     }
@@ -185,11 +214,14 @@ void srv_thread_release(srv_thread *t)
         close(t->lfd);
     if (t->epfd >= 0)
         close(t->epfd);
+    if (t->done_fd >= 0)
+        close(t->done_fd);
     ab_mech_ctx_free(t->mech);
-    free(t->cred_buf);
     free(t->scratch);
-    if (t->s != NULL)
+    if (t->s != NULL) {
         pthread_mutex_destroy(&t->pub_lock);
+        pthread_mutex_destroy(&t->done_lock);
+    }
 }
 
 /* Starts the threads. 0, or -1 after stopping those that started. */
@@ -206,7 +238,8 @@ static int start_threads(srv *s)
     return 0;
 }
 
-/* Wakes every thread through the stop eventfd and joins those that started. */
+/* Wakes every thread through the stop eventfd and joins those that started; then stops the
+ * pool's workers and frees the connections they handed back. */
 static void stop_threads(srv *s)
 {
     uint64_t one = 1;
@@ -216,6 +249,9 @@ static void stop_threads(srv *s)
     for (i = 0; i < s->nthreads; i++)
         if (s->threads[i].started)
             pthread_join(s->threads[i].tid, NULL);
+    srv_pool_stop(s);
+    for (i = 0; i < s->nthreads; i++)
+        srv_thread_drain_done(&s->threads[i]);
 }
 
 /* Waits for SIGTERM or SIGINT (blocked in every thread, taken here). */
@@ -256,7 +292,7 @@ int srv_init(srv *s, ab_mech *m, int nthreads, uint64_t idle_us, uint64_t reques
     if ((s->threads = calloc((size_t)nthreads, sizeof *s->threads)) == NULL)
         return -1;
     for (i = 0; i < nthreads; i++)
-        s->threads[i].lfd = s->threads[i].epfd = -1;
+        s->threads[i].lfd = s->threads[i].epfd = s->threads[i].done_fd = -1;
     return 0;
 }
 
@@ -264,6 +300,8 @@ int srv_init(srv *s, ab_mech *m, int nthreads, uint64_t idle_us, uint64_t reques
 static int setup(srv *s, const serve_opts *o, char *shown, size_t shown_len)
 {
     int i;
+    s->model = o->model;
+    s->nworkers = o->model == SRV_MODEL_POOL ? o->workers : 0;
     if (srv_init(s, open_mechanism(o), o->threads, o->idle_us, o->request_us) != 0 ||
         (s->stop_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK)) < 0) {
         ab_err(CMD, "%s", s->threads == NULL ? "out of memory" : strerror(errno));
@@ -274,13 +312,14 @@ static int setup(srv *s, const serve_opts *o, char *shown, size_t shown_len)
     for (i = 0; i < s->nthreads; i++)
         if (prepare_thread(s, &s->threads[i], i) != 0)
             return -1;
-    return 0;
+    return s->model == SRV_MODEL_POOL ? srv_pool_start(s) : 0;
 }
 
 /* Frees everything setup made. */
 static void teardown(srv *s)
 {
     int i;
+    srv_pool_stop(s); /* when setup failed half-way */
     for (i = 0; s->threads != NULL && i < s->nthreads; i++)
         srv_thread_release(&s->threads[i]);
     free(s->threads);

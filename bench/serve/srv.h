@@ -1,4 +1,14 @@
-/* srv.h — internals of `authbench serve`: the server, its threads, connections, counters. */
+/* srv.h — internals of `authbench serve`: the server, its models, threads, connections, counters.
+ *
+ * Two server models (srv.model), chosen with --model:
+ *   async  event-loop threads (srv_thread) call the mechanism's _async calls; a call that waits on
+ *          the store completes later, and the connection waits meanwhile (its later pipelined
+ *          requests stay unparsed) while the loop serves other connections.
+ *   pool   event-loop threads do the I/O; a request that needs the mechanism is a job queued on the
+ *          one shared queue of srv_pool.c, where any idle worker thread runs the blocking call and
+ *          hands the connection back to its loop (the loop's done list and eventfd).
+ * Either way a connection has at most one request pending (c->pending), so its answers stay in
+ * order. */
 #ifndef AB_SRV_H
 #define AB_SRV_H
 
@@ -71,6 +81,27 @@ typedef struct srv_req {
 
 typedef struct srv_thread srv_thread;
 
+typedef enum srv_model { SRV_MODEL_ASYNC = 0, SRV_MODEL_POOL } srv_model;
+typedef enum srv_route { SRV_ROUTE_API, SRV_ROUTE_LOGIN, SRV_ROUTE_LOGOUT } srv_route;
+
+/* The mechanism call of a connection's current request, and its answer. */
+typedef struct srv_job {
+    struct srv_conn *next;   /* the pool's queue, then the loop's done list */
+    int route;               /* srv_route */
+    int status;              /* ab_mech_status once done */
+    int timed;               /* time the call's thread CPU: 0 no, 1 clock pair first, 2 after */
+    const char *cred;        /* the credential (in the read buffer, or the copy below) */
+    size_t cred_len;
+    char *copy;              /* pool: the credential copied (the read buffer may move) */
+    size_t copy_cap;
+    char user[AB_MECH_USER_MAX + 2]; /* login: one more than a name, so a longer one stays invalid */
+    ab_mech_principal who;   /* api: whose credential */
+    char *out;               /* login: the credential issued, ab_mech_credential_max() + 1 bytes */
+    size_t out_len;
+    uint64_t cpu_gross_ns;   /* timed calls: thread CPU of the call, clock included */
+    uint64_t clock_ns;       /* timed calls: thread CPU of an empty clock pair */
+} srv_job;
+
 typedef struct srv_conn {
     int fd;
     srv_thread *t;
@@ -86,7 +117,22 @@ typedef struct srv_conn {
     int close_after;         /* close once the output is sent */
     uint64_t req_start_us;   /* when the first byte of the request being read arrived; 0: none pending */
     srv_req req;
+    int pending;             /* job is with a worker or the mechanism: parse and read nothing more */
+    int dead;                /* closed while pending: freed when the job comes back */
+    srv_job job;
 } srv_conn;
+
+typedef struct srv_pool srv_pool;
+
+#define SRV_WATCH_MAX 32 /* store descriptors one thread's mechanism handle may watch */
+
+/* One store descriptor the thread's mechanism handle asked to watch (async model). */
+typedef struct srv_watch {
+    int used;
+    int fd;
+    uint32_t events;         /* EPOLLIN / EPOLLOUT wanted (level-triggered) */
+    int registered;          /* in the thread's epoll set */
+} srv_watch;
 
 typedef struct srv srv;
 
@@ -99,8 +145,7 @@ struct srv_thread {
     int epfd;
     int accept_paused;       /* out of descriptors: accepting resumes on the next tick */
     ab_mech_ctx *mech;
-    char *cred_buf;          /* issue() output, cred_cap bytes */
-    size_t cred_cap;         /* ab_mech_credential_max() + 1 */
+    size_t cred_cap;         /* ab_mech_credential_max() + 1: a login job's output buffer */
     char *scratch;           /* login response pieces, 2 * cred_cap + 128 bytes */
     srv_conn *head, *tail;
     srv_counters live;       /* written by this thread only */
@@ -108,9 +153,17 @@ struct srv_thread {
     srv_counters pub;
     ab_mech_counters pub_mech;
     int dirty;               /* live changed since the last publication */
+    int done_fd;             /* eventfd: readable when workers handed connections back */
+    pthread_mutex_t done_lock; /* guards done */
+    srv_conn *done;          /* connections whose job is done (linked by job.next) */
+    srv_conn *ready;         /* async: connections whose job the mechanism answered (this thread) */
+    srv_watch watch[SRV_WATCH_MAX];
 };
 
 struct srv {
+    int model;               /* srv_model */
+    int nworkers;            /* pool: worker threads */
+    srv_pool *pool;
     ab_mech *mech;
     ab_mech_kind kind;
     int can_revoke;
@@ -127,7 +180,8 @@ struct srv {
 /* cmd_serve.c: s's state apart from sockets: mechanism m (s takes it), nthreads zeroed threads
  * (no descriptors yet), timeouts, parser settings. 0, or -1 when out of memory. */
 int srv_init(srv *s, ab_mech *m, int nthreads, uint64_t idle_us, uint64_t request_us);
-/* cmd_serve.c: gives t, thread idx of s, its mechanism handle and buffers (no socket, no epoll).
+/* cmd_serve.c: gives t, thread idx of s, its buffers and (async model) its mechanism handle, a loop
+ * handle whose store descriptors join t's epoll set in srv_thread_setup (no socket, no epoll yet).
  * 0 or -1 (message printed). */
 int srv_thread_init(srv *s, srv_thread *t, int idx);
 /* cmd_serve.c: frees what srv_thread_init and srv_thread_setup made (any part may be missing). */
@@ -147,6 +201,51 @@ int srv_listen(const struct sockaddr *addr, socklen_t len);
 /* srv_loop.c: publishes t's counters for /stats readers on other threads. */
 void srv_publish(srv_thread *t);
 
+/* srv_loop.c: hands c, whose job is done, back to its thread (any thread may call it). */
+void srv_post_done(srv_conn *c);
+/* srv_loop.c: frees the connections left on t's done list (after the workers stopped). */
+void srv_thread_drain_done(srv_thread *t);
+
+/* srv_mechio.c: the loop hooks of t (its watch table and epoll set) for its mechanism handle. */
+void srv_mech_hooks(srv_thread *t, ab_mech_loop *out);
+/* srv_mechio.c: puts the watches asked for before t's epoll set existed into it. */
+void srv_watch_all(srv_thread *t);
+/* srv_mechio.c: 1 when ev is for one of t's watches (then handed to the mechanism), else 0. */
+struct epoll_event;
+int srv_watch_event(srv_thread *t, struct epoll_event *ev);
+/* srv_mechio.c: how long epoll_wait may sleep: tick_ms, or less when the mechanism's timer is due. */
+int srv_mech_wait_ms(srv_thread *t, int tick_ms);
+/* srv_mechio.c: runs the mechanism's timer when it is due. */
+void srv_mech_timer(srv_thread *t);
+/* srv_mechio.c: c's job was answered later by the mechanism, on c's thread: to be resumed after
+ * the event batch. */
+void srv_post_ready(srv_conn *c);
+/* srv_mechio.c: takes t's ready list (linked by job.next). */
+srv_conn *srv_take_ready(srv_thread *t);
+
+/* srv_pool.c: starts s->nworkers workers, each with its own mechanism handle. 0 or -1 (message
+ * printed; the workers that started are stopped by srv_pool_stop). */
+int srv_pool_start(srv *s);
+/* srv_pool.c: queues c's job for the next idle worker (loop thread). */
+void srv_pool_submit(srv_pool *p, srv_conn *c);
+/* srv_pool.c: stops and joins the workers (each finishes its job), frees the connections still
+ * queued (all closed by then) and the pool. Accepts s->pool NULL. */
+void srv_pool_stop(srv *s);
+/* srv_pool.c: adds the workers' published mechanism counters to acc (none without a pool). */
+void srv_pool_counters(srv *s, ab_mech_counters *acc);
+/* srv_pool.c: "async" or "pool". */
+const char *srv_model_name(int model);
+
+/* srv_job.c: runs j's mechanism call on m, blocking (a worker): fills j->status and its answer,
+ * and the thread CPU when j->timed. */
+void srv_job_run(ab_mech_ctx *m, srv_job *j, size_t out_cap);
+/* srv_job.c: starts j's call through m's _async calls (an async loop). Returns AB_MECH_PENDING
+ * when done(arg, status) will follow, else the status (j filled). */
+int srv_job_start(ab_mech_ctx *m, srv_job *j, size_t out_cap, ab_mech_done_fn done, void *arg);
+/* srv_job.c: copies j's credential into j->copy (the pool: the read buffer may move while the
+ * job waits). 0, or -1 when out of memory. */
+int srv_job_keep_cred(srv_job *j);
+
 /* srv_http.c: fills the parser callbacks. */
 void srv_http_settings(http_parser_settings *settings);
 /* srv_http.c: parses what is buffered on c and appends the responses to its output; a request still
@@ -160,6 +259,8 @@ size_t srv_http_feed(srv_conn *c, const char *in, size_t len);
 /* srv_http.c: makes room to read: grows c's buffer up to SRV_RBUF_MAX. 0, or -1 when the request
  * is too big (answered, close_after set) or memory is out (close_after set). */
 int srv_conn_room(srv_conn *c);
+/* srv_http.c: answers c's finished job (counts it, writes the response) and clears c->pending. */
+void srv_http_finish(srv_conn *c);
 /* srv_http.c: answers status with a JSON error and marks c to close (parse errors, overflow). */
 void srv_http_fail(srv_conn *c, int status);
 /* srv_http.c: appends a response: status, extra header lines (each ending "\r\n", may be NULL),

@@ -7,7 +7,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <time.h>
 
 #define SRV_STATS_MAX 8192
 
@@ -287,15 +286,6 @@ void srv_http_settings(http_parser_settings *s)
 
 /* ---- routes -------------------------------------------------------------------------------- */
 
-/* Thread CPU time in ns (a system call here, hence sampled). */
-static uint64_t thread_cpu_ns(void)
-{
-    struct timespec ts;
-    if (clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts) != 0)
-        return 0;
-    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
-
 /* Counts a credential check's outcome. */
 static void count_auth(srv_thread *t, int st)
 {
@@ -318,57 +308,20 @@ static void respond_mech_error(srv_conn *c, int st)
     respond_error(c, ab_mech_status_http(st), ab_mech_status_name(st));
 }
 
-/* Authenticates with thread-CPU timing and, next to it, an empty pair of clock reads (the clock
- * is a system call costing more than "none" does). The empty pair goes before the timed call on
- * even samples and after it on odd ones: whichever pair comes first runs colder, and alternating
- * cancels that bias in the sums. */
-static int authenticate_timed(srv_thread *t, const char *cred, size_t len, ab_mech_principal *who)
-{
-    int first = (t->live.auth_samples++ & 1) == 0;
-    uint64_t t0 = thread_cpu_ns(), t1 = first ? thread_cpu_ns() : 0, t2, t3;
-    int st = ab_mech_authenticate(t->mech, cred, len, who);
-    t2 = thread_cpu_ns();
-    t3 = first ? t2 : thread_cpu_ns();
-    if (first) {
-        t->live.auth_clock_ns += t1 - t0;
-        t->live.auth_cpu_gross_ns += t2 - t1;
-    } else {
-        t->live.auth_cpu_gross_ns += t2 - t0;
-        t->live.auth_clock_ns += t3 - t2;
-    }
-    return st;
-}
-
-/* Authenticates the request's credential, timing 1 call in SRV_AUTH_SAMPLE. */
-static int authenticate(srv_conn *c, ab_mech_principal *who)
-{
-    srv_thread *t = c->t;
-    const char *cred = c->rbuf + c->msg_start + c->req.cred.off;
-    int st;
-    if (c->req.cred.len == 0)
-        st = AB_MECH_MISSING;
-    else if (t->live.auth_calls++ % SRV_AUTH_SAMPLE != 0)
-        st = ab_mech_authenticate(t->mech, cred, c->req.cred.len, who);
-    else
-        st = authenticate_timed(t, cred, c->req.cred.len, who);
-    count_auth(t, st);
-    return st;
-}
-
 /* GET /api/…: 200 {"sub":"<user>"} or the refusal. */
-static void route_api(srv_conn *c)
+static void answer_api(srv_conn *c)
 {
-    ab_mech_principal who;
+    const srv_job *j = &c->job;
     char body[AB_MECH_USER_MAX + 16];
     size_t n;
-    int st = authenticate(c, &who);
-    if (st != AB_MECH_OK) {
-        respond_mech_error(c, st);
+    count_auth(c->t, j->status);
+    if (j->status != AB_MECH_OK) {
+        respond_mech_error(c, j->status);
         return;
     }
-    n = strlen(who.sub);
+    n = strlen(j->who.sub);
     memcpy(body, "{\"sub\":\"", 8);
-    memcpy(body + 8, who.sub, n);
+    memcpy(body + 8, j->who.sub, n);
     memcpy(body + 8 + n, "\"}", 2);
     srv_respond(c, 200, NULL, 0, body, n + 10, 1);
 }
@@ -414,36 +367,34 @@ static void count_login_fail(srv_thread *t, int st)
         t->live.internal_errors++;
 }
 
-/* POST /login: issues a credential; {"credential":…,"kind":…} (+ Set-Cookie for cookies). */
-static void route_login(srv_conn *c)
+/* POST /login: {"credential":…,"kind":…} (+ Set-Cookie for cookies), or the failure. */
+static void answer_login(srv_conn *c)
 {
     srv_thread *t = c->t;
-    char user[AB_MECH_USER_MAX + 2]; /* one more than a name: a longer one stays invalid */
+    const srv_job *j = &c->job;
     const char *kind = ab_mech_kind_name(t->s->kind);
-    size_t n, blen, elen = 0;
-    int st;
-    login_user(c, user, sizeof user);
-    st = ab_mech_issue(t->mech, user, t->cred_buf, t->cred_cap, &n);
-    if (st != AB_MECH_OK) {
-        count_login_fail(t, st);
-        respond_mech_error(c, st);
+    size_t blen, elen = 0;
+    if (j->status != AB_MECH_OK) {
+        count_login_fail(t, j->status);
+        respond_mech_error(c, j->status);
         return;
     }
     t->live.logins++;
     /* scratch holds 2 * cred_cap + 128 bytes: the body, then the Set-Cookie line */
-    blen = (size_t)sprintf(t->scratch, "{\"credential\":\"%s\",\"kind\":\"%s\"}", t->cred_buf, kind);
+    blen = (size_t)sprintf(t->scratch, "{\"credential\":\"%.*s\",\"kind\":\"%s\"}", (int)j->out_len,
+                           j->out, kind);
     if (t->s->kind == AB_MECH_COOKIE)
-        elen = (size_t)sprintf(t->scratch + blen, "Set-Cookie: sid=%s; Path=/; HttpOnly\r\n", t->cred_buf);
+        elen = (size_t)sprintf(t->scratch + blen, "Set-Cookie: sid=%.*s; Path=/; HttpOnly\r\n",
+                               (int)j->out_len, j->out);
     srv_respond(c, 200, t->scratch + blen, elen, t->scratch, blen, 1);
 }
 
-/* POST /logout: revokes the credential; {"revoked":true|false} (false: the mechanism cannot). */
-static void route_logout(srv_conn *c)
+/* POST /logout: {"revoked":true|false} (false: the mechanism cannot), or the refusal. */
+static void answer_logout(srv_conn *c)
 {
     static const char gone[] = "Set-Cookie: sid=; Path=/; Max-Age=0; HttpOnly\r\n";
     srv_thread *t = c->t;
-    const char *cred = c->rbuf + c->msg_start + c->req.cred.off;
-    int st = c->req.cred.len == 0 ? AB_MECH_MISSING : ab_mech_revoke(t->mech, cred, c->req.cred.len);
+    int st = c->job.status;
     count_auth(t, st);
     if (st != AB_MECH_OK) {
         respond_mech_error(c, st);
@@ -455,6 +406,80 @@ static void route_logout(srv_conn *c)
                     t->s->kind == AB_MECH_COOKIE ? sizeof gone - 1 : 0, "{\"revoked\":true}", 16, 1);
     else
         srv_respond(c, 200, NULL, 0, "{\"revoked\":false}", 17, 1);
+}
+
+void srv_http_finish(srv_conn *c)
+{
+    srv_thread *t = c->t;
+    srv_job *j = &c->job;
+    c->pending = 0;
+    t->dirty = 1;
+    t->live.auth_cpu_gross_ns += j->cpu_gross_ns;
+    t->live.auth_clock_ns += j->clock_ns;
+    j->cpu_gross_ns = j->clock_ns = 0;
+    if (j->route == SRV_ROUTE_LOGIN)
+        answer_login(c);
+    else if (j->route == SRV_ROUTE_LOGOUT)
+        answer_logout(c);
+    else
+        answer_api(c);
+}
+
+/* The mechanism answered c's job later (async model): resumed after the loop's event batch. */
+static void job_done(void *arg, int status)
+{
+    srv_conn *c = arg;
+    c->job.status = status;
+    srv_post_ready(c);
+}
+
+/* Hands the job to the server's model: a pool worker, or the mechanism's _async call (which may
+ * answer at once: then so does the server). */
+static void dispatch(srv_conn *c)
+{
+    srv_thread *t = c->t;
+    srv_job *j = &c->job;
+    if (t->s->model == SRV_MODEL_POOL) {
+        if (srv_job_keep_cred(j) != 0) {
+            j->status = AB_MECH_INTERNAL;
+            srv_http_finish(c);
+            return;
+        }
+        c->pending = 1;
+        srv_pool_submit(t->s->pool, c);
+        return;
+    }
+    if (srv_job_start(t->mech, j, t->cred_cap, job_done, c) == AB_MECH_PENDING)
+        c->pending = 1;
+    else
+        srv_http_finish(c);
+}
+
+/* Starts the mechanism call of a login, api or logout request (a missing credential is answered
+ * at once); 1 in SRV_AUTH_SAMPLE api calls is timed. */
+static void start_job(srv_conn *c, int route)
+{
+    srv_thread *t = c->t;
+    srv_job *j = &c->job;
+    j->route = route;
+    j->timed = 0;
+    j->cred = c->rbuf + c->msg_start + c->req.cred.off;
+    j->cred_len = c->req.cred.len;
+    j->status = AB_MECH_INTERNAL;
+    if (route == SRV_ROUTE_LOGIN) {
+        login_user(c, j->user, sizeof j->user);
+        if (j->out == NULL && (j->out = malloc(t->cred_cap)) == NULL) {
+            srv_http_finish(c);
+            return;
+        }
+    } else if (j->cred_len == 0) {
+        j->status = AB_MECH_MISSING;
+        srv_http_finish(c);
+        return;
+    }
+    if (route == SRV_ROUTE_API && t->live.auth_calls++ % SRV_AUTH_SAMPLE == 0)
+        j->timed = (t->live.auth_samples++ & 1) == 0 ? 1 : 2;
+    dispatch(c);
 }
 
 /* GET /stats: every thread's counters merged; not counted itself. */
@@ -497,11 +522,11 @@ static void handle_message(srv_conn *c)
     }
     c->t->live.bytes_in += c->parsed - c->msg_start;
     if (path_is(c, "/api/", 1))
-        method == HTTP_GET ? route_api(c) : route_unknown(c, 405);
+        method == HTTP_GET ? start_job(c, SRV_ROUTE_API) : route_unknown(c, 405);
     else if (path_is(c, "/login", 0))
-        method == HTTP_POST ? route_login(c) : route_unknown(c, 405);
+        method == HTTP_POST ? start_job(c, SRV_ROUTE_LOGIN) : route_unknown(c, 405);
     else if (path_is(c, "/logout", 0))
-        method == HTTP_POST ? route_logout(c) : route_unknown(c, 405);
+        method == HTTP_POST ? start_job(c, SRV_ROUTE_LOGOUT) : route_unknown(c, 405);
     else
         route_unknown(c, path_is(c, "/stats", 0) ? 405 : 404);
 }
@@ -536,7 +561,7 @@ void srv_http_process(srv_conn *c)
 {
     int completed = 0;
     c->t->dirty = 1; /* counters change: publish them before the responses leave */
-    while (c->parsed < c->rlen && !c->close_after && c->out.len < SRV_WBUF_HIGH) {
+    while (c->parsed < c->rlen && !c->close_after && !c->pending && c->out.len < SRV_WBUF_HIGH) {
         size_t n = http_parser_execute(&c->parser, &c->t->s->settings, c->rbuf + c->parsed,
                                        c->rlen - c->parsed);
         enum http_errno e = HTTP_PARSER_ERRNO(&c->parser);

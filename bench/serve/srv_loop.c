@@ -1,4 +1,5 @@
-/* srv_loop.c — one server thread: its epoll loop, accepting, reading, writing, idle timeouts. */
+/* srv_loop.c — one server thread: its epoll loop, accepting, reading, writing, idle timeouts, and
+ * the connections whose pending job comes back (from a pool worker or the mechanism). */
 #include "srv.h"
 
 #include <errno.h>
@@ -8,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <sys/eventfd.h>
 #include <unistd.h>
 
 #include "ab_cli.h"
@@ -74,10 +76,13 @@ void srv_conn_free(srv_conn *c)
         return;
     free(c->rbuf);
     ab_buf_free(&c->out);
+    free(c->job.copy);
+    free(c->job.out);
     free(c);
 }
 
-/* Unlinks, closes and frees c. */
+/* Unlinks and closes c, and frees it unless its job is pending (then it is freed when the job
+ * comes back, marked dead). */
 static void conn_close(srv_thread *t, srv_conn *c)
 {
     if (c->prev != NULL)
@@ -89,7 +94,11 @@ static void conn_close(srv_thread *t, srv_conn *c)
     else
         t->tail = c->prev;
     close(c->fd); /* also removes it from the epoll set */
-    srv_conn_free(c);
+    c->fd = -1;
+    if (c->pending)
+        c->dead = 1;
+    else
+        srv_conn_free(c);
     t->live.closed++;
     t->dirty = 1;
 }
@@ -200,10 +209,10 @@ static void conn_io(srv_thread *t, srv_conn *c, int hup)
         if (t->dirty && c->woff < c->out.len)
             srv_publish(t); /* counters visible to /stats on any thread before the client sees this */
         r = conn_flush(c);
-        if (r == SRV_ERR || (r == SRV_OK && c->close_after))
+        if (r == SRV_ERR || (r == SRV_OK && c->close_after && !c->pending))
             break;
-        if (r == SRV_RETRY)
-            return;
+        if (r == SRV_RETRY || c->pending)
+            return; /* a pending job: read on when it comes back (conn_resume) */
         if (c->parsed < c->rlen) { /* left unparsed while output was backed up */
             srv_http_process(c);
             continue;
@@ -220,11 +229,80 @@ static void conn_io(srv_thread *t, srv_conn *c, int hup)
     conn_close(t, c);
 }
 
-/* Closes connections idle for longer than the timeout (the list's head is the least active). */
+void srv_post_done(srv_conn *c)
+{
+    srv_thread *t = c->t;
+    uint64_t one = 1;
+    int wake;
+    pthread_mutex_lock(&t->done_lock);
+    wake = t->done == NULL;
+    c->job.next = t->done;
+    t->done = c;
+    pthread_mutex_unlock(&t->done_lock);
+    if (wake && write(t->done_fd, &one, sizeof one) != (ssize_t)sizeof one)
+        ab_err("serve", "thread %d: eventfd write: %s", t->idx, strerror(errno));
+}
+
+/* Takes t's done list (newest first). */
+static srv_conn *take_done(srv_thread *t)
+{
+    srv_conn *c;
+    pthread_mutex_lock(&t->done_lock);
+    c = t->done;
+    t->done = NULL;
+    pthread_mutex_unlock(&t->done_lock);
+    return c;
+}
+
+/* Answers the jobs of list (linked by job.next) and serves their connections on (freeing those
+ * closed while their job was out). Runs after an event batch, so no later event of the batch sees a
+ * freed connection. */
+static void resume(srv_thread *t, srv_conn *c, uint64_t now_us)
+{
+    srv_conn *next;
+    for (; c != NULL; c = next) {
+        next = c->job.next;
+        if (c->dead) {
+            srv_conn_free(c);
+            continue;
+        }
+        srv_http_finish(c);
+        conn_touch(t, c, now_us);
+        conn_io(t, c, 0);
+    }
+}
+
+/* Resumes what workers handed back (the eventfd said so). */
+static void resume_done(srv_thread *t, uint64_t now_us)
+{
+    uint64_t n;
+    if (read(t->done_fd, &n, sizeof n) < 0 && errno != EAGAIN)
+        ab_err("serve", "thread %d: eventfd read: %s", t->idx, strerror(errno));
+    resume(t, take_done(t), now_us);
+}
+
+void srv_thread_drain_done(srv_thread *t)
+{
+    srv_conn *c = take_done(t), *next;
+    for (; c != NULL; c = next) {
+        next = c->job.next;
+        srv_conn_free(c); /* every connection is closed by now */
+    }
+}
+
+/* Closes connections idle for longer than the timeout (the list's head is the least active). A
+ * connection accepted during this event batch was stamped after now_us: it is not idle (unsigned
+ * now_us - last_us would wrap, and closed a thread's first connection now and then). Nor is one
+ * whose request waits for a worker or the store: it goes to the tail, stamped now. */
 static void sweep_idle(srv_thread *t, uint64_t now_us)
 {
-    while (t->head != NULL && now_us - t->head->last_us > t->s->idle_us)
-        conn_close(t, t->head);
+    srv_conn *c;
+    while ((c = t->head) != NULL && now_us > c->last_us && now_us - c->last_us > t->s->idle_us) {
+        if (c->pending)
+            conn_touch(t, c, now_us);
+        else
+            conn_close(t, c);
+    }
 }
 
 void srv_publish(srv_thread *t)
@@ -244,7 +322,11 @@ static void handle_event(srv_thread *t, struct epoll_event *ev, uint64_t now_us)
         accept_all(t);
         return;
     }
+    if (srv_watch_event(t, ev))
+        return;
     c = ev->data.ptr;
+    if (c->dead)
+        return;
     if (ev->events & EPOLLERR) {
         conn_close(t, c);
         return;
@@ -264,7 +346,26 @@ int srv_thread_setup(srv_thread *t)
     if (epoll_ctl(t->epfd, EPOLL_CTL_ADD, t->lfd, &ev) != 0)
         return -1;
     ev.data.ptr = t->s;
-    return epoll_ctl(t->epfd, EPOLL_CTL_ADD, t->s->stop_fd, &ev);
+    if (epoll_ctl(t->epfd, EPOLL_CTL_ADD, t->s->stop_fd, &ev) != 0)
+        return -1;
+    if ((t->done_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK)) < 0)
+        return -1;
+    ev.data.ptr = &t->done_fd;
+    if (epoll_ctl(t->epfd, EPOLL_CTL_ADD, t->done_fd, &ev) != 0)
+        return -1;
+    srv_watch_all(t); /* what the mechanism handle asked for while it connected */
+    return 0;
+}
+
+/* The thread stops: closes its connections, then frees its mechanism handle here, on its own
+ * thread (what it has in flight completes now, for connections closed already), and those. */
+static void thread_finish(srv_thread *t)
+{
+    while (t->head != NULL)
+        conn_close(t, t->head);
+    ab_mech_ctx_free(t->mech);
+    t->mech = NULL;
+    resume(t, srv_take_ready(t), 0);
 }
 
 void *srv_thread_main(void *arg)
@@ -274,7 +375,8 @@ void *srv_thread_main(void *arg)
     uint64_t last_tick = ab_now_us();
     for (;;) {
         char why[96];
-        int i, n = ab_net_wait(t->epfd, evs, SRV_EVENTS, (int)t->s->tick_ms, why, sizeof why);
+        int i, done = 0, n = ab_net_wait(t->epfd, evs, SRV_EVENTS, srv_mech_wait_ms(t, (int)t->s->tick_ms),
+                                         why, sizeof why);
         uint64_t now = ab_now_us();
         if (n < 0) {
             ab_err("serve", "thread %d: %s", t->idx, why);
@@ -283,8 +385,15 @@ void *srv_thread_main(void *arg)
         for (i = 0; i < n; i++) {
             if (evs[i].data.ptr == t->s)
                 goto out;
-            handle_event(t, &evs[i], now);
+            if (evs[i].data.ptr == &t->done_fd)
+                done = 1;
+            else
+                handle_event(t, &evs[i], now);
         }
+        srv_mech_timer(t);
+        resume(t, srv_take_ready(t), now);
+        if (done)
+            resume_done(t, now);
         if (now - last_tick >= t->s->tick_ms * 1000u) {
             last_tick = now;
             sweep_idle(t, now);
@@ -295,7 +404,6 @@ void *srv_thread_main(void *arg)
             srv_publish(t);
     }
 out:
-    while (t->head != NULL)
-        conn_close(t, t->head);
+    thread_finish(t);
     return NULL;
 }

@@ -60,6 +60,7 @@ static void merge(srv_thread *self, srv_counters *sum, ab_mech_counters *mech)
         srv_counters_add(sum, &c);
         ab_mech_counters_add(mech, &m);
     }
+    srv_pool_counters(s, mech); /* the pool model's workers hold the mechanism handles */
 }
 
 /* The 401 reasons, in the order /stats lists them. */
@@ -193,8 +194,9 @@ int srv_stats_json(srv_thread *self, ab_buf *b)
     merge(self, &c, &m);
     ab_buf_printf(b, "{\"mechanism\":");
     put_json_str(b, ab_mech_spec(s->mech));
-    ab_buf_printf(b, ",\"family\":\"%s\",\"kind\":\"%s\",\"pid\":%ld,\"threads\":%d,\"uptime_ms\":%llu,",
-              ab_mech_family(s->mech), ab_mech_kind_name(s->kind), (long)getpid(), s->nthreads,
+    ab_buf_printf(b, ",\"family\":\"%s\",\"kind\":\"%s\",\"model\":\"%s\",\"workers\":%d,\"pid\":%ld,"
+                  "\"threads\":%d,\"uptime_ms\":%llu,", ab_mech_family(s->mech), ab_mech_kind_name(s->kind),
+                  srv_model_name(s->model), s->nworkers, (long)getpid(), s->nthreads,
               (unsigned long long)((ab_now_us() - s->start_us) / 1000u));
     put_requests(b, &c);
     put_mech(b, &m);

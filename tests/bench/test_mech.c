@@ -18,22 +18,6 @@
 #include "test_mech_fixture.h"
 #include "tsupport.h"
 
-static int group_setup(void **state)
-{
-    (void)state;
-    if (tmf_setup() != 0)
-        return -1;
-    tmf_add_spec(tmf.ec, "jwt+denylist:ES256,file://%s", tmf.dir);
-    return 0;
-}
-
-static int group_teardown(void **state)
-{
-    (void)state;
-    tmf_teardown();
-    return 0;
-}
-
 /* Opens spec with key and ttl, asserting it opened. */
 static ab_mech *open_ok(const char *spec, const char *key, int64_t ttl)
 {
@@ -458,5 +442,5 @@ int main(void)
         cmocka_unit_test(store_passwords_should_never_be_shown),
         cmocka_unit_test(counters_should_count_calls_and_store_io),
     };
-    return cmocka_run_group_tests(tests, group_setup, group_teardown);
+    return cmocka_run_group_tests(tests, tmf_group_setup, tmf_group_teardown);
 }

@@ -70,3 +70,19 @@ void tmf_teardown(void)
     free(tmf.dir);
     tmf.dir = NULL;
 }
+
+int tmf_group_setup(void **state)
+{
+    (void)state;
+    if (tmf_setup() != 0)
+        return -1;
+    tmf_add_spec(tmf.ec, "jwt+denylist:ES256,file://%s", tmf.dir);
+    return 0;
+}
+
+int tmf_group_teardown(void **state)
+{
+    (void)state;
+    tmf_teardown();
+    return 0;
+}

@@ -25,6 +25,10 @@ extern tmf_fixture tmf;
 int tmf_setup(void);
 /* Stops redis-server and removes the directory. */
 void tmf_teardown(void);
+/* cmocka group setup and teardown of the mechanism tests: tmf_setup plus jwt+denylist:ES256 over
+ * files; tmf_teardown. */
+int tmf_group_setup(void **state);
+int tmf_group_teardown(void **state);
 /* Appends a mechanism to the list. */
 void tmf_add_spec(const char *key, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 

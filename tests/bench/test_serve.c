@@ -93,6 +93,10 @@ static void run_flow(const char *spec, const char *key)
     assert_non_null(st2);
     assert_string_equal(cJSON_GetObjectItem(st, "mechanism")->valuestring, spec);
     assert_int_equal(tsc_stat(st, "threads"), 2);
+    assert_string_equal(cJSON_GetObjectItem(st, "model")->valuestring,
+                        tsc_model() != NULL ? tsc_model() : "async");
+    assert_true(tsc_model() != NULL && strcmp(tsc_model(), "pool") == 0 ? tsc_stat(st, "workers") >= 1
+                                                                         : tsc_stat(st, "workers") == 0);
     assert_int_equal(tsc_stat(st, "requests"), 5);   /* /stats itself is not counted */
     assert_int_equal(tsc_stat(st2, "requests"), 5);
     assert_int_equal(tsc_stat(st, "logins"), 1);
@@ -225,11 +229,15 @@ static void a_store_going_away_should_give_503_not_401(void **state)
 static void bad_options_should_stop_the_server_from_starting(void **state)
 {
     static const char *const zero[] = {"--threads", "0", NULL};
+    static const char *const no_workers[] = {"--model", "pool", "--workers", "0", NULL};
+    static const char *const bad_model[] = {"--model", "threaded", NULL};
     tsc_server s;
     (void)state;
     assert_int_equal(tsc_server_start(&s, "jwt:HS256", NULL, NULL), -1); /* no --key */
     assert_int_equal(tsc_server_start(&s, "bogus", NULL, NULL), -1);
     assert_int_equal(tsc_server_start(&s, "none", NULL, zero), -1);
+    assert_int_equal(tsc_server_start(&s, "none", NULL, no_workers), -1);
+    assert_int_equal(tsc_server_start(&s, "none", NULL, bad_model), -1);
 }
 
 /* Runs `authbench jwt keygen --alg alg --out prefix` and asserts it succeeded. */

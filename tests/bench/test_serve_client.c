@@ -14,6 +14,12 @@
 
 #include <cjson/cJSON.h>
 
+const char *tsc_model(void)
+{
+    const char *m = getenv("AUTHBENCH_SERVE_MODEL");
+    return m != NULL && *m != '\0' ? m : NULL;
+}
+
 int tsc_server_start(tsc_server *s, const char *spec, const char *key, const char *const *extra)
 {
     const char *bin = getenv("AUTHBENCH_BIN");
@@ -33,6 +39,10 @@ int tsc_server_start(tsc_server *s, const char *spec, const char *key, const cha
     if (key != NULL) {
         argv[i++] = "--key";
         argv[i++] = (char *)key;
+    }
+    if (tsc_model() != NULL) {
+        argv[i++] = "--model";
+        argv[i++] = (char *)tsc_model();
     }
     for (k = 0; extra != NULL && extra[k] != NULL && i < 31; k++)
         argv[i++] = (char *)extra[k];

@@ -26,8 +26,12 @@ typedef struct tsc_server {
     int port;
 } tsc_server;
 
-/* Starts $AUTHBENCH_BIN serve --mechanism spec --listen 127.0.0.1:0 [--key key] plus extra
- * arguments (NULL-terminated list, may be NULL); waits for its ready line. 0 or -1. */
+/* The server model the tests run under: $AUTHBENCH_SERVE_MODEL ("async", "pool"), or NULL when it
+ * is not set (serve's default, async). ctest runs each serve test once per model. */
+const char *tsc_model(void);
+/* Starts $AUTHBENCH_BIN serve --mechanism spec --listen 127.0.0.1:0 [--key key] [--model
+ * tsc_model()] plus extra arguments (NULL-terminated list, may be NULL; a --model there wins);
+ * waits for its ready line. 0 or -1. */
 int tsc_server_start(tsc_server *s, const char *spec, const char *key, const char *const *extra);
 /* SIGTERM; returns the exit status as waitpid gives it. */
 int tsc_server_stop(tsc_server *s);

@@ -55,6 +55,7 @@ static void sample_cell(ab_res_cell *c)
     snprintf(c->key_dist, sizeof c->key_dist, "zipf:0.99");
     snprintf(c->mix_name, sizeof c->mix_name, "read");
     snprintf(c->fault, sizeof c->fault, "redis-pause");
+    snprintf(c->server_model, sizeof c->server_model, "pool");
     c->mix_request = 100;
     c->servers = 2, c->connections = 8, c->threads = 2, c->server_threads = 4, c->users = 100;
     c->repetitions = 2;
@@ -71,6 +72,9 @@ static void a_cell_written_should_read_back_the_same(void **state)
     o = ab_res_cell_result(&c, NULL, 0, "it broke");
     assert_int_equal(ab_res_cell_from_json(o, &back), 0);
     assert_memory_equal(&c, &back, sizeof c);
+    cJSON_DeleteItemFromObjectCaseSensitive(o, "server_model"); /* a run from before the models */
+    assert_int_equal(ab_res_cell_from_json(o, &back), 0);
+    assert_string_equal(back.server_model, "loop");
     assert_string_equal(ab_json_str(o, "status"), "failed");
     assert_true(cJSON_IsNull(ab_json_at(o, "alg")));
     assert_true(ab_json_num_or(o, "fault_for_s", 0) == 0.7);

@@ -1,5 +1,6 @@
 /* test_run_matrix.c — `authbench run`'s scenario reader and matrix: built-ins parse and expand to
- * unique cells, overrides and filters apply, bad fields are named, repetition statistics are right. */
+ * unique cells, overrides and filters apply, the server model marks its cells, bad fields are
+ * named, repetition statistics are right. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -96,6 +97,21 @@ static void store_delay_should_apply_only_to_redis_mechanisms(void **state)
     cJSON_Delete(sc);
 }
 
+static void the_server_model_should_default_to_async_and_mark_pool_cells(void **state)
+{
+    cJSON *sc = parse_ok("{\"groups\":[{\"mechanisms\":\"session:redis\"},"
+                         "{\"mechanisms\":\"session:redis\",\"server_model\":\"pool\"}]}");
+    size_t n;
+    ab_res_cell *cells = expand_ok(sc, &n);
+    (void)state;
+    assert_int_equal(n, 2); /* the same cell in both models: distinct ids */
+    assert_string_equal(find_cell(cells, n, "session-redis-s1")->server_model, "async");
+    assert_string_equal(find_cell(cells, n, "session-redis-pool-s1")->server_model, "pool");
+    assert_non_null(strstr(find_cell(cells, n, "session-redis-pool-s1")->label, "pool server"));
+    free(cells);
+    cJSON_Delete(sc);
+}
+
 static void overrides_and_filters_should_apply_to_every_group(void **state)
 {
     char err[256];
@@ -130,6 +146,7 @@ static void bad_fields_should_be_named(void **state)
         {"{\"groups\":[{\"mechanisms\":[\"jwt:HS999\"]}]}", "groups[0].mechanisms: \"jwt:HS999\""},
         {"{\"groups\":[{\"mechanisms\":\"none\",\"servers\":0}]}", "groups[0].servers: 0"},
         {"{\"groups\":[{\"mechanisms\":\"none\",\"lb\":\"hash\"}]}", "groups[0].lb"},
+        {"{\"groups\":[{\"mechanisms\":\"none\",\"server_model\":\"threaded\"}]}", "groups[0].server_model"},
         {"{\"groups\":[{\"mechanisms\":\"none\",\"duration\":\"5 parsecs\"}]}", "groups[0].duration"},
         {"{\"groups\":[{\"mechanisms\":\"none\",\"sevrers\":2}]}", "groups[0].sevrers: unknown field"},
         {"{\"groups\":[{\"mechanisms\":\"none\",\"mix\":\"nope\"}]}", "groups[0].mix"},
@@ -171,6 +188,7 @@ int main(void)
         cmocka_unit_test(builtins_should_expand_to_unique_valid_ids),
         cmocka_unit_test(default_should_cover_the_matrix_of_issue_5),
         cmocka_unit_test(store_delay_should_apply_only_to_redis_mechanisms),
+        cmocka_unit_test(the_server_model_should_default_to_async_and_mark_pool_cells),
         cmocka_unit_test(overrides_and_filters_should_apply_to_every_group),
         cmocka_unit_test(bad_fields_should_be_named),
         cmocka_unit_test(summary_should_give_median_mean_and_cv),
