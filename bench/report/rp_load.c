@@ -184,13 +184,13 @@ static cJSON *parse_file(const char *path, const char *what, char *err, size_t e
     const char *end = NULL;
     char *text = ab_read_file(path, RP_MAX_JSON, &len);
     if (text == NULL) {
-        snprintf(err, errlen, "%s: cannot read %s: %s", what, path, strerror(errno));
+        ab_fmt(err, errlen, "%s: cannot read %s: %s", what, path, strerror(errno));
         return NULL;
     }
     root = cJSON_ParseWithLengthOpts(text, len, &end, 0);
     if (root == NULL)
-        snprintf(err, errlen, "%s: malformed JSON in %s near byte %zu", what, path,
-                 end ? (size_t)(end - text) : (size_t)0);
+        ab_fmt(err, errlen, "%s: malformed JSON in %s near byte %zu", what, path,
+               end ? (size_t)(end - text) : (size_t)0);
     free(text);
     return root;
 }

@@ -5,22 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "ab_cli.h"
 #include "sb_int.h"
-
-/* The URI with any password replaced by "***", for printing. */
-static void masked_uri(const char *uri, char *out, size_t len)
-{
-    const char *auth = strstr(uri, "://"), *at, *secret;
-    snprintf(out, len, "%s", uri);
-    if (auth == NULL)
-        return;
-    auth += 3;
-    if ((at = memrchr(auth, '@', strcspn(auth, "/?#"))) == NULL)
-        return;
-    secret = memchr(auth, ':', (size_t)(at - auth)); /* user:pass@ hides pass; pass@ hides it all */
-    secret = secret != NULL ? secret + 1 : auth;
-    snprintf(out, len, "%.*s***%s", (int)(secret - uri), uri, at);
-}
 
 /* Per-operation value of a counter. */
 static double per_op(uint64_t v, uint64_t ops)
@@ -53,7 +39,7 @@ static void print_text(const sb_cfg *cfg, const char *backend, const sb_result *
 {
     char uri[512];
     unsigned k;
-    masked_uri(cfg->uri, uri, sizeof uri);
+    ab_mask_secrets(cfg->uri, uri, sizeof uri);
     printf("store-bench: %s (%s) op=%s threads=%u clients=%u pipeline=%u sessions=%llu claims=%llu B\n", backend,
            uri, sb_op_names[cfg->op], cfg->threads, cfg->clients, cfg->pipeline, (unsigned long long)cfg->sessions,
            (unsigned long long)cfg->value_bytes);
@@ -115,7 +101,7 @@ static int print_json(const sb_cfg *cfg, const char *backend, const sb_result *r
     cJSON *root = cJSON_CreateObject(), *errs = cJSON_CreateObject();
     char uri[512], *text, *hist = ab_hist_encode(r->t.hist);
     unsigned k;
-    masked_uri(cfg->uri, uri, sizeof uri);
+    ab_mask_secrets(cfg->uri, uri, sizeof uri);
     cJSON_AddStringToObject(root, "store", uri);
     cJSON_AddStringToObject(root, "backend", backend);
     cJSON_AddStringToObject(root, "op", sb_op_names[cfg->op]);
