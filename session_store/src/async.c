@@ -75,16 +75,35 @@ void sstore_async_free(sstore_async *a)
         teardown(a);
 }
 
-/* Entering and leaving a call that may run callbacks: the last to leave a freed handle frees it. */
+/* Entering and leaving a call that may run callbacks: the last to leave a freed handle frees it.
+ * The outermost call starts and ends with the clocks unread (sstore_async_mono_ms). */
 static void enter(sstore_async *a)
 {
-    a->depth++;
+    if (a->depth++ == 0)
+        a->mono_ms = a->wall_ms = 0;
 }
 
 static void leave(sstore_async *a)
 {
-    if (--a->depth == 0 && a->closing)
-        teardown(a);
+    if (--a->depth == 0) {
+        a->mono_ms = a->wall_ms = 0;
+        if (a->closing)
+            teardown(a);
+    }
+}
+
+int64_t sstore_async_mono_ms(sstore_async *a)
+{
+    if (a->mono_ms == 0)
+        a->mono_ms = rlink_mono_ms();
+    return a->mono_ms;
+}
+
+int64_t sstore_async_wall_ms(sstore_async *a)
+{
+    if (a->wall_ms == 0)
+        a->wall_ms = sstore_now_ms();
+    return a->wall_ms;
 }
 
 int sstore_async_err(const sstore_async *a)

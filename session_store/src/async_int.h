@@ -78,6 +78,7 @@ struct sstore_async {
     sstore_aop *later, *later_tail; /* completed at submit, delivered by on_timer */
     size_t pending;         /* submitted, not yet completed */
     int depth;              /* sstore_async calls on the stack (callbacks may re-enter) */
+    int64_t mono_ms, wall_ms; /* the clocks as first read in the outermost call on the stack (0: unread) */
     int closing;            /* sstore_async_free was called */
 };
 
@@ -90,6 +91,14 @@ void sstore_aop_done(sstore_aop *op, int status, const sstore_session *s, const 
 sstore_aop *sstore_aop_internal(sstore_async *a, sstore_aop_kind kind, sstore_async_cb cb, void *arg);
 /* Keeps op's failure (status, a->c's current message) for the next sstore_async_on_timer. */
 void sstore_aop_later(sstore_aop *op, int status);
+
+/* The monotonic and wall clocks (ms), read once per outermost sstore_async call and reused by every
+ * operation submitted or answered inside it: a pipelined batch of replies, and the submits its callbacks
+ * make, cost one clock read each instead of one per operation. They lag the real clock by at most the
+ * time that call has run (its callbacks included) — negligible beside timeout_ms and whole-second
+ * expiry. Outside any call (depth 0) each use reads the clock. */
+int64_t sstore_async_mono_ms(sstore_async *a);
+int64_t sstore_async_wall_ms(sstore_async *a);
 
 /* Appends op to the queue *head / *tail (op->next is reset). */
 void sstore_aop_push(sstore_aop **head, sstore_aop **tail, sstore_aop *op);

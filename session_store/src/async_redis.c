@@ -317,7 +317,7 @@ static void ared_submit(sstore_async *a, sstore_aop *op)
     ared *d = a->impl;
     int st;
     if (op->deadline == 0)
-        op->deadline = rlink_mono_ms() + d->rs->cfg.timeout_ms;
+        op->deadline = sstore_async_mono_ms(a) + d->rs->cfg.timeout_ms;
     if (op->cmd_len == 0 && (st = format_op(d, op)) != SSTORE_OK) {
         sstore_aop_later(op, st);
         return;
@@ -349,7 +349,7 @@ static void get_reply(sstore_aop *op, const alink *l, const alink_reply *r)
         return;
     }
     memset(&s, 0, sizeof s);
-    st = redis_take_value(&op->a->c, op->id, r->str, r->len, sstore_now_ms(), &s);
+    st = redis_take_value(&op->a->c, op->id, r->str, r->len, sstore_async_wall_ms(op->a), &s);
     sstore_aop_done(op, st, &s, NULL);
 }
 
