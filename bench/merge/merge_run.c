@@ -129,6 +129,8 @@ static cJSON *merge_finished(abm_runs *m, const cJSON *const *cells, ab_res_cell
     cJSON *cell;
     unsigned k;
     int rc = reps != NULL ? 0 : (ab_fmt(err, sizeof err, "out of memory"), -1);
+    for (k = 0; reps != NULL && k < c->repetitions; k++)
+        ab_res_rep_init(&reps[k]);
     for (k = 0; k < c->repetitions && rc == 0; k++)
         rc = merge_rep(m, cells, k + 1, &reps[k], err, sizeof err);
     if (rc == 0)

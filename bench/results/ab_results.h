@@ -105,6 +105,16 @@ typedef struct ab_res_cell {
     uint64_t store_delay_us, store_jitter_us, fault_at_us, duration_us, warmup_us;
     uint64_t fault_for_us;  /* how long a fault that ends lasts (redis-restart, redis-pause, disk-full) */
     int group;              /* index of the scenario group it came from */
+    /* --- measured at a stated load (issue 14); the JSON names are in results/README.md --- */
+    char kind[16];          /* capacity (closed loop) | deployment (open loop at the deployment's
+                               per-server rate) | sweep (open loop, a rate of a sweep) | control (the
+                               proxied 0-delay twin of a store-distance cell) | fault | store-sweep */
+    int via_proxy;          /* the store is reached through the latency proxy (a control: at 0 delay) */
+    double rate_fraction;   /* sweep: the fraction of the capacity cell's measured rate, 0 otherwise */
+    char sweep_of[128];     /* sweep/deployment: id of the capacity cell the rate was taken from, or "" */
+    /* --- mechanism options (issues 16, 17) --- */
+    char touch[16];         /* session expiry: never | always | after:S; "" when not a session */
+    unsigned claims_bytes;  /* extra claims in each credential / session record; 0 = the default */
 } ab_res_cell;
 
 /* Redis counters (at an instant, or their change over the measured window). */
@@ -125,6 +135,13 @@ typedef struct ab_res_rep {
     double fault_end_s;   /* when it was lifted (its start for an instant fault), or -1 */
     char fault_note[160]; /* "" or why the fault could not be (fully) injected or lifted */
     long credential_bytes; /* the credential a login issued (the run's own probe), or -1 */
+    /* --- the noise record and the placement of the repetition (issue 14) --- */
+    double load_avg_1m;   /* /proc/loadavg's first figure when the repetition started, or -1 */
+    double steal_frac;    /* steal jiffies / all jiffies over the measured window (/proc/stat), or -1 */
+    char placement[160];  /* CPU sets as placed: "load=0 servers=1 stores=1", or why not isolated */
+    int isolated;         /* 1 when load, servers and stores ran on disjoint CPU sets */
+    double proxy_delay_mean_us, proxy_delay_p99_us; /* the proxy's achieved one-way delay, or -1 */
+    int round;            /* the interleaved round this repetition ran in (1-based), 0 unknown */
 } ab_res_rep;
 
 /* A cell's parameters read back from its object in results.json (the inverse of what
@@ -134,6 +151,8 @@ int ab_res_cell_from_json(const cJSON *o, ab_res_cell *c);
 /* The cell object of results.json from its repetitions (status ok), or a failed cell (err not
  * NULL). The caller owns it. Never NULL. */
 cJSON *ab_res_cell_result(const ab_res_cell *c, const ab_res_rep *reps, size_t nreps, const char *err);
+/* Clears a repetition before it is filled: every figure "not measured" (-1), no load document. */
+void ab_res_rep_init(ab_res_rep *rep);
 /* Frees the load documents reps hold (reps itself is the caller's). NULL-safe. */
 void ab_res_reps_free(ab_res_rep *reps, size_t n);
 

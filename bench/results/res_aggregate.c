@@ -297,3 +297,13 @@ void ab_res_reps_free(ab_res_rep *reps, size_t n)
         reps[i].load = NULL;
     }
 }
+
+void ab_res_rep_init(ab_res_rep *rep)
+{
+    memset(rep, 0, sizeof *rep);
+    rep->window_start_unix_ms = -1;
+    rep->fault_at_s = rep->fault_end_s = -1;
+    rep->credential_bytes = -1;
+    rep->load_avg_1m = rep->steal_frac = -1;
+    rep->proxy_delay_mean_us = rep->proxy_delay_p99_us = -1;
+}

@@ -169,8 +169,11 @@ static int run_cell(ab_run_ctx *ctx, ab_res_doc *res, const ab_res_cell *c, size
     char err[1024];
     cJSON *cell;
     int rc;
+    unsigned k;
     if (reps == NULL)
         return -1;
+    for (k = 0; k < c->repetitions; k++)
+        ab_res_rep_init(&reps[k]);
     ab_run_progress_cell(&ctx->progress, index, c->id, ab_run_cell_estimate_s(c));
     rc = ab_run_cell_execute(ctx, c, reps, err, sizeof err);
     cell = NULL;
