@@ -19,6 +19,10 @@ static const sstore_async_ops *async_ops_of(const sstore *st)
         return &sstore_file_async;
     if (st->be == &sstore_redis_backend || st->be == &sstore_cluster_backend)
         return &sstore_redis_async;
+    if (st->be == &sstore_postgres_backend)
+        return &sstore_postgres_async;
+    if (st->be == &sstore_memcached_backend)
+        return &sstore_memcached_async;
     return NULL;
 }
 
@@ -145,7 +149,8 @@ static sstore_aop *aop_new(sstore_async *a, sstore_aop_kind kind, sstore_async_c
     op->id[0] = '\0';
     op->claims_len = op->cmd_len = 0;
     op->ttl_ms = op->deadline = op->retry_at = 0;
-    op->wait_ms = 0;
+    op->wait_ms = op->step = op->replies = op->live = op->rounds = 0;
+    op->cas = 0;
     op->cb = cb;
     op->arg = arg;
     op->status = SSTORE_OK;

@@ -46,6 +46,12 @@ typedef struct sstore_aop {
     unsigned slot;          /* redis-cluster: the hash slot of its key */
     int wait_ms;            /* the next TRYAGAIN/CLUSTERDOWN wait */
     int64_t retry_at;       /* monotonic ms: re-sent then */
+    /* memcached:// (an operation may take several commands: add, then gets and cas) */
+    int step;               /* the command whose reply comes next (mc_async.c's MC_STEP_*) */
+    int replies;            /* replies still due for the commands sent */
+    int live;               /* delete: the gets ahead of it found a live session */
+    int rounds;             /* gets/cas/add rounds taken (bounded: a key rewritten under us forever fails) */
+    uint64_t cas;           /* the unique of the gets, for its cas */
 } sstore_aop;
 
 /* A backend's non-blocking face. Contract: submit takes op and completes it exactly once, with
@@ -67,6 +73,8 @@ typedef struct sstore_async_ops {
 extern const sstore_async_ops sstore_memory_async;
 extern const sstore_async_ops sstore_file_async;
 extern const sstore_async_ops sstore_redis_async; /* redis:// and redis-cluster:// */
+extern const sstore_async_ops sstore_postgres_async;
+extern const sstore_async_ops sstore_memcached_async;
 
 struct sstore_async {
     sstore *st;

@@ -50,7 +50,7 @@ static int parse_db(rlink_cfg *cfg, const char *path, char *err, size_t errlen)
 }
 
 /* Reads the timeout options into cfg. 0 or -1. */
-static int parse_timeouts(rlink_cfg *cfg, sstore_uri *u, char *err, size_t errlen)
+int rlink_cfg_parse_timeouts(rlink_cfg *cfg, sstore_uri *u, char *err, size_t errlen)
 {
     uint64_t ct, t, rm;
     if (sstore_uri_u64(u, "connect_timeout_ms", 1, 600000, RLINK_DEFAULT_CONNECT_MS, &ct, err, errlen) != 0 ||
@@ -66,7 +66,7 @@ static int parse_timeouts(rlink_cfg *cfg, sstore_uri *u, char *err, size_t errle
 
 int rlink_cfg_parse_options(rlink_cfg *cfg, sstore_uri *u, char *err, size_t errlen)
 {
-    if (parse_timeouts(cfg, u, err, errlen) != 0)
+    if (rlink_cfg_parse_timeouts(cfg, u, err, errlen) != 0)
         return -1;
     if ((u->user != NULL && (cfg->user = strdup(u->user)) == NULL) ||
         (u->pass != NULL && (cfg->pass = strdup(u->pass)) == NULL)) {

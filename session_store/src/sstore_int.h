@@ -46,6 +46,8 @@ extern const sstore_backend_ops sstore_memory_backend;
 extern const sstore_backend_ops sstore_redis_backend;
 extern const sstore_backend_ops sstore_cluster_backend;
 extern const sstore_backend_ops sstore_file_backend;
+extern const sstore_backend_ops sstore_postgres_backend;
+extern const sstore_backend_ops sstore_memcached_backend;
 
 struct sstore {
     const sstore_backend_ops *be; /* NULL when the URI named no known backend */

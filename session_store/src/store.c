@@ -15,6 +15,8 @@ static const sstore_backend_ops *const backends[] = {
     &sstore_redis_backend,
     &sstore_cluster_backend,
     &sstore_file_backend,
+    &sstore_postgres_backend,
+    &sstore_memcached_backend,
 };
 #define NBACKENDS (sizeof backends / sizeof backends[0])
 
@@ -96,7 +98,7 @@ static void open_uri(sstore *s, const char *uri)
     }
     s->be = find_backend(u.scheme);
     if (s->be == NULL)
-        sstore_set_err(s, SSTORE_ERR_ARG, "unknown store scheme '%s://' (known: memory://, redis://, redis-cluster://, file://)", u.scheme);
+        sstore_set_err(s, SSTORE_ERR_ARG, "unknown store scheme '%s://' (known: memory://, redis://, redis-cluster://, file://, postgres://, memcached://)", u.scheme);
     else if (s->be->open(s, &u) == SSTORE_OK && sstore_uri_check_unused(&u, err, sizeof err) != 0)
         sstore_set_err(s, SSTORE_ERR_ARG, "%s", err);
     sstore_uri_free(&u);

@@ -81,6 +81,7 @@ static int parse_userinfo(const char *s, size_t len, sstore_uri *u, char *err, s
     if (colon == NULL && ulen > 0) { /* "secret@host": a password alone, as redis-cli -u reads it */
         u->pass = u->user;
         u->user = NULL;
+        u->pass_only = 1;
     }
     return 0;
 fail:

@@ -18,6 +18,8 @@ typedef struct sstore_uri {
     char *scheme;    /* as written, e.g. "redis" */
     char *user;      /* percent-decoded; NULL when absent */
     char *pass;      /* percent-decoded; NULL when absent */
+    int pass_only;   /* the userinfo had no ':' ("word@host"): redis reads word as the password, postgres
+                      * as the user (the URI forms redis-cli and psql each accept) */
     char *authority; /* host[:port][,host[:port]…] as written; "" when empty */
     char *path;      /* percent-decoded; "" when absent, else starts with '/' */
     sstore_uri_param params[SSTORE_URI_MAX_PARAMS];

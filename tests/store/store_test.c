@@ -74,6 +74,28 @@ void st_assert_unique(char (*ids)[SSTORE_ID_LEN + 1], size_t n)
             fail_msg("id %s generated twice among %zu", ids[i], n);
 }
 
+int st_server_start(ab_run_srv *s, int pg)
+{
+    char *dir = tsupport_tmpdir(pg ? "pglog" : "mclog"), log[600], err[512];
+    const char *tmp = getenv("TMPDIR") != NULL ? getenv("TMPDIR") : "/tmp";
+    int rc;
+    memset(s, 0, sizeof *s);
+    if (dir == NULL)
+        return -1;
+    snprintf(log, sizeof log, "%s/server.log", dir);
+    rc = pg ? ab_run_pg_start(s, tmp, log, err, sizeof err) : ab_run_mc_start(s, tmp, log, err, sizeof err);
+    if (rc != 0)
+        fprintf(stderr, "cannot start a private %s: %s\n", pg ? "PostgreSQL" : "memcached", err);
+    tsupport_rmtree(dir); /* the open log stays writable for the server; the name goes */
+    free(dir);
+    return rc;
+}
+
+void st_server_stop(ab_run_srv *s)
+{
+    ab_run_srv_stop(s);
+}
+
 int st_case_uri(char *out, size_t cap, const char *fmt, int redis, int port, int seed0, int seed1, char **dir)
 {
     if (redis == 2)

@@ -4,6 +4,7 @@
 
 #include <stddef.h>
 
+#include "run_pgmc.h"
 #include "sstore.h"
 
 /* Opens uri and fails the test (printing the store's message) unless it opened cleanly. */
@@ -24,5 +25,12 @@ void st_assert_unique(char (*ids)[SSTORE_ID_LEN + 1], size_t n);
  * seeds' ports when it is 2, a fresh temporary directory (*dir, the caller's to remove and free) for
  * a file:// fmt, else fmt as it is. 0, or -1 when no directory could be made. */
 int st_case_uri(char *out, size_t cap, const char *fmt, int redis, int port, int seed0, int seed1, char **dir);
+
+/* Starts a private PostgreSQL (pg 1) or memcached (pg 0) for a test, as `authbench run` starts its
+ * own (bench/run/run_pgmc.h), its log in a fresh temporary directory. 0, or -1 with a message on
+ * stderr. */
+int st_server_start(ab_run_srv *s, int pg);
+/* Stops it and removes its directory and log. Safe twice. */
+void st_server_stop(ab_run_srv *s);
 
 #endif /* STORE_TEST_H */

@@ -23,7 +23,7 @@
 typedef struct async_case {
     const char *name;
     const char *uri_fmt; /* %d: redis port (two for the cluster's seeds), %s: temp dir */
-    int redis;           /* 1: the suite's redis-server; 2: its Redis Cluster */
+    int redis;           /* 1: the suite's redis-server; 2: its Redis Cluster; 3: its PostgreSQL; 4: its memcached */
     int inline_done;     /* memory: completes inside the submit */
     char uri[600];
     char *dir;
@@ -36,18 +36,22 @@ static async_case cases[] = {
     {"redis_cluster", "redis-cluster://127.0.0.1:%d,127.0.0.1:%d", 2, 0, "", NULL},
     {"file_pagecache", "file://%s?fsync=never", 0, 0, "", NULL},
     {"file_fsync_flock", "file://%s?fsync=always&lock=flock", 0, 0, "", NULL},
+    {"postgres", "postgres://authbench@127.0.0.1:%d/postgres", 3, 0, "", NULL},
+    {"memcached", "memcached://127.0.0.1:%d", 4, 0, "", NULL},
 };
 #define NCASES (sizeof cases / sizeof cases[0])
 
 static tsupport_redis redis;
 static tsupport_cluster cluster;
+static ab_run_srv pg, mc;
 static size_t current;
 
 static int group_setup(void **state)
 {
     async_case *ac = &cases[current];
     *state = ac;
-    return st_case_uri(ac->uri, sizeof ac->uri, ac->uri_fmt, ac->redis, redis.port, cluster.nodes[0].port,
+    return st_case_uri(ac->uri, sizeof ac->uri, ac->uri_fmt, ac->redis,
+                       ac->redis == 3 ? pg.port : ac->redis == 4 ? mc.port : redis.port, cluster.nodes[0].port,
                        cluster.nodes[1].port, &ac->dir);
 }
 
@@ -405,8 +409,9 @@ int main(void)
     int failed = 0;
     if (tsupport_redis_start(&redis, NULL) != 0 ||
         tsupport_redis_cmd(&redis, "ACL SETUSER suite on >s3cret@x ~sess:* +@all") != 0 ||
-        tsupport_cluster_start(&cluster) != 0) {
-        fprintf(stderr, "cannot start a private redis-server and Redis Cluster\n");
+        tsupport_cluster_start(&cluster) != 0 || st_server_start(&pg, 1) != 0 || st_server_start(&mc, 0) != 0) {
+        fprintf(stderr, "cannot start a private redis-server, Redis Cluster, PostgreSQL and memcached\n");
+        st_server_stop(&pg);
         tsupport_cluster_stop(&cluster);
         tsupport_redis_stop(&redis);
         return 1;
@@ -414,6 +419,8 @@ int main(void)
     for (current = 0; current < NCASES; current++)
         failed += _cmocka_run_group_tests(cases[current].name, tests, sizeof tests / sizeof tests[0], group_setup,
                                           group_teardown);
+    st_server_stop(&mc);
+    st_server_stop(&pg);
     tsupport_cluster_stop(&cluster);
     tsupport_redis_stop(&redis);
     return failed;

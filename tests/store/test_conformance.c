@@ -1,6 +1,6 @@
 /* test_conformance.c — one suite, run unchanged over every backend and option set: memory, Redis
  * (plain, and with an ACL user and a database), a 3-master Redis Cluster, files (page cache,
- * fsync+flock, O_DIRECT). */
+ * fsync+flock, O_DIRECT), PostgreSQL (logged, and unlogged with synchronous_commit off), memcached. */
 #include <pthread.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -22,35 +22,44 @@
 typedef struct backend_case {
     const char *name;
     const char *uri_fmt;   /* %d: redis port, %s: temp dir */
-    int redis;             /* 1: needs the suite's redis-server; 2: its Redis Cluster (%d %d: two seeds) */
+    int redis;             /* 1: needs the suite's redis-server; 2: its Redis Cluster (%d %d: two seeds);
+                            * 3: its PostgreSQL; 4: its memcached (%d: the port) */
     int network;           /* counts round trips and socket bytes */
     int self_expiring;     /* the backend removes expired sessions only when swept (memory, file) */
     int fsync_always;
     int direct;
+    int put_reply_bytes;   /* network stores: the bytes of a put's reply */
     char uri[600];
     char *dir;             /* the file case's temp dir */
 } backend_case;
 
 static backend_case cases[] = {
-    {"memory", "memory://?ttl_sweep_ms=0", 0, 0, 1, 0, 0, "", NULL},
-    {"redis", "redis://127.0.0.1:%d", 1, 1, 0, 0, 0, "", NULL},
-    {"redis_acl_user_db2", "redis://suite:s3cret%%40x@127.0.0.1:%d/2?timeout_ms=5000", 1, 1, 0, 0, 0, "", NULL},
-    {"redis_cluster", "redis-cluster://127.0.0.1:%d,127.0.0.1:%d", 2, 1, 0, 0, 0, "", NULL},
-    {"file_pagecache", "file://%s?fsync=never&direct=0&lock=none", 0, 0, 1, 0, 0, "", NULL},
-    {"file_fsync_flock", "file://%s?fsync=always&lock=flock", 0, 0, 1, 1, 0, "", NULL},
-    {"file_direct_flock", "file://%s?direct=1&lock=flock", 0, 0, 1, 0, 1, "", NULL},
+    {"memory", "memory://?ttl_sweep_ms=0", 0, 0, 1, 0, 0, 0, "", NULL},
+    {"redis", "redis://127.0.0.1:%d", 1, 1, 0, 0, 0, 5, "", NULL},          /* +OK\r\n */
+    {"redis_acl_user_db2", "redis://suite:s3cret%%40x@127.0.0.1:%d/2?timeout_ms=5000", 1, 1, 0, 0, 0, 5, "", NULL},
+    {"redis_cluster", "redis-cluster://127.0.0.1:%d,127.0.0.1:%d", 2, 1, 0, 0, 0, 5, "", NULL},
+    {"file_pagecache", "file://%s?fsync=never&direct=0&lock=none", 0, 0, 1, 0, 0, 0, "", NULL},
+    {"file_fsync_flock", "file://%s?fsync=always&lock=flock", 0, 0, 1, 1, 0, 0, "", NULL},
+    {"file_direct_flock", "file://%s?direct=1&lock=flock", 0, 0, 1, 0, 1, 0, "", NULL},
+    /* BindComplete 5 + NoData 5 (libpq describes the portal) + CommandComplete "INSERT 0 1" 16 + ReadyForQuery 6 */
+    {"postgres", "postgres://authbench@127.0.0.1:%d/postgres", 3, 1, 1, 0, 0, 32, "", NULL},
+    {"postgres_unlogged_async_commit", "postgres://authbench@127.0.0.1:%d/postgres?table=sess_unlogged&unlogged=1&"
+     "synchronous_commit=off&timeout_ms=5000", 3, 1, 1, 0, 0, 32, "", NULL},
+    {"memcached", "memcached://127.0.0.1:%d", 4, 1, 0, 0, 0, 8, "", NULL}, /* STORED\r\n */
 };
 #define NCASES (sizeof cases / sizeof cases[0])
 
 static tsupport_redis redis;
 static tsupport_cluster cluster;
+static ab_run_srv pg, mc;
 static size_t current;
 
 static int group_setup(void **state)
 {
     backend_case *bc = &cases[current];
     *state = bc;
-    return st_case_uri(bc->uri, sizeof bc->uri, bc->uri_fmt, bc->redis, redis.port, cluster.nodes[0].port,
+    return st_case_uri(bc->uri, sizeof bc->uri, bc->uri_fmt, bc->redis,
+                       bc->redis == 3 ? pg.port : bc->redis == 4 ? mc.port : redis.port, cluster.nodes[0].port,
                        cluster.nodes[1].port, &bc->dir);
 }
 
@@ -281,7 +290,7 @@ static void counters_account_for_each_operation(void **state)
     if (f->bc->network) {
         assert_int_equal(d.round_trips, 1);
         assert_true(d.net_bytes_out > len + 100 && d.net_bytes_out < len + 300); /* RESP SET key header+claims … */
-        assert_int_equal(d.net_bytes_in, 5); /* "+OK\r\n" */
+        assert_int_equal(d.net_bytes_in, f->bc->put_reply_bytes);
     } else {
         assert_int_equal(d.round_trips, 0);
         assert_int_equal(d.net_bytes_out, 0);
@@ -428,6 +437,12 @@ int main(void)
         tsupport_redis_stop(&redis);
         return 1;
     }
+    if (st_server_start(&pg, 1) != 0 || st_server_start(&mc, 0) != 0) {
+        st_server_stop(&pg);
+        tsupport_cluster_stop(&cluster);
+        tsupport_redis_stop(&redis);
+        return 1;
+    }
     for (current = 0; current < NCASES; current++) {
         if (cases[current].direct && !direct_supported()) {
             fprintf(stderr, "note: %s not run: the filesystem of TMPDIR has no O_DIRECT\n", cases[current].name);
@@ -436,6 +451,8 @@ int main(void)
         failed += _cmocka_run_group_tests(cases[current].name, tests, sizeof tests / sizeof tests[0], group_setup,
                                           group_teardown);
     }
+    st_server_stop(&mc);
+    st_server_stop(&pg);
     tsupport_cluster_stop(&cluster);
     tsupport_redis_stop(&redis);
     return failed;

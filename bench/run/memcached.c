@@ -1,0 +1,87 @@
+/* memcached.c — the run's memcached (see run_pgmc.h; started by postgres.c's common pieces): the
+ * user's URL checked, flush_all between cells, "stats" for the memory its items hold. */
+#include "run_pgmc.h"
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/time.h>
+#include <unistd.h>
+
+#include "sstore.h"
+
+/* Sends one text command and reads the reply up to its last line (ending in end). 0 or -1. */
+static int mc_text(const ab_run_srv *s, const char *cmd, const char *end, char *out, size_t len)
+{
+    struct sockaddr_in sa;
+    struct timeval tv = {2, 0};
+    size_t n = 0;
+    ssize_t k;
+    int fd = socket(AF_INET, SOCK_STREAM, 0), ok = 0;
+    memset(&sa, 0, sizeof sa);
+    sa.sin_family = AF_INET;
+    sa.sin_port = htons((unsigned short)s->port);
+    if (fd < 0 || inet_pton(AF_INET, s->host, &sa.sin_addr) != 1)
+        goto done;
+    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+    if (connect(fd, (struct sockaddr *)&sa, sizeof sa) != 0 || send(fd, cmd, strlen(cmd), MSG_NOSIGNAL) < 0)
+        goto done;
+    while (n + 1 < len && (k = recv(fd, out + n, len - 1 - n, 0)) > 0) {
+        n += (size_t)k;
+        out[n] = '\0';
+        if (n >= strlen(end) && strcmp(out + n - strlen(end), end) == 0) {
+            ok = 1;
+            break;
+        }
+    }
+done:
+    if (fd >= 0)
+        close(fd);
+    return ok ? 0 : -1;
+}
+
+int ab_run_mc_use(ab_run_srv *s, const char *url, char *err, size_t errlen)
+{
+    const char *hp = url + 12, *colon;
+    sstore *st;
+    sstore_conn *c = NULL;
+    sstore_session out;
+    int ok;
+    memset(s, 0, sizeof *s);
+    colon = strrchr(hp, ':');
+    if (strncmp(url, "memcached://", 12) != 0 || colon == NULL || (size_t)(colon - hp) >= sizeof s->host ||
+        (s->port = atoi(colon + 1)) <= 0) {
+        ab_fmt(err, errlen, "--memcached-url %s: expected memcached://host:port", url);
+        return -1;
+    }
+    ab_fmt(s->host, sizeof s->host, "%.*s", (int)(colon - hp), hp);
+    ab_fmt(s->url, sizeof s->url, "%s", url);
+    st = sstore_open(url);
+    if (st != NULL && sstore_err(st) == SSTORE_OK)
+        c = sstore_connect(st);
+    ok = c != NULL && sstore_get(c, "ready-probe", &out) == SSTORE_NOT_FOUND;
+    if (!ok)
+        ab_fmt(err, errlen, "the memcached at %s does not answer: %s", url,
+               c != NULL ? sstore_conn_errstr(c) : st != NULL ? sstore_errstr(st) : "out of memory");
+    sstore_conn_free(c);
+    sstore_close(st);
+    s->running = ok;
+    return ok ? 0 : -1;
+}
+
+int ab_run_mc_flush(const ab_run_srv *s)
+{
+    char out[64];
+    return s->own ? mc_text(s, "flush_all\r\n", "OK\r\n", out, sizeof out) : -1;
+}
+
+long long ab_run_mc_bytes(const ab_run_srv *s)
+{
+    char out[8192], *p;
+    if (mc_text(s, "stats\r\n", "END\r\n", out, sizeof out) != 0 || (p = strstr(out, "\r\nSTAT bytes ")) == NULL)
+        return -1;
+    return atoll(p + 13);
+}
