@@ -7,7 +7,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-targets_all=(jwt_verify key_load serve_http scenario requirements file_record)
+targets_all=(jwt_verify key_load serve_http scenario requirements file_record mc_reply)
 seconds=60
 runs=""
 targets=()

@@ -9,7 +9,9 @@ set -euo pipefail
 # JOSE implementation the interop test checks us against (Debian 12 packages it; joserfc it does not).
 PKGS=(build-essential cmake pkg-config clang libclang-rt-14-dev
       libssl-dev libhiredis-dev libcjson-dev libbenchmark-dev libcmocka-dev libjwt-dev libhttp-parser-dev
-      gnuplot-nox redis-server redis-tools wrk valgrind python3 python3-jwcrypto)
+      gnuplot-nox redis-server redis-tools wrk valgrind python3 python3-jwcrypto
+      libpq-dev postgresql postgresql-contrib memcached)
+# (libmemcached-dev is not needed: memcached:// speaks the protocol itself, session_store/src/mc_async.c)
 
 declare -A installed=()
 while read -r name status; do

@@ -1,0 +1,149 @@
+#!/usr/bin/env bash
+# compare-pgbench.sh — `authbench store-bench` PostgreSQL GET throughput against pgbench running the
+# same SELECT by primary key with the same clients, on one private PostgreSQL (initdb into a temp dir,
+# free loopback port, stopped by a trap), in alternating rounds; prints every round, the medians and
+# the ratio store-bench / pgbench. In the same rounds store-bench GETs from a private redis-server and
+# memcached, so the three stores' figures come from one run on one machine state.
+#
+# The same work on both sides: store-bench prepares
+#   SELECT data, last_seen_ms, (extract(epoch FROM expires_at) * 1000)::int8 FROM authbench_sessions WHERE id = $1
+# (session_store/src/pg_store.c) and runs it with one statement in flight per connection
+# (--pipeline 1), as pgbench -M prepared does with the custom script below. pgbench reads random rows
+# among SESSIONS copies of one of store-bench's rows (keys of 19 digits: pgbench's integers, against
+# store-bench's 22-character ids), so both read random keys of one table and index. pgbench can only
+# ask for text results: its sessions run with bytea_output=escape, in which the record (ASCII JSON and
+# one newline) comes back at nearly its own size, as store-bench's binary results do (hex would double
+# it). Rounds alternate store-bench, pgbench, store-bench redis, store-bench memcached; the 1-minute
+# load average ends each round: the machine's other work weighs on all.
+#
+# usage: scripts/compare-pgbench.sh          (AUTHBENCH_BIN=path/to/authbench picks the program)
+# knobs: CLIENTS=16 THREADS=1 DURATION=10 WARMUP=2 ROUNDS=3 SESSIONS=1000 VALUE_BYTES=256
+set -euo pipefail
+
+AB=${AUTHBENCH_BIN:-build/release/bench/authbench}
+CLIENTS=${CLIENTS:-16}
+THREADS=${THREADS:-1}
+DURATION=${DURATION:-10}
+WARMUP=${WARMUP:-2}
+ROUNDS=${ROUNDS:-3}
+SESSIONS=${SESSIONS:-1000}
+VALUE_BYTES=${VALUE_BYTES:-256}
+
+PGBIN=$(dirname "$(ls -d /usr/lib/postgresql/*/bin/initdb 2>/dev/null | sort -V | tail -1)" 2>/dev/null || true)
+for tool in "$PGBIN/initdb" "$PGBIN/postgres" "$PGBIN/pgbench" psql redis-server memcached; do
+  command -v "$tool" >/dev/null || { echo "compare-pgbench: $tool is not installed (scripts/setup.sh installs it)" >&2; exit 1; }
+done
+[ -x "$AB" ] || { echo "compare-pgbench: no authbench program at $AB (set AUTHBENCH_BIN)" >&2; exit 1; }
+
+tmp=$(mktemp -d)
+pids=()
+cleanup() {
+  local p
+  for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
+  for p in "${pids[@]}"; do wait "$p" 2>/dev/null || true; done
+  rm -rf "$tmp"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+# PostgreSQL refuses to run as root: as the postgres user then (setpriv execs, so the pid is the server's).
+asuser=()
+if [ "$(id -u)" = 0 ]; then
+  asuser=(setpriv --reuid="$(id -u postgres)" --regid="$(id -g postgres)" --clear-groups --)
+  chown postgres: "$tmp"
+fi
+
+free_port() {
+  local p
+  for _ in $(seq 100); do
+    p=$((20000 + RANDOM % 40000))
+    if ! (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then echo "$p"; return 0; fi
+  done
+  echo "compare-pgbench: no free port found" >&2
+  return 1
+}
+
+# Waits until "$@" succeeds (up to 10 s).
+wait_for() {
+  for _ in $(seq 200); do "$@" >/dev/null 2>&1 && return 0; sleep 0.05; done
+  return 1
+}
+
+pgport=$(free_port)
+"${asuser[@]}" "$PGBIN/initdb" -D "$tmp/data" -A trust -U authbench -E UTF8 --no-sync >"$tmp/initdb.log" 2>&1 ||
+  { echo "compare-pgbench: initdb failed (see below)" >&2; cat "$tmp/initdb.log" >&2; exit 1; }
+"${asuser[@]}" "$PGBIN/postgres" -D "$tmp/data" -p "$pgport" -k "$tmp" -c listen_addresses=127.0.0.1 \
+  -c max_connections=200 >"$tmp/pg.log" 2>&1 &
+pids+=($!)
+psqlc() { psql -X -q -At -h 127.0.0.1 -p "$pgport" -U authbench -d postgres -c "$1"; }
+wait_for psqlc "SELECT 1" || { echo "compare-pgbench: postgres did not start" >&2; cat "$tmp/pg.log" >&2; exit 1; }
+
+rport=$(free_port)
+redis-server --port "$rport" --bind 127.0.0.1 --dir "$tmp" --save "" --appendonly no --daemonize no \
+  --logfile "$tmp/redis.log" &
+pids+=($!)
+mport=$(free_port)
+mcuser=(); [ "$(id -u)" = 0 ] && mcuser=(-u nobody)
+memcached -l 127.0.0.1 -p "$mport" -U 0 -m 256 -c 4096 "${mcuser[@]}" &
+pids+=($!)
+wait_for redis-cli -p "$rport" ping || { echo "compare-pgbench: redis-server did not start" >&2; exit 1; }
+wait_for bash -c "exec 3<>/dev/tcp/127.0.0.1/$mport" || { echo "compare-pgbench: memcached did not start" >&2; exit 1; }
+
+pguri="postgres://authbench@127.0.0.1:$pgport/postgres"
+median() { sort -g | awk '{v[NR]=$1} END {print (NR % 2) ? v[(NR+1)/2] : (v[NR/2] + v[NR/2+1]) / 2}'; }
+
+# store-bench GET on $1: prints "ops/s p50-µs p99-µs".
+store_bench() {
+  local out
+  out=$("$AB" store-bench --store "$1" --op get --threads "$THREADS" --clients "$CLIENTS" --pipeline 1 \
+        --sessions "$SESSIONS" --value-bytes "$VALUE_BYTES" --duration "$DURATION" --warmup "$WARMUP" --json \
+        2>"$tmp/sb.err") || { cat "$tmp/sb.err" >&2; exit 1; }
+  grep -q '"errors":0,' <<<"$out" || { echo "compare-pgbench: store-bench reported errors: $out" >&2; exit 1; }
+  echo "$(sed -n 's/.*"ops_per_sec":\([0-9.e+]*\).*/\1/p' <<<"$out")" \
+       "$(sed -n 's/.*"p50":\([0-9.e+]*\).*/\1/p' <<<"$out")" \
+       "$(sed -n 's/.*"p99":\([0-9.e+]*\).*/\1/p' <<<"$out")"
+}
+
+# SESSIONS copies of one of store-bench's rows under 19-digit keys, and pgbench's script reading them.
+copy_rows() {
+  psqlc "DELETE FROM authbench_sessions WHERE id ~ '^[0-9]{19}\$';
+         INSERT INTO authbench_sessions SELECT (1000000000000000000 + n)::text, s.data, s.last_seen_ms, s.expires_at
+         FROM (SELECT * FROM authbench_sessions LIMIT 1) s CROSS JOIN generate_series(0, $SESSIONS - 1) n; ANALYZE authbench_sessions"
+  cat >"$tmp/get.sql" <<SQL
+\\set k 1000000000000000000 + random(0, $SESSIONS - 1)
+SELECT data, last_seen_ms, (extract(epoch FROM expires_at) * 1000)::int8 FROM authbench_sessions WHERE id = :k;
+SQL
+}
+
+# pgbench with the script: prints its tps (without the initial connection time).
+pg_bench() {
+  PGOPTIONS="-c bytea_output=escape" "$PGBIN/pgbench" -n -M prepared -f "$tmp/get.sql" -c "$CLIENTS" -j "$THREADS" \
+    -T "$DURATION" -h 127.0.0.1 -p "$pgport" -U authbench postgres >"$tmp/pgb.out" 2>&1 ||
+    { cat "$tmp/pgb.out" >&2; exit 1; }
+  if grep -q '^number of failed transactions: [1-9]' "$tmp/pgb.out"; then
+    echo "compare-pgbench: pgbench had failed transactions:" >&2; cat "$tmp/pgb.out" >&2; exit 1
+  fi
+  sed -n 's/^tps = \([0-9.]*\) (without initial connection time)/\1/p' "$tmp/pgb.out"
+}
+
+echo "compare-pgbench: PostgreSQL $(psqlc 'SHOW server_version') on 127.0.0.1:$pgport," \
+     "redis $(redis-server --version | sed 's/.*v=\([^ ]*\).*/\1/'), memcached $(memcached -V | cut -d' ' -f2)," \
+     "$(nproc) CPUs, load average $(cut -d' ' -f1-3 /proc/loadavg)"
+echo "  c=$CLIENTS, one statement/GET in flight per connection, GET of $VALUE_BYTES B claims among $SESSIONS sessions, ${DURATION}s per figure"
+sb_all="" pb_all="" rd_all="" mc_all=""
+for r in $(seq "$ROUNDS"); do
+  read -r sb sb50 sb99 < <(store_bench "$pguri")
+  copy_rows
+  pb=$(pg_bench)
+  [ -n "$pb" ] || { echo "compare-pgbench: no tps in pgbench's output:" >&2; cat "$tmp/pgb.out" >&2; exit 1; }
+  read -r rd rd50 rd99 < <(store_bench "redis://127.0.0.1:$rport")
+  read -r mc mc50 mc99 < <(store_bench "memcached://127.0.0.1:$mport")
+  printf '  round %d  postgres: store-bench %7.0f ops/s (p50 %s us, p99 %s us)  pgbench %7.0f tps   redis %7.0f ops/s (p99 %s us)   memcached %7.0f ops/s (p99 %s us)   load %s\n' \
+    "$r" "$sb" "$sb50" "$sb99" "$pb" "$rd" "$rd99" "$mc" "$mc99" "$(cut -d' ' -f1 /proc/loadavg)"
+  sb_all+="$sb"$'\n' pb_all+="$pb"$'\n' rd_all+="$rd"$'\n' mc_all+="$mc"$'\n'
+done
+sbm=$(printf '%s' "$sb_all" | median) pbm=$(printf '%s' "$pb_all" | median)
+rdm=$(printf '%s' "$rd_all" | median) mcm=$(printf '%s' "$mc_all" | median)
+awk -v c="$CLIENTS" -v s="$sbm" -v b="$pbm" -v r="$rdm" -v m="$mcm" 'BEGIN {
+  printf "c=%d P=1  PostgreSQL GET  store-bench %.0f ops/s   pgbench %.0f tps   ratio %.2f (medians)\n", c, s, b, s / b
+  printf "c=%d P=1  store-bench GET medians: postgres %.0f ops/s   redis %.0f ops/s   memcached %.0f ops/s\n", c, s, r, m }'
