@@ -92,7 +92,7 @@ wait_for bash -c "exec 3<>/dev/tcp/127.0.0.1/$mport" || { echo "compare-pgbench:
 pguri="postgres://authbench@127.0.0.1:$pgport/postgres"
 median() { sort -g | awk '{v[NR]=$1} END {print (NR % 2) ? v[(NR+1)/2] : (v[NR/2] + v[NR/2+1]) / 2}'; }
 
-# store-bench GET on $1: prints "ops/s p50-µs p99-µs".
+# store-bench GET on $1: prints "ops/s p50-µs p99-µs client-CPU-µs/op".
 store_bench() {
   local out
   out=$("$AB" store-bench --store "$1" --op get --threads "$THREADS" --clients "$CLIENTS" --pipeline 1 \
@@ -101,7 +101,8 @@ store_bench() {
   grep -q '"errors":0,' <<<"$out" || { echo "compare-pgbench: store-bench reported errors: $out" >&2; exit 1; }
   echo "$(sed -n 's/.*"ops_per_sec":\([0-9.e+]*\).*/\1/p' <<<"$out")" \
        "$(sed -n 's/.*"p50":\([0-9.e+]*\).*/\1/p' <<<"$out")" \
-       "$(sed -n 's/.*"p99":\([0-9.e+]*\).*/\1/p' <<<"$out")"
+       "$(sed -n 's/.*"p99":\([0-9.e+]*\).*/\1/p' <<<"$out")" \
+       "$(sed -n 's/.*"client_cpu_us_per_op":\([0-9.e+-]*\).*/\1/p' <<<"$out")"
 }
 
 # SESSIONS copies of one of store-bench's rows under 19-digit keys, and pgbench's script reading them.
@@ -115,15 +116,19 @@ SELECT data, last_seen_ms, (extract(epoch FROM expires_at) * 1000)::int8 FROM au
 SQL
 }
 
-# pgbench with the script: prints its tps (without the initial connection time).
+# pgbench with the script: prints its tps (without the initial connection time) and its client CPU
+# (user + sys over its whole run) per transaction in µs.
 pg_bench() {
-  PGOPTIONS="-c bytea_output=escape" "$PGBIN/pgbench" -n -M prepared -f "$tmp/get.sql" -c "$CLIENTS" -j "$THREADS" \
-    -T "$DURATION" -h 127.0.0.1 -p "$pgport" -U authbench postgres >"$tmp/pgb.out" 2>&1 ||
-    { cat "$tmp/pgb.out" >&2; exit 1; }
+  local TIMEFORMAT='%U %S'
+  { time PGOPTIONS="-c bytea_output=escape" "$PGBIN/pgbench" -n -M prepared -f "$tmp/get.sql" -c "$CLIENTS" \
+      -j "$THREADS" -T "$DURATION" -h 127.0.0.1 -p "$pgport" -U authbench postgres >"$tmp/pgb.out" 2>&1 ||
+    { cat "$tmp/pgb.out" >&2; exit 1; }; } 2>"$tmp/pgb.time"
   if grep -q '^number of failed transactions: [1-9]' "$tmp/pgb.out"; then
     echo "compare-pgbench: pgbench had failed transactions:" >&2; cat "$tmp/pgb.out" >&2; exit 1
   fi
-  sed -n 's/^tps = \([0-9.]*\) (without initial connection time)/\1/p' "$tmp/pgb.out"
+  echo "$(sed -n 's/^tps = \([0-9.]*\) (without initial connection time)/\1/p' "$tmp/pgb.out")" \
+       "$(awk -v n="$(sed -n 's/^number of transactions actually processed: \([0-9]*\).*/\1/p' "$tmp/pgb.out")" \
+          '{print (n > 0) ? ($1 + $2) * 1e6 / n : -1}' "$tmp/pgb.time")"
 }
 
 echo "compare-pgbench: PostgreSQL $(psqlc 'SHOW server_version') on 127.0.0.1:$pgport," \
@@ -132,14 +137,14 @@ echo "compare-pgbench: PostgreSQL $(psqlc 'SHOW server_version') on 127.0.0.1:$p
 echo "  c=$CLIENTS, one statement/GET in flight per connection, GET of $VALUE_BYTES B claims among $SESSIONS sessions, ${DURATION}s per figure"
 sb_all="" pb_all="" rd_all="" mc_all=""
 for r in $(seq "$ROUNDS"); do
-  read -r sb sb50 sb99 < <(store_bench "$pguri")
+  read -r sb sb50 sb99 sbcpu < <(store_bench "$pguri")
   copy_rows
-  pb=$(pg_bench)
+  read -r pb pbcpu < <(pg_bench)
   [ -n "$pb" ] || { echo "compare-pgbench: no tps in pgbench's output:" >&2; cat "$tmp/pgb.out" >&2; exit 1; }
-  read -r rd rd50 rd99 < <(store_bench "redis://127.0.0.1:$rport")
-  read -r mc mc50 mc99 < <(store_bench "memcached://127.0.0.1:$mport")
-  printf '  round %d  postgres: store-bench %7.0f ops/s (p50 %s us, p99 %s us)  pgbench %7.0f tps   redis %7.0f ops/s (p99 %s us)   memcached %7.0f ops/s (p99 %s us)   load %s\n' \
-    "$r" "$sb" "$sb50" "$sb99" "$pb" "$rd" "$rd99" "$mc" "$mc99" "$(cut -d' ' -f1 /proc/loadavg)"
+  read -r rd rd50 rd99 rdcpu < <(store_bench "redis://127.0.0.1:$rport")
+  read -r mc mc50 mc99 mccpu < <(store_bench "memcached://127.0.0.1:$mport")
+  printf '  round %d  postgres: store-bench %6.0f ops/s (p50 %.0f us, p99 %.0f us, client CPU %.1f us/op)  pgbench %6.0f tps (client CPU %.1f us/tx)   redis %6.0f ops/s (p99 %.0f us)   memcached %6.0f ops/s (p99 %.0f us)   load %s\n' \
+    "$r" "$sb" "$sb50" "$sb99" "$sbcpu" "$pb" "$pbcpu" "$rd" "$rd99" "$mc" "$mc99" "$(cut -d' ' -f1 /proc/loadavg)"
   sb_all+="$sb"$'\n' pb_all+="$pb"$'\n' rd_all+="$rd"$'\n' mc_all+="$mc"$'\n'
 done
 sbm=$(printf '%s' "$sb_all" | median) pbm=$(printf '%s' "$pb_all" | median)

@@ -37,13 +37,13 @@ static int parse_listening(const char *line, char *host, size_t hlen, int *port)
     return 0;
 }
 
-/* Starts the latency proxy in front of redis. 0, or -1 with err. */
+/* Starts the latency proxy in front of the store at e->store_host:port (Redis, PostgreSQL, memcached). 0, or -1 with err. */
 static int start_proxy(ab_run_ctx *ctx, ab_run_rep_env *e, const ab_res_cell *c, char *err, size_t errlen)
 {
     char up[96], delay[32], jitter[32], log[AB_RUN_PATH_MAX];
     char *argv[] = {ctx->self, "proxy", "--listen", "127.0.0.1:0", "--upstream", up, "--delay", delay,
                     "--threads", "1", NULL, NULL, NULL};
-    ab_fmt(up, sizeof up, "%s:%d", e->redis->host, e->redis->port);
+    ab_fmt(up, sizeof up, "%s:%d", e->store_host, e->store_port);
     ab_fmt(delay, sizeof delay, "%lluus", (unsigned long long)c->store_delay_us);
     if (c->store_jitter_us > 0) {
         ab_fmt(jitter, sizeof jitter, "%lluus", (unsigned long long)c->store_jitter_us);
@@ -80,6 +80,14 @@ static int pick_redis(ab_run_ctx *ctx, ab_run_rep_env *e, const ab_res_cell *c, 
     char log[AB_RUN_PATH_MAX];
     if (ab_run_cell_needs_cluster(c))
         return pick_cluster(ctx, e, err, errlen);
+    if ((e->srv = ab_run_pgmc_of(&ctx->pg, &ctx->mc, c->store)) != NULL) { /* emptied; the proxy as for Redis */
+        if (ab_run_srv_flush(e->srv, err, errlen) != 0)
+            return -1;
+        ab_fmt(e->store_host, sizeof e->store_host, "%s", e->srv->host);
+        e->store_port = e->srv->port;
+        return c->store_delay_us == 0 && (f == NULL || !(f->needs & AB_RES_FAULT_PROXY)) ? 0
+                                                                                         : start_proxy(ctx, e, c, err, errlen);
+    }
     if (!ab_run_cell_needs_redis(c))
         return 0;
     if (f != NULL && (f->needs & AB_RES_FAULT_OWN_REDIS)) {
@@ -117,6 +125,8 @@ static int mech_spec(ab_run_ctx *ctx, ab_run_rep_env *e, const ab_res_cell *c, u
         ab_run_redis_uri(e->redis, e->store_host, e->store_port, uri, sizeof uri);
     else if (ab_run_cell_needs_cluster(c))
         ab_fmt(uri, sizeof uri, "%s", e->cluster->uri);
+    else if (e->srv != NULL)
+        ab_run_srv_uri(e->srv, e->store_host, e->store_port, uri, sizeof uri);
     else
         ab_fmt(uri, sizeof uri, "memory://");
     if (strcmp(c->family, "none") == 0)

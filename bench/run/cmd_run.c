@@ -42,6 +42,11 @@ static void usage(void)
         "  --redis-cluster-url URL  use this Redis Cluster (redis-cluster://[user:pass@]host:port[,…])\n"
         "                        for session:redis-cluster cells instead of starting a local one of\n"
         "                        3 masters; it is never flushed\n"
+        "  --postgres-url URL    use this PostgreSQL (postgres://user[:pass]@host:port/db) for\n"
+        "                        session:postgres cells instead of starting one (initdb in a temporary\n"
+        "                        directory, a free loopback port); its table is never emptied\n"
+        "  --memcached-url URL   use this memcached (memcached://host:port) for session:memcached\n"
+        "                        cells instead of starting one; it is never flushed\n"
         "                        (a password in either URL, or in --set, is hidden from ps once\n"
         "                        parsed; servers and store-bench read their URIs from 0600 files\n"
         "                        in the run's private temporary directory, never from argv)\n"
@@ -140,7 +145,8 @@ static const struct { const char *flag, *field; int kind; /* 0 string, 1 list/nu
     {"--server-model", "server_model", 0},
     {"--lb", "lb", 1}, {"--key-dist", "key_dist", 0}, {"--mix", "mix", 2},
     {"--store-delay", "store_delay", 1}, {"--name", "name", 0}, {"--redis-url", "redis_url", 0},
-    {"--redis-cluster-url", "redis_cluster_url", 0},
+    {"--redis-cluster-url", "redis_cluster_url", 0}, {"--postgres-url", "postgres_url", 0},
+    {"--memcached-url", "memcached_url", 0},
     {"--disk-dir", "disk_dir", 0},
 };
 

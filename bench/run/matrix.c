@@ -28,12 +28,13 @@ int ab_run_cell_needs_redis(const ab_res_cell *c)
     return strcmp(c->store, "redis") == 0 || (f != NULL && (f->needs & AB_RES_FAULT_OWN_REDIS));
 }
 
-/* 1 when the mechanism talks to Redis (so a store delay applies). */
+/* 1 when the mechanism talks to a networked store — Redis, PostgreSQL, memcached (so a store delay applies). */
 static int mech_uses_redis(const char *m)
 {
     size_t n = strlen(m);
-    return strcmp(m, "session:redis") == 0 || (strncmp(m, "jwt+denylist:", 13) == 0 && n > 6 &&
-                                               strcmp(m + n - 6, ",redis") == 0);
+    return strcmp(m, "session:redis") == 0 || strcmp(m, "session:postgres") == 0 ||
+           strcmp(m, "session:memcached") == 0 ||
+           (strncmp(m, "jwt+denylist:", 13) == 0 && n > 6 && strcmp(m + n - 6, ",redis") == 0);
 }
 
 /* The load-balancer policy a mechanism needs in practice: sticky for stores local to a server. */

@@ -72,6 +72,76 @@ int ab_run_mc_use(ab_run_srv *s, const char *url, char *err, size_t errlen)
     return ok ? 0 : -1;
 }
 
+int ab_run_url_field_check(const cJSON *sc, const char *field, const char *scheme, char *err, size_t errlen)
+{
+    const cJSON *it = cJSON_GetObjectItemCaseSensitive(sc, field);
+    if (it == NULL || cJSON_IsNull(it) || (cJSON_IsString(it) && strncmp(it->valuestring, scheme, strlen(scheme)) == 0))
+        return 0;
+    ab_fmt(err, errlen, "scenario: %s: expected null or %shost:port%s", field, scheme,
+           strcmp(scheme, "postgres://") == 0 ? "/db (user[:pass]@ before the host)" : "");
+    return -1;
+}
+
+ab_run_srv *ab_run_pgmc_of(ab_run_srv *pg, ab_run_srv *mc, const char *store)
+{
+    return strcmp(store, "postgres") == 0 ? pg : strcmp(store, "memcached") == 0 ? mc : NULL;
+}
+
+/* 1 when a cell of cells keeps its sessions in store. */
+static int cells_use(const ab_res_cell *cells, size_t n, const char *store)
+{
+    size_t i;
+    for (i = 0; i < n; i++)
+        if (strcmp(cells[i].store, store) == 0)
+            return 1;
+    return 0;
+}
+
+int ab_run_pgmc_setup(ab_run_srv *pg, ab_run_srv *mc, const cJSON *sc, const ab_res_cell *cells, size_t n,
+                      const char *tmp_base, const char *log_dir, char *err, size_t errlen)
+{
+    const char *pgu = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(sc, "postgres_url"));
+    const char *mcu = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(sc, "memcached_url"));
+    char log[AB_RUN_PATH_MAX + 16];
+    if (cells_use(cells, n, "postgres")) {
+        ab_fmt(log, sizeof log, "%s/postgres.log", log_dir);
+        if ((pgu != NULL ? ab_run_pg_use(pg, pgu, err, errlen) : ab_run_pg_start(pg, tmp_base, log, err, errlen)) != 0)
+            return -1;
+    }
+    if (cells_use(cells, n, "memcached")) {
+        ab_fmt(log, sizeof log, "%s/memcached.log", log_dir);
+        if ((mcu != NULL ? ab_run_mc_use(mc, mcu, err, errlen) : ab_run_mc_start(mc, tmp_base, log, err, errlen)) != 0)
+            return -1;
+    }
+    return 0;
+}
+
+int ab_run_srv_flush(const ab_run_srv *s, char *err, size_t errlen)
+{
+    int pg = strncmp(s->url, "postgres", 8) == 0;
+    if (!s->own)
+        return 0;
+    if ((pg ? ab_run_pg_flush(s) : ab_run_mc_flush(s)) == 0)
+        return 0;
+    ab_fmt(err, errlen, "the run's %s stopped answering", pg ? "PostgreSQL" : "memcached");
+    return -1;
+}
+
+void ab_run_srv_uri(const ab_run_srv *s, const char *host, int port, char *out, size_t len)
+{
+    const char *auth = strstr(s->url, "://"), *hp, *rest;
+    auth = auth != NULL ? auth + 3 : s->url;
+    rest = auth + strcspn(auth, "/?");
+    hp = memchr(auth, '@', (size_t)(rest - auth));
+    hp = hp != NULL ? hp + 1 : auth;
+    ab_fmt(out, len, "%.*s%s:%d%s", (int)(hp - s->url), s->url, host, port, rest);
+}
+
+long long ab_run_srv_store_bytes(const ab_run_srv *s)
+{
+    return strncmp(s->url, "postgres", 8) == 0 ? ab_run_pg_table_bytes(s) : ab_run_mc_bytes(s);
+}
+
 int ab_run_mc_flush(const ab_run_srv *s)
 {
     char out[64];

@@ -115,10 +115,13 @@ static int srv_spawn(ab_run_srv *s, char *err, size_t errlen)
     return -1;
 }
 
-/* A fresh directory under tmp_base for s (owned by the server's account when root). 0 or -1. */
+/* A fresh directory under tmp_base for s — owned by the server's account when root, and then under
+ * $TMPDIR or /tmp instead: that account cannot enter a private (0700) tmp_base of ours. 0 or -1. */
 static int srv_dir(ab_run_srv *s, const char *tmp_base, const char *tag, char *err, size_t errlen)
 {
     const struct passwd *pw = server_user();
+    if (pw != NULL)
+        tmp_base = getenv("TMPDIR") != NULL && getenv("TMPDIR")[0] != '\0' ? getenv("TMPDIR") : "/tmp";
     ab_fmt(s->dir, sizeof s->dir, "%s/%s-XXXXXX", tmp_base, tag);
     if (mkdtemp(s->dir) == NULL || (pw != NULL && chown(s->dir, pw->pw_uid, pw->pw_gid) != 0)) {
         ab_fmt(err, errlen, "cannot make a directory for %s under %s: %s", tag, tmp_base, strerror(errno));
@@ -192,14 +195,27 @@ int ab_run_pg_start(ab_run_srv *s, const char *tmp_base, const char *log_path, c
     return 0;
 }
 
+/* host and port of s->url (postgres://[userinfo@]host[:port][/…]) into s. 0 or -1. */
+static int url_hostport(ab_run_srv *s)
+{
+    const char *auth = s->url + 11, *end = auth + strcspn(auth, "/?"), *at = memchr(auth, '@', (size_t)(end - auth));
+    const char *hp = at != NULL ? at + 1 : auth, *colon = memchr(hp, ':', (size_t)(end - hp));
+    size_t hlen = (size_t)((colon != NULL ? colon : end) - hp);
+    if (hlen == 0 || hlen >= sizeof s->host)
+        return -1;
+    ab_fmt(s->host, sizeof s->host, "%.*s", (int)hlen, hp);
+    s->port = colon != NULL ? atoi(colon + 1) : 5432;
+    return s->port > 0 && s->port < 65536 ? 0 : -1;
+}
+
 int ab_run_pg_use(ab_run_srv *s, const char *url, char *err, size_t errlen)
 {
     memset(s, 0, sizeof *s);
-    if (strncmp(url, "postgres://", 11) != 0) {
+    ab_fmt(s->url, sizeof s->url, "%s", url);
+    if (strncmp(url, "postgres://", 11) != 0 || url_hostport(s) != 0) {
         ab_fmt(err, errlen, "--postgres-url %s: expected postgres://user[:pass]@host:port/db", url);
         return -1;
     }
-    ab_fmt(s->url, sizeof s->url, "%s", url);
     if (!store_answers(s, 2000)) {
         ab_fmt(err, errlen, "the PostgreSQL at the --postgres-url given does not answer a session store's query");
         return -1;

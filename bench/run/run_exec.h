@@ -18,6 +18,7 @@
 #include "ab_json.h"
 #include "ab_results.h"
 #include "run_env.h"
+#include "run_pgmc.h"
 #include "run_proc.h"
 #include "run_scenario.h"
 #include "run_store.h"
@@ -67,6 +68,7 @@ typedef struct ab_run_ctx {
     int disk_made;                  /* 1 when the run made disk_dir (so removes it when empty) */
     ab_run_redis redis;             /* the shared Redis (own or the user's) */
     ab_run_cluster cluster;         /* the Redis Cluster of session:redis-cluster cells (own or the user's) */
+    ab_run_srv pg, mc;              /* the PostgreSQL / memcached of session:postgres|memcached cells (run_pgmc.h) */
     int quiet;
     ab_run_progress progress;
 } ab_run_ctx;
@@ -80,6 +82,7 @@ typedef struct ab_run_rep_env {
     ab_run_redis own_redis;             /* a private Redis for a fault cell */
     ab_run_redis *redis;                /* the Redis the cell uses, or NULL */
     ab_run_cluster *cluster;            /* the Redis Cluster the cell uses, or NULL */
+    ab_run_srv *srv;                    /* the PostgreSQL or memcached the cell uses, or NULL */
     ab_run_proc proxy;
     char store_host[64];                /* where servers reach the store: Redis or the proxy */
     int store_port;

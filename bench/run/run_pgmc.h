@@ -8,6 +8,9 @@
 
 #include <stddef.h>
 
+#include <cjson/cJSON.h>
+
+#include "ab_results.h"
 #include "run_proc.h"
 
 #define AB_RUN_PG_TABLE "authbench_sessions" /* the table of the store URIs the run hands out */
@@ -53,5 +56,24 @@ int ab_run_srv_signal(ab_run_srv *s, int sig);
 int ab_run_srv_restart(ab_run_srv *s, char *err, size_t errlen);
 /* Stops an own server and removes its directory; forgets a user's. Safe twice. */
 void ab_run_srv_stop(ab_run_srv *s);
+
+/* ---- what `authbench run` does with them ---- */
+
+/* Starts what the cells need — a PostgreSQL when a cell's store is "postgres", a memcached for
+ * "memcached" — or uses the scenario's postgres_url / memcached_url (string or null). Logs go to
+ * <log_dir>/postgres.log and memcached.log. 0, or -1 with err. */
+int ab_run_pgmc_setup(ab_run_srv *pg, ab_run_srv *mc, const cJSON *sc, const ab_res_cell *cells, size_t n,
+                      const char *tmp_base, const char *log_dir, char *err, size_t errlen);
+/* Checks the scenario's field (postgres_url, memcached_url): absent, null, or a string starting with
+ * scheme. 0, or -1 with "scenario: <field>: …" in err. */
+int ab_run_url_field_check(const cJSON *sc, const char *field, const char *scheme, char *err, size_t errlen);
+/* The server that keeps store's sessions ("postgres": pg, "memcached": mc), or NULL. */
+ab_run_srv *ab_run_pgmc_of(ab_run_srv *pg, ab_run_srv *mc, const char *store);
+/* Empties an own server before a cell (a user's is left as it is: 0). 0, or -1 with err. */
+int ab_run_srv_flush(const ab_run_srv *s, char *err, size_t errlen);
+/* s's store URI with host:port replaced (the latency proxy's, or its own), into out. */
+void ab_run_srv_uri(const ab_run_srv *s, const char *host, int port, char *out, size_t len);
+/* The store's bytes (PostgreSQL: the sessions table's total size; memcached: "stats" bytes), or -1. */
+long long ab_run_srv_store_bytes(const ab_run_srv *s);
 
 #endif /* AB_RUN_PGMC_H */

@@ -246,9 +246,9 @@ static int run_setup(ab_run_ctx *ctx, const ab_run_opts *o, const cJSON *sc, con
     if (ab_run_pick_disk_dir(cJSON_IsString(dd) ? dd->valuestring : disk, cJSON_IsString(dd), ctx->disk_dir,
                              sizeof ctx->disk_dir, ctx->disk_fs, sizeof ctx->disk_fs, err, errlen) != 0)
         return -1;
-    if (setup_redis(ctx, sc, cells, n, err, errlen) != 0)
+    if (setup_redis(ctx, sc, cells, n, err, errlen) != 0 || setup_cluster(ctx, sc, cells, n, err, errlen) != 0)
         return -1;
-    return setup_cluster(ctx, sc, cells, n, err, errlen);
+    return ab_run_pgmc_setup(&ctx->pg, &ctx->mc, sc, cells, n, ctx->tmp, ctx->dir, err, errlen);
 }
 
 /* Stops the shared Redis and removes the temporary and disk directories. */
@@ -256,6 +256,8 @@ static void run_cleanup(ab_run_ctx *ctx)
 {
     ab_run_redis_stop(&ctx->redis);
     ab_run_cluster_stop(&ctx->cluster);
+    ab_run_srv_stop(&ctx->pg);
+    ab_run_srv_stop(&ctx->mc);
     ab_run_proc_kill_all();
     if (ctx->tmp[0] != '\0')
         nftw(ctx->tmp, rm_entry, 16, FTW_DEPTH | FTW_PHYS);

@@ -1,6 +1,7 @@
 /* scenario.c — scenario JSON: parse, merge defaults into groups, command-line overrides, mechanism
  * filter and validation of every field (messages name the field). Format: bench/run/SCENARIO.md. */
 #include "run_scenario.h"
+#include "run_pgmc.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -58,6 +59,8 @@ static const struct { const char *name; const char *dflt; } top_fields[] = {
     {"description", "\"\""},
     {"redis_url", "null"},
     {"redis_cluster_url", "null"},
+    {"postgres_url", "null"},
+    {"memcached_url", "null"},
     {"disk_dir", "null"},
     {"store_capacity", "{\"clients\": 50, \"duration\": \"2s\"}"},
     {"micro", "{\"min_time\": \"0.1s\", \"repetitions\": 3}"},
@@ -104,7 +107,7 @@ static int mechanism_known(const char *m)
 {
     static const char *const fixed[] = {"none", "session:memory", "session:redis", "session:redis-cluster",
                                         "session:file-pagecache", "session:file-direct",
-                                        "session:file-fsync"};
+                                        "session:file-fsync", "session:postgres", "session:memcached"};
     char alg[16];
     const char *comma;
     size_t i;
@@ -235,7 +238,7 @@ static const char *field_expects(const group_field *f)
 {
     switch (f->kind) {
     case FK_MECHS: return "mechanism names: none, session:memory, session:redis, session:redis-cluster, "
-                          "session:file-pagecache, "
+                          "session:postgres, session:memcached, session:file-pagecache, "
                           "session:file-direct, session:file-fsync, jwt:<ALG>, jwt+denylist:<ALG>,redis|memory";
     case FK_UINT_LIST: return "a whole number (or a list of them) in";
     case FK_UINT: return "a whole number in";
@@ -354,6 +357,9 @@ static int top_check(const cJSON *sc, char *err, size_t errlen)
         ab_fmt(err, errlen, "scenario: redis_cluster_url: expected null or redis-cluster://host:port[,host:port…]");
         return -1;
     }
+    if (ab_run_url_field_check(sc, "postgres_url", "postgres://", err, errlen) != 0 ||
+        ab_run_url_field_check(sc, "memcached_url", "memcached://", err, errlen) != 0)
+        return -1;
     it = cJSON_GetObjectItemCaseSensitive(sc, "disk_dir");
     if (!cJSON_IsNull(it) && !(cJSON_IsString(it) && *it->valuestring != '\0')) {
         ab_fmt(err, errlen, "scenario: disk_dir: expected null or a directory");
@@ -578,7 +584,7 @@ int ab_run_scenario_filter(cJSON *sc, const char *list, char *err, size_t errlen
 
 cJSON *ab_run_scenario_shown(const cJSON *sc)
 {
-    static const char *const urls[] = {"redis_url", "redis_cluster_url"};
+    static const char *const urls[] = {"redis_url", "redis_cluster_url", "postgres_url", "memcached_url"};
     cJSON *copy = cJSON_Duplicate(sc, 1);
     char masked[2048];
     size_t i;

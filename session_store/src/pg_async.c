@@ -11,8 +11,9 @@
  *
  * Counting: round_trips one per flush of queued operations (and one for the prepares of a new
  * connection); net_bytes_out / net_bytes_in from the kernel's TCP_INFO (tcpi_bytes_sent /
- * tcpi_bytes_received) of the socket, read after each loop event, handshakes included, since
- * libpq does its own reads and writes; syscalls are libpq's and not counted. */
+ * tcpi_bytes_received) of the socket, read once per readable event (after its results: what was sent
+ * for them has left by then) and before the socket closes, handshakes included, since libpq does its
+ * own reads and writes; syscalls are libpq's and not counted. */
 #include <errno.h>
 #include <inttypes.h>
 #include <netinet/in.h>
@@ -199,14 +200,16 @@ static int send_op(pga *p, sstore_aop *op)
            PQpipelineSync(p->pg) == 1;
 }
 
-/* Sends every queued operation in one corked write. SSTORE_OK or an error set on the handle. */
+/* Sends every queued operation in one write (corked when there are several). SSTORE_OK or an error
+ * set on the handle. */
 static int send_batch(pga *p)
 {
-    int on = 1, off = 0;
+    int on = 1, off = 0, cork;
     sstore_aop *op;
     if (p->state != PGA_UP || p->unsent == NULL)
         return SSTORE_OK;
-    (void)setsockopt(p->fd, IPPROTO_TCP, TCP_CORK, &on, sizeof on);
+    if ((cork = p->unsent->next != NULL))
+        (void)setsockopt(p->fd, IPPROTO_TCP, TCP_CORK, &on, sizeof on);
     while ((op = p->unsent) != NULL) {
         if ((p->unsent = op->next) == NULL)
             p->unsent_tail = NULL;
@@ -214,7 +217,8 @@ static int send_batch(pga *p)
         if (!send_op(p, op))
             break;
     }
-    (void)setsockopt(p->fd, IPPROTO_TCP, TCP_CORK, &off, sizeof off);
+    if (cork)
+        (void)setsockopt(p->fd, IPPROTO_TCP, TCP_CORK, &off, sizeof off);
     p->a->c.ctr.round_trips++;
     if (op != NULL) {
         char m[200];
@@ -341,7 +345,6 @@ static void pga_submit(sstore_async *a, sstore_aop *op)
     if (p->head == NULL && p->prep_left == 0) { /* idle: written now, saving the loop a turn */
         if (send_batch(p) != SSTORE_OK)
             p->broken = 1; /* failed at the next timer: no callback runs inside a submit */
-        count_bytes(p);
     } else {
         interest(p, 1, 1);
     }
@@ -491,11 +494,8 @@ static void pga_writable(sstore_async *a, int fd)
         connect_step(p);
         return;
     }
-    if ((p->unsent != NULL ? send_batch(p) : flush_out(p)) != SSTORE_OK) {
+    if ((p->unsent != NULL ? send_batch(p) : flush_out(p)) != SSTORE_OK)
         link_fail(p, a->c.err, 0);
-        return;
-    }
-    count_bytes(p);
 }
 
 /* The earliest deadline of the ops in list, or d. */
