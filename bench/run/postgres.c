@@ -4,6 +4,7 @@
  * common server pieces (signal, restart, stop) for memcached.c too. */
 #include "run_pgmc.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <glob.h>
 #include <pwd.h>
@@ -273,10 +274,34 @@ int ab_run_mc_start(ab_run_srv *s, const char *tmp_base, const char *log_path, c
     return 0;
 }
 
+/* Sends sig to every child of pid (read from /proc/<n>/stat's ppid field). */
+static void signal_children(pid_t pid, int sig)
+{
+    DIR *d = opendir("/proc");
+    struct dirent *de;
+    while (d != NULL && (de = readdir(d)) != NULL) {
+        char path[300], buf[512], *rp;
+        FILE *f;
+        int ppid = 0;
+        if (de->d_name[0] < '0' || de->d_name[0] > '9')
+            continue;
+        ab_fmt(path, sizeof path, "/proc/%s/stat", de->d_name);
+        if ((f = fopen(path, "r")) == NULL)
+            continue;
+        if (fgets(buf, sizeof buf, f) != NULL && (rp = strrchr(buf, ')')) != NULL &&
+            sscanf(rp + 1, " %*c %d", &ppid) == 1 && ppid == pid)
+            kill((pid_t)atoi(de->d_name), sig);
+        fclose(f);
+    }
+    if (d != NULL)
+        closedir(d);
+}
+
 int ab_run_srv_signal(ab_run_srv *s, int sig)
 {
     if (!s->own || s->proc.pid <= 0 || kill(-s->proc.pid, sig) != 0)
         return -1;
+    signal_children(s->proc.pid, sig); /* PostgreSQL's backends each run in a session of their own (setsid) */
     if (sig == SIGKILL) {
         ab_run_proc_stop(&s->proc, SIGKILL, 2000);
         s->running = 0;
@@ -310,6 +335,7 @@ void ab_run_srv_stop(ab_run_srv *s)
 {
     if (s->own && s->proc.pid > 0) {
         kill(-s->proc.pid, SIGCONT); /* a paused server must see the SIGTERM */
+        signal_children(s->proc.pid, SIGCONT);
         ab_run_proc_stop(&s->proc, SIGTERM, 5000);
     }
     if (s->own && s->dir[0] != '\0')

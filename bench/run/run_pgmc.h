@@ -49,8 +49,8 @@ int ab_run_mc_flush(const ab_run_srv *s);
 /* memcached's "stats" bytes (memory held by items), or -1. */
 long long ab_run_mc_bytes(const ab_run_srv *s);
 
-/* Both kinds: SIGSTOP / SIGCONT / SIGKILL to every process of an own server (a PostgreSQL is a
- * postmaster and its backends, one process group). 0 or -1. */
+/* Both kinds: SIGSTOP / SIGCONT / SIGKILL to every process of an own server (its process group, and
+ * the server's children: PostgreSQL's backends each call setsid()). 0 or -1. */
 int ab_run_srv_signal(ab_run_srv *s, int sig);
 /* Starts an own server again on its port and directory after it was killed. 0, or -1 with err. */
 int ab_run_srv_restart(ab_run_srv *s, char *err, size_t errlen);

@@ -84,16 +84,23 @@ int st_server_start(ab_run_srv *s, int pg)
         return -1;
     snprintf(log, sizeof log, "%s/server.log", dir);
     rc = pg ? ab_run_pg_start(s, tmp, log, err, sizeof err) : ab_run_mc_start(s, tmp, log, err, sizeof err);
-    if (rc != 0)
+    if (rc != 0) {
         fprintf(stderr, "cannot start a private %s: %s\n", pg ? "PostgreSQL" : "memcached", err);
-    tsupport_rmtree(dir); /* the open log stays writable for the server; the name goes */
+        tsupport_rmtree(dir);
+    }
     free(dir);
     return rc;
 }
 
 void st_server_stop(ab_run_srv *s)
 {
+    char *slash = strrchr(s->log, '/');
     ab_run_srv_stop(s);
+    if (slash != NULL && strstr(s->log, "log-") != NULL) { /* the log's own temporary directory */
+        *slash = '\0';
+        tsupport_rmtree(s->log);
+    }
+    s->log[0] = '\0';
 }
 
 int st_case_uri(char *out, size_t cap, const char *fmt, int redis, int port, int seed0, int seed1, char **dir)
