@@ -1,4 +1,5 @@
-/* sstore.h — server-side session stores behind one interface: memory, Redis, Redis Cluster, files.
+/* sstore.h — server-side session stores behind one interface: memory, Redis, Redis Cluster, files,
+ * PostgreSQL, Memcached.
  *
  * Prefix: sstore_ / SSTORE_.
  *
@@ -55,8 +56,34 @@
  *       the redirects counter; the CLUSTER SLOTS reads count as round trips like any command.
  *       sstore_get_batch groups the gets by master: one pipelined round trip per master.
  *       The routing is authbench's own (Debian 12's hiredis 0.14 is too old for hiredis-cluster).
+ *   postgres://[user[:pass]@]host[:port][/db][?table=T&unlogged=0|1&synchronous_commit=on|off&
+ *               connect_timeout_ms=N&timeout_ms=N&reconnect_max_ms=N]
+ *       Through libpq. "user@host" is a user without a password (psql's reading; redis:// reads a
+ *       lone word as the password). db defaults to postgres, port to 5432, table to
+ *       authbench_sessions ([A-Za-z_][A-Za-z0-9_]*, at most 63), created with its index when missing
+ *       (once per process, by the first connection, under an advisory lock):
+ *         T (id text PRIMARY KEY, data bytea NOT NULL, last_seen_ms bigint NOT NULL,
+ *            expires_at timestamptz NOT NULL), index T_expires_at ON T (expires_at)
+ *       unlogged=1 creates it UNLOGGED (no WAL; emptied after a crash); synchronous_commit sets the
+ *       connections' setting (default on). data is the session record (below). Every operation is
+ *       one prepared statement in its own implicit transaction, on one connection in pipeline mode
+ *       (a put: INSERT … ON CONFLICT DO UPDATE … WHERE the old row expired; touch: UPDATE of
+ *       last_seen_ms and expires_at only, as connect-pg-simple's touch — a get reports those
+ *       columns' times). Times are the client's clock. sstore_sweep() is
+ *       DELETE FROM T WHERE expires_at < now() on a connection of its own, as Django's clearsessions.
+ *       Timeouts and reconnect backoff as redis://; net bytes are the kernel's TCP_INFO counts of the
+ *       socket (libpq does its own I/O: store_syscalls are not counted).
+ *   memcached://host[:port][?connect_timeout_ms=N&timeout_ms=N&reconnect_max_ms=N]
+ *       The text protocol on our own socket (libmemcached has no callback-driven non-blocking API:
+ *       see mc_async.c). Items "sess:<id>" hold the record; put is add (then gets + cas over an expired
+ *       record), touch gets + cas of the record with new times (retried when written under us),
+ *       delete gets + delete in one write. exptime is the TTL rounded up plus one second (memcached's
+ *       clock ticks per second and could drop an item early); the record's expires_ms decides
+ *       what is live. sstore_sweep() returns 0: memcached expires items itself. No credentials
+ *       (the text protocol has none). Port 11211 by default.
  *
- * The session record (Redis value and file content): a header line of JSON, then the claims
+ * The session record (Redis and memcached value, PostgreSQL data column, file content): a header
+ * line of JSON, then the claims
  * byte for byte as given to create/put:
  *   {"v":1,"created_ms":…,"last_seen_ms":…,"expires_ms":…,"claims_bytes":N,"claims_crc32c":K}\n<claims>
  * Times are Unix milliseconds; K is the CRC-32C (Castagnoli) of the N bytes of claims. Claims are
@@ -159,7 +186,7 @@ sstore *sstore_open(const char *uri);
 void sstore_close(sstore *st);
 int sstore_err(const sstore *st);
 const char *sstore_errstr(const sstore *st);
-/* The backend's name: "memory", "redis", "redis-cluster", "file". */
+/* The backend's name: "memory", "redis", "redis-cluster", "file", "postgres", "memcached". */
 const char *sstore_backend(const sstore *st);
 
 /* A connection for the calling thread (st must outlive it; the caller frees it with
