@@ -24,7 +24,6 @@
 #define ALINK_DOWN 0
 #define ALINK_CONNECTING 1 /* TCP connect in progress */
 #define ALINK_UP 2         /* connected; the handshake may still be answering (hs_left) */
-#define ALINK_IN_ROOM 16384
 #define ALINK_DEPTH_MAX 8  /* nesting of array replies we frame */
 
 void alink_init(alink *l, const rlink_cfg *cfg, sstore_async *a, alink_reply_fn on_reply, void *data)
@@ -34,7 +33,8 @@ void alink_init(alink *l, const rlink_cfg *cfg, sstore_async *a, alink_reply_fn 
     l->a = a;
     l->on_reply = on_reply;
     l->data = data;
-    l->backoff_ms = RLINK_BACKOFF_MIN_MS;
+    sstore_backoff_init(&l->bo);
+    snprintf(l->who, sizeof l->who, "redis %s:%d", cfg->host, cfg->port);
 }
 
 int alink_fd(const alink *l)
@@ -69,12 +69,7 @@ static void link_fail(alink *l, int status, int connecting)
     connecting = connecting || l->state == ALINK_CONNECTING || l->hs_left > 0;
     drop_socket(l);
     l->head = l->tail = NULL;
-    l->down_status = status;
-    snprintf(l->down_msg, sizeof l->down_msg, "%s", msg);
-    if (connecting) {
-        l->retry_at = rlink_mono_ms() + l->backoff_ms;
-        l->backoff_ms = l->backoff_ms * 2 > l->cfg->reconnect_max_ms ? l->cfg->reconnect_max_ms : l->backoff_ms * 2;
-    }
+    sstore_backoff_down(&l->bo, status, msg, connecting, l->cfg->reconnect_max_ms);
     if (l->on_down != NULL)
         l->on_down(l);
     while (op != NULL) {
@@ -176,12 +171,10 @@ static int start_connect(alink *l)
 int alink_connect(alink *l)
 {
     int st;
-    int64_t now = l->state != ALINK_DOWN ? 0 : rlink_mono_ms(); /* no clock read for a link that is up */
-    if (l->state != ALINK_DOWN)
+    if (l->state != ALINK_DOWN) /* no clock read for a link that is up */
         return SSTORE_OK;
-    if (now < l->retry_at)
-        return sstore_conn_set_err(&l->a->c, l->down_status, "%s (reconnecting: next attempt in %lld ms)",
-                                   l->down_msg, (long long)(l->retry_at - now));
+    if ((st = sstore_backoff_check(&l->bo, l->a)) != SSTORE_OK)
+        return st;
     if ((st = start_connect(l)) != SSTORE_OK)
         link_fail(l, st, 1);
     return st;
@@ -211,37 +204,23 @@ sstore_aop *alink_steal(alink *l, int (*match)(const sstore_aop *op, void *arg),
 /* The TCP connect finished: SSTORE_OK, or the refusal (set on the handle). */
 static int connect_done(alink *l)
 {
-    int err = 0;
-    socklen_t len = sizeof err;
-    if (getsockopt(l->ctx->fd, SOL_SOCKET, SO_ERROR, &err, &len) != 0)
-        err = errno;
-    if (err == EINPROGRESS)
-        return SSTORE_OK;
-    if (err != 0)
-        return sstore_conn_set_err(&l->a->c, SSTORE_ERR_IO, "redis %s:%d: cannot connect: %s", l->cfg->host,
-                                   l->cfg->port, strerror(err));
-    l->state = ALINK_UP;
+    int k = sstore_sock_connected(l->a, l->ctx->fd, l->who);
+    if (k < 0)
+        return l->a->c.err;
+    if (k > 0)
+        l->state = ALINK_UP;
     return SSTORE_OK;
 }
 
 /* Writes what is queued. SSTORE_OK (all written, or the socket is full), or an error. */
 static int flush(alink *l)
 {
+    int st;
     if (l->osent == 0 && l->olen > 0)
         l->a->c.ctr.round_trips++;
-    while (l->osent < l->olen) {
-        ssize_t k = send(l->ctx->fd, l->obuf + l->osent, l->olen - l->osent, MSG_NOSIGNAL);
-        l->a->c.ctr.syscalls++;
-        if (k > 0) {
-            l->a->c.ctr.net_bytes_out += (uint64_t)k;
-            l->osent += (size_t)k;
-        } else if (k < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
-            return SSTORE_OK;
-        } else if (k < 0 && errno != EINTR) {
-            return sstore_conn_set_err(&l->a->c, SSTORE_ERR_IO, "redis %s:%d: send: %s", l->cfg->host, l->cfg->port,
-                                       strerror(errno));
-        }
-    }
+    if ((st = sstore_sock_send(l->a, l->ctx->fd, l->obuf, l->olen, &l->osent, l->who)) != SSTORE_OK ||
+        l->osent < l->olen)
+        return st;
     l->olen = l->osent = 0;
     if (l->want_write) {
         l->want_write = 0;
@@ -377,12 +356,8 @@ static int handshake_reply(alink *l, const alink_reply *r)
         return sstore_conn_set_err(&l->a->c, r->type == '-' ? rlink_error_status(r->str) : SSTORE_ERR_PROTOCOL,
                                    "redis %s:%d: unexpected reply to PING: not a Redis server?", l->cfg->host,
                                    l->cfg->port);
-    if (--l->hs_left == 0) {
-        l->backoff_ms = RLINK_BACKOFF_MIN_MS;
-        if (l->down_status != SSTORE_OK)
-            l->a->c.ctr.reconnects++;
-        l->down_status = SSTORE_OK;
-    }
+    if (--l->hs_left == 0)
+        sstore_backoff_up(&l->bo, l->a);
     return SSTORE_OK;
 }
 
@@ -437,28 +412,10 @@ static void take_replies(alink *l)
 /* One recv into the receive buffer: 1 more may follow, 0 drained, -1 failed (link down). */
 static int recv_some(alink *l)
 {
-    ssize_t k;
-    size_t room;
-    if (sstore_buf_reserve(&l->in, &l->incap, l->inlen + ALINK_IN_ROOM) != 0) {
-        link_fail(l, sstore_conn_set_err(&l->a->c, SSTORE_ERR_NOMEM, "redis: out of memory reading a reply"), 0);
-        return -1;
-    }
-    room = l->incap - l->inlen;
-    while ((k = recv(l->ctx->fd, l->in + l->inlen, room, 0)) < 0 && errno == EINTR)
-        l->a->c.ctr.syscalls++;
-    l->a->c.ctr.syscalls++;
-    if (k > 0) {
-        l->a->c.ctr.net_bytes_in += (uint64_t)k;
-        l->inlen += (size_t)k;
-        return (size_t)k == room;
-    }
-    if (k < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
-        return 0;
-    link_fail(l, k == 0 ? sstore_conn_set_err(&l->a->c, SSTORE_ERR_IO, "redis %s:%d: connection closed by the server",
-                                              l->cfg->host, l->cfg->port)
-                        : sstore_conn_set_err(&l->a->c, SSTORE_ERR_IO, "redis %s:%d: recv: %s", l->cfg->host,
-                                              l->cfg->port, strerror(errno)), 0);
-    return -1;
+    int k = sstore_sock_recv(l->a, l->ctx->fd, &l->in, &l->inlen, &l->incap, l->who);
+    if (k < 0)
+        link_fail(l, l->a->c.err, 0);
+    return k;
 }
 
 void alink_readable(alink *l)

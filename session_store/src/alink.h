@@ -11,6 +11,7 @@
 #include <hiredis/hiredis.h>
 
 #include "async_int.h"
+#include "nblink.h"
 #include "redis_link.h"
 
 /* One reply, framed in the receive buffer: type is the RESP type byte ('+', '-', ':', '$', '*').
@@ -41,11 +42,9 @@ struct alink {
     int state;                /* ALINK_DOWN, ALINK_CONNECTING, ALINK_UP */
     int want_write;           /* write interest is registered */
     int ever_tried;
-    int backoff_ms;
-    int64_t retry_at;         /* monotonic: no connect before this while down */
+    sstore_backoff bo;        /* why it is down, when it may connect again */
     int64_t connect_deadline;
-    int down_status;
-    char down_msg[SSTORE_ERRSTR_LEN];
+    char who[96];             /* "redis host:port", for messages */
     int hs_left, hs_next;     /* handshake replies still due, and which is next */
     sstore_aop *head, *tail;  /* in flight, in the order their replies come */
     char *obuf;               /* written from osent on */

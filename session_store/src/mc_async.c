@@ -35,13 +35,13 @@
 
 #include "async_int.h"
 #include "mc_proto.h"
+#include "nblink.h"
 #include "mc_store.h"
 #include "record.h"
 
 #define MCL_DOWN 0
 #define MCL_CONNECTING 1
 #define MCL_UP 2
-#define MCL_IN_ROOM 16384
 #define MC_ROUNDS_MAX 64 /* gets/cas rounds before giving up on a key rewritten under us: every lost
                           * round is another client's write that won, so 64 in a row is a livelock */
 
@@ -53,11 +53,8 @@ typedef struct mcl {
     int fd;
     int state;
     int want_write;
-    int ever_up;
-    int backoff_ms;
-    int64_t retry_at, connect_deadline;
-    int down_status;
-    char down_msg[SSTORE_ERRSTR_LEN];
+    sstore_backoff bo;
+    int64_t connect_deadline;
     sstore_aop *head, *tail; /* waiting for replies, in order */
     char *obuf;
     size_t olen, osent, ocap;
@@ -88,12 +85,7 @@ static void link_fail(mcl *l, int status, int connecting)
     connecting = connecting || l->state == MCL_CONNECTING;
     drop_socket(l);
     l->head = l->tail = NULL;
-    l->down_status = status;
-    snprintf(l->down_msg, sizeof l->down_msg, "%s", msg);
-    if (connecting) {
-        l->retry_at = rlink_mono_ms() + l->backoff_ms;
-        l->backoff_ms = l->backoff_ms * 2 > l->ms->cfg.reconnect_max_ms ? l->ms->cfg.reconnect_max_ms : l->backoff_ms * 2;
-    }
+    sstore_backoff_down(&l->bo, status, msg, connecting, l->ms->cfg.reconnect_max_ms);
     while (op != NULL) {
         sstore_aop *next = op->next;
         sstore_aop_done(op, status, NULL, msg);
@@ -138,14 +130,11 @@ static int start_connect(mcl *l)
 /* Connects when down and the backoff allows. SSTORE_OK when up or on its way, else the reason. */
 static int mcl_connect(mcl *l)
 {
-    int64_t now;
     int st;
     if (l->state != MCL_DOWN)
         return SSTORE_OK;
-    now = rlink_mono_ms();
-    if (now < l->retry_at)
-        return sstore_conn_set_err(&l->a->c, l->down_status, "%s (reconnecting: next attempt in %lld ms)", l->down_msg,
-                                   (long long)(l->retry_at - now));
+    if ((st = sstore_backoff_check(&l->bo, l->a)) != SSTORE_OK)
+        return st;
     if ((st = start_connect(l)) != SSTORE_OK)
         link_fail(l, st, 1);
     return st;
@@ -154,22 +143,16 @@ static int mcl_connect(mcl *l)
 /* Writes what is queued. SSTORE_OK (all written, or the socket is full), or an error. */
 static int flush(mcl *l)
 {
+    int st;
     if (l->state != MCL_UP)
         return SSTORE_OK;
     if (l->osent == 0 && l->olen > 0)
         l->a->c.ctr.round_trips++;
-    while (l->osent < l->olen) {
-        ssize_t k = send(l->fd, l->obuf + l->osent, l->olen - l->osent, MSG_NOSIGNAL);
-        l->a->c.ctr.syscalls++;
-        if (k > 0) {
-            l->a->c.ctr.net_bytes_out += (uint64_t)k;
-            l->osent += (size_t)k;
-        } else if (k < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
-            want_write(l, 1);
-            return SSTORE_OK;
-        } else if (k < 0 && errno != EINTR) {
-            return sstore_conn_set_err(&l->a->c, SSTORE_ERR_IO, "%s: send: %s", l->ms->where, strerror(errno));
-        }
+    if ((st = sstore_sock_send(l->a, l->fd, l->obuf, l->olen, &l->osent, l->ms->where)) != SSTORE_OK)
+        return st;
+    if (l->osent < l->olen) {
+        want_write(l, 1);
+        return SSTORE_OK;
     }
     l->olen = l->osent = 0;
     want_write(l, 0);
@@ -401,47 +384,22 @@ static void take_replies(mcl *l)
 /* One recv: 1 more may follow, 0 drained, -1 failed (link down). */
 static int recv_some(mcl *l)
 {
-    ssize_t k;
-    size_t room;
-    if (sstore_buf_reserve(&l->in, &l->incap, l->inlen + MCL_IN_ROOM) != 0) {
-        link_fail(l, sstore_conn_set_err(&l->a->c, SSTORE_ERR_NOMEM, "%s: out of memory reading a reply",
-                                         l->ms->where), 0);
-        return -1;
-    }
-    room = l->incap - l->inlen;
-    while ((k = recv(l->fd, l->in + l->inlen, room, 0)) < 0 && errno == EINTR)
-        l->a->c.ctr.syscalls++;
-    l->a->c.ctr.syscalls++;
-    if (k > 0) {
-        l->a->c.ctr.net_bytes_in += (uint64_t)k;
-        l->inlen += (size_t)k;
-        return (size_t)k == room;
-    }
-    if (k < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
-        return 0;
-    link_fail(l, k == 0 ? sstore_conn_set_err(&l->a->c, SSTORE_ERR_IO, "%s: connection closed by the server",
-                                              l->ms->where)
-                        : sstore_conn_set_err(&l->a->c, SSTORE_ERR_IO, "%s: recv: %s", l->ms->where, strerror(errno)),
-              0);
-    return -1;
+    int k = sstore_sock_recv(l->a, l->fd, &l->in, &l->inlen, &l->incap, l->ms->where);
+    if (k < 0)
+        link_fail(l, l->a->c.err, 0);
+    return k;
 }
 
 /* The TCP connect finished (or not yet). SSTORE_OK or the refusal. */
 static int connect_done(mcl *l)
 {
-    int err = 0;
-    socklen_t len = sizeof err;
-    if (getsockopt(l->fd, SOL_SOCKET, SO_ERROR, &err, &len) != 0)
-        err = errno;
-    if (err == EINPROGRESS)
-        return SSTORE_OK;
-    if (err != 0)
-        return sstore_conn_set_err(&l->a->c, SSTORE_ERR_IO, "%s: cannot connect: %s", l->ms->where, strerror(err));
-    l->state = MCL_UP;
-    l->backoff_ms = RLINK_BACKOFF_MIN_MS;
-    if (l->ever_up++ > 0)
-        l->a->c.ctr.reconnects++;
-    l->down_status = SSTORE_OK;
+    int k = sstore_sock_connected(l->a, l->fd, l->ms->where);
+    if (k < 0)
+        return l->a->c.err;
+    if (k > 0) {
+        l->state = MCL_UP;
+        sstore_backoff_up(&l->bo, l->a);
+    }
     return SSTORE_OK;
 }
 
@@ -486,7 +444,7 @@ static int mcl_open(sstore_async *a)
     l->ms = a->st->impl;
     l->a = a;
     l->fd = -1;
-    l->backoff_ms = RLINK_BACKOFF_MIN_MS;
+    sstore_backoff_init(&l->bo);
     a->impl = l;
     return mcl_connect(l);
 }

@@ -27,6 +27,7 @@
 #include <libpq-fe.h>
 
 #include "async_int.h"
+#include "nblink.h"
 #include "pg_store.h"
 #include "record.h"
 
@@ -50,12 +51,9 @@ typedef struct pga {
     int fd;                   /* the socket the loop was told about, -1 none */
     int want_read, want_write;
     int state;
-    int ever_up;
     int broken;               /* a send failed inside a submit: failed at the next timer */
-    int backoff_ms;
-    int64_t retry_at, connect_deadline;
-    int down_status;
-    char down_msg[SSTORE_ERRSTR_LEN];
+    sstore_backoff bo;
+    int64_t connect_deadline;
     sstore_aop *unsent, *unsent_tail; /* submitted, not yet handed to libpq */
     sstore_aop *head, *tail;  /* sent, in the order their results come */
     int prep_left;            /* the connection's prepares still ahead of head in the results */
@@ -140,12 +138,7 @@ static void link_fail(pga *p, int status, int connecting)
     connecting = connecting || p->state == PGA_CONNECTING;
     drop_conn(p);
     p->head = p->tail = p->unsent = p->unsent_tail = NULL;
-    p->down_status = status;
-    snprintf(p->down_msg, sizeof p->down_msg, "%s", msg);
-    if (connecting) {
-        p->retry_at = rlink_mono_ms() + p->backoff_ms;
-        p->backoff_ms = p->backoff_ms * 2 > p->ps->cfg.reconnect_max_ms ? p->ps->cfg.reconnect_max_ms : p->backoff_ms * 2;
-    }
+    sstore_backoff_down(&p->bo, status, msg, connecting, p->ps->cfg.reconnect_max_ms);
     if (status == SSTORE_ERR_PROTOCOL)
         p->ps->table_ready = 0; /* the table may have gone: created again before the next connect */
     fail_list(sent, status, msg);
@@ -242,10 +235,7 @@ static void conn_up(pga *p)
     p->state = PGA_UP;
     p->prep_left = PG_NSTMTS;
     p->phase = 0;
-    if (p->ever_up++ > 0)
-        p->a->c.ctr.reconnects++;
-    p->backoff_ms = RLINK_BACKOFF_MIN_MS;
-    p->down_status = SSTORE_OK;
+    sstore_backoff_up(&p->bo, p->a);
     if (send_batch(p) != SSTORE_OK)
         link_fail(p, p->a->c.err, 0);
 }
@@ -294,14 +284,11 @@ static int start_connect(pga *p)
 /* Connects when down and the backoff allows. SSTORE_OK when up or on its way, else the reason. */
 static int pga_connect(pga *p)
 {
-    int64_t now;
     int st;
     if (p->state != PGA_DOWN)
         return SSTORE_OK;
-    now = rlink_mono_ms();
-    if (now < p->retry_at)
-        return sstore_conn_set_err(&p->a->c, p->down_status, "%s (reconnecting: next attempt in %lld ms)", p->down_msg,
-                                   (long long)(p->retry_at - now));
+    if ((st = sstore_backoff_check(&p->bo, p->a)) != SSTORE_OK)
+        return st;
     if ((st = start_connect(p)) != SSTORE_OK)
         link_fail(p, st, 1);
     return st;
@@ -315,7 +302,7 @@ static int pga_open(sstore_async *a)
     p->ps = a->st->impl;
     p->a = a;
     p->fd = -1;
-    p->backoff_ms = RLINK_BACKOFF_MIN_MS;
+    sstore_backoff_init(&p->bo);
     a->impl = p;
     return pga_connect(p);
 }
