@@ -1,6 +1,6 @@
 /* test_store_bench_cmd.c — `authbench store-bench` end to end: usage errors, store errors, and short
- * runs of its event-loop engine over memory, Redis (pipelined) and files, every operation on every
- * backend, whose JSON is checked field by field. */
+ * runs of its event-loop engine over memory, Redis and PostgreSQL (pipelined), files and memcached,
+ * every operation on every backend, whose JSON is checked field by field. */
 #include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -14,6 +14,7 @@
 #include <cjson/cJSON.h>
 #include <cmocka.h>
 
+#include "store_test.h"
 #include "tsupport.h"
 
 #define OUT_MAX (1 << 20)
@@ -259,6 +260,36 @@ static void every_operation_runs_on_every_backend(void **state)
     free(dir);
 }
 
+static void every_operation_runs_on_postgres_and_memcached(void **state)
+{
+    ab_run_srv pg, mc;
+    (void)state;
+    assert_int_equal(st_server_start(&pg, 1), 0);
+    every_op_on(pg.url, "postgres");
+    st_server_stop(&pg);
+    assert_int_equal(st_server_start(&mc, 0), 0);
+    every_op_on(mc.url, "memcached");
+    st_server_stop(&mc);
+}
+
+static void pipelined_postgres_gets_share_round_trips(void **state)
+{
+    ab_run_srv pg;
+    run_out r;
+    cJSON *root;
+    (void)state;
+    assert_int_equal(st_server_start(&pg, 1), 0);
+    r = run_bench("--store", pg.url, "--op", "get", "--clients", "2", "--pipeline", "16", "--sessions", "500",
+                  "--duration", "300ms", "--warmup", "0", "--json", NULL);
+    root = parse_report(&r);
+    if (num(root, "errors") != 0 || !(num(root, "ops_per_round_trip") > 1.5))
+        fail_msg("postgres pipeline 16: %g errors, %g ops per round trip", num(root, "errors"),
+                 num(root, "ops_per_round_trip"));
+    cJSON_Delete(root);
+    run_free(&r);
+    st_server_stop(&pg);
+}
+
 static void a_file_get_run_reads_the_session_file_per_operation(void **state)
 {
     char *dir = tsupport_tmpdir("sbfile"), uri[600];
@@ -313,6 +344,8 @@ int main(void)
         cmocka_unit_test(a_memory_mix_run_reports_json_without_errors),
         cmocka_unit_test(pipelined_redis_gets_share_round_trips_and_unpipelined_ones_do_not),
         cmocka_unit_test(every_operation_runs_on_every_backend),
+        cmocka_unit_test(every_operation_runs_on_postgres_and_memcached),
+        cmocka_unit_test(pipelined_postgres_gets_share_round_trips),
         cmocka_unit_test(a_file_get_run_reads_the_session_file_per_operation),
         cmocka_unit_test(a_delete_run_stops_when_every_session_is_gone_and_says_so),
         cmocka_unit_test(the_text_report_shows_throughput_latency_and_io),
