@@ -1,5 +1,6 @@
 /* memcached.c — the run's memcached (see run_pgmc.h; started by postgres.c's common pieces): the
- * user's URL checked, flush_all between cells, "stats" for the memory its items hold. */
+ * user's URL checked, flush_all between cells; and what a run does with both servers (setup, the
+ * cell's server and URI, emptying, their stored bytes). */
 #include "run_pgmc.h"
 
 #include <arpa/inet.h>
@@ -139,19 +140,16 @@ void ab_run_srv_uri(const ab_run_srv *s, const char *host, int port, char *out, 
 
 long long ab_run_srv_store_bytes(const ab_run_srv *s)
 {
-    return strncmp(s->url, "postgres", 8) == 0 ? ab_run_pg_table_bytes(s) : ab_run_mc_bytes(s);
+    sstore *st = sstore_open(s->url);
+    sstore_conn *c = st != NULL && sstore_err(st) == SSTORE_OK ? sstore_connect(st) : NULL;
+    long long n = c != NULL && sstore_conn_err(c) == SSTORE_OK ? sstore_stored_bytes(c) : -1;
+    sstore_conn_free(c);
+    sstore_close(st);
+    return n;
 }
 
 int ab_run_mc_flush(const ab_run_srv *s)
 {
     char out[64];
     return s->own ? mc_text(s, "flush_all\r\n", "OK\r\n", out, sizeof out) : -1;
-}
-
-long long ab_run_mc_bytes(const ab_run_srv *s)
-{
-    char out[8192], *p;
-    if (mc_text(s, "stats\r\n", "END\r\n", out, sizeof out) != 0 || (p = strstr(out, "\r\nSTAT bytes ")) == NULL)
-        return -1;
-    return atoll(p + 13);
 }

@@ -251,14 +251,6 @@ int ab_run_pg_flush(const ab_run_srv *s)
     return s->own ? pg_exec(s, "TRUNCATE " AB_RUN_PG_TABLE, NULL, 0) : -1;
 }
 
-long long ab_run_pg_table_bytes(const ab_run_srv *s)
-{
-    char v[32];
-    if (pg_exec(s, "SELECT pg_total_relation_size('" AB_RUN_PG_TABLE "')", v, sizeof v) != 0)
-        return -1;
-    return atoll(v);
-}
-
 int ab_run_mc_start(ab_run_srv *s, const char *tmp_base, const char *log_path, char *err, size_t errlen)
 {
     char prog[AB_RUN_PATH_MAX];

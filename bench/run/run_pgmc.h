@@ -36,8 +36,6 @@ int ab_run_pg_start(ab_run_srv *s, const char *tmp_base, const char *log_path, c
 int ab_run_pg_use(ab_run_srv *s, const char *url, char *err, size_t errlen);
 /* Empties the sessions table (TRUNCATE) of an own server. 0 or -1. */
 int ab_run_pg_flush(const ab_run_srv *s);
-/* The sessions table's total size (heap, index, TOAST) in bytes, or -1. */
-long long ab_run_pg_table_bytes(const ab_run_srv *s);
 
 /* Starts a private memcached (-l 127.0.0.1 -U 0, 256 MiB; as nobody when root). Its URL is
  * memcached://127.0.0.1:PORT. 0, or -1 with err. */
@@ -46,8 +44,6 @@ int ab_run_mc_start(ab_run_srv *s, const char *tmp_base, const char *log_path, c
 int ab_run_mc_use(ab_run_srv *s, const char *url, char *err, size_t errlen);
 /* flush_all on an own memcached. 0 or -1. */
 int ab_run_mc_flush(const ab_run_srv *s);
-/* memcached's "stats" bytes (memory held by items), or -1. */
-long long ab_run_mc_bytes(const ab_run_srv *s);
 
 /* Both kinds: SIGSTOP / SIGCONT / SIGKILL to every process of an own server (its process group, and
  * the server's children: PostgreSQL's backends each call setsid()). 0 or -1. */
@@ -73,7 +69,8 @@ ab_run_srv *ab_run_pgmc_of(ab_run_srv *pg, ab_run_srv *mc, const char *store);
 int ab_run_srv_flush(const ab_run_srv *s, char *err, size_t errlen);
 /* s's store URI with host:port replaced (the latency proxy's, or its own), into out. */
 void ab_run_srv_uri(const ab_run_srv *s, const char *host, int port, char *out, size_t len);
-/* The store's bytes (PostgreSQL: the sessions table's total size; memcached: "stats" bytes), or -1. */
+/* The store's bytes as sstore_stored_bytes() reads them (PostgreSQL: the sessions table's total
+ * size; memcached: its items' bytes), or -1. */
 long long ab_run_srv_store_bytes(const ab_run_srv *s);
 
 #endif /* AB_RUN_PGMC_H */

@@ -23,7 +23,7 @@ static const char usage_text[] =
     "usage: authbench store-bench --store URI | --store-file FILE [--op create|get|touch|delete|mix]\n"
     "                             [--threads T] [--clients C] [--pipeline P]\n"
     "                             [--sessions K] [--value-bytes B] [--ttl S]\n"
-    "                             [--duration S] [--warmup S] [--json]\n"
+    "                             [--duration S] [--warmup S] [--fill N] [--json]\n"
     "\n"
     "Drives a session store directly (no HTTP), as an asynchronous application server does: T event-\n"
     "loop threads (epoll) each drive their share of C non-blocking store connections (sstore_async),\n"
@@ -53,6 +53,9 @@ static const char usage_text[] =
     "  --ttl S            session lifetime in seconds; sessions are left to expire (default 3600)\n"
     "  --duration S       measured time: 10s, 500ms, 1m (default 10s)\n"
     "  --warmup S         time run first and not counted (default 2s)\n"
+    "  --fill N           N more sessions stored before the run and never touched by it (default 0):\n"
+    "                     a production store's population (10^5-10^6), written through one\n"
+    "                     non-blocking connection 64 deep, with progress on stderr every tenth\n"
     "  --json             one JSON object on stdout instead of the text report\n"
     "\n"
     "Counted: ops completed without error in the measured window (a get of a missing session counts,\n"
@@ -62,6 +65,10 @@ static const char usage_text[] =
     "connections' counters (round trips = writes of what was queued, socket bytes, disk bytes,\n"
     "fsyncs, syscalls) over the measured window / ops; pipelining: ops issued / round trips.\n"
     "Client CPU: store-bench's own CPU time (all threads, user + sys) in the window / ops.\n"
+    "Store size: what the store reports holding (sstore_stored_bytes: PostgreSQL's table size,\n"
+    "memcached's item bytes, Redis's used_memory, memory's accounted bytes; not measured for files\n"
+    "and clusters) before --fill and after the run; for get and touch runs, which leave the sessions\n"
+    "as they were, its growth / (fill + sessions) is the bytes per session.\n"
     "Exit status: 0 done, 1 the store could not be opened or reached or no operation succeeded,\n"
     "2 bad usage.\n";
 
@@ -104,7 +111,7 @@ static void take_store(const ab_opt *p, sb_cfg *cfg, int from_file)
 static void parse_args(int argc, char **argv, sb_cfg *cfg)
 {
     enum { O_STORE = 256, O_STORE_FILE, O_OP, O_THREADS, O_CLIENTS, O_PIPELINE, O_SESSIONS, O_VALUE, O_TTL,
-           O_DURATION, O_WARMUP, O_JSON };
+           O_DURATION, O_WARMUP, O_JSON, O_FILL };
     static const struct option opts[] = {
         {"store", required_argument, NULL, O_STORE}, {"store-file", required_argument, NULL, O_STORE_FILE},
         {"op", required_argument, NULL, O_OP}, {"threads", required_argument, NULL, O_THREADS},
@@ -112,10 +119,10 @@ static void parse_args(int argc, char **argv, sb_cfg *cfg)
         {"pipeline", required_argument, NULL, O_PIPELINE}, {"sessions", required_argument, NULL, O_SESSIONS},
         {"value-bytes", required_argument, NULL, O_VALUE}, {"ttl", required_argument, NULL, O_TTL},
         {"duration", required_argument, NULL, O_DURATION}, {"warmup", required_argument, NULL, O_WARMUP},
-        {"json", no_argument, NULL, O_JSON}, {NULL, 0, NULL, 0}};
+        {"json", no_argument, NULL, O_JSON}, {"fill", required_argument, NULL, O_FILL}, {NULL, 0, NULL, 0}};
     ab_opt p;
     int c;
-    *cfg = (sb_cfg){NULL, SB_GET, 1, 1, 1, 10000, 256, 3600, 10000000, 2000000, 0};
+    *cfg = (sb_cfg){NULL, SB_GET, 1, 1, 1, 10000, 256, 3600, 10000000, 2000000, 0, 0};
     ab_opt_init(&p, CMD, usage, opts, argc, argv);
     while ((c = ab_opt_next(&p)) != AB_OPT_END) {
         switch (c) {
@@ -131,6 +138,7 @@ static void parse_args(int argc, char **argv, sb_cfg *cfg)
         case O_DURATION: cfg->duration_us = ab_opt_duration_us(&p); break;
         case O_WARMUP: cfg->warmup_us = ab_opt_duration_us(&p); break;
         case O_JSON: cfg->json = 1; break;
+        case O_FILL: cfg->fill = ab_opt_u64(&p, 0, 100000000); break;
         }
     }
     if (cfg->duration_us == 0)
@@ -164,6 +172,40 @@ static int catch_sigint(void)
     return 0;
 }
 
+/* What the store reports holding now, or -1 (not measured, or it did not answer). */
+static long long stored_bytes(sstore *st)
+{
+    sstore_conn *c = sstore_connect(st);
+    long long n = c != NULL && sstore_conn_err(c) == SSTORE_OK ? sstore_stored_bytes(c) : -1;
+    sstore_conn_free(c);
+    return n;
+}
+
+/* --fill's progress line on stderr. */
+static void fill_progress(void *arg, uint64_t done, uint64_t n)
+{
+    double s = (double)(ab_now_us() - *(const uint64_t *)arg) / 1e6;
+    fprintf(stderr, "%s: stored %llu of %llu fill sessions (%.1f s, %.0f/s)\n", CMD, (unsigned long long)done,
+            (unsigned long long)n, s, s > 0 ? (double)done / s : 0);
+}
+
+/* --fill: the sessions the run never touches, before it. 0, or -1 with the reason printed. */
+static int fill(const sb_cfg *cfg, sstore *st, const char *claims, sb_result *r)
+{
+    uint64_t t0 = ab_now_us();
+    char err[512], why[600];
+    r->bytes_before = stored_bytes(st);
+    if (cfg->fill == 0)
+        return 0;
+    if (sstore_fill(st, cfg->fill, claims, cfg->value_bytes, (int64_t)cfg->ttl_s, 64, fill_progress, &t0, err,
+                    sizeof err) < 0) {
+        ab_err(CMD, "--fill: %s", ab_mask_secrets(err, why, sizeof why));
+        return -1;
+    }
+    r->fill_s = (double)(ab_now_us() - t0) / 1e6;
+    return 0;
+}
+
 /* Opens the store and runs the benchmark; prints the report. An exit status. */
 static int bench(const sb_cfg *cfg)
 {
@@ -172,13 +214,16 @@ static int bench(const sb_cfg *cfg)
     sb_result r;
     int rc = AB_EXIT_FAIL;
     memset(&r, 0, sizeof r);
+    r.bytes_before = r.bytes_after = -1;
     if (st == NULL || claims == NULL)
         ab_err(CMD, "out of memory");
     else if (sstore_err(st) != SSTORE_OK)
         ab_err(CMD, "--store: %s", ab_mask_secrets(sstore_errstr(st), why, sizeof why));
+    else if (fill(cfg, st, claims, &r) != 0)
+        ;
     else if (sb_loop_run(cfg, st, claims, cfg->value_bytes, &r) == 0 && r.t.ops == 0)
         ab_err(CMD, "no operation succeeded (%llu errors)", (unsigned long long)r.t.errors);
-    else if (r.t.hist != NULL)
+    else if (r.t.hist != NULL && (r.bytes_after = stored_bytes(st), 1))
         rc = sb_report(cfg, sstore_backend(st), &r) == 0 ? AB_EXIT_OK : AB_EXIT_FAIL;
     ab_hist_free(r.t.hist);
     free(claims);

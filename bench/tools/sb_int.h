@@ -28,6 +28,7 @@ typedef struct sb_cfg {
     uint64_t duration_us;
     uint64_t warmup_us;
     int json;
+    uint64_t fill;     /* --fill: sessions stored before the run that the run never touches */
 } sb_cfg;
 
 /* Counts of the measured window: operations, errors by status, latencies, the store's I/O. */
@@ -46,6 +47,9 @@ typedef struct sb_result {
     double seconds;
     double cpu_us; /* this process's CPU time (user + sys, all threads) in the measured window */
     int interrupted;
+    double fill_s;             /* how long --fill took */
+    long long bytes_before;    /* sstore_stored_bytes before --fill and the sessions; -1 not measured */
+    long long bytes_after;     /* and after the run */
 } sb_result;
 
 /* Set by SIGINT: the run ends early and the report covers what was measured. */

@@ -20,6 +20,15 @@ static double per_op_d(double v, uint64_t ops)
     return ops ? v / (double)ops : 0;
 }
 
+/* Bytes per stored session, from the store's growth over the run's fill + sessions; -1 when not
+ * measured or when the run changed how many there are (create, delete, mix). */
+static double bytes_per_session(const sb_cfg *cfg, const sb_result *r)
+{
+    if (r->bytes_before < 0 || r->bytes_after < 0 || (cfg->op != SB_GET && cfg->op != SB_TOUCH))
+        return -1;
+    return (double)(r->bytes_after - r->bytes_before) / (double)(cfg->fill + cfg->sessions);
+}
+
 /* Prints the latency line: the reported percentiles (p99.9 written so), max and mean in µs. */
 static void print_latency(const ab_hist *h)
 {
@@ -64,6 +73,14 @@ static void print_text(const sb_cfg *cfg, const char *backend, const sb_result *
     if (r->t.io.reconnects != 0 || r->t.io.redirects != 0)
         printf("  reconnects   %llu  redirects %llu\n", (unsigned long long)r->t.io.reconnects,
                (unsigned long long)r->t.io.redirects);
+    if (cfg->fill > 0)
+        printf("  fill         %llu sessions stored before the run in %.1f s (%.0f/s)\n", (unsigned long long)cfg->fill,
+               r->fill_s, r->fill_s > 0 ? (double)cfg->fill / r->fill_s : 0);
+    if (r->bytes_after >= 0 && bytes_per_session(cfg, r) >= 0)
+        printf("  store size   %lld B after the run, %lld B before the sessions: %.0f B per session\n", r->bytes_after,
+               r->bytes_before, bytes_per_session(cfg, r));
+    else if (r->bytes_after >= 0)
+        printf("  store size   %lld B after the run, %lld B before the sessions\n", r->bytes_after, r->bytes_before);
 }
 
 /* The "latency_us" object: the reported percentiles (ab_hist.h's table, max last) and the mean. */
@@ -93,6 +110,22 @@ static void io_json(cJSON *root, const sb_result *r)
     cJSON_AddNumberToObject(root, "client_cpu_us_per_op", per_op_d(r->cpu_us, r->t.ops));
     cJSON_AddNumberToObject(root, "reconnects", (double)r->t.io.reconnects);
     cJSON_AddNumberToObject(root, "redirects", (double)r->t.io.redirects);
+}
+
+/* A figure, or null when it was not measured (negative). */
+static cJSON *figure(double v)
+{
+    return v >= 0 ? cJSON_CreateNumber(v) : cJSON_CreateNull();
+}
+
+/* Adds --fill's figures and the store's size. */
+static void size_json(cJSON *root, const sb_cfg *cfg, const sb_result *r)
+{
+    cJSON_AddNumberToObject(root, "fill_sessions", (double)cfg->fill);
+    cJSON_AddItemToObject(root, "fill_s", figure(cfg->fill > 0 ? r->fill_s : -1));
+    cJSON_AddItemToObject(root, "stored_bytes_before", figure((double)r->bytes_before));
+    cJSON_AddItemToObject(root, "stored_bytes", figure((double)r->bytes_after));
+    cJSON_AddItemToObject(root, "stored_bytes_per_session", figure(bytes_per_session(cfg, r)));
 }
 
 /* Prints the run as one JSON object. 0, or -1 when out of memory. */
@@ -125,6 +158,7 @@ static int print_json(const sb_cfg *cfg, const char *backend, const sb_result *r
     cJSON_AddItemToObject(root, "latency_us", latency_json(r->t.hist));
     cJSON_AddStringToObject(root, "latency_recorded", "per operation, from its submit to its completion");
     io_json(root, r);
+    size_json(root, cfg, r);
     cJSON_AddStringToObject(root, "latency_hist_ns", hist != NULL ? hist : "");
     text = cJSON_PrintUnformatted(root);
     if (text != NULL)

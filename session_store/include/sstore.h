@@ -234,6 +234,22 @@ int sstore_get_batch(sstore_conn *c, const char *const *ids, size_t n, sstore_se
 /* A snapshot of this connection's counters. */
 void sstore_conn_counters(const sstore_conn *c, sstore_counters *out);
 
+/* What the store holds, as the server itself reports it, in bytes: postgres:// the table's total
+ * size (heap, index, TOAST: pg_total_relation_size), memcached:// the bytes of its items ("stats"
+ * bytes), redis:// the server's used_memory (INFO memory: everything it holds, overhead included),
+ * memory:// the bytes it accounts (ids, claims, per-entry overhead). -1 with SSTORE_ERR_ARG set on c
+ * where the backend has no such figure (file://, redis-cluster://), or -1 with the error. Divided by
+ * the sessions stored it is the store's bytes per session. */
+long long sstore_stored_bytes(sstore_conn *c);
+
+/* Fills st with n sessions of the given claims and TTL before a benchmark — the live sessions a
+ * production store holds besides those a run touches — through the non-blocking API with up to
+ * inflight creates in flight on one connection (pipelined where the backend pipelines). progress
+ * (may be NULL) is called with the count done after every tenth of n and at the end. Returns how
+ * many were created (n), or -1 with the first failure's message in err. */
+long long sstore_fill(sstore *st, uint64_t n, const char *claims, size_t claims_len, int64_t ttl_s, unsigned inflight,
+                      void (*progress)(void *arg, uint64_t done, uint64_t n), void *arg, char *err, size_t errlen);
+
 /* ==== Non-blocking API ======================================================================
  *
  * Object model

@@ -267,3 +267,76 @@ int sstore_sync_get_batch(sstore_conn *c, const char *const *ids, size_t n, ssto
     free(w);
     return SSTORE_OK;
 }
+
+/* ---- sstore_fill: n creates kept `inflight` deep on one non-blocking handle ---- */
+
+typedef struct fill_run {
+    sync_conn sc;         /* the loop: hooks and fds (no data is copied) */
+    uint64_t n, submitted, done, ok, next_report;
+    const char *claims;
+    size_t claims_len;
+    int64_t ttl_s;
+    int failed;
+    char err[SSTORE_ERRSTR_LEN];
+    void (*progress)(void *arg, uint64_t done, uint64_t n);
+    void *arg;
+} fill_run;
+
+static void fill_cb(void *arg, int status, const sstore_result *r);
+
+/* Submits the next create unless all are out or one failed. */
+static void fill_next(fill_run *f)
+{
+    int st;
+    if (f->failed || f->submitted == f->n)
+        return;
+    f->submitted++;
+    if ((st = sstore_async_create(f->sc.a, f->claims, f->claims_len, f->ttl_s, fill_cb, f)) != SSTORE_OK) {
+        f->failed = st;
+        snprintf(f->err, sizeof f->err, "%s", sstore_async_errstr(f->sc.a));
+        f->done++;
+    }
+}
+
+static void fill_cb(void *arg, int status, const sstore_result *r)
+{
+    fill_run *f = arg;
+    f->done++;
+    f->ok += status == SSTORE_OK;
+    if (status != SSTORE_OK && !f->failed) {
+        f->failed = status;
+        snprintf(f->err, sizeof f->err, "%s", r->errstr);
+    }
+    if (f->progress != NULL && (f->done >= f->next_report || f->done == f->n)) {
+        f->progress(f->arg, f->done, f->n);
+        f->next_report += f->n / 10 > 0 ? f->n / 10 : 1;
+    }
+    fill_next(f);
+}
+
+long long sstore_fill(sstore *st, uint64_t n, const char *claims, size_t claims_len, int64_t ttl_s, unsigned inflight,
+                      void (*progress)(void *arg, uint64_t done, uint64_t n), void *arg, char *err, size_t errlen)
+{
+    sstore_loop hooks = {NULL, add_read, del_read, add_write, del_write, forget};
+    fill_run f;
+    unsigned i;
+    memset(&f, 0, sizeof f);
+    for (i = 0; i < SYNC_FDS; i++)
+        f.sc.fd[i] = -1;
+    f.n = n, f.claims = claims, f.claims_len = claims_len, f.ttl_s = ttl_s;
+    f.progress = progress, f.arg = arg, f.next_report = n / 10 > 0 ? n / 10 : 1;
+    hooks.data = &f.sc;
+    if ((f.sc.a = sstore_async_connect(st, &hooks)) == NULL) {
+        snprintf(err, errlen, "out of memory");
+        return -1;
+    }
+    for (i = 0; i < (inflight > 0 ? inflight : 1); i++)
+        fill_next(&f);
+    while (f.done < f.submitted)
+        turn(&f.sc);
+    sstore_async_free(f.sc.a);
+    if (f.failed)
+        snprintf(err, errlen, "%s (after %llu of %llu sessions)", f.err, (unsigned long long)f.ok,
+                 (unsigned long long)n);
+    return f.failed ? -1 : (long long)n;
+}

@@ -411,6 +411,12 @@ static long mem_sweep(sstore_conn *c)
     return sweep_all(c->st->impl);
 }
 
+/* The bytes charged against max_bytes (ids, claims, per-entry overhead) of every entry held. */
+static long long mem_stored_bytes(sstore_conn *c)
+{
+    return (long long)atomic_load(&((mem_store *)c->st->impl)->bytes);
+}
+
 const sstore_backend_ops sstore_memory_backend = {
     .name = "memory",
     .scheme = "memory",
@@ -424,4 +430,5 @@ const sstore_backend_ops sstore_memory_backend = {
     .del = mem_del,
     .sweep = mem_sweep,
     .get_batch = NULL,
+    .stored_bytes = mem_stored_bytes,
 };

@@ -236,6 +236,28 @@ static long pg_sweep(sstore_conn *c)
     return n;
 }
 
+/* pg_total_relation_size of the table, on a blocking connection of its own. */
+static long long pg_stored_bytes(sstore_conn *c)
+{
+    pg_store *ps = c->st->impl;
+    char sql[200];
+    PGconn *pg;
+    PGresult *r;
+    long long n = -1;
+    if (pg_ensure_table(ps, c) != SSTORE_OK || (pg = connect_blocking(ps, c)) == NULL)
+        return -1;
+    snprintf(sql, sizeof sql, "SELECT pg_total_relation_size('%s')", ps->table);
+    r = PQexec(pg, sql);
+    c->ctr.round_trips++;
+    if (PQresultStatus(r) == PGRES_TUPLES_OK && PQntuples(r) == 1)
+        n = atoll(PQgetvalue(r, 0, 0));
+    else
+        sstore_conn_set_err(c, SSTORE_ERR_IO, "%s: %s", ps->where, PQerrorMessage(pg));
+    PQclear(r);
+    PQfinish(pg);
+    return n;
+}
+
 const sstore_backend_ops sstore_postgres_backend = {
     .name = "postgres",
     .scheme = "postgres",
@@ -249,4 +271,5 @@ const sstore_backend_ops sstore_postgres_backend = {
     .del = sstore_sync_del,
     .sweep = pg_sweep,
     .get_batch = sstore_sync_get_batch,
+    .stored_bytes = pg_stored_bytes,
 };

@@ -428,6 +428,24 @@ static long redis_sweep(sstore_conn *c)
     return 0; /* Redis expires keys itself */
 }
 
+/* used_memory of INFO memory (redis:// only: a cluster's would be one master's). */
+static long long redis_stored_bytes(sstore_conn *c)
+{
+    const char *argv[2] = {"INFO", "memory"}, *p;
+    redis_conn *rc = c->impl;
+    redisReply *r = NULL;
+    long long n = -1;
+    release_held(rc);
+    if (command(c, 1, 2, argv, NULL, &r) != SSTORE_OK)
+        return -1;
+    if (r->type == REDIS_REPLY_STRING && (p = strstr(r->str, "used_memory:")) != NULL)
+        n = atoll(p + 12);
+    else
+        sstore_conn_set_err(c, SSTORE_ERR_PROTOCOL, "redis INFO memory: no used_memory");
+    freeReplyObject(r);
+    return n;
+}
+
 /* redis-cluster:// is the same commands on a different transport: only open differs (and, through
  * the connection's cluster handle, conn_open, the command path and the batch). */
 const sstore_backend_ops sstore_cluster_backend = {
@@ -443,6 +461,7 @@ const sstore_backend_ops sstore_cluster_backend = {
     .del = redis_del,
     .sweep = redis_sweep,
     .get_batch = redis_get_batch,
+    .stored_bytes = redis_stored_bytes,
 };
 
 const sstore_backend_ops sstore_redis_backend = {

@@ -40,6 +40,8 @@ typedef struct sstore_backend_ops {
     /* Optional (NULL: store.c runs the gets one by one). Returns SSTORE_OK when the batch ran
      * (status[i] per item: OK, NOT_FOUND or an error), or an error status for the whole batch. */
     int (*get_batch)(sstore_conn *c, const char *const *ids, size_t n, sstore_session *out, int *status);
+    /* Optional (NULL: the figure is not measured): sstore_stored_bytes(), or -1 with the error set. */
+    long long (*stored_bytes)(sstore_conn *c);
 } sstore_backend_ops;
 
 extern const sstore_backend_ops sstore_memory_backend;

@@ -344,6 +344,17 @@ int sstore_get_batch(sstore_conn *c, const char *const *ids, size_t n, sstore_se
     return st;
 }
 
+long long sstore_stored_bytes(sstore_conn *c)
+{
+    if (op_begin(c, 0) != SSTORE_OK)
+        return -1;
+    if (c->st->be->stored_bytes == NULL) {
+        sstore_conn_set_err(c, SSTORE_ERR_ARG, "%s:// does not report the bytes it stores", c->st->be->scheme);
+        return -1;
+    }
+    return c->st->be->stored_bytes(c);
+}
+
 void sstore_conn_counters(const sstore_conn *c, sstore_counters *out)
 {
     *out = c->ctr;

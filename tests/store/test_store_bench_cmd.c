@@ -272,6 +272,34 @@ static void every_operation_runs_on_postgres_and_memcached(void **state)
     st_server_stop(&mc);
 }
 
+/* A get run after --fill on uri: no errors, the fill counted, and the store's bytes per session
+ * between lo and hi (the 256 B claims in a record of about 390 B, plus the store's own overhead). */
+static void fill_reports_bytes_per_session(const char *uri, double lo, double hi)
+{
+    run_out r = run_bench("--store", uri, "--op", "get", "--fill", "3000", "--sessions", "500", "--duration", "200ms",
+                          "--warmup", "0", "--json", NULL);
+    cJSON *root = parse_report(&r);
+    double bps = num(root, "stored_bytes_per_session");
+    if (num(root, "errors") != 0 || num(root, "fill_sessions") != 3000 || !(bps >= lo && bps <= hi))
+        fail_msg("%s --fill 3000: %g errors, %g B per session (want %g..%g)", uri, num(root, "errors"), bps, lo, hi);
+    assert_true(strstr(r.err, "stored 3000 of 3000 fill sessions") != NULL);
+    cJSON_Delete(root);
+    run_free(&r);
+}
+
+static void a_fill_run_reports_the_stores_bytes_per_session(void **state)
+{
+    ab_run_srv pg, mc;
+    (void)state;
+    fill_reports_bytes_per_session("memory://", 300, 1000);
+    assert_int_equal(st_server_start(&pg, 1), 0);
+    fill_reports_bytes_per_session(pg.url, 390, 3000);
+    st_server_stop(&pg);
+    assert_int_equal(st_server_start(&mc, 0), 0);
+    fill_reports_bytes_per_session(mc.url, 390, 3000);
+    st_server_stop(&mc);
+}
+
 static void pipelined_postgres_gets_share_round_trips(void **state)
 {
     ab_run_srv pg;
@@ -346,6 +374,7 @@ int main(void)
         cmocka_unit_test(every_operation_runs_on_every_backend),
         cmocka_unit_test(every_operation_runs_on_postgres_and_memcached),
         cmocka_unit_test(pipelined_postgres_gets_share_round_trips),
+        cmocka_unit_test(a_fill_run_reports_the_stores_bytes_per_session),
         cmocka_unit_test(a_file_get_run_reads_the_session_file_per_operation),
         cmocka_unit_test(a_delete_run_stops_when_every_session_is_gone_and_says_so),
         cmocka_unit_test(the_text_report_shows_throughput_latency_and_io),
