@@ -213,6 +213,10 @@ ab_res_doc *ab_res_doc_new(const char *name, const cJSON *scenario_shown, cJSON 
     cJSON_AddItemToObject(d->doc, "scenario", cJSON_Duplicate(scenario_shown, 1));
     cJSON_AddNullToObject(d->doc, "store_capacity");
     cJSON_AddItemToObject(d->doc, "figures", figures_table());
+    cJSON_AddNullToObject(d->doc, "slo_p99_ms");       /* these three the runner sets (ab_res_doc_set) */
+    cJSON_AddNullToObject(d->doc, "deployment");
+    cJSON_AddNullToObject(d->doc, "repetition_order");
+    cJSON_AddArrayToObject(d->doc, "sweeps");          /* computed from the cells as it is written */
     if ((d->cells = cJSON_AddArrayToObject(d->doc, "cells")) == NULL) {
         ab_res_doc_free(d);
         return NULL;
@@ -260,6 +264,7 @@ int ab_res_doc_write(ab_res_doc *d, const char *dir, int complete, int final, co
     if (finished == NULL)
         finished = final ? ab_fmt_utc(ab_wall_s(), now, sizeof now) : NULL;
     ab_res_doc_set(d, "finished_utc", finished ? cJSON_CreateString(finished) : cJSON_CreateNull());
+    ab_res_doc_set(d, "sweeps", ab_res_sweeps(d->cells, ab_json_num_or(d->doc, "slo_p99_ms", 0)));
     csv_results(&rows, d->cells);
     csv_series(&series, d->cells);
     if (write_csv(dir, "results.csv", &rows, err, errlen) != 0 ||
