@@ -207,7 +207,8 @@ static cJSON *run_info(const cJSON *res, const char *dir)
     return o;
 }
 
-/* A cell listed apart (one side only, or failed) on side which ("A" or "B"): id, label, error. */
+/* A cell listed apart (one side only, or failed) on side which ("A", "B" or "A and B"): id, label,
+ * error (the first side's, for a cell failed on both). */
 static cJSON *cell_apart(const cJSON *cell, const char *which)
 {
     cJSON *o = cJSON_CreateObject();
@@ -275,7 +276,8 @@ cJSON *abcmp_compare(const cJSON *a, const cJSON *b, const abcmp_opts *o)
         if (cell_ok(ca) && cell_ok(cb))
             cJSON_AddItemToArray(cells, cell_pair(ca, cb, o, notes));
         else
-            cJSON_AddItemToArray(failed, cell_apart(cell_ok(ca) ? cb : ca, cell_ok(ca) ? "B" : "A"));
+            cJSON_AddItemToArray(failed, cell_apart(cell_ok(ca) ? cb : ca,
+                                                    cell_ok(ca) ? "B" : cell_ok(cb) ? "A" : "A and B"));
     }
     add_only(only, a, b, "A");
     add_only(only, b, a, "B");

@@ -29,9 +29,10 @@ static size_t median_of(const ab_res_rep *reps, size_t n, const char *path, doub
     return k;
 }
 
-/* rate_reached: true when every repetition reached its rate, false when one did not, null for a
- * closed loop or when the load did not say. */
-static void add_reached(cJSON *o, const ab_res_cell *c, const ab_res_rep *reps, size_t n)
+/* rate_reached: false when a repetition fell short of its rate, true when every one reached it,
+ * null when some repetition did not say (and none fell short): the load says null for a closed
+ * loop, and a load of before issue 14 nothing. */
+static void add_reached(cJSON *o, const ab_res_rep *reps, size_t n)
 {
     size_t i, said = 0, reached = 0;
     for (i = 0; i < n; i++) {
@@ -39,10 +40,12 @@ static void add_reached(cJSON *o, const ab_res_cell *c, const ab_res_rep *reps, 
         said += cJSON_IsBool(r);
         reached += cJSON_IsTrue(r);
     }
-    if (c->rate_per_sec <= 0 || said == 0)
-        cJSON_AddNullToObject(o, LOAD_REACHED);
+    if (reached < said)
+        cJSON_AddBoolToObject(o, LOAD_REACHED, 0);
+    else if (said == n && n > 0)
+        cJSON_AddBoolToObject(o, LOAD_REACHED, 1);
     else
-        cJSON_AddBoolToObject(o, LOAD_REACHED, said == n && reached == n);
+        cJSON_AddNullToObject(o, LOAD_REACHED);
 }
 
 void ab_res_add_rate(cJSON *o, const ab_res_cell *c, const ab_res_rep *reps, size_t n)
@@ -56,7 +59,7 @@ void ab_res_add_rate(cJSON *o, const ab_res_cell *c, const ab_res_rep *reps, siz
     ab_res_add_num_or_null(o, LOAD_TARGET, k > 0, v);
     k = median_of(reps, n, LOAD_ACHIEVED, &v);
     ab_res_add_num_or_null(o, LOAD_ACHIEVED, k > 0, v);
-    add_reached(o, c, reps, n);
+    add_reached(o, reps, n);
     k = median_of(reps, n, LOAD_CPU_UTIL, &v);
     ab_res_add_num_or_null(o, "loadgen_cpu_util", k > 0, v);
     for (i = 0; i < n; i++)

@@ -183,7 +183,8 @@ static void a_run_against_itself_should_show_no_significant_change(void **state)
     assert_int_equal(rows, 3 * 6); /* three cells finished in A, six figures each */
     assert_true(ab_json_num_or(cmp, "summary.significant", -1) == 0);
     assert_int_equal(cJSON_GetArraySize(ab_json_at(cmp, "only_in_one")), 0);
-    assert_int_equal(cJSON_GetArraySize(ab_json_at(cmp, "failed")), 1); /* failed on both sides */
+    assert_int_equal(cJSON_GetArraySize(ab_json_at(cmp, "failed")), 1);
+    assert_string_equal(ab_json_str(cJSON_GetArrayItem(ab_json_at(cmp, "failed"), 0), "side"), "A and B");
     cJSON_Delete(cmp);
 }
 

@@ -220,8 +220,14 @@ static void the_load_a_cell_ran_at_should_be_in_its_result(void **state)
     assert_memory_equal(&c, &back, sizeof c);
     cJSON_Delete(o);
     reps[1].load_avg_1m = 3, reps[1].cores = 4; /* 3 > 4 x 0.7 */
+    cJSON_ReplaceItemInObjectCaseSensitive(reps[1].load, "rate_reached", cJSON_CreateTrue());
     o = ab_res_cell_result(&c, reps, 3, NULL);
     assert_true(cJSON_IsTrue(ab_json_at(o, "busy_machine")));
+    assert_true(cJSON_IsTrue(ab_json_at(o, "rate_reached"))); /* every one reached it */
+    cJSON_Delete(o);
+    cJSON_DeleteItemFromObjectCaseSensitive(reps[1].load, "rate_reached");
+    o = ab_res_cell_result(&c, reps, 3, NULL);
+    assert_true(cJSON_IsNull(ab_json_at(o, "rate_reached"))); /* one did not say */
     cJSON_Delete(o);
     ab_res_reps_free(reps, 3);
 }
