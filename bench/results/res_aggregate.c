@@ -126,18 +126,25 @@ static void add_goodput(const res_agg *a, const ab_res_rep *reps, size_t n)
 }
 
 /* The percentile p of one repetition's own latency in µs: from its histogram, or, without one,
- * its own reported percentile (key of latency_us). 1, or 0 when it has neither. */
+ * its own reported percentile (key of latency_us). 1, or 0 when it has neither or timed nothing. */
 static int rep_percentile(const ab_res_rep *r, double p, const char *key, double *out)
 {
     const cJSON *t = ab_json_at(r->load, LOAD_HIST);
     ab_hist *h = cJSON_IsString(t) ? ab_hist_decode(t->valuestring) : NULL;
     char path[48];
-    int ok = h != NULL && ab_hist_count(h) > 0;
-    if (ok)
-        *out = (double)ab_hist_percentile(h, p) / 1000.0;
-    ab_hist_free(h);
+    int ok;
+    if (h != NULL) {
+        ok = ab_hist_count(h) > 0;
+        if (ok)
+            *out = (double)ab_hist_percentile(h, p) / 1000.0;
+        ab_hist_free(h);
+        return ok;
+    }
+    ab_fmt(path, sizeof path, "%s.count", LOAD_LATENCY);
+    if (ab_json_num_or(r->load, path, 1) <= 0)
+        return 0;
     ab_fmt(path, sizeof path, "%s.%s", LOAD_LATENCY, key);
-    return ok || ab_json_num(r->load, path, out);
+    return ab_json_num(r->load, path, out);
 }
 
 /* repetition_stats of p50_us, p99_us and p999_us: each repetition's own percentiles, so that the
