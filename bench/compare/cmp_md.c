@@ -103,9 +103,10 @@ void abcmp_print_markdown(const cJSON *cmp, FILE *out)
 {
     const cJSON *cell, *row, *note;
     print_header(cmp, out);
-    fprintf(out, "| cell | load (A / B) | figure | A | B | change | %.0f %% interval | verdict |\n",
-            (1 - ab_json_num_or(cmp, "alpha", 0.05)) * 100);
-    fprintf(out, "|---|---|---|---:|---:|---:|---|---|\n");
+    if (cJSON_GetArraySize(ab_json_at(cmp, "cells")) > 0) /* no table when nothing was compared: a note says so */
+        fprintf(out, "| cell | load (A / B) | figure | A | B | change | %.0f %% interval | verdict |\n"
+                     "|---|---|---|---:|---:|---:|---|---|\n",
+                (1 - ab_json_num_or(cmp, "alpha", 0.05)) * 100);
     cJSON_ArrayForEach(cell, ab_json_at(cmp, "cells")) {
         cJSON_ArrayForEach(row, ab_json_at(cell, "figures")) {
             print_row(cell, row, out);

@@ -113,18 +113,16 @@ static cJSON *figure_row(const cJSON *ca, const cJSON *cb, const abcmp_figure *f
  * noise flags, so a latency is read beside its load. */
 static cJSON *side_load(const cJSON *cell)
 {
-    static const char *const nums[] = {"target_rate_per_sec", "achieved_rate_per_sec", "requests_per_sec",
-                                       "connections", "repetitions"};
+    static const char *const nums[] = {"achieved_rate_per_sec", "requests_per_sec", "connections", "repetitions"};
     static const char *const flags[] = {"rate_reached", "busy_machine", "loadgen_bottleneck"};
     cJSON *o = cJSON_CreateObject();
+    double target = ab_json_num_or(cell, "target_rate_per_sec", NAN);
     size_t i;
+    if (isnan(target) && ab_json_num_or(cell, "rate_per_sec", 0) > 0) /* schema 1 and 2: the rate asked for */
+        target = ab_json_num_or(cell, "rate_per_sec", 0);
+    add_num(o, "target_rate_per_sec", target);
     for (i = 0; i < sizeof nums / sizeof nums[0]; i++)
         add_num(o, nums[i], ab_json_num_or(cell, nums[i], NAN));
-    if (isnan(ab_json_num_or(o, "target_rate_per_sec", NAN))) /* schema 1 and 2: the rate asked for */
-        cJSON_ReplaceItemInObjectCaseSensitive(o, "target_rate_per_sec",
-                                               ab_json_num_or(cell, "rate_per_sec", 0) > 0
-                                                   ? cJSON_CreateNumber(ab_json_num_or(cell, "rate_per_sec", 0))
-                                                   : cJSON_CreateNull());
     for (i = 0; i < sizeof flags / sizeof flags[0]; i++) {
         const cJSON *v = ab_json_at(cell, flags[i]);
         cJSON_AddItemToObject(o, flags[i], cJSON_IsBool(v) ? cJSON_CreateBool(cJSON_IsTrue(v)) : cJSON_CreateNull());
@@ -281,6 +279,9 @@ cJSON *abcmp_compare(const cJSON *a, const cJSON *b, const abcmp_opts *o)
     }
     add_only(only, a, b, "A");
     add_only(only, b, a, "B");
+    if (cJSON_GetArraySize(cells) == 0)
+        cJSON_AddItemToArray(notes, cJSON_CreateString("no cell finished in both runs: nothing compared (cells are "
+                                                       "matched by id)"));
     cJSON_AddItemToObject(doc, "summary", summary(cells));
     return doc;
 }
