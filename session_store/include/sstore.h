@@ -71,7 +71,8 @@
  *       last_seen_ms and expires_at only, as connect-pg-simple's touch — a get reports those
  *       columns' times). Times are the client's clock. sstore_sweep() is
  *       DELETE FROM T WHERE expires_at < now() on a connection of its own, as Django's clearsessions.
- *       Timeouts and reconnect backoff as redis://; net bytes are the kernel's TCP_INFO counts of the
+ *       Timeouts and reconnect backoff as redis:// except connect_timeout_ms (default 5000: the server
+ *       forks a backend per connection); net bytes are the kernel's TCP_INFO counts of the
  *       socket (libpq does its own I/O: store_syscalls are not counted).
  *   memcached://host[:port][?connect_timeout_ms=N&timeout_ms=N&reconnect_max_ms=N]
  *       The text protocol on our own socket (libmemcached has no callback-driven non-blocking API:

@@ -28,7 +28,7 @@ static int mc_open(sstore *st, sstore_uri *u)
         return sstore_set_err(st, SSTORE_ERR_ARG, "memcached://: path '%s': memcached has no databases", u->path);
     if (sstore_uri_hostport(u->authority, strlen(u->authority), &ms->cfg.host, &ms->cfg.port, MC_DEFAULT_PORT, err,
                             sizeof err) != 0 ||
-        rlink_cfg_parse_timeouts(&ms->cfg, u, err, sizeof err) != 0)
+        rlink_cfg_parse_timeouts(&ms->cfg, u, 1000, err, sizeof err) != 0)
         return sstore_set_err(st, SSTORE_ERR_ARG, "memcached://: %s", err);
     snprintf(ms->where, sizeof ms->where, "memcached %s:%d", ms->cfg.host, ms->cfg.port);
     return SSTORE_OK;

@@ -56,7 +56,7 @@ static int parse_options(sstore *st, pg_store *ps, sstore_uri *u)
     snprintf(ps->table, sizeof ps->table, "%s", table != NULL ? table : "authbench_sessions");
     if (sstore_uri_enum(u, "unlogged", bits, 0, &ps->unlogged, err, sizeof err) != 0 ||
         sstore_uri_enum(u, "synchronous_commit", onoff, 1, &ps->sync_commit, err, sizeof err) != 0 ||
-        rlink_cfg_parse_timeouts(&ps->cfg, u, err, sizeof err) != 0)
+        rlink_cfg_parse_timeouts(&ps->cfg, u, PG_CONNECT_DEFAULT_MS, err, sizeof err) != 0)
         return sstore_set_err(st, SSTORE_ERR_ARG, "postgres://: %s", err);
     for (i = 0; i < PG_NSTMTS; i++) {
         size_t len = strlen(stmt_fmt[i]) + 2 * strlen(ps->table) + 1;

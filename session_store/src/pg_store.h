@@ -12,6 +12,9 @@
 
 #define PG_DEFAULT_PORT 5432
 #define PG_TABLE_MAX 63 /* NAMEDATALEN - 1 */
+/* connect_timeout_ms's default: a PostgreSQL connection forks a backend and authenticates before it
+ * answers, far slower than a Redis one on a busy machine (1 s was seen to run out under load). */
+#define PG_CONNECT_DEFAULT_MS 5000
 
 /* The prepared statements, in the order they are prepared on every connection. Parameters: text
  * except the record ($2 of put: bytea, binary); results binary. Times are the client's Unix ms. */

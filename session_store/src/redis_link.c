@@ -50,10 +50,10 @@ static int parse_db(rlink_cfg *cfg, const char *path, char *err, size_t errlen)
 }
 
 /* Reads the timeout options into cfg. 0 or -1. */
-int rlink_cfg_parse_timeouts(rlink_cfg *cfg, sstore_uri *u, char *err, size_t errlen)
+int rlink_cfg_parse_timeouts(rlink_cfg *cfg, sstore_uri *u, int connect_default_ms, char *err, size_t errlen)
 {
     uint64_t ct, t, rm;
-    if (sstore_uri_u64(u, "connect_timeout_ms", 1, 600000, RLINK_DEFAULT_CONNECT_MS, &ct, err, errlen) != 0 ||
+    if (sstore_uri_u64(u, "connect_timeout_ms", 1, 600000, (uint64_t)connect_default_ms, &ct, err, errlen) != 0 ||
         sstore_uri_u64(u, "timeout_ms", 1, 600000, RLINK_DEFAULT_TIMEOUT_MS, &t, err, errlen) != 0 ||
         sstore_uri_u64(u, "reconnect_max_ms", RLINK_BACKOFF_MIN_MS, 600000, RLINK_DEFAULT_RECONNECT_MAX_MS, &rm,
                        err, errlen) != 0)
@@ -66,7 +66,7 @@ int rlink_cfg_parse_timeouts(rlink_cfg *cfg, sstore_uri *u, char *err, size_t er
 
 int rlink_cfg_parse_options(rlink_cfg *cfg, sstore_uri *u, char *err, size_t errlen)
 {
-    if (rlink_cfg_parse_timeouts(cfg, u, err, errlen) != 0)
+    if (rlink_cfg_parse_timeouts(cfg, u, RLINK_DEFAULT_CONNECT_MS, err, errlen) != 0)
         return -1;
     if ((u->user != NULL && (cfg->user = strdup(u->user)) == NULL) ||
         (u->pass != NULL && (cfg->pass = strdup(u->pass)) == NULL)) {

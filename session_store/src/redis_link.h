@@ -60,9 +60,10 @@ int rlink_cfg_parse(rlink_cfg *cfg, sstore_uri *u, char *err, size_t errlen);
  * what every node of a cluster shares. 0, or -1 with a reason in err (cfg then holds what was read:
  * free it with rlink_cfg_free). */
 int rlink_cfg_parse_options(rlink_cfg *cfg, sstore_uri *u, char *err, size_t errlen);
-/* Reads only connect_timeout_ms, timeout_ms and reconnect_max_ms (the same defaults and ranges for
- * every networked store: redis, postgres, memcached). 0, or -1 with a reason in err. */
-int rlink_cfg_parse_timeouts(rlink_cfg *cfg, sstore_uri *u, char *err, size_t errlen);
+/* Reads only connect_timeout_ms (default connect_default_ms), timeout_ms and reconnect_max_ms (the
+ * same ranges, and the others' defaults, for every networked store: redis, postgres, memcached). 0,
+ * or -1 with a reason in err. */
+int rlink_cfg_parse_timeouts(rlink_cfg *cfg, sstore_uri *u, int connect_default_ms, char *err, size_t errlen);
 void rlink_cfg_free(rlink_cfg *cfg);
 
 /* Sets up l and connects. SSTORE_OK, or the connect error (set on owner); l stays usable and the
