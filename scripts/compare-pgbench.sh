@@ -69,25 +69,37 @@ wait_for() {
   return 1
 }
 
-pgport=$(free_port)
+# Starts server $1 ("$2…" its command line, PORT in it replaced by a free port) and waits until
+# "check PORT" answers; a port taken in between is tried again (3 times). Sets $port.
+start_server() {
+  local name=$1 check=$2 try
+  shift 2
+  for try in 1 2 3; do
+    port=$(free_port)
+    "${@//PORT/$port}" >"$tmp/$name.log" 2>&1 &
+    pids+=($!)
+    wait_for "$check" "$port" && return 0
+    kill "${pids[-1]}" 2>/dev/null || true
+  done
+  echo "compare-pgbench: $name did not start:" >&2; cat "$tmp/$name.log" >&2
+  exit 1
+}
+pg_up() { psql -X -q -At -h 127.0.0.1 -p "$1" -U authbench -d postgres -c "SELECT 1"; }
+redis_up() { redis-cli -p "$1" ping; }
+mc_up() { bash -c "exec 3<>/dev/tcp/127.0.0.1/$1"; }
+
 "${asuser[@]}" "$PGBIN/initdb" -D "$tmp/data" -A trust -U authbench -E UTF8 --no-sync >"$tmp/initdb.log" 2>&1 ||
   { echo "compare-pgbench: initdb failed (see below)" >&2; cat "$tmp/initdb.log" >&2; exit 1; }
-"${asuser[@]}" "$PGBIN/postgres" -D "$tmp/data" -p "$pgport" -k "$tmp" -c listen_addresses=127.0.0.1 \
-  -c max_connections=200 >"$tmp/pg.log" 2>&1 &
-pids+=($!)
+start_server postgres pg_up "${asuser[@]}" "$PGBIN/postgres" -D "$tmp/data" -p PORT -k "$tmp" \
+  -c listen_addresses=127.0.0.1 -c max_connections=200
+pgport=$port
 psqlc() { psql -X -q -At -h 127.0.0.1 -p "$pgport" -U authbench -d postgres -c "$1"; }
-wait_for psqlc "SELECT 1" || { echo "compare-pgbench: postgres did not start" >&2; cat "$tmp/pg.log" >&2; exit 1; }
-
-rport=$(free_port)
-redis-server --port "$rport" --bind 127.0.0.1 --dir "$tmp" --save "" --appendonly no --daemonize no \
-  --logfile "$tmp/redis.log" &
-pids+=($!)
-mport=$(free_port)
+start_server redis redis_up redis-server --port PORT --bind 127.0.0.1 --dir "$tmp" --save "" --appendonly no \
+  --daemonize no
+rport=$port
 mcuser=(); [ "$(id -u)" = 0 ] && mcuser=(-u nobody)
-memcached -l 127.0.0.1 -p "$mport" -U 0 -m 256 -c 4096 "${mcuser[@]}" &
-pids+=($!)
-wait_for redis-cli -p "$rport" ping || { echo "compare-pgbench: redis-server did not start" >&2; exit 1; }
-wait_for bash -c "exec 3<>/dev/tcp/127.0.0.1/$mport" || { echo "compare-pgbench: memcached did not start" >&2; exit 1; }
+start_server memcached mc_up memcached -l 127.0.0.1 -p PORT -U 0 -m 256 -c 4096 "${mcuser[@]}"
+mport=$port
 
 pguri="postgres://authbench@127.0.0.1:$pgport/postgres"
 median() { sort -g | awk '{v[NR]=$1} END {print (NR % 2) ? v[(NR+1)/2] : (v[NR/2] + v[NR/2+1]) / 2}'; }

@@ -179,7 +179,10 @@ static int send_op(pga *p, sstore_aop *op)
     const char *v[4] = {op->id, now, exp, NULL};
     int len[4] = {0, 0, 0, 0}, fmt[4] = {0, 0, 0, 0}, k = op->kind == AOP_GET ? PG_GET : op->kind == AOP_PUT ? PG_PUT
                                                                   : op->kind == AOP_TOUCH ? PG_TOUCH : PG_DEL;
-    int64_t t = sstore_async_wall_ms(p->a);
+    int64_t t;
+    if (k == PG_GET) /* the id alone: no clock, no formatting */
+        return PQsendQueryPrepared(p->pg, stmt_name[k], 1, v, len, fmt, 1) == 1 && PQpipelineSync(p->pg) == 1;
+    t = sstore_async_wall_ms(p->a);
     snprintf(now, sizeof now, "%" PRId64, t);
     snprintf(exp, sizeof exp, "%" PRId64, t + op->ttl_ms);
     if (k == PG_PUT) {
