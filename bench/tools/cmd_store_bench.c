@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "ab_cli.h"
 #include "ab_opt.h"
@@ -23,7 +24,7 @@ static const char usage_text[] =
     "usage: authbench store-bench --store URI | --store-file FILE [--op create|get|touch|delete|mix]\n"
     "                             [--threads T] [--clients C] [--pipeline P]\n"
     "                             [--sessions K] [--value-bytes B] [--ttl S]\n"
-    "                             [--duration S] [--warmup S] [--fill N] [--json]\n"
+    "                             [--duration S] [--warmup S] [--fill N] [--sweep N] [--json]\n"
     "\n"
     "Drives a session store directly (no HTTP), as an asynchronous application server does: T event-\n"
     "loop threads (epoll) each drive their share of C non-blocking store connections (sstore_async),\n"
@@ -53,9 +54,18 @@ static const char usage_text[] =
     "  --ttl S            session lifetime in seconds; sessions are left to expire (default 3600)\n"
     "  --duration S       measured time: 10s, 500ms, 1m (default 10s)\n"
     "  --warmup S         time run first and not counted (default 2s)\n"
+    ;
+/* The rest of --help (one string literal would pass C99's 4095-character limit). */
+static const char usage_more[] =
     "  --fill N           N more sessions stored before the run and never touched by it (default 0):\n"
     "                     a production store's population (10^5-10^6), written through one\n"
     "                     non-blocking connection 64 deep, with progress on stderr every tenth\n"
+    "  --sweep N          N sessions stored before the run with a 1 s TTL, left to expire, and one\n"
+    "                     sstore_sweep() from a connection of its own at the middle of the window\n"
+    "                     (PostgreSQL: DELETE … WHERE expires_at < now(); files, memory: their\n"
+    "                     sweeps; Redis, memcached: 0, they expire by themselves): how many it\n"
+    "                     removed, how long it ran, and the latency of the operations that\n"
+    "                     completed while it ran beside the whole window's (default 0: none)\n"
     "  --json             one JSON object on stdout instead of the text report\n"
     "\n"
     "Counted: ops completed without error in the measured window (a get of a missing session counts,\n"
@@ -97,6 +107,7 @@ static void check_cfg(const sb_cfg *cfg)
 static void usage(void)
 {
     fputs(usage_text, stdout);
+    fputs(usage_more, stdout);
 }
 
 /* Takes the store URI of --store (hidden in argv then) or --store-file; once only. */
@@ -111,7 +122,7 @@ static void take_store(const ab_opt *p, sb_cfg *cfg, int from_file)
 static void parse_args(int argc, char **argv, sb_cfg *cfg)
 {
     enum { O_STORE = 256, O_STORE_FILE, O_OP, O_THREADS, O_CLIENTS, O_PIPELINE, O_SESSIONS, O_VALUE, O_TTL,
-           O_DURATION, O_WARMUP, O_JSON, O_FILL };
+           O_DURATION, O_WARMUP, O_JSON, O_FILL, O_SWEEP };
     static const struct option opts[] = {
         {"store", required_argument, NULL, O_STORE}, {"store-file", required_argument, NULL, O_STORE_FILE},
         {"op", required_argument, NULL, O_OP}, {"threads", required_argument, NULL, O_THREADS},
@@ -119,10 +130,11 @@ static void parse_args(int argc, char **argv, sb_cfg *cfg)
         {"pipeline", required_argument, NULL, O_PIPELINE}, {"sessions", required_argument, NULL, O_SESSIONS},
         {"value-bytes", required_argument, NULL, O_VALUE}, {"ttl", required_argument, NULL, O_TTL},
         {"duration", required_argument, NULL, O_DURATION}, {"warmup", required_argument, NULL, O_WARMUP},
-        {"json", no_argument, NULL, O_JSON}, {"fill", required_argument, NULL, O_FILL}, {NULL, 0, NULL, 0}};
+        {"json", no_argument, NULL, O_JSON}, {"fill", required_argument, NULL, O_FILL},
+        {"sweep", required_argument, NULL, O_SWEEP}, {NULL, 0, NULL, 0}};
     ab_opt p;
     int c;
-    *cfg = (sb_cfg){NULL, SB_GET, 1, 1, 1, 10000, 256, 3600, 10000000, 2000000, 0, 0};
+    *cfg = (sb_cfg){NULL, SB_GET, 1, 1, 1, 10000, 256, 3600, 10000000, 2000000, 0, 0, 0};
     ab_opt_init(&p, CMD, usage, opts, argc, argv);
     while ((c = ab_opt_next(&p)) != AB_OPT_END) {
         switch (c) {
@@ -139,6 +151,7 @@ static void parse_args(int argc, char **argv, sb_cfg *cfg)
         case O_WARMUP: cfg->warmup_us = ab_opt_duration_us(&p); break;
         case O_JSON: cfg->json = 1; break;
         case O_FILL: cfg->fill = ab_opt_u64(&p, 0, 100000000); break;
+        case O_SWEEP: cfg->sweep = ab_opt_u64(&p, 0, 100000000); break;
         }
     }
     if (cfg->duration_us == 0)
@@ -189,20 +202,32 @@ static void fill_progress(void *arg, uint64_t done, uint64_t n)
             (unsigned long long)n, s, s > 0 ? (double)done / s : 0);
 }
 
-/* --fill: the sessions the run never touches, before it. 0, or -1 with the reason printed. */
-static int fill(const sb_cfg *cfg, sstore *st, const char *claims, sb_result *r)
+/* n sessions of ttl_s stored through sstore_fill, for option what. 0, or -1 with the reason printed. */
+static int store_many(sstore *st, uint64_t n, const char *claims, size_t len, int64_t ttl_s, const char *what)
 {
     uint64_t t0 = ab_now_us();
     char err[512], why[600];
-    r->bytes_before = stored_bytes(st);
-    if (cfg->fill == 0)
+    if (n == 0 || sstore_fill(st, n, claims, len, ttl_s, 64, fill_progress, &t0, err, sizeof err) >= 0)
         return 0;
-    if (sstore_fill(st, cfg->fill, claims, cfg->value_bytes, (int64_t)cfg->ttl_s, 64, fill_progress, &t0, err,
-                    sizeof err) < 0) {
-        ab_err(CMD, "--fill: %s", ab_mask_secrets(err, why, sizeof why));
+    ab_err(CMD, "%s: %s", what, ab_mask_secrets(err, why, sizeof why));
+    return -1;
+}
+
+/* --fill (the sessions the run never touches) and --sweep (the expired ones it sweeps), before it.
+ * 0, or -1 with the reason printed. */
+static int fill(const sb_cfg *cfg, sstore *st, const char *claims, sb_result *r)
+{
+    uint64_t t0 = ab_now_us();
+    r->bytes_before = stored_bytes(st);
+    if (store_many(st, cfg->fill, claims, cfg->value_bytes, (int64_t)cfg->ttl_s, "--fill") != 0)
         return -1;
-    }
     r->fill_s = (double)(ab_now_us() - t0) / 1e6;
+    if (store_many(st, cfg->sweep, claims, cfg->value_bytes, 1, "--sweep") != 0)
+        return -1;
+    if (cfg->sweep > 0) { /* the last of them expires a second after it was stored */
+        struct timespec ts = {1, 100000000L};
+        (void)nanosleep(&ts, NULL);
+    }
     return 0;
 }
 
@@ -226,6 +251,7 @@ static int bench(const sb_cfg *cfg)
     else if (r.t.hist != NULL && (r.bytes_after = stored_bytes(st), 1))
         rc = sb_report(cfg, sstore_backend(st), &r) == 0 ? AB_EXIT_OK : AB_EXIT_FAIL;
     ab_hist_free(r.t.hist);
+    ab_hist_free(r.sweep_hist);
     free(claims);
     sstore_close(st);
     return rc;

@@ -29,6 +29,7 @@ typedef struct sb_cfg {
     uint64_t warmup_us;
     int json;
     uint64_t fill;     /* --fill: sessions stored before the run that the run never touches */
+    uint64_t sweep;    /* --sweep: expired sessions stored before the run, swept mid-window */
 } sb_cfg;
 
 /* Counts of the measured window: operations, errors by status, latencies, the store's I/O. */
@@ -50,6 +51,11 @@ typedef struct sb_result {
     double fill_s;             /* how long --fill took */
     long long bytes_before;    /* sstore_stored_bytes before --fill and the sessions; -1 not measured */
     long long bytes_after;     /* and after the run */
+    /* --sweep: sstore_sweep() run once from its own connection at the middle of the window */
+    ab_hist *sweep_hist;       /* latencies of the operations that completed while it ran (ns) */
+    long swept;                /* sessions it removed (-1: it failed; 0 where the store expires by itself) */
+    double sweep_ms;           /* how long it ran */
+    int sweep_ran;
 } sb_result;
 
 /* Set by SIGINT: the run ends early and the report covers what was measured. */

@@ -39,6 +39,7 @@ typedef struct sb_run {
     atomic_uint ready;    /* threads done creating their sessions */
     atomic_uint finished; /* threads whose loop ended (nothing left to do, or an error) */
     atomic_int failed;    /* a thread could not set up */
+    atomic_int sweeping;  /* --sweep: the sweep is running */
 } sb_run;
 
 typedef struct sb_thread sb_thread;
@@ -86,6 +87,7 @@ struct sb_thread {
     size_t inflight;
     ab_rng rng;
     sb_tally tally;
+    ab_hist *sweep_hist;   /* --sweep: what completed while the sweep ran (ns) */
     atomic_uint_fast64_t live_ops; /* completed, for the progress line */
     int measuring, stopping, hook_errno;
     int in_submit;         /* inside a submit: a completion now is inline (memory) */
@@ -293,8 +295,13 @@ static void on_done(void *arg, int status, const sstore_result *res)
     atomic_fetch_add_explicit(&t->live_ops, 1, memory_order_relaxed);
     if (s->op == SB_CREATE && status == SSTORE_OK && t->run->cfg->op == SB_MIX && push_id(s->c, res->id) != 0)
         status = SSTORE_ERR_NOMEM;
-    if (t->measuring)
-        account(&t->tally, status, (t->in_submit ? ab_now_ns() : t->turn_ns) - s->t0_ns);
+    if (t->measuring) {
+        uint64_t ns = (t->in_submit ? ab_now_ns() : t->turn_ns) - s->t0_ns;
+        account(&t->tally, status, ns);
+        if (t->sweep_hist != NULL && (status == SSTORE_OK || status == SSTORE_NOT_FOUND) &&
+            atomic_load_explicit(&t->run->sweeping, memory_order_relaxed))
+            ab_hist_record(t->sweep_hist, ns);
+    }
     if (t->stopping)
         return;
     if (t->in_submit) {
@@ -559,6 +566,8 @@ static int thread_init(sb_thread *t, sb_run *run, unsigned ti, unsigned first, u
     t->slots = calloc(t->nslots, sizeof *t->slots);
     t->queue = calloc(t->nslots, sizeof *t->queue);
     t->tally.hist = ab_hist_new(SB_HIST_HIGHEST_NS, 3);
+    if (cfg->sweep > 0 && (t->sweep_hist = ab_hist_new(SB_HIST_HIGHEST_NS, 3)) == NULL)
+        return -1;
     if (t->epfd < 0 || !t->conns || !t->slots || !t->queue || !t->tally.hist)
         return -1;
     for (i = 0; i < nconns; i++) {
@@ -586,6 +595,50 @@ static void thread_free(sb_thread *t)
     free(t->fds);
     free(t->dirty);
     ab_hist_free(t->tally.hist);
+    ab_hist_free(t->sweep_hist);
+}
+
+/* ---- --sweep: one sstore_sweep() mid-window, on a connection of its own ---- */
+
+typedef struct sb_sweeper {
+    sb_run *run;
+    sb_result *r;
+    pthread_t tid;
+    int started;
+} sb_sweeper;
+
+static void *sweep_main(void *arg)
+{
+    sb_sweeper *sw = arg;
+    sstore_conn *c = sstore_connect(sw->run->store);
+    uint64_t t0;
+    if (c == NULL || sstore_conn_err(c) != SSTORE_OK) {
+        sw->r->swept = -1;
+        ab_err(SB_CMD, "--sweep: cannot connect: %s", c != NULL ? sstore_conn_errstr(c) : "out of memory");
+        sstore_conn_free(c);
+        return NULL;
+    }
+    atomic_store(&sw->run->sweeping, 1);
+    t0 = ab_now_us();
+    sw->r->swept = sstore_sweep(c);
+    sw->r->sweep_ms = (double)(ab_now_us() - t0) / 1000.0;
+    atomic_store(&sw->run->sweeping, 0);
+    if (sw->r->swept < 0)
+        ab_err(SB_CMD, "--sweep: %s", sstore_conn_errstr(c));
+    sw->r->sweep_ran = 1;
+    sstore_conn_free(c);
+    return NULL;
+}
+
+/* Starts the sweep once the window is half through. */
+static void sweep_maybe_start(sb_sweeper *sw, uint64_t t_measure, uint64_t now)
+{
+    const sb_cfg *cfg = sw->run->cfg;
+    if (cfg->sweep == 0 || sw->started || t_measure == 0 || now < t_measure + cfg->duration_us / 2)
+        return;
+    sw->started = pthread_create(&sw->tid, NULL, sweep_main, sw) == 0;
+    if (!sw->started)
+        ab_err(SB_CMD, "--sweep: cannot start its thread");
 }
 
 /* ---- the main thread: phases, progress, merge ---- */
@@ -634,6 +687,7 @@ static uint64_t drive(sb_run *run, sb_thread *t, sb_result *r)
     const sb_cfg *cfg = run->cfg;
     uint64_t start = ab_now_us(), total = cfg->warmup_us + cfg->duration_us, last_ops = 0, last_us = start;
     uint64_t t_measure = 0, now, next;
+    sb_sweeper sw = {run, r, 0, 0};
     ab_progress pr;
     ab_progress_init(&pr, total > SB_PROGRESS_MIN_US);
     atomic_store(&run->phase, SB_WARMUP);
@@ -647,6 +701,9 @@ static uint64_t drive(sb_run *run, sb_thread *t, sb_result *r)
         next = t_measure == 0 ? start + cfg->warmup_us : t_measure + cfg->duration_us;
         if (now >= next)
             break;
+        sweep_maybe_start(&sw, t_measure, now);
+        if (cfg->sweep > 0 && !sw.started && t_measure != 0 && now < t_measure + cfg->duration_us / 2)
+            next = t_measure + cfg->duration_us / 2; /* wake for the sweep's start */
         tick(&pr, t, cfg->threads, next - now < SB_TICK_US ? next - now : SB_TICK_US, start, total, &last_ops, &last_us);
         if (atomic_load(&run->finished) == cfg->threads) {
             if (cfg->op == SB_DELETE)
@@ -656,6 +713,8 @@ static uint64_t drive(sb_run *run, sb_thread *t, sb_result *r)
     }
     atomic_store(&run->phase, SB_STOP);
     r->cpu_us = t_measure != 0 ? process_cpu_us() - r->cpu_us : 0;
+    if (sw.started && (errno = pthread_join(sw.tid, NULL)) != 0) /* a sweep past the window: its end is waited for */
+        ab_err(SB_CMD, "joining the sweep: %s", strerror(errno));
     ab_progress_done(&pr);
     r->interrupted = sb_interrupted != 0;
     return t_measure;
@@ -679,10 +738,13 @@ static double measured_seconds(const sb_thread *t, unsigned n, uint64_t t_measur
 static int merge_threads(const sb_thread *t, unsigned n, sb_result *r)
 {
     unsigned i, k;
-    if ((r->t.hist = ab_hist_new(SB_HIST_HIGHEST_NS, 3)) == NULL)
+    if ((r->t.hist = ab_hist_new(SB_HIST_HIGHEST_NS, 3)) == NULL ||
+        (t[0].sweep_hist != NULL && (r->sweep_hist = ab_hist_new(SB_HIST_HIGHEST_NS, 3)) == NULL))
         return -1;
     for (i = 0; i < n; i++) {
         ab_hist_merge(r->t.hist, t[i].tally.hist);
+        if (r->sweep_hist != NULL)
+            ab_hist_merge(r->sweep_hist, t[i].sweep_hist);
         r->t.ops += t[i].tally.ops;
         r->t.errors += t[i].tally.errors;
         r->t.not_found += t[i].tally.not_found;
@@ -719,7 +781,7 @@ static int start_threads(sb_run *run, sb_thread *t, unsigned *started)
 
 int sb_loop_run(const sb_cfg *cfg, sstore *st, const char *claims, size_t claims_len, sb_result *r)
 {
-    sb_run run = {cfg, st, claims, claims_len, SB_READY, 0, 0, 0};
+    sb_run run = {cfg, st, claims, claims_len, SB_READY, 0, 0, 0, 0};
     sb_thread *t = calloc(cfg->threads, sizeof *t);
     uint64_t t_measure = 0, t_stop;
     unsigned i, started = 0;

@@ -21,10 +21,10 @@ static double per_op_d(double v, uint64_t ops)
 }
 
 /* Bytes per stored session, from the store's growth over the run's fill + sessions; -1 when not
- * measured or when the run changed how many there are (create, delete, mix). */
+ * measured or when the run changed how many there are (create, delete, mix, a sweep). */
 static double bytes_per_session(const sb_cfg *cfg, const sb_result *r)
 {
-    if (r->bytes_before < 0 || r->bytes_after < 0 || (cfg->op != SB_GET && cfg->op != SB_TOUCH))
+    if (r->bytes_before < 0 || r->bytes_after < 0 || (cfg->op != SB_GET && cfg->op != SB_TOUCH) || cfg->sweep > 0)
         return -1;
     return (double)(r->bytes_after - r->bytes_before) / (double)(cfg->fill + cfg->sessions);
 }
@@ -73,6 +73,14 @@ static void print_text(const sb_cfg *cfg, const char *backend, const sb_result *
     if (r->t.io.reconnects != 0 || r->t.io.redirects != 0)
         printf("  reconnects   %llu  redirects %llu\n", (unsigned long long)r->t.io.reconnects,
                (unsigned long long)r->t.io.redirects);
+    if (r->sweep_ran && r->sweep_hist != NULL) {
+        uint64_t v[AB_HIST_NPCT];
+        ab_hist_percentiles(r->sweep_hist, v);
+        printf("  sweep        removed %ld of %llu expired sessions in %.1f ms mid-window; %llu ops completed meanwhile: "
+               "p50 %.1f µs  p99 %.1f µs  max %.1f µs\n", r->swept, (unsigned long long)cfg->sweep, r->sweep_ms,
+               (unsigned long long)ab_hist_count(r->sweep_hist), (double)v[AB_HIST_P50] / 1000.0,
+               (double)v[AB_HIST_P99] / 1000.0, (double)v[AB_HIST_MAX] / 1000.0);
+    }
     if (cfg->fill > 0)
         printf("  fill         %llu sessions stored before the run in %.1f s (%.0f/s)\n", (unsigned long long)cfg->fill,
                r->fill_s, r->fill_s > 0 ? (double)cfg->fill / r->fill_s : 0);
@@ -128,6 +136,18 @@ static void size_json(cJSON *root, const sb_cfg *cfg, const sb_result *r)
     cJSON_AddItemToObject(root, "stored_bytes_per_session", figure(bytes_per_session(cfg, r)));
 }
 
+/* Adds --sweep's figures: what it removed, how long it took, the latency of what completed meanwhile. */
+static void sweep_json(cJSON *root, const sb_cfg *cfg, const sb_result *r)
+{
+    int ran = r->sweep_ran && r->sweep_hist != NULL;
+    uint64_t n = ran ? ab_hist_count(r->sweep_hist) : 0;
+    cJSON_AddNumberToObject(root, "sweep_sessions", (double)cfg->sweep);
+    cJSON_AddItemToObject(root, "swept", ran && r->swept >= 0 ? cJSON_CreateNumber((double)r->swept) : cJSON_CreateNull());
+    cJSON_AddItemToObject(root, "sweep_ms", figure(ran ? r->sweep_ms : -1));
+    cJSON_AddNumberToObject(root, "ops_during_sweep", (double)n);
+    cJSON_AddItemToObject(root, "latency_during_sweep_us", n > 0 ? latency_json(r->sweep_hist) : cJSON_CreateNull());
+}
+
 /* Prints the run as one JSON object. 0, or -1 when out of memory. */
 static int print_json(const sb_cfg *cfg, const char *backend, const sb_result *r)
 {
@@ -159,6 +179,7 @@ static int print_json(const sb_cfg *cfg, const char *backend, const sb_result *r
     cJSON_AddStringToObject(root, "latency_recorded", "per operation, from its submit to its completion");
     io_json(root, r);
     size_json(root, cfg, r);
+    sweep_json(root, cfg, r);
     cJSON_AddStringToObject(root, "latency_hist_ns", hist != NULL ? hist : "");
     text = cJSON_PrintUnformatted(root);
     if (text != NULL)

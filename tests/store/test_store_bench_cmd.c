@@ -300,6 +300,34 @@ static void a_fill_run_reports_the_stores_bytes_per_session(void **state)
     st_server_stop(&mc);
 }
 
+/* A get run with --sweep 1500 on uri: the sweep ran mid-window and removed want sessions, with
+ * operations completing while it ran. */
+static void sweep_removes(const char *uri, double want)
+{
+    run_out r = run_bench("--store", uri, "--op", "get", "--sweep", "1500", "--sessions", "200", "--duration", "1s",
+                          "--warmup", "0", "--json", NULL);
+    cJSON *root = parse_report(&r);
+    if (num(root, "errors") != 0 || num(root, "swept") != want || !(num(root, "sweep_ms") >= 0))
+        fail_msg("%s --sweep 1500: %g errors, swept %g (want %g) in %g ms", uri, num(root, "errors"), num(root, "swept"),
+                 want, num(root, "sweep_ms"));
+    assert_true(cJSON_IsNull(cJSON_GetObjectItem(root, "stored_bytes_per_session")));
+    cJSON_Delete(root);
+    run_free(&r);
+}
+
+static void a_sweep_run_removes_the_expired_sessions_mid_window(void **state)
+{
+    ab_run_srv pg, mc;
+    (void)state;
+    sweep_removes("memory://?ttl_sweep_ms=0", 1500);
+    assert_int_equal(st_server_start(&pg, 1), 0);
+    sweep_removes(pg.url, 1500); /* DELETE … WHERE expires_at < now() */
+    st_server_stop(&pg);
+    assert_int_equal(st_server_start(&mc, 0), 0);
+    sweep_removes(mc.url, 0);    /* memcached expires them itself */
+    st_server_stop(&mc);
+}
+
 static void pipelined_postgres_gets_share_round_trips(void **state)
 {
     ab_run_srv pg;
@@ -375,6 +403,7 @@ int main(void)
         cmocka_unit_test(every_operation_runs_on_postgres_and_memcached),
         cmocka_unit_test(pipelined_postgres_gets_share_round_trips),
         cmocka_unit_test(a_fill_run_reports_the_stores_bytes_per_session),
+        cmocka_unit_test(a_sweep_run_removes_the_expired_sessions_mid_window),
         cmocka_unit_test(a_file_get_run_reads_the_session_file_per_operation),
         cmocka_unit_test(a_delete_run_stops_when_every_session_is_gone_and_says_so),
         cmocka_unit_test(the_text_report_shows_throughput_latency_and_io),
