@@ -58,8 +58,9 @@ static const char usage_text[] =
 /* The rest of --help (one string literal would pass C99's 4095-character limit). */
 static const char usage_more[] =
     "  --fill N           N more sessions stored before the run and never touched by it (default 0):\n"
-    "                     a production store's population (10^5-10^6), written through one\n"
-    "                     non-blocking connection 64 deep, with progress on stderr every tenth\n"
+    "                     a production store's population (10^5-10^6), written through 8\n"
+    "                     non-blocking connections, 64 in flight in all (sstore_fill), with\n"
+    "                     progress on stderr every tenth\n"
     "  --sweep N          N sessions stored before the run with a 1 s TTL, left to expire, and one\n"
     "                     sstore_sweep() from a connection of its own at the middle of the window\n"
     "                     (PostgreSQL: DELETE … WHERE expires_at < now(); files, memory: their\n"

@@ -245,7 +245,9 @@ long long sstore_stored_bytes(sstore_conn *c);
 
 /* Fills st with n sessions of the given claims and TTL before a benchmark — the live sessions a
  * production store holds besides those a run touches — through the non-blocking API with up to
- * inflight creates in flight on one connection (pipelined where the backend pipelines). progress
+ * inflight creates in flight over up to 8 connections (pipelined where the backend pipelines; a
+ * store that commits every write, as PostgreSQL, flushes the commits of concurrent connections
+ * together, never those of one). progress
  * (may be NULL) is called with the count done after every tenth of n and at the end. Returns how
  * many were created (n), or -1 with the first failure's message in err. */
 long long sstore_fill(sstore *st, uint64_t n, const char *claims, size_t claims_len, int64_t ttl_s, unsigned inflight,

@@ -120,28 +120,43 @@ static void take_counters(sstore_conn *c, const sync_conn *sc)
     c->ctr.ops = ops, c->ctr.errors = errors;
 }
 
-/* One poll() turn: the fds' events, then the timer when due. */
+#define SYNC_TURN_MAX 8 /* handles one turn may wait on (sstore_fill's connections) */
+
+/* One poll() turn over the n handles' loops: the fds' events, then each timer that is due. */
+static void turn_many(sync_conn *const *v, size_t n)
+{
+    struct pollfd p[SYNC_TURN_MAX * SYNC_FDS];
+    size_t k, m = 0, owner[SYNC_TURN_MAX * SYNC_FDS], slot[SYNC_TURN_MAX * SYNC_FDS];
+    int i, tmo = -1, t;
+    for (k = 0; k < n; k++) {
+        if ((t = sstore_async_timeout_ms(v[k]->a)) >= 0 && (tmo < 0 || t < tmo))
+            tmo = t;
+        for (i = 0; i < SYNC_FDS; i++)
+            if (v[k]->fd[i] >= 0 && v[k]->events[i] != 0) {
+                p[m].fd = v[k]->fd[i], p[m].events = v[k]->events[i], p[m].revents = 0;
+                owner[m] = k, slot[m++] = (size_t)i;
+            }
+    }
+    if (m == 0 && tmo < 0)
+        tmo = 10; /* nothing to wait on: should not happen; the timers are tried again */
+    if (poll(p, (nfds_t)m, tmo) < 0 && errno != EINTR)
+        return;
+    for (k = 0; k < m; k++) {
+        sync_conn *sc = v[owner[k]];
+        if (p[k].revents & (POLLIN | POLLERR | POLLHUP))
+            sstore_async_on_readable(sc->a, p[k].fd);
+        if ((p[k].revents & POLLOUT) && sc->fd[slot[k]] == p[k].fd)
+            sstore_async_on_writable(sc->a, p[k].fd);
+    }
+    for (k = 0; k < n; k++)
+        if (sstore_async_timeout_ms(v[k]->a) == 0)
+            sstore_async_on_timer(v[k]->a);
+}
+
+/* One turn of one handle's loop. */
 static void turn(sync_conn *sc)
 {
-    struct pollfd p[SYNC_FDS];
-    int i, n = 0, tmo = sstore_async_timeout_ms(sc->a), idx[SYNC_FDS];
-    for (i = 0; i < SYNC_FDS; i++)
-        if (sc->fd[i] >= 0 && sc->events[i] != 0) {
-            p[n].fd = sc->fd[i], p[n].events = sc->events[i], p[n].revents = 0;
-            idx[n++] = i;
-        }
-    if (n == 0 && tmo < 0)
-        tmo = 10; /* nothing to wait on: should not happen; the timer is tried again */
-    if (poll(p, (nfds_t)n, tmo) < 0 && errno != EINTR)
-        return;
-    for (i = 0; i < n; i++) {
-        if (p[i].revents & (POLLIN | POLLERR | POLLHUP))
-            sstore_async_on_readable(sc->a, p[i].fd);
-        if ((p[i].revents & POLLOUT) && sc->fd[idx[i]] == p[i].fd)
-            sstore_async_on_writable(sc->a, p[i].fd);
-    }
-    if (sstore_async_timeout_ms(sc->a) == 0)
-        sstore_async_on_timer(sc->a);
+    turn_many(&sc, 1);
 }
 
 static void wait_cb(void *arg, int status, const sstore_result *r)
@@ -268,10 +283,23 @@ int sstore_sync_get_batch(sstore_conn *c, const char *const *ids, size_t n, ssto
     return SSTORE_OK;
 }
 
-/* ---- sstore_fill: n creates kept `inflight` deep on one non-blocking handle ---- */
+/* ---- sstore_fill: n creates over a few non-blocking handles, inflight deep in all ---- */
 
-typedef struct fill_run {
-    sync_conn sc;         /* the loop: hooks and fds (no data is copied) */
+#define FILL_CONNS 8 /* several connections: a store that commits each write (PostgreSQL) groups the
+                      * commits of concurrent connections into one flush, never those of one */
+
+typedef struct fill_run fill_run;
+
+/* One handle of the fill and its loop. */
+typedef struct fill_lane {
+    fill_run *f;
+    sync_conn sc;
+} fill_lane;
+
+struct fill_run {
+    fill_lane lane[FILL_CONNS];
+    sync_conn *loops[FILL_CONNS];
+    unsigned nlanes;
     uint64_t n, submitted, done, ok, next_report;
     const char *claims;
     size_t claims_len;
@@ -280,27 +308,29 @@ typedef struct fill_run {
     char err[SSTORE_ERRSTR_LEN];
     void (*progress)(void *arg, uint64_t done, uint64_t n);
     void *arg;
-} fill_run;
+};
 
 static void fill_cb(void *arg, int status, const sstore_result *r);
 
-/* Submits the next create unless all are out or one failed. */
-static void fill_next(fill_run *f)
+/* Submits the next create on lane l unless all are out or one failed. */
+static void fill_next(fill_lane *l)
 {
+    fill_run *f = l->f;
     int st;
     if (f->failed || f->submitted == f->n)
         return;
     f->submitted++;
-    if ((st = sstore_async_create(f->sc.a, f->claims, f->claims_len, f->ttl_s, fill_cb, f)) != SSTORE_OK) {
+    if ((st = sstore_async_create(l->sc.a, f->claims, f->claims_len, f->ttl_s, fill_cb, l)) != SSTORE_OK) {
         f->failed = st;
-        snprintf(f->err, sizeof f->err, "%s", sstore_async_errstr(f->sc.a));
+        snprintf(f->err, sizeof f->err, "%s", sstore_async_errstr(l->sc.a));
         f->done++;
     }
 }
 
 static void fill_cb(void *arg, int status, const sstore_result *r)
 {
-    fill_run *f = arg;
+    fill_lane *l = arg;
+    fill_run *f = l->f;
     f->done++;
     f->ok += status == SSTORE_OK;
     if (status != SSTORE_OK && !f->failed) {
@@ -311,32 +341,54 @@ static void fill_cb(void *arg, int status, const sstore_result *r)
         f->progress(f->arg, f->done, f->n);
         f->next_report += f->n / 10 > 0 ? f->n / 10 : 1;
     }
-    fill_next(f);
+    fill_next(l);
+}
+
+/* Opens lane k's handle on st. 0, or -1 (out of memory). */
+static int lane_open(fill_run *f, unsigned k, sstore *st)
+{
+    sstore_loop hooks = {NULL, add_read, del_read, add_write, del_write, forget};
+    fill_lane *l = &f->lane[k];
+    int i;
+    l->f = f;
+    for (i = 0; i < SYNC_FDS; i++)
+        l->sc.fd[i] = -1;
+    hooks.data = &l->sc;
+    f->loops[k] = &l->sc;
+    return (l->sc.a = sstore_async_connect(st, &hooks)) != NULL ? 0 : -1;
 }
 
 long long sstore_fill(sstore *st, uint64_t n, const char *claims, size_t claims_len, int64_t ttl_s, unsigned inflight,
                       void (*progress)(void *arg, uint64_t done, uint64_t n), void *arg, char *err, size_t errlen)
 {
-    sstore_loop hooks = {NULL, add_read, del_read, add_write, del_write, forget};
-    fill_run f;
-    unsigned i;
-    memset(&f, 0, sizeof f);
-    for (i = 0; i < SYNC_FDS; i++)
-        f.sc.fd[i] = -1;
-    f.n = n, f.claims = claims, f.claims_len = claims_len, f.ttl_s = ttl_s;
-    f.progress = progress, f.arg = arg, f.next_report = n / 10 > 0 ? n / 10 : 1;
-    hooks.data = &f.sc;
-    if ((f.sc.a = sstore_async_connect(st, &hooks)) == NULL) {
+    fill_run *f = calloc(1, sizeof *f);
+    unsigned i, k;
+    long long rc = -1;
+    if (f == NULL) {
         snprintf(err, errlen, "out of memory");
         return -1;
     }
-    for (i = 0; i < (inflight > 0 ? inflight : 1); i++)
-        fill_next(&f);
-    while (f.done < f.submitted)
-        turn(&f.sc);
-    sstore_async_free(f.sc.a);
-    if (f.failed)
-        snprintf(err, errlen, "%s (after %llu of %llu sessions)", f.err, (unsigned long long)f.ok,
+    inflight = inflight > 0 ? inflight : 1;
+    f->nlanes = inflight < FILL_CONNS ? inflight : FILL_CONNS;
+    f->n = n, f->claims = claims, f->claims_len = claims_len, f->ttl_s = ttl_s;
+    f->progress = progress, f->arg = arg, f->next_report = n / 10 > 0 ? n / 10 : 1;
+    for (k = 0; k < f->nlanes; k++)
+        if (lane_open(f, k, st) != 0) {
+            f->failed = SSTORE_ERR_NOMEM;
+            snprintf(f->err, sizeof f->err, "out of memory");
+            f->nlanes = k;
+        }
+    for (i = 0; i < inflight; i++)
+        fill_next(&f->lane[i % (f->nlanes > 0 ? f->nlanes : 1)]);
+    while (f->done < f->submitted)
+        turn_many(f->loops, f->nlanes);
+    for (k = 0; k < f->nlanes; k++)
+        sstore_async_free(f->lane[k].sc.a);
+    if (f->failed)
+        snprintf(err, errlen, "%s (after %llu of %llu sessions)", f->err, (unsigned long long)f->ok,
                  (unsigned long long)n);
-    return f.failed ? -1 : (long long)n;
+    else
+        rc = (long long)n;
+    free(f);
+    return rc;
 }

@@ -461,7 +461,6 @@ const sstore_backend_ops sstore_cluster_backend = {
     .del = redis_del,
     .sweep = redis_sweep,
     .get_batch = redis_get_batch,
-    .stored_bytes = redis_stored_bytes,
 };
 
 const sstore_backend_ops sstore_redis_backend = {
@@ -477,4 +476,5 @@ const sstore_backend_ops sstore_redis_backend = {
     .del = redis_del,
     .sweep = redis_sweep,
     .get_batch = redis_get_batch,
+    .stored_bytes = redis_stored_bytes,
 };

@@ -290,6 +290,8 @@ static void fill_reports_bytes_per_session(const char *uri, double lo, double hi
 static void a_fill_run_reports_the_stores_bytes_per_session(void **state)
 {
     ab_run_srv pg, mc;
+    tsupport_redis redis;
+    char uri[96];
     (void)state;
     fill_reports_bytes_per_session("memory://", 300, 1000);
     assert_int_equal(st_server_start(&pg, 1), 0);
@@ -298,6 +300,10 @@ static void a_fill_run_reports_the_stores_bytes_per_session(void **state)
     assert_int_equal(st_server_start(&mc, 0), 0);
     fill_reports_bytes_per_session(mc.url, 390, 3000);
     st_server_stop(&mc);
+    assert_int_equal(tsupport_redis_start(&redis, NULL), 0);
+    snprintf(uri, sizeof uri, "redis://127.0.0.1:%d", redis.port);
+    fill_reports_bytes_per_session(uri, 390, 3000); /* used_memory */
+    tsupport_redis_stop(&redis);
 }
 
 /* A get run with --sweep 1500 on uri: the sweep ran mid-window and removed want sessions, with
