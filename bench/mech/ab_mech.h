@@ -152,6 +152,12 @@ const char *ab_mech_errstr(const ab_mech *m);
 const char *ab_mech_spec(const ab_mech *m);
 const char *ab_mech_family(const ab_mech *m);
 ab_mech_kind ab_mech_kind_of(const ab_mech *m);
+/* Reads mechanism options alone (query: the text after '?', "touch=always&claims=1000", maybe
+ * "") for family ("session", "jwt", "jwt+denylist"), with ab_mech_open's rules but no store
+ * options: what a scenario names. 0 with *out filled (out may be NULL), or -1 with one line in err
+ * (len bytes). */
+int ab_mech_options_parse(const char *family, const char *query, ab_mech_settings *out, char *err,
+                          size_t len);
 /* The options m was opened with (never NULL; all defaults when the spec did not open). */
 const ab_mech_settings *ab_mech_settings_of(const ab_mech *m);
 /* What a credential of len bytes passes: "" (fits), "over the 4096-byte cookie limit", or "over the

@@ -219,6 +219,15 @@ const char *ab_mech_size_note(size_t len)
     return "";
 }
 
+const mech_ops *mech_family_named(const char *name)
+{
+    size_t i;
+    for (i = 0; i < sizeof families / sizeof families[0]; i++)
+        if (strcmp(families[i]->family, name) == 0)
+            return families[i];
+    return NULL;
+}
+
 /* Picks the family whose prefix starts spec; *arg gets the rest. NULL when none matches. */
 static const mech_ops *find_family(const char *spec, const char **arg)
 {

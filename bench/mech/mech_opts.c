@@ -185,3 +185,32 @@ char *mech_opts_take(ab_mech *m, const char *arg)
     }
     return out;
 }
+
+int ab_mech_options_parse(const char *family, const char *query, ab_mech_settings *out, char *err,
+                          size_t len)
+{
+    const mech_ops *f = mech_family_named(family != NULL ? family : "");
+    mech_ops ops;
+    ab_mech m;
+    char *arg = NULL, *rest = NULL;
+    if (f == NULL)
+        return ab_fmt(err, len, "unknown mechanism family '%s'", family != NULL ? family : ""), -1;
+    ops = *f;
+    ops.options &= ~MECH_OPT_STORE; /* a scenario names no store options: any other is unknown */
+    memset(&m, 0, sizeof m);
+    m.ops = &ops;
+    if ((m.spec = arg = malloc(strlen(query) + strlen(family) + 3)) != NULL) {
+        sprintf(arg, "%s?%s", family, query);
+        rest = mech_opts_take(&m, arg + strlen(family));
+    }
+    if (rest == NULL) {
+        ab_fmt(err, len, "%s", arg == NULL ? "out of memory" : m.errstr);
+        free(arg);
+        return -1;
+    }
+    if (out != NULL)
+        *out = m.set;
+    free(rest);
+    free(arg);
+    return 0;
+}

@@ -127,6 +127,8 @@ void mech_disconnect_store(ab_mech_ctx *c);
 /* Makes the claims issue() stores or signs for user, with a fresh jti (validating the name), in
  * c->claims (valid until the next call on c). An ab_mech_status; *n the claims' length. */
 int mech_issue_claims(ab_mech_ctx *c, const char *user, size_t *n);
+/* The family called name ("session", "jwt", …), or NULL. */
+const mech_ops *mech_family_named(const char *name);
 /* mech_opts.c: fills m->set from the options in arg's query that m's family takes (an option of
  * another family, a bad value, or for a family without a store an unknown option, fails m).
  * Returns arg without them, malloc'd (a store URI keeps its own options), or NULL (m's error set). */
