@@ -36,7 +36,8 @@ extern "C" {
  * scale gives it (source2 NULL when there is one), what it is. Each is kept as the median over the
  * repetitions with its {mean, median, cv, values} in repetition_stats. The figures of the store's
  * counters follow these, one per X of session_store's SSTORE_COUNTERS ("<figure>_per_req", the
- * load's own name for it): a store counter added there is a figure here with no edit. */
+ * load's own name for it): a store counter added there is a figure here with no edit; and so do the
+ * mechanism's, one per X of bench/mech's AB_MECH_COUNTERS ("<name>_per_req": l1_hits_per_req …). */
 #define AB_RES_FIGURES(X)                                                                          \
     X(client_bytes_out_per_req, "bytes", "client_bytes_out_per_req", NULL, 1,                      \
       "request bytes on the wire, credential included")                                           \
