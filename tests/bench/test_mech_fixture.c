@@ -2,9 +2,14 @@
 #include "test_mech_fixture.h"
 
 #include <poll.h>
+#include <setjmp.h>
 #include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
+#include <cmocka.h>
 
 #include <ajwt.h>
 #include <ab_cli.h>
@@ -87,6 +92,35 @@ int tmf_group_setup(void **state)
     tmf_add_spec(NULL, "session:memory://?touch=after:60&max=1000");
     tmf_add_spec(tmf.ec, "jwt:ES256?cache=100&claims=2000");
     return 0;
+}
+
+ab_mech *tmf_open_ok(const char *spec, const char *key, int64_t ttl)
+{
+    ab_mech_options o = {key, ttl};
+    ab_mech *m = ab_mech_open(spec, &o);
+    assert_non_null(m);
+    if (ab_mech_err(m) != 0)
+        fail_msg("%s: %s", spec, ab_mech_errstr(m));
+    return m;
+}
+
+ab_mech_ctx *tmf_ctx_ok(ab_mech *m)
+{
+    ab_mech_ctx *c = ab_mech_ctx_new(m);
+    assert_non_null(c);
+    if (ab_mech_ctx_err(c) != 0)
+        fail_msg("%s: %s", ab_mech_spec(m), ab_mech_ctx_errstr(c));
+    return c;
+}
+
+size_t tmf_issue_ok(ab_mech_ctx *c, const char *user, char *cred, size_t cap)
+{
+    size_t n = 0;
+    int st = ab_mech_issue(c, user, cred, cap, &n);
+    if (st != AB_MECH_OK)
+        fail_msg("issue: %s (%s)", ab_mech_status_name(st), ab_mech_ctx_errstr(c));
+    assert_int_equal(n, strlen(cred));
+    return n;
 }
 
 /* Sets fd's interest in events on or off. */

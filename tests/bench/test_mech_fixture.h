@@ -36,6 +36,13 @@ int tmf_group_teardown(void **state);
 /* Appends a mechanism to the list. */
 void tmf_add_spec(const char *key, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
+/* Opens spec with key and ttl, failing the test (cmocka) when it does not open. */
+ab_mech *tmf_open_ok(const char *spec, const char *key, int64_t ttl);
+/* A blocking handle on m, failing the test when it does not connect. */
+ab_mech_ctx *tmf_ctx_ok(ab_mech *m);
+/* Issues a credential for user into cred (cap bytes), failing the test on an error; its length. */
+size_t tmf_issue_ok(ab_mech_ctx *c, const char *user, char *cred, size_t cap);
+
 /* A small poll(2) loop for a loop handle (ab_mech_ctx_new_loop): the fds its hooks asked about. */
 typedef struct tmf_loop {
     int fd[TMF_LOOP_FDS];

@@ -32,37 +32,11 @@ static ab_mech *open_fmt(const char *key, int64_t ttl, const char *fmt, ...)
 static ab_mech *open_fmt(const char *key, int64_t ttl, const char *fmt, ...)
 {
     char spec[512];
-    ab_mech_options o = {key, ttl};
-    ab_mech *m;
     va_list ap;
     va_start(ap, fmt);
     vsnprintf(spec, sizeof spec, fmt, ap);
     va_end(ap);
-    m = ab_mech_open(spec, &o);
-    assert_non_null(m);
-    if (ab_mech_err(m) != 0)
-        fail_msg("%s: %s", spec, ab_mech_errstr(m));
-    return m;
-}
-
-/* A blocking handle on m, asserting it connected. */
-static ab_mech_ctx *ctx_ok(ab_mech *m)
-{
-    ab_mech_ctx *c = ab_mech_ctx_new(m);
-    assert_non_null(c);
-    if (ab_mech_ctx_err(c) != 0)
-        fail_msg("%s: %s", ab_mech_spec(m), ab_mech_ctx_errstr(c));
-    return c;
-}
-
-/* Issues a credential for user into cred (CRED_CAP bytes); returns its length. */
-static size_t issue_ok(ab_mech_ctx *c, const char *user, char *cred)
-{
-    size_t n = 0;
-    int st = ab_mech_issue(c, user, cred, CRED_CAP, &n);
-    if (st != AB_MECH_OK)
-        fail_msg("issue: %s (%s)", ab_mech_status_name(st), ab_mech_ctx_errstr(c));
-    return n;
+    return tmf_open_ok(spec, key, ttl);
 }
 
 /* The status of authenticating cred (NUL-terminated) on c. */
@@ -193,8 +167,8 @@ static void claims_should_be_padded_to_the_size_asked_on_both_sides(void **state
     /* a session stores the same bytes a token carries */
     snprintf(uri, sizeof uri, "redis://127.0.0.1:%d", tmf.redis.port);
     m = open_fmt(NULL, 0, "session:%s?claims=1000", uri);
-    c = ctx_ok(m);
-    n = issue_ok(c, "alice", out);
+    c = tmf_ctx_ok(m);
+    n = tmf_issue_ok(c, "alice", out, CRED_CAP);
     assert_int_equal(n, SSTORE_ID_LEN);
     assert_int_equal(stored_claims_len(uri, out), 1000);
     assert_int_equal(auth(c, out), AB_MECH_OK);
@@ -212,8 +186,8 @@ static void jwts_past_the_cookie_and_header_limits_should_verify_and_be_noted(vo
     (void)state;
     for (i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         ab_mech *m = open_fmt(tmf.ec, 0, "jwt:ES256?claims=%zu", cases[i].claims);
-        ab_mech_ctx *c = ctx_ok(m);
-        n = issue_ok(c, "bob", tok);
+        ab_mech_ctx *c = tmf_ctx_ok(m);
+        n = tmf_issue_ok(c, "bob", tok, CRED_CAP);
         print_message("  claims %zu B: ES256 token %zu B %s\n", cases[i].claims, n, ab_mech_size_note(n));
         assert_true(n > cases[i].claims * 4 / 3 && n <= ab_mech_credential_max(m));
         assert_int_equal(auth(c, tok), AB_MECH_OK);
@@ -277,7 +251,7 @@ static void touch_should_write_as_often_as_it_says_blocking_and_async(void **sta
         for (i = 0; i < sizeof cases / sizeof cases[0]; i++) {
             ab_mech *m = open_fmt(NULL, 0, "session:%s?touch=%s", uri, cases[i].opt);
             tmf_loop L;
-            ab_mech_ctx *c = loop ? tmf_loop_ctx(&L, m) : ctx_ok(m);
+            ab_mech_ctx *c = loop ? tmf_loop_ctx(&L, m) : tmf_ctx_ok(m);
             uint64_t touches, ops;
             L.c = c;
             touch_run(c, &L, cases[i].pause_ms, &touches, &ops);
@@ -291,9 +265,9 @@ static void touch_should_write_as_often_as_it_says_blocking_and_async(void **sta
     /* the write moves the store's last_seen (the session's sliding expiry) */
     {
         ab_mech *m = open_fmt(NULL, 0, "session:%s?touch=always", uri);
-        ab_mech_ctx *c = ctx_ok(m);
+        ab_mech_ctx *c = tmf_ctx_ok(m);
         int64_t t0;
-        issue_ok(c, "dave", cred);
+        tmf_issue_ok(c, "dave", cred, sizeof cred);
         t0 = last_seen(uri, cred);
         sleep_ms(1100);
         assert_int_equal(auth(c, cred), AB_MECH_OK);
@@ -315,9 +289,9 @@ static void l1_should_spare_the_store_until_its_ttl_which_is_the_revocation_dela
     snprintf(uri, sizeof uri, "redis://127.0.0.1:%d", tmf.redis.port);
     a = open_fmt(NULL, 0, "session:%s?l1=400ms", uri); /* two servers on one store */
     b = open_fmt(NULL, 0, "session:%s?l1=400ms", uri);
-    ca = ctx_ok(a);
-    cb = ctx_ok(b);
-    issue_ok(ca, "erin", cred);
+    ca = tmf_ctx_ok(a);
+    cb = tmf_ctx_ok(b);
+    tmf_issue_ok(ca, "erin", cred, sizeof cred);
     assert_int_equal(auth(ca, cred), AB_MECH_OK); /* miss: fetched, kept */
     assert_int_equal(auth(cb, cred), AB_MECH_OK);
     ops = counters(cb).store.ops;
@@ -353,9 +327,9 @@ static void l1_should_evict_the_least_recently_used_and_answer_a_loop_at_once(vo
     (void)state;
     snprintf(uri, sizeof uri, "redis://127.0.0.1:%d", tmf.redis.port);
     m = open_fmt(NULL, 0, "session:%s?l1=10s&l1_size=2", uri);
-    c = ctx_ok(m);
+    c = tmf_ctx_ok(m);
     for (i = 0; i < 3; i++) {
-        issue_ok(c, "frank", cred[i]);
+        tmf_issue_ok(c, "frank", cred[i], sizeof cred[i]);
         assert_int_equal(auth(c, cred[i]), AB_MECH_OK); /* 3 misses; the third evicts the first */
     }
     miss0 = counters(c).l1_misses;
@@ -382,12 +356,12 @@ static void the_token_cache_should_spare_the_verify_but_never_pass_exp(void **st
 {
     char tok[4096];
     ab_mech *m = open_fmt(tmf.ec, 1, "jwt:ES256?cache=100");
-    ab_mech_ctx *c = ctx_ok(m);
+    ab_mech_ctx *c = tmf_ctx_ok(m);
     ab_mech_counters k;
     uint64_t t0;
     int st;
     (void)state;
-    issue_ok(c, "gina", tok);
+    tmf_issue_ok(c, "gina", tok, sizeof tok);
     assert_int_equal(auth(c, tok), AB_MECH_OK);
     assert_int_equal(auth(c, tok), AB_MECH_OK);
     assert_int_equal(auth(c, tok), AB_MECH_OK);
@@ -409,10 +383,10 @@ static void the_token_cache_should_never_take_a_forged_token(void **state)
 {
     char tok[4096], forged[4096];
     ab_mech *m = open_fmt(tmf.hs, 0, "jwt:HS256?cache=1");
-    ab_mech_ctx *c = ctx_ok(m);
+    ab_mech_ctx *c = tmf_ctx_ok(m);
     size_t n;
     (void)state;
-    n = issue_ok(c, "hank", tok);
+    n = tmf_issue_ok(c, "hank", tok, sizeof tok);
     assert_int_equal(auth(c, tok), AB_MECH_OK);
     memcpy(forged, tok, n + 1);
     forged[n - 2] = forged[n - 2] == 'A' ? 'B' : 'A'; /* same length, another signature */
@@ -520,11 +494,11 @@ static void asymmetric_denylists_should_revoke_blocking_and_async(void **state)
     (void)state;
     for (i = 0; i < 4; i++) {
         ab_mech *m = open_fmt(keys[i], 0, "jwt+denylist:%s,redis://127.0.0.1:%d", algs[i], tmf.redis.port);
-        ab_mech_ctx *c = ctx_ok(m);
+        ab_mech_ctx *c = tmf_ctx_ok(m);
         tmf_loop L;
         ab_mech_principal who;
         tmf_done d[3] = {{0, 0}, {0, 0}, {0, 0}};
-        n = issue_ok(c, "judy", tok);
+        n = tmf_issue_ok(c, "judy", tok, sizeof tok);
         assert_int_equal(auth(c, tok), AB_MECH_OK);
         tmf_loop_ctx(&L, m); /* another thread of the server, on its loop */
         assert_int_equal(tmf_answer(&L, ab_mech_authenticate_async(L.c, tok, n, &who, tmf_done_cb, &d[0]), &d[0]),
