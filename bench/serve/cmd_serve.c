@@ -277,6 +277,9 @@ static ab_mech *open_mechanism(const serve_opts *o)
         ab_mech_close(m);
         exit(AB_EXIT_FAIL);
     }
+    if (ab_mech_size_note(ab_mech_credential_max(m))[0] != '\0') /* claims= made it large */
+        ab_err(CMD, "note: %s issues credentials of up to %zu bytes, %s", ab_mech_spec(m),
+               ab_mech_credential_max(m), ab_mech_size_note(ab_mech_credential_max(m)));
     return m;
 }
 
