@@ -107,7 +107,7 @@ static void l1_keep(ab_mech_ctx *c, const char *key, const sstore_session *s)
     struct timespec ts;
     uint64_t now = ab_now_us(), ttl = c->m->set.l1_ttl_us;
     int64_t left_us;
-    if (c->m->l1 == NULL)
+    if (c->m->l1 == NULL || s->data_len >= c->m->claims_cap) /* a hit could not be copied out */
         return;
     clock_gettime(CLOCK_REALTIME, &ts);
     left_us = s->expires * 1000000 - ((int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000);
