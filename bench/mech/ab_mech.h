@@ -27,19 +27,26 @@
  *                         session stores it. Default: the ~250-byte claims below.
  *   touch=never|always|after:S  session: rolling expiry on authenticate: no write (default), a
  *                         sstore_touch on every request, or one when the session's last write
- *                         (the store's last_seen) is S seconds old or older (connect-redis touchAfter).
+ *                         (the store's last_seen) is S seconds old or older (connect-redis touchAfter);
+ *                         last_seen and the clock are whole seconds, so after:S writes S to S+1 s
+ *                         after the last write. Counted in touches; the store counts its bytes.
  *   l1=TTL, l1_size=N     session: a per-server cache in front of the store (one per ab_mech, shared
  *                         by every thread of the server; bounded LRU of N entries, default 100000) of
  *                         id -> claims; an entry older than TTL ("500ms", "2s") is fetched again. A
  *                         logout on this server drops its entry; another server keeps serving the
- *                         session until its entry is TTL old: TTL is the revocation delay.
+ *                         session until its entry is TTL old: TTL is the revocation delay (also
+ *                         here when another thread's lookup raced the logout). An entry never
+ *                         outlives the session's expiry. Counted in l1_hits and l1_misses.
  *                         Not combined with touch other than never (a hit does not write).
  *   cache=N               jwt: a per-server cache (shared by the server's threads) of N verified
  *                         tokens, keyed by a keyed 64-bit hash of the token and compared in full;
- *                         value = principal and exp; an entry is never used at or past its exp.
+ *                         value = principal and exp; an entry is never used at or past its exp
+ *                         (the verifier's own rule), a refused token is never kept. Counted in
+ *                         cache_hits and cache_misses.
  *   on_store_error=closed|open  jwt+denylist: when the denylist cannot be read, refuse with
  *                         STORE_ERROR (closed, default: the server answers 503) or accept on the
- *                         signature alone (open: a revoked token passes while the store is out).
+ *                         signature alone (open: a revoked token passes while the store is out;
+ *                         counted in fail_open). A logout needs the store either way.
  * An unknown option of a storeless family, or an option of another family, is an error at open.
  *
  * Credential size: AB_MECH_COOKIE_LIMIT and AB_MECH_HEADER_LIMIT mark the sizes where a credential
