@@ -75,7 +75,7 @@ static void every_mechanism_benchmark_runs_and_measures_what_it_names(void **sta
         found++;
         assert_true(cJSON_GetNumberValue(cJSON_GetObjectItem(b, "items_per_second")) > 0);
         if (strstr(name, "/hit") != NULL)
-            assert_true(hits > 0.99); /* all but the first call */
+            assert_true(hits == 1); /* the token is in the cache before the timing */
         if (strstr(name, "/miss") != NULL)
             assert_true(hits == 0);
         if (strncmp(name, "BM_mech_verify/", 15) == 0) /* the token carries the claims */
