@@ -131,7 +131,8 @@ typedef struct ab_res_cell {
     char sweep_of[128];     /* sweep/deployment: id of the capacity cell the rate was taken from, or "" */
     /* --- mechanism options (issues 16, 17) --- */
     char touch[16];         /* session expiry: never | always | after:S; "" when not a session */
-    unsigned claims_bytes;  /* extra claims in each credential / session record; 0 = the default */
+    unsigned claims_bytes;  /* claims=BYTES: the claims JSON each credential / session record is
+                               padded to (ab_mech.h); 0 = the default claims (~250 B) */
 } ab_res_cell;
 
 /* Redis counters (at an instant, or their change over the measured window). */
