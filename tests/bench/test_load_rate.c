@@ -203,15 +203,6 @@ static cJSON *load_json(int port, const char *const *extra, const char *json_pat
     return j;
 }
 
-/* The number at the dotted path, asserting it is one. */
-static double num(const cJSON *root, const char *path)
-{
-    double v;
-    if (!ab_json_num(root, path, &v))
-        fail_msg("field '%s' is missing or not a number", path);
-    return v;
-}
-
 /* The count of the encoded histogram at path. */
 static uint64_t hist_count(const cJSON *root, const char *path)
 {
@@ -246,15 +237,15 @@ static void a_450_per_sec_server_driven_at_1000_should_not_reach_the_rate_and_sa
     char *out = NULL;
     cJSON *j = open_loop_at("1000", &out);
     (void)state;
-    fprintf(stderr, "# achieved %.1f of %.0f req/s, backlog at the end %.1f ms\n", num(j, "achieved_rate_per_sec"),
-            num(j, "target_rate_per_sec"), num(j, "schedule_lag_us.backlog_at_end") / 1e3);
-    assert_true(num(j, "target_rate_per_sec") == 1000);
-    assert_true(num(j, "achieved_rate_per_sec") > 200 && num(j, "achieved_rate_per_sec") < 600);
+    fprintf(stderr, "# achieved %.1f of %.0f req/s, backlog at the end %.1f ms\n", tload_num(j, "achieved_rate_per_sec"),
+            tload_num(j, "target_rate_per_sec"), tload_num(j, "schedule_lag_us.backlog_at_end") / 1e3);
+    assert_true(tload_num(j, "target_rate_per_sec") == 1000);
+    assert_true(tload_num(j, "achieved_rate_per_sec") > 200 && tload_num(j, "achieved_rate_per_sec") < 600);
     assert_true(cJSON_IsFalse(ab_json_at(j, "rate_reached")));
     assert_true(cJSON_IsTrue(ab_json_at(j, "schedule_lag_us.behind")));
-    assert_true(num(j, "schedule_lag_us.backlog_at_end") > 100000); /* far behind: over 100 ms */
-    assert_true(num(j, "schedule_lag_us.p99") <= num(j, "schedule_lag_us.max"));
-    assert_true(num(j, "sent") >= num(j, "requests"));
+    assert_true(tload_num(j, "schedule_lag_us.backlog_at_end") > 100000); /* far behind: over 100 ms */
+    assert_true(tload_num(j, "schedule_lag_us.p99") <= tload_num(j, "schedule_lag_us.max"));
+    assert_true(tload_num(j, "sent") >= tload_num(j, "requests"));
     assert_non_null(strstr(out, "target rate NOT reached: "));
     assert_non_null(strstr(out, "latencies below are not latencies at 1000 req/s"));
     assert_true(strstr(out, "target rate NOT reached") < strstr(out, "latency "));
@@ -275,17 +266,17 @@ static void the_same_server_driven_at_200_should_reach_the_rate(void **state)
         free(out);
         j = open_loop_at("200", &out);
         fprintf(stderr, "# attempt %d: achieved %.1f req/s, lag p95 %.1f us, backlog at the end %.1f us\n", attempt,
-                num(j, "achieved_rate_per_sec"), num(j, "schedule_lag_us.p95"), num(j, "schedule_lag_us.backlog_at_end"));
+                tload_num(j, "achieved_rate_per_sec"), tload_num(j, "schedule_lag_us.p95"), tload_num(j, "schedule_lag_us.backlog_at_end"));
         if (cJSON_IsTrue(ab_json_at(j, "rate_reached")))
             break;
     }
     assert_true(cJSON_IsTrue(ab_json_at(j, "rate_reached")));
-    assert_true(num(j, "target_rate_per_sec") == 200);
-    assert_in_range((uint64_t)num(j, "achieved_rate_per_sec"), 190, 210);
-    assert_true(num(j, "goodput_per_sec") == num(j, "achieved_rate_per_sec")); /* every answer a 2xx */
+    assert_true(tload_num(j, "target_rate_per_sec") == 200);
+    assert_in_range((uint64_t)tload_num(j, "achieved_rate_per_sec"), 190, 210);
+    assert_true(tload_num(j, "goodput_per_sec") == tload_num(j, "achieved_rate_per_sec")); /* every answer a 2xx */
     assert_null(strstr(out, "NOT reached"));
     /* each answer took the server's 2.2 ms at least */
-    assert_true(num(j, "latency_us.p50") >= 2200);
+    assert_true(tload_num(j, "latency_us.p50") >= 2200);
     free(out);
     cJSON_Delete(j);
 }
@@ -305,11 +296,11 @@ static void closed_loop_should_have_no_target_and_report_its_own_cpu(void **stat
     assert_true(cJSON_IsNull(ab_json_at(j, "target_rate_per_sec")));
     assert_true(cJSON_IsNull(ab_json_at(j, "rate_reached")));
     assert_true(cJSON_IsNull(ab_json_at(j, "schedule_lag_us")));
-    assert_true(num(j, "achieved_rate_per_sec") == num(j, "requests_per_sec"));
-    assert_true(num(j, "loadgen_cpu.cpu_s") > 0);
-    assert_true(num(j, "loadgen_cpu.util") > 0 && num(j, "loadgen_cpu.util") <= 1);
-    assert_true(num(j, "loadgen_cpu.us_per_req") > 0);
-    assert_true(num(j, "loadgen_cpu.threads") == 2);
+    assert_true(tload_num(j, "achieved_rate_per_sec") == tload_num(j, "requests_per_sec"));
+    assert_true(tload_num(j, "loadgen_cpu.cpu_s") > 0);
+    assert_true(tload_num(j, "loadgen_cpu.util") > 0 && tload_num(j, "loadgen_cpu.util") <= 1);
+    assert_true(tload_num(j, "loadgen_cpu.us_per_req") > 0);
+    assert_true(tload_num(j, "loadgen_cpu.threads") == 2);
     /* two threads that mostly wait for a 0.2 ms server use little of their CPU */
     assert_true(cJSON_IsFalse(ab_json_at(j, "loadgen_cpu.bottleneck")));
     cJSON_Delete(j);
@@ -339,19 +330,19 @@ static void failed_answers_should_be_timed_apart_from_successful_ones(void **sta
     (void)state;
     snprintf(path, sizeof path, "%s/out.json", dir);
     j = half_failing_run(path, "1/1");
-    failed = num(j, "failed_answers");
-    ok = num(j, "ok");
-    fprintf(stderr, "# %.0f ok (p50 %.1f us), %.0f failed (p50 %.1f us)\n", ok, num(j, "latency_us.p50"), failed,
-            num(j, "latency_failed_us.p50"));
+    failed = tload_num(j, "failed_answers");
+    ok = tload_num(j, "ok");
+    fprintf(stderr, "# %.0f ok (p50 %.1f us), %.0f failed (p50 %.1f us)\n", ok, tload_num(j, "latency_us.p50"), failed,
+            tload_num(j, "latency_failed_us.p50"));
     assert_true(ok > 50 && failed > 50);
-    assert_true(failed + ok == num(j, "requests"));
-    assert_true(failed == num(j, "errors.http_5xx"));
+    assert_true(failed + ok == tload_num(j, "requests"));
+    assert_true(failed == tload_num(j, "errors.http_5xx"));
     assert_int_equal(hist_count(j, "histogram_failed"), (uint64_t)failed);
     assert_int_equal(hist_count(j, "histograms.latency_ns"), (uint64_t)ok); /* successful answers only */
-    assert_int_equal(num(j, "latency_failed_us.count"), failed);
-    assert_true(num(j, "latency_us.p50") >= 2000);      /* the slow successes */
-    assert_true(num(j, "latency_failed_us.p50") < 1000); /* the immediate refusals */
-    assert_true(num(j, "goodput_per_sec") == ok / num(j, "window_s"));
+    assert_int_equal(tload_num(j, "latency_failed_us.count"), failed);
+    assert_true(tload_num(j, "latency_us.p50") >= 2000);      /* the slow successes */
+    assert_true(tload_num(j, "latency_failed_us.p50") < 1000); /* the immediate refusals */
+    assert_true(tload_num(j, "goodput_per_sec") == ok / tload_num(j, "window_s"));
     cJSON_Delete(j);
     tsupport_rmtree(dir);
     free(dir);
@@ -373,11 +364,11 @@ static void merged_shards_should_add_failed_answers_sends_and_cpu(void **state)
         fail_msg("authbench merge failed: %s", err);
     assert_non_null(text = tsupport_read_file(mj, NULL));
     assert_non_null(jm = cJSON_Parse(text));
-    assert_true(num(jm, "failed_answers") == num(ja, "failed_answers") + num(jb, "failed_answers"));
-    assert_int_equal(hist_count(jm, "histogram_failed"), (uint64_t)num(jm, "failed_answers"));
-    assert_true(num(jm, "sent") == num(ja, "sent") + num(jb, "sent"));
-    assert_true(num(jm, "loadgen_cpu.threads") == 2);
-    assert_true(fabs(num(jm, "loadgen_cpu.cpu_s") - num(ja, "loadgen_cpu.cpu_s") - num(jb, "loadgen_cpu.cpu_s")) < 1e-6);
+    assert_true(tload_num(jm, "failed_answers") == tload_num(ja, "failed_answers") + tload_num(jb, "failed_answers"));
+    assert_int_equal(hist_count(jm, "histogram_failed"), (uint64_t)tload_num(jm, "failed_answers"));
+    assert_true(tload_num(jm, "sent") == tload_num(ja, "sent") + tload_num(jb, "sent"));
+    assert_true(tload_num(jm, "loadgen_cpu.threads") == 2);
+    assert_true(fabs(tload_num(jm, "loadgen_cpu.cpu_s") - tload_num(ja, "loadgen_cpu.cpu_s") - tload_num(jb, "loadgen_cpu.cpu_s")) < 1e-6);
     assert_true(cJSON_IsNull(ab_json_at(jm, "rate_reached"))); /* closed loop */
     free(text);
     free(err);

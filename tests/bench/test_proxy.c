@@ -21,7 +21,6 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "ab_json.h"
 #include "test_load_util.h"
 
 /* Monotonic nanoseconds. */
@@ -149,15 +148,6 @@ static cJSON *read_stats(const char *path)
     return j;
 }
 
-/* The number at the dotted path, asserting it is one. */
-static double num(const cJSON *root, const char *path)
-{
-    double v;
-    if (!ab_json_num(root, path, &v))
-        fail_msg("stats file: '%s' is missing or not a number", path);
-    return v;
-}
-
 /* Checks the stats file at path for a proxy at delay_us: at least min_chunks chunks, the achieved mean within [delay - 2 %, delay + 5 ms] (a correctness
  * check, not a timing benchmark: the timer lead may release a chunk a few us early), lateness
  * >= 0, p99 <= max. when: "SIGUSR2" or "exit". */
@@ -165,14 +155,14 @@ static void check_stats(const char *path, double delay_us, const char *when, dou
 {
     cJSON *j = read_stats(path);
     fprintf(stderr, "# delay %.0f us, %s: %.0f chunks, achieved mean %.1f us p99 %.1f us, late mean %.1f us\n",
-            delay_us, when, num(j, "chunks"), num(j, "achieved_delay_us.mean"), num(j, "achieved_delay_us.p99"),
-            num(j, "lateness_us.mean"));
-    assert_true(num(j, "delay_target_us") == delay_us);
-    assert_true(num(j, "chunks") >= min_chunks);
-    assert_true(num(j, "achieved_delay_us.mean") >= delay_us * 0.98 &&
-                num(j, "achieved_delay_us.mean") <= delay_us + 5000);
-    assert_true(num(j, "achieved_delay_us.p99") <= num(j, "achieved_delay_us.max"));
-    assert_true(num(j, "lateness_us.mean") >= 0 && num(j, "lateness_us.mean") <= 5000);
+            delay_us, when, tload_num(j, "chunks"), tload_num(j, "achieved_delay_us.mean"), tload_num(j, "achieved_delay_us.p99"),
+            tload_num(j, "lateness_us.mean"));
+    assert_true(tload_num(j, "delay_target_us") == delay_us);
+    assert_true(tload_num(j, "chunks") >= min_chunks);
+    assert_true(tload_num(j, "achieved_delay_us.mean") >= delay_us * 0.98 &&
+                tload_num(j, "achieved_delay_us.mean") <= delay_us + 5000);
+    assert_true(tload_num(j, "achieved_delay_us.p99") <= tload_num(j, "achieved_delay_us.max"));
+    assert_true(tload_num(j, "lateness_us.mean") >= 0 && tload_num(j, "lateness_us.mean") <= 5000);
     cJSON_Delete(j);
     unlink(path);
 }
