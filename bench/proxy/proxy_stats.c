@@ -72,31 +72,28 @@ static cJSON *delay_doc(const abp_config *cfg, const ab_hist *achieved, const ab
 int abp_delay_write(abp_delay *d, const abp_config *cfg, const char *path, char *err, size_t errlen)
 {
     ab_hist *a = ab_hist_new(ABP_DELAY_HIGHEST_NS, 3), *l = ab_hist_new(ABP_DELAY_HIGHEST_NS, 3);
-    uint64_t early;
+    uint64_t early = 0;
     cJSON *doc = NULL;
     char *text = NULL;
     int rc = -1;
-    if (a == NULL || l == NULL)
-        goto done;
-    pthread_mutex_lock(&d->mu); /* copies, so the relay threads wait for two merges, not for the disk */
-    ab_hist_merge(a, d->achieved);
-    ab_hist_merge(l, d->late);
-    early = d->early;
-    pthread_mutex_unlock(&d->mu);
-    if ((doc = delay_doc(cfg, a, l, early)) == NULL || (text = cJSON_Print(doc)) == NULL)
-        goto done;
-    if (ab_write_file_atomic(path, text, strlen(text)) != 0) {
-        ab_fmt(err, errlen, "cannot write %s: %s", path, strerror(errno));
-        rc = -2;
-    } else {
-        rc = 0;
+    if (a != NULL && l != NULL) {
+        pthread_mutex_lock(&d->mu); /* copies: the relay threads wait for two merges, not for the disk */
+        ab_hist_merge(a, d->achieved);
+        ab_hist_merge(l, d->late);
+        early = d->early;
+        pthread_mutex_unlock(&d->mu);
+        if ((doc = delay_doc(cfg, a, l, early)) != NULL)
+            text = cJSON_Print(doc);
     }
-done:
-    if (rc == -1)
+    if (text == NULL)
         ab_fmt(err, errlen, "out of memory writing %s", path);
+    else if (ab_write_file_atomic(path, text, strlen(text)) != 0)
+        ab_fmt(err, errlen, "cannot write %s: %s", path, strerror(errno));
+    else
+        rc = 0;
     free(text);
     cJSON_Delete(doc);
     ab_hist_free(a);
     ab_hist_free(l);
-    return rc < 0 ? -1 : 0;
+    return rc;
 }
