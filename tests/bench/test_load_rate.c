@@ -218,7 +218,7 @@ static uint64_t hist_count(const cJSON *root, const char *path)
 /* One open-loop run at rate against a server of ~450 req/s (2.2 ms per request, one at a time). */
 static cJSON *open_loop_at(const char *rate, char **out)
 {
-    const char *const extra[] = {"--rate", rate, "--connections", "2", "--threads", "1", "--users", "10",
+    const char *const extra[] = {"--rate", rate, "--connections", "4", "--threads", "1", "--users", "10",
                                  "--duration", "2", "--warmup", "0.3", NULL};
     char *dir = tsupport_tmpdir("loadrate"), path[512];
     slow_server sv;
