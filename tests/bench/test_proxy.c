@@ -1,7 +1,7 @@
 /* test_proxy.c — `authbench proxy` against a private redis-server: the configured delay shows in
- * the PING round trip, the stats file reports the delay the chunks got (on SIGUSR2 and at exit),
- * bytes keep their order under jitter, SIGUSR1 resets the relayed connections, SIGTERM stops it,
- * bad usage exits 2. */
+ * the PING round trip, the stats file reports the delay the chunks got (on SIGUSR2 and at exit), a
+ * 0-delay proxy adds no more than its stated hop cost, bytes keep their order under jitter, SIGUSR1
+ * resets the relayed connections, SIGTERM stops it, bad usage exits 2. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -198,6 +198,34 @@ static void stats_file_should_report_the_delay_chunks_got_at_0_and_1ms(void **st
     check_stats_file_at(1000, "1ms");
 }
 
+/* The hop cost --help states as the bound of a 0-delay proxy on a round trip's median. */
+#define HOP_COST_BOUND_NS 100000u
+
+static void a_0_delay_proxy_should_add_at_most_its_stated_hop_cost_to_the_median_round_trip(void **state)
+{
+    tsupport_redis r;
+    tsupport_proc p;
+    uint64_t direct, proxied, added = 0;
+    int port, attempt;
+    (void)state;
+    assert_int_equal(tsupport_redis_start(&r, NULL), 0);
+    port = proxy_start(&p, r.port, "0", "0");
+    /* Up to three measurements, alternating direct and proxied: a busy 2-core machine can delay one
+     * whole series; the bound itself is never widened. */
+    for (attempt = 1; attempt <= 3; attempt++) {
+        direct = median_ping_ns(r.port, 64);
+        proxied = median_ping_ns(port, 64);
+        added = proxied > direct ? proxied - direct : 0;
+        fprintf(stderr, "# PING median: direct %.1f us, through a 0-delay proxy %.1f us, added %.1f us (bound %u us)\n",
+                (double)direct / 1e3, (double)proxied / 1e3, (double)added / 1e3, HOP_COST_BOUND_NS / 1000u);
+        if (added <= HOP_COST_BOUND_NS)
+            break;
+    }
+    assert_true(added <= HOP_COST_BOUND_NS);
+    tsupport_proc_stop(&p);
+    tsupport_redis_stop(&r);
+}
+
 static void proxy_keeps_byte_order_under_jitter(void **state)
 {
     tsupport_redis r;
@@ -292,6 +320,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(proxy_adds_twice_the_one_way_delay_to_a_redis_round_trip),
         cmocka_unit_test(stats_file_should_report_the_delay_chunks_got_at_0_and_1ms),
+        cmocka_unit_test(a_0_delay_proxy_should_add_at_most_its_stated_hop_cost_to_the_median_round_trip),
         cmocka_unit_test(proxy_keeps_byte_order_under_jitter),
         cmocka_unit_test(sigusr1_should_reset_every_relayed_connection_and_keep_relaying),
         cmocka_unit_test(proxy_bad_usage_exits_2_with_one_line),
