@@ -3,7 +3,9 @@
 #ifndef SB_INT_H
 #define SB_INT_H
 
+#include <pthread.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdint.h>
 
 #include "ab_hist.h"
@@ -65,6 +67,23 @@ extern volatile sig_atomic_t sb_interrupted;
  * prepopulate, warm up and measure; r (zeroed by the caller) gets the merged results, r->t.hist
  * allocated (the caller frees it). 0, or -1 with the reason printed. */
 int sb_loop_run(const sb_cfg *cfg, sstore *st, const char *claims, size_t claims_len, sb_result *r);
+
+/* --sweep (sb_sweep.c): one sstore_sweep() from a connection of its own, started when the measured
+ * window is half through; *sweeping is 1 while it runs (the loops then also record what completes
+ * into r->sweep_hist), and r gets what it removed and how long it took. */
+typedef struct sb_sweeper {
+    const sb_cfg *cfg;
+    sstore *store;
+    atomic_int *sweeping;
+    sb_result *r;
+    pthread_t tid;
+    int started;
+} sb_sweeper;
+/* Starts the sweep when --sweep was given and now is past the middle of the window begun at
+ * t_measure (0: not begun); once. */
+void sb_sweep_maybe_start(sb_sweeper *sw, uint64_t t_measure, uint64_t now);
+/* Waits for a started sweep to end. */
+void sb_sweep_join(sb_sweeper *sw);
 
 /* Prints the report of r, as text or JSON per cfg. 0, or -1 when out of memory or stdout fails. */
 int sb_report(const sb_cfg *cfg, const char *backend, const sb_result *r);

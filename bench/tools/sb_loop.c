@@ -598,49 +598,6 @@ static void thread_free(sb_thread *t)
     ab_hist_free(t->sweep_hist);
 }
 
-/* ---- --sweep: one sstore_sweep() mid-window, on a connection of its own ---- */
-
-typedef struct sb_sweeper {
-    sb_run *run;
-    sb_result *r;
-    pthread_t tid;
-    int started;
-} sb_sweeper;
-
-static void *sweep_main(void *arg)
-{
-    sb_sweeper *sw = arg;
-    sstore_conn *c = sstore_connect(sw->run->store);
-    uint64_t t0;
-    if (c == NULL || sstore_conn_err(c) != SSTORE_OK) {
-        sw->r->swept = -1;
-        ab_err(SB_CMD, "--sweep: cannot connect: %s", c != NULL ? sstore_conn_errstr(c) : "out of memory");
-        sstore_conn_free(c);
-        return NULL;
-    }
-    atomic_store(&sw->run->sweeping, 1);
-    t0 = ab_now_us();
-    sw->r->swept = sstore_sweep(c);
-    sw->r->sweep_ms = (double)(ab_now_us() - t0) / 1000.0;
-    atomic_store(&sw->run->sweeping, 0);
-    if (sw->r->swept < 0)
-        ab_err(SB_CMD, "--sweep: %s", sstore_conn_errstr(c));
-    sw->r->sweep_ran = 1;
-    sstore_conn_free(c);
-    return NULL;
-}
-
-/* Starts the sweep once the window is half through. */
-static void sweep_maybe_start(sb_sweeper *sw, uint64_t t_measure, uint64_t now)
-{
-    const sb_cfg *cfg = sw->run->cfg;
-    if (cfg->sweep == 0 || sw->started || t_measure == 0 || now < t_measure + cfg->duration_us / 2)
-        return;
-    sw->started = pthread_create(&sw->tid, NULL, sweep_main, sw) == 0;
-    if (!sw->started)
-        ab_err(SB_CMD, "--sweep: cannot start its thread");
-}
-
 /* ---- the main thread: phases, progress, merge ---- */
 
 /* This process's CPU time so far (user + sys of every thread), in microseconds. */
@@ -687,7 +644,7 @@ static uint64_t drive(sb_run *run, sb_thread *t, sb_result *r)
     const sb_cfg *cfg = run->cfg;
     uint64_t start = ab_now_us(), total = cfg->warmup_us + cfg->duration_us, last_ops = 0, last_us = start;
     uint64_t t_measure = 0, now, next;
-    sb_sweeper sw = {run, r, 0, 0};
+    sb_sweeper sw = {cfg, run->store, &run->sweeping, r, 0, 0};
     ab_progress pr;
     ab_progress_init(&pr, total > SB_PROGRESS_MIN_US);
     atomic_store(&run->phase, SB_WARMUP);
@@ -701,7 +658,7 @@ static uint64_t drive(sb_run *run, sb_thread *t, sb_result *r)
         next = t_measure == 0 ? start + cfg->warmup_us : t_measure + cfg->duration_us;
         if (now >= next)
             break;
-        sweep_maybe_start(&sw, t_measure, now);
+        sb_sweep_maybe_start(&sw, t_measure, now);
         if (cfg->sweep > 0 && !sw.started && t_measure != 0 && now < t_measure + cfg->duration_us / 2)
             next = t_measure + cfg->duration_us / 2; /* wake for the sweep's start */
         tick(&pr, t, cfg->threads, next - now < SB_TICK_US ? next - now : SB_TICK_US, start, total, &last_ops, &last_us);
@@ -713,8 +670,7 @@ static uint64_t drive(sb_run *run, sb_thread *t, sb_result *r)
     }
     atomic_store(&run->phase, SB_STOP);
     r->cpu_us = t_measure != 0 ? process_cpu_us() - r->cpu_us : 0;
-    if (sw.started && (errno = pthread_join(sw.tid, NULL)) != 0) /* a sweep past the window: its end is waited for */
-        ab_err(SB_CMD, "joining the sweep: %s", strerror(errno));
+    sb_sweep_join(&sw); /* a sweep past the window: its end is waited for */
     ab_progress_done(&pr);
     r->interrupted = sb_interrupted != 0;
     return t_measure;
