@@ -76,7 +76,7 @@ static const rp_cell *unsticky_cell(const rp_run *run)
 static void option_pros_cons(rp_ctx *c, int k)
 {
     const rp_option *o = &c->dec->opt[k];
-    const rp_cell *b = o->series ? o->series->base : NULL, *outage, *rr;
+    const rp_cell *b = o->series ? o->series->base : o->est.cell, *outage, *rr;
     rp_doc_add(c->doc, RP_B_H3, NULL, "%s", o->name);
     if (b == NULL) {
         rp_doc_add(c->doc, RP_B_P, NULL, "Not measured in this run: no successful cell.");
@@ -123,7 +123,7 @@ static void cannot_show(rp_ctx *c)
                "base64url-decode its claims. Keep personal data out of claims (or use JWE); session data stays on the server.");
     rp_doc_add(c->doc, RP_B_LI, NULL, "Token size: browsers guarantee only 4096 bytes per cookie and proxies cap header "
                "sizes (often 8 KiB). The JWT measured here is %s; claims grow with roles and scopes.",
-               j->series ? cell_fig(c, j->series->base, "credential_bytes", RP_U_BYTES, "credential bytes") : "not measured");
+               j->est.cell ? cell_fig(c, j->est.cell, "credential_bytes", RP_U_BYTES, "credential bytes") : "not measured");
     rp_doc_add(c->doc, RP_B_LI, NULL, "Clock skew: `exp`, `nbf` and `iat` are checked against each verifier's clock; the "
                "leeway allowed for skew lengthens every token's effective lifetime. Keep servers on NTP.");
     rp_doc_add(c->doc, RP_B_LI, NULL, "Session id entropy: a session id is a bearer secret; authbench's are 128 bits from "
@@ -181,7 +181,8 @@ void rp_adr_proscons(rp_ctx *c)
     int k;
     rp_doc_add(c->doc, RP_B_H2, NULL, "Pros and Cons of the Options");
     for (k = 0; k < RP_NOPT; k++)
-        option_pros_cons(c, k);
+        if (k <= RP_OPT_HYBRID || c->dec->opt[k].est.cell != NULL) /* later options only when measured */
+            option_pros_cons(c, k);
     fault_cells(c);
     cannot_show(c);
 }

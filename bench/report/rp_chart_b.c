@@ -12,29 +12,39 @@ int rp_chart_io(const rp_run *run, const rp_plot *pl, rp_chart *ch, char *err, s
     static const char *const cols[] = {"client_bytes_out_per_req", "credential_bytes", "store_net_bytes_per_req",
                                        "disk_bytes_read_per_req", "disk_bytes_written_per_req",
                                        "store_round_trips_per_req", "fsyncs_per_req"};
+    static const int panel_of[7] = {0, 0, 1, 2, 2, 3, 3}; /* the four panels of io.gp */
     rp_buf d = {0}, vars = {0};
     double servers = rp_compare_servers(run);
     size_t s, k;
-    int n = 0, rc = 0;
+    int n = 0, rc = 0, measured[4] = {0};
     snprintf(ch->title, sizeof ch->title, "I/O per request");
-    snprintf(ch->subtitle, sizeof ch->subtitle, "%.0f server%s, closed loop; a missing bar means not measured", servers,
-             servers == 1 ? "" : "s");
+    snprintf(ch->subtitle, sizeof ch->subtitle, "%.0f server%s, closed loop; n/m marks a figure not measured (not zero)",
+             servers, servers == 1 ? "" : "s");
     rp_buf_puts(&d, "# label");
     for (k = 0; k < 7; k++)
         rp_buf_printf(&d, " %s", cols[k]);
-    rp_buf_puts(&d, "\n");
+    rp_buf_puts(&d, " nm_wire nm_store nm_disk nm_ops\n");
     for (s = 0; s < run->nseries; s++) {
         const rp_cell *c = rp_series_cell(run, (int)s, servers);
+        int missing[4] = {0};
         if (c == NULL)
             continue;
         rp_dat_label(&d, run->series[s].label);
         for (k = 0; k < 7; k++) {
+            double v = rp_cell_num(c, cols[k]);
             rp_buf_puts(&d, " ");
-            rp_dat_num(&d, rp_cell_num(c, cols[k]));
+            rp_dat_num(&d, v);
+            if (rp_has(v))
+                measured[panel_of[k]] = 1;
+            else
+                missing[panel_of[k]] = 1;
         }
+        for (k = 0; k < 4; k++)
+            rp_buf_puts(&d, missing[k] ? " \"n/m\"" : " \"\"");
         rp_buf_puts(&d, "\n");
         n++;
     }
+    rp_buf_printf(&vars, "rows=%d; m1=%d; m2=%d; m3=%d; m4=%d; ", n, measured[0], measured[1], measured[2], measured[3]);
     if (n == 0)
         snprintf(ch->note, sizeof ch->note, "Chart 4 (I/O per request) is left out: no successful cell at %.0f server(s).", servers);
     else

@@ -194,7 +194,10 @@ double rc_num(const cJSON *obj, const char *path)
         const char *dot = strchr(path, '.');
         size_t n = dot ? (size_t)(dot - path) : strlen(path);
         snprintf(part, sizeof part, "%.*s", (int)n, path);
-        obj = cJSON_GetObjectItemCaseSensitive(obj, part);
+        if (cJSON_IsArray(obj) && n > 0 && strspn(part, "0123456789") == n)
+            obj = cJSON_GetArrayItem(obj, atoi(part)); /* "sweeps.0.capacity_at_slo_per_sec" */
+        else
+            obj = cJSON_GetObjectItemCaseSensitive(obj, part);
         if (dot == NULL)
             return cJSON_IsNumber(obj) ? obj->valuedouble : NAN;
         path = dot + 1;

@@ -29,7 +29,7 @@ typedef struct rc_table {
 size_t rc_table_read(const char *md, const char *header_prefix, rc_table *t);
 void rc_table_free(rc_table *t);
 
-/* A number at dotted path under obj; NaN when absent/null. */
+/* A number at dotted path under obj (a numeric part indexes an array); NaN when absent/null. */
 double rc_num(const cJSON *obj, const char *path);
 /* The cell object with this id. */
 const cJSON *rc_cell(const cJSON *results, const char *id);
