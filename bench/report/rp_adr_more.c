@@ -204,7 +204,12 @@ void rp_adr_charts(rp_ctx *c)
         "p99 (solid) and p50 (dashed) latency of store-backed mechanisms as the latency proxy delays each direction; "
         "the p99 of each stateless JWT is drawn flat beside them: a JWT never touches the store.",
         "Requests served per second through the store-outage cells; the dotted line marks when the store was stopped. "
-        "Dashed lines are failed requests per second."};
+        "Dashed lines are failed requests per second.",
+        "p99 latency against the throughput each sweep point achieved (open loop), with the 95 % interval of the median "
+        "over repetitions as error bars and the SLO as a dashed line: capacity at the SLO is the highest point under it. "
+        "A hollow marker is a rate that was not reached: its latency is not latency at that rate.",
+        "The verdict of the decision rule (with its significance gate) for each store distance and peak load, the other "
+        "drivers unchanged: a model over the measured per-option costs, not a measurement. Grey: no measurable difference."};
     int k;
     rp_doc_add(c->doc, RP_B_H3, NULL, "Charts");
     for (k = 0; k < RP_NCHARTS; k++) {

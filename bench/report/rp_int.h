@@ -280,7 +280,8 @@ int rp_doc_markdown(const rp_doc *d, rp_buf *out);
 int rp_doc_html(const rp_doc *d, const char *charts_dir, rp_buf *out, char *err, size_t errlen);
 
 /* ---- charts (rp_chart*.c, rp_gnuplot.c) ---- */
-enum { RP_CH_THROUGHPUT, RP_CH_SPECTRUM, RP_CH_CPU, RP_CH_IO, RP_CH_MICRO, RP_CH_DISTANCE, RP_CH_AVAIL, RP_NCHARTS };
+enum { RP_CH_THROUGHPUT, RP_CH_SPECTRUM, RP_CH_CPU, RP_CH_IO, RP_CH_MICRO, RP_CH_DISTANCE, RP_CH_AVAIL, RP_CH_SWEEP,
+       RP_CH_WINNERS, RP_NCHARTS };
 typedef struct rp_chart {
     const char *name;   /* file base name in charts/ and template name in scripts/gnuplot/ */
     char title[120];    /* short, the chart's heading */
@@ -315,6 +316,8 @@ int rp_chart_io(const rp_run *run, const rp_plot *pl, rp_chart *ch, char *err, s
 int rp_chart_micro(const rp_run *run, const rp_plot *pl, rp_chart *ch, char *err, size_t errlen);
 int rp_chart_distance(const rp_run *run, const rp_plot *pl, rp_chart *ch, char *err, size_t errlen);
 int rp_chart_avail(const rp_run *run, const rp_plot *pl, rp_chart *ch, char *err, size_t errlen);
+int rp_chart_sweep(const rp_run *run, const rp_req *r, const rp_plot *pl, rp_chart *ch, char *err, size_t errlen);
+int rp_chart_winners(const rp_sens *s, const rp_plot *pl, rp_chart *ch, char *err, size_t errlen);
 /* The server count the per-mechanism charts (spectrum, CPU, I/O) compare at: the fewest measured. */
 double rp_compare_servers(const rp_run *run);
 /* Appends a gnuplot string literal (single-quoted, quotes doubled) of s. */

@@ -23,7 +23,8 @@ typedef struct rp_job {
 /* Draws every chart; a chart without data gets its note, a gnuplot failure is an error. */
 static int draw_charts(rp_job *j, char *err, size_t errlen)
 {
-    static const char *const names[RP_NCHARTS] = {"throughput", "spectrum", "cpu", "io", "micro", "distance", "avail"};
+    static const char *const names[RP_NCHARTS] = {"throughput", "spectrum", "cpu", "io", "micro", "distance", "avail",
+                                                         "sweep", "winners"};
     int k, rc = 0;
     for (k = 0; k < RP_NCHARTS; k++)
         j->charts[k].name = names[k];
@@ -37,7 +38,9 @@ static int draw_charts(rp_job *j, char *err, size_t errlen)
         case RP_CH_IO: rc = rp_chart_io(&j->run, &j->plot, &j->charts[k], err, errlen); break;
         case RP_CH_MICRO: rc = rp_chart_micro(&j->run, &j->plot, &j->charts[k], err, errlen); break;
         case RP_CH_DISTANCE: rc = rp_chart_distance(&j->run, &j->plot, &j->charts[k], err, errlen); break;
-        default: rc = rp_chart_avail(&j->run, &j->plot, &j->charts[k], err, errlen); break;
+        case RP_CH_AVAIL: rc = rp_chart_avail(&j->run, &j->plot, &j->charts[k], err, errlen); break;
+        case RP_CH_SWEEP: rc = rp_chart_sweep(&j->run, &j->req, &j->plot, &j->charts[k], err, errlen); break;
+        default: rc = rp_chart_winners(&j->sens, &j->plot, &j->charts[k], err, errlen); break;
         }
         if (rc == 0 && !j->charts[k].made)
             rp_plot_remove(&j->plot, names[k]);

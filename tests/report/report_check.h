@@ -40,4 +40,9 @@ double rc_eval(const char *expr, const cJSON *results, const cJSON *micro);
  * req/s, B, %, plain) and the half-width of its rounding; -1 when malformed. */
 int rc_parse_shown(const char *shown, double *value, double *half_ulp);
 
+/* Checks report.md's figures: every row of its sources table evaluates (rc_eval) to its exact value
+ * and rounds to its shown text, and every bold number is one of them. The number of bold figures,
+ * or -1 with why. */
+int rc_check_figures(const char *md, const cJSON *results, const cJSON *micro, char *why, size_t len);
+
 #endif /* REPORT_CHECK_H */

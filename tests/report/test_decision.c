@@ -324,6 +324,32 @@ static void a_schema_2_run_should_be_read_as_without_deployment_cells(void **sta
     free(dir);
 }
 
+static void every_figure_of_the_decision_should_trace_to_results_json(void **state)
+{
+    char *dir = rf_run_dir(), path[4096], *md, why[1400];
+    const char *keep = getenv("AUTHBENCH_REPORT_FIXTURE_OUT"); /* to look at the report: a directory to copy it to */
+    cJSON *d = decide(dir, NULL), *results = rc_json(dir, "results.json");
+    int n;
+    (void)state;
+    snprintf(path, sizeof path, "%s/report.md", dir);
+    md = tsupport_read_file(path, NULL);
+    n = rc_check_figures(md, results, NULL, why, sizeof why);
+    if (n < 0)
+        fail_msg("%s", why);
+    assert_true(n > 20);
+    assert_non_null(strstr(md, "Chosen option: \"Stateless JWT\" (`jwt_stateless`)"));
+    if (keep != NULL) {
+        char cmd[8400];
+        snprintf(cmd, sizeof cmd, "rm -rf '%s' && cp -r '%s' '%s'", keep, dir, keep);
+        assert_int_equal(system(cmd), 0);
+    }
+    free(md);
+    cJSON_Delete(d);
+    cJSON_Delete(results);
+    tsupport_rmtree(dir);
+    free(dir);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -338,6 +364,7 @@ int main(void)
         cmocka_unit_test(flip_points_should_find_the_revocation_delay_and_distance),
         cmocka_unit_test(the_command_should_rewrite_decision_json),
         cmocka_unit_test(a_schema_2_run_should_be_read_as_without_deployment_cells),
+        cmocka_unit_test(every_figure_of_the_decision_should_trace_to_results_json),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
