@@ -83,6 +83,9 @@ static void head_drivers(rp_ctx *c)
     rp_doc_add(c->doc, RP_B_TROW, NULL, "token size budget\t%.10g B\t%s", r->token_budget_bytes, from(r, RP_REQ_BUDGET));
     rp_doc_add(c->doc, RP_B_TROW, NULL, "multi-region\t%s\t%s", yes_no(r->multi_region), from(r, RP_REQ_MULTI));
     rp_doc_add(c->doc, RP_B_TROW, NULL, "distance between regions (one-way)\t%.10g µs\t%s", r->region_distance_us, from(r, RP_REQ_REGION_DIST));
+    rp_doc_add(c->doc, RP_B_TROW, NULL, "latency objective (p99 at the deployment load)\t%.10g ms\t%s", r->slo_p99_ms, from(r, RP_REQ_SLO));
+    rp_doc_add(c->doc, RP_B_TROW, NULL, "JWT algorithm class\t%s\t%s", r->jwt_alg_class == RP_ALG_HMAC ? "HMAC (HS*)" :
+               "asymmetric (RS/PS/ES/EdDSA)", from(r, RP_REQ_ALG_CLASS));
     rp_doc_add(c->doc, RP_B_P, NULL, "Beyond the numbers: who may mint credentials (key distribution), what a stolen or "
                "leaked credential reveals, and what keeps serving when the store fails (see “What the numbers cannot show”).");
 }

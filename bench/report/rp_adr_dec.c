@@ -64,7 +64,7 @@ static const char *store_cores_text(rp_ctx *c, const rp_option *o)
     if (cell == NULL || rp_cell_num(cell, "store_round_trips_per_req") == 0)
         return "none (no store on the request path)";
     if (!rp_has(o->est.store_cpu))
-        return "not measured (the run did not record the store's CPU)";
+        return "not measured (no store CPU recorded)";
     snprintf(label, sizeof label, "store cores per 10k req/s, %s", o->id);
     return rp_figure(c->figs, label, o->est.store_cpu / 100, RP_U_PLAIN, "cells[%s].redis_cpu_us_per_req / 100", cell->id);
 }
@@ -104,11 +104,11 @@ static void option_row(rp_ctx *c, int k)
         snprintf(src, sizeof src, "`%s`%s%s%s", o->est.cell->id, o->est.at_d && o->est.at_d != o->est.cell ? " (check: `" : "",
                  o->est.at_d && o->est.at_d != o->est.cell ? o->est.at_d->id : "", o->est.at_d && o->est.at_d != o->est.cell ? "`)" : "");
     verdict_text(c->dec, k, verdict, sizeof verdict);
-    rp_doc_add(c->doc, RP_B_TROW, NULL, "%s\t`%s`\t%s\t%s\t%s\t%s\t%s\t%s\t%s", o->name, o->id, src, p99_fig(c, o, &o->est, ""),
-               ci_text(c, o, &o->est, "", ci, sizeof ci), slo_text(c, o), cores_text(c, o, cores, sizeof cores),
-               store_cores_text(c, o), verdict);
+    rp_doc_add(c->doc, RP_B_TROW, NULL, "%s (`%s`)\t%s\t%s %s\t%s\t%s; store: %s\t%s", o->name, o->id, src,
+               p99_fig(c, o, &o->est, ""), ci_text(c, o, &o->est, "", ci, sizeof ci), slo_text(c, o),
+               cores_text(c, o, cores, sizeof cores), store_cores_text(c, o), verdict);
     if (o->hmac.cell != NULL)
-        rp_doc_add(c->doc, RP_B_TROW, NULL, "%s, HMAC (shown beside)\t`%s`\t`%s`\t%s\t%s\t—\t—\t—\tnot in the gate: a shared "
+        rp_doc_add(c->doc, RP_B_TROW, NULL, "%s, HMAC beside it (`%s`)\t`%s`\t%s %s\t—\t—\tnot in the gate: a shared "
                    "secret lets every verifier mint tokens", o->name, o->id, o->hmac.cell->id, p99_fig(c, o, &o->hmac, " HMAC"),
                    ci_text(c, o, &o->hmac, " HMAC", ci, sizeof ci));
 }
@@ -156,8 +156,8 @@ void rp_adr_decision(rp_ctx *c)
     decision_banner(c);
     decision_verdict(c);
     rp_doc_add(c->doc, RP_B_P, NULL, "Estimation method, the same for every option: %s.", rp_method_words(c->dec->method));
-    rp_doc_add(c->doc, RP_B_THEAD, NULL, "option\tid\testimated from\tp99 at the deployment\t95%% interval\tcapacity at the "
-               "SLO (%.10g ms)\tapp-server cores per 10k req/s\tstore cores per 10k req/s\tverdict", c->req->slo_p99_ms);
+    rp_doc_add(c->doc, RP_B_THEAD, NULL, "option (id)\testimated from\tp99 at the deployment [95%% interval]\tcapacity at "
+               "the SLO (%.10g ms)\tcores per 10k req/s: app servers [95%% interval]; store\tverdict", c->req->slo_p99_ms);
     for (k = 0; k < RP_NOPT; k++)
         if (shown(c->dec, k))
             option_row(c, k);
