@@ -22,7 +22,8 @@ static const char *yes_no(int v)
 /* Where a driver's value came from. */
 static const char *from(const rp_req *r, unsigned bit)
 {
-    return (r->given & bit) ? "requirements file" : "default";
+    return (r->given & bit) ? "requirements file" : (r->from_run & bit) ? "the run (results.json deployment, slo_p99_ms)"
+                                                                       : "default";
 }
 
 /* The `none` cell (the floor) of the same kind (deployment or closed loop) and servers as like, or NULL. */

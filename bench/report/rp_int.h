@@ -102,6 +102,7 @@ typedef struct rp_req {
     int jwt_alg_class;              /* RP_ALG_*: the class that stands for every JWT option */
     char source[512];               /* "built-in defaults" or the file's path */
     unsigned given;                 /* RP_REQ_* bits of the fields the file set */
+    unsigned from_run;              /* RP_REQ_* bits taken from the run (its deployment, its SLO) */
 } rp_req;
 enum { RP_REQ_PEAK = 1u << 0, RP_REQ_SERVERS = 1u << 1, RP_REQ_CORES = 1u << 2, RP_REQ_DISTANCE = 1u << 3,
        RP_REQ_REVOKE_DELAY = 1u << 4, RP_REQ_LIFETIME = 1u << 5, RP_REQ_BUDGET = 1u << 6, RP_REQ_REGION_DIST = 1u << 7,
@@ -110,6 +111,10 @@ void rp_req_defaults(rp_req *r);
 /* Reads requirements JSON text[0..len) over r (origin names it in messages and in r->source). 0, or
  * -1 with a one-line message. */
 int rp_req_parse(rp_req *r, const char *text, size_t len, const char *origin, char *err, size_t errlen);
+/* Fields the file did not set take the run's own when it recorded them: deployment.peak_rate_per_sec,
+ * deployment.servers, slo_p99_ms (the load its deployment cells ran at, the SLO its sweeps were read
+ * against). */
+void rp_req_from_run(rp_req *r, const cJSON *results);
 /* Reads a requirements file over the defaults. 0, or -1 with a one-line message. */
 int rp_req_load(rp_req *r, const char *path, char *err, size_t errlen);
 

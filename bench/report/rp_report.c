@@ -121,6 +121,7 @@ int ab_report_write_opts(const char *run_dir, const ab_report_opts *opts, char *
         goto done;
     if (rp_run_load(&j.run, run_dir, err, errlen) != 0)
         goto done;
+    rp_req_from_run(&j.req, j.run.root);
     if (rp_plot_init(&j.plot, run_dir, rp_gnuplot_dir(), err, errlen) != 0)
         goto done;
     rp_params_init(&j.params, &j.run, opts, &j.req);

@@ -117,6 +117,24 @@ done:
     return rc;
 }
 
+void rp_req_from_run(rp_req *r, const cJSON *results)
+{
+    double peak = ab_json_num_or(results, "deployment.peak_rate_per_sec", NAN);
+    double servers = ab_json_num_or(results, "deployment.servers", NAN), slo = ab_json_num_or(results, "slo_p99_ms", NAN);
+    if (!(r->given & RP_REQ_PEAK) && peak >= 1) {
+        r->peak_rps = peak;
+        r->from_run |= RP_REQ_PEAK;
+    }
+    if (!(r->given & RP_REQ_SERVERS) && servers >= 1) {
+        r->servers = servers;
+        r->from_run |= RP_REQ_SERVERS;
+    }
+    if (!(r->given & RP_REQ_SLO) && slo > 0) {
+        r->slo_p99_ms = slo;
+        r->from_run |= RP_REQ_SLO;
+    }
+}
+
 int rp_req_load(rp_req *r, const char *path, char *err, size_t errlen)
 {
     size_t len;

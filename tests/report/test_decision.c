@@ -203,6 +203,25 @@ static void a_rate_not_reached_should_not_stand_for_latency_at_that_rate(void **
     cJSON_Delete(d);
 }
 
+/* A run whose scenario set a tight SLO. */
+static void tight_slo(cJSON *doc)
+{
+    cJSON_ReplaceItemInObject(doc, "slo_p99_ms", cJSON_CreateNumber(0.9));
+}
+
+static void the_run_s_own_slo_should_stand_when_the_file_has_none(void **state)
+{
+    cJSON *d = decide_fixture(tight_slo, NULL), *f;
+    (void)state;
+    assert_true(rc_num(d, "drivers.slo_p99_ms") == 0.9);
+    assert_non_null(strstr(str_at(option(d, "session_shared_store"), "out"), "above the SLO of 0.9 ms"));
+    cJSON_Delete(d);
+    f = decide_fixture(tight_slo, "{\"slo_p99_ms\": 20}"); /* the file wins */
+    assert_true(rc_num(f, "drivers.slo_p99_ms") == 20);
+    assert_string_equal(str_at(option(f, "session_shared_store"), "out"), "");
+    cJSON_Delete(f);
+}
+
 static void the_hmac_class_should_be_a_requirement(void **state)
 {
     cJSON *d = decide_fixture(NULL, "{\"jwt_alg_class\": \"hmac\"}");
@@ -359,6 +378,7 @@ int main(void)
         cmocka_unit_test(overlapping_intervals_should_give_no_measurable_difference),
         cmocka_unit_test(noise_and_environment_problems_should_make_it_indicative),
         cmocka_unit_test(a_rate_not_reached_should_not_stand_for_latency_at_that_rate),
+        cmocka_unit_test(the_run_s_own_slo_should_stand_when_the_file_has_none),
         cmocka_unit_test(the_hmac_class_should_be_a_requirement),
         cmocka_unit_test(cost_should_come_from_the_deployment_cell_and_say_not_measured),
         cmocka_unit_test(flip_points_should_find_the_revocation_delay_and_distance),
