@@ -94,8 +94,8 @@ static void apply_drivers(rp_option *o, int k, const rp_params *p, const rp_req 
     const rp_est *e = &o->est;
     double cred = rp_cell_num(e->cell, "credential_bytes"), rev = o->revocation_s;
     if (cJSON_IsFalse(cJSON_GetObjectItemCaseSensitive(e->cell->json, "rate_reached")))
-        out_because(o, "load: cell `%s` did not reach its rate (achieved %.0f of %.0f req/s), so its latency is not latency at that load",
-                    e->cell->id, rp_cell_num(e->cell, "achieved_rate_per_sec"), e->cell->rate);
+        out_because(o, "load: a repetition of `%s` did not reach its rate of %.0f req/s (median achieved %.0f), so its latency "
+                    "is not latency at that load", e->cell->id, e->cell->rate, rp_cell_num(e->cell, "achieved_rate_per_sec"));
     if (rp_has(e->p99) && e->p99 > r->slo_p99_ms * 1000)
         out_because(o, "latency: estimated p99 %.2f ms at %.10g µs to the store, above the SLO of %.10g ms", e->p99 / 1000,
                     e->target_us, r->slo_p99_ms);
@@ -130,15 +130,17 @@ static const rp_series *series_of(const rp_run *run, const rp_cell *c)
 }
 
 /* Fills option k's capacity, SLO capacity and eliminations from its estimate. */
-static void decide_option(rp_option *o, int k, const rp_run *run, const rp_params *p, const rp_req *r)
+static void decide_option(rp_option *o, int k, const rp_run *run, const rp_params *p, const rp_req *r, int method)
 {
     const rp_cell *cpu_cell = o->est.at_d != NULL ? o->est.at_d : o->est.cell;
+    const rp_cell *any = rp_est_any_cell(run, k, method == RP_M_CLOSED_LOOP);
     o->capacity_rps = o->slo_capacity_rps = NAN;
     o->slo_sweep = -1;
     if (o->est.cell == NULL) {
-        if (o->hmac.cell != NULL)
-            out_because(o, "not measured with an asymmetric algorithm (the drivers' jwt_alg_class); its HMAC variant is "
-                        "shown beside");
+        if (any != NULL)
+            out_because(o, "not measured as the rule needs it (%s%.10g µs to the store): the run has it only as `%s`",
+                        strncmp(o->id, "jwt", 3) != 0 ? "" : r->jwt_alg_class == RP_ALG_HMAC ? "HMAC, " : "an asymmetric algorithm, ",
+                        o->est.target_us, any->id);
         else
             out_because(o, "not measured: the run has no successful cell for it");
         return;
@@ -261,7 +263,7 @@ void rp_decide(rp_decision *d, const rp_run *run, const rp_params *p, const rp_r
     memset(d, 0, sizeof *d);
     rp_estimate(d, run, r);
     for (k = 0; k < RP_NOPT; k++)
-        decide_option(&d->opt[k], k, run, p, r);
+        decide_option(&d->opt[k], k, run, p, r, d->method);
     gate(d);
     d->chosen = d->verdict >= 0 ? d->verdict : -1;
     d->jwt_alt = pick_hmac(run, r);

@@ -184,7 +184,7 @@ static double target_of(int k, const rp_req *r)
 static const rp_cell *direct_twin(const rp_run *run, const rp_cell *ctl)
 {
     size_t i;
-    if (ctl == NULL || !ctl->via_proxy)
+    if (ctl == NULL || !ctl->via_proxy || ctl->delay_us != 0)
         return NULL;
     for (i = 0; i < run->ncells; i++) {
         const rp_cell *c = &run->cells[i];
@@ -268,6 +268,15 @@ static int method_of(const rp_run *run, const rp_req *r)
             return RP_M_EXTRAPOLATED;
     }
     return RP_M_MEASURED;
+}
+
+const rp_cell *rp_est_any_cell(const rp_run *run, int k, int closed)
+{
+    size_t i;
+    for (i = 0; i < run->ncells; i++)
+        if (candidate(&run->cells[i], closed) && cell_fits(&run->cells[i], k))
+            return &run->cells[i];
+    return NULL;
 }
 
 int rp_estimate(rp_decision *d, const rp_run *run, const rp_req *r)

@@ -234,6 +234,9 @@ const char *rp_method_words(int m);
 /* The verdict's id in decision.json (an option's id, "no_measurable_difference", "none"). */
 const char *rp_verdict_id(int v);
 
+/* A cell of option k the estimate could start from in any algorithm class and at any distance
+ * (closed: closed-loop series cells, else deployment cells), or NULL: to say why it was not used. */
+const rp_cell *rp_est_any_cell(const rp_run *run, int k, int closed);
 /* Fills every option's estimate for the requirements by one method (rp_est.c). Returns the method. */
 int rp_estimate(rp_decision *d, const rp_run *run, const rp_req *r);
 /* The whole decision: estimates, hard requirements, the significance gate, the banner. Pure: it
