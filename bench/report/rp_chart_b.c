@@ -297,7 +297,7 @@ int rp_chart_avail(const rp_run *run, const rp_plot *pl, rp_chart *ch, char *err
             fault = c->fault_at_s;
     }
     snprintf(ch->title, sizeof ch->title, "Availability through a session-store outage");
-    snprintf(ch->subtitle, sizeof ch->subtitle, "goodput solid, failures dashed, per second (mean of repetitions); store stopped at %.2f s", fault);
+    snprintf(ch->subtitle, sizeof ch->subtitle, "per second, mean of repetitions; store stopped at %.2f s", fault);
     if (n == 0 || !rp_has(fault)) {
         snprintf(ch->note, sizeof ch->note, "Chart 7 (availability) is left out: the run has no store-outage cell with a "
                  "per-second timeseries and a fault time.");
