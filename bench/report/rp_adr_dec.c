@@ -74,7 +74,11 @@ static const char *slo_text(rp_ctx *c, const rp_option *o)
 {
     char label[200];
     if (!rp_has(o->slo_capacity_rps))
-        return "no sweep";
+        return "no sweep, no open-loop cell within it";
+    if (o->slo_cell != NULL) { /* a lower bound from the open-loop cells, no sweep */
+        snprintf(label, sizeof label, "highest open-loop rate within the SLO, %s (`%s`)", o->id, o->slo_cell->id);
+        return rp_figure(c->figs, label, o->slo_capacity_rps, RP_U_RPS, "cells[%s].achieved_rate_per_sec", o->slo_cell->id);
+    }
     snprintf(label, sizeof label, "capacity at the SLO, %s (sweep %d)", o->id, o->slo_sweep);
     return rp_figure(c->figs, label, o->slo_capacity_rps, RP_U_RPS, "run.sweeps.%d.capacity_at_slo_per_sec", o->slo_sweep);
 }
@@ -157,7 +161,7 @@ void rp_adr_decision(rp_ctx *c)
     decision_verdict(c);
     rp_doc_add(c->doc, RP_B_P, NULL, "Estimation method, the same for every option: %s.", rp_method_words(c->dec->method));
     rp_doc_add(c->doc, RP_B_THEAD, NULL, "option (id)\testimated from\tp99 at the deployment [95%% interval]\tcapacity at "
-               "the SLO (%.10g ms)\tcores per 10k req/s: app servers [95%% interval]; store\tverdict", c->req->slo_p99_ms);
+               "the SLO (%.10g ms; ≥ when from cells, not a sweep)\tcores per 10k req/s: app servers [95%% interval]; store\tverdict", c->req->slo_p99_ms);
     for (k = 0; k < RP_NOPT; k++)
         if (shown(c->dec, k))
             option_row(c, k);

@@ -87,6 +87,25 @@ static double slo_capacity(const rp_run *run, const rp_est *e, int *which)
     return best;
 }
 
+/* Without a sweep: the open-loop cell of e's mechanism, distance and servers with the highest achieved
+ * rate that reached its rate with p99 within the SLO (a lower bound of the capacity at the SLO). */
+static const rp_cell *slo_cell(const rp_run *run, const rp_est *e, const rp_req *r)
+{
+    const rp_cell *best = NULL;
+    size_t i;
+    for (i = 0; i < run->ncells; i++) {
+        const rp_cell *c = &run->cells[i];
+        double p99 = rp_cell_num(c, "latency_us.p99"), got = rp_cell_num(c, "achieved_rate_per_sec");
+        if (!c->ok || c->fault != NULL || !rp_has(c->rate) || strcmp(c->mechanism, e->cell->mechanism) != 0 ||
+            c->servers != e->cell->servers || c->delay_us != e->cell->delay_us || !rp_has(got) || !(p99 <= r->slo_p99_ms * 1000) ||
+            !cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(c->json, "rate_reached")))
+            continue;
+        if (best == NULL || got > rp_cell_num(best, "achieved_rate_per_sec"))
+            best = c;
+    }
+    return best;
+}
+
 /* The hard requirements: measured at the load, latency SLO, capacity, token size, revocation,
  * per-server state. */
 static void apply_drivers(rp_option *o, int k, const rp_params *p, const rp_req *r)
@@ -136,6 +155,7 @@ static void decide_option(rp_option *o, int k, const rp_run *run, const rp_param
     const rp_cell *any = rp_est_any_cell(run, k, method == RP_M_CLOSED_LOOP);
     o->capacity_rps = o->slo_capacity_rps = NAN;
     o->slo_sweep = -1;
+    o->slo_cell = NULL;
     if (o->est.cell == NULL) {
         if (any != NULL)
             out_because(o, "not measured as the rule needs it (%s%.10g µs to the store): the run has it only as `%s`",
@@ -150,6 +170,9 @@ static void decide_option(rp_option *o, int k, const rp_run *run, const rp_param
     o->capacity_rps = rp_model_cell_rps(p, cpu_cell, r->servers);
     rp_model_cell_expr(p, cpu_cell, r->servers, o->capacity_expr, sizeof o->capacity_expr);
     o->slo_capacity_rps = slo_capacity(run, &o->est, &o->slo_sweep);
+    o->slo_cell = NULL;
+    if (o->slo_sweep < 0 && (o->slo_cell = slo_cell(run, &o->est, r)) != NULL)
+        o->slo_capacity_rps = rp_cell_num(o->slo_cell, "achieved_rate_per_sec");
     apply_drivers(o, k, p, r);
     if (!rp_has(o->est.p99))
         out_because(o, "latency: its p99 was not measured");

@@ -129,6 +129,7 @@ static cJSON *option_json(const rp_option *o, int method)
                                                    rp_cell_num(o->est.direct, "latency_us.p99") : NAN);
     add_num(j, "capacity_rps", o->capacity_rps);
     add_num(j, "capacity_at_slo_per_sec", o->slo_capacity_rps);
+    add_str(j, "capacity_at_slo_from", o->slo_sweep >= 0 ? "sweep" : o->slo_cell ? "cells (a lower bound)" : NULL);
     cJSON_AddItemToObject(j, "cost", cost_json(&o->est));
     add_num(j, "revocation_delay_s", o->revocation_s);
     for (i = 0; i < o->nwhy; i++)

@@ -244,6 +244,9 @@ static void cost_should_come_from_the_deployment_cell_and_say_not_measured(void 
     assert_true(rc_num(s, "cost.app_cores_ci95.0") < rc_num(s, "cost.app_cores_per_10k_rps"));
     assert_non_null(strstr(str_at(j, "cost.store_cores_note"), "not measured"));
     assert_true(fabs(rc_num(s, "capacity_at_slo_per_sec") - 4500) < 1e-9);
+    assert_string_equal(str_at(s, "capacity_at_slo_from"), "sweep");
+    assert_true(fabs(rc_num(j, "capacity_at_slo_per_sec") - 1250) < 1e-9); /* no sweep: its deployment cell */
+    assert_string_equal(str_at(j, "capacity_at_slo_from"), "cells (a lower bound)");
     cJSON_Delete(d);
 }
 
