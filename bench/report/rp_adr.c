@@ -71,8 +71,9 @@ static void head_drivers(rp_ctx *c)
 {
     const rp_req *r = c->req;
     rp_doc_add(c->doc, RP_B_H2, NULL, "Decision Drivers");
-    rp_doc_add(c->doc, RP_B_P, NULL, "From %s%s. Defaults stand for a single-region service with a few app servers and "
-               "a conventional 15-minute access token.", r->source, (r->given ? " (fields not in the file take the defaults)" : ""));
+    rp_doc_add(c->doc, RP_B_P, NULL, "From %s%s%s. Defaults stand for a single-region service with a few app servers and "
+               "a conventional 15-minute access token.", r->source, r->from_run ? " and the run's own deployment and SLO" : "",
+               (r->given ? " (fields in neither take the defaults)" : ""));
     rp_doc_add(c->doc, RP_B_THEAD, NULL, "driver\tvalue\tfrom");
     rp_doc_add(c->doc, RP_B_TROW, NULL, "peak load\t%.10g req/s\t%s", r->peak_rps, from(r, RP_REQ_PEAK));
     rp_doc_add(c->doc, RP_B_TROW, NULL, "app servers\t%.10g\t%s", r->servers, from(r, RP_REQ_SERVERS));

@@ -18,7 +18,7 @@ static const char *p99_fig(rp_ctx *c, const rp_option *o, const rp_est *e, const
 {
     char label[200];
     if (e->cell == NULL || !rp_has(e->p99))
-        return "—";
+        return "not measured";
     snprintf(label, sizeof label, "estimated p99, %s%s (`%s`), at %.10g µs", o->id, variant, e->cell->id, e->target_us);
     return rp_figure(c->figs, label, e->p99, RP_U_US, "%s", e->expr);
 }
@@ -27,8 +27,10 @@ static const char *p99_fig(rp_ctx *c, const rp_option *o, const rp_est *e, const
 static const char *ci_text(rp_ctx *c, const rp_option *o, const rp_est *e, const char *variant, char *buf, size_t len)
 {
     char label[200], lo[64];
-    if (e->cell == NULL || !rp_has(e->lo) || !rp_has(e->hi))
-        return "not measured";
+    if (e->cell == NULL || !rp_has(e->p99))
+        return ""; /* the estimate itself says "not measured" */
+    if (!rp_has(e->lo) || !rp_has(e->hi))
+        return "[no interval]";
     snprintf(label, sizeof label, "p99 interval low, %s%s", o->id, variant);
     snprintf(lo, sizeof lo, "%s", rp_figure(c->figs, label, e->lo, RP_U_US, "%s", e->lo_expr));
     snprintf(label, sizeof label, "p99 interval high, %s%s", o->id, variant);

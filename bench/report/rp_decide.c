@@ -95,7 +95,9 @@ static const rp_cell *slo_cell(const rp_run *run, const rp_est *e, const rp_req 
     size_t i;
     for (i = 0; i < run->ncells; i++) {
         const rp_cell *c = &run->cells[i];
-        double p99 = rp_cell_num(c, "latency_us.p99"), got = rp_cell_num(c, "achieved_rate_per_sec");
+        double p99 = rp_cell_num(c, "repetition_stats.p99_us.median"), got = rp_cell_num(c, "achieved_rate_per_sec");
+        if (!rp_has(p99)) /* the estimate's figure: the median of the repetitions' p99, else the merged one */
+            p99 = rp_cell_num(c, "latency_us.p99");
         if (!c->ok || c->fault != NULL || !rp_has(c->rate) || strcmp(c->mechanism, e->cell->mechanism) != 0 ||
             c->servers != e->cell->servers || c->delay_us != e->cell->delay_us || !rp_has(got) || !(p99 <= r->slo_p99_ms * 1000) ||
             !cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(c->json, "rate_reached")))
