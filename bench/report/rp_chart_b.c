@@ -65,7 +65,7 @@ static int micro_row(const cJSON *micro, const char *alg, rp_buf *d)
     for (i = 0; i < 4; i++) {
         snprintf(name, sizeof name, fmts[i], alg);
         v[i] = rp_micro_us(micro, name, key, sizeof key, &f);
-        rp_micro_range(micro, name, &lo[i], &hi[i]);
+        rp_micro_ci(micro, name, &lo[i], &hi[i]);
     }
     if (!rp_has(v[0]))
         return 0;
@@ -89,14 +89,14 @@ int rp_chart_micro(const rp_run *run, const rp_plot *pl, rp_chart *ch, char *err
     size_t n, i;
     int rows = 0, rc = 0;
     snprintf(ch->title, sizeof ch->title, "Micro-benchmarks: JWT verify and sign");
-    snprintf(ch->subtitle, sizeof ch->subtitle, "beside the OpenSSL floor and libjwt; median of repetitions, bars span them; missing bar = not run");
+    snprintf(ch->subtitle, sizeof ch->subtitle, "beside the OpenSSL floor and libjwt; median of repetitions with its 95%% interval; missing bar = not run");
     if (run->micro == NULL) {
         snprintf(ch->note, sizeof ch->note, "Chart 5 (micro-benchmarks) is left out: %s.", run->micro_note);
         return 0;
     }
     n = rp_micro_algs(run->micro, algs, 32);
-    rp_buf_puts(&d, "# alg, then verify floor peer_libjwt sign, each as us low_us high_us (real time: median, and the "
-                "fastest and slowest repetition)\n");
+    rp_buf_puts(&d, "# alg, then verify floor peer_libjwt sign, each as us low_us high_us (real time: median of the "
+                "repetitions and its bootstrap 95 % interval; the median again when it ran once)\n");
     for (i = 0; i < n; i++)
         rows += micro_row(run->micro, algs[i], &d);
     if (rows == 0)

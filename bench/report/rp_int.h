@@ -347,9 +347,9 @@ int rp_chart_emit(const rp_plot *pl, rp_chart *ch, const rp_buf *data, const rp_
  * row); NaN when absent. key receives the row name used ("BM_x_median"), factor the µs per unit
  * of its real_time. */
 double rp_micro_us(const cJSON *micro, const char *name, char *key, size_t keylen, double *factor);
-/* The fastest and slowest repetition (run_type "iteration" rows of run_name name) in µs; NaN when the
- * benchmark ran once or not at all. */
-void rp_micro_range(const cJSON *micro, const char *name, double *lo, double *hi);
+/* The bootstrap 95 % interval (bench/results) of the median of a benchmark's repetitions (its run_type
+ * "iteration" rows of run_name name) in µs; NaN when it ran fewer than twice. */
+void rp_micro_ci(const cJSON *micro, const char *name, double *lo, double *hi);
 /* Algorithms present in micro.json's BM_jwt_verify/<ALG>/typical rows, in order; returns count. */
 size_t rp_micro_algs(const cJSON *micro, char algs[][16], size_t max);
 

@@ -1,6 +1,6 @@
 # micro.gp — chart 5: JWT verify and sign time per algorithm beside the bare OpenSSL floor and the
-# libjwt peer (Google Benchmark, median of repetitions; bars span the fastest to the slowest
-# repetition). datafile rows: ALG, then verify floor peer sign, each as "us low high".
+# libjwt peer (Google Benchmark, median of repetitions with its bootstrap 95 % interval as
+# error bars). datafile rows: ALG, then verify floor peer sign, each as "us low high".
 width = 1100
 load gpdir.'/common.gp'
 set style data histograms

@@ -232,6 +232,24 @@ static void chart_without_data_should_be_left_out_with_a_sentence(void **state)
     free(dir);
 }
 
+static void micro_bars_should_carry_the_interval_of_their_repetitions(void **state)
+{
+    char *dir = rc_fixture_copy(), *md = report_md(dir, NULL), path[4096], *dat, *row;
+    double v, lo, hi;
+    (void)state;
+    snprintf(path, sizeof path, "%s/charts/data/micro.dat", dir);
+    dat = tsupport_read_file(path, NULL);
+    assert_non_null(dat);
+    row = strstr(dat, "\nHS256 ");
+    assert_non_null(row);
+    assert_int_equal(sscanf(row, " HS256 %lf %lf %lf", &v, &lo, &hi), 3); /* verify: median, bootstrap 95 % interval */
+    assert_true(lo < v && v < hi);
+    free(dat);
+    free(md);
+    tsupport_rmtree(dir);
+    free(dir);
+}
+
 static void html_should_be_self_contained(void **state)
 {
     char *dir = rc_fixture_copy(), path[4096], *html, *md = report_md(dir, NULL);
@@ -340,6 +358,7 @@ int main(void)
         cmocka_unit_test(a_run_without_intervals_should_not_name_a_winner),
         cmocka_unit_test(requirements_should_show_as_drivers),
         cmocka_unit_test(chart_without_data_should_be_left_out_with_a_sentence),
+        cmocka_unit_test(micro_bars_should_carry_the_interval_of_their_repetitions),
         cmocka_unit_test(html_should_be_self_contained),
         cmocka_unit_test(bad_inputs_should_fail_with_one_line),
         cmocka_unit_test(command_should_write_the_report),
