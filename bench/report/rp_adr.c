@@ -60,9 +60,10 @@ static void head_context(rp_ctx *c)
                "for the load, topology and security needs below, and what does each cost per request as the app tier "
                "scales out behind a load balancer?");
     rp_doc_add(c->doc, RP_B_P, NULL, "This record answers from measurements: %zu cells of `authbench run` (%zu failed), each "
-               "a mechanism at a number of simulated app servers on one machine. Measured figures are in **bold**; each one "
-               "is listed with the results.json field or formula it comes from under “Where the numbers come from”. "
-               "Projections beyond the measured servers come from the capacity model and are always called projections.",
+               "a mechanism at a number of simulated app servers on one machine. Figures in **bold** trace to results.json: "
+               "each is listed with the field or formula it comes from under “Where the numbers come from”. Bold is "
+               "not “measured”: an extrapolated estimate (see the method) or a projection of the capacity model is "
+               "bold too and is always called an extrapolation or a projection where it stands.",
                run->ncells, failed);
 }
 

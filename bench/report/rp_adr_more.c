@@ -90,10 +90,13 @@ static void option_pros_cons(rp_ctx *c, int k)
     if (k == RP_OPT_SHARED_SESSION || k == RP_OPT_JWT) {
         outage = outage_cell(c->run, k == RP_OPT_JWT ? "jwt" : "session");
         if (outage != NULL)
-            rp_doc_add(c->doc, RP_B_LI, NULL, "%s: with the session store stopped %.10g s into the %.10g s window (`%s`), "
+            rp_doc_add(c->doc, RP_B_LI, NULL, "%s: with the session store stopped %.10g s into the %.10g s window (`%s`%s), "
                        "%s of requests failed over the whole window.",
                        k == RP_OPT_JWT ? "Good (availability)" : "Bad (availability)", outage->fault_at_s,
                        rp_cell_num(outage, "duration_s"), outage->id,
+                       k == RP_OPT_JWT && outage->alg && o->est.alg && strcmp(outage->alg, o->est.alg) != 0
+                           ? "; its algorithm differs from the option's, which does not matter here: a stateless verify "
+                             "never touches the store" : "",
                        failed_share(c, outage, k == RP_OPT_JWT ? "failed share, JWT through the store outage"
                                                                : "failed share, session through the store outage"));
     }
