@@ -19,7 +19,9 @@ typedef enum field_kind {
     FK_DUR_NULL,   /* duration or null */
     FK_KEY_DIST,   /* uniform | zipf:θ */
     FK_FAULT,      /* null | a fault name (fault.c) */
-    FK_MODEL       /* async | pool: the server model (serve --model) */
+    FK_MODEL,      /* async | pool: the server model (serve --model) */
+    FK_BOOL,       /* true | false */
+    FK_SWEEP       /* null, a list of fractions of capacity, or {"rates": [...]} (scenario_rate.c) */
 } field_kind;
 
 typedef struct group_field {
@@ -49,6 +51,9 @@ static const group_field group_fields[] = {
     {"fault", FK_FAULT, 0, 0, "null"},
     {"fault_at", FK_DUR_NULL, 0, 0, "null"},
     {"fault_for", FK_DUR_NULL, 0, 0, "null"},
+    {"open_loop", FK_BOOL, 0, 0, "false"},
+    {"sweep", FK_SWEEP, 0, 0, "null"},
+    {"controls", FK_BOOL, 0, 0, "false"},
 };
 #define N_GROUP_FIELDS (sizeof group_fields / sizeof group_fields[0])
 
@@ -62,6 +67,9 @@ static const struct { const char *name; const char *dflt; } top_fields[] = {
     {"store_capacity", "{\"clients\": 50, \"duration\": \"2s\"}"},
     {"micro", "{\"min_time\": \"0.1s\", \"repetitions\": 3}"},
     {"mixes", "{}"},
+    {"deployment", "{\"peak_rate_per_sec\": 5000, \"servers\": 4}"},
+    {"slo_p99_ms", "5"},
+    {"seed", "1"},
 };
 #define N_TOP_FIELDS (sizeof top_fields / sizeof top_fields[0])
 
@@ -89,6 +97,8 @@ static int top_field_known(const char *name)
            strcmp(name, "schema") == 0 || strcmp(name, "comment") == 0;
 }
 
+static int mechanism_base_known(const char *m);
+
 /* 1 when alg is a JOSE algorithm authbench supports. */
 static int alg_known(const char *alg)
 {
@@ -99,8 +109,62 @@ static int alg_known(const char *alg)
     return 0;
 }
 
-/* 1 when m is a mechanism name of the scenario format. */
+/* 1 when v is a value of the mechanism option name (the options of common families, passed to
+ * serve --mechanism after the store URI: bench/serve/README.md). */
+static int mech_option_value_ok(const char *family, const char *name, const char *v)
+{
+    uint64_t x;
+    int session = strcmp(family, "session") == 0, jwt = strcmp(family, "jwt") == 0;
+    if (strcmp(name, "touch") == 0 && session)
+        return strcmp(v, "never") == 0 || strcmp(v, "always") == 0 ||
+               (strncmp(v, "after:", 6) == 0 && ab_parse_duration_us(v + 6, &x) == 0);
+    if (strcmp(name, "l1") == 0 && session)
+        return ab_parse_duration_us(v, &x) == 0;
+    if (strcmp(name, "claims") == 0 && (session || jwt))
+        return ab_parse_size(v, &x) == 0 && x <= 1u << 20;
+    if (strcmp(name, "cache") == 0 && jwt)
+        return ab_parse_u64(v, 1, 10000000, &x) == 0;
+    if (strcmp(name, "on_store_error") == 0 && strcmp(family, "jwt+denylist") == 0)
+        return strcmp(v, "closed") == 0 || strcmp(v, "open") == 0;
+    return 0;
+}
+
+/* 1 when opts ("name=value&name=value") are options of the mechanism family (its name up to ':'). */
+static int mech_options_ok(const char *m, const char *opts)
+{
+    char family[16], name[32], value[64];
+    ab_fmt(family, sizeof family, "%.*s", (int)strcspn(m, ":"), m);
+    if (*opts == '\0')
+        return 0;
+    while (*opts != '\0') {
+        size_t n = strcspn(opts, "&"), k = strcspn(opts, "=");
+        if (k >= n || k == 0 || k >= sizeof name || n - k - 1 >= sizeof value || n - k - 1 == 0)
+            return 0;
+        ab_fmt(name, sizeof name, "%.*s", (int)k, opts);
+        ab_fmt(value, sizeof value, "%.*s", (int)(n - k - 1), opts + k + 1);
+        if (!mech_option_value_ok(family, name, value))
+            return 0;
+        opts += n + (opts[n] == '&');
+    }
+    return 1;
+}
+
+/* 1 when m is a mechanism name of the scenario format, with its options after '?' if any. */
 static int mechanism_known(const char *m)
+{
+    const char *q = strchr(m, '?');
+    char base[64];
+    if (q != NULL) {
+        if ((size_t)(q - m) >= sizeof base)
+            return 0;
+        ab_fmt(base, sizeof base, "%.*s", (int)(q - m), m);
+        return mechanism_base_known(base) && mech_options_ok(base, q + 1);
+    }
+    return mechanism_base_known(m);
+}
+
+/* 1 when m (no options) is a mechanism name of the scenario format. */
+static int mechanism_base_known(const char *m)
 {
     static const char *const fixed[] = {"none", "session:memory", "session:redis", "session:redis-cluster",
                                         "session:file-pagecache", "session:file-direct",
@@ -226,6 +290,10 @@ static int axis_item_ok(const cJSON *sc, const group_field *f, const cJSON *it)
     case FK_MODEL:
         return cJSON_IsString(it) && (strcmp(it->valuestring, "async") == 0 ||
                                       strcmp(it->valuestring, "pool") == 0) ? 0 : -1;
+    case FK_BOOL:
+        return cJSON_IsBool(it) ? 0 : -1;
+    case FK_SWEEP:
+        return ab_run_sweep_ok(it);
     }
     return -1;
 }
@@ -236,7 +304,8 @@ static const char *field_expects(const group_field *f)
     switch (f->kind) {
     case FK_MECHS: return "mechanism names: none, session:memory, session:redis, session:redis-cluster, "
                           "session:file-pagecache, "
-                          "session:file-direct, session:file-fsync, jwt:<ALG>, jwt+denylist:<ALG>,redis|memory";
+                          "session:file-direct, session:file-fsync, jwt:<ALG>, jwt+denylist:<ALG>,redis|memory, "
+                          "each with ?options (SCENARIO.md)";
     case FK_UINT_LIST: return "a whole number (or a list of them) in";
     case FK_UINT: return "a whole number in";
     case FK_LB_LIST: return "rr, random or sticky (or a list)";
@@ -250,6 +319,9 @@ static const char *field_expects(const group_field *f)
     case FK_FAULT: return "null or one of store-outage, redis-restart, redis-pause, proxy-drop, disk-full, "
                           "server-kill";
     case FK_MODEL: return "\"async\" or \"pool\"";
+    case FK_BOOL: return "true or false";
+    case FK_SWEEP: return "null, fractions of the measured capacity like [0.25, 0.5, 1] (0.001..2), or "
+                          "{\"rates\": [requests/s, ...]}";
     }
     return "?";
 }
@@ -263,7 +335,9 @@ static int group_field_check(const cJSON *sc, int gi, const group_field *f, cons
                   f->kind == FK_RATE_LIST || f->kind == FK_MIX_LIST || f->kind == FK_DUR_LIST;
     const cJSON *bad = v;
     char *shown;
-    if (!(cJSON_IsArray(v) && !is_list) && n > 0) {
+    if (f->kind == FK_SWEEP && ab_run_sweep_ok(v) == 0)
+        return 0; /* a list, but one value: not an axis */
+    if (f->kind != FK_SWEEP && !(cJSON_IsArray(v) && !is_list) && n > 0) {
         for (i = 0; i < n; i++)
             if (axis_item_ok(sc, f, ab_run_axis_get(v, i)) != 0)
                 break;
@@ -404,7 +478,7 @@ int ab_run_scenario_check(const cJSON *sc, char *err, size_t errlen)
         if (group_check(sc, g, gi++, err, errlen) != 0)
             return -1;
     }
-    return 0;
+    return ab_run_scenario_check_rates(sc, err, errlen);
 }
 
 /* Adds to obj every field of defaults it lacks (copies). */
