@@ -122,6 +122,8 @@ static int mech_option_value_ok(const char *family, const char *name, const char
         return ab_parse_duration_us(v, &x) == 0;
     if (strcmp(name, "claims") == 0 && (session || jwt))
         return ab_parse_size(v, &x) == 0 && x <= 1u << 20;
+    if (strcmp(name, "l1_size") == 0 && session)
+        return ab_parse_u64(v, 1, 100000000, &x) == 0;
     if (strcmp(name, "cache") == 0 && jwt)
         return ab_parse_u64(v, 1, 10000000, &x) == 0;
     if (strcmp(name, "on_store_error") == 0 && strcmp(family, "jwt+denylist") == 0)
