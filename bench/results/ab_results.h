@@ -46,7 +46,11 @@ extern "C" {
       "user+sys CPU of all server processes")                                                     \
     X(auth_cpu_us_per_req, "us", "auth_cpu_ns_per_req", NULL, 1e-3, "CPU inside authenticate()")   \
     X(store_net_bytes_per_req, "bytes", "store_net_bytes_out_per_req", "store_net_bytes_in_per_req", 1, \
-      "bytes between servers and store, both ways")
+      "bytes between servers and store, both ways")                                              \
+    X(device_read_bytes_per_req, "bytes", "proc_read_bytes_per_req", NULL, 1,                      \
+      "bytes the servers read from the block device (/proc/<pid>/io read_bytes), not read()'s")    \
+    X(device_write_bytes_per_req, "bytes", "proc_write_bytes_per_req", NULL, 1,                    \
+      "bytes the servers sent to the block device (/proc/<pid>/io write_bytes)")
 
 /* One per-request figure: a row of AB_RES_FIGURES or one of a store counter. */
 typedef struct ab_res_figure {

@@ -486,12 +486,28 @@ int ab_run_matrix_expand(const cJSON *sc, ab_res_cell **out, size_t *n, char *er
     return 0;
 }
 
+/* Logins per second the load gets from the servers before its warm-up (each signs a token or
+ * creates a session): RSA signing is the slow one. Measured with 500 users on the 2-core
+ * development machine (quick run: RS256 0.14-0.29 s, ES256 0.03-0.07 s, HS256/sessions 0.01-0.04 s). */
+static double login_rate(const ab_res_cell *c)
+{
+    if (c->alg[0] == 'R' || c->alg[0] == 'P')
+        return 2500;
+    if (c->alg[0] == 'E')
+        return 8000;
+    return 15000;
+}
+
 double ab_run_cell_estimate_s(const ab_res_cell *c)
 {
-    /* Per repetition: servers and store start, users log in, warm-up, measurement, stop. The
-     * constants were measured on the 2-core development machine. */
-    double per_rep = (double)(c->warmup_us + c->duration_us) / 1e6 + 0.6 + 0.15 * c->servers +
-                     (double)c->users / 5000.0 + (c->store_delay_us > 0 ? 0.2 : 0);
+    /* Per repetition: the users log in, warm-up, the measured window, and what the run does around
+     * them (start the servers, flush the store, start the proxy, probe a credential, stop them
+     * all), 0.09-0.15 s per repetition over a quick run on the 2-core development machine. A fault
+     * acting on Redis starts a Redis of the cell's own. */
+    const ab_res_fault *f = ab_res_fault_find(c->fault);
+    double per_rep = (double)(c->warmup_us + c->duration_us) / 1e6 + (double)c->users / login_rate(c) + 0.1 +
+                     0.03 * c->servers + (c->via_proxy ? 0.03 : 0) +
+                     (f != NULL && (f->needs & AB_RES_FAULT_OWN_REDIS) ? 0.1 : 0);
     return per_rep * c->repetitions;
 }
 
