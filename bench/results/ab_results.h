@@ -181,6 +181,9 @@ ab_res_doc *ab_res_doc_new(const char *name, const cJSON *scenario_shown, cJSON 
 void ab_res_doc_set(ab_res_doc *d, const char *key, cJSON *value);
 /* Appends a cell object (takes ownership). */
 void ab_res_doc_add_cell(ab_res_doc *d, cJSON *cell);
+/* Inserts a cell object at position pos (appends when pos is out of range; takes ownership): a run
+ * whose cells finish out of order (interleaved rounds) keeps them in the order of its matrix. */
+void ab_res_doc_insert_cell(ab_res_doc *d, int pos, cJSON *cell);
 /* How many cells the document holds. */
 int ab_res_doc_ncells(const ab_res_doc *d);
 /* Writes results.json, results.csv and timeseries.csv atomically into dir, with complete set and

@@ -223,18 +223,22 @@ static int resolve_rate(cell_state *st, cell_state *all, size_t n)
     return 0;
 }
 
-/* Adds the result of a cell whose repetitions are done (or that failed, or, when interrupted,
- * ran some of them) to the results. */
-static void add_result(ab_run_ctx *ctx, ab_res_doc *res, cell_state *st)
+/* Adds the result of cell all[k] whose repetitions are done (or that failed, or, when interrupted,
+ * ran some of them) to the results, among those already there in the order of the matrix. */
+static void add_result(ab_run_ctx *ctx, ab_res_doc *res, cell_state *all, size_t k)
 {
-    const ab_res_cell *c = &st->cell;
-    cJSON *cell = ab_res_cell_result(c, st->reps, c->repetitions, st->failed ? st->err : NULL);
+    const ab_res_cell *c = &all[k].cell;
+    cJSON *cell = ab_res_cell_result(c, all[k].reps, c->repetitions, all[k].failed ? all[k].err : NULL);
+    size_t i;
+    int pos = 0;
     if (strcmp(c->store, "file") == 0) {
         cJSON_AddStringToObject(cell, "disk_dir", ctx->disk_dir);
         cJSON_AddStringToObject(cell, "disk_fs", ctx->disk_fs);
     }
-    ab_res_doc_add_cell(res, cell);
-    st->added = 1;
+    for (i = 0; i < k; i++)
+        pos += all[i].added;
+    ab_res_doc_insert_cell(res, pos, cell);
+    all[k].added = 1;
 }
 
 /* Runs the next repetition of one cell (round r, position i of len). */
@@ -256,7 +260,7 @@ static void run_rep(ab_run_ctx *ctx, ab_res_doc *res, cell_state *all, size_t n,
     st->done++;
     st->failed |= rc != 0;
     if (st->done == c->repetitions || st->failed)
-        add_result(ctx, res, st);
+        add_result(ctx, res, all, (size_t)(st - all));
 }
 
 /* After an interruption: the cells that ran part of their repetitions, as failed cells saying so. */
@@ -268,7 +272,7 @@ static void add_interrupted(ab_run_ctx *ctx, ab_res_doc *res, cell_state *st, si
             st[i].failed = 1;
             ab_fmt(st[i].err, sizeof st[i].err, "interrupted after %u of %u repetitions", st[i].done,
                    st[i].cell.repetitions);
-            add_result(ctx, res, &st[i]);
+            add_result(ctx, res, st, i);
         }
 }
 
