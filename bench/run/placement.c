@@ -1,7 +1,7 @@
 /* placement.c — where a run's processes execute and what else the machine was doing: CPU sets for
  * the load generator, the app servers and the stores + proxy (disjoint when the machine has the
  * cores, so one does not steal the others' time), pinned with sched_setaffinity on every thread of
- * a child; the 1-minute load average and the steal time, recorded per repetition. */
+ * a child; the steal time, recorded per repetition (with env.c's load average). */
 #include "run_exec.h"
 
 #include <dirent.h>
@@ -175,18 +175,6 @@ int ab_run_pin(const ab_run_placement *p, int role, pid_t pid)
     }
     closedir(tasks);
     return rc;
-}
-
-double ab_run_load_avg_1m(void)
-{
-    FILE *f = fopen("/proc/loadavg", "r");
-    double v = -1;
-    if (f == NULL)
-        return -1;
-    if (fscanf(f, "%lf", &v) != 1)
-        v = -1;
-    fclose(f);
-    return v;
 }
 
 void ab_run_cpu_times_read(ab_run_cpu_times *t)

@@ -84,8 +84,6 @@ int ab_run_placement_init(ab_run_placement *p, const char *spec, char *err, size
 /* Pins every thread of pid to the role's set (nothing when not pinning). 0, or -1 when the kernel
  * refused (the child may have exited). */
 int ab_run_pin(const ab_run_placement *p, int role, pid_t pid);
-/* The 1-minute load average (/proc/loadavg), or -1. */
-double ab_run_load_avg_1m(void);
 /* The machine's CPU time counters (/proc/stat "cpu" line), in jiffies. */
 typedef struct ab_run_cpu_times {
     unsigned long long steal, total;

@@ -358,6 +358,7 @@ static int run_setup(ab_run_ctx *ctx, const ab_run_opts *o, const cJSON *sc, con
     const cJSON *dd = cJSON_GetObjectItemCaseSensitive(sc, "disk_dir");
     char path[AB_RUN_PATH_MAX + 32], disk[AB_RUN_PATH_MAX + 16];
     cJSON *shown;
+    size_t i;
     ssize_t len = readlink("/proc/self/exe", ctx->self, sizeof ctx->self - 1);
     if (len <= 0) {
         ab_fmt(err, errlen, "cannot find the authbench program (/proc/self/exe): %s", strerror(errno));
@@ -384,7 +385,11 @@ static int run_setup(ab_run_ctx *ctx, const ab_run_opts *o, const cJSON *sc, con
     if (setup_redis(ctx, sc, cells, n, err, errlen) != 0)
         return -1;
     ab_run_pin(&ctx->placement, AB_RUN_ROLE_STORES, ctx->redis.proc.pid); /* 0 for a user's Redis: none */
-    return setup_cluster(ctx, sc, cells, n, err, errlen);
+    if (setup_cluster(ctx, sc, cells, n, err, errlen) != 0)
+        return -1;
+    for (i = 0; i < ctx->cluster.nmasters; i++)
+        ab_run_pin(&ctx->placement, AB_RUN_ROLE_STORES, ctx->cluster.own ? ctx->cluster.masters[i].proc.pid : 0);
+    return 0;
 }
 
 /* Stops the shared Redis and removes the temporary and disk directories. */
