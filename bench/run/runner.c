@@ -295,6 +295,12 @@ static void run_round(ab_run_ctx *ctx, ab_res_doc *res, cell_state *st, size_t n
     cJSON *ids = cJSON_CreateArray();
     cJSON_AddItemToArray(rounds, ids);
     for (i = 0; i < len && ab_run_stop_signal == 0; i++) {
+        if (st[order[i]].added) { /* failed in an earlier round: its estimate counts as done */
+            ab_run_progress_rep(&ctx->progress, r, i, len, cells[order[i]].id,
+                                ab_run_cell_estimate_s(&cells[order[i]]) / cells[order[i]].repetitions);
+            ab_run_progress_rep_done(&ctx->progress, NULL, NULL);
+            continue;
+        }
         cJSON_AddItemToArray(ids, cJSON_CreateString(cells[order[i]].id));
         run_rep(ctx, res, st, n, &st[order[i]], r, i, len);
         ab_res_doc_set(res, "repetition_order", order_object(seed, rounds));
