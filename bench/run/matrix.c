@@ -488,9 +488,12 @@ int ab_run_matrix_expand(const cJSON *sc, ab_res_cell **out, size_t *n, char *er
 
 /* Logins per second the load gets from the servers before its warm-up (each signs a token or
  * creates a session): RSA signing is the slow one. Measured with 500 users on the 2-core
- * development machine (quick run: RS256 0.14-0.29 s, ES256 0.03-0.07 s, HS256/sessions 0.01-0.04 s). */
+ * development machine (quick run: RS256 0.14-0.29 s, ES256 0.03-0.07 s, HS256/sessions 0.01-0.04 s;
+ * 2000 users into the fsync file store: 1.2-6 s, on a machine busy with other work). */
 static double login_rate(const ab_res_cell *c)
 {
+    if (strcmp(c->disk_mode, "fsync") == 0) /* a file and its directory synced per login */
+        return 1000;
     if (c->alg[0] == 'R' || c->alg[0] == 'P')
         return 2500;
     if (c->alg[0] == 'E')

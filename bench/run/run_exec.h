@@ -160,6 +160,8 @@ cJSON *ab_run_store_capacity(ab_run_ctx *ctx, const cJSON *sc, char *err, size_t
 /* Runs authbench_micro into <run>/micro.json. A "micro" object for results.json saying what ran
  * (or why not). Never NULL. */
 cJSON *ab_run_micro(ab_run_ctx *ctx, const cJSON *sc, const char *micro_path);
+/* Estimated seconds of the scenario's micro-benchmarks (it asks the program how many it has). */
+double ab_run_micro_estimate_s(const cJSON *sc, const char *micro_path);
 
 /* ---- faults (fault.c) ------------------------------------------------------------------------- */
 

@@ -27,13 +27,11 @@ static int rm_entry(const char *path, const struct stat *sb, int flag, struct FT
 double ab_run_extras_estimate_s(const cJSON *sc, const ab_run_opts *o)
 {
     const cJSON *cap = cJSON_GetObjectItemCaseSensitive(sc, "store_capacity");
-    const cJSON *mic = cJSON_GetObjectItemCaseSensitive(sc, "micro");
     uint64_t us = 0;
     double s = 1.5; /* Redis start, environment, key generation */
     if (cJSON_IsObject(cap) && ab_run_json_duration_us(cJSON_GetObjectItemCaseSensitive(cap, "duration"), &us) == 0)
         s += (double)us / 1e6 + ((double)us / 2e6 > 2 ? 2 : (double)us / 2e6) + 0.3; /* + its warm-up */
-    if (cJSON_IsObject(mic) && ab_run_json_duration_us(cJSON_GetObjectItemCaseSensitive(mic, "min_time"), &us) == 0)
-        s += 40 * (double)us / 1e6 * cJSON_GetNumberValue(cJSON_GetObjectItemCaseSensitive(mic, "repetitions")) + 8;
+    s += ab_run_micro_estimate_s(sc, o->micro);
     return s + (o->no_report ? 0 : REPORT_ESTIMATE_S);
 }
 

@@ -51,7 +51,7 @@ static const char quick_json[] =
  * its three modes, fsync included, in the comparison, and under churn (logins, logouts, touches:
  * the disk write path, with device bytes and fsyncs per request); Redis Cluster; the pool server
  * model; the login-heavy mix; and the faults at the deployment's rate (the denylist hybrid through
- * the outage failing closed and failing open). Its --dry-run estimate: 1h43m on 2 cores. */
+ * the outage failing closed and failing open). Its --dry-run estimate: 1h36m on 2 cores. */
 static const char default_json[] =
     "{\n"
     "  \"name\": \"default\",\n"
