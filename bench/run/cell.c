@@ -37,9 +37,6 @@ static int parse_listening(const char *line, char *host, size_t hlen, int *port)
     return 0;
 }
 
-static int mech_spec_base(ab_run_ctx *ctx, ab_run_rep_env *e, const ab_res_cell *c, unsigned i,
-                          char *out, size_t len, char *err, size_t errlen);
-
 /* Starts the latency proxy in front of redis. 0, or -1 with err. */
 static int start_proxy(ab_run_ctx *ctx, ab_run_rep_env *e, const ab_res_cell *c, char *err, size_t errlen)
 {
@@ -114,45 +111,30 @@ static int pick_redis(ab_run_ctx *ctx, ab_run_rep_env *e, const ab_res_cell *c, 
     return start_proxy(ctx, e, c, err, errlen);
 }
 
-/* Appends the cell's mechanism options ("?touch=always" in its name) to a serve spec, after its
- * store URI's own query when it has one. */
-static void spec_options(const ab_res_cell *c, char *out, size_t len)
-{
-    const char *q = strchr(c->mechanism, '?');
-    size_t n = strlen(out);
-    if (q != NULL)
-        ab_fmt(out + n, len - n, "%c%s", strchr(out, '?') != NULL ? '&' : '?', q + 1);
-}
-
-/* The serve --mechanism spec of server i (its own disk directory for a file store), options last. */
+/* The serve --mechanism spec of server i (its own disk directory for a file store). */
 static int mech_spec(ab_run_ctx *ctx, ab_run_rep_env *e, const ab_res_cell *c, unsigned i,
                      char *out, size_t len, char *err, size_t errlen)
-{
-    if (mech_spec_base(ctx, e, c, i, out, len, err, errlen) != 0)
-        return -1;
-    spec_options(c, out, len);
-    return 0;
-}
-
-/* The serve --mechanism spec of server i without the mechanism's options. */
-static int mech_spec_base(ab_run_ctx *ctx, ab_run_rep_env *e, const ab_res_cell *c, unsigned i,
-                          char *out, size_t len, char *err, size_t errlen)
 {
     static const struct { const char *mode, *query; } modes[] = {
         {"pagecache", "fsync=never&direct=0&lock=flock"}, {"direct", "fsync=never&direct=1&lock=flock"},
         {"fsync", "fsync=always&direct=0&lock=flock"}};
-    char uri[sizeof e->cluster->uri];
+    char uri[sizeof e->cluster->uri + sizeof c->mechanism];
+    const char *opts = strchr(c->mechanism, '?'); /* its options ride on the spec (ab_mech.h) */
     size_t k;
+    if (opts == NULL)
+        opts = "";
     if (strcmp(c->store, "redis") == 0)
         ab_run_redis_uri(e->redis, e->store_host, e->store_port, uri, sizeof uri);
     else if (ab_run_cell_needs_cluster(c))
         ab_fmt(uri, sizeof uri, "%s", e->cluster->uri);
     else
         ab_fmt(uri, sizeof uri, "memory://");
+    if (*opts != '\0' && strcmp(c->store, "file") != 0) /* after the URI's own query, if any */
+        ab_fmt(uri + strlen(uri), sizeof uri - strlen(uri), "%c%s", strchr(uri, '?') ? '&' : '?', opts + 1);
     if (strcmp(c->family, "none") == 0)
         return ab_fmt(out, len, "none"), 0;
     if (strcmp(c->family, "jwt") == 0)
-        return ab_fmt(out, len, "jwt:%s", c->alg), 0;
+        return ab_fmt(out, len, "jwt:%s%s", c->alg, opts), 0;
     if (strcmp(c->family, "jwt+denylist") == 0)
         return ab_fmt(out, len, "jwt+denylist:%s,%s", c->alg, uri), 0;
     if (strcmp(c->store, "file") != 0)
@@ -164,7 +146,8 @@ static int mech_spec_base(ab_run_ctx *ctx, ab_run_rep_env *e, const ab_res_cell 
     }
     for (k = 0; k < sizeof modes / sizeof modes[0]; k++)
         if (strcmp(c->disk_mode, modes[k].mode) == 0)
-            ab_fmt(out, len, "session:file://%s?%s", e->disk, modes[k].query);
+            ab_fmt(out, len, "session:file://%s?%s%s%s", e->disk, modes[k].query, *opts ? "&" : "",
+                   *opts ? opts + 1 : "");
     return 0;
 }
 

@@ -28,33 +28,36 @@ typedef struct cell_pick {
     const char *sweep_of;      /* the capacity cell's id, or NULL */
 } cell_pick;
 
-/* The mechanism's name without its options ("jwt+denylist:HS256,redis" of "…?on_store_error=open"). */
-static const char *mech_base(const char *m, char *buf, size_t len)
-{
-    ab_fmt(buf, len, "%.*s", (int)strcspn(m, "?"), m);
-    return buf;
-}
-
 int ab_run_cell_needs_redis(const ab_res_cell *c)
 {
     const ab_res_fault *f = ab_res_fault_find(c->fault);
     return strcmp(c->store, "redis") == 0 || (f != NULL && (f->needs & AB_RES_FAULT_OWN_REDIS));
 }
 
-/* 1 when the mechanism talks to Redis (so a store delay applies). */
-static int mech_uses_redis(const char *mech)
+/* The mechanism name without its options ("session:redis?touch=always" -> "session:redis") into
+ * out (len bytes). Returns out. */
+static const char *mech_base(const char *name, char *out, size_t len)
 {
-    char buf[64];
-    const char *m = mech_base(mech, buf, sizeof buf);
+    ab_fmt(out, len, "%.*s", (int)strcspn(name, "?"), name);
+    return out;
+}
+
+/* 1 when the mechanism talks to Redis (so a store delay applies). */
+static int mech_uses_redis(const char *name)
+{
+    char b[64];
+    const char *m = mech_base(name, b, sizeof b);
     size_t n = strlen(m);
     return strcmp(m, "session:redis") == 0 || (strncmp(m, "jwt+denylist:", 13) == 0 && n > 6 &&
                                                strcmp(m + n - 6, ",redis") == 0);
 }
 
 /* The load-balancer policy a mechanism needs in practice: sticky for stores local to a server. */
-static const char *natural_lb(const char *m)
+static const char *natural_lb(const char *name)
 {
-    return strncmp(m, "session:memory", 14) == 0 || strncmp(m, "session:file-", 13) == 0 ? "sticky" : "rr";
+    char b[64];
+    const char *m = mech_base(name, b, sizeof b);
+    return strcmp(m, "session:memory") == 0 || strncmp(m, "session:file-", 13) == 0 ? "sticky" : "rr";
 }
 
 /* The value of option name in the mechanism's options ("…?a=1&touch=always"), copied; "" if none. */
@@ -71,7 +74,7 @@ static void mech_option(const char *m, const char *name, char *out, size_t len)
     }
 }
 
-/* The options the results record apart: the touch policy and the claims size. */
+/* Fills touch and claims_bytes from the options after the name's '?' (checked by the scenario). */
 static void mech_options(ab_res_cell *c)
 {
     char v[32];
@@ -82,11 +85,12 @@ static void mech_options(ab_res_cell *c)
         c->claims_bytes = (unsigned)bytes;
 }
 
-/* Fills family, store, alg and disk_mode from the mechanism name (its options aside). */
+/* Fills family, store, alg and disk_mode from the mechanism name, touch and claims_bytes from its
+ * options. */
 static void mech_parts(ab_res_cell *c)
 {
-    char buf[64];
-    const char *m = mech_base(c->mechanism, buf, sizeof buf), *colon = strchr(m, ':');
+    char b[64];
+    const char *m = mech_base(c->mechanism, b, sizeof b), *colon = strchr(m, ':');
     ab_fmt(c->family, sizeof c->family, "%.*s", colon ? (int)(colon - m) : (int)strlen(m), m);
     if (strncmp(m, "session:file-", 13) == 0) {
         ab_fmt(c->store, sizeof c->store, "file");
@@ -238,7 +242,7 @@ static void cell_label(ab_res_cell *c, int rate_in_id)
 {
     char base[64], q[96] = "", part[40];
     label_base(c, base, sizeof base, q, sizeof q);
-    if (strchr(c->mechanism, '?') != NULL)
+    if (strchr(c->mechanism, '?') != NULL) /* its options: "touch=always&claims=4000" */
         qual_add(q, sizeof q, strchr(c->mechanism, '?') + 1);
     if (c->store_delay_us > 0)
         fmt_delay(c->store_delay_us, part, sizeof part), qual_add(q, sizeof q, part);

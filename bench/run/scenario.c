@@ -97,8 +97,6 @@ static int top_field_known(const char *name)
            strcmp(name, "schema") == 0 || strcmp(name, "comment") == 0;
 }
 
-static int mechanism_base_known(const char *m);
-
 /* 1 when alg is a JOSE algorithm authbench supports. */
 static int alg_known(const char *alg)
 {
@@ -107,6 +105,28 @@ static int alg_known(const char *alg)
         if (strcmp(algs[i], alg) == 0)
             return 1;
     return 0;
+}
+
+/* 1 when m is a mechanism name of the scenario format. */
+static int mechanism_known(const char *m)
+{
+    static const char *const fixed[] = {"none", "session:memory", "session:redis", "session:redis-cluster",
+                                        "session:file-pagecache", "session:file-direct",
+                                        "session:file-fsync"};
+    char alg[16];
+    const char *comma;
+    size_t i;
+    for (i = 0; i < sizeof fixed / sizeof fixed[0]; i++)
+        if (strcmp(m, fixed[i]) == 0)
+            return 1;
+    if (strncmp(m, "jwt:", 4) == 0)
+        return alg_known(m + 4);
+    if (strncmp(m, "jwt+denylist:", 13) != 0 || (comma = strchr(m + 13, ',')) == NULL)
+        return 0;
+    if ((size_t)(comma - (m + 13)) >= sizeof alg)
+        return 0;
+    ab_fmt(alg, sizeof alg, "%.*s", (int)(comma - (m + 13)), m + 13);
+    return alg_known(alg) && (strcmp(comma + 1, "redis") == 0 || strcmp(comma + 1, "memory") == 0);
 }
 
 /* 1 when v is a value of the mechanism option name (the options of common families, passed to
@@ -131,11 +151,10 @@ static int mech_option_value_ok(const char *family, const char *name, const char
     return 0;
 }
 
-/* 1 when opts ("name=value&name=value") are options of the mechanism family (its name up to ':'). */
-static int mech_options_ok(const char *m, const char *opts)
+/* 1 when opts ("name=value&name=value") are options of the mechanism family. */
+static int mech_options_ok(const char *family, const char *opts)
 {
-    char family[16], name[32], value[64];
-    ab_fmt(family, sizeof family, "%.*s", (int)strcspn(m, ":"), m);
+    char name[32], value[64];
     if (*opts == '\0')
         return 0;
     while (*opts != '\0') {
@@ -151,40 +170,18 @@ static int mech_options_ok(const char *m, const char *opts)
     return 1;
 }
 
-/* 1 when m is a mechanism name of the scenario format, with its options after '?' if any. */
-static int mechanism_known(const char *m)
+/* 1 when m is a mechanism name, maybe with mechanism options after '?' (session:redis?touch=always,
+ * jwt:ES256?cache=1000&claims=4000): the name known, the options those of its family (above). */
+static int mechanism_name_ok(const char *m)
 {
+    char base[64], family[32];
     const char *q = strchr(m, '?');
-    char base[64];
-    if (q != NULL) {
-        if ((size_t)(q - m) >= sizeof base)
-            return 0;
-        ab_fmt(base, sizeof base, "%.*s", (int)(q - m), m);
-        return mechanism_base_known(base) && mech_options_ok(base, q + 1);
-    }
-    return mechanism_base_known(m);
-}
-
-/* 1 when m (no options) is a mechanism name of the scenario format. */
-static int mechanism_base_known(const char *m)
-{
-    static const char *const fixed[] = {"none", "session:memory", "session:redis", "session:redis-cluster",
-                                        "session:file-pagecache", "session:file-direct",
-                                        "session:file-fsync"};
-    char alg[16];
-    const char *comma;
-    size_t i;
-    for (i = 0; i < sizeof fixed / sizeof fixed[0]; i++)
-        if (strcmp(m, fixed[i]) == 0)
-            return 1;
-    if (strncmp(m, "jwt:", 4) == 0)
-        return alg_known(m + 4);
-    if (strncmp(m, "jwt+denylist:", 13) != 0 || (comma = strchr(m + 13, ',')) == NULL)
+    size_t n = q != NULL ? (size_t)(q - m) : strlen(m);
+    if (n >= sizeof base)
         return 0;
-    if ((size_t)(comma - (m + 13)) >= sizeof alg)
-        return 0;
-    ab_fmt(alg, sizeof alg, "%.*s", (int)(comma - (m + 13)), m + 13);
-    return alg_known(alg) && (strcmp(comma + 1, "redis") == 0 || strcmp(comma + 1, "memory") == 0);
+    ab_fmt(base, sizeof base, "%.*s", (int)n, m);
+    ab_fmt(family, sizeof family, "%.*s", (int)strcspn(base, ":"), base);
+    return mechanism_known(base) && (q == NULL || mech_options_ok(family, q + 1));
 }
 
 int ab_run_json_duration_us(const cJSON *it, uint64_t *us)
@@ -265,7 +262,7 @@ static int axis_item_ok(const cJSON *sc, const group_field *f, const cJSON *it)
     uint64_t us;
     switch (f->kind) {
     case FK_MECHS:
-        return cJSON_IsString(it) && mechanism_known(it->valuestring) ? 0 : -1;
+        return cJSON_IsString(it) && mechanism_name_ok(it->valuestring) ? 0 : -1;
     case FK_UINT_LIST:
     case FK_UINT:
         return cJSON_IsNumber(it) && it->valuedouble >= (double)f->min && it->valuedouble <= (double)f->max &&
@@ -307,7 +304,8 @@ static const char *field_expects(const group_field *f)
     case FK_MECHS: return "mechanism names: none, session:memory, session:redis, session:redis-cluster, "
                           "session:file-pagecache, "
                           "session:file-direct, session:file-fsync, jwt:<ALG>, jwt+denylist:<ALG>,redis|memory, "
-                          "each with ?options (SCENARIO.md)";
+                          "each maybe with options: ?claims=BYTES, session ?touch=never|always|after:S, "
+                          "?l1=TTL&l1_size=N, jwt ?cache=N, jwt+denylist ?on_store_error=closed|open";
     case FK_UINT_LIST: return "a whole number (or a list of them) in";
     case FK_UINT: return "a whole number in";
     case FK_LB_LIST: return "rr, random or sticky (or a list)";
@@ -602,11 +600,12 @@ int ab_run_scenario_set(cJSON *sc, const char *assignment, char *err, size_t err
     return 0;
 }
 
-/* 1 when mechanism m matches one filter word: the name itself or its family. */
+/* 1 when mechanism m matches one filter word: the name itself (with or without its options) or
+ * its family. */
 static int filter_match(const char *m, const char *word, size_t len)
 {
     size_t fam = strcspn(m, ":");
-    if (strlen(m) == len && strncmp(m, word, len) == 0)
+    if ((strlen(m) == len || strcspn(m, "?") == len) && strncmp(m, word, len) == 0)
         return 1;
     return fam == len && strncmp(m, word, len) == 0;
 }
