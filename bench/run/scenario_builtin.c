@@ -14,9 +14,9 @@
  * decision is measured twice: closed loop for its capacity, and open loop at the deployment's
  * per-server rate (the default drivers: 5,000 req/s over 4 servers) for its latency at the load it
  * will run; Redis sessions at 0 and 250 us with the proxied 0-delay control; one small sweep (Redis
- * sessions at 250 us) for the latency-vs-throughput knee; the store outage at the deployment's rate,
- * the denylist hybrid failing open through it. The micro-benchmarks are limited to what the report
- * charts (typical-token sign/verify, the OpenSSL floor, libjwt). */
+ * sessions at 250 us) for the latency-vs-throughput knee; the store outage at the deployment's rate
+ * (3 rounds too), the denylist hybrid failing open through it. The micro-benchmarks are limited
+ * to what the report charts (typical-token sign/verify, the OpenSSL floor, libjwt). */
 static const char quick_json[] =
     "{\n"
     "  \"name\": \"quick\",\n"
@@ -38,7 +38,7 @@ static const char quick_json[] =
     "    {\"mechanisms\": [\"none\", \"jwt:HS256\", \"session:redis\"], \"servers\": 2, \"open_loop\": false},\n"
     "    {\"mechanisms\": [\"session:redis\", \"jwt:HS256\", \"jwt+denylist:HS256,redis?on_store_error=open\"],\n"
     "     \"fault\": \"store-outage\", \"fault_at\": \"1s\", \"duration\": \"3s\", \"open_loop\": false,\n"
-    "     \"repetitions\": 1}\n"
+    "     \"repetitions\": 3}\n"
     "  ]\n"
     "}\n";
 
@@ -51,7 +51,8 @@ static const char quick_json[] =
  * its three modes, fsync included, in the comparison, and under churn (logins, logouts, touches:
  * the disk write path, with device bytes and fsyncs per request); Redis Cluster; the pool server
  * model; the login-heavy mix; and the faults at the deployment's rate (the denylist hybrid through
- * the outage failing closed and failing open). Its --dry-run estimate: 1h36m on 2 cores. */
+ * the outage failing closed and failing open), three rounds each, so their outcomes have intervals
+ * too. Its --dry-run estimate: 1h40m on 2 cores. */
 static const char default_json[] =
     "{\n"
     "  \"name\": \"default\",\n"
@@ -93,19 +94,19 @@ static const char default_json[] =
     "    {\"mechanisms\": [\"session:redis\", \"jwt:HS256\", \"jwt+denylist:HS256,redis?on_store_error=closed\",\n"
     "                    \"jwt+denylist:HS256,redis?on_store_error=open\"],\n"
     "     \"fault\": \"store-outage\", \"fault_at\": \"4s\", \"duration\": \"12s\", \"servers\": 2,\n"
-    "     \"open_loop\": false, \"repetitions\": 1},\n"
+    "     \"open_loop\": false, \"repetitions\": 3},\n"
     "    {\"mechanisms\": [\"session:redis\", \"jwt+denylist:HS256,redis\"], \"fault\": \"redis-restart\",\n"
     "     \"fault_at\": \"4s\", \"fault_for\": \"2s\", \"duration\": \"12s\", \"open_loop\": false,\n"
-    "     \"repetitions\": 1},\n"
+    "     \"repetitions\": 3},\n"
     "    {\"mechanisms\": [\"session:redis\"], \"fault\": \"redis-pause\", \"fault_at\": \"4s\", \"fault_for\": \"3s\",\n"
-    "     \"duration\": \"12s\", \"open_loop\": false, \"repetitions\": 1},\n"
+    "     \"duration\": \"12s\", \"open_loop\": false, \"repetitions\": 3},\n"
     "    {\"mechanisms\": [\"session:redis\"], \"fault\": \"proxy-drop\", \"store_delay\": \"250us\",\n"
-    "     \"fault_at\": \"4s\", \"duration\": \"12s\", \"open_loop\": false, \"repetitions\": 1},\n"
+    "     \"fault_at\": \"4s\", \"duration\": \"12s\", \"open_loop\": false, \"repetitions\": 3},\n"
     "    {\"mechanisms\": [\"session:file-pagecache\"], \"fault\": \"disk-full\", \"mix\": \"churn\",\n"
     "     \"lb\": \"sticky\", \"fault_at\": \"4s\", \"fault_for\": \"3s\", \"duration\": \"12s\",\n"
-    "     \"open_loop\": false, \"repetitions\": 1},\n"
+    "     \"open_loop\": false, \"repetitions\": 3},\n"
     "    {\"mechanisms\": [\"session:redis\", \"jwt:HS256\"], \"fault\": \"server-kill\", \"fault_at\": \"4s\",\n"
-    "     \"duration\": \"12s\", \"servers\": 2, \"open_loop\": false, \"repetitions\": 1}\n"
+    "     \"duration\": \"12s\", \"servers\": 2, \"open_loop\": false, \"repetitions\": 3}\n"
     "  ]\n"
     "}\n";
 
