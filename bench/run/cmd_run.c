@@ -24,7 +24,7 @@ static void usage(void)
         "Without --quick or --scenario it runs the built-in default (full) scenario.\n"
         "\n"
         "scenario:\n"
-        "  --quick               the built-in quick scenario (about 2-3 minutes on 2 cores)\n"
+        "  --quick               the built-in quick scenario (about 3 minutes on 2 cores)\n"
         "  --scenario FILE       a scenario file (format: bench/run/SCENARIO.md)\n"
         "  --dump-scenario       print the scenario as it would run (JSON) and exit\n"
         "  --dry-run             print the matrix of cells and the estimated time; start nothing\n"

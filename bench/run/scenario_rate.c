@@ -109,7 +109,8 @@ static int group_rate_check(const cJSON *g, int gi, char *err, size_t errlen)
     }
     if ((open || !cJSON_IsNull(sweep)) && !has_closed_loop(g)) {
         ab_fmt(err, errlen, "scenario: groups[%d].%s: needs a closed-loop cell (a null in \"rate\") to "
-                            "add its open-loop cells to", gi, open ? "open_loop" : "sweep");
+                            "add its open-loop cells to (with --rate, keep one: --rate none,2000)", gi,
+               open ? "open_loop" : "sweep");
         return -1;
     }
     return fault_window_check(g, gi, err, errlen);
