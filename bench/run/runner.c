@@ -138,9 +138,14 @@ static cJSON *run_notes(const ab_run_ctx *ctx, const ab_res_cell *cells, size_t 
                "capacity model projects it from the per-request costs)", cores,
                i < n ? ", which applies to this matrix's larger server counts" : "");
     cJSON_AddItemToArray(notes, cJSON_CreateString(buf));
-    cJSON_AddItemToArray(notes, cJSON_CreateString(
-        "all processes (load generator, servers, Redis, proxy) share this machine's cores: per-request "
-        "CPU figures are the comparable ones; absolute throughput is this machine's"));
+    if (ctx->placement.pin && ctx->placement.isolated)
+        ab_fmt(buf, sizeof buf, "the load generator, the servers and the stores + proxy ran on disjoint CPU sets "
+               "(%s); absolute throughput is this machine's", ctx->placement.text);
+    else
+        ab_fmt(buf, sizeof buf, "all processes (load generator, servers, Redis, proxy) share this machine's cores "
+               "(%s): per-request CPU figures are the comparable ones; absolute throughput is this machine's",
+               ctx->placement.text);
+    cJSON_AddItemToArray(notes, cJSON_CreateString(buf));
 #if AB_RUN_SANITIZERS
     cJSON_AddItemToArray(notes, cJSON_CreateString("built with sanitizers: figures are not representative"));
 #endif
