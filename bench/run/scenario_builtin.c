@@ -52,7 +52,7 @@ static const char quick_json[] =
  * the disk write path, with device bytes and fsyncs per request); Redis Cluster; the pool server
  * model; the login-heavy mix; and the faults at the deployment's rate (the denylist hybrid through
  * the outage failing closed and failing open), three rounds each, so their outcomes have intervals
- * too. Its --dry-run estimate: 1h40m on 2 cores. */
+ * too. Its --dry-run estimate: 1h44m on 2 cores. */
 static const char default_json[] =
     "{\n"
     "  \"name\": \"default\",\n"
