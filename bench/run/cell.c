@@ -50,10 +50,8 @@ static int start_proxy(ab_run_ctx *ctx, ab_run_rep_env *e, const ab_res_cell *c,
         ab_fmt(jitter, sizeof jitter, "%lluus", (unsigned long long)c->store_jitter_us);
         argv[k++] = "--jitter", argv[k++] = jitter;
     }
-    if (ctx->proxy_stats) { /* its achieved delay, written when it stops */
-        ab_fmt(e->proxy_stats, sizeof e->proxy_stats, "%s/rep%u-proxy-stats.json", e->cell_dir, e->rep);
-        argv[k++] = "--stats-file", argv[k++] = e->proxy_stats;
-    }
+    ab_fmt(e->proxy_stats, sizeof e->proxy_stats, "%s/rep%u-proxy-stats.json", e->cell_dir, e->rep);
+    argv[k++] = "--stats-file", argv[k++] = e->proxy_stats; /* its achieved delay, written as it stops */
     ab_fmt(log, sizeof log, "%s/rep%u-proxy.log", e->cell_dir, e->rep);
     if (ab_run_proc_start(&e->proxy, "authbench proxy", argv, log, NULL, err, errlen) != 0 ||
         ab_run_proc_wait_ready(&e->proxy, "listening on ", SERVE_READY_MS, err, errlen) != 0)

@@ -115,7 +115,6 @@ typedef struct ab_run_ctx {
     int quiet;
     ab_run_progress progress;
     ab_run_placement placement;
-    int proxy_stats;                /* 1 when `authbench proxy` writes --stats-file */
 } ab_run_ctx;
 
 #define AB_RUN_MAX_SERVERS 64

@@ -352,14 +352,6 @@ static int write_report(const ab_run_ctx *ctx, const ab_run_opts *o)
     return 0;
 }
 
-/* 1 when this build's `authbench proxy` writes its achieved delay (--stats-file): a proxy that
- * does not is reported with no achieved delay (-1) rather than failing its cells. */
-static int proxy_writes_stats(ab_run_ctx *ctx)
-{
-    char *argv[] = {ctx->self, "proxy", "--help", NULL}, out[16384];
-    return ab_run_capture(argv, out, sizeof out, 10000) == 0 && strstr(out, "--stats-file") != NULL;
-}
-
 /* Sets up what the run needs before the first cell. 0, or -1 with err. */
 static int run_setup(ab_run_ctx *ctx, const ab_run_opts *o, const cJSON *sc, const ab_res_cell *cells,
                      size_t n, char *err, size_t errlen)
@@ -390,7 +382,6 @@ static int run_setup(ab_run_ctx *ctx, const ab_run_opts *o, const cJSON *sc, con
         return -1;
     if (ab_run_placement_init(&ctx->placement, o->cpus, err, errlen) != 0)
         return -1;
-    ctx->proxy_stats = proxy_writes_stats(ctx);
     if (setup_redis(ctx, sc, cells, n, err, errlen) != 0)
         return -1;
     ab_run_pin(&ctx->placement, AB_RUN_ROLE_STORES, ctx->redis.proc.pid); /* 0 for a user's Redis: none */
