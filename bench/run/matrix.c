@@ -2,6 +2,8 @@
  * names them, estimates their time and prints the matrix for --dry-run. */
 #include "run_scenario.h"
 
+#include <ab_mech.h>
+
 #include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -60,29 +62,16 @@ static const char *natural_lb(const char *name)
     return strcmp(m, "session:memory") == 0 || strncmp(m, "session:file-", 13) == 0 ? "sticky" : "rr";
 }
 
-/* The value of option name in the mechanism's options ("…?a=1&touch=always"), copied; "" if none. */
-static void mech_option(const char *m, const char *name, char *out, size_t len)
-{
-    const char *p = strchr(m, '?');
-    size_t k = strlen(name);
-    out[0] = '\0';
-    while (p != NULL && *p != '\0') {
-        p++;
-        if (strncmp(p, name, k) == 0 && p[k] == '=')
-            ab_fmt(out, len, "%.*s", (int)strcspn(p + k + 1, "&"), p + k + 1);
-        p = strchr(p, '&');
-    }
-}
-
 /* Fills touch and claims_bytes from the options after the name's '?' (checked by the scenario). */
 static void mech_options(ab_res_cell *c)
 {
-    char v[32];
-    uint64_t bytes = 0;
-    mech_option(c->mechanism, "touch", c->touch, sizeof c->touch);
-    mech_option(c->mechanism, "claims", v, sizeof v);
-    if (v[0] != '\0' && ab_parse_size(v, &bytes) == 0)
-        c->claims_bytes = (unsigned)bytes;
+    const char *q = strchr(c->mechanism, '?');
+    ab_mech_settings o;
+    char err[256];
+    if (ab_mech_options_parse(c->family, q != NULL ? q + 1 : "", &o, err, sizeof err) != 0)
+        return;
+    ab_fmt(c->touch, sizeof c->touch, "%s", o.touch_name);
+    c->claims_bytes = (unsigned)o.claims_bytes;
 }
 
 /* Fills family, store, alg and disk_mode from the mechanism name, touch and claims_bytes from its

@@ -2,6 +2,8 @@
  * filter and validation of every field (messages name the field). Format: bench/run/SCENARIO.md. */
 #include "run_scenario.h"
 
+#include <ab_mech.h>
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -129,59 +131,18 @@ static int mechanism_known(const char *m)
     return alg_known(alg) && (strcmp(comma + 1, "redis") == 0 || strcmp(comma + 1, "memory") == 0);
 }
 
-/* 1 when v is a value of the mechanism option name (the options of common families, passed to
- * serve --mechanism after the store URI: bench/serve/README.md). */
-static int mech_option_value_ok(const char *family, const char *name, const char *v)
-{
-    uint64_t x;
-    int session = strcmp(family, "session") == 0, jwt = strcmp(family, "jwt") == 0;
-    if (strcmp(name, "touch") == 0 && session)
-        return strcmp(v, "never") == 0 || strcmp(v, "always") == 0 ||
-               (strncmp(v, "after:", 6) == 0 && ab_parse_duration_us(v + 6, &x) == 0);
-    if (strcmp(name, "l1") == 0 && session)
-        return ab_parse_duration_us(v, &x) == 0;
-    if (strcmp(name, "claims") == 0 && (session || jwt))
-        return ab_parse_size(v, &x) == 0 && x <= 1u << 20;
-    if (strcmp(name, "l1_size") == 0 && session)
-        return ab_parse_u64(v, 1, 100000000, &x) == 0;
-    if (strcmp(name, "cache") == 0 && jwt)
-        return ab_parse_u64(v, 1, 10000000, &x) == 0;
-    if (strcmp(name, "on_store_error") == 0 && strcmp(family, "jwt+denylist") == 0)
-        return strcmp(v, "closed") == 0 || strcmp(v, "open") == 0;
-    return 0;
-}
-
-/* 1 when opts ("name=value&name=value") are options of the mechanism family. */
-static int mech_options_ok(const char *family, const char *opts)
-{
-    char name[32], value[64];
-    if (*opts == '\0')
-        return 0;
-    while (*opts != '\0') {
-        size_t n = strcspn(opts, "&"), k = strcspn(opts, "=");
-        if (k >= n || k == 0 || k >= sizeof name || n - k - 1 >= sizeof value || n - k - 1 == 0)
-            return 0;
-        ab_fmt(name, sizeof name, "%.*s", (int)k, opts);
-        ab_fmt(value, sizeof value, "%.*s", (int)(n - k - 1), opts + k + 1);
-        if (!mech_option_value_ok(family, name, value))
-            return 0;
-        opts += n + (opts[n] == '&');
-    }
-    return 1;
-}
-
 /* 1 when m is a mechanism name, maybe with mechanism options after '?' (session:redis?touch=always,
- * jwt:ES256?cache=1000&claims=4000): the name known, the options those of its family (above). */
+ * jwt:ES256?cache=1000&claims=4000): the name known, the options those of its family (ab_mech.h). */
 static int mechanism_name_ok(const char *m)
 {
-    char base[64], family[32];
+    char base[64], family[32], err[256];
     const char *q = strchr(m, '?');
     size_t n = q != NULL ? (size_t)(q - m) : strlen(m);
     if (n >= sizeof base)
         return 0;
     ab_fmt(base, sizeof base, "%.*s", (int)n, m);
     ab_fmt(family, sizeof family, "%.*s", (int)strcspn(base, ":"), base);
-    return mechanism_known(base) && (q == NULL || mech_options_ok(family, q + 1));
+    return mechanism_known(base) && (q == NULL || ab_mech_options_parse(family, q + 1, NULL, err, sizeof err) == 0);
 }
 
 int ab_run_json_duration_us(const cJSON *it, uint64_t *us)
