@@ -143,6 +143,7 @@ typedef struct ab_res_cell {
 typedef struct ab_res_redis_counts {
     uint64_t calls;      /* commands served, ours (INFO, PING, FLUSHALL …) excluded */
     uint64_t net_in, net_out;
+    uint64_t cpu_us;     /* used_cpu_user + used_cpu_sys (INFO cpu): the server's whole CPU, µs */
 } ab_res_redis_counts;
 
 /* One repetition's figures, from the load's JSON and the run's own counters. */

@@ -294,7 +294,7 @@ static int watch_load(ab_run_ctx *ctx, ab_run_rep_env *e, const ab_res_cell *c, 
 /* 1 when the counters b are not below a (a Redis restarted in the window starts again from 0). */
 static int counts_grew(const ab_res_redis_counts *a, const ab_res_redis_counts *b)
 {
-    return b->calls >= a->calls && b->net_in >= a->net_in && b->net_out >= a->net_out;
+    return b->calls >= a->calls && b->net_in >= a->net_in && b->net_out >= a->net_out && b->cpu_us >= a->cpu_us;
 }
 
 /* The Redis and request deltas over the announced window into rep, or why there are none. */
@@ -312,6 +312,7 @@ static void window_deltas(rep_watch *w, ab_res_rep *rep)
         rep->redis_delta.calls = w->redis1.calls - w->redis0.calls;
         rep->redis_delta.net_in = w->redis1.net_in - w->redis0.net_in;
         rep->redis_delta.net_out = w->redis1.net_out - w->redis0.net_out;
+        rep->redis_delta.cpu_us = w->redis1.cpu_us - w->redis0.cpu_us;
         rep->server_requests = (uint64_t)(w->requests1 - w->requests0);
     }
     ab_fmt(rep->counters_note, sizeof rep->counters_note, "%s", rep->have_redis ? "" : w->counters_note);
