@@ -142,6 +142,10 @@ typedef struct ab_res_rep {
     int isolated;         /* 1 when load, servers and stores ran on disjoint CPU sets */
     double proxy_delay_mean_us, proxy_delay_p99_us; /* the proxy's achieved one-way delay, or -1 */
     int round;            /* the interleaved round this repetition ran in (1-based), 0 unknown */
+    /* Fields a producer measured beside the load (revocation_latency_us, issue 17), owned, or
+     * NULL. ab_res_cell_result copies each key into the cell object from the last repetition that
+     * has it, so a producer stores there a figure that already covers the repetitions before. */
+    cJSON *extra;
 } ab_res_rep;
 
 /* A cell's parameters read back from its object in results.json (the inverse of what

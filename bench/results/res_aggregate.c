@@ -276,6 +276,25 @@ static void cell_measured(cJSON *o, const ab_res_cell *c, const ab_res_rep *reps
     cJSON_AddItemToObject(o, "high_cv_figures", high);
 }
 
+/* Each key of the repetitions' extra objects, from the last repetition that has it (the producer's
+ * figure over every repetition before: ab_res_rep.extra); revocation_latency_us null when none. */
+static void add_extra(cJSON *o, const ab_res_rep *reps, size_t n)
+{
+    const cJSON *x;
+    size_t i;
+    for (i = 0; i < n; i++)
+        cJSON_ArrayForEach(x, reps[i].extra)
+        {
+            cJSON *dup = cJSON_Duplicate(x, 1);
+            if (dup != NULL && cJSON_HasObjectItem(o, x->string))
+                cJSON_ReplaceItemInObjectCaseSensitive(o, x->string, dup);
+            else if (dup != NULL)
+                cJSON_AddItemToObject(o, x->string, dup);
+        }
+    if (!cJSON_HasObjectItem(o, "revocation_latency_us"))
+        cJSON_AddNullToObject(o, "revocation_latency_us");
+}
+
 cJSON *ab_res_cell_result(const ab_res_cell *c, const ab_res_rep *reps, size_t nreps, const char *err)
 {
     cJSON *o = ab_res_cell_params(c);
@@ -286,6 +305,8 @@ cJSON *ab_res_cell_result(const ab_res_cell *c, const ab_res_rep *reps, size_t n
         cell_measured(o, c, reps, nreps);
     if (err == NULL && c->fault[0] != '\0')
         cJSON_AddItemToObject(o, "fault_outcome", ab_res_fault_outcome(c, reps, nreps));
+    if (err == NULL)
+        add_extra(o, reps, nreps);
     return o;
 }
 
@@ -295,6 +316,8 @@ void ab_res_reps_free(ab_res_rep *reps, size_t n)
     for (i = 0; reps != NULL && i < n; i++) {
         cJSON_Delete(reps[i].load);
         reps[i].load = NULL;
+        cJSON_Delete(reps[i].extra);
+        reps[i].extra = NULL;
     }
 }
 

@@ -56,6 +56,7 @@ typedef struct ab_revoke_opts {
     uint64_t probe_interval_us; /* at most one probe round per interval (default 1 ms) */
     uint64_t max_wait_us;       /* how long a credential may stay accepted (default 5 s) */
     const char *user_prefix;    /* user names are <prefix>-<pid>-<n> (default "revoke") */
+    uint64_t *values;           /* NULL, or the caller's samples entries: each sample's value (µs) */
 } ab_revoke_opts;
 
 /* Fills the defaults above (no targets). */

@@ -225,7 +225,7 @@ static int sample(rv_run *r, unsigned n)
 {
     int64_t lat[AB_REVOKE_MAX_TARGETS], worst = 0, t0_wall;
     size_t i, left = r->nconns;
-    uint64_t t0, value;
+    uint64_t t0, value = 0;
     int revoked = 0;
     if (login(r, n) != 0 || check_accepted(r) != 0 || logout(r, &revoked) != 0)
         return -1;
@@ -244,7 +244,10 @@ static int sample(rv_run *r, unsigned n)
         return -1;
     for (i = 0; left == 0 && i < r->nconns; i++)
         worst = lat[i] > worst ? lat[i] : worst;
-    ab_hist_record(r->latency, left > 0 ? value : (uint64_t)worst);
+    value = left > 0 ? value : (uint64_t)worst;
+    ab_hist_record(r->latency, value);
+    if (r->o->values != NULL)
+        r->o->values[n] = value;
     return 0;
 }
 

@@ -1,6 +1,7 @@
 /* cell.c — one cell: for each repetition start what it needs (a private Redis for a fault acting on
  * Redis, the latency proxy, N `authbench serve`), run the repetition (rep.c), then stop everything. */
 #include "run_exec.h"
+#include "run_revoke.h"
 #include "ab_opt.h"
 
 #include <errno.h>
@@ -228,6 +229,8 @@ int ab_run_cell_execute(ab_run_ctx *ctx, const ab_res_cell *c, ab_res_rep *reps,
         rc = rep_setup(ctx, e, c, err, errlen);
         if (rc == 0)
             rc = ab_run_rep_execute(ctx, e, c, &reps[k], err, errlen);
+        if (rc == 0)
+            ab_run_revoke_rep(e, c, reps, k);
         rep_teardown(ctx, e, c);
         if (ab_run_stop_signal != 0) {
             ab_fmt(err, errlen, "interrupted");
