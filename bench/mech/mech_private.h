@@ -67,6 +67,7 @@ struct ab_mech {
     ajwt_signer *signer;
     ajwt_verifier *verifier;
     sstore *store;          /* session and jwt+denylist */
+    void *family_state;     /* a family's own shared state (jwt+pushed-denylist: mech_pushed.c) */
 };
 
 struct ab_mech_ctx {
@@ -80,12 +81,14 @@ struct ab_mech_ctx {
     sstore_loop loop;
     mech_op *free_ops;
     ab_mech_counters n;     /* store part filled by ab_mech_ctx_counters */
+    sstore_pubsub *pubsub;  /* jwt+pushed-denylist: the publishing connection (counted as the store's) */
 };
 
 extern const mech_ops ab_mech_none_ops;
 extern const mech_ops ab_mech_session_ops;
 extern const mech_ops ab_mech_jwt_ops;
 extern const mech_ops ab_mech_denylist_ops;
+extern const mech_ops ab_mech_pushed_ops;
 
 /* Sets m's error (code is an ab_mech_status) and message. Returns -1. */
 int mech_fail(ab_mech *m, int code, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
@@ -115,5 +118,19 @@ void mech_op_cb(void *arg, int status, const sstore_result *r);
 /* mech_async.c: what a submit that did not take the operation means: STORE_ERROR (or MALFORMED
  * for a bad id), with the store's message, prefixed by what. */
 int mech_submit_failed(ab_mech_ctx *c, int st, const char *what);
+
+/* ---- mech_jwt.c's JWT calls, shared with the other JWT families (mech_pushed.c) ------------- */
+
+/* Opens the algorithm (alg_len bytes of alg), its key, signer and verifier into m. 0 or -1. */
+int mech_jwt_open_alg(ab_mech *m, const char *alg, size_t alg_len);
+/* Frees keys, signer, verifier and m->store. */
+void mech_jwt_close(ab_mech *m);
+/* Signs claims into out (the issue call of mech_ops). */
+int mech_jwt_issue(ab_mech_ctx *c, const char *user, const char *claims, size_t claims_len, char *out,
+                   size_t cap, size_t *out_len);
+/* Verifies signature and claims into c->vctx, sub into *out. An ab_mech_status. */
+int mech_jwt_verify(ab_mech_ctx *c, const char *cred, size_t len, ab_mech_principal *out);
+/* The verified token's jti, or NULL with the error set. */
+const char *mech_jwt_jti(ab_mech_ctx *c);
 
 #endif /* AB_MECH_PRIVATE_H */

@@ -23,9 +23,10 @@
  *   (a credential with no lifetime to wait for) the measurement fails: "not revoked within max-wait".
  *   A 503 (store unavailable) is not a refusal: probing goes on.
  *
- * The stated bound (bound_us), from the first server's GET /stats ("family", "mechanism"):
- *   session:<URI>, jwt+denylist     the next lookup: one request's p99 round trip (the probes'
- *                                   accepted answers, measured in the same call)
+ * The stated bound (bound_us), from the first server's GET /stats ("family", "mechanism"); "one
+ * request" is the p99 round trip of the probes' accepted answers, measured in the same call, plus
+ * one probe interval (the measurement's resolution):
+ *   session:<URI>, jwt+denylist     the next lookup: one request
  *   session:<URI>?l1=TTL            TTL (the per-server cache's staleness) + one request
  *   jwt+pushed-denylist             one request + AB_REVOKE_PUSH_ALLOWANCE_US: the PUBLISH reply
  *                                   and the message leave Redis in the same turn of its loop, so

@@ -286,11 +286,12 @@ static int64_t l1_ttl_us(const char *spec)
     return ab_parse_duration_us(v, &us) == 0 ? (int64_t)us : -1;
 }
 
-/* The stated bound of the family (ab_revoke.h), -1 when none is stated. */
+/* The stated bound of the family (ab_revoke.h), -1 when none is stated. A probed bound includes
+ * the measurement's resolution, one probe interval. */
 static int64_t stated_bound(const rv_run *r)
 {
     const ab_revoke_result *o = r->out;
-    int64_t request = (int64_t)o->request_p99_us, l1 = l1_ttl_us(o->mechanism);
+    int64_t request = (int64_t)(o->request_p99_us + r->o->probe_interval_us), l1 = l1_ttl_us(o->mechanism);
     if (strcmp(o->family, "session") == 0)
         return l1 >= 0 ? l1 + request : request;
     if (strcmp(o->family, "jwt+denylist") == 0)

@@ -96,6 +96,7 @@ void ab_run_revoke_rep(const ab_run_rep_env *e, const ab_res_cell *c, ab_res_rep
     x = reps[k].extra;
     ab_revoke_opts_init(&o);
     o.samples = AB_RUN_REVOKE_SAMPLES;
+    o.probe_interval_us = AB_RUN_REVOKE_INTERVAL_US;
     o.values = vals;
     o.user_prefix = "run-revoke";
     split_targets(e, targets, sizeof targets, &o);

@@ -5,7 +5,8 @@
 
 #include "run_exec.h"
 
-#define AB_RUN_REVOKE_SAMPLES 10 /* users logged out per repetition */
+#define AB_RUN_REVOKE_SAMPLES 10       /* users logged out per repetition */
+#define AB_RUN_REVOKE_INTERVAL_US 100  /* probe rounds: the figure's resolution (a few samples: cheap) */
 
 /* Measures revocation latency on what repetition reps[k] of cell c started (e), when the cell's
  * servers can share a credential check: a jwt family, or a Redis or Redis Cluster store, and no

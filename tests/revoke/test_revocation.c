@@ -1,6 +1,7 @@
 /* test_revocation.c — `authbench revocation` against two servers sharing a store: a user logged
  * out on one is refused by both; a session's and a denylist's revocation is faster than one
- * request, a stateless JWT's is its remaining lifetime; what cannot be measured fails clearly. */
+ * request, a pushed denylist's within its stated bound, a stateless JWT's is its remaining
+ * lifetime; what cannot be measured fails clearly. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -143,6 +144,22 @@ static void jwt_denylist_es256_is_revoked_by_the_next_request(void **state)
     cJSON_Delete(o.doc);
 }
 
+/* The pushed denylist: checked in memory, the revocation published to every server; the figure
+ * stays below its stated bound (one request + the subscriber's wake-up). */
+static void pushed_denylist_is_revoked_within_its_bound(void **state)
+{
+    char spec[128];
+    rv_out o;
+    (void)state;
+    snprintf(spec, sizeof spec, "jwt+pushed-denylist:ES256,redis://127.0.0.1:%d", tmf.redis.port);
+    measure(&o, spec, tmf.ec, NULL, 20);
+    assert_string_equal(method(&o), "probed");
+    assert_true(num(&o, "revocation_latency_us.p50") <= num(&o, "revocation_latency_us.bound_us"));
+    assert_true(num(&o, "revocation_latency_us.max") < 20000);
+    assert_true(num(&o, "refused_probes") >= 40);
+    cJSON_Delete(o.doc);
+}
+
 /* jwt:ES256 cannot be withdrawn: the credential ends at its exp, an hour (--ttl 1h) after login. */
 static void stateless_jwt_lasts_its_remaining_lifetime(void **state)
 {
@@ -206,6 +223,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(session_redis_is_revoked_by_the_next_request),
         cmocka_unit_test(jwt_denylist_es256_is_revoked_by_the_next_request),
+        cmocka_unit_test(pushed_denylist_is_revoked_within_its_bound),
         cmocka_unit_test(stateless_jwt_lasts_its_remaining_lifetime),
         cmocka_unit_test(servers_not_sharing_a_store_fail_clearly),
         cmocka_unit_test(a_credential_without_lifetime_not_revoked_fails),
