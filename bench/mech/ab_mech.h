@@ -14,6 +14,10 @@
  *   session:<store URI>               a session in a store; the credential is its id (cookie "sid")
  *   jwt:<ALG>                         a signed JWT (bearer), ALG one of HS256 … EdDSA
  *   jwt+denylist:<ALG>,<store URI>    a JWT whose jti is looked up in a denylist kept in a store
+ *   jwt+pushed-denylist:<ALG>,redis://…  a JWT checked against a denylist in this process's memory,
+ *                                     kept by a subscriber thread from Redis pub/sub (mech_pushed.c):
+ *                                     no store round trip per request; revoke writes and publishes
+ *                                     (blocking, also on a loop handle: one round trip)
  *   Store URIs are those of sstore.h: memory://, redis://host:port, file:///dir?…
  *
  * Every mechanism issues the same claims (sub, iss "authbench", aud "authbench-api", iat, exp, jti,
@@ -95,7 +99,8 @@ int ab_mech_err(const ab_mech *m);
 const char *ab_mech_errstr(const ab_mech *m);
 
 /* The spec as given but with any store password shown as "***" (ab_mask_secrets: what /stats and
- * messages show), the family ("none", "session", "jwt", "jwt+denylist"), and the kind. */
+ * messages show), the family ("none", "session", "jwt", "jwt+denylist", "jwt+pushed-denylist"),
+ * and the kind. */
 const char *ab_mech_spec(const ab_mech *m);
 const char *ab_mech_family(const ab_mech *m);
 ab_mech_kind ab_mech_kind_of(const ab_mech *m);

@@ -45,6 +45,7 @@ static void usage(void)
            "request with one mechanism. One process is one server, with its own store\n"
            "connections, memory and disk directory.\n\n"
            "  --mechanism M      none | session:<store URI> | jwt:<ALG> | jwt+denylist:<ALG>,<store URI>\n"
+           "                     | jwt+pushed-denylist:<ALG>,redis://host:port (bench/mech/ab_mech.h)\n"
            "                     store URIs: memory://, redis://host:port[/db],\n"
            "                     redis-cluster://host:port[,host:port…], file:///dir?fsync=…\n"
            "                     (a password given here shows in ps until it is parsed)\n"
