@@ -106,19 +106,21 @@ static int mechanism_known(const char *m)
                                         "session:file-pagecache", "session:file-direct",
                                         "session:file-fsync"};
     char alg[16];
-    const char *comma;
+    const char *comma, *rest;
     size_t i;
+    int pushed = strncmp(m, "jwt+pushed-denylist:", 20) == 0; /* through Redis pub/sub: redis only */
     for (i = 0; i < sizeof fixed / sizeof fixed[0]; i++)
         if (strcmp(m, fixed[i]) == 0)
             return 1;
     if (strncmp(m, "jwt:", 4) == 0)
         return alg_known(m + 4);
-    if (strncmp(m, "jwt+denylist:", 13) != 0 || (comma = strchr(m + 13, ',')) == NULL)
+    if (!pushed && strncmp(m, "jwt+denylist:", 13) != 0)
         return 0;
-    if ((size_t)(comma - (m + 13)) >= sizeof alg)
+    rest = m + (pushed ? 20 : 13);
+    if ((comma = strchr(rest, ',')) == NULL || (size_t)(comma - rest) >= sizeof alg)
         return 0;
-    ab_fmt(alg, sizeof alg, "%.*s", (int)(comma - (m + 13)), m + 13);
-    return alg_known(alg) && (strcmp(comma + 1, "redis") == 0 || strcmp(comma + 1, "memory") == 0);
+    ab_fmt(alg, sizeof alg, "%.*s", (int)(comma - rest), rest);
+    return alg_known(alg) && (strcmp(comma + 1, "redis") == 0 || (!pushed && strcmp(comma + 1, "memory") == 0));
 }
 
 int ab_run_json_duration_us(const cJSON *it, uint64_t *us)
@@ -236,7 +238,8 @@ static const char *field_expects(const group_field *f)
     switch (f->kind) {
     case FK_MECHS: return "mechanism names: none, session:memory, session:redis, session:redis-cluster, "
                           "session:file-pagecache, "
-                          "session:file-direct, session:file-fsync, jwt:<ALG>, jwt+denylist:<ALG>,redis|memory";
+                          "session:file-direct, session:file-fsync, jwt:<ALG>, jwt+denylist:<ALG>,redis|memory, "
+                          "jwt+pushed-denylist:<ALG>,redis";
     case FK_UINT_LIST: return "a whole number (or a list of them) in";
     case FK_UINT: return "a whole number in";
     case FK_LB_LIST: return "rr, random or sticky (or a list)";
