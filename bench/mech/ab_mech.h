@@ -18,6 +18,10 @@
  *                                     kept by a subscriber thread from Redis pub/sub (mech_pushed.c):
  *                                     no store round trip per request; revoke writes and publishes
  *                                     (blocking, also on a loop handle: one round trip)
+ *   jwt+refresh:<ALG>,<store URI>[?access_ttl=S]  a short-lived access JWT (S seconds, default 300;
+ *                                     stateless check) and a refresh token in the store, valid for
+ *                                     the mechanism's ttl: ab_mech_refresh buys a new access token
+ *                                     (mech_refresh.c); logout deletes the refresh token
  *   Store URIs are those of sstore.h: memory://, redis://host:port, file:///dir?…
  *
  * Every mechanism issues the same claims (sub, iss "authbench", aud "authbench-api", iat, exp, jti,
@@ -181,6 +185,20 @@ int ab_mech_issue_async(ab_mech_ctx *c, const char *user, char *out, size_t cap,
 int ab_mech_revoke_async(ab_mech_ctx *c, const char *cred, size_t len, ab_mech_done_fn done,
                          void *arg);
 
+/* ---- refresh tokens (jwt+refresh) -------------------------------------------------------- */
+
+/* After an issue on a jwt+refresh handle returned OK (or its done ran with OK): the refresh token
+ * that came with the access token out (out_len bytes), which follows the access token's NUL in
+ * out (ab_mech_credential_max counts both). NULL for every other family. */
+const char *ab_mech_refresh_token_of(const ab_mech *m, const char *out, size_t out_len);
+/* A new access token for a refresh token (len bytes) into out: one store lookup and a signature.
+ * An ab_mech_status: UNKNOWN_SESSION for a refresh token unknown, expired or logged out,
+ * MALFORMED for one of the wrong shape or a mechanism without refresh tokens. */
+int ab_mech_refresh(ab_mech_ctx *c, const char *token, size_t len, char *out, size_t cap, size_t *out_len);
+/* The same, answering at once or later (AB_MECH_PENDING; out and out_len stay valid until done). */
+int ab_mech_refresh_async(ab_mech_ctx *c, const char *token, size_t len, char *out, size_t cap, size_t *out_len,
+                          ab_mech_done_fn done, void *arg);
+
 /* Store I/O of a handle: the store's own counters (SSTORE_COUNTERS in sstore.h); all zero without
  * a store. */
 typedef sstore_counters ab_mech_store_io;
@@ -191,7 +209,8 @@ typedef sstore_counters ab_mech_store_io;
     X(authenticated, "authenticate() calls that returned OK") \
     X(revoked, "revoke() calls that returned OK") \
     X(signatures, "JWTs signed") \
-    X(verifications, "JWT verifications attempted (signature and claims)")
+    X(verifications, "JWT verifications attempted (signature and claims)") \
+    X(refreshed, "refresh() calls that returned OK (jwt+refresh: access tokens reissued)")
 
 /* A handle's counters, all monotonic since it was made. */
 #define AB_MECH_COUNTER_FIELD_(name, desc) uint64_t name;

@@ -89,6 +89,7 @@ extern const mech_ops ab_mech_session_ops;
 extern const mech_ops ab_mech_jwt_ops;
 extern const mech_ops ab_mech_denylist_ops;
 extern const mech_ops ab_mech_pushed_ops;
+extern const mech_ops ab_mech_refresh_ops;
 
 /* Sets m's error (code is an ab_mech_status) and message. Returns -1. */
 int mech_fail(ab_mech *m, int code, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
@@ -118,6 +119,11 @@ void mech_op_cb(void *arg, int status, const sstore_result *r);
 /* mech_async.c: what a submit that did not take the operation means: STORE_ERROR (or MALFORMED
  * for a bad id), with the store's message, prefixed by what. */
 int mech_submit_failed(ab_mech_ctx *c, int st, const char *what);
+
+/* mech_async.c: an operation record for a family's own _async call (mech_refresh.c's refresh), and
+ * its start after the family's submit returned st (as the _async calls of ab_mech.h do). */
+mech_op *mech_op_begin(ab_mech_ctx *c, ab_mech_done_fn done, void *arg, uint64_t *ok_counter);
+int mech_op_start(ab_mech_ctx *c, mech_op *op, int st);
 
 /* ---- mech_jwt.c's JWT calls, shared with the other JWT families (mech_pushed.c) ------------- */
 

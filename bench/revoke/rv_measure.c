@@ -215,7 +215,6 @@ static int lifetime_value(rv_run *r, int64_t t0_wall_us, size_t left, uint64_t *
         return run_fail(r, "%zu of %zu servers still accepted the credential %.1f s after logout: not "
                         "revoked within max-wait", left, r->nconns, (double)r->o->max_wait_us / 1e6);
     *value = exp * 1000000 > t0_wall_us ? (uint64_t)(exp * 1000000 - t0_wall_us) : 0;
-    r->lifetime_s = exp - iat;
     r->out->token_lifetime_samples++;
     return 0;
 }
@@ -223,12 +222,14 @@ static int lifetime_value(rv_run *r, int64_t t0_wall_us, size_t left, uint64_t *
 /* One sample: its value (µs) into the latency histogram. 0 or -1. */
 static int sample(rv_run *r, unsigned n)
 {
-    int64_t lat[AB_REVOKE_MAX_TARGETS], worst = 0, t0_wall;
+    int64_t lat[AB_REVOKE_MAX_TARGETS], worst = 0, t0_wall, exp, iat;
     size_t i, left = r->nconns;
     uint64_t t0, value = 0;
     int revoked = 0;
     if (login(r, n) != 0 || check_accepted(r) != 0 || logout(r, &revoked) != 0)
         return -1;
+    if (token_times(r->cred, &exp, &iat)) /* a JWT: its whole lifetime is the stateless bound */
+        r->lifetime_s = exp - iat;
     t0 = ab_now_us();
     t0_wall = wall_us();
     for (i = 0; i < r->nconns; i++)
