@@ -330,7 +330,9 @@ static int refresh_submit(ab_mech_ctx *c, mech_op *op, const char *token, size_t
 }
 
 const mech_ops ab_mech_refresh_ops = {
-    "jwt+refresh", "jwt+refresh:", AB_MECH_BEARER, 1,
+    /* can_revoke 0: logout deletes the refresh token, but the access token it is called with is
+     * not withdrawn (it lives until its exp): serve answers {"revoked":false} */
+    "jwt+refresh", "jwt+refresh:", AB_MECH_BEARER, 0,
     refresh_open, refresh_close, refresh_ctx_init, refresh_ctx_free, refresh_issue, refresh_authenticate,
     refresh_revoke, refresh_issue_async, NULL, refresh_revoke_async,
 };
