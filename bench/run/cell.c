@@ -126,6 +126,8 @@ static int mech_spec(ab_run_ctx *ctx, ab_run_rep_env *e, const ab_res_cell *c, u
         return ab_fmt(out, len, "jwt:%s", c->alg), 0;
     if (strcmp(c->family, "jwt+denylist") == 0 || strcmp(c->family, "jwt+pushed-denylist") == 0)
         return ab_fmt(out, len, "%s:%s,%s", c->family, c->alg, uri), 0;
+    if (strcmp(c->family, "jwt+refresh") == 0) /* the scenario name's ?access_ttl=S, if any, goes on the URI */
+        return ab_fmt(out, len, "jwt+refresh:%s,%s%s", c->alg, uri, strchr(c->mechanism, '?') ? strchr(c->mechanism, '?') : ""), 0;
     if (strcmp(c->store, "file") != 0)
         return ab_fmt(out, len, "session:%s", uri), 0;
     ab_fmt(e->disk, sizeof e->disk, "%s/%s/rep%u-s%u", ctx->disk_dir, c->id, e->rep, i + 1);

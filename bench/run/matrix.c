@@ -33,6 +33,7 @@ static int mech_uses_redis(const char *m)
 {
     size_t n = strlen(m);
     return strcmp(m, "session:redis") == 0 || strncmp(m, "jwt+pushed-denylist:", 20) == 0 ||
+           strncmp(m, "jwt+refresh:", 12) == 0 ||
            (strncmp(m, "jwt+denylist:", 13) == 0 && n > 6 && strcmp(m + n - 6, ",redis") == 0);
 }
 
@@ -52,10 +53,11 @@ static void mech_parts(ab_res_cell *c)
         ab_fmt(c->disk_mode, sizeof c->disk_mode, "%s", m + 13);
     } else if (strncmp(m, "session:", 8) == 0) {
         ab_fmt(c->store, sizeof c->store, "%s", m + 8);
-    } else if (strncmp(m, "jwt+denylist:", 13) == 0 || strncmp(m, "jwt+pushed-denylist:", 20) == 0) {
+    } else if (strncmp(m, "jwt+denylist:", 13) == 0 || strncmp(m, "jwt+pushed-denylist:", 20) == 0 ||
+               strncmp(m, "jwt+refresh:", 12) == 0) {
         const char *comma = strchr(m, ',');
         ab_fmt(c->alg, sizeof c->alg, "%.*s", (int)(comma - (colon + 1)), colon + 1);
-        ab_fmt(c->store, sizeof c->store, "%s", comma + 1);
+        ab_fmt(c->store, sizeof c->store, "%.*s", (int)strcspn(comma + 1, "?"), comma + 1); /* refresh: ?access_ttl */
     } else if (strncmp(m, "jwt:", 4) == 0) {
         ab_fmt(c->alg, sizeof c->alg, "%s", m + 4);
     }
@@ -171,6 +173,8 @@ static void label_base(const ab_res_cell *c, char *out, size_t len, char *qual, 
         ab_fmt(out, len, "session %s", c->store);
     else if (strcmp(c->family, "jwt") == 0)
         ab_fmt(out, len, "jwt %s", c->alg);
+    else if (strchr(c->mechanism, '?') != NULL) /* jwt+refresh's ?access_ttl=S */
+        ab_fmt(out, len, "%s %s %s %s", c->family, c->alg, c->store, strchr(c->mechanism, '?') + 1);
     else
         ab_fmt(out, len, "%s %s %s", c->family, c->alg, c->store);
     for (i = 0; i < sizeof modes / sizeof modes[0]; i++)

@@ -109,11 +109,18 @@ static int mechanism_known(const char *m)
     const char *comma, *rest;
     size_t i;
     int pushed = strncmp(m, "jwt+pushed-denylist:", 20) == 0; /* through Redis pub/sub: redis only */
+    uint64_t us;
     for (i = 0; i < sizeof fixed / sizeof fixed[0]; i++)
         if (strcmp(m, fixed[i]) == 0)
             return 1;
     if (strncmp(m, "jwt:", 4) == 0)
         return alg_known(m + 4);
+    if (strncmp(m, "jwt+refresh:", 12) == 0) /* jwt+refresh:<ALG>,redis[?access_ttl=S] */
+        return (comma = strchr(m + 12, ',')) != NULL && (size_t)(comma - (m + 12)) < sizeof alg &&
+               ab_fmt(alg, sizeof alg, "%.*s", (int)(comma - (m + 12)), m + 12) == 0 && alg_known(alg) &&
+               (strcmp(comma + 1, "redis") == 0 ||
+                (strncmp(comma + 1, "redis?access_ttl=", 17) == 0 && ab_parse_duration_us(comma + 18, &us) == 0 &&
+                 us >= 1000000 && us % 1000000 == 0));
     if (!pushed && strncmp(m, "jwt+denylist:", 13) != 0)
         return 0;
     rest = m + (pushed ? 20 : 13);
@@ -239,7 +246,7 @@ static const char *field_expects(const group_field *f)
     case FK_MECHS: return "mechanism names: none, session:memory, session:redis, session:redis-cluster, "
                           "session:file-pagecache, "
                           "session:file-direct, session:file-fsync, jwt:<ALG>, jwt+denylist:<ALG>,redis|memory, "
-                          "jwt+pushed-denylist:<ALG>,redis";
+                          "jwt+pushed-denylist:<ALG>,redis, jwt+refresh:<ALG>,redis[?access_ttl=S]";
     case FK_UINT_LIST: return "a whole number (or a list of them) in";
     case FK_UINT: return "a whole number in";
     case FK_LB_LIST: return "rr, random or sticky (or a list)";
