@@ -77,6 +77,8 @@ static void usage(void)
            "                     {\"error\":reason}, 503 when the store fails\n"
            "  POST /logout       200 {\"revoked\":true}; {\"revoked\":false} for none and jwt:<ALG>,\n"
            "                     whose credentials cannot be withdrawn; 401 for a refused credential\n"
+           "  POST /refresh      jwt+refresh: Authorization: Bearer <the login's \"refresh\">: 200 a new\n"
+           "                     {\"credential\":…}; 401 unknown_session once logged out\n"
            "  GET /stats         counters since start as JSON (not counted themselves)\n"
            "Limits: 8 KiB of headers (431), 64 KiB of body (413), --request-timeout (408); malformed\n"
            "requests get 400, HTTP versions other than 1.x 505; each closes the connection. 404/405\n"
