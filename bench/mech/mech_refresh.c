@@ -301,15 +301,24 @@ static int deleted_async(ab_mech_ctx *c, mech_op *op, int st, const sstore_resul
     return deleted(c, st, r->errstr);
 }
 
+/* A store operation on one id (sstore_async_get and _delete have this shape). */
+typedef int (*refresh_id_op)(sstore_async *a, const char *id, sstore_async_cb cb, void *arg);
+
+/* After st (op->key holds the refresh record's id, or st says why not): submits the operation on
+ * it, finish to map the store's answer. */
+static int submit_on_key(ab_mech_ctx *c, mech_op *op, int st, refresh_id_op submit, mech_finish_fn finish)
+{
+    if (st != AB_MECH_OK)
+        return st;
+    op->finish = finish;
+    st = submit(c->async, op->key, mech_op_cb, op);
+    return st == SSTORE_OK ? AB_MECH_PENDING : mech_submit_failed(c, st, "refresh token");
+}
+
 /* Verifies the access token, then deletes its refresh token without waiting. */
 static int refresh_revoke_async(ab_mech_ctx *c, mech_op *op, const char *cred, size_t len)
 {
-    int st = verified_key(c, cred, len, op->key);
-    if (st != AB_MECH_OK)
-        return st;
-    op->finish = deleted_async;
-    st = sstore_async_delete(c->async, op->key, mech_op_cb, op);
-    return st == SSTORE_OK ? AB_MECH_PENDING : mech_submit_failed(c, st, "refresh token");
+    return submit_on_key(c, op, verified_key(c, cred, len, op->key), sstore_async_delete, deleted_async);
 }
 
 /* The refresh token's record read back: sign the new access token. */
@@ -321,12 +330,7 @@ static int reissued(ab_mech_ctx *c, mech_op *op, int st, const sstore_result *r)
 /* Looks the refresh token's record up without waiting. */
 static int refresh_submit(ab_mech_ctx *c, mech_op *op, const char *token, size_t len)
 {
-    int st = token_key(c, token, len, op->key);
-    if (st != AB_MECH_OK)
-        return st;
-    op->finish = reissued;
-    st = sstore_async_get(c->async, op->key, mech_op_cb, op);
-    return st == SSTORE_OK ? AB_MECH_PENDING : mech_submit_failed(c, st, "refresh token");
+    return submit_on_key(c, op, token_key(c, token, len, op->key), sstore_async_get, reissued);
 }
 
 const mech_ops ab_mech_refresh_ops = {

@@ -16,6 +16,7 @@
 #include <cjson/cJSON.h>
 
 #include "ab_mech.h"
+#include "rv_testutil.h"
 #include "test_mech_fixture.h"
 #include "test_serve_client.h"
 #include "tsupport.h"
@@ -170,26 +171,6 @@ static void serve_refreshes_over_http(void **state)
     free(r);
 }
 
-/* Runs `authbench <args>` through the shell, its stdout into out (cap bytes). The exit status. */
-static int run_bin(char *out, size_t cap, const char *fmt, ...)
-{
-    char args[1024], cmd[1400];
-    va_list ap;
-    size_t n = 0;
-    FILE *f;
-    int st;
-    va_start(ap, fmt);
-    vsnprintf(args, sizeof args, fmt, ap);
-    va_end(ap);
-    snprintf(cmd, sizeof cmd, "'%s' %s", getenv("AUTHBENCH_BIN"), args);
-    assert_non_null(f = popen(cmd, "r"));
-    while (n + 1 < cap && fgets(out + n, (int)(cap - n), f) != NULL)
-        n += strlen(out + n);
-    out[n] = '\0';
-    st = pclose(f);
-    return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
-}
-
 /* 20 users for a 4 s window with access tokens of 2 s: each refreshes about every 2 s (after its
  * first 401), the issuer's load is users / access_ttl = 10 refreshes/s. */
 static void the_load_refreshes_at_the_rate_tokens_expire(void **state)
@@ -204,7 +185,7 @@ static void the_load_refreshes_at_the_rate_tokens_expire(void **state)
     snprintf(path, sizeof path, "%s/load.json", dir);
     if (tsc_server_start(&s, spec, tmf.ec, ttl) != 0)
         fail_msg("serve %s did not start", spec);
-    assert_int_equal(run_bin(out, 1 << 16, "load --targets 127.0.0.1:%d --users 20 --connections 2 --threads 1 "
+    assert_int_equal(rvt_run(out, 1 << 16, "load --targets 127.0.0.1:%d --users 20 --connections 2 --threads 1 "
                              "--rate 200 --duration 4s --warmup 1s --json %s --no-progress 2>/dev/null", s.port, path), 0);
     assert_non_null(doc = tsupport_read_file(path, NULL));
     assert_non_null(j = cJSON_Parse(doc));
@@ -233,7 +214,7 @@ static void the_revocation_delay_is_the_access_tokens_lifetime(void **state)
     (void)state;
     if (tsc_server_start(&s[0], spec, tmf.ec, ttl) != 0 || tsc_server_start(&s[1], spec, tmf.ec, ttl) != 0)
         fail_msg("serve %s did not start", spec);
-    assert_int_equal(run_bin(out, sizeof out, "revocation --targets 127.0.0.1:%d,127.0.0.1:%d --samples 5 --json",
+    assert_int_equal(rvt_run(out, sizeof out, "revocation --targets 127.0.0.1:%d,127.0.0.1:%d --samples 5 --json",
                              s[0].port, s[1].port), 0);
     tsc_server_stop(&s[0]);
     tsc_server_stop(&s[1]);

@@ -14,6 +14,7 @@
 
 #include <cjson/cJSON.h>
 
+#include "rv_testutil.h"
 #include "test_mech_fixture.h"
 #include "test_serve_client.h"
 #include "tsupport.h"
@@ -38,24 +39,17 @@ static int group_teardown(void **state)
     return 0;
 }
 
-/* Runs `authbench revocation <args>` through the shell (2>&1) into *o. */
+/* Runs `authbench revocation <args>` (stderr kept) into *o. */
+static void run_revocation(rv_out *o, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 static void run_revocation(rv_out *o, const char *fmt, ...)
 {
-    char args[1024], cmd[1400];
+    char args[1024];
     va_list ap;
-    size_t n = 0;
-    FILE *f;
-    int st;
     va_start(ap, fmt);
     vsnprintf(args, sizeof args, fmt, ap);
     va_end(ap);
-    snprintf(cmd, sizeof cmd, "'%s' revocation %s 2>&1", getenv("AUTHBENCH_BIN"), args);
     memset(o, 0, sizeof *o);
-    assert_non_null(f = popen(cmd, "r"));
-    while (n + 1 < sizeof o->text && fgets(o->text + n, (int)(sizeof o->text - n), f) != NULL)
-        n += strlen(o->text + n);
-    st = pclose(f);
-    o->status = WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+    o->status = rvt_run(o->text, sizeof o->text, "revocation %s 2>&1", args);
     if (o->status == 0)
         o->doc = cJSON_Parse(o->text);
 }
@@ -122,26 +116,28 @@ static void assert_next_request_refused(const rv_out *o)
     assert_true(num(o, "refused_probes") >= 2 * num(o, "revocation_latency_us.n"));
 }
 
-static void session_redis_is_revoked_by_the_next_request(void **state)
+/* Measures "<family>:redis://…" (prefix "session:" or "jwt+denylist:ES256,") and asserts the next
+ * request after the logout is refused. */
+static void assert_redis_spec_refuses_next(const char *prefix, const char *key)
 {
     char spec[128];
     rv_out o;
-    (void)state;
-    snprintf(spec, sizeof spec, "session:redis://127.0.0.1:%d", tmf.redis.port);
-    measure(&o, spec, NULL, NULL, 10);
+    snprintf(spec, sizeof spec, "%sredis://127.0.0.1:%d", prefix, tmf.redis.port);
+    measure(&o, spec, key, NULL, 10);
     assert_next_request_refused(&o);
     cJSON_Delete(o.doc);
 }
 
+static void session_redis_is_revoked_by_the_next_request(void **state)
+{
+    (void)state;
+    assert_redis_spec_refuses_next("session:", NULL);
+}
+
 static void jwt_denylist_es256_is_revoked_by_the_next_request(void **state)
 {
-    char spec[128];
-    rv_out o;
     (void)state;
-    snprintf(spec, sizeof spec, "jwt+denylist:ES256,redis://127.0.0.1:%d", tmf.redis.port);
-    measure(&o, spec, tmf.ec, NULL, 10);
-    assert_next_request_refused(&o);
-    cJSON_Delete(o.doc);
+    assert_redis_spec_refuses_next("jwt+denylist:ES256,", tmf.ec);
 }
 
 /* The pushed denylist: checked in memory, the revocation published to every server; the figure
@@ -176,30 +172,31 @@ static void stateless_jwt_lasts_its_remaining_lifetime(void **state)
     cJSON_Delete(o.doc);
 }
 
-/* memory:// sessions live in one server: the second refuses the fresh credential, said plainly. */
-static void servers_not_sharing_a_store_fail_clearly(void **state)
+/* Measuring spec over two servers fails with exit status 1 and a line saying text. */
+static void assert_measure_fails(const char *spec, const char *text)
 {
     tsc_server s[2];
     rv_out o;
-    (void)state;
-    start_two(s, "session:memory://", NULL, NULL);
-    run_revocation(&o, "--targets 127.0.0.1:%d,127.0.0.1:%d --samples 2", s[0].port, s[1].port);
+    start_two(s, spec, NULL, NULL);
+    run_revocation(&o, "--targets 127.0.0.1:%d,127.0.0.1:%d --samples 2 --max-wait 200ms", s[0].port, s[1].port);
     stop_two(s);
     assert_int_equal(o.status, 1);
-    assert_non_null(strstr(o.text, "refused a fresh credential"));
+    if (strstr(o.text, text) == NULL)
+        fail_msg("%s: '%s' does not say '%s'", spec, o.text, text);
+}
+
+/* memory:// sessions live in one server: the second refuses the fresh credential, said plainly. */
+static void servers_not_sharing_a_store_fail_clearly(void **state)
+{
+    (void)state;
+    assert_measure_fails("session:memory://", "refused a fresh credential");
 }
 
 /* "none" withdraws nothing and its credential has no exp: a failure, not a number. */
 static void a_credential_without_lifetime_not_revoked_fails(void **state)
 {
-    tsc_server s[2];
-    rv_out o;
     (void)state;
-    start_two(s, "none", NULL, NULL);
-    run_revocation(&o, "--targets 127.0.0.1:%d,127.0.0.1:%d --samples 1 --max-wait 200ms", s[0].port, s[1].port);
-    stop_two(s);
-    assert_int_equal(o.status, 1);
-    assert_non_null(strstr(o.text, "not revoked within max-wait"));
+    assert_measure_fails("none", "not revoked within max-wait");
 }
 
 static void bad_usage_exits_2_with_one_line(void **state)
