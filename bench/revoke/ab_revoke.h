@@ -9,6 +9,9 @@
  * allocated that outlives the call except what ab_revoke_json returns (the caller deletes it).
  * Errors: a return of -1 with one line in the caller's err buffer.
  *
+ * A login that also gives a refresh token (jwt+refresh) has it used once, before the logout: one
+ * POST /refresh on the first server, timed (the issuer's work: a store read and a signature).
+ *
  * What one sample measures
  *   t0 is the moment the logout's answer arrived (the revocation acknowledged to the user). Each
  *   server is then probed (GET /api/x with the credential; the servers in parallel, one request
@@ -58,6 +61,7 @@ typedef struct ab_revoke_opts {
     uint64_t max_wait_us;       /* how long a credential may stay accepted (default 5 s) */
     const char *user_prefix;    /* user names are <prefix>-<pid>-<n> (default "revoke") */
     uint64_t *values;           /* NULL, or the caller's samples entries: each sample's value (µs) */
+    uint64_t *refresh_values;   /* NULL, or the same for each timed POST /refresh (refresh_n of them) */
 } ab_revoke_opts;
 
 /* Fills the defaults above (no targets). */
@@ -73,6 +77,8 @@ typedef struct ab_revoke_result {
     uint64_t request_p50_us;   /* one accepted request's round trip: what "fast" is compared to */
     uint64_t request_p99_us;
     unsigned token_lifetime_samples; /* samples whose value is a remaining lifetime */
+    unsigned refresh_n;        /* jwt+refresh: POST /refresh timed, one per sample (0 otherwise) */
+    uint64_t refresh_p50_us, refresh_p99_us, refresh_max_us; /* their round trips */
     uint64_t probes;           /* requests sent after the logouts */
     uint64_t revoked_probes;   /* of which refused */
 } ab_revoke_result;

@@ -33,7 +33,8 @@ static void usage(void)
         "  --user-prefix P        user names are P-<pid>-<n>                               [revoke]\n"
         "  --json                 print the JSON document below instead of the text summary\n\n"
         "JSON: {\"revocation_latency_us\": {\"p50\",\"p99\",\"max\",\"n\",\"bound_us\",\"method\"},\n"
-        "\"mechanism\", \"family\", \"request_latency_us\": {\"p50\",\"p99\"}, \"probes\", \"refused_probes\",\n"
+        "\"mechanism\", \"family\", \"request_latency_us\": {\"p50\",\"p99\"}, \"refresh_latency_us\": {\"p50\",\"p99\",\n"
+        "\"max\",\"n\"} (jwt+refresh: one POST /refresh per sample, else null), \"probes\", \"refused_probes\",\n"
         "\"token_lifetime_samples\", \"probe_interval_us\", \"max_wait_us\"}: microseconds; bound_us is the\n"
         "mechanism's stated bound (bench/revoke/README.md), null when none is stated.\n"
         "Exit status: 0 measured, 1 a target unreachable, a fresh credential refused or a credential\n"
@@ -116,6 +117,14 @@ static cJSON *document(const ab_revoke_opts *o, const ab_revoke_result *r)
     cJSON_AddNumberToObject(req, "p50", (double)r->request_p50_us);
     cJSON_AddNumberToObject(req, "p99", (double)r->request_p99_us);
     cJSON_AddItemToObject(j, "request_latency_us", req);
+    if (r->refresh_n > 0 && (req = cJSON_AddObjectToObject(j, "refresh_latency_us")) != NULL) {
+        cJSON_AddNumberToObject(req, "p50", (double)r->refresh_p50_us);
+        cJSON_AddNumberToObject(req, "p99", (double)r->refresh_p99_us);
+        cJSON_AddNumberToObject(req, "max", (double)r->refresh_max_us);
+        cJSON_AddNumberToObject(req, "n", r->refresh_n);
+    } else {
+        cJSON_AddNullToObject(j, "refresh_latency_us");
+    }
     cJSON_AddNumberToObject(j, "probes", (double)r->probes);
     cJSON_AddNumberToObject(j, "refused_probes", (double)r->revoked_probes);
     cJSON_AddNumberToObject(j, "token_lifetime_samples", r->token_lifetime_samples);
@@ -134,6 +143,10 @@ static void print_text(const ab_revoke_opts *o, const ab_revoke_result *r)
         printf(" (stated bound %lld us)", (long long)r->bound_us);
     printf("\nrequest    p50 %llu us, p99 %llu us (one accepted probe's round trip)\n",
            (unsigned long long)r->request_p50_us, (unsigned long long)r->request_p99_us);
+    if (r->refresh_n > 0)
+        printf("refresh    p50 %llu us, p99 %llu us, max %llu us over %u POST /refresh\n",
+               (unsigned long long)r->refresh_p50_us, (unsigned long long)r->refresh_p99_us,
+               (unsigned long long)r->refresh_max_us, r->refresh_n);
     printf("probes     %llu after the logouts, %llu refused, at most one round per %llu us\n",
            (unsigned long long)r->probes, (unsigned long long)r->revoked_probes,
            (unsigned long long)o->probe_interval_us);

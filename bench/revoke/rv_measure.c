@@ -24,6 +24,8 @@ typedef struct rv_run {
     rv_conn conns[AB_REVOKE_MAX_TARGETS];
     size_t nconns;
     char cred[RV_CRED_MAX];
+    char refresh[128];             /* the login's refresh token (jwt+refresh), "" without one */
+    ab_hist *refreshes;            /* µs, POST /refresh round trips */
     int cookie;                    /* the credential travels as Cookie: sid= (else Bearer) */
     ab_hist *latency;              /* µs, one value per sample */
     ab_hist *request;              /* µs, accepted probes' round trips */
@@ -102,6 +104,7 @@ static int login(rv_run *r, unsigned sample)
         return -1;
     cred = ab_json_str(j, "credential");
     kind = ab_json_str(j, "kind");
+    snprintf(r->refresh, sizeof r->refresh, "%s", ab_json_str(j, "refresh") != NULL ? ab_json_str(j, "refresh") : "");
     if (c->status != 200 || cred == NULL || kind == NULL)
         run_fail(r, "%s: POST /login answered HTTP %d (%s)", c->name, c->status,
                  ab_json_str(j, "error") != NULL ? ab_json_str(j, "error") : "no credential");
@@ -134,6 +137,31 @@ static int check_accepted(rv_run *r)
         ab_hist_record(r->request, ab_now_us() - t);
     }
     return 0;
+}
+
+/* jwt+refresh: one POST /refresh with the login's refresh token on the first server, timed; its
+ * new access token replaces the credential (logout works with either). 0 or -1. */
+static int refresh_once(rv_run *r)
+{
+    rv_conn *c = &r->conns[0];
+    const char *cred;
+    uint64_t t = ab_now_us();
+    cJSON *j;
+    if (r->refresh[0] == '\0')
+        return 0;
+    if (rv_send(c, r->err, r->errlen, "POST /refresh HTTP/1.1\r\nHost: %s\r\nAuthorization: Bearer %s\r\n"
+                "Content-Length: 0\r\n\r\n", c->name, r->refresh) != 0 ||
+        rv_recv(c, r->err, r->errlen) != 0 || (j = body_json(r, c, "POST /refresh")) == NULL)
+        return -1;
+    t = ab_now_us() - t;
+    if (r->o->refresh_values != NULL)
+        r->o->refresh_values[ab_hist_count(r->refreshes)] = t;
+    ab_hist_record(r->refreshes, t);
+    cred = ab_json_str(j, "credential");
+    if (c->status == 200 && cred != NULL && strlen(cred) < sizeof r->cred)
+        snprintf(r->cred, sizeof r->cred, "%s", cred);
+    cJSON_Delete(j);
+    return c->status == 200 && cred != NULL ? 0 : run_fail(r, "%s: POST /refresh answered HTTP %d", c->name, c->status);
 }
 
 /* A JWT credential's exp and iat (from its payload, not verified: the servers verify). 1 found. */
@@ -226,7 +254,7 @@ static int sample(rv_run *r, unsigned n)
     size_t i, left = r->nconns;
     uint64_t t0, value = 0;
     int revoked = 0;
-    if (login(r, n) != 0 || check_accepted(r) != 0 || logout(r, &revoked) != 0)
+    if (login(r, n) != 0 || check_accepted(r) != 0 || refresh_once(r) != 0 || logout(r, &revoked) != 0)
         return -1;
     if (token_times(r->cred, &exp, &iat)) /* a JWT: its whole lifetime is the stateless bound */
         r->lifetime_s = exp - iat;
@@ -314,6 +342,10 @@ static void summarise(rv_run *r)
     o->max_us = ab_hist_max(r->latency);
     o->request_p50_us = ab_hist_percentile(r->request, 50);
     o->request_p99_us = ab_hist_percentile(r->request, 99);
+    o->refresh_n = (unsigned)ab_hist_count(r->refreshes);
+    o->refresh_p50_us = ab_hist_percentile(r->refreshes, 50);
+    o->refresh_p99_us = ab_hist_percentile(r->refreshes, 99);
+    o->refresh_max_us = ab_hist_max(r->refreshes);
     snprintf(o->method, sizeof o->method, "%s", o->token_lifetime_samples > 0 ? "token_lifetime" : "probed");
     o->bound_us = stated_bound(r);
 }
@@ -343,9 +375,10 @@ int ab_revoke_measure(const ab_revoke_opts *o, ab_revoke_result *out, char *err,
     r.lifetime_s = -1;
     r.latency = ab_hist_new(RV_HIST_MAX, 3);
     r.request = ab_hist_new(RV_HIST_MAX, 3);
+    r.refreshes = ab_hist_new(RV_HIST_MAX, 3);
     if (o->ntargets == 0 || o->ntargets > AB_REVOKE_MAX_TARGETS || o->samples == 0)
         run_fail(&r, "need 1..%d targets and at least one sample", AB_REVOKE_MAX_TARGETS);
-    else if (r.latency == NULL || r.request == NULL)
+    else if (r.latency == NULL || r.request == NULL || r.refreshes == NULL)
         run_fail(&r, "out of memory");
     else if (open_conns(&r) == 0 && read_family(&r) == 0) {
         for (i = 0; i < o->samples && sample(&r, i) == 0; i++)
@@ -359,6 +392,7 @@ int ab_revoke_measure(const ab_revoke_opts *o, ab_revoke_result *out, char *err,
         rv_conn_free(&r.conns[--r.nconns]);
     ab_hist_free(r.latency);
     ab_hist_free(r.request);
+    ab_hist_free(r.refreshes);
     return rc;
 }
 

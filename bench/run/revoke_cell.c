@@ -30,67 +30,123 @@ static void split_targets(const ab_run_rep_env *e, char *buf, size_t len, ab_rev
         o->targets[o->ntargets++] = t;
 }
 
-/* Adds the samples of an earlier repetition's extra to h, and its bound to *bound. */
-static void add_earlier(const ab_res_rep *rep, ab_hist *h, double *bound, int *lifetime)
+/* The samples under key of the repetitions before k, then vals[0..n): all of them so far. NULL when
+ * out of memory. */
+static cJSON *samples_so_far(const ab_res_rep *reps, unsigned k, const char *key, const uint64_t *vals,
+                             unsigned n)
 {
-    const cJSON *v, *vals = cJSON_GetObjectItemCaseSensitive(rep->extra, "revocation_samples_us");
-    double b;
-    cJSON_ArrayForEach(v, vals)
-        if (cJSON_IsNumber(v))
-            ab_hist_record(h, (uint64_t)v->valuedouble);
-    if (ab_json_num(rep->extra, "revocation_latency_us.bound_us", &b) && b > *bound)
-        *bound = b;
-    if (ab_json_str(rep->extra, "revocation_latency_us.method") != NULL &&
-        strcmp(ab_json_str(rep->extra, "revocation_latency_us.method"), "token_lifetime") == 0)
-        *lifetime = 1;
+    cJSON *all = cJSON_CreateArray();
+    const cJSON *v;
+    unsigned i;
+    for (i = 0; all != NULL && i < k; i++)
+        cJSON_ArrayForEach(v, cJSON_GetObjectItemCaseSensitive(reps[i].extra, key))
+            cJSON_AddItemToArray(all, cJSON_Duplicate(v, 0));
+    for (i = 0; all != NULL && i < n; i++)
+        cJSON_AddItemToArray(all, cJSON_CreateNumber((double)vals[i]));
+    return all;
 }
 
-/* The cell's figure so far: this repetition's samples with the earlier ones'. */
-static cJSON *merged(const ab_revoke_result *r, const uint64_t *vals, ab_res_rep *reps, unsigned k,
-                     cJSON *all)
+/* p50, p99, max and n of a samples array into r (the revocation figure's fields). 0 or -1. */
+static int summarise(const cJSON *all, ab_revoke_result *r)
 {
     ab_hist *h = ab_hist_new(REVOKE_HIST_MAX, 3);
-    ab_revoke_result m = *r;
-    double bound = (double)r->bound_us;
-    int lifetime = r->token_lifetime_samples > 0;
-    unsigned i;
-    cJSON *o;
+    const cJSON *v;
     if (h == NULL)
-        return NULL;
-    for (i = 0; i < k; i++)
-        add_earlier(&reps[i], h, &bound, &lifetime);
-    for (i = 0; i < r->n; i++) {
-        ab_hist_record(h, vals[i]);
-        cJSON_AddItemToArray(all, cJSON_CreateNumber((double)vals[i]));
-    }
-    m.n = (unsigned)ab_hist_count(h);
-    m.p50_us = ab_hist_percentile(h, 50);
-    m.p99_us = ab_hist_percentile(h, 99);
-    m.max_us = ab_hist_max(h);
-    m.bound_us = (int64_t)bound;
-    snprintf(m.method, sizeof m.method, "%s", lifetime ? "token_lifetime" : "probed");
+        return -1;
+    cJSON_ArrayForEach(v, all)
+        if (cJSON_IsNumber(v))
+            ab_hist_record(h, (uint64_t)v->valuedouble);
+    r->n = (unsigned)ab_hist_count(h);
+    r->p50_us = ab_hist_percentile(h, 50);
+    r->p99_us = ab_hist_percentile(h, 99);
+    r->max_us = ab_hist_max(h);
     ab_hist_free(h);
-    o = ab_revoke_json(&m);
+    return 0;
+}
+
+/* The cell's revocation figure so far: this repetition's samples with the earlier ones', the
+ * widest bound stated, token_lifetime when any repetition had to use it. */
+static cJSON *revocation_so_far(ab_revoke_result m, const cJSON *all, const ab_res_rep *reps, unsigned k)
+{
+    const char *method;
+    double b;
+    unsigned i;
+    for (i = 0; i < k; i++) {
+        if (ab_json_num(reps[i].extra, "revocation_latency_us.bound_us", &b) && b > (double)m.bound_us)
+            m.bound_us = (int64_t)b;
+        method = ab_json_str(reps[i].extra, "revocation_latency_us.method");
+        if (method != NULL && strcmp(method, "token_lifetime") == 0)
+            snprintf(m.method, sizeof m.method, "%s", method);
+    }
+    return summarise(all, &m) == 0 ? ab_revoke_json(&m) : NULL;
+}
+
+/* {"p50","p99","max","n"} of the refresh round trips so far (jwt+refresh), or NULL. */
+static cJSON *refresh_so_far(const cJSON *all)
+{
+    ab_revoke_result m;
+    cJSON *o;
+    if (cJSON_GetArraySize(all) == 0 || summarise(all, &m) != 0 || (o = cJSON_CreateObject()) == NULL)
+        return NULL;
+    cJSON_AddNumberToObject(o, "p50", (double)m.p50_us);
+    cJSON_AddNumberToObject(o, "p99", (double)m.p99_us);
+    cJSON_AddNumberToObject(o, "max", (double)m.max_us);
+    cJSON_AddNumberToObject(o, "n", m.n);
     return o;
 }
 
-/* The earlier repetitions' samples, in order, into all (so the last repetition carries them all). */
-static void copy_earlier(cJSON *all, const ab_res_rep *reps, unsigned k)
+/* jwt+refresh: the issuer's load, POST /refresh per second of the measured window (the load's
+ * by_op.refresh), the median over the repetitions so far; -1 when no load document says it. */
+static double refreshes_per_sec(const ab_res_rep *reps, unsigned k)
 {
-    const cJSON *v;
+    double v[AB_RES_MAX_REPS], count, window;
+    ab_res_summary s;
+    size_t n = 0;
     unsigned i;
-    for (i = 0; i < k; i++)
-        cJSON_ArrayForEach(v, cJSON_GetObjectItemCaseSensitive(reps[i].extra, "revocation_samples_us"))
-            cJSON_AddItemToArray(all, cJSON_Duplicate(v, 0));
+    for (i = 0; i <= k && n < AB_RES_MAX_REPS; i++)
+        if (ab_json_num(reps[i].load, "by_op.refresh.count", &count) && ab_json_num(reps[i].load, "window_s", &window) &&
+            window > 0)
+            v[n++] = count / window;
+    if (n == 0)
+        return -1;
+    ab_res_summarize(v, n, &s);
+    return s.median;
+}
+
+/* Puts the figures of this repetition (r, its samples) and the earlier ones' into x. 0 or -1. */
+static int add_figures(cJSON *x, const ab_revoke_result *r, const uint64_t *vals, const uint64_t *rvals,
+                       ab_res_rep *reps, unsigned k)
+{
+    cJSON *all = samples_so_far(reps, k, "revocation_samples_us", vals, r->n);
+    cJSON *rall = samples_so_far(reps, k, "refresh_samples_us", rvals, r->refresh_n);
+    cJSON *fig = all != NULL ? revocation_so_far(*r, all, reps, k) : NULL, *rfig = refresh_so_far(rall);
+    if (fig == NULL || rall == NULL) {
+        cJSON_Delete(all);
+        cJSON_Delete(rall);
+        cJSON_Delete(fig);
+        cJSON_Delete(rfig);
+        return -1;
+    }
+    cJSON_AddItemToObject(x, "revocation_latency_us", fig);
+    cJSON_AddItemToObject(x, "revocation_samples_us", all);
+    if (rfig != NULL) {
+        cJSON_AddItemToObject(x, "refresh_latency_us", rfig);
+        cJSON_AddItemToObject(x, "refresh_samples_us", rall);
+        if (refreshes_per_sec(reps, k) >= 0)
+            cJSON_AddNumberToObject(x, "refreshes_per_sec", refreshes_per_sec(reps, k));
+    } else {
+        cJSON_Delete(rall);
+    }
+    return 0;
 }
 
 void ab_run_revoke_rep(const ab_run_rep_env *e, const ab_res_cell *c, ab_res_rep *reps, unsigned k)
 {
     ab_revoke_opts o;
     ab_revoke_result r;
-    uint64_t vals[AB_RUN_REVOKE_SAMPLES];
-    char targets[sizeof e->targets], err[512];
-    cJSON *x, *all, *fig = NULL;
+    uint64_t vals[AB_RUN_REVOKE_SAMPLES], rvals[AB_RUN_REVOKE_SAMPLES];
+    char targets[sizeof e->targets], err[512] = "";
+    cJSON *x;
     if (!measurable(c) || (reps[k].extra == NULL && (reps[k].extra = cJSON_CreateObject()) == NULL))
         return;
     x = reps[k].extra;
@@ -98,22 +154,11 @@ void ab_run_revoke_rep(const ab_run_rep_env *e, const ab_res_cell *c, ab_res_rep
     o.samples = AB_RUN_REVOKE_SAMPLES;
     o.probe_interval_us = AB_RUN_REVOKE_INTERVAL_US;
     o.values = vals;
+    o.refresh_values = rvals;
     o.user_prefix = "run-revoke";
     split_targets(e, targets, sizeof targets, &o);
-    if (ab_revoke_measure(&o, &r, err, sizeof err) != 0) {
-        cJSON_AddNullToObject(x, "revocation_latency_us");
-        cJSON_AddStringToObject(x, "revocation_note", err);
+    if (ab_revoke_measure(&o, &r, err, sizeof err) == 0 && add_figures(x, &r, vals, rvals, reps, k) == 0)
         return;
-    }
-    all = cJSON_CreateArray();
-    copy_earlier(all, reps, k);
-    fig = all != NULL ? merged(&r, vals, reps, k, all) : NULL;
-    if (fig == NULL) {
-        cJSON_Delete(all);
-        cJSON_AddNullToObject(x, "revocation_latency_us");
-        cJSON_AddStringToObject(x, "revocation_note", "out of memory");
-        return;
-    }
-    cJSON_AddItemToObject(x, "revocation_latency_us", fig);
-    cJSON_AddItemToObject(x, "revocation_samples_us", all);
+    cJSON_AddNullToObject(x, "revocation_latency_us");
+    cJSON_AddStringToObject(x, "revocation_note", err[0] != '\0' ? err : "out of memory");
 }

@@ -11,7 +11,8 @@
 /* Measures revocation latency on what repetition reps[k] of cell c started (e), when the cell's
  * servers can share a credential check: a jwt family, or a Redis or Redis Cluster store, and no
  * fault (a fault leaves the store broken). The figure over this and the earlier repetitions'
- * samples goes into reps[k].extra ("revocation_latency_us", "revocation_samples_us"); a
+ * samples goes into reps[k].extra ("revocation_latency_us", "revocation_samples_us", and for
+ * jwt+refresh "refresh_latency_us", "refresh_samples_us"); a
  * measurement that fails leaves "revocation_latency_us" null and says why in "revocation_note".
  * Never fails the cell. */
 void ab_run_revoke_rep(const ab_run_rep_env *e, const ab_res_cell *c, ab_res_rep *reps, unsigned k);
