@@ -17,6 +17,7 @@
 #include <errno.h>
 #include <poll.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -246,10 +247,24 @@ static int wait_first_sync(ab_mech *m, mech_pushed *p)
     return rc;
 }
 
+/* Starts the subscriber thread with every signal blocked (the program's signals are for its own
+ * threads: serve takes SIGTERM with sigwait). 0, or an errno. */
+static int start_thread(mech_pushed *p)
+{
+    sigset_t all, old;
+    int e;
+    sigfillset(&all);
+    pthread_sigmask(SIG_SETMASK, &all, &old);
+    e = pthread_create(&p->thread, NULL, subscriber, p);
+    pthread_sigmask(SIG_SETMASK, &old, NULL);
+    return e;
+}
+
 /* Starts the state and the thread. 0 or -1. */
 static int pushed_start(ab_mech *m)
 {
     mech_pushed *p = calloc(1, sizeof *p);
+    int e = 0;
     if (p == NULL)
         return mech_fail(m, AB_MECH_INTERNAL, "out of memory");
     m->family_state = p;
@@ -258,8 +273,8 @@ static int pushed_start(ab_mech *m)
     pthread_rwlock_init(&p->lock, NULL);
     pthread_mutex_init(&p->mu, NULL);
     pthread_cond_init(&p->cv, NULL);
-    if (pipe(p->stop_pipe) != 0 || pthread_create(&p->thread, NULL, subscriber, p) != 0)
-        return mech_fail(m, AB_MECH_INTERNAL, "cannot start the denylist subscriber: %s", strerror(errno));
+    if (pipe(p->stop_pipe) != 0 || (e = start_thread(p)) != 0)
+        return mech_fail(m, AB_MECH_INTERNAL, "cannot start the denylist subscriber: %s", strerror(e ? e : errno));
     p->running = 1;
     return wait_first_sync(m, p);
 }
