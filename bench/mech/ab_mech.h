@@ -221,6 +221,26 @@ typedef struct ab_mech_counters {
 } ab_mech_counters;
 #undef AB_MECH_COUNTER_FIELD_
 
+/* What a mechanism keeps for the whole process rather than per handle, declared once:
+ * X(name, description), uint64_t each (jwt+pushed-denylist's subscriber; zero for the others).
+ * The two last are gauges (now), the others monotonic. */
+#define AB_MECH_SHARED(X) \
+    X(push_heard, "revocations heard on the channel") \
+    X(push_catchups, "catch-ups from the store: one per (re)subscribe") \
+    X(push_missed, "revocations a catch-up after a re-subscribe found that the channel had not delivered") \
+    X(push_breaks, "subscriptions lost") \
+    X(push_denylist, "jtis in the in-memory denylist (gauge)") \
+    X(push_last_catchup_us, "how long the last catch-up took, microseconds (gauge)")
+
+#define AB_MECH_SHARED_FIELD_(name, desc) uint64_t name;
+typedef struct ab_mech_shared_counters {
+    AB_MECH_SHARED(AB_MECH_SHARED_FIELD_)
+} ab_mech_shared_counters;
+#undef AB_MECH_SHARED_FIELD_
+
+/* A snapshot of m's process-wide figures (thread-safe). */
+void ab_mech_shared(const ab_mech *m, ab_mech_shared_counters *out);
+
 /* A snapshot of c's counters (all zero for c NULL: a thread without a handle). */
 void ab_mech_ctx_counters(const ab_mech_ctx *c, ab_mech_counters *out);
 /* acc += x, field by field. */

@@ -48,8 +48,8 @@ typedef struct mech_pushed {
     int attempts;              /* subscribe attempts made (synced or not) */
     int synced;                /* subscribed and caught up now */
     char why[MECH_ERRSTR];     /* the last attempt's failure */
-    uint64_t catchup_us;       /* the last catch-up's time and entries */
-    size_t catchup_entries;
+    int adding_missed;         /* a catch-up after a re-subscribe is running: new entries were missed */
+    ab_mech_shared_counters shared; /* under mu (push_denylist is read from n under the lock) */
 } mech_pushed;
 
 /* The slot number of a jti: its first 8 characters as a number. A jti is 128 random bits
@@ -95,7 +95,7 @@ static int set_grow(mech_pushed *p, int64_t now)
     return 0;
 }
 
-/* Adds jti (len bytes) until exp, under the write lock. 0 or -1 (out of memory). */
+/* Adds jti (len bytes) until exp, under the write lock. 1 added, 0 it was there, -1 out of memory. */
 static int set_add(mech_pushed *p, const char *jti, size_t len, int64_t exp)
 {
     pushed_entry *e;
@@ -109,6 +109,7 @@ static int set_add(mech_pushed *p, const char *jti, size_t len, int64_t exp)
         else {
             e->exp = exp;
             p->n++;
+            rc = 1;
         }
     }
     pthread_rwlock_unlock(&p->lock);
@@ -125,24 +126,38 @@ static int set_has(mech_pushed *p, const char *jti)
     return found;
 }
 
-/* A message "<jti> <exp>" (from the channel or a stored value) into the set. */
-static void take_message(void *arg, const char *msg, size_t len)
+/* A message "<jti> <exp>" (from the channel or a stored value) into the set. 1 when it was new. */
+static int take_entry(mech_pushed *p, const char *msg, size_t len)
 {
-    mech_pushed *p = arg;
     const char *sp = memchr(msg, ' ', len);
     int64_t exp = 0;
     char num[24];
     size_t n = sp != NULL ? len - (size_t)(sp - msg) - 1 : 0;
     if (sp == NULL || n == 0 || n >= sizeof num)
-        return;
+        return 0;
     memcpy(num, sp + 1, n);
     num[n] = '\0';
-    if (ab_parse_i64(num, 0, INT64_MAX, &exp) == 0)
-        set_add(p, msg, (size_t)(sp - msg), exp);
+    return ab_parse_i64(num, 0, INT64_MAX, &exp) == 0 && set_add(p, msg, (size_t)(sp - msg), exp) == 1;
+}
+
+/* Adds one to a counter under mu. */
+static void count(mech_pushed *p, uint64_t *counter)
+{
+    pthread_mutex_lock(&p->mu);
+    (*counter)++;
+    pthread_mutex_unlock(&p->mu);
+}
+
+/* A stored entry listed by a catch-up (sstore_pubsub_fn): new after a re-subscribe is a missed one. */
+static void take_stored(void *arg, const char *msg, size_t len)
+{
+    mech_pushed *p = arg;
+    if (take_entry(p, msg, len) && p->adding_missed)
+        count(p, &p->shared.push_missed);
 }
 
 /* Records an attempt's outcome and wakes open(). */
-static void note_attempt(mech_pushed *p, int synced, const char *why, uint64_t catchup_us, size_t entries)
+static void note_attempt(mech_pushed *p, int synced, const char *why, uint64_t catchup_us)
 {
     pthread_mutex_lock(&p->mu);
     p->attempts++;
@@ -150,8 +165,8 @@ static void note_attempt(mech_pushed *p, int synced, const char *why, uint64_t c
     if (why != NULL)
         snprintf(p->why, sizeof p->why, "%s", why);
     if (synced) {
-        p->catchup_us = catchup_us;
-        p->catchup_entries = entries;
+        p->shared.push_catchups++;
+        p->shared.push_last_catchup_us = catchup_us;
     }
     pthread_cond_broadcast(&p->cv);
     pthread_mutex_unlock(&p->mu);
@@ -164,14 +179,15 @@ static int subscribe_and_catch_up(mech_pushed *p, sstore_pubsub *sub, sstore_pub
     size_t n = 0;
     int st = sstore_pubsub_err(sub) != SSTORE_OK ? sstore_pubsub_err(sub) : sstore_pubsub_subscribe(sub, PUSHED_CHANNEL);
     if (st != SSTORE_OK) {
-        note_attempt(p, 0, sstore_pubsub_errstr(sub), 0, 0);
+        note_attempt(p, 0, sstore_pubsub_errstr(sub), 0);
         return st;
     }
-    if ((st = sstore_pubsub_scan(scan, PUSHED_SET, take_message, p, &n)) != SSTORE_OK) {
-        note_attempt(p, 0, sstore_pubsub_errstr(scan), 0, 0);
+    p->adding_missed = p->shared.push_catchups > 0; /* the first catch-up loads what came before the start */
+    if ((st = sstore_pubsub_scan(scan, PUSHED_SET, take_stored, p, &n)) != SSTORE_OK) {
+        note_attempt(p, 0, sstore_pubsub_errstr(scan), 0);
         return st;
     }
-    note_attempt(p, 1, NULL, ab_now_us() - t0, n);
+    note_attempt(p, 1, NULL, ab_now_us() - t0);
     return SSTORE_OK;
 }
 
@@ -181,8 +197,10 @@ static int drain(mech_pushed *p, sstore_pubsub *sub)
     const char *msg;
     size_t len;
     int st;
-    while ((st = sstore_pubsub_next(sub, &msg, &len)) == SSTORE_OK)
-        take_message(p, msg, len);
+    while ((st = sstore_pubsub_next(sub, &msg, &len)) == SSTORE_OK) {
+        take_entry(p, msg, len);
+        count(p, &p->shared.push_heard);
+    }
     return st == SSTORE_NOT_FOUND ? 0 : -1;
 }
 
@@ -216,11 +234,13 @@ static void *subscriber(void *arg)
     while (!stopped) {
         sstore_pubsub *sub = sstore_pubsub_connect(p->store);
         if (sub == NULL || scan == NULL)
-            note_attempt(p, 0, "out of memory", 0, 0);
+            note_attempt(p, 0, "out of memory", 0);
         else if (subscribe_and_catch_up(p, sub, scan) == SSTORE_OK) {
             backoff = 10;
             stopped = listen_channel(p, sub);
-            note_attempt(p, 0, sstore_pubsub_errstr(sub), 0, 0);
+            note_attempt(p, 0, sstore_pubsub_errstr(sub), 0);
+            if (!stopped)
+                count(p, &p->shared.push_breaks);
         }
         sstore_pubsub_free(sub);
         if (!stopped)
@@ -373,9 +393,23 @@ static int pushed_revoke(ab_mech_ctx *c, const char *cred, size_t len)
     if (st != SSTORE_OK)
         return mech_ctx_fail(c, mech_store_status(st, AB_MECH_STORE_ERROR), "denylist: %s",
                              sstore_pubsub_errstr(c->pubsub));
-    if (set_add(c->m->family_state, jti, strlen(jti), exp) != 0)
+    if (set_add(c->m->family_state, jti, strlen(jti), exp) < 0)
         return mech_ctx_fail(c, AB_MECH_INTERNAL, "out of memory");
     return AB_MECH_OK;
+}
+
+void ab_mech_shared(const ab_mech *m, ab_mech_shared_counters *out)
+{
+    mech_pushed *p = m->ops == &ab_mech_pushed_ops ? m->family_state : NULL;
+    memset(out, 0, sizeof *out);
+    if (p == NULL)
+        return;
+    pthread_mutex_lock(&p->mu);
+    *out = p->shared;
+    pthread_mutex_unlock(&p->mu);
+    pthread_rwlock_rdlock(&p->lock);
+    out->push_denylist = p->n;
+    pthread_rwlock_unlock(&p->lock);
 }
 
 const mech_ops ab_mech_pushed_ops = {

@@ -143,6 +143,7 @@ static void a_server_started_later_catches_up_from_the_store(void **state)
 {
     ab_mech *a = open_server(), *late;
     ab_mech_ctx *ca = ctx_ok(a), *cl;
+    ab_mech_shared_counters sh;
     char cred[2048];
     uint64_t t0, empty_us, full_us;
     (void)state;
@@ -159,6 +160,11 @@ static void a_server_started_later_catches_up_from_the_store(void **state)
     assert_int_equal(check(cl, cred), AB_MECH_REVOKED); /* revoked before it started */
     print_message("  open with 0 revocations in the store: %.1f ms; with 10,001: %.1f ms (catch-up)\n",
                   empty_us / 1e3, full_us / 1e3);
+    ab_mech_shared(late, &sh);
+    assert_int_equal(sh.push_catchups, 1);
+    assert_int_equal(sh.push_missed, 0); /* what came before the start is not missed */
+    assert_true(sh.push_denylist >= 10001);
+    assert_true(sh.push_last_catchup_us > 0);
     ab_mech_ctx_free(cl);
     ab_mech_close(late);
     ab_mech_ctx_free(ca);
@@ -169,6 +175,7 @@ static void a_broken_subscription_catches_up_again(void **state)
 {
     ab_mech *a = open_server(), *b = open_server();
     ab_mech_ctx *ca = ctx_ok(a), *cb = ctx_ok(b);
+    ab_mech_shared_counters sh;
     char cred[2048];
     uint64_t t0, lat;
     (void)state;
@@ -179,6 +186,12 @@ static void a_broken_subscription_catches_up_again(void **state)
     lat = until_refused(cb, cred, t0);
     print_message("  after CLIENT KILL TYPE pubsub: refused by the other server %llu us after the revoke\n",
                   (unsigned long long)lat);
+    do /* the catch-up's entries are in the set a moment before it is counted */
+        ab_mech_shared(b, &sh);
+    while (sh.push_catchups < 2 && ab_now_us() - t0 < 2000000 && usleep(1000) == 0);
+    assert_int_equal(sh.push_breaks, 1);
+    assert_int_equal(sh.push_catchups, 2);
+    assert_int_equal(sh.push_missed + sh.push_heard, 1); /* missed and caught up, or heard after the resubscribe */
     ab_mech_ctx_free(ca);
     ab_mech_ctx_free(cb);
     ab_mech_close(a);
