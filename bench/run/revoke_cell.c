@@ -140,6 +140,28 @@ static int add_figures(cJSON *x, const ab_revoke_result *r, const uint64_t *vals
     return 0;
 }
 
+/* jwt+pushed-denylist: what its subscribers did in the measured windows of repetitions 0..k, summed
+ * over the servers' /stats deltas (the load's servers[].stats_delta): {"heard", "missed", "breaks"}
+ * — revocations heard on the channel, missed while it was down and found by a catch-up, and
+ * subscriptions lost (a fault cell's broken channel shows here). */
+static void add_pushed_window(cJSON *x, const ab_res_rep *reps, unsigned k)
+{
+    static const char *const keys[] = {"push_heard", "push_missed", "push_breaks"};
+    static const char *const names[] = {"heard", "missed", "breaks"};
+    double sum[3] = {0, 0, 0}, v;
+    const cJSON *srv;
+    cJSON *o;
+    unsigned i, j;
+    for (i = 0; i <= k; i++)
+        cJSON_ArrayForEach(srv, cJSON_GetObjectItemCaseSensitive(reps[i].load, "servers"))
+            for (j = 0; j < 3; j++)
+                if (ab_json_num(cJSON_GetObjectItemCaseSensitive(srv, "stats_delta"), keys[j], &v))
+                    sum[j] += v;
+    if ((o = cJSON_AddObjectToObject(x, "pushed_denylist")) != NULL)
+        for (j = 0; j < 3; j++)
+            cJSON_AddNumberToObject(o, names[j], sum[j]);
+}
+
 void ab_run_revoke_rep(const ab_run_rep_env *e, const ab_res_cell *c, ab_res_rep *reps, unsigned k)
 {
     ab_revoke_opts o;
@@ -147,9 +169,13 @@ void ab_run_revoke_rep(const ab_run_rep_env *e, const ab_res_cell *c, ab_res_rep
     uint64_t vals[AB_RUN_REVOKE_SAMPLES], rvals[AB_RUN_REVOKE_SAMPLES];
     char targets[sizeof e->targets], err[512] = "";
     cJSON *x;
-    if (!measurable(c) || (reps[k].extra == NULL && (reps[k].extra = cJSON_CreateObject()) == NULL))
+    if (reps[k].extra == NULL && (reps[k].extra = cJSON_CreateObject()) == NULL)
         return;
     x = reps[k].extra;
+    if (strcmp(c->family, "jwt+pushed-denylist") == 0)
+        add_pushed_window(x, reps, k);
+    if (!measurable(c))
+        return;
     ab_revoke_opts_init(&o);
     o.samples = AB_RUN_REVOKE_SAMPLES;
     o.probe_interval_us = AB_RUN_REVOKE_INTERVAL_US;
