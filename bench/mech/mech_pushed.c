@@ -415,5 +415,5 @@ void ab_mech_shared(const ab_mech *m, ab_mech_shared_counters *out)
 const mech_ops ab_mech_pushed_ops = {
     "jwt+pushed-denylist", "jwt+pushed-denylist:", AB_MECH_BEARER, 1,
     pushed_open, pushed_close, pushed_ctx_init, pushed_ctx_free, mech_jwt_issue, pushed_authenticate,
-    pushed_revoke, NULL, NULL, NULL,
+    pushed_revoke, NULL, NULL, NULL, MECH_OPT_CLAIMS | MECH_OPT_STORE,
 };

@@ -48,55 +48,25 @@ static size_t claims_with_key(const char *claims, size_t len, const char *key, c
     return len > 1 && claims[0] == '{' && n > 0 && (size_t)n < cap ? (size_t)n : 0;
 }
 
-/* Takes "access_ttl=S" out of the URI's query (uri is changed in place): S (whole seconds, "90",
- * "5m") into *ttl, untouched when absent. 0, or -1 on a malformed value. */
-static int take_access_ttl(char *uri, int64_t *ttl)
-{
-    char *p = strstr(uri, "access_ttl="), *end, v[32];
-    size_t n, len;
-    uint64_t us;
-    if (p == NULL)
-        return 0;
-    if (p == uri || (p[-1] != '?' && p[-1] != '&') || (n = strcspn(p + 11, "&")) == 0 || n >= sizeof v)
-        return -1;
-    memcpy(v, p + 11, n);
-    v[n] = '\0';
-    if (ab_parse_duration_us(v, &us) != 0 || us < 1000000 || us % 1000000 != 0 || us / 1000000 > SSTORE_TTL_MAX)
-        return -1;
-    *ttl = (int64_t)(us / 1000000);
-    end = p + 11 + n;
-    memmove(p, *end == '&' ? end + 1 : end, strlen(*end == '&' ? end + 1 : end) + 1);
-    len = strlen(uri);
-    if (len > 0 && (uri[len - 1] == '?' || uri[len - 1] == '&'))
-        uri[len - 1] = '\0';
-    return 0;
-}
-
 /* Opens "jwt+refresh:<ALG>,<store URI>[?access_ttl=S]". */
 static int refresh_open(ab_mech *m, const char *arg)
 {
     const char *comma = strchr(arg, ',');
     mech_refresh *r;
-    int64_t access = REFRESH_DEFAULT_ACCESS_TTL;
-    char *uri;
+    int64_t access = m->set.access_ttl_s > 0 ? m->set.access_ttl_s : REFRESH_DEFAULT_ACCESS_TTL;
     int rc;
     if (comma == NULL || comma[1] == '\0')
         return mech_fail(m, AB_MECH_MALFORMED, "%s: expected jwt+refresh:<ALG>,<store URI>[?access_ttl=S] "
                          "(e.g. jwt+refresh:ES256,redis://127.0.0.1:6379?access_ttl=300)", m->spec);
-    if ((r = calloc(1, sizeof *r)) == NULL || (uri = strdup(comma + 1)) == NULL) {
-        free(r);
+    if ((r = calloc(1, sizeof *r)) == NULL)
         return mech_fail(m, AB_MECH_INTERNAL, "out of memory");
-    }
     m->family_state = r;
     r->refresh_ttl_s = m->ttl_s;
-    if (take_access_ttl(uri, &access) != 0)
-        rc = mech_fail(m, AB_MECH_MALFORMED, "%s: access_ttl must be whole seconds from 1 (300, 5m)", m->spec);
-    else if (access >= r->refresh_ttl_s)
+    if (access >= r->refresh_ttl_s)
         rc = mech_fail(m, AB_MECH_MALFORMED, "%s: access_ttl (%lld s) must be shorter than the refresh "
                        "token's lifetime (--ttl, %lld s)", m->spec, (long long)access, (long long)r->refresh_ttl_s);
     else
-        rc = mech_jwt_open_alg(m, arg, (size_t)(comma - arg)) != 0 || mech_open_store(m, uri) != 0 ? -1 : 0;
-    free(uri);
+        rc = mech_jwt_open_alg(m, arg, (size_t)(comma - arg)) != 0 || mech_open_store(m, comma + 1) != 0 ? -1 : 0;
     m->ttl_s = access; /* the claims' exp: the access token's */
     if (rc == 0) /* claims with their rtk; the refresh token follows the access token's NUL */
         m->cred_max = ajwt_sign_bound(m->signer, REFRESH_CLAIMS_MAX) + 1 + SSTORE_ID_LEN;
@@ -236,7 +206,6 @@ static int token_key(ab_mech_ctx *c, const char *token, size_t len, char key[REF
 static int reissue(ab_mech_ctx *c, int st, const sstore_session *s, const char *key, const char *errstr,
                    char *out, size_t cap, size_t *out_len)
 {
-    char claims[MECH_CLAIMS_MAX];
     cJSON *rec;
     const cJSON *sub;
     size_t n = 0;
@@ -245,10 +214,10 @@ static int reissue(ab_mech_ctx *c, int st, const sstore_session *s, const char *
                              st == SSTORE_NOT_FOUND ? "unknown, expired or logged out" : errstr);
     rec = cJSON_ParseWithLength(s->data, s->data_len);
     sub = cJSON_GetObjectItemCaseSensitive(rec, "sub");
-    st = cJSON_IsString(sub) ? mech_issue_claims(c, sub->valuestring, claims, &n)
+    st = cJSON_IsString(sub) ? mech_issue_claims(c, sub->valuestring, &n) /* into c->claims */
                              : mech_ctx_fail(c, AB_MECH_STORE_ERROR, "refresh record without a sub");
     cJSON_Delete(rec);
-    return st != AB_MECH_OK ? st : sign_access(c, claims, n, key, out, cap, out_len);
+    return st != AB_MECH_OK ? st : sign_access(c, c->claims, n, key, out, cap, out_len);
 }
 
 /* POST /refresh: one store read and one signature. */
@@ -339,6 +308,7 @@ const mech_ops ab_mech_refresh_ops = {
     "jwt+refresh", "jwt+refresh:", AB_MECH_BEARER, 0,
     refresh_open, refresh_close, refresh_ctx_init, refresh_ctx_free, refresh_issue, refresh_authenticate,
     refresh_revoke, refresh_issue_async, NULL, refresh_revoke_async,
+    MECH_OPT_ACCESS_TTL | MECH_OPT_STORE,
 };
 
 /* ---- the public refresh calls (ab_mech.h) --------------------------------------------------- */

@@ -105,7 +105,7 @@ static void bad_specs_and_other_families_are_refused_clearly(void **state)
     (void)state;
     assert_open_fails("jwt+refresh:ES256", 60, "expected jwt+refresh:<ALG>,<store URI>");
     snprintf(s, sizeof s, "jwt+refresh:ES256,redis://127.0.0.1:%d?access_ttl=0", tmf.redis.port);
-    assert_open_fails(s, 60, "access_ttl must be whole seconds");
+    assert_open_fails(s, 60, "access_ttl=0: expected whole seconds");
     snprintf(s, sizeof s, "jwt+refresh:ES256,redis://127.0.0.1:%d?access_ttl=90", tmf.redis.port);
     assert_open_fails(s, 60, "must be shorter than the refresh token's lifetime");
     m = ab_mech_open("jwt:ES256", &o);
