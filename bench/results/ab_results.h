@@ -111,7 +111,7 @@ typedef struct ab_res_cell {
     char id[128];           /* unique, [a-z0-9-] */
     char label[128];        /* for legends */
     char mechanism[64];     /* schema name: session:redis, jwt:HS256, jwt+denylist:HS256,redis … */
-    char family[16];        /* none | session | jwt | jwt+denylist */
+    char family[24];        /* none | session | jwt | jwt+denylist | jwt+pushed-denylist | jwt+refresh */
     char store[16];         /* memory | redis | file | "" (none) */
     char alg[8];            /* JWT algorithm or "" */
     char disk_mode[16];     /* pagecache | direct | fsync | "" */

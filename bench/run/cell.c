@@ -1,6 +1,7 @@
 /* cell.c — one cell: for each repetition start what it needs (a private Redis for a fault acting on
  * Redis, the latency proxy, N `authbench serve`), run the repetition (rep.c), then stop everything. */
 #include "run_exec.h"
+#include "run_revoke.h"
 #include "ab_opt.h"
 
 #include <errno.h>
@@ -133,8 +134,9 @@ static int mech_spec(ab_run_ctx *ctx, ab_run_rep_env *e, const ab_res_cell *c, u
         return ab_fmt(out, len, "none"), 0;
     if (strcmp(c->family, "jwt") == 0)
         return ab_fmt(out, len, "jwt:%s%s", c->alg, opts), 0;
-    if (strcmp(c->family, "jwt+denylist") == 0)
-        return ab_fmt(out, len, "jwt+denylist:%s,%s", c->alg, uri), 0;
+    if (strcmp(c->family, "jwt+denylist") == 0 || strcmp(c->family, "jwt+pushed-denylist") == 0 ||
+        strcmp(c->family, "jwt+refresh") == 0)
+        return ab_fmt(out, len, "%s:%s,%s", c->family, c->alg, uri), 0;
     if (strcmp(c->store, "file") != 0)
         return ab_fmt(out, len, "session:%s", uri), 0;
     ab_fmt(e->disk, sizeof e->disk, "%s/%s/rep%u-s%u", ctx->disk_dir, c->id, e->rep, i + 1);
@@ -238,9 +240,10 @@ static void rep_noise_start(const ab_run_ctx *ctx, unsigned round, ab_res_rep *r
     ab_fmt(rep->placement, sizeof rep->placement, "%s", ctx->placement.text);
 }
 
-int ab_run_cell_rep(ab_run_ctx *ctx, const ab_res_cell *c, unsigned k, ab_res_rep *rep, char *err,
+int ab_run_cell_rep(ab_run_ctx *ctx, const ab_res_cell *c, unsigned k, ab_res_rep *reps, char *err,
                     size_t errlen)
 {
+    ab_res_rep *rep = &reps[k - 1];
     ab_run_rep_env *e = calloc(1, sizeof *e);
     int rc;
     if (e == NULL) {
@@ -258,6 +261,8 @@ int ab_run_cell_rep(ab_run_ctx *ctx, const ab_res_cell *c, unsigned k, ab_res_re
     rc = rep_setup(ctx, e, c, err, errlen);
     if (rc == 0)
         rc = ab_run_rep_execute(ctx, e, c, rep, err, errlen);
+    if (rc == 0)
+        ab_run_revoke_rep(e, c, reps, k - 1);
     rep_teardown(ctx, e, c);
     read_proxy_stats(e, rep);
     if (ab_run_stop_signal != 0) {

@@ -50,8 +50,9 @@ static int mech_uses_redis(const char *name)
     char b[64];
     const char *m = mech_base(name, b, sizeof b);
     size_t n = strlen(m);
-    return strcmp(m, "session:redis") == 0 || (strncmp(m, "jwt+denylist:", 13) == 0 && n > 6 &&
-                                               strcmp(m + n - 6, ",redis") == 0);
+    return strcmp(m, "session:redis") == 0 || strncmp(m, "jwt+pushed-denylist:", 20) == 0 ||
+           strncmp(m, "jwt+refresh:", 12) == 0 ||
+           (strncmp(m, "jwt+denylist:", 13) == 0 && n > 6 && strcmp(m + n - 6, ",redis") == 0);
 }
 
 /* The load-balancer policy a mechanism needs in practice: sticky for stores local to a server. */
@@ -86,9 +87,10 @@ static void mech_parts(ab_res_cell *c)
         ab_fmt(c->disk_mode, sizeof c->disk_mode, "%s", m + 13);
     } else if (strncmp(m, "session:", 8) == 0) {
         ab_fmt(c->store, sizeof c->store, "%s", m + 8);
-    } else if (strncmp(m, "jwt+denylist:", 13) == 0) {
+    } else if (strncmp(m, "jwt+denylist:", 13) == 0 || strncmp(m, "jwt+pushed-denylist:", 20) == 0 ||
+               strncmp(m, "jwt+refresh:", 12) == 0) {
         const char *comma = strchr(m, ',');
-        ab_fmt(c->alg, sizeof c->alg, "%.*s", (int)(comma - (m + 13)), m + 13);
+        ab_fmt(c->alg, sizeof c->alg, "%.*s", (int)(comma - (colon + 1)), colon + 1);
         ab_fmt(c->store, sizeof c->store, "%s", comma + 1);
     } else if (strncmp(m, "jwt:", 4) == 0) {
         ab_fmt(c->alg, sizeof c->alg, "%s", m + 4);
@@ -213,7 +215,7 @@ static void label_base(const ab_res_cell *c, char *out, size_t len, char *qual, 
     else if (strcmp(c->family, "jwt") == 0)
         ab_fmt(out, len, "jwt %s", c->alg);
     else
-        ab_fmt(out, len, "jwt+denylist %s %s", c->alg, c->store);
+        ab_fmt(out, len, "%s %s %s", c->family, c->alg, c->store);
     for (i = 0; i < sizeof modes / sizeof modes[0]; i++)
         if (strcmp(c->disk_mode, modes[i].mode) == 0)
             ab_fmt(qual, qlen, "%s", modes[i].text);

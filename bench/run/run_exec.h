@@ -142,9 +142,10 @@ int ab_run_execute(const ab_run_opts *o, const cJSON *sc, const ab_res_cell *cel
 /* Estimated seconds of what a run does besides its cells (store capacity, micro, report). */
 double ab_run_extras_estimate_s(const cJSON *sc, const ab_run_opts *o);
 
-/* Runs repetition k (1-based) of cell c into rep (initialised by the caller): starts its stores,
- * proxy and servers, runs the load, stops them. 0, or -1 with err. */
-int ab_run_cell_rep(ab_run_ctx *ctx, const ab_res_cell *c, unsigned k, ab_res_rep *rep, char *err,
+/* Runs repetition k (1-based) of cell c into reps[k - 1] (initialised by the caller; reps[0..k-2]
+ * are the cell's earlier repetitions, which the revocation step sums over): starts its stores,
+ * proxy and servers, runs the load, measures revocation, stops them. 0, or -1 with err. */
+int ab_run_cell_rep(ab_run_ctx *ctx, const ab_res_cell *c, unsigned k, ab_res_rep *reps, char *err,
                     size_t errlen);
 /* Runs `authbench load` against e's servers for one repetition (rep.c): watches the login phase,
  * snapshots Redis and the servers' /stats at the window, injects the cell's fault, reads the JSON.

@@ -253,7 +253,7 @@ static void run_rep(ab_run_ctx *ctx, ab_res_doc *res, cell_state *all, size_t n,
     int rc;
     ab_run_progress_rep(&ctx->progress, r, i, len, c->id, est);
     rc = st->failed || resolve_rate(st, all, n) != 0 ? -1
-         : ab_run_cell_rep(ctx, c, st->done + 1, &st->reps[st->done], st->err, sizeof st->err);
+         : ab_run_cell_rep(ctx, c, st->done + 1, st->reps, st->err, sizeof st->err);
     if (ab_run_stop_signal != 0) {
         ab_run_progress_rep_done(&ctx->progress, NULL, NULL);
         return;

@@ -116,19 +116,25 @@ static int mechanism_known(const char *m)
                                         "session:file-pagecache", "session:file-direct",
                                         "session:file-fsync"};
     char alg[16];
-    const char *comma;
+    const char *comma, *rest;
     size_t i;
+    int pushed = strncmp(m, "jwt+pushed-denylist:", 20) == 0; /* through Redis pub/sub: redis only */
     for (i = 0; i < sizeof fixed / sizeof fixed[0]; i++)
         if (strcmp(m, fixed[i]) == 0)
             return 1;
     if (strncmp(m, "jwt:", 4) == 0)
         return alg_known(m + 4);
-    if (strncmp(m, "jwt+denylist:", 13) != 0 || (comma = strchr(m + 13, ',')) == NULL)
+    if (strncmp(m, "jwt+refresh:", 12) == 0) /* jwt+refresh:<ALG>,redis (?access_ttl=S: an option) */
+        return (comma = strchr(m + 12, ',')) != NULL && (size_t)(comma - (m + 12)) < sizeof alg &&
+               ab_fmt(alg, sizeof alg, "%.*s", (int)(comma - (m + 12)), m + 12) == 0 && alg_known(alg) &&
+               strcmp(comma + 1, "redis") == 0;
+    if (!pushed && strncmp(m, "jwt+denylist:", 13) != 0)
         return 0;
-    if ((size_t)(comma - (m + 13)) >= sizeof alg)
+    rest = m + (pushed ? 20 : 13);
+    if ((comma = strchr(rest, ',')) == NULL || (size_t)(comma - rest) >= sizeof alg)
         return 0;
-    ab_fmt(alg, sizeof alg, "%.*s", (int)(comma - (m + 13)), m + 13);
-    return alg_known(alg) && (strcmp(comma + 1, "redis") == 0 || strcmp(comma + 1, "memory") == 0);
+    ab_fmt(alg, sizeof alg, "%.*s", (int)(comma - rest), rest);
+    return alg_known(alg) && (strcmp(comma + 1, "redis") == 0 || (!pushed && strcmp(comma + 1, "memory") == 0));
 }
 
 /* 1 when m is a mechanism name, maybe with mechanism options after '?' (session:redis?touch=always,
@@ -265,8 +271,10 @@ static const char *field_expects(const group_field *f)
     case FK_MECHS: return "mechanism names: none, session:memory, session:redis, session:redis-cluster, "
                           "session:file-pagecache, "
                           "session:file-direct, session:file-fsync, jwt:<ALG>, jwt+denylist:<ALG>,redis|memory, "
+                          "jwt+pushed-denylist:<ALG>,redis, jwt+refresh:<ALG>,redis, "
                           "each maybe with options: ?claims=BYTES, session ?touch=never|always|after:S, "
-                          "?l1=TTL&l1_size=N, jwt ?cache=N, jwt+denylist ?on_store_error=closed|open";
+                          "?l1=TTL&l1_size=N, jwt ?cache=N, jwt+denylist ?on_store_error=closed|open, "
+                          "jwt+refresh ?access_ttl=S";
     case FK_UINT_LIST: return "a whole number (or a list of them) in";
     case FK_UINT: return "a whole number in";
     case FK_LB_LIST: return "rr, random or sticky (or a list)";
