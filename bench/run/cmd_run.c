@@ -44,7 +44,8 @@ static void usage(void)
         "placement:\n"
         "  --cpus load=L,servers=S,stores=T  pin the load generator, the app servers and the stores +\n"
         "                        proxy to these CPUs (N, N-M, joined by '+'); default: disjoint sets\n"
-        "                        with 4 or more CPUs, no pinning with fewer (results say so)\n"
+        "                        with 4 or more CPUs, no pinning with fewer (results say so)\n");
+    printf( /* a second literal: one would pass C99's 4095 characters */
         "environment:\n"
         "  --out DIR             the run directory (default results/<UTC time>-<name>)\n"
         "  --redis-url URL       use this Redis (redis://[user:pass@]host:port[/db]) instead of\n"
