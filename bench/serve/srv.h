@@ -8,7 +8,8 @@
  *          one shared queue of srv_pool.c, where any idle worker thread runs the blocking call and
  *          hands the connection back to its loop (the loop's done list and eventfd).
  * Either way a connection has at most one request pending (c->pending), so its answers stay in
- * order. */
+ * order; a /stats waiting for the other threads to publish their counters is pending too
+ * (srv_stats.c). */
 #ifndef AB_SRV_H
 #define AB_SRV_H
 

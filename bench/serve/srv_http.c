@@ -437,6 +437,10 @@ void srv_http_finish(srv_conn *c)
     srv_thread *t = c->t;
     srv_job *j = &c->job;
     c->pending = 0;
+    if (j->route == SRV_ROUTE_STATS) {
+        answer_stats(c);
+        return;
+    }
     if (j->timed) {
         t->live.auth_cpu_gross_ns += j->cpu_gross_ns;
         t->live.auth_clock_ns += j->clock_ns;
@@ -446,8 +450,6 @@ void srv_http_finish(srv_conn *c)
         answer_login(c);
     else if (j->route == SRV_ROUTE_LOGOUT)
         answer_logout(c);
-    else if (j->route == SRV_ROUTE_STATS)
-        answer_stats(c);
     else
         answer_api(c);
 }
@@ -524,19 +526,13 @@ static void route_stats(srv_conn *c)
         srv_stats_park(c);
 }
 
-/* The length of the request's path: its target without the query. */
-static size_t path_len(const srv_conn *c)
+/* 1 when the request's path (without the query) is path; prefix: starts with it. */
+static int path_is(const srv_conn *c, const char *path, int prefix)
 {
     const char *url = c->rbuf + c->msg_start + c->req.url.off;
     const char *q = memchr(url, '?', c->req.url.len);
-    return q != NULL ? (size_t)(q - url) : c->req.url.len;
-}
-
-/* 1 when the request's path (len bytes, path_len) is path; prefix: starts with it. */
-static int path_is(const srv_conn *c, size_t len, const char *path, int prefix)
-{
-    size_t n = strlen(path);
-    return (prefix ? len >= n : len == n) && memcmp(c->rbuf + c->msg_start + c->req.url.off, path, n) == 0;
+    size_t len = q != NULL ? (size_t)(q - url) : c->req.url.len, n = strlen(path);
+    return (prefix ? len >= n : len == n) && memcmp(url, path, n) == 0;
 }
 
 /* A 404 or 405: counted as a bad request; the connection stays open. */
@@ -550,22 +546,21 @@ static void route_unknown(srv_conn *c, int status)
 static void handle_message(srv_conn *c)
 {
     int method = (int)c->parser.method;
-    size_t len = path_len(c);
     if (!http_should_keep_alive(&c->parser) || c->parser.upgrade)
         c->close_after = 1;
-    if (path_is(c, len, "/stats", 0) && method == HTTP_GET) {
+    if (path_is(c, "/stats", 0) && method == HTTP_GET) {
         route_stats(c);
         return;
     }
     c->t->live.bytes_in += c->parsed - c->msg_start;
-    if (path_is(c, len, "/api/", 1))
+    if (path_is(c, "/api/", 1))
         method == HTTP_GET ? start_job(c, SRV_ROUTE_API) : route_unknown(c, 405);
-    else if (path_is(c, len, "/login", 0))
+    else if (path_is(c, "/login", 0))
         method == HTTP_POST ? start_job(c, SRV_ROUTE_LOGIN) : route_unknown(c, 405);
-    else if (path_is(c, len, "/logout", 0))
+    else if (path_is(c, "/logout", 0))
         method == HTTP_POST ? start_job(c, SRV_ROUTE_LOGOUT) : route_unknown(c, 405);
     else
-        route_unknown(c, path_is(c, len, "/stats", 0) ? 405 : 404);
+        route_unknown(c, path_is(c, "/stats", 0) ? 405 : 404);
 }
 
 /* Moves the unparsed tail (a partial request) to the front of the buffer. */
