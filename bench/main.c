@@ -19,6 +19,7 @@ static const ab_command commands[] = {
     {"serve", ab_cmd_serve, "a simulated app server authenticating every request with one mechanism"},
     {"run", ab_cmd_run, "run a benchmark matrix end to end: stores, servers, load, results/, report"},
     {"merge", ab_cmd_merge, "combine runs made at the same time on several machines into one"},
+    {"compare", ab_cmd_compare, "did a change matter? two runs cell by cell, each change with its interval"},
 };
 
 /* Prints the list of subcommands. */

@@ -71,6 +71,32 @@ typedef struct ab_load_result ab_load_result;
 ab_load_result *ab_load_run(const ab_load_config *cfg, int *unreachable, char *err, size_t errlen);
 void ab_load_result_free(ab_load_result *r);
 
+/* Honest rates. Open loop, every send is measured against its intended time (its client's slot
+ * in the schedule): its schedule lag is how late it went out. A client whose previous request is
+ * still unanswered cannot send, so an overloaded target (or a starved generator) makes the lag
+ * grow and the offered rate fall short. The run reached its target rate (rate_reached) when:
+ *   - achieved_rate_per_sec (answers and timeouts completed in the window / window s) is at least
+ *     AB_LOAD_RATE_REACHED_FRACTION of target_rate_per_sec, and
+ *   - the sender did not fall behind its schedule, i.e. neither
+ *       the backlog at the end of the window (how long ago the next request of the most behind
+ *       client was due) exceeds AB_LOAD_BEHIND_US — it was behind and never caught up, nor
+ *       more than AB_LOAD_LATE_SHARE of the sends went out more than AB_LOAD_BEHIND_US late
+ *       (schedule lag p95 > AB_LOAD_BEHIND_US) — it was behind for a good part of the window.
+ *   A short stall it recovers from (the machine took the CPU away for 50 ms) is neither: its
+ *   effect is in the corrected latency, which is then still a latency at the target rate.
+ * A run that did not reach its rate says so in the summary; its latencies were measured at the
+ * achieved rate under overload and are never latencies at the target rate. Closed loop has no
+ * target: rate_reached is null. */
+#define AB_LOAD_RATE_REACHED_FRACTION 0.95
+#define AB_LOAD_BEHIND_US 10000.0
+#define AB_LOAD_LATE_SHARE 0.05
+/* The load generator's threads used at least this share of their CPU over the window: it may have
+ * been the bottleneck (loadgen_cpu.util; the summary warns). */
+#define AB_LOAD_CPU_BOTTLENECK 0.9
+
+/* 1 reached, 0 not reached (see above), -1 closed loop (no target). */
+int ab_load_result_rate_reached(const ab_load_result *r);
+
 /* The human summary, every number with its unit. */
 void ab_load_result_print(const ab_load_result *r, FILE *out);
 /* The whole result as JSON text (malloc'd; the caller frees it), NULL when out of memory. */

@@ -99,9 +99,17 @@ typedef struct abl_second {
 } abl_second;
 
 typedef struct abl_stats {
-    ab_hist *lat;     /* ns, from the intended send time (coordinated omission corrected) */
-    ab_hist *lat_unc; /* ns, from the actual send time */
+    ab_hist *lat;     /* ns, successful (2xx) answers, from the intended send time (coordinated
+                         omission corrected) */
+    ab_hist *lat_unc; /* ns, successful answers, from the actual send time */
+    ab_hist *lat_failed; /* ns, failed answers (non-2xx, 401 included; timeouts; logins answered
+                            without a credential), from the intended send time */
+    ab_hist *lag;     /* ns, open loop: how late each send went out against its intended time */
     uint64_t requests;      /* answers received and timeouts, in the window */
+    uint64_t sent;          /* requests whose send started in the window */
+    uint64_t backlog_ns;    /* open loop: at the end of the window, how far behind its schedule the
+                               most behind client was (merged: the largest) */
+    uint64_t cpu_ns;        /* load threads' CPU time over the window (merged: summed) */
     uint64_t ok;            /* 2xx */
     uint64_t auth_failures; /* 401 */
     uint64_t errors[ABL_ERR_COUNT];
@@ -216,6 +224,8 @@ struct abl_thread {
     uint64_t measure_ns;      /* start of the measured window */
     uint64_t end_ns;
     uint64_t interval_ns;     /* open loop: per-client send interval; 0 = closed loop */
+    ab_timer mark;            /* fires at measure_ns: the thread's CPU clock is read there */
+    int64_t cpu_mark_ns;      /* CLOCK_THREAD_CPUTIME_ID at measure_ns; -1 until then */
     abl_stats stats;          /* the measured window */
     abl_stats warm;           /* warm-up: counted apart, never reported as results */
     _Atomic uint64_t live_requests; /* published every tick, for the progress line */

@@ -130,7 +130,19 @@ static void add_server(cJSON *root, const ab_load_result *r)
     }
 }
 
-/* The per-second series of the measured window, each second's histogram encoded. 0 or -1. */
+/* Adds h encoded (ab_hist_encode) as o.name. 0 or -1 when out of memory. */
+static int add_encoded(cJSON *o, const char *name, const ab_hist *h)
+{
+    char *enc = ab_hist_encode(h);
+    if (enc == NULL)
+        return -1;
+    cJSON_AddStringToObject(o, name, enc);
+    free(enc);
+    return 0;
+}
+
+/* The per-second series of the measured window, each second's histogram (successful answers)
+ * encoded. 0 or -1. */
 static int add_timeseries(cJSON *root, const ab_load_result *r)
 {
     cJSON *arr = cJSON_AddArrayToObject(root, "timeseries");
@@ -138,36 +150,29 @@ static int add_timeseries(cJSON *root, const ab_load_result *r)
     for (i = 0; i < r->stats.nsecs; i++) {
         const abl_second *s = &r->stats.secs[i];
         cJSON *o = cJSON_CreateObject();
-        char *enc = ab_hist_encode(s->lat);
-        if (enc == NULL)
-            return -1;
+        cJSON_AddItemToArray(arr, o);
         cJSON_AddNumberToObject(o, "t_s", (double)i);
         cJSON_AddNumberToObject(o, "requests", (double)s->requests);
         cJSON_AddNumberToObject(o, "errors", (double)s->errors);
         cJSON_AddNumberToObject(o, "auth_failures", (double)s->auth_failures);
         cJSON_AddNumberToObject(o, "p50_us", (double)ab_hist_percentile(s->lat, 50) / 1e3);
         cJSON_AddNumberToObject(o, "p99_us", (double)ab_hist_percentile(s->lat, 99) / 1e3);
-        cJSON_AddStringToObject(o, "latency_ns", enc);
-        free(enc);
-        cJSON_AddItemToArray(arr, o);
+        if (add_encoded(o, "latency_ns", s->lat) != 0)
+            return -1;
     }
     return 0;
 }
 
-/* The encoded histograms (ab_hist_encode), for merging runs. 0 or -1. */
+/* The encoded histograms, for merging runs: under "histograms" (ns) the successful answers' and the
+ * schedule lag; the failed answers' as "histogram_failed" at the top. 0 or -1. */
 static int add_histograms(cJSON *root, const ab_load_result *r)
 {
     cJSON *o = cJSON_AddObjectToObject(root, "histograms");
-    char *a = ab_hist_encode(r->stats.lat), *b = ab_hist_encode(r->stats.lat_unc);
-    int rc = a != NULL && b != NULL ? 0 : -1;
     cJSON_AddStringToObject(o, "unit", "ns");
-    if (rc == 0) {
-        cJSON_AddStringToObject(o, "latency_ns", a);
-        cJSON_AddStringToObject(o, "latency_uncorrected_ns", b);
-    }
-    free(a);
-    free(b);
-    return rc;
+    if (add_encoded(o, "latency_ns", r->stats.lat) != 0 || add_encoded(o, "latency_uncorrected_ns", r->stats.lat_unc) != 0 ||
+        add_encoded(o, "schedule_lag_ns", r->stats.lag) != 0)
+        return -1;
+    return add_encoded(root, "histogram_failed", r->stats.lat_failed);
 }
 
 /* "window": the measured window as announced (AB_LOAD_WINDOW_LINE), when this generator ran it. */
@@ -183,12 +188,62 @@ static void add_window(cJSON *root, const ab_load_result *r)
     cJSON_AddNumberToObject(o, "end_unix_ms", round(r->window_start_unix_ms + r->window_s * 1e3));
 }
 
+/* The honest rates: target, achieved, sent, reached, the schedule lag (open loop; null when closed),
+ * goodput. */
+static void add_rates(cJSON *root, const ab_load_result *r, const abl_rates *x)
+{
+    cJSON *lag;
+    add_num_or_null(root, "target_rate_per_sec", x->target, x->target > 0);
+    cJSON_AddNumberToObject(root, "achieved_rate_per_sec", x->achieved);
+    cJSON_AddNumberToObject(root, "sent", (double)r->stats.sent);
+    cJSON_AddNumberToObject(root, "sent_per_sec", x->sent);
+    if (x->reached < 0)
+        cJSON_AddNullToObject(root, "rate_reached");
+    else
+        cJSON_AddBoolToObject(root, "rate_reached", x->reached);
+    if (x->target > 0) {
+        lag = cJSON_AddObjectToObject(root, "schedule_lag_us");
+        cJSON_AddNumberToObject(lag, "p50", x->lag_p50_us);
+        cJSON_AddNumberToObject(lag, "p95", x->lag_late_us);
+        cJSON_AddNumberToObject(lag, "p99", x->lag_p99_us);
+        cJSON_AddNumberToObject(lag, "max", x->lag_max_us);
+        cJSON_AddNumberToObject(lag, "backlog_at_end", x->backlog_us);
+        cJSON_AddBoolToObject(lag, "behind", x->behind);
+    } else {
+        cJSON_AddNullToObject(root, "schedule_lag_us");
+    }
+    cJSON_AddNumberToObject(root, "goodput_per_sec", x->goodput);
+}
+
+/* Failed answers: their count and latency (null when none failed), apart from the successful ones. */
+static void add_failed(cJSON *root, const abl_stats *s)
+{
+    cJSON_AddNumberToObject(root, "failed_answers", (double)ab_hist_count(s->lat_failed));
+    if (ab_hist_count(s->lat_failed) > 0)
+        add_latency(root, "latency_failed_us", s->lat_failed);
+    else
+        cJSON_AddNullToObject(root, "latency_failed_us");
+}
+
+/* The load generator's own CPU over the window: {"cpu_s", "util" (0..1), "us_per_req" (null when
+ * nothing completed), "threads", "bottleneck"}. */
+static void add_loadgen_cpu(cJSON *root, const ab_load_result *r, const abl_rates *x)
+{
+    cJSON *o = cJSON_AddObjectToObject(root, "loadgen_cpu");
+    cJSON_AddNumberToObject(o, "cpu_s", x->cpu_s);
+    cJSON_AddNumberToObject(o, "util", x->cpu_util);
+    add_num_or_null(o, "us_per_req", x->cpu_us_per_req, x->cpu_us_per_req >= 0);
+    cJSON_AddNumberToObject(o, "threads", r->cfg.threads);
+    cJSON_AddBoolToObject(o, "bottleneck", x->cpu_util >= AB_LOAD_CPU_BOTTLENECK);
+}
+
 /* The headline figures: throughput, latency, failures. */
 static void add_headline(cJSON *root, const ab_load_result *r)
 {
     const abl_stats *s = &r->stats;
     double w = r->window_s > 0 ? r->window_s : 1;
     cJSON *warm, *login;
+    abl_rates x;
     cJSON_AddNumberToObject(root, "window_s", r->window_s);
     cJSON_AddNumberToObject(root, "window_start_unix_ms", round(r->window_start_unix_ms));
     add_window(root, r);
@@ -197,10 +252,14 @@ static void add_headline(cJSON *root, const ab_load_result *r)
     cJSON_AddNumberToObject(root, "ok", (double)s->ok);
     cJSON_AddNumberToObject(root, "requests_per_sec", (double)s->requests / w);
     cJSON_AddNumberToObject(root, "ok_per_sec", (double)s->ok / w);
+    abl_rates_of(r, &x);
+    add_rates(root, r, &x);
     cJSON_AddBoolToObject(root, "latency_corrected", r->cfg.rate > 0);
     add_latency(root, "latency_us", s->lat);
     if (r->cfg.rate > 0)
         add_latency(root, "latency_uncorrected_us", s->lat_unc);
+    add_failed(root, s);
+    add_loadgen_cpu(root, r, &x);
     cJSON_AddNumberToObject(root, "auth_failures", (double)s->auth_failures);
     cJSON_AddNumberToObject(root, "auth_failure_ratio", s->requests ? (double)s->auth_failures / (double)s->requests : 0);
     cJSON_AddNumberToObject(root, "away_from_login_server", (double)s->away);

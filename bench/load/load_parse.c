@@ -11,6 +11,9 @@
 #include "load_int.h"
 #include "load_server.h"
 
+/* The reason given for a field that documents written by an older authbench load lack. */
+#define ABL_OLDER_DOC "missing (written by an older authbench load: run it again)"
+
 /* Where parsing is: the document and the first problem met. */
 typedef struct abl_reader {
     const cJSON *doc;
@@ -158,9 +161,28 @@ static void read_seconds(abl_reader *rd, abl_stats *s)
         s->secs[i].errors = count(rd, row, "errors");
         s->secs[i].auth_failures = count(rd, row, "auth_failures");
         if (!cJSON_IsString(cJSON_GetObjectItemCaseSensitive(row, "latency_ns")))
-            bad_field(rd, "timeseries[].latency_ns", "missing (written by an older authbench load: run it again)");
+            bad_field(rd, "timeseries[].latency_ns", ABL_OLDER_DOC);
         read_hist(rd, row, "latency_ns", s->secs[i++].lat);
     }
+}
+
+/* The rates, failed answers and the generator's CPU: sends, the schedule lag, the backlog at the
+ * end (null in closed loop), the failed answers' histogram, the CPU seconds. */
+static void read_honest(abl_reader *rd, abl_stats *s)
+{
+    static const char *const needed[] = {"histogram_failed", "histograms.schedule_lag_ns", "loadgen_cpu.cpu_s"};
+    const cJSON *lag = ab_json_at(rd->doc, "schedule_lag_us");
+    size_t i;
+    for (i = 0; i < sizeof needed / sizeof needed[0]; i++)
+        if (ab_json_at(rd->doc, needed[i]) == NULL) {
+            bad_field(rd, needed[i], ABL_OLDER_DOC);
+            return;
+        }
+    s->sent = count(rd, NULL, "sent");
+    read_hist(rd, NULL, "histograms.schedule_lag_ns", s->lag);
+    read_hist(rd, NULL, "histogram_failed", s->lat_failed);
+    s->backlog_ns = cJSON_IsObject(lag) ? (uint64_t)llround(fmin(fmax(0, num(rd, lag, "backlog_at_end")), 1e12) * 1e3) : 0;
+    s->cpu_ns = (uint64_t)llround(fmin(fmax(0, num(rd, NULL, "loadgen_cpu.cpu_s")), 1e9) * 1e9);
 }
 
 /* The measured window's statistics. */
@@ -178,6 +200,7 @@ static void read_stats(abl_reader *rd, abl_stats *s)
     read_hist(rd, NULL, "histograms.latency_ns", s->lat);
     read_hist(rd, NULL, "histograms.latency_uncorrected_ns", s->lat_unc);
     read_seconds(rd, s);
+    read_honest(rd, s);
 }
 
 /* The warm-up's counts (the JSON keeps no warm-up histogram). */

@@ -41,6 +41,24 @@ typedef struct abl_server_fig {
 /* 1 when at least one target's delta is available (figures filled), else 0. */
 int abl_server_figures(const ab_load_result *r, abl_server_fig *f);
 
+/* The rates of a result and what they say (ab_load.h defines rate_reached), per second of the
+ * measured window; the load generator's own CPU. */
+typedef struct abl_rates {
+    double target;      /* requests/s asked of this generator (merged: summed); 0 closed loop */
+    double achieved;    /* answers and timeouts completed */
+    double sent;        /* requests sent */
+    double goodput;     /* 2xx answers */
+    double lag_p50_us, lag_late_us, lag_p99_us, lag_max_us; /* open loop: the schedule lag; late: at
+                                                                the 1 - AB_LOAD_LATE_SHARE percentile */
+    double backlog_us;  /* open loop: how far behind the most behind client was at the end */
+    int behind;         /* open loop: the sender fell behind its schedule (ab_load.h) */
+    int reached;        /* 1, 0, or -1 closed loop */
+    double cpu_s;       /* the load threads' CPU over the window */
+    double cpu_util;    /* cpu_s / (window s x threads), 0..1 */
+    double cpu_us_per_req; /* -1 when nothing completed */
+} abl_rates;
+void abl_rates_of(const ab_load_result *r, abl_rates *x);
+
 /* "uniform" or "zipf:<theta>". */
 void abl_key_dist_name(const ab_load_config *cfg, char *buf, size_t len);
 

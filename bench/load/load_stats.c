@@ -14,9 +14,11 @@ int abl_stats_init(abl_stats *s, size_t nsecs)
     memset(s, 0, sizeof *s);
     s->lat = ab_hist_new(ABL_HIST_HIGHEST_NS, ABL_HIST_SIGFIGS);
     s->lat_unc = ab_hist_new(ABL_HIST_HIGHEST_NS, ABL_HIST_SIGFIGS);
+    s->lat_failed = ab_hist_new(ABL_HIST_HIGHEST_NS, ABL_HIST_SIGFIGS);
+    s->lag = ab_hist_new(ABL_HIST_HIGHEST_NS, ABL_HIST_SIGFIGS);
     s->secs = calloc(nsecs ? nsecs : 1, sizeof *s->secs);
     s->nsecs = nsecs;
-    if (s->lat == NULL || s->lat_unc == NULL || s->secs == NULL)
+    if (s->lat == NULL || s->lat_unc == NULL || s->lat_failed == NULL || s->lag == NULL || s->secs == NULL)
         return -1;
     for (i = 0; i < nsecs; i++)
         if ((s->secs[i].lat = ab_hist_new(ABL_HIST_HIGHEST_NS, ABL_SECOND_SIGFIGS)) == NULL)
@@ -29,6 +31,8 @@ void abl_stats_free(abl_stats *s)
     size_t i;
     ab_hist_free(s->lat);
     ab_hist_free(s->lat_unc);
+    ab_hist_free(s->lat_failed);
+    ab_hist_free(s->lag);
     for (i = 0; s->secs != NULL && i < s->nsecs; i++)
         ab_hist_free(s->secs[i].lat);
     free(s->secs);
@@ -47,9 +51,14 @@ int abl_stats_merge(abl_stats *dst, const abl_stats *src)
 {
     size_t i;
     if (dst->nsecs != src->nsecs || ab_hist_merge(dst->lat, src->lat) != 0 ||
-        ab_hist_merge(dst->lat_unc, src->lat_unc) != 0)
+        ab_hist_merge(dst->lat_unc, src->lat_unc) != 0 || ab_hist_merge(dst->lat_failed, src->lat_failed) != 0 ||
+        ab_hist_merge(dst->lag, src->lag) != 0)
         return -1;
     dst->requests += src->requests;
+    dst->sent += src->sent;
+    if (src->backlog_ns > dst->backlog_ns)
+        dst->backlog_ns = src->backlog_ns;
+    dst->cpu_ns += src->cpu_ns;
     dst->ok += src->ok;
     dst->auth_failures += src->auth_failures;
     add_counts(dst->errors, src->errors, ABL_ERR_COUNT);

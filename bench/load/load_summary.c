@@ -1,5 +1,5 @@
 /* load_summary.c — the human summary of a run (every number with its unit) and the figures it
- * shares with the JSON output. */
+ * shares with the JSON output (per-request server figures, the rates and whether they were reached). */
 #include <stdio.h>
 #include <string.h>
 
@@ -57,6 +57,34 @@ int abl_server_figures(const ab_load_result *r, abl_server_fig *f)
     return any;
 }
 
+void abl_rates_of(const ab_load_result *r, abl_rates *x)
+{
+    const abl_stats *s = &r->stats;
+    double w = r->window_s > 0 ? r->window_s : 1;
+    memset(x, 0, sizeof *x);
+    x->target = r->cfg.rate > 0 ? r->rate_eff : 0;
+    x->achieved = (double)s->requests / w;
+    x->sent = (double)s->sent / w;
+    x->goodput = (double)s->ok / w;
+    x->lag_p50_us = (double)ab_hist_percentile(s->lag, 50) / 1e3;
+    x->lag_late_us = (double)ab_hist_percentile(s->lag, 100 * (1 - AB_LOAD_LATE_SHARE)) / 1e3;
+    x->lag_p99_us = (double)ab_hist_percentile(s->lag, 99) / 1e3;
+    x->lag_max_us = (double)ab_hist_max(s->lag) / 1e3;
+    x->backlog_us = (double)s->backlog_ns / 1e3;
+    x->behind = x->target > 0 && (x->lag_late_us > AB_LOAD_BEHIND_US || x->backlog_us > AB_LOAD_BEHIND_US);
+    x->reached = x->target > 0 ? x->achieved >= AB_LOAD_RATE_REACHED_FRACTION * x->target && !x->behind : -1;
+    x->cpu_s = (double)s->cpu_ns / 1e9;
+    x->cpu_util = r->window_s > 0 && r->cfg.threads > 0 ? x->cpu_s / (r->window_s * r->cfg.threads) : 0;
+    x->cpu_us_per_req = s->requests ? x->cpu_s * 1e6 / (double)s->requests : -1;
+}
+
+int ab_load_result_rate_reached(const ab_load_result *r)
+{
+    abl_rates x;
+    abl_rates_of(r, &x);
+    return x.reached;
+}
+
 void abl_key_dist_name(const ab_load_config *cfg, char *buf, size_t len)
 {
     if (cfg->zipf_theta > 0)
@@ -90,6 +118,37 @@ static void print_latency(FILE *out, const char *label, const ab_hist *h)
     for (i = 0; i < AB_HIST_NPCT; i++)
         fprintf(out, "%s%s %.1f us", i == AB_HIST_MAX ? "  " : " ", ab_hist_pct_keys[i], (double)v[i] / 1e3);
     fprintf(out, "  mean %.1f us\n", ab_hist_mean(h) / 1e3);
+}
+
+/* Open loop: the rate line (target, achieved, sent, the schedule lag) and, when the target was not
+ * reached, the line that says so, before any latency is shown. */
+static void print_rates(FILE *out, const abl_rates *x)
+{
+    if (x->target <= 0)
+        return;
+    fprintf(out, "  %-14s target %.1f req/s, achieved %.1f req/s (%.0f %%), sent %.1f req/s; schedule lag p50 "
+            "%.1f us, p95 %.1f us, p99 %.1f us, max %.1f us, %.1f us behind at the end\n", "rate", x->target,
+            x->achieved, 100.0 * x->achieved / x->target, x->sent, x->lag_p50_us, x->lag_late_us, x->lag_p99_us,
+            x->lag_max_us, x->backlog_us);
+    if (x->reached)
+        return;
+    fprintf(out, "  target rate NOT reached: %.0f of %.0f req/s (%.0f %%)", x->achieved, x->target,
+            100.0 * x->achieved / x->target);
+    if (x->behind)
+        fprintf(out, ", the sender fell behind its schedule (%.1f ms behind at the end, lag p%.0f %.1f ms; bound "
+                "%.0f ms)", x->backlog_us / 1e3, 100 * (1 - AB_LOAD_LATE_SHARE), x->lag_late_us / 1e3,
+                AB_LOAD_BEHIND_US / 1e3);
+    fprintf(out, "; latencies below are not latencies at %.0f req/s\n", x->target);
+}
+
+/* The load generator's own CPU, with a warning when it may have been the bottleneck. */
+static void print_loadgen(FILE *out, const ab_load_result *r, const abl_rates *x)
+{
+    fprintf(out, "  %-14s %.3f s CPU over %u threads = %.0f %% of their time", "load generator", x->cpu_s,
+            r->cfg.threads, 100.0 * x->cpu_util);
+    if (x->cpu_us_per_req >= 0)
+        fprintf(out, ", %.1f us CPU/req", x->cpu_us_per_req);
+    fprintf(out, "%s\n", x->cpu_util >= AB_LOAD_CPU_BOTTLENECK ? " (BUSY: the load generator may be the bottleneck)" : "");
 }
 
 /* Prints the errors line: the total and each non-zero kind. */
@@ -128,9 +187,9 @@ void ab_load_result_print(const ab_load_result *r, FILE *out)
 {
     const ab_load_config *c = &r->cfg;
     const abl_stats *s = &r->stats;
-    double w = r->window_s > 0 ? r->window_s : 1;
     char dist[48];
     abl_io io;
+    abl_rates x;
     abl_key_dist_name(c, dist, sizeof dist);
     abl_client_io(s, &io);
     if (c->rate > 0)
@@ -143,18 +202,24 @@ void ab_load_result_print(const ab_load_result *r, FILE *out)
     fprintf(out, "  %-14s %.2f s measured after %.2f s warm-up%s; %llu users logged in first (%llu failed) in %.2f s\n",
             "window", r->window_s, (double)c->warmup_us / 1e6, r->interrupted ? " (INTERRUPTED)" : "",
             (unsigned long long)r->login_ok, (unsigned long long)r->login_failed, r->login_s);
-    fprintf(out, "  %-14s %llu (%.1f req/s), 2xx %llu (%.1f req/s)\n", "requests", (unsigned long long)s->requests,
-            (double)s->requests / w, (unsigned long long)s->ok, (double)s->ok / w);
-    print_latency(out, c->rate > 0 ? "latency" : "latency", s->lat);
-    if (c->rate > 0) {
-        fprintf(out, "  %-14s (above: from the intended send time, coordinated omission corrected)\n", "");
+    abl_rates_of(r, &x);
+    fprintf(out, "  %-14s %llu (%.1f req/s), 2xx %llu (goodput %.1f req/s), failed answers %llu\n", "requests",
+            (unsigned long long)s->requests, x.achieved, (unsigned long long)s->ok, x.goodput,
+            (unsigned long long)ab_hist_count(s->lat_failed));
+    print_rates(out, &x);
+    print_latency(out, "latency", s->lat);
+    fprintf(out, "  %-14s (above: successful answers%s)\n", "",
+            c->rate > 0 ? ", from the intended send time, coordinated omission corrected" : "");
+    if (c->rate > 0)
         print_latency(out, "uncorrected", s->lat_unc);
-    }
+    if (ab_hist_count(s->lat_failed) > 0)
+        print_latency(out, "failed", s->lat_failed);
     fprintf(out, "  %-14s %llu (%.2f%% of requests); %llu requests went to a server the user had not logged in at\n",
             "auth failures", (unsigned long long)s->auth_failures,
             s->requests ? 100.0 * (double)s->auth_failures / (double)s->requests : 0, (unsigned long long)s->away);
     print_errors(out, s);
     fprintf(out, "  %-14s %.0f B/req client->server, %.0f B/req server->client\n", "client I/O", io.out_per_req,
             io.in_per_req);
+    print_loadgen(out, r, &x);
     print_server(out, r);
 }

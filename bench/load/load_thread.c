@@ -9,6 +9,7 @@
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/prctl.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "ab_cli.h"
@@ -50,6 +51,15 @@ static abl_user *pick_user(abl_thread *t, abl_op *op, uint64_t now)
     return NULL;
 }
 
+/* Counts a send of the run (warm-up or window) and, in open loop, how late it went out. */
+static void count_send(abl_thread *t, uint64_t intended, uint64_t now)
+{
+    abl_stats *s = now >= t->measure_ns ? &t->stats : &t->warm;
+    s->sent++;
+    if (t->interval_ns)
+        ab_hist_record(s->lag, now > intended ? now - intended : 0);
+}
+
 /* Starts c's request for user u: the balancer picks the target, the prebuilt buffer goes out. */
 static void start(abl_client *c, abl_user *u, abl_op op, uint64_t intended, uint64_t now)
 {
@@ -68,6 +78,8 @@ static void start(abl_client *c, abl_user *u, abl_op op, uint64_t intended, uint
         c->wbuf = op == ABL_OP_LOGIN ? u->login : u->logout;
         c->wlen = op == ABL_OP_LOGIN ? u->login_len : u->logout_len;
     }
+    if (t->phase == ABL_PHASE_RUN)
+        count_send(t, intended, now);
     if (abl_client_send(c, now))
         t->stats.connects += t->phase == ABL_PHASE_RUN && now >= t->measure_ns;
 }
@@ -138,25 +150,30 @@ static int user_done(abl_client *c, int status)
     return 0;
 }
 
-/* Counts the answer (or error) into the warm-up or the measured statistics. */
+/* Counts the answer (or error) into the warm-up or the measured statistics. A successful answer
+ * (2xx) is timed in the main histograms; a failed one (any other status, 401 too; a timeout; a
+ * login answered without a credential) in lat_failed alone, so that fast refusals or slow timeouts
+ * never pass for the latency of served requests. Transport errors are counted, not timed. */
 static void record(abl_thread *t, abl_client *c, uint64_t now, int status, abl_err err)
 {
     abl_stats *s = now >= t->measure_ns ? &t->stats : &t->warm;
     abl_second *sec = NULL;
+    uint64_t lat = now > c->intended_ns ? now - c->intended_ns : 0;
+    int ok = err == ABL_ERR_NONE && status >= 200 && status < 300;
     if (now < t->run_ns || now >= t->end_ns)
         return;
     if (s == &t->stats && (now - t->measure_ns) / 1000000000u < s->nsecs)
         sec = &s->secs[(now - t->measure_ns) / 1000000000u];
     if (err != ABL_ERR_NONE)
         s->errors[err]++;
-    else if (status >= 200 && status < 300)
+    else if (ok)
         s->ok++;
     else if (status == 401)
         s->auth_failures++;
     else
         s->errors[status >= 500 ? ABL_ERR_HTTP_5XX : status >= 400 ? ABL_ERR_HTTP_4XX : ABL_ERR_HTTP_OTHER]++;
     if (sec != NULL) {
-        sec->errors += err != ABL_ERR_NONE || (status != 401 && (status < 200 || status >= 300));
+        sec->errors += err != ABL_ERR_NONE || (status != 401 && !ok);
         sec->auth_failures += status == 401;
     }
     if (err != ABL_ERR_NONE && err != ABL_ERR_TIMEOUT && err != ABL_ERR_LOGIN)
@@ -166,12 +183,16 @@ static void record(abl_thread *t, abl_client *c, uint64_t now, int status, abl_e
     s->away += (uint64_t)c->away;
     s->bytes_out[c->op] += c->woff;
     s->bytes_in[c->op] += c->rbytes;
-    ab_hist_record(s->lat, now > c->intended_ns ? now - c->intended_ns : 0);
-    ab_hist_record(s->lat_unc, now > c->sent_ns ? now - c->sent_ns : 0);
-    if (sec != NULL) {
+    if (sec != NULL)
         sec->requests++;
-        ab_hist_record(sec->lat, now > c->intended_ns ? now - c->intended_ns : 0);
+    if (!ok) {
+        ab_hist_record(s->lat_failed, lat);
+        return;
     }
+    ab_hist_record(s->lat, lat);
+    ab_hist_record(s->lat_unc, now > c->sent_ns ? now - c->sent_ns : 0);
+    if (sec != NULL)
+        ab_hist_record(sec->lat, lat);
 }
 
 /* One initial login ended: counts it and moves c to the next one. */
@@ -231,6 +252,12 @@ static void run_start(abl_thread *t)
     uint64_t clients = t->cfg->connections;
     unsigned i;
     t->phase = ABL_PHASE_RUN;
+    t->cpu_mark_ns = -1;
+    if (ab_timerq_add(t->timers, &t->mark, t->measure_ns) != 0) {
+        snprintf(t->err, sizeof t->err, "out of memory");
+        t->phase = ABL_PHASE_DONE;
+        return;
+    }
     for (i = 0; i < t->nclients; i++) {
         abl_client *c = &t->clients[i];
         /* open loop: clients start spread over one interval, so the rate is smooth from the start */
@@ -264,6 +291,15 @@ static void tick(abl_thread *t, uint64_t now)
         t->phase = ABL_PHASE_DONE;
 }
 
+/* This thread's CPU time (user + system), ns. */
+static uint64_t thread_cpu_ns(void)
+{
+    struct timespec ts;
+    if (clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts) != 0)
+        return 0;
+    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
 /* Runs every timer that is due. */
 static void timers_fire(abl_thread *t)
 {
@@ -272,6 +308,8 @@ static void timers_fire(abl_thread *t)
     while ((tm = ab_timerq_pop_due(t->timers, now)) != NULL) {
         if (tm == &t->tick) {
             tick(t, now);
+        } else if (tm == &t->mark) {
+            t->cpu_mark_ns = (int64_t)thread_cpu_ns();
         } else {
             abl_client *c = (abl_client *)(void *)((char *)tm - offsetof(abl_client, timer));
             thread_next(c, now);
@@ -308,13 +346,21 @@ static int loop(abl_thread *t, int login)
     return t->err[0] ? -1 : 0;
 }
 
-/* Counts the requests still in flight when the window closed, and closes every socket. */
+/* The window's end figures: the thread's CPU over the window, how far behind its schedule the most
+ * behind client was (open loop: the intended time of its next request, not yet sent), the requests
+ * still in flight; closes every socket. */
 static void finish_run(abl_thread *t)
 {
+    uint64_t now = ab_now_ns(), end = now < t->end_ns ? now : t->end_ns;
     unsigned i;
+    if (t->cpu_mark_ns >= 0)
+        t->stats.cpu_ns = thread_cpu_ns() - (uint64_t)t->cpu_mark_ns;
+    ab_timerq_remove(t->timers, &t->mark);
     for (i = 0; i < t->nclients; i++) {
         abl_client *c = &t->clients[i];
         t->stats.in_flight_at_end += c->state == ABL_C_SEND || c->state == ABL_C_RECV;
+        if (t->interval_ns && end >= t->measure_ns && c->next_ns < end && end - c->next_ns > t->stats.backlog_ns)
+            t->stats.backlog_ns = end - c->next_ns;
         ab_timerq_remove(t->timers, &c->timer);
         abl_client_close_all(c);
     }

@@ -74,6 +74,46 @@ static double cell_num(const cJSON *cell, const char *key, double dflt)
     return v->valuedouble < 1e9 ? v->valuedouble : 1e9;
 }
 
+/* The placement object of a cell as the text a repetition records ("load=… servers=… stores=…
+ * note"), so that the merged cell shows the first run's. */
+static void placement_text(const cJSON *cell, char *out, size_t len)
+{
+    static const char *const keys[] = {"load", "servers", "stores"};
+    const char *v;
+    size_t i, used = 0;
+    out[0] = '\0';
+    for (i = 0; i < sizeof keys / sizeof keys[0]; i++)
+        if ((v = ab_json_str(ab_json_at(cell, "placement"), keys[i])) != NULL && used < len)
+            used += (size_t)snprintf(out + used, len - used, "%s%s=%s", used ? " " : "", keys[i], v);
+    if ((v = ab_json_str(cell, "placement.note")) != NULL && used < len)
+        snprintf(out + used, len - used, "%s%s", used ? " " : "", v);
+}
+
+/* The noise record of a merged repetition: the busiest machine's load average (relative to its
+ * cores), the most steal, the worst proxy delay, the first run's placement and revocation
+ * measure (each input cell holds its run's figures over its repetitions). */
+static void merged_noise(const abm_runs *m, const cJSON *const *cells, ab_res_rep *rep)
+{
+    const cJSON *revocation = ab_json_at(cells[0], "revocation_latency_us");
+    size_t i;
+    for (i = 0; i < m->n; i++) {
+        double cores = ab_json_num_or(m->res[i], "environment.cores", 0), load, v;
+        if (ab_json_num(cells[i], "load_avg_1m", &load) && cores >= 1 &&
+            (rep->load_avg_1m < 0 || load / cores > rep->load_avg_1m / (rep->cores ? rep->cores : 1)))
+            rep->load_avg_1m = load, rep->cores = (unsigned)(cores < 1e6 ? cores : 1e6);
+        if (ab_json_num(cells[i], "steal_frac", &v) && v > rep->steal_frac)
+            rep->steal_frac = v;
+        if (ab_json_num(cells[i], "proxy_delay_achieved_us.mean", &v) && v > rep->proxy_delay_mean_us)
+            rep->proxy_delay_mean_us = v;
+        if (ab_json_num(cells[i], "proxy_delay_achieved_us.p99", &v) && v > rep->proxy_delay_p99_us)
+            rep->proxy_delay_p99_us = v;
+    }
+    placement_text(cells[0], rep->placement, sizeof rep->placement);
+    rep->isolated = cJSON_IsTrue(ab_json_at(cells[0], "placement.isolated"));
+    if (cJSON_IsObject(revocation) && (rep->extra = cJSON_CreateObject()) != NULL)
+        cJSON_AddItemToObject(rep->extra, "revocation_latency_us", cJSON_Duplicate(revocation, 1));
+}
+
 /* Merges repetition k of a cell over the runs into rep (its merged load document), and writes the
  * document to <out>/cells/<id>/rep<k>.json. 0, or -1 with err. */
 static int merge_rep(abm_runs *m, const cJSON *const *cells, unsigned k, ab_res_rep *rep, char *err, size_t errlen)
@@ -101,6 +141,7 @@ static int merge_rep(abm_runs *m, const cJSON *const *cells, unsigned k, ab_res_
     rep->fault_at_s = cell_num(cells[0], "fault_at_s", -1);
     rep->fault_end_s = -1;
     rep->window_start_unix_ms = ab_json_num_or(rep->load, "window_start_unix_ms", -1);
+    merged_noise(m, cells, rep);
 out:
     for (i = 0; i < m->n; i++)
         cJSON_Delete(docs[i]);
@@ -190,7 +231,8 @@ static cJSON *all_notes(const abm_runs *m)
     abm_note_once(arr, "merged from runs made on several machines (\"environments\", \"merged_from\"): "
                        "\"environment\" is the first run's; store_capacity and micro are the first run's "
                        "measures; redis_commands_per_req is not merged (each machine's INFO counters of a "
-                       "shared store include the other machines' commands)");
+                       "shared store include the other machines' commands); load_avg_1m, steal_frac and "
+                       "proxy_delay_achieved_us are the worst machine's, placement the first run's");
     for (i = 0; i < m->n; i++)
         cJSON_ArrayForEach(it, cJSON_GetObjectItemCaseSensitive(m->res[i], "notes")) {
             if (cJSON_IsString(it))
@@ -222,7 +264,8 @@ static void run_times(const abm_runs *m, cJSON **started, char **finished, int *
 /* The header of the merged results: environments, inputs, notes, the first run's measures. */
 static void merged_header(abm_runs *m)
 {
-    static const char *const firsts[] = {"store_capacity", "micro"};
+    /* the first run's: each machine ran the same scenario (its deployment, SLO and seed) */
+    static const char *const firsts[] = {"store_capacity", "micro", "slo_p99_ms", "deployment", "repetition_order"};
     cJSON *inputs = cJSON_CreateArray();
     size_t i;
     for (i = 0; i < m->n; i++)

@@ -1,14 +1,17 @@
-/* proxy_int.h — internals of `authbench proxy`: configuration, per-thread event loop state, and the
- * relay of one client↔upstream connection pair with delayed, order-preserving chunks. */
+/* proxy_int.h — internals of `authbench proxy`: configuration, per-thread event loop state, the
+ * relay of one client↔upstream connection pair with delayed, order-preserving chunks, and the
+ * delay each chunk actually got (shared by the threads, written to the stats file). */
 #ifndef ABP_INT_H
 #define ABP_INT_H
 
 #include <netinet/in.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/socket.h>
 
+#include "ab_hist.h"
 #include "ab_rng.h"
 #include "ab_timerq.h"
 
@@ -35,6 +38,30 @@ typedef struct abp_counters {
     uint64_t dropped;           /* pairs reset on a drop request (SIGUSR1) */
 } abp_counters;
 
+/* The delay every data chunk got, over the proxy's life: achieved = release (its last byte written
+ * to the other side) - arrival (read); lateness = release - deadline (arrival + delay +- jitter, or
+ * the previous chunk's deadline when that is later), 0 for a chunk released before its deadline
+ * (the timer is armed early by the measured wake-up latency), counted in early. The relay threads
+ * record under mu; the main thread snapshots it for the stats file. */
+typedef struct abp_delay {
+    pthread_mutex_t mu;
+    ab_hist *achieved; /* ns */
+    ab_hist *late;     /* ns */
+    uint64_t early;
+} abp_delay;
+
+#define ABP_DELAY_HIGHEST_NS 60000000000ull /* 60 s: a chunk held longer is clamped (and counted) */
+
+/* 0, or -1 when out of memory. */
+int abp_delay_init(abp_delay *d);
+void abp_delay_free(abp_delay *d);
+/* Records one released chunk (monotonic ns). Thread-safe. */
+void abp_delay_record(abp_delay *d, uint64_t arrival_ns, uint64_t due_ns, uint64_t release_ns);
+/* Writes the stats file (atomically: temporary file, then rename): {"chunks", "delay_target_us",
+ * "jitter_us", "achieved_delay_us": {"mean","p50","p99","max"}, "lateness_us": {"mean","p99","max"},
+ * "early_chunks"}, the figures null while no chunk was relayed. 0, or -1 with err. */
+int abp_delay_write(abp_delay *d, const abp_config *cfg, const char *path, char *err, size_t errlen);
+
 typedef struct abp_chunk abp_chunk;
 typedef struct abp_pair abp_pair;
 
@@ -53,6 +80,7 @@ typedef struct abp_thread {
     abp_pair *graveyard;    /* closed pairs, freed after the current epoll batch */
     ab_rng rng;             /* jitter */
     uint64_t lead_ns;       /* timer armed this much early: the measured wake-up latency (EWMA) */
+    abp_delay *delay;       /* shared: the delay each chunk got */
     abp_counters counters;
     char err[128];
 } abp_thread;

@@ -1,6 +1,7 @@
 /* proxy_relay.c — the proxy's event loop: accepts clients, connects each to the upstream, and
  * relays every chunk read from one side to the other no earlier than its deadline (read time +
- * one-way delay ± jitter), keeping each direction's chunks in order. */
+ * one-way delay ± jitter), keeping each direction's chunks in order, and records the delay each
+ * chunk got (proxy_stats.c). */
 #include "proxy_int.h"
 
 #include <errno.h>
@@ -19,6 +20,7 @@ enum { ABP_CLIENT = 0, ABP_UPSTREAM = 1 };
 
 struct abp_chunk {
     abp_chunk *next;
+    uint64_t arrival_ns; /* when it was read */
     uint64_t due_ns;
     uint32_t len;
     uint32_t off;
@@ -106,10 +108,10 @@ static void end_update(abp_end *e)
 
 /* The deadline of a chunk read now from direction d: delay ± jitter, never before the previous
  * chunk of the same direction. */
-static uint64_t chunk_due(abp_thread *t, abp_dir *d)
+static uint64_t chunk_due(abp_thread *t, abp_dir *d, uint64_t arrival)
 {
     const abp_config *cfg = t->cfg;
-    uint64_t due = ab_now_ns() + cfg->delay_ns;
+    uint64_t due = arrival + cfg->delay_ns;
     if (cfg->jitter_ns > 0)
         due = due - cfg->jitter_ns + ab_rng_below(&t->rng, 2 * cfg->jitter_ns + 1);
     if (due < d->last_due)
@@ -122,7 +124,8 @@ static uint64_t chunk_due(abp_thread *t, abp_dir *d)
 static void dir_push(abp_pair *p, int s, abp_chunk *c)
 {
     abp_dir *d = &p->dir[s];
-    c->due_ns = chunk_due(p->t, d);
+    c->arrival_ns = ab_now_ns();
+    c->due_ns = chunk_due(p->t, d, c->arrival_ns);
     if (d->tail != NULL)
         d->tail->next = c;
     else
@@ -164,6 +167,7 @@ static int dir_write_head(abp_pair *p, abp_dir *d, abp_end *dst, uint64_t *bytes
         c->off += (uint32_t)n;
         *bytes += (uint64_t)n;
     }
+    abp_delay_record(p->t->delay, c->arrival_ns, c->due_ns, ab_now_ns());
     dir_pop(p, d);
     return 1;
 }

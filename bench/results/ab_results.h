@@ -23,11 +23,27 @@
 extern "C" {
 #endif
 
-#define AB_RES_SCHEMA "authbench.results/2"
-#define AB_RES_SCHEMA_VERSION 2
+#define AB_RES_SCHEMA "authbench.results/3"
+#define AB_RES_SCHEMA_VERSION 3
 #define AB_RES_SCHEMA_OLDEST 1   /* the oldest version the readers accept (its missing fields read as absent) */
 #define AB_RES_HIGH_CV 0.10      /* a figure whose coefficient of variation exceeds this is flagged */
 #define AB_RES_MAX_REPS 128      /* repetitions aggregated per cell (more are ignored) */
+
+/* The noise record's flags. A repetition ran on a busy machine when, as it started, the 1-minute
+ * load average was above this share of the cores (tasks queued for them: the previous cell's too,
+ * for a minute's average, so it is a flag to read the cell with care, not a correction), or when
+ * the hypervisor took more than this share of the window away (steal time). The load generator
+ * limited the cell when its threads were busy at least this share of the window: the rate is then
+ * what the generator could send, not what the server could serve. */
+#define AB_RES_BUSY_LOAD_PER_CORE 0.7
+#define AB_RES_BUSY_STEAL_FRAC 0.05
+#define AB_RES_LOADGEN_BOTTLENECK_UTIL 0.9
+
+/* Confidence intervals: a percentile bootstrap of the median over repetitions with this many
+ * resamples (Efron and Tibshirani ask for 1000 or more for percentile intervals: fewer leave the
+ * 2.5th and 97.5th percentiles themselves noisy), at 95 % unless the caller says otherwise. */
+#define AB_RES_BOOTSTRAP_B 2000
+#define AB_RES_CI_ALPHA 0.05
 
 /* ---- per-request figures ----------------------------------------------------------------------- */
 
@@ -142,6 +158,9 @@ typedef struct ab_res_rep {
     int isolated;         /* 1 when load, servers and stores ran on disjoint CPU sets */
     double proxy_delay_mean_us, proxy_delay_p99_us; /* the proxy's achieved one-way delay, or -1 */
     int round;            /* the interleaved round this repetition ran in (1-based), 0 unknown */
+    unsigned cores;       /* online CPUs of the machine it ran on (busy_machine), 0 = this machine's */
+    cJSON *extra;         /* NULL, or cell fields measured beside the load (e.g. revocation_latency_us):
+                             each member replaces the cell's field of that name; owned (ab_res_reps_free) */
 } ab_res_rep;
 
 /* A cell's parameters read back from its object in results.json (the inverse of what
@@ -153,13 +172,27 @@ int ab_res_cell_from_json(const cJSON *o, ab_res_cell *c);
 cJSON *ab_res_cell_result(const ab_res_cell *c, const ab_res_rep *reps, size_t nreps, const char *err);
 /* Clears a repetition before it is filled: every figure "not measured" (-1), no load document. */
 void ab_res_rep_init(ab_res_rep *rep);
-/* Frees the load documents reps hold (reps itself is the caller's). NULL-safe. */
+/* Frees the load (and extra) documents reps hold (reps itself is the caller's). NULL-safe. */
 void ab_res_reps_free(ab_res_rep *reps, size_t n);
 
 /* Mean, median and coefficient of variation (stddev/mean, sample stddev) of n values. cv is -1
  * when n < 2 or the mean is 0. */
 typedef struct ab_res_summary { double mean, median, cv; } ab_res_summary;
 void ab_res_summarize(const double *v, size_t n, ab_res_summary *out);
+
+/* The percentile bootstrap 95 % interval of the median of v[0..n): AB_RES_BOOTSTRAP_B resamples of n
+ * values drawn with replacement, the 2.5th and 97.5th percentiles of their medians. The same seed
+ * gives the same interval (seed it with ab_res_seed of what the values are). 0, or -1 with *lo and
+ * *hi NaN when n < 2. */
+int ab_res_bootstrap_median_ci(const double *v, size_t n, uint64_t seed, double *lo, double *hi);
+/* The (1 - alpha) bootstrap interval of median(b) / median(a) - 1, the relative change from a to b:
+ * each side resampled on its own AB_RES_BOOTSTRAP_B times. 0, or -1 with NaN when a side has fewer
+ * than 2 values, or a resampled median of a is 0. */
+int ab_res_bootstrap_change_ci(const double *a, size_t na, const double *b, size_t nb, uint64_t seed,
+                               double alpha, double *lo, double *hi);
+/* A seed from two strings (FNV-1a; b may be NULL): a cell id and a figure name, so that rewriting the
+ * same data gives the same intervals on every machine. */
+uint64_t ab_res_seed(const char *a, const char *b);
 
 /* The fault_outcome object of a fault cell from its repetitions' per-second series: requests,
  * errors and 401s from the fault's second on (medians), whether the errors stopped and how long
@@ -179,9 +212,16 @@ void ab_res_doc_set(ab_res_doc *d, const char *key, cJSON *value);
 void ab_res_doc_add_cell(ab_res_doc *d, cJSON *cell);
 /* How many cells the document holds. */
 int ab_res_doc_ncells(const ab_res_doc *d);
+/* The "sweeps" array of results.json from the cells of kind "sweep" (cells: the "cells" array): one
+ * entry per swept option (cells of one mechanism, store distance, server count, server model and
+ * capacity cell), its points by rate, and capacity_at_slo_per_sec: the highest achieved rate of a
+ * point that reached its rate with p99 <= slo_p99_ms (null when none did, or slo_p99_ms <= 0, not
+ * known). The caller owns it. Never NULL. */
+cJSON *ab_res_sweeps(const cJSON *cells, double slo_p99_ms);
 /* Writes results.json, results.csv and timeseries.csv atomically into dir, with complete set and
  * finished_utc: now when final, null while the run goes on, or the given UTC text when finished
- * is not NULL (a merge keeps the runs' finish). 0, or -1 with err. */
+ * is not NULL (a merge keeps the runs' finish); "sweeps" is computed from the cells first
+ * (ab_res_sweeps, with the "slo_p99_ms" set by ab_res_doc_set). 0, or -1 with err. */
 int ab_res_doc_write(ab_res_doc *d, const char *dir, int complete, int final, const char *finished,
                      char *err, size_t errlen);
 void ab_res_doc_free(ab_res_doc *d);

@@ -12,7 +12,8 @@
 #include "ab_hist.h"
 #include "ab_json.h"
 
-/* The load JSON's fields for the other figures (schema authbench-load/1). */
+/* The load JSON's fields for the other figures (schema authbench-load/1; the failed answers' and
+ * goodput's since issue 14). */
 #define LOAD_RPS "requests_per_sec"
 #define LOAD_REQUESTS "requests"
 #define LOAD_AUTH_FAILURES "auth_failures"
@@ -22,6 +23,11 @@
 #define LOAD_HIST_UNC "histograms.latency_uncorrected_ns"
 #define LOAD_SERIES "timeseries"
 #define LOAD_SERIES_SECOND "t_s"
+#define LOAD_GOODPUT "goodput_per_sec"
+#define LOAD_OK_RATE "ok_per_sec"
+#define LOAD_FAILED "failed_answers"
+#define LOAD_HIST_FAILED "histogram_failed"
+#define LOAD_LATENCY_FAILED "latency_failed_us"
 
 /* Collects a figure over the repetitions (those that have it). Returns how many had it. */
 static size_t collect(const ab_res_rep *reps, size_t n, const char *path, double *vals)
@@ -52,38 +58,109 @@ static size_t collect_figure(const ab_res_rep *reps, size_t n, const ab_res_figu
     return k;
 }
 
-/* Adds the figure as its median, and {mean, median, cv, values} to stats; flags a high CV. */
-static void add_figure(cJSON *cell, cJSON *stats, cJSON *high, const char *key, const double *v, size_t k)
+/* Where a cell's figures go: the cell object, its repetition_stats, its high_cv_figures. */
+typedef struct res_agg {
+    cJSON *cell, *stats, *high;
+    const char *id;       /* seeds each figure's bootstrap */
+} res_agg;
+
+/* {mean, median, cv, ci95_low, ci95_high, values} of a figure into stats (nothing when k is 0);
+ * flags a high CV. The interval is seeded from the cell id and the figure: rewriting the same
+ * repetitions gives the same interval. */
+static void add_stats(const res_agg *a, const char *key, const double *v, size_t k)
 {
     ab_res_summary s;
+    double lo, hi;
     cJSON *o, *vals;
     size_t i;
-    ab_res_summarize(v, k, &s);
-    ab_res_add_num_or_null(cell, key, k > 0, s.median);
+    int has_ci;
     if (k == 0)
         return;
-    o = cJSON_AddObjectToObject(stats, key);
+    ab_res_summarize(v, k, &s);
+    has_ci = ab_res_bootstrap_median_ci(v, k, ab_res_seed(a->id, key), &lo, &hi) == 0;
+    o = cJSON_AddObjectToObject(a->stats, key);
     cJSON_AddNumberToObject(o, "mean", s.mean);
     cJSON_AddNumberToObject(o, "median", s.median);
     ab_res_add_num_or_null(o, "cv", s.cv >= 0, s.cv);
+    ab_res_add_num_or_null(o, "ci95_low", has_ci, lo);
+    ab_res_add_num_or_null(o, "ci95_high", has_ci, hi);
     vals = cJSON_AddArrayToObject(o, "values");
     for (i = 0; i < k; i++)
         cJSON_AddItemToArray(vals, cJSON_CreateNumber(v[i]));
     if (s.cv > AB_RES_HIGH_CV)
-        cJSON_AddItemToArray(high, cJSON_CreateString(key));
+        cJSON_AddItemToArray(a->high, cJSON_CreateString(key));
+}
+
+/* Adds the figure as its median (null when no repetition had it) and its repetition_stats. */
+static void add_figure(const res_agg *a, const char *key, const double *v, size_t k)
+{
+    ab_res_summary s;
+    ab_res_summarize(v, k, &s);
+    ab_res_add_num_or_null(a->cell, key, k > 0, s.median);
+    add_stats(a, key, v, k);
 }
 
 /* Throughput: median, mean, CV and the high_cv flag (on throughput's CV). */
-static void add_throughput(cJSON *cell, cJSON *stats, cJSON *high, const ab_res_rep *reps, size_t n)
+static void add_throughput(const res_agg *a, const ab_res_rep *reps, size_t n)
 {
     double v[AB_RES_MAX_REPS] = {0};
     size_t k = collect(reps, n < AB_RES_MAX_REPS ? n : AB_RES_MAX_REPS, LOAD_RPS, v);
     ab_res_summary s;
     ab_res_summarize(v, k, &s);
-    add_figure(cell, stats, high, "requests_per_sec", v, k);
-    ab_res_add_num_or_null(cell, "requests_per_sec_mean", k > 0, s.mean);
-    ab_res_add_num_or_null(cell, "requests_per_sec_cv", s.cv >= 0, s.cv);
-    cJSON_AddBoolToObject(cell, "high_cv", s.cv > AB_RES_HIGH_CV);
+    add_figure(a, "requests_per_sec", v, k);
+    ab_res_add_num_or_null(a->cell, "requests_per_sec_mean", k > 0, s.mean);
+    ab_res_add_num_or_null(a->cell, "requests_per_sec_cv", s.cv >= 0, s.cv);
+    cJSON_AddBoolToObject(a->cell, "high_cv", s.cv > AB_RES_HIGH_CV);
+}
+
+/* Goodput (2xx answers per second): the load's goodput_per_sec, or its ok_per_sec (the same count,
+ * named so before schema 3). */
+static void add_goodput(const res_agg *a, const ab_res_rep *reps, size_t n)
+{
+    double v[AB_RES_MAX_REPS] = {0};
+    size_t i, k = 0;
+    for (i = 0; i < n && i < AB_RES_MAX_REPS; i++)
+        if (ab_json_num(reps[i].load, LOAD_GOODPUT, &v[k]) || ab_json_num(reps[i].load, LOAD_OK_RATE, &v[k]))
+            k++;
+    add_figure(a, "goodput_per_sec", v, k);
+}
+
+/* The percentile p of one repetition's own latency in µs: from its histogram, or, without one,
+ * its own reported percentile (key of latency_us). 1, or 0 when it has neither or timed nothing. */
+static int rep_percentile(const ab_res_rep *r, double p, const char *key, double *out)
+{
+    const cJSON *t = ab_json_at(r->load, LOAD_HIST);
+    ab_hist *h = cJSON_IsString(t) ? ab_hist_decode(t->valuestring) : NULL;
+    char path[48];
+    int ok;
+    if (h != NULL) {
+        ok = ab_hist_count(h) > 0;
+        if (ok)
+            *out = (double)ab_hist_percentile(h, p) / 1000.0;
+        ab_hist_free(h);
+        return ok;
+    }
+    ab_fmt(path, sizeof path, "%s.count", LOAD_LATENCY);
+    if (ab_json_num_or(r->load, path, 1) <= 0)
+        return 0;
+    ab_fmt(path, sizeof path, "%s.%s", LOAD_LATENCY, key);
+    return ab_json_num(r->load, path, out);
+}
+
+/* repetition_stats of p50_us, p99_us and p999_us: each repetition's own percentiles, so that the
+ * spread between repetitions (and its interval) is known; the cell's latency_us stays the one of
+ * the histograms merged. */
+static void add_latency_stats(const res_agg *a, const ab_res_rep *reps, size_t n)
+{
+    static const struct { const char *key, *own; double p; } ps[] = {
+        {"p50_us", "p50", 50}, {"p99_us", "p99", 99}, {"p999_us", "p999", 99.9}};
+    double v[AB_RES_MAX_REPS];
+    size_t i, j, k;
+    for (j = 0; j < sizeof ps / sizeof ps[0]; j++) {
+        for (i = 0, k = 0; i < n && i < AB_RES_MAX_REPS; i++)
+            k += (size_t)rep_percentile(&reps[i], ps[j].p, ps[j].own, &v[k]);
+        add_stats(a, ps[j].key, v, k);
+    }
 }
 
 /* Merges the repetitions' encoded histograms at key; NULL when any is missing or malformed. */
@@ -122,7 +199,8 @@ static cJSON *latency_object(const ab_hist *h)
 }
 
 /* Latency (and the merged histogram) of hist_key into cell[out_key]; a single repetition without
- * a histogram falls back to its own percentiles. */
+ * a histogram falls back to its own percentiles; null when no answer was timed (none failed, for
+ * the failed answers' latency). */
 static void add_latency(cJSON *cell, const ab_res_rep *reps, size_t n, const char *hist_key,
                         const char *lat_key, const char *out_key, const char *out_hist)
 {
@@ -135,7 +213,7 @@ static void add_latency(cJSON *cell, const ab_res_rep *reps, size_t n, const cha
             cJSON_AddStringToObject(cell, out_hist, enc);
             free(enc);
         }
-    } else if (cJSON_IsObject(own)) {
+    } else if (cJSON_IsObject(own) && ab_json_num_or(own, "count", 1) > 0) {
         cJSON_AddItemToObject(cell, out_key, cJSON_Duplicate(own, 1));
     } else {
         cJSON_AddNullToObject(cell, out_key);
@@ -254,12 +332,14 @@ static void add_windows(cJSON *cell, const ab_res_rep *reps, size_t n)
 /* Every measured field of a finished cell. */
 static void cell_measured(cJSON *o, const ab_res_cell *c, const ab_res_rep *reps, size_t n)
 {
-    cJSON *stats = cJSON_CreateObject(), *high = cJSON_CreateArray();
+    res_agg a = {o, cJSON_CreateObject(), cJSON_CreateArray(), c->id};
     double v[AB_RES_MAX_REPS] = {0};
     size_t i, nfig, nrep = n < AB_RES_MAX_REPS ? n : AB_RES_MAX_REPS;
     const ab_res_figure *figs = ab_res_figures(&nfig);
-    add_throughput(o, stats, high, reps, n);
+    add_throughput(&a, reps, n);
+    add_goodput(&a, reps, n);
     add_latency(o, reps, n, LOAD_HIST, LOAD_LATENCY, "latency_us", "histogram");
+    add_latency_stats(&a, reps, n);
     if (c->rate_per_sec > 0)
         add_latency(o, reps, n, LOAD_HIST_UNC, "latency_uncorrected_us", "latency_uncorrected_us", NULL);
     else
@@ -267,13 +347,18 @@ static void cell_measured(cJSON *o, const ab_res_cell *c, const ab_res_rep *reps
     add_sum(o, "requests", reps, n, LOAD_REQUESTS);
     add_errors(o, reps, n);
     add_sum(o, "auth_failures", reps, n, LOAD_AUTH_FAILURES);
+    add_sum(o, "failed_answers", reps, n, LOAD_FAILED);
+    add_latency(o, reps, n, LOAD_HIST_FAILED, LOAD_LATENCY_FAILED, LOAD_LATENCY_FAILED, LOAD_HIST_FAILED);
     for (i = 0; i < nfig; i++)
-        add_figure(o, stats, high, figs[i].name, v, collect_figure(reps, nrep, &figs[i], v));
+        add_figure(&a, figs[i].name, v, collect_figure(reps, nrep, &figs[i], v));
     add_redis(o, c, reps, n);
+    ab_res_add_rate(o, c, reps, n);
+    ab_res_add_noise(o, reps, n);
     add_series(o, reps, n);
     add_windows(o, reps, n);
-    cJSON_AddItemToObject(o, "repetition_stats", stats);
-    cJSON_AddItemToObject(o, "high_cv_figures", high);
+    ab_res_add_extra(o, reps, n);
+    cJSON_AddItemToObject(o, "repetition_stats", a.stats);
+    cJSON_AddItemToObject(o, "high_cv_figures", a.high);
 }
 
 cJSON *ab_res_cell_result(const ab_res_cell *c, const ab_res_rep *reps, size_t nreps, const char *err)
@@ -294,7 +379,8 @@ void ab_res_reps_free(ab_res_rep *reps, size_t n)
     size_t i;
     for (i = 0; reps != NULL && i < n; i++) {
         cJSON_Delete(reps[i].load);
-        reps[i].load = NULL;
+        cJSON_Delete(reps[i].extra);
+        reps[i].load = reps[i].extra = NULL;
     }
 }
 

@@ -37,6 +37,17 @@ static void params_load(cJSON *o, const ab_res_cell *c)
     cJSON_AddStringToObject(o, "mix_name", c->mix_name);
 }
 
+/* What the cell measures and the mechanism's options (schema 3). */
+static void params_kind(cJSON *o, const ab_res_cell *c)
+{
+    add_str_or_null(o, "kind", c->kind);
+    cJSON_AddBoolToObject(o, "via_proxy", c->via_proxy);
+    ab_res_add_num_or_null(o, "rate_fraction", c->rate_fraction > 0, c->rate_fraction);
+    add_str_or_null(o, "sweep_of", c->sweep_of);
+    add_str_or_null(o, "touch", c->touch);
+    cJSON_AddNumberToObject(o, "claims_bytes", c->claims_bytes);
+}
+
 cJSON *ab_res_cell_params(const ab_res_cell *c)
 {
     const ab_res_fault *f = ab_res_fault_find(c->fault);
@@ -57,6 +68,7 @@ cJSON *ab_res_cell_params(const ab_res_cell *c)
     cJSON_AddNumberToObject(o, "warmup_s", (double)c->warmup_us / 1e6);
     cJSON_AddNumberToObject(o, "repetitions", c->repetitions);
     cJSON_AddNumberToObject(o, "group", c->group);
+    params_kind(o, c);
     return o;
 }
 
@@ -91,6 +103,9 @@ static void cell_strings(const cJSON *o, ab_res_cell *c)
     cell_str(o, "mix_name", c->mix_name, sizeof c->mix_name);
     cell_str(o, "fault", c->fault, sizeof c->fault);
     cell_str(o, "server_model", c->server_model, sizeof c->server_model);
+    cell_str(o, "kind", c->kind, sizeof c->kind);
+    cell_str(o, "sweep_of", c->sweep_of, sizeof c->sweep_of);
+    cell_str(o, "touch", c->touch, sizeof c->touch);
     if (c->server_model[0] == '\0') /* results from before the two models: blocking loops */
         ab_fmt(c->server_model, sizeof c->server_model, "%s", "loop");
 }
@@ -115,5 +130,8 @@ int ab_res_cell_from_json(const cJSON *o, ab_res_cell *c)
     c->warmup_us = (uint64_t)llround(cell_num(o, "warmup_s", 1e9) * 1e6);
     c->fault_for_us = (uint64_t)llround(cell_num(o, "fault_for_s", 1e9) * 1e6);
     c->group = (int)cell_num(o, "group", 1e6);
+    c->via_proxy = cJSON_IsTrue(ab_json_at(o, "via_proxy"));
+    c->rate_fraction = cell_num(o, "rate_fraction", 1e6);
+    c->claims_bytes = (unsigned)cell_num(o, "claims_bytes", 1e9);
     return c->id[0] != '\0' && c->mechanism[0] != '\0' && c->repetitions > 0 ? 0 : -1;
 }

@@ -35,6 +35,7 @@ static const csv_col csv_head[] = {
     {"store", "store"}, {"alg", "alg"}, {"store_delay_us", "store_delay_us"},
     {"disk_mode", "disk_mode"}, {"servers", "servers"}, {"lb", "lb"},
     {"connections", "connections"}, {"threads", "threads"}, {"rate_per_sec", "rate_per_sec"},
+    {"kind", "kind"}, {"via_proxy", "via_proxy"}, {"rate_fraction", "rate_fraction"},
     {"users", "users"}, {"key_dist", "key_dist"}, {"mix_name", "mix_name"}, {"fault", "fault"},
     {"fault_at_s", "fault_at_s"}, {"fault_for_s", "fault_for_s"},
     {"fault_errors_after", "fault_outcome.errors_after"},
@@ -43,12 +44,19 @@ static const csv_col csv_head[] = {
     {"repetitions", "repetitions"}, {"status", "status"},
     {"requests_per_sec", "requests_per_sec"}, {"requests_per_sec_mean", "requests_per_sec_mean"},
     {"requests_per_sec_cv", "requests_per_sec_cv"}, {"high_cv", "high_cv"},
+    {"target_rate_per_sec", "target_rate_per_sec"}, {"achieved_rate_per_sec", "achieved_rate_per_sec"},
+    {"rate_reached", "rate_reached"}, {"goodput_per_sec", "goodput_per_sec"},
     {"p50_us", "latency_us.p50"}, {"p90_us", "latency_us.p90"}, {"p99_us", "latency_us.p99"},
     {"p999_us", "latency_us.p999"}, {"p9999_us", "latency_us.p9999"}, {"max_us", "latency_us.max"},
     {"mean_us", "latency_us.mean"}, {"uncorrected_p99_us", "latency_uncorrected_us.p99"},
+    {"p99_ci95_low_us", "repetition_stats.p99_us.ci95_low"}, {"p99_ci95_high_us", "repetition_stats.p99_us.ci95_high"},
+    {"failed_answers", "failed_answers"}, {"failed_p99_us", "latency_failed_us.p99"},
     {"requests", "requests"}, {"auth_failures", "auth_failures"},
 };
-static const csv_col csv_tail[] = {{"redis_commands_per_req", "redis_commands_per_req"}, {"error", "error"}};
+static const csv_col csv_tail[] = {
+    {"redis_commands_per_req", "redis_commands_per_req"}, {"loadgen_cpu_util", "loadgen_cpu_util"},
+    {"loadgen_bottleneck", "loadgen_bottleneck"}, {"load_avg_1m", "load_avg_1m"}, {"steal_frac", "steal_frac"},
+    {"busy_machine", "busy_machine"}, {"error", "error"}};
 #define N_CSV_HEAD (sizeof csv_head / sizeof csv_head[0])
 #define N_CSV_TAIL (sizeof csv_tail / sizeof csv_tail[0])
 
@@ -213,6 +221,10 @@ ab_res_doc *ab_res_doc_new(const char *name, const cJSON *scenario_shown, cJSON 
     cJSON_AddItemToObject(d->doc, "scenario", cJSON_Duplicate(scenario_shown, 1));
     cJSON_AddNullToObject(d->doc, "store_capacity");
     cJSON_AddItemToObject(d->doc, "figures", figures_table());
+    cJSON_AddNullToObject(d->doc, "slo_p99_ms");       /* these three the runner sets (ab_res_doc_set) */
+    cJSON_AddNullToObject(d->doc, "deployment");
+    cJSON_AddNullToObject(d->doc, "repetition_order");
+    cJSON_AddArrayToObject(d->doc, "sweeps");          /* computed from the cells as it is written */
     if ((d->cells = cJSON_AddArrayToObject(d->doc, "cells")) == NULL) {
         ab_res_doc_free(d);
         return NULL;
@@ -260,6 +272,7 @@ int ab_res_doc_write(ab_res_doc *d, const char *dir, int complete, int final, co
     if (finished == NULL)
         finished = final ? ab_fmt_utc(ab_wall_s(), now, sizeof now) : NULL;
     ab_res_doc_set(d, "finished_utc", finished ? cJSON_CreateString(finished) : cJSON_CreateNull());
+    ab_res_doc_set(d, "sweeps", ab_res_sweeps(d->cells, ab_json_num_or(d->doc, "slo_p99_ms", 0)));
     csv_results(&rows, d->cells);
     csv_series(&series, d->cells);
     if (write_csv(dir, "results.csv", &rows, err, errlen) != 0 ||

@@ -11,4 +11,12 @@ void ab_res_add_num_or_null(cJSON *o, const char *key, int has, double v);
  * cell). The caller owns it. */
 cJSON *ab_res_cell_params(const ab_res_cell *c);
 
+/* The cell fields of what it was measured under (res_rate.c): target_rate_per_sec,
+ * achieved_rate_per_sec, rate_reached, loadgen_cpu_util, loadgen_bottleneck (add_rate); load_avg_1m,
+ * steal_frac, busy_machine, placement, proxy_delay_achieved_us (add_noise); revocation_latency_us
+ * and whatever else the repetitions' extra objects carry (add_extra, which replaces fields). */
+void ab_res_add_rate(cJSON *o, const ab_res_cell *c, const ab_res_rep *reps, size_t n);
+void ab_res_add_noise(cJSON *o, const ab_res_rep *reps, size_t n);
+void ab_res_add_extra(cJSON *o, const ab_res_rep *reps, size_t n);
+
 #endif /* AB_RES_INT_H */

@@ -1,9 +1,7 @@
 /* res_table.c — the two tables of the results model (the per-request figures from AB_RES_FIGURES,
- * the faults a cell can inject) and the leaf helpers every other file of bench/results uses. */
+ * the faults a cell can inject) and the leaf helper every other file of bench/results uses. */
 #include "res_int.h"
 
-#include <math.h>
-#include <stdlib.h>
 #include <string.h>
 
 #include "sstore.h"
@@ -63,31 +61,4 @@ void ab_res_add_num_or_null(cJSON *o, const char *key, int has, double v)
         cJSON_AddNumberToObject(o, key, v);
     else
         cJSON_AddNullToObject(o, key);
-}
-
-/* Sorts doubles ascending (qsort callback). */
-static int cmp_double(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
-}
-
-void ab_res_summarize(const double *v, size_t n, ab_res_summary *out)
-{
-    double *s, sum = 0, ss = 0;
-    size_t i;
-    out->mean = out->median = 0;
-    out->cv = -1;
-    if (n == 0 || (s = malloc(n * sizeof *s)) == NULL)
-        return;
-    for (i = 0; i < n; i++)
-        sum += (s[i] = v[i]);
-    qsort(s, n, sizeof *s, cmp_double);
-    out->mean = sum / (double)n;
-    out->median = n % 2 ? s[n / 2] : (s[n / 2 - 1] + s[n / 2]) / 2;
-    for (i = 0; i < n; i++)
-        ss += (s[i] - out->mean) * (s[i] - out->mean);
-    if (n >= 2 && out->mean != 0)
-        out->cv = sqrt(ss / (double)(n - 1)) / fabs(out->mean);
-    free(s);
 }

@@ -16,6 +16,8 @@
 #include <unistd.h>
 #include <cmocka.h>
 
+#include "ab_json.h"
+
 const char *tload_bin(void)
 {
     const char *bin = getenv("AUTHBENCH_BIN");
@@ -102,6 +104,14 @@ int tload_lines(const char *s)
         if (*s == '\n' || s[1] == '\0')
             n++;
     return n;
+}
+
+double tload_num(const cJSON *root, const char *path)
+{
+    double v;
+    if (!ab_json_num(root, path, &v))
+        fail_msg("field '%s' is missing or not a number", path);
+    return v;
 }
 
 const cJSON *tload_cell(const cJSON *results, const char *id)

@@ -22,6 +22,10 @@ int tload_serve_start(tsupport_proc *p, const char *mech, char *hostport, size_t
 /* Number of '\n'-terminated lines in s (a last unterminated line counts too). */
 int tload_lines(const char *s);
 
+/* The number at the dotted path under root (ab_json_at); fails the test when it is missing or not a
+ * number. */
+double tload_num(const cJSON *root, const char *path);
+
 /* The cell with this id in a parsed results.json; fails the test when there is none. */
 const cJSON *tload_cell(const cJSON *results, const char *id);
 

@@ -1,6 +1,7 @@
 /* test_proxy.c — `authbench proxy` against a private redis-server: the configured delay shows in
- * the PING round trip, bytes keep their order under jitter, SIGUSR1 resets the relayed connections,
- * SIGTERM stops it, bad usage exits 2. */
+ * the PING round trip, the stats file reports the delay the chunks got (on SIGUSR2 and at exit), a
+ * 0-delay proxy adds no more than its stated hop cost, bytes keep their order under jitter, SIGUSR1
+ * resets the relayed connections, SIGTERM stops it, bad usage exits 2. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -92,29 +93,130 @@ static int proxy_start(tsupport_proc *p, int upstream_port, const char *delay, c
     return port;
 }
 
+/* What the proxy at proxy_port adds to the median PING round trip to redis at redis_port, in ns:
+ * measured up to three times, direct then proxied, until it falls in [lo, hi] (a busy 2-core
+ * machine can delay one whole series of PINGs; the bounds themselves are never widened). */
+static uint64_t added_round_trip_ns(int redis_port, int proxy_port, uint64_t lo, uint64_t hi)
+{
+    uint64_t added = 0;
+    int attempt;
+    for (attempt = 1; attempt <= 3; attempt++) {
+        uint64_t direct = median_ping_ns(redis_port, 64), proxied = median_ping_ns(proxy_port, 64);
+        added = proxied > direct ? proxied - direct : 0;
+        fprintf(stderr, "# PING median: direct %.1f us, through the proxy %.1f us, added %.1f us (expected %.0f-%.0f us)\n",
+                (double)direct / 1e3, (double)proxied / 1e3, (double)added / 1e3, (double)lo / 1e3, (double)hi / 1e3);
+        if (added >= lo && added <= hi)
+            break;
+    }
+    return added;
+}
+
 static void proxy_adds_twice_the_one_way_delay_to_a_redis_round_trip(void **state)
 {
     tsupport_redis r;
     tsupport_proc p;
-    uint64_t direct, proxied, added = 0;
-    int port, status, attempt;
+    int port, status;
     (void)state;
     assert_int_equal(tsupport_redis_start(&r, NULL), 0);
     port = proxy_start(&p, r.port, "2ms", "0");
-    /* Up to three measurements: a busy 2-core machine can delay one whole series of PINGs; the
-     * bound itself (2 x 2 ms, +-20%) is never widened. */
-    for (attempt = 1; attempt <= 3; attempt++) {
-        direct = median_ping_ns(r.port, 50);
-        proxied = median_ping_ns(port, 50);
-        added = proxied > direct ? proxied - direct : 0;
-        fprintf(stderr, "# PING median: direct %.1f us, through the proxy %.1f us, added %.1f us (expected 4000 us)\n",
-                (double)direct / 1e3, (double)proxied / 1e3, (double)added / 1e3);
-        if (added >= 3200000u && added <= 4800000u)
-            break;
-    }
-    assert_in_range(added, 3200000u, 4800000u);
+    assert_in_range(added_round_trip_ns(r.port, port, 3200000u, 4800000u), 3200000u, 4800000u); /* 2 x 2 ms +-20% */
     status = tsupport_proc_stop(&p);
     assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0); /* SIGTERM stops it cleanly */
+    tsupport_redis_stop(&r);
+}
+
+/* Starts the proxy in front of redis with --delay delay and --stats-file stats; returns its port. */
+static int proxy_start_stats(tsupport_proc *p, int upstream_port, const char *delay, const char *stats)
+{
+    char up[32];
+    char *argv[] = {(char *)tload_bin(), "proxy", "--listen", "127.0.0.1:0", "--upstream", up, "--delay",
+                    (char *)delay, "--stats-file", (char *)stats, NULL};
+    const char *colon;
+    snprintf(up, sizeof up, "127.0.0.1:%d", upstream_port);
+    assert_int_equal(tsupport_proc_start(p, argv, "listening on", 10000), 0);
+    assert_non_null(colon = strrchr(p->line, ':'));
+    return atoi(colon + 1);
+}
+
+/* The stats file at path, parsed (waits up to 5 s for it to appear). */
+static cJSON *read_stats(const char *path)
+{
+    char *text = NULL;
+    cJSON *j;
+    int k;
+    for (k = 0; k < 500 && (text = tsupport_read_file(path, NULL)) == NULL; k++) {
+        struct timespec ts = {0, 10 * 1000 * 1000};
+        nanosleep(&ts, NULL);
+    }
+    assert_non_null(text);
+    assert_non_null(j = cJSON_Parse(text));
+    free(text);
+    return j;
+}
+
+/* Checks the stats file at path for a proxy at delay_us: at least min_chunks chunks, the achieved mean within [delay - 2 %, delay + 5 ms] (a correctness
+ * check, not a timing benchmark: the timer lead may release a chunk a few us early), lateness
+ * >= 0, p99 <= max. when: "SIGUSR2" or "exit". */
+static void check_stats(const char *path, double delay_us, const char *when, double min_chunks)
+{
+    cJSON *j = read_stats(path);
+    fprintf(stderr, "# delay %.0f us, %s: %.0f chunks, achieved mean %.1f us p99 %.1f us, late mean %.1f us\n",
+            delay_us, when, tload_num(j, "chunks"), tload_num(j, "achieved_delay_us.mean"), tload_num(j, "achieved_delay_us.p99"),
+            tload_num(j, "lateness_us.mean"));
+    assert_true(tload_num(j, "delay_target_us") == delay_us);
+    assert_true(tload_num(j, "chunks") >= min_chunks);
+    assert_true(tload_num(j, "achieved_delay_us.mean") >= delay_us * 0.98 &&
+                tload_num(j, "achieved_delay_us.mean") <= delay_us + 5000);
+    assert_true(tload_num(j, "achieved_delay_us.p99") <= tload_num(j, "achieved_delay_us.max"));
+    assert_true(tload_num(j, "lateness_us.mean") >= 0 && tload_num(j, "lateness_us.mean") <= 5000);
+    cJSON_Delete(j);
+    unlink(path);
+}
+
+/* PINGs through a proxy at delay with a stats file: the file is written on SIGUSR2 while the
+ * proxy runs, and again at exit with the later PINGs too. */
+static void check_stats_file_at(double delay_us, const char *delay)
+{
+    char *dir = tsupport_tmpdir("proxystats"), path[512];
+    tsupport_redis r;
+    tsupport_proc p;
+    int port, status;
+    snprintf(path, sizeof path, "%s/stats.json", dir);
+    assert_int_equal(tsupport_redis_start(&r, NULL), 0);
+    port = proxy_start_stats(&p, r.port, delay, path);
+    median_ping_ns(port, 20);
+    assert_int_equal(kill(p.pid, SIGUSR2), 0);
+    /* a PING and its PONG each, but the last PONG's release may be recorded just after the file */
+    check_stats(path, delay_us, "SIGUSR2", 39);
+    median_ping_ns(port, 20);
+    status = tsupport_proc_stop(&p);
+    assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+    check_stats(path, delay_us, "exit", 80); /* at exit every chunk is in */
+    tsupport_redis_stop(&r);
+    tsupport_rmtree(dir);
+    free(dir);
+}
+
+static void stats_file_should_report_the_delay_chunks_got_at_0_and_1ms(void **state)
+{
+    (void)state;
+    check_stats_file_at(0, "0");
+    check_stats_file_at(1000, "1ms");
+}
+
+/* The hop cost --help states as the bound of a 0-delay proxy on a round trip's median. */
+#define HOP_COST_BOUND_NS 100000u
+
+static void a_0_delay_proxy_should_add_at_most_its_stated_hop_cost_to_the_median_round_trip(void **state)
+{
+    tsupport_redis r;
+    tsupport_proc p;
+    int port;
+    (void)state;
+    assert_int_equal(tsupport_redis_start(&r, NULL), 0);
+    port = proxy_start(&p, r.port, "0", "0");
+    assert_true(added_round_trip_ns(r.port, port, 0, HOP_COST_BOUND_NS) <= HOP_COST_BOUND_NS);
+    tsupport_proc_stop(&p);
     tsupport_redis_stop(&r);
 }
 
@@ -199,6 +301,7 @@ static void proxy_bad_usage_exits_2_with_one_line(void **state)
         {"--listen", "127.0.0.1:0", "--upstream", "127.0.0.1:1", "--delay", "1ms", "--jitter", "2ms", NULL},
         {"--listen", "127.0.0.1:0", "--upstream", "127.0.0.1:1", "--threads", "0", NULL},
         {"--listen", "127.0.0.1:0", "--upstream", "127.0.0.1:1", "--bogus", "1", NULL},
+        {"--listen", "127.0.0.1:0", "--upstream", "127.0.0.1:1", "--stats-file", "", NULL},
     };
     size_t i;
     (void)state;
@@ -210,6 +313,8 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(proxy_adds_twice_the_one_way_delay_to_a_redis_round_trip),
+        cmocka_unit_test(stats_file_should_report_the_delay_chunks_got_at_0_and_1ms),
+        cmocka_unit_test(a_0_delay_proxy_should_add_at_most_its_stated_hop_cost_to_the_median_round_trip),
         cmocka_unit_test(proxy_keeps_byte_order_under_jitter),
         cmocka_unit_test(sigusr1_should_reset_every_relayed_connection_and_keep_relaying),
         cmocka_unit_test(proxy_bad_usage_exits_2_with_one_line),

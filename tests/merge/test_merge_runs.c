@@ -2,7 +2,8 @@
  * (--shard 1/2 and 2/2, windows aligned with --start-at) against `authbench serve` keeping sessions
  * in a private Redis: their counts add up, their users are disjoint (every user logged in exactly
  * once, sessions of 100 distinct subjects), and a --start-at already past fails the run; and two `authbench run --shard` directories merge cell
- * by cell (throughput and counts summed, histograms added, servers and environments listed). */
+ * by cell (throughput, goodput and counts summed, histograms added, servers and environments listed,
+ * schema 3). */
 #include <math.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -19,6 +20,7 @@
 #include <hiredis/hiredis.h>
 
 #include "ab_hist.h"
+#include "ab_json.h"
 #include "merge_testutil.h"
 #include "test_load_util.h"
 #include "tsupport.h"
@@ -165,6 +167,9 @@ static void check_cell(const cJSON *r1, const cJSON *r2, const cJSON *m, const c
     assert_true((double)ab_hist_count(h) == tm_num(c, "requests"));
     assert_true(tm_num(c, "servers") == 2 && tm_num(c, "connections") == 8 && tm_num(c, "users") == 100);
     assert_true(tm_num(c, "auth_failures") == tm_num(a, "auth_failures") + tm_num(b, "auth_failures"));
+    /* schema 3: goodput adds up as throughput does; one repetition has no interval */
+    assert_true(fabs(tm_num(c, "goodput_per_sec") - tm_num(a, "goodput_per_sec") - tm_num(b, "goodput_per_sec")) < 1e-6 * tm_num(c, "goodput_per_sec"));
+    assert_true(cJSON_IsNull(ab_json_at(c, "repetition_stats.requests_per_sec.ci95_low")));
     ab_hist_free(h);
 }
 
@@ -190,6 +195,8 @@ static void two_run_directories_merge_cell_by_cell(void **state)
     check_cell(r1, r2, m, "session-memory-s1");
     assert_int_equal(cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(m, "environments")), 2);
     assert_int_equal(cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(m, "merged_from")), 2);
+    assert_true(tm_num(m, "schema_version") == 3);
+    assert_true(cJSON_IsArray(cJSON_GetObjectItemCaseSensitive(m, "sweeps")));
     snprintf(path, sizeof path, "%s/cells/jwt-hs256-s1/rep1.json", om);
     cJSON_Delete(tm_read_json(path));
     snprintf(path, sizeof path, "%s/report.md", om);

@@ -319,8 +319,8 @@ static void bad_inputs_should_fail_with_one_line(void **state)
     expect_error((const char *const[]){"report", empty, NULL}, NULL, 1, "no results.json");
     rc_write(empty, "results.json", "{\"schema\": \"authbench.results/1\", \"cells\": [");
     expect_error((const char *const[]){"report", empty, NULL}, NULL, 1, "malformed JSON");
-    rc_write(empty, "results.json", "{\"schema\": \"authbench.results/3\", \"schema_version\": 3, \"cells\": []}");
-    expect_error((const char *const[]){"report", empty, NULL}, NULL, 1, "schema is 'authbench.results/3'");
+    rc_write(empty, "results.json", "{\"schema\": \"authbench.results/4\", \"schema_version\": 4, \"cells\": []}");
+    expect_error((const char *const[]){"report", empty, NULL}, NULL, 1, "schema is 'authbench.results/4'");
     snprintf(bad, sizeof bad, "%s/req.json", dir);
     rc_write(dir, "req.json", "{\"peek_requests_per_sec\": 5}");
     expect_error((const char *const[]){"report", dir, "--requirements", bad, NULL}, NULL, 1, "unknown field");

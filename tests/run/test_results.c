@@ -1,7 +1,8 @@
 /* test_results.c — the results model (bench/results) and the dotted-path accessor it reads with
  * (bench/common/ab_json): the one rule for a missing value, a cell written and read back, the
- * figures aggregated from repetitions, the CSV columns generated from AB_RES_FIGURES, the schema
- * versions the reader accepts. */
+ * figures aggregated from repetitions (with the load they ran at, the noise record and bootstrap
+ * intervals), the rate sweeps, the CSV columns generated from AB_RES_FIGURES, the schema versions
+ * the reader accepts. */
 #include <math.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -14,6 +15,7 @@
 
 #include <cjson/cJSON.h>
 
+#include "ab_hist.h"
 #include "ab_json.h"
 #include "ab_results.h"
 #include "sstore.h"
@@ -104,7 +106,8 @@ static void repetitions_should_aggregate_by_the_figure_table(void **state)
     (void)state;
     sample_cell(&c);
     c.fault[0] = '\0';
-    memset(reps, 0, sizeof reps);
+    ab_res_rep_init(&reps[0]);
+    ab_res_rep_init(&reps[1]);
     reps[0].load = load_doc(1000, 2000, 100, 50);
     reps[1].load = load_doc(3000, 4000, 200, 100);
     reps[0].window_start_unix_ms = 1e12, reps[1].window_start_unix_ms = -1;
@@ -128,6 +131,206 @@ static void repetitions_should_aggregate_by_the_figure_table(void **state)
     ab_res_reps_free(reps, 2);
     assert_null(reps[0].load);
     cJSON_Delete(o);
+}
+
+/* A load document of schema 3 at an open-loop rate: one repetition's latencies (µs) in its
+ * histogram, its rates, goodput, failed answers and its generator's CPU. */
+static cJSON *rate_doc(double target, double achieved, int reached, const double *lat_us, size_t n, double util)
+{
+    ab_hist *h = ab_hist_new(60000000000ull, 3), *failed = ab_hist_new(60000000000ull, 3);
+    cJSON *d = load_doc(achieved, 1000, 10, 10);
+    char *enc, *enc_failed;
+    size_t i;
+    for (i = 0; i < n; i++)
+        ab_hist_record(h, (uint64_t)(lat_us[i] * 1000));
+    ab_hist_record(failed, 5000000);
+    enc = ab_hist_encode(h), enc_failed = ab_hist_encode(failed);
+    cJSON_AddNumberToObject(d, "target_rate_per_sec", target);
+    cJSON_AddNumberToObject(d, "achieved_rate_per_sec", achieved);
+    cJSON_AddBoolToObject(d, "rate_reached", reached);
+    cJSON_AddNumberToObject(d, "goodput_per_sec", achieved - 1);
+    cJSON_AddNumberToObject(d, "failed_answers", 3);
+    cJSON_AddStringToObject(d, "histogram_failed", enc_failed);
+    cJSON_AddItemToObject(cJSON_AddObjectToObject(d, "histograms"), "latency_ns", cJSON_CreateString(enc));
+    cJSON_AddNumberToObject(cJSON_AddObjectToObject(d, "loadgen_cpu"), "util", util);
+    free(enc), free(enc_failed);
+    ab_hist_free(h), ab_hist_free(failed);
+    return d;
+}
+
+/* An open-loop cell at 500 req/s. */
+static void rate_cell(ab_res_cell *c)
+{
+    sample_cell(c);
+    memset(c->fault, 0, sizeof c->fault);
+    c->fault_for_us = 0; /* kept for a fault that ends only */
+    c->rate_per_sec = 500;
+    c->repetitions = 3;
+    snprintf(c->kind, sizeof c->kind, "deployment");
+    snprintf(c->sweep_of, sizeof c->sweep_of, "session-redis-s2");
+    snprintf(c->touch, sizeof c->touch, "after:60");
+    c->via_proxy = 1, c->claims_bytes = 512;
+}
+
+static void the_load_a_cell_ran_at_should_be_in_its_result(void **state)
+{
+    static const double lat[3][4] = {{100, 200, 300, 400}, {110, 210, 310, 410}, {120, 220, 320, 5000}};
+    ab_res_cell c, back;
+    ab_res_rep reps[3];
+    cJSON *o;
+    size_t i;
+    (void)state;
+    rate_cell(&c);
+    for (i = 0; i < 3; i++) {
+        ab_res_rep_init(&reps[i]);
+        reps[i].load = rate_doc(500, 499 - (double)i, i != 1, lat[i], 4, i == 2 ? 0.95 : 0.3);
+        reps[i].load_avg_1m = 0.5 + (double)i, reps[i].steal_frac = 0.01, reps[i].cores = 4;
+        reps[i].proxy_delay_mean_us = 250 + (double)i, reps[i].proxy_delay_p99_us = 300;
+    }
+    snprintf(reps[0].placement, sizeof reps[0].placement, "load=0 servers=1-2 stores=3");
+    reps[0].isolated = 1;
+    o = ab_res_cell_result(&c, reps, 3, NULL);
+    assert_string_equal(ab_json_str(o, "kind"), "deployment");
+    assert_true(cJSON_IsTrue(ab_json_at(o, "via_proxy")));
+    assert_string_equal(ab_json_str(o, "touch"), "after:60");
+    assert_true(ab_json_num_or(o, "claims_bytes", 0) == 512);
+    assert_true(cJSON_IsNull(ab_json_at(o, "rate_fraction")));
+    assert_true(ab_json_num_or(o, "target_rate_per_sec", 0) == 500);
+    assert_true(ab_json_num_or(o, "achieved_rate_per_sec", 0) == 498);  /* median */
+    assert_true(cJSON_IsFalse(ab_json_at(o, "rate_reached")));          /* one repetition fell short */
+    assert_true(ab_json_num_or(o, "goodput_per_sec", 0) == 497);
+    assert_true(ab_json_num_or(o, "failed_answers", 0) == 9);           /* summed */
+    assert_true(fabs(ab_json_num_or(o, "latency_failed_us.p50", 0) - 5000) < 5000 * 1e-3);
+    assert_true(ab_json_num_or(o, "loadgen_cpu_util", 0) == 0.3);
+    assert_true(cJSON_IsTrue(ab_json_at(o, "loadgen_bottleneck")));      /* 0.95 in one repetition */
+    assert_true(ab_json_num_or(o, "load_avg_1m", 0) == 2.5);            /* the worst */
+    assert_true(cJSON_IsFalse(ab_json_at(o, "busy_machine")));          /* 2.5 < 4 cores x 0.7 */
+    assert_string_equal(ab_json_str(o, "placement.servers"), "1-2");
+    assert_true(cJSON_IsTrue(ab_json_at(o, "placement.isolated")));
+    assert_true(cJSON_IsNull(ab_json_at(o, "placement.note")));
+    assert_true(ab_json_num_or(o, "proxy_delay_achieved_us.mean", 0) == 251);
+    assert_true(cJSON_IsNull(ab_json_at(o, "revocation_latency_us")));
+    /* each repetition's own p99 (not the merged one), with its interval */
+    assert_int_equal(cJSON_GetArraySize(ab_json_at(o, "repetition_stats.p99_us.values")), 3);
+    assert_true(fabs(ab_json_num_or(o, "repetition_stats.p50_us.median", 0) - 210) < 1);
+    assert_true(ab_json_num_or(o, "repetition_stats.p99_us.ci95_low", -1) <=
+                ab_json_num_or(o, "repetition_stats.p99_us.median", 0));
+    assert_true(ab_json_num_or(o, "repetition_stats.p99_us.ci95_high", 0) > 4000);
+    assert_int_equal(ab_res_cell_from_json(o, &back), 0);
+    assert_memory_equal(&c, &back, sizeof c);
+    cJSON_Delete(o);
+    reps[1].load_avg_1m = 3, reps[1].cores = 4; /* 3 > 4 x 0.7 */
+    cJSON_ReplaceItemInObjectCaseSensitive(reps[1].load, "rate_reached", cJSON_CreateTrue());
+    o = ab_res_cell_result(&c, reps, 3, NULL);
+    assert_true(cJSON_IsTrue(ab_json_at(o, "busy_machine")));
+    assert_true(cJSON_IsTrue(ab_json_at(o, "rate_reached"))); /* every one reached it */
+    cJSON_Delete(o);
+    cJSON_DeleteItemFromObjectCaseSensitive(reps[1].load, "rate_reached");
+    o = ab_res_cell_result(&c, reps, 3, NULL);
+    assert_true(cJSON_IsNull(ab_json_at(o, "rate_reached"))); /* one did not say */
+    cJSON_Delete(o);
+    ab_res_reps_free(reps, 3);
+}
+
+static void what_was_not_measured_should_be_null_never_zero(void **state)
+{
+    ab_res_cell c;
+    ab_res_rep rep;
+    cJSON *o;
+    (void)state;
+    sample_cell(&c);
+    c.fault[0] = '\0';
+    ab_res_rep_init(&rep);
+    rep.load = load_doc(1000, 2000, 100, 50); /* a closed loop, the load of schema 2 */
+    snprintf(rep.placement, sizeof rep.placement, "2 cores: too few to isolate");
+    rep.extra = cJSON_Parse("{\"revocation_latency_us\": {\"p50\": 900, \"method\": \"probe\"}}");
+    o = ab_res_cell_result(&c, &rep, 1, NULL);
+    static const char *const nulls[] = {
+        "kind", "target_rate_per_sec", "achieved_rate_per_sec", "rate_reached", "goodput_per_sec",
+        "latency_failed_us", "failed_answers", "loadgen_cpu_util", "loadgen_bottleneck", "load_avg_1m",
+        "steal_frac", "busy_machine", "proxy_delay_achieved_us", "placement.load", "sweep_of", "touch"};
+    for (size_t i = 0; i < sizeof nulls / sizeof nulls[0]; i++)
+        if (!cJSON_IsNull(ab_json_at(o, nulls[i])))
+            fail_msg("%s should be null", nulls[i]);
+    assert_string_equal(ab_json_str(o, "placement.note"), "2 cores: too few to isolate");
+    assert_true(cJSON_IsFalse(ab_json_at(o, "placement.isolated")));
+    assert_true(ab_json_num_or(o, "revocation_latency_us.p50", 0) == 900);
+    /* one repetition: no interval */
+    assert_true(cJSON_IsNull(ab_json_at(o, "repetition_stats.requests_per_sec.ci95_low")));
+    assert_true(cJSON_IsNull(ab_json_at(o, "repetition_stats.requests_per_sec.ci95_high")));
+    cJSON_Delete(o);
+    ab_res_reps_free(&rep, 1);
+}
+
+static void the_bootstrap_interval_should_hold_the_median_and_be_reproducible(void **state)
+{
+    static const double v[] = {10, 11, 9, 10.5, 30};
+    double lo, hi, lo2, hi2;
+    (void)state;
+    assert_int_equal(ab_res_bootstrap_median_ci(v, 5, 42, &lo, &hi), 0);
+    assert_true(lo >= 9 && lo <= 10 && hi >= 10.5 && hi <= 30);
+    assert_int_equal(ab_res_bootstrap_median_ci(v, 5, 42, &lo2, &hi2), 0);
+    assert_true(lo == lo2 && hi == hi2);
+    assert_int_equal(ab_res_bootstrap_median_ci(v, 1, 42, &lo, &hi), -1);
+    assert_true(isnan(lo) && isnan(hi));
+    assert_true(ab_res_seed("cell", "p99_us") == ab_res_seed("cell", "p99_us"));
+    assert_true(ab_res_seed("cel", "lp99_us") != ab_res_seed("cell", "p99_us"));
+}
+
+static void the_change_interval_should_exclude_zero_only_for_a_real_shift(void **state)
+{
+    static const double a[] = {1000, 1010, 990, 1005, 995}, b[] = {1500, 1512, 1490, 1503, 1497};
+    double lo, hi;
+    (void)state;
+    assert_int_equal(ab_res_bootstrap_change_ci(a, 5, b, 5, 7, 0.05, &lo, &hi), 0);
+    assert_true(lo > 0.45 && hi < 0.55); /* +50 % */
+    assert_int_equal(ab_res_bootstrap_change_ci(a, 5, a, 5, 7, 0.05, &lo, &hi), 0);
+    assert_true(lo < 0 && hi > 0);
+    assert_int_equal(ab_res_bootstrap_change_ci(a, 1, b, 5, 7, 0.05, &lo, &hi), -1);
+}
+
+/* A finished sweep cell at rate (a share of capacity cell cap) with the given p99 (µs). */
+static cJSON *sweep_cell(const char *id, const char *cap, double rate, int reached, double p99)
+{
+    char text[700];
+    snprintf(text, sizeof text,
+             "{\"id\": \"%s\", \"label\": \"jwt HS256 at %g/s\", \"kind\": \"sweep\", \"status\": \"ok\","
+             " \"mechanism\": \"jwt:HS256\", \"store_delay_us\": 0, \"servers\": 1, \"server_model\": \"async\","
+             " \"sweep_of\": \"%s\", \"target_rate_per_sec\": %g, \"achieved_rate_per_sec\": %g,"
+             " \"rate_reached\": %s, \"latency_us\": {\"p50\": 100, \"p99\": %g},"
+             " \"repetition_stats\": {\"p99_us\": {\"ci95_low\": %g, \"ci95_high\": %g}}}",
+             id, rate, cap, rate, rate * 0.99, reached ? "true" : "false", p99, p99 * 0.9, p99 * 1.1);
+    return cJSON_Parse(text);
+}
+
+static void sweeps_should_give_the_capacity_at_the_slo(void **state)
+{
+    cJSON *cells = cJSON_CreateArray(), *sw, *s0;
+    (void)state;
+    cJSON_AddItemToArray(cells, cJSON_Parse("{\"id\": \"cap\", \"label\": \"jwt HS256\", \"kind\": \"capacity\","
+                                            " \"status\": \"ok\", \"mechanism\": \"jwt:HS256\"}"));
+    cJSON_AddItemToArray(cells, sweep_cell("sw90", "cap", 9000, 1, 4000));   /* over the SLO */
+    cJSON_AddItemToArray(cells, sweep_cell("sw10", "cap", 1000, 1, 300));
+    cJSON_AddItemToArray(cells, sweep_cell("sw50", "cap", 5000, 1, 900));
+    cJSON_AddItemToArray(cells, sweep_cell("sw75", "cap", 7500, 0, 950));    /* rate not reached */
+    cJSON_AddItemToArray(cells, sweep_cell("other", "cap2", 100, 1, 100));   /* another option */
+    sw = ab_res_sweeps(cells, 1.0);
+    assert_int_equal(cJSON_GetArraySize(sw), 2);
+    s0 = cJSON_GetArrayItem(sw, 0);
+    assert_string_equal(ab_json_str(s0, "label"), "jwt HS256");
+    assert_string_equal(ab_json_str(s0, "capacity_cell"), "cap");
+    assert_int_equal(cJSON_GetArraySize(ab_json_at(s0, "points")), 4);
+    assert_string_equal(ab_json_str(cJSON_GetArrayItem(ab_json_at(s0, "points"), 0), "cell"), "sw10"); /* by rate */
+    assert_true(ab_json_num_or(s0, "capacity_at_slo_per_sec", 0) == 4950);
+    assert_true(cJSON_GetArraySize(ab_json_at(cJSON_GetArrayItem(ab_json_at(s0, "points"), 0), "p99_ci95")) == 2);
+    cJSON_Delete(sw);
+    sw = ab_res_sweeps(cells, 0.2); /* no point meets it */
+    assert_true(cJSON_IsNull(ab_json_at(cJSON_GetArrayItem(sw, 0), "capacity_at_slo_per_sec")));
+    cJSON_Delete(sw);
+    sw = ab_res_sweeps(cells, 0); /* no SLO */
+    assert_true(cJSON_IsNull(ab_json_at(cJSON_GetArrayItem(sw, 0), "capacity_at_slo_per_sec")));
+    cJSON_Delete(sw);
+    cJSON_Delete(cells);
 }
 
 /* The first line of a file. The caller frees it. */
@@ -205,6 +408,7 @@ static void the_reader_should_accept_known_versions_only(void **state)
         {"{\"schema\": \"authbench.results/1\"}", 1},
         {"{\"schema\": \"authbench.results/2\", \"schema_version\": 2}", 2},
         {"{\"schema\": \"authbench.results/3\", \"schema_version\": 3}", 3},
+        {"{\"schema\": \"authbench.results/4\", \"schema_version\": 4}", 4},
         {"{\"schema\": \"authbench-load/1\"}", 0},
         {"[]", 0},
     };
@@ -235,6 +439,11 @@ int main(void)
         cmocka_unit_test(missing_values_should_be_reported_never_invented),
         cmocka_unit_test(a_cell_written_should_read_back_the_same),
         cmocka_unit_test(repetitions_should_aggregate_by_the_figure_table),
+        cmocka_unit_test(the_load_a_cell_ran_at_should_be_in_its_result),
+        cmocka_unit_test(what_was_not_measured_should_be_null_never_zero),
+        cmocka_unit_test(the_bootstrap_interval_should_hold_the_median_and_be_reproducible),
+        cmocka_unit_test(the_change_interval_should_exclude_zero_only_for_a_real_shift),
+        cmocka_unit_test(sweeps_should_give_the_capacity_at_the_slo),
         cmocka_unit_test(every_store_counter_should_be_a_figure_with_its_unit),
         cmocka_unit_test(files_should_carry_every_figure_and_the_schema_version),
         cmocka_unit_test(the_reader_should_accept_known_versions_only),

@@ -1,5 +1,5 @@
 /* test_run.c — `authbench run` end to end: a tiny scenario into a temporary --out, every field of
- * results.json (authbench.results/2) present and sane, the CSV files, --dry-run, a malformed
+ * results.json (authbench.results/3) present and sane, the CSV files, --dry-run, a malformed
  * scenario, and Ctrl-C keeping finished cells with nothing left running. */
 #include <dirent.h>
 #include <setjmp.h>
@@ -154,8 +154,8 @@ static void check_header(const cJSON *res)
     const cJSON *env = cJSON_GetObjectItemCaseSensitive(res, "environment");
     assert_keys(res, top_keys, "results.json");
     assert_keys(env, env_keys, "environment");
-    assert_string_equal(cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(res, "schema")), "authbench.results/2");
-    assert_true(num(res, "schema_version") == 2);
+    assert_string_equal(cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(res, "schema")), "authbench.results/3");
+    assert_true(num(res, "schema_version") == 3);
     assert_string_equal(cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(res, "name")), "tiny");
     assert_true(cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(res, "complete")));
     assert_true(cJSON_IsString(cJSON_GetObjectItemCaseSensitive(res, "finished_utc")));
