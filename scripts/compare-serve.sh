@@ -15,9 +15,11 @@
 #        TARGET=1.00 (the median of the rounds' new/old requests/s below it: exit status 1)
 #        SIMULTANEOUS=1: each round loads both servers at once (a wrk each), so both meet the same
 #        competing work; on a busy machine the pair's ratio then moves far less than runs apart
+#        INSTRUCTIONS=1: instead, once per program, the user-space instructions per request of the
+#        server's loop threads under callgrind (valgrind): the same on a quiet or a busy machine
 set -euo pipefail
 
-usage() { sed -n '11,19s/^# \{0,1\}//p' "$0"; }
+usage() { sed -n '11,21s/^# \{0,1\}//p' "$0"; }
 case "${1:-}" in -h | --help) usage; exit 0 ;; esac
 [ $# -eq 2 ] || { echo "compare-serve: give the two authbench programs, old then new (--help)" >&2; exit 2; }
 OLD=$1
@@ -30,6 +32,7 @@ CONNS=${CONNS:-64}
 SERVE_THREADS=${SERVE_THREADS:-2}
 TARGET=${TARGET:-1.00}
 SIMULTANEOUS=${SIMULTANEOUS:-0}
+INSTRUCTIONS=${INSTRUCTIONS:-0}
 
 for b in "$OLD" "$NEW"; do
   [ -x "$b" ] || { echo "compare-serve: no authbench program at $b" >&2; exit 1; }
@@ -37,7 +40,8 @@ done
 command -v wrk >/dev/null || { echo "compare-serve: wrk is not installed (scripts/setup.sh installs it)" >&2; exit 1; }
 
 tmp=$(mktemp -d)
-declare -A pid=() addr=() rps=() cpu=() # by run: old, new
+declare -A pid=() addr=() rps=() cpu=() ir=() # by run: old, new
+wrap=()                                        # what a server runs under (INSTRUCTIONS=1: callgrind)
 cleanup() {
   local p
   for p in "${pid[@]}"; do
@@ -57,11 +61,11 @@ median() { printf '%s\n' "$@" | sort -g | awk '{v[NR]=$1} END {print (NR % 2) ? 
 start_server() {
   local key=()
   case $3 in jwt*) key=(--key "$tmp/hs.key") ;; esac
-  rm -f "$tmp/$1.out" # its ready line, not the last run's
-  "$2" serve --mechanism "$3" --listen 127.0.0.1:0 --threads "$SERVE_THREADS" "${key[@]}" \
+  rm -f "$tmp/$1.out" "$tmp/$1.cg"* # its ready line, not the last run's
+  "${wrap[@]}" "$2" serve --mechanism "$3" --listen 127.0.0.1:0 --threads "$SERVE_THREADS" "${key[@]}" \
     >"$tmp/$1.out" 2>"$tmp/$1.err" &
   pid[$1]=$!
-  for _ in $(seq 100); do
+  for _ in $(seq 600); do
     grep -q '^listening on ' "$tmp/$1.out" 2>/dev/null && break
     sleep 0.05
   done
@@ -116,8 +120,41 @@ measure() {
   done
 }
 
+# Instructions per request of run $1's server (started under callgrind, counting its loop threads
+# only: srv_thread_main), over DURATION s of wrk after a 1 s warm-up; sets ir[$1], stops the server.
+instructions() {
+  local hdr out reqs total
+  hdr=$(credential_header "${addr[$1]}")
+  wrk -t "$THREADS" -c "$CONNS" -d 1s -H "$hdr" "http://${addr[$1]}/api/x" >/dev/null
+  callgrind_control -z "${pid[$1]}" >/dev/null 2>&1
+  out=$(wrk -t "$THREADS" -c "$CONNS" -d "${DURATION}s" -H "$hdr" "http://${addr[$1]}/api/x")
+  callgrind_control -d "${pid[$1]}" >/dev/null 2>&1 # to $tmp/$1.cg.1: the window only
+  stop_server "$1"
+  case $out in *Non-2xx*) echo "compare-serve: the $1 server answered errors: $out" >&2; exit 1 ;; esac
+  reqs=$(printf '%s\n' "$out" | awk '/ requests in / {print $1}')
+  total=$(cat "$tmp/$1.cg".* | awk '/^(summary|totals):/ {print $2; exit}')
+  ir[$1]=$(awk -v t="$total" -v n="$reqs" 'BEGIN {printf "%.0f", t / n}')
+}
+
 echo "old: $OLD"
 echo "new: $NEW"
+if [ "$INSTRUCTIONS" = 1 ]; then
+  command -v callgrind_control >/dev/null || { echo "compare-serve: valgrind is not installed (scripts/setup.sh installs it)" >&2; exit 1; }
+  echo "user-space instructions per request of the servers' loop threads (callgrind), wrk -t$THREADS -c$CONNS -d${DURATION}s after a 1 s warm-up"
+  for mech in $MECHS; do
+    for run in old new; do
+      prog=$OLD
+      [ "$run" = new ] && prog=$NEW
+      wrap=(valgrind --tool=callgrind "--callgrind-out-file=$tmp/$run.cg" --collect-atstart=no
+            --toggle-collect=srv_thread_main)
+      start_server "$run" "$prog" "$mech"
+      instructions "$run"
+    done
+    printf '%s: old %d, new %d instructions per request; new/old %.3f\n' "$mech" "${ir[old]}" "${ir[new]}" \
+      "$(awk -v a="${ir[new]}" -v b="${ir[old]}" 'BEGIN {print a / b}')"
+  done
+  exit 0
+fi
 how="order alternating"
 [ "$SIMULTANEOUS" = 1 ] && how="both servers loaded at once"
 echo "wrk -t$THREADS -c$CONNS -d${DURATION}s against serve --threads $SERVE_THREADS; $ROUNDS rounds, $how"
