@@ -2,6 +2,7 @@
 #ifndef ABL_REPORT_H
 #define ABL_REPORT_H
 
+#include "ab_mech.h"
 #include "load_int.h"
 #include "sstore.h"
 
@@ -14,7 +15,8 @@ void abl_client_io(const abl_stats *s, abl_io *io);
 
 /* Per-request server figures from the /stats deltas, divided by the requests the servers counted:
  * the server's own, X(id, name, /stats path, second path summed or NULL), then one per store counter
- * of SSTORE_COUNTERS ("<figure>_per_req" from "store.<name>"). */
+ * of SSTORE_COUNTERS ("<figure>_per_req" from "store.<name>"), then one per mechanism counter of
+ * AB_MECH_COUNTERS ("<name>_per_req" from "<name>": l1_hits_per_req, touches_per_req, …). */
 #define ABL_SERVER_FIGS(X) \
     X(CPU, "server_cpu_us_per_req", "cpu_user_us", "cpu_sys_us") \
     X(AUTH_CPU, "auth_cpu_ns_per_req", "auth_cpu_ns", NULL) \
@@ -25,13 +27,16 @@ void abl_client_io(const abl_stats *s, abl_io *io);
 
 #define ABL_FIG_ID_(id, name, path, path2) ABL_FIG_##id,
 #define ABL_FIG_STORE_ID_(name, figure, desc) ABL_FIG_STORE_##name,
+#define ABL_FIG_MECH_ID_(name, desc) ABL_FIG_MECH_##name,
 typedef enum abl_server_fig_id {
     ABL_SERVER_FIGS(ABL_FIG_ID_)
     SSTORE_COUNTERS(ABL_FIG_STORE_ID_)
+    AB_MECH_COUNTERS(ABL_FIG_MECH_ID_)
     ABL_NSERVER_FIG
 } abl_server_fig_id;
 #undef ABL_FIG_ID_
 #undef ABL_FIG_STORE_ID_
+#undef ABL_FIG_MECH_ID_
 
 extern const char *const abl_server_fig_names[ABL_NSERVER_FIG];
 typedef struct abl_server_fig {

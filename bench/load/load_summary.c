@@ -10,18 +10,24 @@
 static const char *const server_fig_paths[ABL_NSERVER_FIG][3] = {
 #define FIG_(id, name, path, path2) {path, path2, NULL},
 #define STORE_FIG_(name, figure, desc) {"store." #name, NULL, NULL},
+#define MECH_FIG_(name, desc) {#name, NULL, NULL},
     ABL_SERVER_FIGS(FIG_)
     SSTORE_COUNTERS(STORE_FIG_)
+    AB_MECH_COUNTERS(MECH_FIG_)
 #undef FIG_
 #undef STORE_FIG_
+#undef MECH_FIG_
 };
 const char *const abl_server_fig_names[ABL_NSERVER_FIG] = {
 #define FIG_(id, name, path, path2) name,
 #define STORE_FIG_(name, figure, desc) #figure "_per_req",
+#define MECH_FIG_(name, desc) #name "_per_req",
     ABL_SERVER_FIGS(FIG_)
     SSTORE_COUNTERS(STORE_FIG_)
+    AB_MECH_COUNTERS(MECH_FIG_)
 #undef FIG_
 #undef STORE_FIG_
+#undef MECH_FIG_
 };
 
 void abl_client_io(const abl_stats *s, abl_io *io)

@@ -5,7 +5,9 @@
  *
  * Object model
  *   ab_mech      a mechanism opened from a spec string: keys, verification policy, the store. Built
- *                once, then shared read-only by every thread.
+ *                once, then shared read-only by every thread — except its optional caches (the
+ *                session L1, l1=, and the verified-token cache, cache=), which every thread reads
+ *                and writes under their own locks.
  *   ab_mech_ctx  one thread's handle: its own store connection, verification state, counters and
  *                last error. One per thread; never shared.
  *
@@ -15,6 +17,42 @@
  *   jwt:<ALG>                         a signed JWT (bearer), ALG one of HS256 … EdDSA
  *   jwt+denylist:<ALG>,<store URI>    a JWT whose jti is looked up in a denylist kept in a store
  *   Store URIs are those of sstore.h: memory://, redis://host:port, file:///dir?…
+ *
+ * Options ride on the spec as query parameters: after the ALG of jwt:<ALG>?…, and in the store URI's
+ * query of the others, beside the store's own (taken out before the URI reaches the store), e.g.
+ * session:redis://127.0.0.1:6379?timeout_ms=500&touch=after:60&l1=1s, jwt:ES256?cache=10000&claims=1000:
+ *   claims=BYTES          session, jwt, jwt+denylist: the claims JSON is padded to BYTES (256..49152)
+ *                         with deterministic roles, scopes and groups ("scope", "groups" members), as
+ *                         identity providers issue for users in many groups; a JWT carries it, a
+ *                         session stores it. Default: the ~250-byte claims below.
+ *   touch=never|always|after:S  session: rolling expiry on authenticate: no write (default), a
+ *                         sstore_touch on every request, or one when the session's last write
+ *                         (the store's last_seen) is S seconds old or older (connect-redis touchAfter);
+ *                         last_seen and the clock are whole seconds, so after:S writes S to S+1 s
+ *                         after the last write. Counted in touches; the store counts its bytes.
+ *   l1=TTL, l1_size=N     session: a per-server cache in front of the store (one per ab_mech, shared
+ *                         by every thread of the server; bounded LRU of N entries, default 100000) of
+ *                         id -> claims; an entry older than TTL ("500ms", "2s") is fetched again. A
+ *                         logout on this server drops its entry; another server keeps serving the
+ *                         session until its entry is TTL old: TTL is the revocation delay (also
+ *                         here when another thread's lookup raced the logout). An entry never
+ *                         outlives the session's expiry. Counted in l1_hits and l1_misses.
+ *                         Not combined with touch other than never (a hit does not write).
+ *   cache=N               jwt: a per-server cache (shared by the server's threads) of N verified
+ *                         tokens, keyed by a keyed 64-bit hash of the token and compared in full;
+ *                         value = principal and exp; an entry is never used at or past its exp
+ *                         (the verifier's own rule), a refused token is never kept. Counted in
+ *                         cache_hits and cache_misses.
+ *   on_store_error=closed|open  jwt+denylist: when the denylist cannot be read, refuse with
+ *                         STORE_ERROR (closed, default: the server answers 503) or accept on the
+ *                         signature alone (open: a revoked token passes while the store is out;
+ *                         counted in fail_open). A logout needs the store either way.
+ * An unknown option of a storeless family, or an option of another family, is an error at open.
+ *
+ * Credential size: AB_MECH_COOKIE_LIMIT and AB_MECH_HEADER_LIMIT mark the sizes where a credential
+ * stops fitting a browser cookie and a request header (ab_mech_size_note names them). The
+ * mechanism issues credentials past both (measuring what a large token costs is the point); a
+ * server with an 8 KiB header buffer (authbench serve's) answers such requests 431.
  *
  * Every mechanism issues the same claims (sub, iss "authbench", aud "authbench-api", iat, exp, jti,
  * roles ["user"], name, email): a JWT carries them, a session stores exactly that JSON. Both sides
@@ -86,6 +124,28 @@ typedef struct ab_mech_options {
 typedef struct ab_mech ab_mech;
 typedef struct ab_mech_ctx ab_mech_ctx;
 
+#define AB_MECH_CLAIMS_MIN 256     /* smallest claims= (the default claims are about that size) */
+#define AB_MECH_CLAIMS_LIMIT 49152 /* largest claims=: a JWT of it is ~64 KiB */
+#define AB_MECH_L1_SIZE 100000     /* l1_size= default */
+#define AB_MECH_COOKIE_LIMIT 4096  /* bytes of one cookie every browser keeps (RFC 6265 §6.1) */
+#define AB_MECH_HEADER_LIMIT 8192  /* bytes of request headers servers accept by default (serve's
+                                      buffer, nginx's large_client_header_buffers, Apache's 8190) */
+
+/* Session expiry on authenticate (touch=). */
+typedef enum ab_mech_touch { AB_MECH_TOUCH_NEVER, AB_MECH_TOUCH_ALWAYS, AB_MECH_TOUCH_AFTER } ab_mech_touch;
+
+/* The options a spec carried (see Specs above), defaults filled in. */
+typedef struct ab_mech_settings {
+    size_t claims_bytes;    /* claims=; 0: the default claims */
+    ab_mech_touch touch;
+    int64_t touch_after_s;  /* touch=after:S */
+    char touch_name[24];    /* "never" | "always" | "after:S"; "" when the family is not session */
+    uint64_t l1_ttl_us;     /* l1=; 0: no L1 cache */
+    size_t l1_size;         /* l1_size= (only with l1=) */
+    size_t cache_size;      /* cache=; 0: no verified-token cache */
+    int store_error_open;   /* on_store_error=open (1) or closed (0) */
+} ab_mech_settings;
+
 /* Opens a mechanism from a spec (options may be NULL: defaults, no key). Returns NULL only when
  * memory is exhausted; otherwise check ab_mech_err(): an unknown spec, a bad store URI, a missing
  * or unusable key are reported there with a message saying what to do. */
@@ -99,6 +159,17 @@ const char *ab_mech_errstr(const ab_mech *m);
 const char *ab_mech_spec(const ab_mech *m);
 const char *ab_mech_family(const ab_mech *m);
 ab_mech_kind ab_mech_kind_of(const ab_mech *m);
+/* Reads mechanism options alone (query: the text after '?', "touch=always&claims=1000", maybe
+ * "") for family ("session", "jwt", "jwt+denylist"), with ab_mech_open's rules but no store
+ * options: what a scenario names. 0 with *out filled (out may be NULL), or -1 with one line in err
+ * (len bytes). */
+int ab_mech_options_parse(const char *family, const char *query, ab_mech_settings *out, char *err,
+                          size_t len);
+/* The options m was opened with (never NULL; all defaults when the spec did not open). */
+const ab_mech_settings *ab_mech_settings_of(const ab_mech *m);
+/* What a credential of len bytes passes: "" (fits), "over the 4096-byte cookie limit", or "over the
+ * 8192-byte header limit (answered 431 by servers with an 8 KiB header buffer)". Never NULL. */
+const char *ab_mech_size_note(size_t len);
 /* 1 when revoke() really revokes; 0 for "none", whose credentials cannot be withdrawn. */
 int ab_mech_can_revoke(const ab_mech *m);
 /* The longest credential issue() can write (without the NUL). */
@@ -188,7 +259,13 @@ typedef sstore_counters ab_mech_store_io;
     X(authenticated, "authenticate() calls that returned OK") \
     X(revoked, "revoke() calls that returned OK") \
     X(signatures, "JWTs signed") \
-    X(verifications, "JWT verifications attempted (signature and claims)")
+    X(verifications, "JWT verifications attempted (signature and claims)") \
+    X(touches, "session writes on authenticate (touch=always|after:S): sstore_touch calls") \
+    X(l1_hits, "session lookups answered by the server's L1 cache (l1=): no store round trip") \
+    X(l1_misses, "session lookups the L1 cache did not have (absent or older than its TTL)") \
+    X(cache_hits, "tokens found in the verified-token cache (cache=): no signature check") \
+    X(cache_misses, "tokens the verified-token cache did not have (then verified)") \
+    X(fail_open, "denylist lookups that failed and let the token through (on_store_error=open)")
 
 /* A handle's counters, all monotonic since it was made. */
 #define AB_MECH_COUNTER_FIELD_(name, desc) uint64_t name;
@@ -209,6 +286,10 @@ void ab_mech_counters_add(ab_mech_counters *acc, const ab_mech_counters *x);
  * length, or 0 when user is not a valid name or cap is too small. */
 size_t ab_mech_claims(const char *user, int64_t iat, int64_t ttl_s, const char *jti, char *out,
                       size_t cap);
+/* The same claims padded to exactly bytes (claims=; 0 or no more than the plain claims: unpadded)
+ * with deterministic "scope" and "groups" members. The same return contract. */
+size_t ab_mech_claims_sized(const char *user, int64_t iat, int64_t ttl_s, const char *jti,
+                            size_t bytes, char *out, size_t cap);
 
 #ifdef __cplusplus
 }

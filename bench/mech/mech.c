@@ -1,6 +1,7 @@
 /* mech.c — the mechanism layer's front: spec parsing, the backend table, claims, counters, and the
  * "none" mechanism (the floor). */
 #include "mech_private.h"
+#include "mech_cache.h"
 
 #include <ab_cli.h>
 
@@ -173,6 +174,62 @@ size_t ab_mech_claims(const char *user, int64_t iat, int64_t ttl_s, const char *
     return n > 0 && (size_t)n < cap ? (size_t)n : 0;
 }
 
+/* Fillers of the padded claims: deterministic, so every user's credential is the same size. */
+static const char scope_words[] = "openid profile email orders:read orders:write invoices:read "
+                                  "invoices:write payments:read reports:read admin:audit ";
+#define CLAIMS_GROUP_FMT "\"grp-%05u-authbench-users\"" /* CLAIMS_GROUP_LEN bytes a group */
+#define CLAIMS_GROUP_LEN 27
+
+/* Appends n bytes of the scope words (cycled) at out. */
+static void fill_scope(char *out, size_t n)
+{
+    size_t i, w = sizeof scope_words - 1;
+    for (i = 0; i < n; i++)
+        out[i] = scope_words[i % w];
+}
+
+size_t ab_mech_claims_sized(const char *user, int64_t iat, int64_t ttl_s, const char *jti,
+                            size_t bytes, char *out, size_t cap)
+{
+    static const char mid[] = "\",\"groups\":[";
+    size_t n = ab_mech_claims(user, iat, ttl_s, jti, out, cap), fixed, rest, groups, k, at;
+    fixed = n - 1 + strlen(",\"scope\":\"") + strlen(mid) + strlen("]}");
+    if (n == 0 || bytes < fixed || bytes >= cap)
+        return n; /* no padding asked, or no room for any: the plain claims */
+    rest = bytes - fixed;
+    groups = rest * 2 / 3 / (CLAIMS_GROUP_LEN + 1); /* two thirds in groups, the rest in scope */
+    if (groups > 0 && rest < groups * (CLAIMS_GROUP_LEN + 1) - 1)
+        groups--;
+    at = n - 1;
+    at += (size_t)sprintf(out + at, ",\"scope\":\"");
+    k = rest - (groups > 0 ? groups * (CLAIMS_GROUP_LEN + 1) - 1 : 0); /* the scope's length */
+    fill_scope(out + at, k);
+    at += k;
+    at += (size_t)sprintf(out + at, "%s", mid);
+    for (k = 0; k < groups; k++)
+        at += (size_t)sprintf(out + at, k ? "," CLAIMS_GROUP_FMT : CLAIMS_GROUP_FMT, (unsigned)(k + 1) % 100000u);
+    at += (size_t)sprintf(out + at, "]}");
+    return at;
+}
+
+const char *ab_mech_size_note(size_t len)
+{
+    if (len > AB_MECH_HEADER_LIMIT)
+        return "over the 8192-byte header limit (answered 431 by servers with an 8 KiB header buffer)";
+    if (len > AB_MECH_COOKIE_LIMIT)
+        return "over the 4096-byte cookie limit";
+    return "";
+}
+
+const mech_ops *mech_family_named(const char *name)
+{
+    size_t i;
+    for (i = 0; i < sizeof families / sizeof families[0]; i++)
+        if (strcmp(families[i]->family, name) == 0)
+            return families[i];
+    return NULL;
+}
+
 /* Picks the family whose prefix starts spec; *arg gets the rest. NULL when none matches. */
 static const mech_ops *find_family(const char *spec, const char **arg)
 {
@@ -187,6 +244,25 @@ static const mech_ops *find_family(const char *spec, const char **arg)
         }
     }
     return NULL;
+}
+
+/* The caches the options ask for. 0, or -1 with m's error set. */
+static int open_caches(ab_mech *m)
+{
+    if (m->set.l1_ttl_us != 0 && (m->l1 = mech_cache_new(m->set.l1_size)) == NULL)
+        return mech_fail(m, AB_MECH_INTERNAL, "out of memory for the L1 cache");
+    if (m->set.cache_size != 0 && (m->tcache = mech_cache_new(m->set.cache_size)) == NULL)
+        return mech_fail(m, AB_MECH_INTERNAL, "out of memory for the verified-token cache");
+    return 0;
+}
+
+/* Takes the spec's options out of arg, then opens the family on the rest. */
+static void open_family(ab_mech *m, const char *arg)
+{
+    char *rest = mech_opts_take(m, arg);
+    if (rest != NULL && m->ops->open(m, rest) == 0)
+        open_caches(m);
+    free(rest);
 }
 
 ab_mech *ab_mech_open(const char *spec, const ab_mech_options *options)
@@ -212,7 +288,7 @@ ab_mech *ab_mech_open(const char *spec, const ab_mech_options *options)
         mech_fail(m, AB_MECH_MALFORMED, "unknown mechanism '%s' (use none, session:<store URI>, "
                   "jwt:<ALG> or jwt+denylist:<ALG>,<store URI>)", m->spec);
     else
-        m->ops->open(m, arg);
+        open_family(m, arg);
     m->key_file = NULL;
     return m;
 }
@@ -223,6 +299,8 @@ void ab_mech_close(ab_mech *m)
         return;
     if (m->ops != NULL)
         m->ops->close(m);
+    mech_cache_free(m->l1);
+    mech_cache_free(m->tcache);
     free(m->spec);
     free(m->raw);
     free(m);
@@ -234,6 +312,7 @@ const char *ab_mech_spec(const ab_mech *m) { return m->spec; }
 const char *ab_mech_family(const ab_mech *m) { return m->ops != NULL ? m->ops->family : "invalid"; }
 ab_mech_kind ab_mech_kind_of(const ab_mech *m) { return m->ops != NULL ? m->ops->kind : AB_MECH_BEARER; }
 int ab_mech_can_revoke(const ab_mech *m) { return m->ops != NULL && m->ops->can_revoke; }
+const ab_mech_settings *ab_mech_settings_of(const ab_mech *m) { return &m->set; }
 size_t ab_mech_credential_max(const ab_mech *m) { return m->cred_max; }
 
 /* A handle on m, for a loop (non-blocking store) when loop is not NULL. */
@@ -243,6 +322,10 @@ static ab_mech_ctx *ctx_new(ab_mech *m, const ab_mech_loop *loop)
     if (c == NULL)
         return NULL;
     c->m = m;
+    if ((c->claims = malloc(m->claims_cap > 0 ? m->claims_cap : MECH_CLAIMS_MAX)) == NULL) {
+        free(c);
+        return NULL;
+    }
     if (loop != NULL) {
         c->has_loop = 1;
         c->loop = (sstore_loop){loop->data, loop->add_read, loop->del_read, loop->add_write,
@@ -278,6 +361,7 @@ void ab_mech_ctx_free(ab_mech_ctx *c)
         next = op->next;
         free(op);
     }
+    free(c->claims);
     free(c);
 }
 
@@ -317,7 +401,7 @@ static int usable(ab_mech_ctx *c, int call)
     return 1;
 }
 
-int mech_issue_claims(ab_mech_ctx *c, const char *user, char claims[MECH_CLAIMS_MAX], size_t *n)
+int mech_issue_claims(ab_mech_ctx *c, const char *user, size_t *n)
 {
     char jti[SSTORE_ID_LEN + 1];
     if (user == NULL || !mech_user_valid(user, strlen(user)))
@@ -325,17 +409,17 @@ int mech_issue_claims(ab_mech_ctx *c, const char *user, char claims[MECH_CLAIMS_
                              AB_MECH_USER_MAX);
     if (sstore_id_new(jti) != SSTORE_OK)
         return mech_ctx_fail(c, AB_MECH_INTERNAL, "no random bytes for a jti");
-    *n = ab_mech_claims(user, ab_wall_s(), c->m->ttl_s, jti, claims, MECH_CLAIMS_MAX);
+    *n = ab_mech_claims_sized(user, ab_wall_s(), c->m->ttl_s, jti, c->m->set.claims_bytes, c->claims,
+                              c->m->claims_cap);
     return AB_MECH_OK;
 }
 
 int ab_mech_issue(ab_mech_ctx *c, const char *user, char *out, size_t cap, size_t *out_len)
 {
-    char claims[MECH_CLAIMS_MAX];
     size_t n = 0;
-    int st = usable(c, MECH_ISSUE) ? mech_issue_claims(c, user, claims, &n) : AB_MECH_INTERNAL;
+    int st = usable(c, MECH_ISSUE) ? mech_issue_claims(c, user, &n) : AB_MECH_INTERNAL;
     if (st == AB_MECH_OK)
-        st = c->m->ops->issue(c, user, claims, n, out, cap, out_len);
+        st = c->m->ops->issue(c, user, c->claims, n, out, cap, out_len);
     return mech_count(c, st, &c->n.issued);
 }
 
@@ -424,5 +508,5 @@ static int none_revoke(ab_mech_ctx *c, const char *cred, size_t len)
 const mech_ops ab_mech_none_ops = {
     "none", "none", AB_MECH_BEARER, 0,
     none_open, none_close, none_ctx_init, none_ctx_free, none_issue, none_authenticate, none_revoke,
-    NULL, NULL, NULL,
+    NULL, NULL, NULL, 0,
 };

@@ -50,6 +50,8 @@ void mech_op_cb(void *arg, int status, const sstore_result *r)
     ab_mech_done_fn done = op->done;
     void *done_arg = op->arg;
     int st = op->finish(c, op, status, r);
+    if (st == AB_MECH_PENDING) /* the family chained another store operation on op (a touch) */
+        return;
     if (op->in_submit) {
         op->finished = 1;
         op->status = st;
@@ -93,20 +95,19 @@ int ab_mech_authenticate_async(ab_mech_ctx *c, const char *cred, size_t len, ab_
 int ab_mech_issue_async(ab_mech_ctx *c, const char *user, char *out, size_t cap, size_t *out_len,
                         ab_mech_done_fn done, void *arg)
 {
-    char claims[MECH_CLAIMS_MAX];
     size_t n = 0;
     mech_op *op;
     int st;
     if (!waits(c, c->m->ops != NULL && c->m->ops->issue_async != NULL))
         return ab_mech_issue(c, user, out, cap, out_len);
-    if ((st = mech_issue_claims(c, user, claims, &n)) != AB_MECH_OK)
+    if ((st = mech_issue_claims(c, user, &n)) != AB_MECH_OK)
         return mech_count(c, st, &c->n.issued);
     if ((op = op_take(c, done, arg, &c->n.issued)) == NULL)
         return no_op(c, &c->n.issued);
     op->out = out;
     op->cap = cap;
     op->out_len = out_len;
-    return op_started(c, op, c->m->ops->issue_async(c, op, claims, n));
+    return op_started(c, op, c->m->ops->issue_async(c, op, c->claims, n));
 }
 
 int ab_mech_revoke_async(ab_mech_ctx *c, const char *cred, size_t len, ab_mech_done_fn done,

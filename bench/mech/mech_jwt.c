@@ -1,11 +1,13 @@
 /* mech_jwt.c — the "jwt:<ALG>" and "jwt+denylist:<ALG>,<store URI>" mechanisms: a signed JWT as a
  * bearer token, verified on every request; the denylist adds a store lookup of the token's jti. */
 #include "mech_private.h"
+#include "mech_cache.h"
 
 #include <ab_cli.h>
 
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 
 /* Maps a verification error to the reason a server reports. */
 static int jwt_status(int err)
@@ -66,7 +68,12 @@ static int make_signer_verifier(ab_mech *m)
         e = ajwt_verifier_require(m->verifier, required[i]);
     if (e != AJWT_OK)
         return mech_fail(m, AB_MECH_INTERNAL, "verifier: %s", ajwt_verifier_errstr(m->verifier));
-    m->cred_max = ajwt_sign_bound(m->signer, MECH_CLAIMS_MAX);
+    m->cred_max = ajwt_sign_bound(m->signer, m->claims_cap - 1);
+    /* the tokens it issues verify, whatever claims= made of their size: the 8 KiB a request's
+     * headers may take is the HTTP server's limit (ab_mech_size_note), not the verifier's */
+    if (m->cred_max > AJWT_DEFAULT_MAX_TOKEN &&
+        ajwt_verifier_set_limits(m->verifier, m->cred_max, AJWT_DEFAULT_MAX_DEPTH) != AJWT_OK)
+        return mech_fail(m, AB_MECH_INTERNAL, "verifier: %s", ajwt_verifier_errstr(m->verifier));
     return 0;
 }
 
@@ -163,10 +170,53 @@ static int jwt_verify_token(ab_mech_ctx *c, const char *cred, size_t len, ab_mec
     return AB_MECH_OK;
 }
 
-/* Stateless: the verification is the whole check. */
+/* What the verified-token cache keeps of a token. */
+typedef struct verified {
+    int64_t exp;
+    char sub[AB_MECH_USER_MAX + 1];
+} verified;
+
+/* The wall clock in microseconds. */
+static int64_t wall_us(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+/* Verifies a token the cache did not have and keeps it until its exp: the verifier refuses a
+ * token once now >= exp (whole seconds), so the entry's deadline is exp on the monotonic clock. */
+static int verify_and_keep(ab_mech_ctx *c, const char *cred, size_t len, ab_mech_principal *out)
+{
+    verified v;
+    uint64_t now = ab_now_us();
+    int64_t left_us;
+    int st = jwt_verify_token(c, cred, len, out);
+    if (st != AB_MECH_OK || !ajwt_vctx_claim_int(c->vctx, "exp", &v.exp))
+        return st;
+    left_us = v.exp * 1000000 - wall_us();
+    memcpy(v.sub, out->sub, sizeof v.sub);
+    if (left_us > 0)
+        mech_cache_put(c->m->tcache, cred, len, &v, sizeof v, now + (uint64_t)left_us); /* a full
+                                                                 cache of no memory only costs hits */
+    return AB_MECH_OK;
+}
+
+/* Stateless: the verification is the whole check (a verified-token cache's hit stands for it). */
 static int jwt_authenticate(ab_mech_ctx *c, const char *cred, size_t len, ab_mech_principal *out)
 {
-    return jwt_verify_token(c, cred, len, out);
+    verified v;
+    size_t n;
+    if (c->m->tcache == NULL)
+        return jwt_verify_token(c, cred, len, out);
+    if (!mech_cache_get(c->m->tcache, cred, len, ab_now_us(), &v, sizeof v, &n) || n != sizeof v ||
+        v.exp * 1000000 <= wall_us()) {
+        c->n.cache_misses++;
+        return verify_and_keep(c, cred, len, out);
+    }
+    c->n.cache_hits++;
+    memcpy(out->sub, v.sub, sizeof out->sub);
+    return AB_MECH_OK;
 }
 
 /* A stateless token cannot be withdrawn: logout only checks it (the client drops it). */
@@ -187,6 +237,9 @@ static const char *verified_jti(ab_mech_ctx *c)
     return jti;
 }
 
+static const char why_revoked[] = "token revoked (its jti is on the denylist)";
+static const char why_again[] = "token already revoked";
+
 /* Maps a denylist store result: listed_st means the jti is on the list (REVOKED, message why),
  * ok_st that it may pass; anything else is the store failing (errstr says why). */
 static int denylist_result(ab_mech_ctx *c, int st, int listed_st, int ok_st, const char *why,
@@ -199,8 +252,22 @@ static int denylist_result(ab_mech_ctx *c, int st, int listed_st, int ok_st, con
     return mech_ctx_fail(c, mech_store_status(st, AB_MECH_STORE_ERROR), "denylist: %s", errstr);
 }
 
-static const char why_revoked[] = "token revoked (its jti is on the denylist)";
-static const char why_again[] = "token already revoked";
+/* A lookup's result under on_store_error: open lets a verified token through when the denylist
+ * could not be read (counted in fail_open); closed refuses it (STORE_ERROR, the server's 503). */
+static int store_error_policy(ab_mech_ctx *c, int status)
+{
+    if (status != AB_MECH_STORE_ERROR || !c->m->set.store_error_open)
+        return status;
+    c->n.fail_open++;
+    return AB_MECH_OK;
+}
+
+/* The denylist lookup's answer, under the store-error policy. */
+static int lookup_result(ab_mech_ctx *c, int st, const char *errstr)
+{
+    return store_error_policy(c, denylist_result(c, st, SSTORE_OK, SSTORE_NOT_FOUND, why_revoked, errstr));
+}
+
 
 /* Verifies, then one store read: a jti on the denylist is REVOKED. */
 static int denylist_authenticate(ab_mech_ctx *c, const char *cred, size_t len, ab_mech_principal *out)
@@ -213,7 +280,7 @@ static int denylist_authenticate(ab_mech_ctx *c, const char *cred, size_t len, a
     if ((jti = verified_jti(c)) == NULL)
         return AB_MECH_INVALID_CLAIMS;
     st = sstore_get(c->conn, jti, &s);
-    return denylist_result(c, st, SSTORE_OK, SSTORE_NOT_FOUND, why_revoked, sstore_conn_errstr(c->conn));
+    return lookup_result(c, st, sstore_conn_errstr(c->conn));
 }
 
 /* A token to be revoked, verified: its denylist record, jti and time to live. */
@@ -259,7 +326,7 @@ static int denylist_revoke(ab_mech_ctx *c, const char *cred, size_t len)
 static int denylist_looked_up(ab_mech_ctx *c, mech_op *op, int st, const sstore_result *r)
 {
     (void)op;
-    return denylist_result(c, st, SSTORE_OK, SSTORE_NOT_FOUND, why_revoked, r->errstr);
+    return lookup_result(c, st, r->errstr);
 }
 
 /* Verifies, then submits the jti's lookup. */
@@ -274,7 +341,9 @@ static int denylist_authenticate_async(ab_mech_ctx *c, mech_op *op, const char *
     snprintf(op->key, sizeof op->key, "%s", jti);
     op->finish = denylist_looked_up;
     st = sstore_async_get(c->async, op->key, mech_op_cb, op);
-    return st == SSTORE_OK ? AB_MECH_PENDING : mech_submit_failed(c, st, "denylist");
+    if (st == SSTORE_OK)
+        return AB_MECH_PENDING;
+    return store_error_policy(c, mech_submit_failed(c, st, "denylist"));
 }
 
 /* The jti listed: already there is REVOKED. */
@@ -300,11 +369,12 @@ static int denylist_revoke_async(ab_mech_ctx *c, mech_op *op, const char *cred, 
 const mech_ops ab_mech_jwt_ops = {
     "jwt", "jwt:", AB_MECH_BEARER, 0,
     jwt_open, jwt_close, jwt_ctx_init, jwt_ctx_free, jwt_issue, jwt_authenticate, jwt_revoke,
-    NULL, NULL, NULL,
+    NULL, NULL, NULL, MECH_OPT_CLAIMS | MECH_OPT_CACHE,
 };
 
 const mech_ops ab_mech_denylist_ops = {
     "jwt+denylist", "jwt+denylist:", AB_MECH_BEARER, 1,
     denylist_open, jwt_close, jwt_ctx_init, jwt_ctx_free, jwt_issue, denylist_authenticate,
     denylist_revoke, NULL, denylist_authenticate_async, denylist_revoke_async,
+    MECH_OPT_CLAIMS | MECH_OPT_ON_ERROR | MECH_OPT_STORE,
 };

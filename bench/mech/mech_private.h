@@ -8,11 +8,22 @@
 #include <sstore.h>
 
 #define MECH_ERRSTR 256
-#define MECH_CLAIMS_MAX 512 /* room for the claims of the longest user name */
+#define MECH_CLAIMS_MAX 512 /* room for the default claims of the longest user name */
+
+/* The options a family takes (mech_ops.options), and whether its argument ends in a store URI
+ * whose own query options stay in it (MECH_OPT_STORE). mech_opts.c parses them. */
+#define MECH_OPT_CLAIMS 0x01u   /* claims=BYTES */
+#define MECH_OPT_TOUCH 0x02u    /* touch=never|always|after:S */
+#define MECH_OPT_L1 0x04u       /* l1=TTL, l1_size=N */
+#define MECH_OPT_CACHE 0x08u    /* cache=N */
+#define MECH_OPT_ON_ERROR 0x10u /* on_store_error=closed|open */
+#define MECH_OPT_STORE 0x100u
 
 typedef struct mech_op mech_op;
 
-/* Maps the store's answer to an operation into an ab_mech_status (filling op's outputs). */
+/* Maps the store's answer to an operation into an ab_mech_status (filling op's outputs), or
+ * returns AB_MECH_PENDING after submitting a follow-up operation on op with mech_op_cb (whose
+ * finish then answers). */
 typedef int (*mech_finish_fn)(ab_mech_ctx *c, mech_op *op, int st, const sstore_result *r);
 
 /* One _async call waiting on the store (recycled through the handle's free list). */
@@ -51,7 +62,10 @@ typedef struct mech_ops {
     int (*issue_async)(ab_mech_ctx *c, mech_op *op, const char *claims, size_t claims_len);
     int (*authenticate_async)(ab_mech_ctx *c, mech_op *op, const char *cred, size_t len);
     int (*revoke_async)(ab_mech_ctx *c, mech_op *op, const char *cred, size_t len);
+    unsigned options; /* MECH_OPT_* bits: the spec options it takes (0: none) */
 } mech_ops;
+
+typedef struct mech_cache mech_cache;
 
 struct ab_mech {
     const mech_ops *ops;
@@ -67,6 +81,10 @@ struct ab_mech {
     ajwt_signer *signer;
     ajwt_verifier *verifier;
     sstore *store;          /* session and jwt+denylist */
+    ab_mech_settings set;   /* the spec's options (mech_opts_take) */
+    size_t claims_cap;      /* bytes of the claims issue() makes, with the NUL */
+    mech_cache *l1;         /* session l1=: id -> claims, shared by the threads */
+    mech_cache *tcache;     /* jwt cache=: token -> mech_verified, shared by the threads */
 };
 
 struct ab_mech_ctx {
@@ -80,6 +98,7 @@ struct ab_mech_ctx {
     sstore_loop loop;
     mech_op *free_ops;
     ab_mech_counters n;     /* store part filled by ab_mech_ctx_counters */
+    char *claims;           /* m->claims_cap bytes: the claims issue() makes, an L1 hit's copy */
 };
 
 extern const mech_ops ab_mech_none_ops;
@@ -105,9 +124,15 @@ int mech_open_store(ab_mech *m, const char *uri);
 int mech_connect_store(ab_mech_ctx *c);
 /* Frees c's store connection, either kind (what a loop handle has in flight completes first). */
 void mech_disconnect_store(ab_mech_ctx *c);
-/* Makes the claims issue() stores or signs for user, with a fresh jti (validating the name). An
- * ab_mech_status; *n the claims' length. */
-int mech_issue_claims(ab_mech_ctx *c, const char *user, char claims[MECH_CLAIMS_MAX], size_t *n);
+/* Makes the claims issue() stores or signs for user, with a fresh jti (validating the name), in
+ * c->claims (valid until the next call on c). An ab_mech_status; *n the claims' length. */
+int mech_issue_claims(ab_mech_ctx *c, const char *user, size_t *n);
+/* The family called name ("session", "jwt", …), or NULL. */
+const mech_ops *mech_family_named(const char *name);
+/* mech_opts.c: fills m->set from the options in arg's query that m's family takes (an option of
+ * another family, a bad value, or for a family without a store an unknown option, fails m).
+ * Returns arg without them, malloc'd (a store URI keeps its own options), or NULL (m's error set). */
+char *mech_opts_take(ab_mech *m, const char *arg);
 /* Counts a call's outcome in c (a success adds to *ok_counter and clears the error); returns status. */
 int mech_count(ab_mech_ctx *c, int status, uint64_t *ok_counter);
 /* mech_async.c: the store's completion callback of every _async operation (arg is the mech_op). */

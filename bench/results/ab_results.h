@@ -52,7 +52,8 @@ extern "C" {
  * scale gives it (source2 NULL when there is one), what it is. Each is kept as the median over the
  * repetitions with its {mean, median, cv, values} in repetition_stats. The figures of the store's
  * counters follow these, one per X of session_store's SSTORE_COUNTERS ("<figure>_per_req", the
- * load's own name for it): a store counter added there is a figure here with no edit. */
+ * load's own name for it): a store counter added there is a figure here with no edit; and so do the
+ * mechanism's, one per X of bench/mech's AB_MECH_COUNTERS ("<name>_per_req": l1_hits_per_req …). */
 #define AB_RES_FIGURES(X)                                                                          \
     X(client_bytes_out_per_req, "bytes", "client_bytes_out_per_req", NULL, 1,                      \
       "request bytes on the wire, credential included")                                           \
@@ -130,7 +131,8 @@ typedef struct ab_res_cell {
     char sweep_of[128];     /* sweep/deployment: id of the capacity cell the rate was taken from, or "" */
     /* --- mechanism options (issues 16, 17) --- */
     char touch[16];         /* session expiry: never | always | after:S; "" when not a session */
-    unsigned claims_bytes;  /* extra claims in each credential / session record; 0 = the default */
+    unsigned claims_bytes;  /* claims=BYTES: the claims JSON each credential / session record is
+                               padded to (ab_mech.h); 0 = the default claims (~250 B) */
 } ab_res_cell;
 
 /* Redis counters (at an instant, or their change over the measured window). */

@@ -4,13 +4,17 @@
 
 #include <string.h>
 
+#include "ab_mech.h"
 #include "sstore.h"
 
 #define AB_RES_FIGURE_ROW(name, unit, source, source2, scale, what) {#name, unit, source, source2, scale, what},
 #define AB_RES_STORE_ROW(name, figure, what) {#figure "_per_req", NULL, #figure "_per_req", NULL, 1, what},
-static const ab_res_figure figures[] = {AB_RES_FIGURES(AB_RES_FIGURE_ROW) SSTORE_COUNTERS(AB_RES_STORE_ROW)};
+#define AB_RES_MECH_ROW(name, what) {#name "_per_req", NULL, #name "_per_req", NULL, 1, what},
+static const ab_res_figure figures[] = {AB_RES_FIGURES(AB_RES_FIGURE_ROW) SSTORE_COUNTERS(AB_RES_STORE_ROW)
+                                            AB_MECH_COUNTERS(AB_RES_MECH_ROW)};
 #undef AB_RES_FIGURE_ROW
 #undef AB_RES_STORE_ROW
+#undef AB_RES_MECH_ROW
 
 static const ab_res_fault faults[] = {
     {"store-outage", "outage", "store outage", "the cell's Redis killed (SIGKILL), never restarted",

@@ -111,18 +111,23 @@ static int mech_spec(ab_run_ctx *ctx, ab_run_rep_env *e, const ab_res_cell *c, u
     static const struct { const char *mode, *query; } modes[] = {
         {"pagecache", "fsync=never&direct=0&lock=flock"}, {"direct", "fsync=never&direct=1&lock=flock"},
         {"fsync", "fsync=always&direct=0&lock=flock"}};
-    char uri[sizeof e->cluster->uri];
+    char uri[sizeof e->cluster->uri + sizeof c->mechanism];
+    const char *opts = strchr(c->mechanism, '?'); /* its options ride on the spec (ab_mech.h) */
     size_t k;
+    if (opts == NULL)
+        opts = "";
     if (strcmp(c->store, "redis") == 0)
         ab_run_redis_uri(e->redis, e->store_host, e->store_port, uri, sizeof uri);
     else if (ab_run_cell_needs_cluster(c))
         ab_fmt(uri, sizeof uri, "%s", e->cluster->uri);
     else
         ab_fmt(uri, sizeof uri, "memory://");
+    if (*opts != '\0' && strcmp(c->store, "file") != 0) /* after the URI's own query, if any */
+        ab_fmt(uri + strlen(uri), sizeof uri - strlen(uri), "%c%s", strchr(uri, '?') ? '&' : '?', opts + 1);
     if (strcmp(c->family, "none") == 0)
         return ab_fmt(out, len, "none"), 0;
     if (strcmp(c->family, "jwt") == 0)
-        return ab_fmt(out, len, "jwt:%s", c->alg), 0;
+        return ab_fmt(out, len, "jwt:%s%s", c->alg, opts), 0;
     if (strcmp(c->family, "jwt+denylist") == 0)
         return ab_fmt(out, len, "jwt+denylist:%s,%s", c->alg, uri), 0;
     if (strcmp(c->store, "file") != 0)
@@ -134,7 +139,8 @@ static int mech_spec(ab_run_ctx *ctx, ab_run_rep_env *e, const ab_res_cell *c, u
     }
     for (k = 0; k < sizeof modes / sizeof modes[0]; k++)
         if (strcmp(c->disk_mode, modes[k].mode) == 0)
-            ab_fmt(out, len, "session:file://%s?%s", e->disk, modes[k].query);
+            ab_fmt(out, len, "session:file://%s?%s%s%s", e->disk, modes[k].query, *opts ? "&" : "",
+                   *opts ? opts + 1 : "");
     return 0;
 }
 

@@ -2,6 +2,8 @@
  * names them, estimates their time and prints the matrix for --dry-run. */
 #include "run_scenario.h"
 
+#include <ab_mech.h>
+
 #include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -28,24 +30,50 @@ int ab_run_cell_needs_redis(const ab_res_cell *c)
     return strcmp(c->store, "redis") == 0 || (f != NULL && (f->needs & AB_RES_FAULT_OWN_REDIS));
 }
 
-/* 1 when the mechanism talks to Redis (so a store delay applies). */
-static int mech_uses_redis(const char *m)
+/* The mechanism name without its options ("session:redis?touch=always" -> "session:redis") into
+ * out (len bytes). Returns out. */
+static const char *mech_base(const char *name, char *out, size_t len)
 {
+    ab_fmt(out, len, "%.*s", (int)strcspn(name, "?"), name);
+    return out;
+}
+
+/* 1 when the mechanism talks to Redis (so a store delay applies). */
+static int mech_uses_redis(const char *name)
+{
+    char b[64];
+    const char *m = mech_base(name, b, sizeof b);
     size_t n = strlen(m);
     return strcmp(m, "session:redis") == 0 || (strncmp(m, "jwt+denylist:", 13) == 0 && n > 6 &&
                                                strcmp(m + n - 6, ",redis") == 0);
 }
 
 /* The load-balancer policy a mechanism needs in practice: sticky for stores local to a server. */
-static const char *natural_lb(const char *m)
+static const char *natural_lb(const char *name)
 {
+    char b[64];
+    const char *m = mech_base(name, b, sizeof b);
     return strcmp(m, "session:memory") == 0 || strncmp(m, "session:file-", 13) == 0 ? "sticky" : "rr";
 }
 
-/* Fills family, store, alg and disk_mode from the mechanism name. */
+/* Fills touch and claims_bytes from the options after the name's '?' (checked by the scenario). */
+static void mech_options(ab_res_cell *c)
+{
+    const char *q = strchr(c->mechanism, '?');
+    ab_mech_settings o;
+    char err[256];
+    if (ab_mech_options_parse(c->family, q != NULL ? q + 1 : "", &o, err, sizeof err) != 0)
+        return;
+    ab_fmt(c->touch, sizeof c->touch, "%s", o.touch_name);
+    c->claims_bytes = (unsigned)o.claims_bytes;
+}
+
+/* Fills family, store, alg and disk_mode from the mechanism name, touch and claims_bytes from its
+ * options. */
 static void mech_parts(ab_res_cell *c)
 {
-    const char *m = c->mechanism, *colon = strchr(m, ':');
+    char b[64];
+    const char *m = mech_base(c->mechanism, b, sizeof b), *colon = strchr(m, ':');
     ab_fmt(c->family, sizeof c->family, "%.*s", colon ? (int)(colon - m) : (int)strlen(m), m);
     if (strncmp(m, "session:file-", 13) == 0) {
         ab_fmt(c->store, sizeof c->store, "file");
@@ -59,6 +87,7 @@ static void mech_parts(ab_res_cell *c)
     } else if (strncmp(m, "jwt:", 4) == 0) {
         ab_fmt(c->alg, sizeof c->alg, "%s", m + 4);
     }
+    mech_options(c);
 }
 
 /* A weight of a checked mix object: a whole number, 0 when the member is absent. */
@@ -190,6 +219,8 @@ static void cell_label(ab_res_cell *c)
 {
     char base[64], q[96] = "", part[40];
     label_base(c, base, sizeof base, q, sizeof q);
+    if (strchr(c->mechanism, '?') != NULL) /* its options: "touch=always&claims=4000" */
+        qual_add(q, sizeof q, strchr(c->mechanism, '?') + 1);
     if (c->store_delay_us > 0)
         fmt_delay(c->store_delay_us, part, sizeof part), qual_add(q, sizeof q, part);
     if (strcmp(c->lb, natural_lb(c->mechanism)) != 0)

@@ -2,6 +2,8 @@
  * filter and validation of every field (messages name the field). Format: bench/run/SCENARIO.md. */
 #include "run_scenario.h"
 
+#include <ab_mech.h>
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -121,6 +123,20 @@ static int mechanism_known(const char *m)
     return alg_known(alg) && (strcmp(comma + 1, "redis") == 0 || strcmp(comma + 1, "memory") == 0);
 }
 
+/* 1 when m is a mechanism name, maybe with mechanism options after '?' (session:redis?touch=always,
+ * jwt:ES256?cache=1000&claims=4000): the name known, the options those of its family (ab_mech.h). */
+static int mechanism_name_ok(const char *m)
+{
+    char base[64], family[32], err[256];
+    const char *q = strchr(m, '?');
+    size_t n = q != NULL ? (size_t)(q - m) : strlen(m);
+    if (n >= sizeof base)
+        return 0;
+    ab_fmt(base, sizeof base, "%.*s", (int)n, m);
+    ab_fmt(family, sizeof family, "%.*s", (int)strcspn(base, ":"), base);
+    return mechanism_known(base) && (q == NULL || ab_mech_options_parse(family, q + 1, NULL, err, sizeof err) == 0);
+}
+
 int ab_run_json_duration_us(const cJSON *it, uint64_t *us)
 {
     if (cJSON_IsString(it))
@@ -199,7 +215,7 @@ static int axis_item_ok(const cJSON *sc, const group_field *f, const cJSON *it)
     uint64_t us;
     switch (f->kind) {
     case FK_MECHS:
-        return cJSON_IsString(it) && mechanism_known(it->valuestring) ? 0 : -1;
+        return cJSON_IsString(it) && mechanism_name_ok(it->valuestring) ? 0 : -1;
     case FK_UINT_LIST:
     case FK_UINT:
         return cJSON_IsNumber(it) && it->valuedouble >= (double)f->min && it->valuedouble <= (double)f->max &&
@@ -236,7 +252,9 @@ static const char *field_expects(const group_field *f)
     switch (f->kind) {
     case FK_MECHS: return "mechanism names: none, session:memory, session:redis, session:redis-cluster, "
                           "session:file-pagecache, "
-                          "session:file-direct, session:file-fsync, jwt:<ALG>, jwt+denylist:<ALG>,redis|memory";
+                          "session:file-direct, session:file-fsync, jwt:<ALG>, jwt+denylist:<ALG>,redis|memory, "
+                          "each maybe with options: ?claims=BYTES, session ?touch=never|always|after:S, "
+                          "?l1=TTL&l1_size=N, jwt ?cache=N, jwt+denylist ?on_store_error=closed|open";
     case FK_UINT_LIST: return "a whole number (or a list of them) in";
     case FK_UINT: return "a whole number in";
     case FK_LB_LIST: return "rr, random or sticky (or a list)";
@@ -526,11 +544,12 @@ int ab_run_scenario_set(cJSON *sc, const char *assignment, char *err, size_t err
     return 0;
 }
 
-/* 1 when mechanism m matches one filter word: the name itself or its family. */
+/* 1 when mechanism m matches one filter word: the name itself (with or without its options) or
+ * its family. */
 static int filter_match(const char *m, const char *word, size_t len)
 {
     size_t fam = strcspn(m, ":");
-    if (strlen(m) == len && strncmp(m, word, len) == 0)
+    if ((strlen(m) == len || strcspn(m, "?") == len) && strncmp(m, word, len) == 0)
         return 1;
     return fam == len && strncmp(m, word, len) == 0;
 }

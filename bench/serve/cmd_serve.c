@@ -48,6 +48,9 @@ static void usage(void)
            "                     store URIs: memory://, redis://host:port[/db],\n"
            "                     redis-cluster://host:port[,host:port…], file:///dir?fsync=…\n"
            "                     (a password given here shows in ps until it is parsed)\n"
+           "                     options after '?' (a store URI's beside its own): claims=BYTES;\n"
+           "                     session: touch=never|always|after:S, l1=TTL, l1_size=N; jwt: cache=N;\n"
+           "                     jwt+denylist: on_store_error=closed|open (bench/mech/ab_mech.h)\n"
            "  --mechanism-file FILE  M from the first line of FILE, which must be yours and mode 0600\n"
            "                     (no access for group or others): a store password never on argv.\n"
            "                     authbench run starts its servers this way\n"
@@ -275,6 +278,9 @@ static ab_mech *open_mechanism(const serve_opts *o)
         ab_mech_close(m);
         exit(AB_EXIT_FAIL);
     }
+    if (ab_mech_size_note(ab_mech_credential_max(m))[0] != '\0') /* claims= made it large */
+        ab_err(CMD, "note: %s issues credentials of up to %zu bytes, %s", ab_mech_spec(m),
+               ab_mech_credential_max(m), ab_mech_size_note(ab_mech_credential_max(m)));
     return m;
 }
 

@@ -18,37 +18,6 @@
 #include "test_mech_fixture.h"
 #include "tsupport.h"
 
-/* Opens spec with key and ttl, asserting it opened. */
-static ab_mech *open_ok(const char *spec, const char *key, int64_t ttl)
-{
-    ab_mech_options o = {key, ttl};
-    ab_mech *m = ab_mech_open(spec, &o);
-    assert_non_null(m);
-    if (ab_mech_err(m) != 0)
-        fail_msg("%s: %s", spec, ab_mech_errstr(m));
-    return m;
-}
-
-/* A handle on m, asserting it connected. */
-static ab_mech_ctx *ctx_ok(ab_mech *m)
-{
-    ab_mech_ctx *c = ab_mech_ctx_new(m);
-    assert_non_null(c);
-    if (ab_mech_ctx_err(c) != 0)
-        fail_msg("%s: %s", ab_mech_spec(m), ab_mech_ctx_errstr(c));
-    return c;
-}
-
-/* Issues a credential for user into cred (cap bytes), asserting success. */
-static void issue_ok(ab_mech_ctx *c, const char *user, char *cred, size_t cap)
-{
-    size_t n = 0;
-    int st = ab_mech_issue(c, user, cred, cap, &n);
-    if (st != AB_MECH_OK)
-        fail_msg("issue: %s (%s)", ab_mech_status_name(st), ab_mech_ctx_errstr(c));
-    assert_int_equal(n, strlen(cred));
-}
-
 /* The expected outcome of a request after logout, by mechanism. */
 static int after_logout(const ab_mech *m)
 {
@@ -60,13 +29,13 @@ static int after_logout(const ab_mech *m)
 /* login -> authenticate -> logout -> authenticate, on one spec. */
 static void run_flow(const char *spec, const char *key)
 {
-    ab_mech *m = open_ok(spec, key, 0);
-    ab_mech_ctx *c = ctx_ok(m);
+    ab_mech *m = tmf_open_ok(spec, key, 0);
+    ab_mech_ctx *c = tmf_ctx_ok(m);
     ab_mech_principal who;
     char cred[4096];
     int expect = after_logout(m);
     print_message("  %s\n", spec);
-    issue_ok(c, "alice", cred, sizeof cred);
+    tmf_issue_ok(c, "alice", cred, sizeof cred);
     assert_true(strlen(cred) <= ab_mech_credential_max(m));
     assert_int_equal(ab_mech_authenticate(c, cred, strlen(cred), &who), AB_MECH_OK);
     assert_string_equal(who.sub, "alice");
@@ -88,9 +57,9 @@ static void every_mechanism_should_issue_authenticate_and_revoke(void **state)
 
 static void none_and_plain_jwt_should_say_they_cannot_revoke(void **state)
 {
-    ab_mech *none = open_ok("none", NULL, 0), *jwt = open_ok("jwt:HS256", tmf.hs, 0);
-    ab_mech *sess = open_ok("session:memory://", NULL, 0);
-    ab_mech *deny = open_ok("jwt+denylist:HS256,memory://", tmf.hs, 0);
+    ab_mech *none = tmf_open_ok("none", NULL, 0), *jwt = tmf_open_ok("jwt:HS256", tmf.hs, 0);
+    ab_mech *sess = tmf_open_ok("session:memory://", NULL, 0);
+    ab_mech *deny = tmf_open_ok("jwt+denylist:HS256,memory://", tmf.hs, 0);
     (void)state;
     assert_int_equal(ab_mech_can_revoke(none), 0);
     assert_int_equal(ab_mech_can_revoke(jwt), 0);
@@ -177,12 +146,12 @@ static void sessions_and_jwts_should_carry_the_same_claims(void **state)
     cJSON *a, *b;
     (void)state;
     snprintf(spec, sizeof spec, "session:redis://127.0.0.1:%d", tmf.redis.port);
-    ms = open_ok(spec, NULL, 600);
-    mj = open_ok("jwt:HS256", tmf.hs, 600);
-    cs = ctx_ok(ms);
-    cj = ctx_ok(mj);
-    issue_ok(cs, "user00000042", sid, sizeof sid);
-    issue_ok(cj, "user00000042", token, sizeof token);
+    ms = tmf_open_ok(spec, NULL, 600);
+    mj = tmf_open_ok("jwt:HS256", tmf.hs, 600);
+    cs = tmf_ctx_ok(ms);
+    cj = tmf_ctx_ok(mj);
+    tmf_issue_ok(cs, "user00000042", sid, sizeof sid);
+    tmf_issue_ok(cj, "user00000042", token, sizeof token);
     a = session_claims(sid);
     b = jwt_claims(token, tmf.hs);
     assert_same_claims(a, b, 600);
@@ -232,9 +201,9 @@ static void credentials_should_expire_after_the_ttl(void **state)
     snprintf(specs[3], sizeof specs[3], "session:file://%s", tmf.dir);
     snprintf(specs[4], sizeof specs[4], "jwt+denylist:HS256,memory://");
     for (i = 0; i < N; i++) {
-        m[i] = open_ok(specs[i], keys[i], 1);
-        c[i] = ctx_ok(m[i]);
-        issue_ok(c[i], "bob", creds[i], sizeof creds[i]);
+        m[i] = tmf_open_ok(specs[i], keys[i], 1);
+        c[i] = tmf_ctx_ok(m[i]);
+        tmf_issue_ok(c[i], "bob", creds[i], sizeof creds[i]);
     }
     nanosleep(&wait, NULL); /* one wait for all: ttl 1 s means expired within 2 s */
     for (i = 0; i < N; i++) {
@@ -286,18 +255,18 @@ static void sign_with(const char *key, ajwt_alg alg, const char *claims, char *o
 
 static void forged_and_malformed_tokens_should_be_refused(void **state)
 {
-    ab_mech *m = open_ok("jwt:HS256", tmf.hs, 0), *es = open_ok("jwt:ES256", tmf.ec, 0);
-    ab_mech_ctx *c = ctx_ok(m), *ce = ctx_ok(es);
+    ab_mech *m = tmf_open_ok("jwt:HS256", tmf.hs, 0), *es = tmf_open_ok("jwt:ES256", tmf.ec, 0);
+    ab_mech_ctx *c = tmf_ctx_ok(m), *ce = tmf_ctx_ok(es);
     ab_mech_principal who;
     char tok[4096], other[4096], claims[512];
     (void)state;
-    issue_ok(c, "carol", tok, sizeof tok);
+    tmf_issue_ok(c, "carol", tok, sizeof tok);
     /* change a signature character to another base64url one (a plain bit flip can leave the
      * alphabet, e.g. '-' ^ 1 == ',', which is a malformed token, not a forged one) */
     tok[strlen(tok) - 2] = tok[strlen(tok) - 2] == 'A' ? 'B' : 'A';
     assert_int_equal(ab_mech_authenticate(c, tok, strlen(tok), &who), AB_MECH_BAD_SIGNATURE);
     assert_int_equal(ab_mech_authenticate(c, "garbage", 7, &who), AB_MECH_MALFORMED);
-    issue_ok(ce, "carol", other, sizeof other); /* an ES256 token for an HS256 server */
+    tmf_issue_ok(ce, "carol", other, sizeof other); /* an ES256 token for an HS256 server */
     assert_int_equal(ab_mech_authenticate(c, other, strlen(other), &who), AB_MECH_BAD_SIGNATURE);
     ab_mech_claims("carol", (int64_t)time(NULL), 60, "AAAAAAAAAAAAAAAAAAAAAA", claims, sizeof claims);
     sign_with(tmf.hs_other, AJWT_HS256, claims, other, sizeof other); /* another server's key */
@@ -316,8 +285,8 @@ static void forged_and_malformed_tokens_should_be_refused(void **state)
 
 static void bad_users_and_unknown_sessions_should_be_refused(void **state)
 {
-    ab_mech *m = open_ok("session:memory://", NULL, 0);
-    ab_mech_ctx *c = ctx_ok(m);
+    ab_mech *m = tmf_open_ok("session:memory://", NULL, 0);
+    ab_mech_ctx *c = tmf_ctx_ok(m);
     ab_mech_principal who;
     char cred[256], longname[80];
     size_t n;
@@ -333,8 +302,8 @@ static void bad_users_and_unknown_sessions_should_be_refused(void **state)
     assert_int_equal(ab_mech_revoke(c, "AAAAAAAAAAAAAAAAAAAAAA", 22), AB_MECH_UNKNOWN_SESSION);
     ab_mech_ctx_free(c);
     ab_mech_close(m);
-    m = open_ok("jwt:HS256", tmf.hs, 0);
-    c = ctx_ok(m);
+    m = tmf_open_ok("jwt:HS256", tmf.hs, 0);
+    c = tmf_ctx_ok(m);
     assert_int_equal(ab_mech_issue(c, "alice", cred, 64, &n), AB_MECH_INTERNAL); /* too small */
     assert_non_null(strstr(ab_mech_ctx_errstr(c), "needed"));
     ab_mech_ctx_free(c);
@@ -350,11 +319,11 @@ static void an_unreachable_store_should_be_a_store_error(void **state)
     (void)state;
     snprintf(spec, sizeof spec, "jwt+denylist:HS256,redis://127.0.0.1:%d?connect_timeout_ms=200"
              "&timeout_ms=200", tsupport_free_port());
-    m = open_ok(spec, tmf.hs, 0);
+    m = tmf_open_ok(spec, tmf.hs, 0);
     c = ab_mech_ctx_new(m);
     assert_non_null(c);
     assert_int_equal(ab_mech_ctx_err(c), AB_MECH_STORE_ERROR);
-    issue_ok(c, "dave", tok, sizeof tok); /* signing needs no store */
+    tmf_issue_ok(c, "dave", tok, sizeof tok); /* signing needs no store */
     assert_int_equal(ab_mech_authenticate(c, tok, strlen(tok), &who), AB_MECH_STORE_ERROR);
     assert_int_equal(ab_mech_status_http(AB_MECH_STORE_ERROR), 503);
     assert_string_equal(ab_mech_status_name(AB_MECH_STORE_ERROR), "store_unavailable");
@@ -396,9 +365,9 @@ static void counters_should_count_calls_and_store_io(void **state)
     ab_mech_principal who;
     (void)state;
     snprintf(spec, sizeof spec, "session:redis://127.0.0.1:%d", tmf.redis.port);
-    m = open_ok(spec, NULL, 0);
-    c = ctx_ok(m);
-    issue_ok(c, "erin", cred, sizeof cred);
+    m = tmf_open_ok(spec, NULL, 0);
+    c = tmf_ctx_ok(m);
+    tmf_issue_ok(c, "erin", cred, sizeof cred);
     assert_int_equal(ab_mech_authenticate(c, cred, strlen(cred), &who), AB_MECH_OK);
     assert_int_equal(ab_mech_revoke(c, cred, strlen(cred)), AB_MECH_OK);
     assert_int_equal(ab_mech_authenticate(c, cred, strlen(cred), &who), AB_MECH_UNKNOWN_SESSION);
@@ -410,9 +379,9 @@ static void counters_should_count_calls_and_store_io(void **state)
     assert_int_equal(n.signatures + n.verifications, 0);
     assert_true(n.store.ops >= 4 && n.store.round_trips >= 4);
     assert_true(n.store.net_bytes_out > 200 && n.store.net_bytes_in > 200);
-    j = open_ok("jwt:HS256", tmf.hs, 0);
-    cj = ctx_ok(j);
-    issue_ok(cj, "erin", cred, sizeof cred);
+    j = tmf_open_ok("jwt:HS256", tmf.hs, 0);
+    cj = tmf_ctx_ok(j);
+    tmf_issue_ok(cj, "erin", cred, sizeof cred);
     assert_int_equal(ab_mech_authenticate(cj, cred, strlen(cred), &who), AB_MECH_OK);
     ab_mech_ctx_counters(cj, &sum);
     assert_int_equal(sum.signatures, 1);

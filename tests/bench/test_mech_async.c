@@ -82,8 +82,10 @@ static ab_mech_ctx *loop_ctx_any(tloop *L, ab_mech *m)
     int i;
     L->epfd = epoll_create1(EPOLL_CLOEXEC);
     assert_true(L->epfd >= 0);
-    for (i = 0; i < LOOP_FDS; i++)
+    for (i = 0; i < LOOP_FDS; i++) {
         L->fd[i] = -1;
+        L->mask[i] = 0; /* L is on the caller's stack: no interest until a hook asks */
+    }
     L->c = ab_mech_ctx_new_loop(m, &hooks);
     assert_non_null(L->c);
     return L->c;

@@ -112,6 +112,43 @@ static void the_server_model_should_default_to_async_and_mark_pool_cells(void **
     cJSON_Delete(sc);
 }
 
+static void mechanism_options_should_ride_on_the_name_into_the_cell(void **state)
+{
+    cJSON *sc = parse_ok("{\"groups\":[{\"mechanisms\":[\"session:redis?touch=always&claims=1000\","
+                         "\"jwt:ES256?cache=10\",\"jwt+denylist:EdDSA,redis?on_store_error=open\","
+                         "\"session:memory?l1=1s\"],\"store_delay\":[\"1ms\"],\"lb\":\"sticky\"}]}");
+    char err[512] = "";
+    size_t n;
+    ab_res_cell *cells = expand_ok(sc, &n);
+    const ab_res_cell *c;
+    (void)state;
+    assert_int_equal(n, 4);
+    c = find_cell(cells, n, "session-redis-touch-always-claims-1000-d1000us-sticky-s1");
+    assert_non_null(c); /* a redis mechanism: the store delay applies */
+    assert_string_equal(c->store, "redis");
+    assert_string_equal(c->touch, "always");
+    assert_int_equal(c->claims_bytes, 1000);
+    assert_non_null(strstr(c->label, "touch=always&claims=1000"));
+    c = find_cell(cells, n, "jwt-es256-cache-10-sticky-s1");
+    assert_non_null(c);
+    assert_string_equal(c->alg, "ES256");
+    assert_string_equal(c->touch, "");
+    c = find_cell(cells, n, "jwt-denylist-eddsa-redis-on-store-error-open-d1000us-sticky-s1");
+    assert_non_null(c);
+    assert_string_equal(c->alg, "EdDSA");
+    assert_string_equal(c->store, "redis");
+    c = find_cell(cells, n, "session-memory-l1-1s-s1"); /* sticky is memory's own policy */
+    assert_non_null(c);
+    assert_string_equal(c->touch, "never");
+    free(cells);
+    cJSON_Delete(sc);
+    assert_null(ab_run_scenario_parse("{\"groups\":[{\"mechanisms\":[\"jwt:ES256?touch=always\"]}]}", "t",
+                                      err, sizeof err));
+    assert_non_null(strstr(err, "jwt:ES256?touch=always"));
+    assert_null(ab_run_scenario_parse("{\"groups\":[{\"mechanisms\":[\"session:redis?timeout_ms=5\"]}]}", "t",
+                                      err, sizeof err)); /* store options are the run's, not the scenario's */
+}
+
 static void overrides_and_filters_should_apply_to_every_group(void **state)
 {
     char err[256];
@@ -188,6 +225,7 @@ int main(void)
         cmocka_unit_test(builtins_should_expand_to_unique_valid_ids),
         cmocka_unit_test(default_should_cover_the_matrix_of_issue_5),
         cmocka_unit_test(store_delay_should_apply_only_to_redis_mechanisms),
+        cmocka_unit_test(mechanism_options_should_ride_on_the_name_into_the_cell),
         cmocka_unit_test(the_server_model_should_default_to_async_and_mark_pool_cells),
         cmocka_unit_test(overrides_and_filters_should_apply_to_every_group),
         cmocka_unit_test(bad_fields_should_be_named),
