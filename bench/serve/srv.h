@@ -71,6 +71,7 @@ typedef struct srv_span {
 /* What the parser callbacks gather about the current request. */
 typedef struct srv_req {
     srv_span url;
+    uint32_t path_len;       /* of url, without the query (set when the request is complete) */
     srv_span field, value;   /* the header being read */
     srv_span cred;           /* the credential, once found */
     int in_value;            /* the last header callback was a value */

@@ -526,13 +526,11 @@ static void route_stats(srv_conn *c)
         srv_stats_park(c);
 }
 
-/* 1 when the request's path (without the query) is path; prefix: starts with it. */
+/* 1 when the request's path (without the query: req.path_len) is path; prefix: starts with it. */
 static int path_is(const srv_conn *c, const char *path, int prefix)
 {
-    const char *url = c->rbuf + c->msg_start + c->req.url.off;
-    const char *q = memchr(url, '?', c->req.url.len);
-    size_t len = q != NULL ? (size_t)(q - url) : c->req.url.len, n = strlen(path);
-    return (prefix ? len >= n : len == n) && memcmp(url, path, n) == 0;
+    size_t len = c->req.path_len, n = strlen(path);
+    return (prefix ? len >= n : len == n) && memcmp(c->rbuf + c->msg_start + c->req.url.off, path, n) == 0;
 }
 
 /* A 404 or 405: counted as a bad request; the connection stays open. */
@@ -546,6 +544,8 @@ static void route_unknown(srv_conn *c, int status)
 static void handle_message(srv_conn *c)
 {
     int method = (int)c->parser.method;
+    const char *url = c->rbuf + c->msg_start + c->req.url.off, *q = memchr(url, '?', c->req.url.len);
+    c->req.path_len = q != NULL ? (uint32_t)(q - url) : c->req.url.len; /* once, for every path_is */
     if (!http_should_keep_alive(&c->parser) || c->parser.upgrade)
         c->close_after = 1;
     if (path_is(c, "/stats", 0) && method == HTTP_GET) {
