@@ -14,5 +14,6 @@ int ab_cmd_serve(int argc, char **argv);        /* serve/cmd_serve.c */
 int ab_cmd_run(int argc, char **argv);          /* run/cmd_run.c */
 int ab_cmd_merge(int argc, char **argv);        /* merge/cmd_merge.c */
 int ab_cmd_compare(int argc, char **argv);      /* compare/cmd_compare.c */
+int ab_cmd_revocation(int argc, char **argv);   /* revoke/cmd_revocation.c */
 
 #endif /* AB_COMMANDS_H */

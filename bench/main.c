@@ -20,6 +20,7 @@ static const ab_command commands[] = {
     {"run", ab_cmd_run, "run a benchmark matrix end to end: stores, servers, load, results/, report"},
     {"merge", ab_cmd_merge, "combine runs made at the same time on several machines into one"},
     {"compare", ab_cmd_compare, "did a change matter? two runs cell by cell, each change with its interval"},
+    {"revocation", ab_cmd_revocation, "time from a logout on one server until every server rejects the credential"},
 };
 
 /* Prints the list of subcommands. */

@@ -163,7 +163,7 @@ int abl_client_send(abl_client *c, uint64_t now)
     c->done = 0;
     c->body_len = 0;
     c->sent_ns = now;
-    c->capture = c->op == ABL_OP_LOGIN;
+    c->capture = c->op == ABL_OP_LOGIN || c->op == ABL_OP_REFRESH; /* their answer is a credential */
     if (s->fd < 0) {
         if (sock_open(s) != 0) {
             c->state = ABL_C_IDLE;

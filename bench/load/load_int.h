@@ -26,7 +26,9 @@
 #define ABL_RETRY_NS 1000000ull             /* back-off after a failed connect */
 #define ABL_LOGIN_MAX_NS 120000000000ull    /* the initial logins must be over within 2 minutes */
 
-typedef enum abl_op { ABL_OP_REQUEST = 0, ABL_OP_LOGIN, ABL_OP_LOGOUT, ABL_OP_COUNT } abl_op;
+/* ABL_OP_REFRESH: POST /refresh (jwt+refresh), sent for a user whose request got a 401 while it holds
+ * a refresh token: its next operation buys a new access token, as a client does on "expired". */
+typedef enum abl_op { ABL_OP_REQUEST = 0, ABL_OP_LOGIN, ABL_OP_LOGOUT, ABL_OP_REFRESH, ABL_OP_COUNT } abl_op;
 extern const char *const abl_op_names[ABL_OP_COUNT];
 
 /* Error kinds; HTTP 401 is not among them: it is counted as an auth failure. ABL_ERR_NONE (an
@@ -61,6 +63,9 @@ typedef struct abl_user {
     size_t req_len;
     char *logout;       /* prebuilt POST /logout with the credential */
     size_t logout_len;
+    char *refresh;      /* prebuilt POST /refresh with the login's refresh token (jwt+refresh), or NULL */
+    size_t refresh_len;
+    int stale;          /* a request got 401 while it holds a refresh token: refresh next */
     size_t cred_len;
 } abl_user;
 

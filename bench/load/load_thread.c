@@ -41,8 +41,8 @@ static abl_user *pick_user(abl_thread *t, abl_op *op, uint64_t now)
             *op = ABL_OP_LOGIN;
             return u;
         }
-        *op = want;
-        if (want != ABL_OP_REQUEST && u->inflight > 0) {
+        *op = u->stale && u->refresh != NULL && u->inflight == 0 ? ABL_OP_REFRESH : want;
+        if (*op != ABL_OP_REQUEST && *op != ABL_OP_REFRESH && u->inflight > 0) {
             *op = ABL_OP_REQUEST;
             (now >= t->measure_ns ? &t->stats : &t->warm)->mix_deferred++;
         }
@@ -75,8 +75,8 @@ static void start(abl_client *c, abl_user *u, abl_op op, uint64_t intended, uint
         c->wlen = u->req_len;
     } else {
         u->state = ABL_USER_BUSY;
-        c->wbuf = op == ABL_OP_LOGIN ? u->login : u->logout;
-        c->wlen = op == ABL_OP_LOGIN ? u->login_len : u->logout_len;
+        c->wbuf = op == ABL_OP_LOGIN ? u->login : op == ABL_OP_REFRESH ? u->refresh : u->logout;
+        c->wlen = op == ABL_OP_LOGIN ? u->login_len : op == ABL_OP_REFRESH ? u->refresh_len : u->logout_len;
     }
     if (t->phase == ABL_PHASE_RUN)
         count_send(t, intended, now);
@@ -134,6 +134,12 @@ static int user_done(abl_client *c, int status)
     abl_user *u = c->user;
     if (c->op == ABL_OP_REQUEST) {
         u->inflight--;
+        u->stale |= status == 401 && u->refresh != NULL;
+        return 0;
+    }
+    if (c->op == ABL_OP_REFRESH && status != 200) { /* refused (logged out elsewhere): log in again */
+        abl_user_clear_credential(u);
+        u->state = ABL_USER_OUT;
         return 0;
     }
     if (c->op == ABL_OP_LOGOUT) {

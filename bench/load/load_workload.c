@@ -9,7 +9,7 @@
 
 #include "load_int.h"
 
-const char *const abl_op_names[ABL_OP_COUNT] = {"request", "login", "logout"};
+const char *const abl_op_names[ABL_OP_COUNT] = {"request", "login", "logout", "refresh"};
 
 int abl_keys_init(abl_keys *k, size_t n, double theta)
 {
@@ -152,6 +152,24 @@ static int build_authed(abl_user *u, const char *header, const char *cred, const
     return 0;
 }
 
+/* A login answer's refresh token (jwt+refresh) into the user's prebuilt POST /refresh; an answer
+ * without one (a refresh's) keeps the one there. 0 or -1. */
+static int set_refresh(abl_user *u, const cJSON *refresh, const ab_load_config *cfg)
+{
+    char *req;
+    size_t len;
+    if (!cJSON_IsString(refresh))
+        return 0;
+    if (!credential_ok(refresh->valuestring) ||
+        (req = build(&len, "POST /refresh HTTP/1.1\r\nHost: %s\r\nAuthorization: Bearer %s\r\nContent-Length: 0\r\n\r\n",
+                     host_of(cfg), refresh->valuestring)) == NULL)
+        return -1;
+    free(u->refresh);
+    u->refresh = req;
+    u->refresh_len = len;
+    return 0;
+}
+
 int abl_user_set_credential(abl_user *u, const char *body, size_t len, const ab_load_config *cfg)
 {
     cJSON *j = cJSON_ParseWithLength(body, len);
@@ -164,6 +182,9 @@ int abl_user_set_credential(abl_user *u, const char *body, size_t len, const ab_
         rc = build_authed(u, "Cookie: sid=", cred->valuestring, cfg);
     else if (strcmp(kind->valuestring, "bearer") == 0)
         rc = build_authed(u, "Authorization: Bearer ", cred->valuestring, cfg);
+    if (rc == 0)
+        rc = set_refresh(u, cJSON_GetObjectItemCaseSensitive(j, "refresh"), cfg);
+    u->stale = 0;
 done:
     cJSON_Delete(j);
     return rc;
@@ -183,6 +204,7 @@ void abl_users_free(abl_user *u, size_t n)
     for (i = 0; u != NULL && i < n; i++) {
         abl_user_clear_credential(&u[i]);
         free(u[i].login);
+        free(u[i].refresh);
     }
     free(u);
 }

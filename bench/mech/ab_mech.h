@@ -16,6 +16,14 @@
  *   session:<store URI>               a session in a store; the credential is its id (cookie "sid")
  *   jwt:<ALG>                         a signed JWT (bearer), ALG one of HS256 … EdDSA
  *   jwt+denylist:<ALG>,<store URI>    a JWT whose jti is looked up in a denylist kept in a store
+ *   jwt+pushed-denylist:<ALG>,redis://…  a JWT checked against a denylist in this process's memory,
+ *                                     kept by a subscriber thread from Redis pub/sub (mech_pushed.c):
+ *                                     no store round trip per request; revoke writes and publishes
+ *                                     (blocking, also on a loop handle: one round trip)
+ *   jwt+refresh:<ALG>,<store URI>[?access_ttl=S]  a short-lived access JWT (S seconds, default 300;
+ *                                     stateless check) and a refresh token in the store, valid for
+ *                                     the mechanism's ttl: ab_mech_refresh buys a new access token
+ *                                     (mech_refresh.c); logout deletes the refresh token
  *   Store URIs are those of sstore.h: memory://, redis://host:port, file:///dir?…
  *
  * Options ride on the spec as query parameters: after the ALG of jwt:<ALG>?…, and in the store URI's
@@ -47,6 +55,8 @@
  *                         STORE_ERROR (closed, default: the server answers 503) or accept on the
  *                         signature alone (open: a revoked token passes while the store is out;
  *                         counted in fail_open). A logout needs the store either way.
+ *   access_ttl=S          jwt+refresh: the access token's lifetime, whole seconds (default 300),
+ *                         shorter than the refresh token's (the mechanism's ttl).
  * An unknown option of a storeless family, or an option of another family, is an error at open.
  *
  * Credential size: AB_MECH_COOKIE_LIMIT and AB_MECH_HEADER_LIMIT mark the sizes where a credential
@@ -144,6 +154,7 @@ typedef struct ab_mech_settings {
     size_t l1_size;         /* l1_size= (only with l1=) */
     size_t cache_size;      /* cache=; 0: no verified-token cache */
     int store_error_open;   /* on_store_error=open (1) or closed (0) */
+    int64_t access_ttl_s;   /* jwt+refresh: access_ttl=S, the access token's lifetime; 0: the default */
 } ab_mech_settings;
 
 /* Opens a mechanism from a spec (options may be NULL: defaults, no key). Returns NULL only when
@@ -155,7 +166,8 @@ int ab_mech_err(const ab_mech *m);
 const char *ab_mech_errstr(const ab_mech *m);
 
 /* The spec as given but with any store password shown as "***" (ab_mask_secrets: what /stats and
- * messages show), the family ("none", "session", "jwt", "jwt+denylist"), and the kind. */
+ * messages show), the family ("none", "session", "jwt", "jwt+denylist", "jwt+pushed-denylist"),
+ * and the kind. */
 const char *ab_mech_spec(const ab_mech *m);
 const char *ab_mech_family(const ab_mech *m);
 ab_mech_kind ab_mech_kind_of(const ab_mech *m);
@@ -249,6 +261,20 @@ int ab_mech_issue_async(ab_mech_ctx *c, const char *user, char *out, size_t cap,
 int ab_mech_revoke_async(ab_mech_ctx *c, const char *cred, size_t len, ab_mech_done_fn done,
                          void *arg);
 
+/* ---- refresh tokens (jwt+refresh) -------------------------------------------------------- */
+
+/* After an issue on a jwt+refresh handle returned OK (or its done ran with OK): the refresh token
+ * that came with the access token out (out_len bytes), which follows the access token's NUL in
+ * out (ab_mech_credential_max counts both). NULL for every other family. */
+const char *ab_mech_refresh_token_of(const ab_mech *m, const char *out, size_t out_len);
+/* A new access token for a refresh token (len bytes) into out: one store lookup and a signature.
+ * An ab_mech_status: UNKNOWN_SESSION for a refresh token unknown, expired or logged out,
+ * MALFORMED for one of the wrong shape or a mechanism without refresh tokens. */
+int ab_mech_refresh(ab_mech_ctx *c, const char *token, size_t len, char *out, size_t cap, size_t *out_len);
+/* The same, answering at once or later (AB_MECH_PENDING; out and out_len stay valid until done). */
+int ab_mech_refresh_async(ab_mech_ctx *c, const char *token, size_t len, char *out, size_t cap, size_t *out_len,
+                          ab_mech_done_fn done, void *arg);
+
 /* Store I/O of a handle: the store's own counters (SSTORE_COUNTERS in sstore.h); all zero without
  * a store. */
 typedef sstore_counters ab_mech_store_io;
@@ -265,7 +291,8 @@ typedef sstore_counters ab_mech_store_io;
     X(l1_misses, "session lookups the L1 cache did not have (absent or older than its TTL)") \
     X(cache_hits, "tokens found in the verified-token cache (cache=): no signature check") \
     X(cache_misses, "tokens the verified-token cache did not have (then verified)") \
-    X(fail_open, "denylist lookups that failed and let the token through (on_store_error=open)")
+    X(fail_open, "denylist lookups that failed and let the token through (on_store_error=open)") \
+    X(refreshed, "refresh() calls that returned OK (jwt+refresh: access tokens reissued)")
 
 /* A handle's counters, all monotonic since it was made. */
 #define AB_MECH_COUNTER_FIELD_(name, desc) uint64_t name;
@@ -275,6 +302,26 @@ typedef struct ab_mech_counters {
     ab_mech_store_io store;
 } ab_mech_counters;
 #undef AB_MECH_COUNTER_FIELD_
+
+/* What a mechanism keeps for the whole process rather than per handle, declared once:
+ * X(name, description), uint64_t each (jwt+pushed-denylist's subscriber; zero for the others).
+ * The two last are gauges (now), the others monotonic. */
+#define AB_MECH_SHARED(X) \
+    X(push_heard, "revocations heard on the channel") \
+    X(push_catchups, "catch-ups from the store: one per (re)subscribe") \
+    X(push_missed, "revocations a catch-up after a re-subscribe found that the channel had not delivered") \
+    X(push_breaks, "subscriptions lost") \
+    X(push_denylist, "jtis in the in-memory denylist (gauge)") \
+    X(push_last_catchup_us, "how long the last catch-up took, microseconds (gauge)")
+
+#define AB_MECH_SHARED_FIELD_(name, desc) uint64_t name;
+typedef struct ab_mech_shared_counters {
+    AB_MECH_SHARED(AB_MECH_SHARED_FIELD_)
+} ab_mech_shared_counters;
+#undef AB_MECH_SHARED_FIELD_
+
+/* A snapshot of m's process-wide figures (thread-safe). */
+void ab_mech_shared(const ab_mech *m, ab_mech_shared_counters *out);
 
 /* A snapshot of c's counters (all zero for c NULL: a thread without a handle). */
 void ab_mech_ctx_counters(const ab_mech_ctx *c, ab_mech_counters *out);

@@ -18,6 +18,7 @@ static const char *const status_names[AB_MECH_STATUS__COUNT] = {
 /* Families in match order: "jwt+denylist:" before "jwt:". */
 static const mech_ops *const families[] = {
     &ab_mech_none_ops, &ab_mech_session_ops, &ab_mech_denylist_ops, &ab_mech_jwt_ops,
+    &ab_mech_pushed_ops, &ab_mech_refresh_ops,
 };
 
 const char *ab_mech_status_name(int status)
@@ -286,7 +287,8 @@ ab_mech *ab_mech_open(const char *spec, const ab_mech_options *options)
     m->ops = find_family(m->raw, &arg);
     if (m->ops == NULL)
         mech_fail(m, AB_MECH_MALFORMED, "unknown mechanism '%s' (use none, session:<store URI>, "
-                  "jwt:<ALG> or jwt+denylist:<ALG>,<store URI>)", m->spec);
+                  "jwt:<ALG>, jwt+denylist:<ALG>,<store URI>, jwt+pushed-denylist:<ALG>,redis://… or "
+                  "jwt+refresh:<ALG>,<store URI>?access_ttl=S)", m->spec);
     else
         open_family(m, arg);
     m->key_file = NULL;
@@ -447,6 +449,8 @@ void ab_mech_ctx_counters(const ab_mech_ctx *c, ab_mech_counters *out)
         sstore_async_counters(c->async, &out->store);
     else if (c->conn != NULL)
         sstore_conn_counters(c->conn, &out->store);
+    else if (c->pubsub != NULL)
+        sstore_pubsub_counters(c->pubsub, &out->store);
 }
 
 void ab_mech_counters_add(ab_mech_counters *acc, const ab_mech_counters *x)

@@ -148,3 +148,13 @@ void ab_mech_ctx_on_timer(ab_mech_ctx *c)
     if (c->async != NULL)
         sstore_async_on_timer(c->async);
 }
+
+mech_op *mech_op_begin(ab_mech_ctx *c, ab_mech_done_fn done, void *arg, uint64_t *ok_counter)
+{
+    return op_take(c, done, arg, ok_counter);
+}
+
+int mech_op_start(ab_mech_ctx *c, mech_op *op, int st)
+{
+    return op_started(c, op, st);
+}

@@ -378,3 +378,19 @@ const mech_ops ab_mech_denylist_ops = {
     denylist_revoke, NULL, denylist_authenticate_async, denylist_revoke_async,
     MECH_OPT_CLAIMS | MECH_OPT_ON_ERROR | MECH_OPT_STORE,
 };
+
+/* ---- for the other JWT families (mech_private.h): the calls above, under shared names -------- */
+
+int mech_jwt_open_alg(ab_mech *m, const char *alg, size_t alg_len) { return jwt_open_alg(m, alg, alg_len); }
+void mech_jwt_close(ab_mech *m) { jwt_close(m); }
+int mech_jwt_verify(ab_mech_ctx *c, const char *cred, size_t len, ab_mech_principal *out)
+{
+    return jwt_verify_token(c, cred, len, out);
+}
+const char *mech_jwt_jti(ab_mech_ctx *c) { return verified_jti(c); }
+
+int mech_jwt_issue(ab_mech_ctx *c, const char *user, const char *claims, size_t claims_len, char *out,
+                   size_t cap, size_t *out_len)
+{
+    return jwt_issue(c, user, claims, claims_len, out, cap, out_len);
+}

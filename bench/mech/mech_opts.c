@@ -1,5 +1,6 @@
 /* mech_opts.c — the options that ride on a mechanism spec (claims=, touch=, l1=, l1_size=, cache=,
- * on_store_error=; ab_mech.h "Specs"): taken out of the spec's query, checked, kept in m->set. */
+ * on_store_error=, access_ttl=; ab_mech.h "Specs"): taken out of the spec's query, checked, kept in
+ * m->set. */
 #include "mech_private.h"
 
 #include <ab_cli.h>
@@ -89,6 +90,17 @@ static int set_on_error(ab_mech *m, const char *val)
     return 0;
 }
 
+/* access_ttl=S (jwt+refresh): whole seconds, at least 1 ("300", "5m"). */
+static int set_access_ttl(ab_mech *m, const char *val)
+{
+    uint64_t us;
+    if (ab_parse_duration_us(val, &us) != 0 || us < 1000000u || us % 1000000u != 0 || us / 1000000u > SSTORE_TTL_MAX)
+        return mech_fail(m, AB_MECH_MALFORMED, "%s: access_ttl=%s: expected whole seconds from 1 (300, 5m)",
+                         m->spec, val);
+    m->set.access_ttl_s = (int64_t)(us / 1000000u);
+    return 0;
+}
+
 static const struct {
     const char *name;
     unsigned bit;
@@ -97,6 +109,7 @@ static const struct {
     {"claims", MECH_OPT_CLAIMS, set_claims},  {"touch", MECH_OPT_TOUCH, set_touch},
     {"l1", MECH_OPT_L1, set_l1},              {"l1_size", MECH_OPT_L1, set_l1_size},
     {"cache", MECH_OPT_CACHE, set_cache},     {"on_store_error", MECH_OPT_ON_ERROR, set_on_error},
+    {"access_ttl", MECH_OPT_ACCESS_TTL, set_access_ttl},
 };
 
 /* What a family takes, for messages: "claims=BYTES, cache=N" or "no options". */
@@ -105,7 +118,7 @@ static const char *taken(unsigned mask, char *buf, size_t len)
     static const struct { unsigned bit; const char *form; } forms[] = {
         {MECH_OPT_CLAIMS, "claims=BYTES"}, {MECH_OPT_TOUCH, "touch=never|always|after:S"},
         {MECH_OPT_L1, "l1=TTL, l1_size=N"}, {MECH_OPT_CACHE, "cache=N"},
-        {MECH_OPT_ON_ERROR, "on_store_error=closed|open"}};
+        {MECH_OPT_ON_ERROR, "on_store_error=closed|open"}, {MECH_OPT_ACCESS_TTL, "access_ttl=S"}};
     size_t i, n = 0;
     buf[0] = '\0';
     for (i = 0; i < sizeof forms / sizeof forms[0]; i++)

@@ -17,6 +17,7 @@
 #define MECH_OPT_L1 0x04u       /* l1=TTL, l1_size=N */
 #define MECH_OPT_CACHE 0x08u    /* cache=N */
 #define MECH_OPT_ON_ERROR 0x10u /* on_store_error=closed|open */
+#define MECH_OPT_ACCESS_TTL 0x20u /* access_ttl=S (jwt+refresh) */
 #define MECH_OPT_STORE 0x100u
 
 typedef struct mech_op mech_op;
@@ -85,6 +86,7 @@ struct ab_mech {
     size_t claims_cap;      /* bytes of the claims issue() makes, with the NUL */
     mech_cache *l1;         /* session l1=: id -> claims, shared by the threads */
     mech_cache *tcache;     /* jwt cache=: token -> mech_verified, shared by the threads */
+    void *family_state;     /* a family's own shared state (jwt+pushed-denylist: mech_pushed.c) */
 };
 
 struct ab_mech_ctx {
@@ -99,12 +101,15 @@ struct ab_mech_ctx {
     mech_op *free_ops;
     ab_mech_counters n;     /* store part filled by ab_mech_ctx_counters */
     char *claims;           /* m->claims_cap bytes: the claims issue() makes, an L1 hit's copy */
+    sstore_pubsub *pubsub;  /* jwt+pushed-denylist: the publishing connection (counted as the store's) */
 };
 
 extern const mech_ops ab_mech_none_ops;
 extern const mech_ops ab_mech_session_ops;
 extern const mech_ops ab_mech_jwt_ops;
 extern const mech_ops ab_mech_denylist_ops;
+extern const mech_ops ab_mech_pushed_ops;
+extern const mech_ops ab_mech_refresh_ops;
 
 /* Sets m's error (code is an ab_mech_status) and message. Returns -1. */
 int mech_fail(ab_mech *m, int code, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
@@ -140,5 +145,24 @@ void mech_op_cb(void *arg, int status, const sstore_result *r);
 /* mech_async.c: what a submit that did not take the operation means: STORE_ERROR (or MALFORMED
  * for a bad id), with the store's message, prefixed by what. */
 int mech_submit_failed(ab_mech_ctx *c, int st, const char *what);
+
+/* mech_async.c: an operation record for a family's own _async call (mech_refresh.c's refresh), and
+ * its start after the family's submit returned st (as the _async calls of ab_mech.h do). */
+mech_op *mech_op_begin(ab_mech_ctx *c, ab_mech_done_fn done, void *arg, uint64_t *ok_counter);
+int mech_op_start(ab_mech_ctx *c, mech_op *op, int st);
+
+/* ---- mech_jwt.c's JWT calls, shared with the other JWT families (mech_pushed.c) ------------- */
+
+/* Opens the algorithm (alg_len bytes of alg), its key, signer and verifier into m. 0 or -1. */
+int mech_jwt_open_alg(ab_mech *m, const char *alg, size_t alg_len);
+/* Frees keys, signer, verifier and m->store. */
+void mech_jwt_close(ab_mech *m);
+/* Signs claims into out (the issue call of mech_ops). */
+int mech_jwt_issue(ab_mech_ctx *c, const char *user, const char *claims, size_t claims_len, char *out,
+                   size_t cap, size_t *out_len);
+/* Verifies signature and claims into c->vctx, sub into *out. An ab_mech_status. */
+int mech_jwt_verify(ab_mech_ctx *c, const char *cred, size_t len, ab_mech_principal *out);
+/* The verified token's jti, or NULL with the error set. */
+const char *mech_jwt_jti(ab_mech_ctx *c);
 
 #endif /* AB_MECH_PRIVATE_H */

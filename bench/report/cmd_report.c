@@ -12,11 +12,17 @@ static const char report_usage[] =
     "usage: authbench report RUN_DIR [options]\n"
     "\n"
     "Reads RUN_DIR/results.json (and micro.json when present) and writes RUN_DIR/charts/*.svg and *.png\n"
-    "(gnuplot), the chart data in RUN_DIR/charts/data/, and the architecture decision record\n"
-    "RUN_DIR/report.md and the self-contained RUN_DIR/report.html.\n"
+    "(gnuplot), the chart data in RUN_DIR/charts/data/, the architecture decision record\n"
+    "RUN_DIR/report.md and the self-contained RUN_DIR/report.html, and RUN_DIR/decision.json: the\n"
+    "verdict (an option's id, no_measurable_difference or none), every option's p99 estimate at the\n"
+    "deployment load with its 95 % interval, method, source cells and reason when ruled out, the gate's\n"
+    "figures and the flip points (schema in bench/report/DECISION.md). Run it again with other\n"
+    "--requirements to rewrite all three from the same measurements.\n"
     "\n"
     "options:\n"
-    "  --requirements FILE     decision drivers as JSON (see bench/report/DECISION.md); defaults otherwise\n"
+    "  --requirements FILE     decision drivers as JSON (see bench/report/DECISION.md): peak load, servers,\n"
+    "                          store distance, revocation, token budget, regions, slo_p99_ms, jwt_alg_class;\n"
+    "                          fields left out take the run's deployment and SLO, else the defaults\n"
     "  --cores-per-server N    C in the capacity model (default: requirements, else the run's cores)\n"
     "  --store-capacity OPS    shared store capacity in ops/s (default: measured store_capacity)\n"
     "  --lb-capacity RPS       load-balancer ceiling in requests/s (default: none)\n"
@@ -80,6 +86,7 @@ int ab_cmd_report(int argc, char **argv)
         return AB_EXIT_FAIL;
     }
     if (o.progress)
-        fprintf(stderr, "authbench: report: wrote %s/report.md, %s/report.html and %s/charts/\n", dir, dir, dir);
+        fprintf(stderr, "authbench: report: wrote %s/report.md, %s/report.html, %s/decision.json and %s/charts/\n", dir, dir,
+                dir, dir);
     return AB_EXIT_OK;
 }

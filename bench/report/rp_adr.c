@@ -22,17 +22,21 @@ static const char *yes_no(int v)
 /* Where a driver's value came from. */
 static const char *from(const rp_req *r, unsigned bit)
 {
-    return (r->given & bit) ? "requirements file" : "default";
+    return (r->given & bit) ? "requirements file" : (r->from_run & bit) ? "the run (results.json deployment, slo_p99_ms)"
+                                                                       : "default";
 }
 
-/* The `none` cell (the floor) of the main comparison at servers, or NULL. */
-static const rp_cell *none_cell(const rp_run *run, double servers)
+/* The `none` cell (the floor) of the same kind (deployment or closed loop) and servers as like, or NULL. */
+static const rp_cell *none_cell(const rp_run *run, const rp_cell *like)
 {
     size_t i;
-    for (i = 0; i < run->ncells; i++)
-        if (run->cells[i].series >= 0 && run->cells[i].ok && run->cells[i].servers == servers &&
-            run->cells[i].family != NULL && strcmp(run->cells[i].family, "none") == 0)
-            return &run->cells[i];
+    for (i = 0; i < run->ncells; i++) {
+        const rp_cell *c = &run->cells[i];
+        int same_kind = like->kind == NULL ? c->series >= 0 : c->kind != NULL && strcmp(c->kind, like->kind) == 0;
+        if (same_kind && c->ok && c->fault == NULL && c->servers == like->servers && c->family != NULL &&
+            strcmp(c->family, "none") == 0)
+            return c;
+    }
     return NULL;
 }
 
@@ -56,9 +60,10 @@ static void head_context(rp_ctx *c)
                "for the load, topology and security needs below, and what does each cost per request as the app tier "
                "scales out behind a load balancer?");
     rp_doc_add(c->doc, RP_B_P, NULL, "This record answers from measurements: %zu cells of `authbench run` (%zu failed), each "
-               "a mechanism at a number of simulated app servers on one machine. Measured figures are in **bold**; each one "
-               "is listed with the results.json field or formula it comes from under “Where the numbers come from”. "
-               "Projections beyond the measured servers come from the capacity model and are always called projections.",
+               "a mechanism at a number of simulated app servers on one machine. Figures in **bold** trace to results.json: "
+               "each is listed with the field or formula it comes from under “Where the numbers come from”. Bold is "
+               "not “measured”: an extrapolated estimate (see the method) or a projection of the capacity model is "
+               "bold too and is always called an extrapolation or a projection where it stands.",
                run->ncells, failed);
 }
 
@@ -67,8 +72,9 @@ static void head_drivers(rp_ctx *c)
 {
     const rp_req *r = c->req;
     rp_doc_add(c->doc, RP_B_H2, NULL, "Decision Drivers");
-    rp_doc_add(c->doc, RP_B_P, NULL, "From %s%s. Defaults stand for a single-region service with a few app servers and "
-               "a conventional 15-minute access token.", r->source, (r->given ? " (fields not in the file take the defaults)" : ""));
+    rp_doc_add(c->doc, RP_B_P, NULL, "From %s%s%s. Defaults stand for a single-region service with a few app servers and "
+               "a conventional 15-minute access token.", r->source, r->from_run ? " and the run's own deployment and SLO" : "",
+               (r->given ? " (fields in neither take the defaults)" : ""));
     rp_doc_add(c->doc, RP_B_THEAD, NULL, "driver\tvalue\tfrom");
     rp_doc_add(c->doc, RP_B_TROW, NULL, "peak load\t%.10g req/s\t%s", r->peak_rps, from(r, RP_REQ_PEAK));
     rp_doc_add(c->doc, RP_B_TROW, NULL, "app servers\t%.10g\t%s", r->servers, from(r, RP_REQ_SERVERS));
@@ -80,21 +86,25 @@ static void head_drivers(rp_ctx *c)
     rp_doc_add(c->doc, RP_B_TROW, NULL, "token size budget\t%.10g B\t%s", r->token_budget_bytes, from(r, RP_REQ_BUDGET));
     rp_doc_add(c->doc, RP_B_TROW, NULL, "multi-region\t%s\t%s", yes_no(r->multi_region), from(r, RP_REQ_MULTI));
     rp_doc_add(c->doc, RP_B_TROW, NULL, "distance between regions (one-way)\t%.10g µs\t%s", r->region_distance_us, from(r, RP_REQ_REGION_DIST));
+    rp_doc_add(c->doc, RP_B_TROW, NULL, "latency objective (p99 at the deployment load)\t%.10g ms\t%s", r->slo_p99_ms, from(r, RP_REQ_SLO));
+    rp_doc_add(c->doc, RP_B_TROW, NULL, "JWT algorithm class\t%s\t%s", r->jwt_alg_class == RP_ALG_HMAC ? "HMAC (HS*)" :
+               "asymmetric (RS/PS/ES/EdDSA)", from(r, RP_REQ_ALG_CLASS));
     rp_doc_add(c->doc, RP_B_P, NULL, "Beyond the numbers: who may mint credentials (key distribution), what a stolen or "
                "leaked credential reveals, and what keeps serving when the store fails (see “What the numbers cannot show”).");
 }
 
-/* Considered options with the series measured for each. */
+/* Considered options with the cell each is estimated from. */
 static void head_options(rp_ctx *c)
 {
     int k;
     rp_doc_add(c->doc, RP_B_H2, NULL, "Considered Options");
     for (k = 0; k < RP_NOPT; k++) {
         const rp_option *o = &c->dec->opt[k];
-        if (o->series != NULL)
-            rp_doc_add(c->doc, RP_B_LI, NULL, "%s: measured as `%s` (mechanism `%s`)", o->name, o->series->label, o->series->mechanism);
-        else
-            rp_doc_add(c->doc, RP_B_LI, NULL, "%s: not measured in this run", o->name);
+        if (o->est.cell != NULL)
+            rp_doc_add(c->doc, RP_B_LI, NULL, "%s (`%s`): estimated from `%s` (mechanism `%s`)", o->name, o->id, o->est.cell->id,
+                       o->est.cell->mechanism);
+        else if (k <= RP_OPT_HYBRID)
+            rp_doc_add(c->doc, RP_B_LI, NULL, "%s (`%s`): not measured in this run", o->name, o->id);
     }
 }
 
@@ -105,111 +115,41 @@ void rp_adr_head(rp_ctx *c)
     head_options(c);
 }
 
-/* The figure of option o's estimated p99 (bold text). */
-static const char *est_fig(rp_ctx *c, const rp_option *o)
-{
-    char label[160];
-    snprintf(label, sizeof label, "estimated p99, %s, at %.10g µs store distance", o->series ? o->series->label : "?", o->est_distance_us);
-    return rp_figure(c->figs, label, o->est_p99_us, RP_U_US, "%s", o->est_expr);
-}
-
-/* The figure of option o's projected capacity (bold text). */
-static const char *cap_fig(rp_ctx *c, const rp_option *o)
-{
-    char label[160];
-    snprintf(label, sizeof label, "projected capacity, %s, %.10g servers × %.10g cores", o->series ? o->series->label : "?",
-             c->req->servers, c->params->cores);
-    return rp_figure(c->figs, label, o->capacity_rps, RP_U_RPS, "%s", o->capacity_expr);
-}
-
-/* The rule, as a numbered list (the same as DECISION.md). */
-static void outcome_rule(rp_ctx *c)
-{
-    rp_doc_add(c->doc, RP_B_H3, NULL, "The rule");
-    rp_doc_add(c->doc, RP_B_P, NULL, "The recommendation is computed, not chosen by hand (bench/report/DECISION.md):");
-    rp_doc_add(c->doc, RP_B_LI, NULL, "Rule 1: Each option is represented by its measured series (a JWT by the asymmetric algorithm "
-               "with the lowest measured p99 within the token budget; verifiers should hold public keys only). An option the run did not measure is out.");
-    rp_doc_add(c->doc, RP_B_LI, NULL, "Rule 2: Capacity: out when the capacity model projects fewer requests/s than the peak for the "
-               "drivers' servers × cores.");
-    rp_doc_add(c->doc, RP_B_LI, NULL, "Rule 3: Token size: a JWT option is out when its credential exceeds the token size budget.");
-    rp_doc_add(c->doc, RP_B_LI, NULL, "Rule 4: Revocation: when instant revocation is needed and the access-token lifetime exceeds "
-               "the tolerated delay, the stateless JWT is out (it stays valid until it expires).");
-    rp_doc_add(c->doc, RP_B_LI, NULL, "Rule 5: Per-server sessions are out with more than one server or more than one region "
-               "(they need a sticky load balancer and are lost with their server).");
-    rp_doc_add(c->doc, RP_B_LI, NULL, "Rule 6: Of the options left, the one with the lowest estimated p99 at the deployment's store "
-               "distance wins. Estimate: the p99 measured at the largest proxy delay not above that distance, plus one "
-               "round trip (2 × the remaining one-way distance) per store round trip. Stateless options use their measured "
-               "p99. In several regions a shared session store is read across regions (distance between regions); a "
-               "denylist is replicated into each region and read locally.");
-}
-
-/* One row of the options table. */
-static void outcome_row(rp_ctx *c, int k)
-{
-    const rp_option *o = &c->dec->opt[k];
-    char verdict[RP_MAX_WHY * 300 + 64] = "";
-    int i;
-    if (k == c->dec->chosen)
-        snprintf(verdict, sizeof verdict, "**recommended**");
-    else if (!o->out)
-        snprintf(verdict, sizeof verdict, "meets the drivers; higher estimated p99");
-    for (i = 0; i < o->nwhy; i++)
-        snprintf(verdict + strlen(verdict), sizeof verdict - strlen(verdict), "%sout: %s", i ? "; " : "", o->why[i]);
-    rp_doc_add(c->doc, RP_B_TROW, NULL, "%s\t%s\t%s\t%s\t%s", o->name, o->series ? o->series->label : "—",
-               rp_has(o->est_p99_us) ? est_fig(c, o) : "—", o->series ? cap_fig(c, o) : "—", verdict);
-}
-
-/* "Chosen option" sentence. */
-static void outcome_choice(rp_ctx *c)
-{
-    const rp_decision *d = c->dec;
-    const rp_option *o;
-    if (d->chosen < 0) {
-        rp_doc_add(c->doc, RP_B_P, NULL, "No measured option meets every driver (see the table). Relax the driver named in "
-                   "the reasons, or add servers: the capacity model below says how many each option needs.");
-        return;
-    }
-    o = &d->opt[d->chosen];
-    rp_doc_add(c->doc, RP_B_P, NULL, "Chosen option: \"%s\", as measured by `%s`, because it is the option left by rules "
-               "1 to 5 with the lowest estimated p99 at the deployment (%.10g µs to the store%s).", o->name, o->series->label,
-               c->req->store_distance_us, c->req->multi_region ? ", several regions" : "");
-}
-
 /* Explaining figures: the store's cost, the verify cost, what revocation brings back. */
 static void outcome_explain(rp_ctx *c)
 {
     const rp_option *s = &c->dec->opt[RP_OPT_SHARED_SESSION], *j = &c->dec->opt[RP_OPT_JWT], *h = &c->dec->opt[RP_OPT_HYBRID];
-    const rp_cell *none = s->est_cell ? none_cell(c->run, s->est_cell->servers) : NULL;
+    const rp_cell *none = s->est.cell ? none_cell(c->run, s->est.cell) : NULL;
     char label[200];
-    if (none != NULL && rp_has(s->est_p99_us)) {
-        snprintf(label, sizeof label, "p99 a Redis session lookup adds over `none` at %.10g µs", s->est_distance_us);
+    if (none != NULL && rp_has(s->est.p99)) {
+        snprintf(label, sizeof label, "p99 a Redis session lookup adds over `none` at %.10g µs", s->est.target_us);
         rp_doc_add(c->doc, RP_B_LI, NULL, "At %.10g µs store distance a session lookup in Redis adds %s at p99 over the "
-                   "no-authentication floor (`%s`).", s->est_distance_us,
-                   rp_figure(c->figs, label, s->est_p99_us - rp_cell_num(none, "latency_us.p99"), RP_U_US,
-                          "%s - cells[%s].latency_us.p99", s->est_expr, none->id), none->id);
+                   "no-authentication floor (`%s`, the same load).", s->est.target_us,
+                   rp_figure(c->figs, label, s->est.p99 - rp_cell_num(none, "latency_us.p99"), RP_U_US,
+                          "%s - cells[%s].latency_us.p99", s->est.expr, none->id), none->id);
     }
-    if (j->series != NULL && rp_has(rp_cell_num(j->series->base, "auth_cpu_us_per_req"))) {
-        snprintf(label, sizeof label, "authenticate() CPU of %s", j->series->label);
+    if (j->est.cell != NULL && rp_has(rp_cell_num(j->est.cell, "auth_cpu_us_per_req"))) {
+        snprintf(label, sizeof label, "authenticate() CPU of %s", j->est.cell->id);
         rp_doc_add(c->doc, RP_B_LI, NULL, "`%s` verification costs %s of CPU per request inside authenticate(), and its "
-                   "credential is %s on every request.", j->series->label,
-                   rp_figure(c->figs, label, rp_cell_num(j->series->base, "auth_cpu_us_per_req"), RP_U_US,
-                          "cells[%s].auth_cpu_us_per_req", j->series->base->id),
-                   rp_figure(c->figs, "credential bytes of the JWT", rp_cell_num(j->series->base, "credential_bytes"), RP_U_BYTES,
-                          "cells[%s].credential_bytes", j->series->base->id));
+                   "credential is %s on every request.", j->est.cell->label,
+                   rp_figure(c->figs, label, rp_cell_num(j->est.cell, "auth_cpu_us_per_req"), RP_U_US,
+                          "cells[%s].auth_cpu_us_per_req", j->est.cell->id),
+                   rp_figure(c->figs, "credential bytes of the JWT", rp_cell_num(j->est.cell, "credential_bytes"), RP_U_BYTES,
+                          "cells[%s].credential_bytes", j->est.cell->id));
     }
-    if (h->series != NULL && rp_has(rp_cell_num(h->series->base, "store_round_trips_per_req")))
+    if (h->est.cell != NULL && rp_has(rp_cell_num(h->est.cell, "store_round_trips_per_req")))
         rp_doc_add(c->doc, RP_B_LI, NULL, "Revocation %s requires a denylist, which brings back the store on every request "
                    "(%s store round trips per request measured in `%s`).", c->req->instant_revocation ? "within the tolerated delay" : "before expiry",
                    rp_figure(c->figs, "store round trips per request with a denylist",
-                          rp_cell_num(h->series->base, "store_round_trips_per_req"), RP_U_PLAIN,
-                          "cells[%s].store_round_trips_per_req", h->series->base->id), h->series->label);
+                          rp_cell_num(h->est.cell, "store_round_trips_per_req"), RP_U_PLAIN,
+                          "cells[%s].store_round_trips_per_req", h->est.cell->id), h->est.cell->label);
 }
 
 /* The micro-benchmark view of the JWT option's algorithm: verify in isolation vs the OpenSSL floor. */
 static void outcome_micro(rp_ctx *c)
 {
     const rp_option *j = &c->dec->opt[RP_OPT_JWT];
-    const char *alg = j->series && j->series->base ? j->series->base->alg : NULL;
+    const char *alg = j->est.alg;
     char name[64], kv[112], kf[112], label[160], vtxt[64];
     double fv = 1, ff = 1, v, f;
     if (alg == NULL || c->run->micro == NULL)
@@ -235,14 +175,26 @@ static void outcome_consequences(rp_ctx *c)
         "Good: a logout or a ban takes effect on the next request (delete the session); the cookie carries only a random id.",
         "Good: the cheapest lookup there is; no network on the request path.",
         "Good: no store on the request path, so the app tier scales with servers and keeps serving when a store fails.",
-        "Good: revocation takes effect once the denylist entry reaches the region; verification itself stays stateless."};
+        "Good: revocation takes effect once the denylist entry reaches the region; verification itself stays stateless.",
+        "Good: revocation is pushed to every server and checked in memory; no store round trip per request.",
+        "Good: most requests are answered from the server's own cache, so the store sees a fraction of them.",
+        "Good: a repeated token costs a hash lookup, not a signature verification.",
+        "Good: a short access token bounds how long a revoked login lasts; the store is read only at refresh.",
+        "Good: sessions in the database the application already runs, with its durability and tooling.",
+        "Good: a simple, fast cache protocol; sessions expire by the server's own TTL."};
     static const char *const bad[RP_NOPT] = {
         "Bad: every request waits for a store round trip, the store caps the whole tier's throughput, and a store outage "
         "is a login outage (chart 7).",
         "Bad: needs a sticky load balancer; a server restart or scale-in logs its users out.",
         "Bad: a token cannot be revoked before it expires; signing keys must be distributed, rotated and protected.",
         "Bad: two mechanisms to run; one store round trip per request is back, and the denylist must replicate within the "
-        "tolerated revocation delay."};
+        "tolerated revocation delay.",
+        "Bad: a push channel to every server to run and monitor; a server that misses a push accepts a revoked token.",
+        "Bad: a logout on one server takes up to the cache's TTL to reach the others.",
+        "Bad: the token still cannot be revoked before it expires; the cache is per server.",
+        "Bad: clients must refresh; a revoked login lasts until its access token expires.",
+        "Bad: a relational database on every request's path: its latency and connection limits.",
+        "Bad: no persistence: a restart of the store logs every user out."};
     int k = c->dec->chosen;
     rp_doc_add(c->doc, RP_B_H3, NULL, "Consequences");
     if (k < 0) {
@@ -258,15 +210,12 @@ static void outcome_consequences(rp_ctx *c)
 
 void rp_adr_outcome(rp_ctx *c)
 {
-    int k;
     rp_doc_add(c->doc, RP_B_H2, NULL, "Decision Outcome");
-    outcome_choice(c);
-    rp_doc_add(c->doc, RP_B_THEAD, NULL, "option\tmeasured as\testimated p99 at the deployment\tprojected capacity\tverdict");
-    for (k = 0; k < RP_NOPT; k++)
-        outcome_row(c, k);
+    rp_adr_decision(c);
     rp_doc_add(c->doc, RP_B_P, NULL, "What the figures say:");
     outcome_explain(c);
     outcome_micro(c);
     outcome_consequences(c);
-    outcome_rule(c);
+    rp_adr_rule(c);
+    rp_adr_sensitivity(c);
 }

@@ -34,6 +34,46 @@ static void model_row(rp_ctx *c, const rp_series *se)
     rp_doc_add(c->doc, RP_B_TROW, NULL, "%s\t%s\t%s\t%s\t%s", se->label, kinds[se->kind], one, max, need);
 }
 
+/* The other stores' capacities (each store's own; the cluster's measured one, or a labelled projection). */
+static void model_stores(rp_ctx *c)
+{
+    static const char *const names[RP_NSTORES] = {"Redis", "Redis Cluster", "PostgreSQL", "Memcached"};
+    char label[96];
+    int st;
+    for (st = RP_ST_CLUSTER; st < RP_NSTORES; st++) {
+        const rp_store_cap *sc = &c->params->stores[st];
+        if (!rp_has(sc->ops))
+            continue;
+        snprintf(label, sizeof label, "%s capacity (ops/s)", names[st]);
+        rp_doc_add(c->doc, RP_B_TROW, NULL, "%s capacity (ops/s)\t%s\t%s", names[st],
+                   rp_figure(c->figs, label, sc->ops, RP_U_PLAIN, "%s", sc->expr), sc->src);
+    }
+}
+
+/* The model against every measured server count of the closed-loop series: its error, flagged above 25 %. */
+static void model_check(rp_ctx *c)
+{
+    size_t i;
+    int rows = 0;
+    for (i = 0; i < c->run->ncells; i++) {
+        const rp_cell *cell = &c->run->cells[i];
+        const rp_series *se = cell->series >= 0 ? &c->run->series[cell->series] : NULL;
+        double got = rp_cell_num(cell, "requests_per_sec"), want = se ? rp_model_rps(c->params, se, cell->servers) : NAN;
+        double e = (want - got) / got;
+        if (se == NULL || !cell->ok || se->delay_us != 0 || !rp_has(want) || !(got > 0))
+            continue;
+        if (rows++ == 0) {
+            rp_doc_add(c->doc, RP_B_P, NULL, "The model checked against every measured server count (error = (model − "
+                       "measured) / measured; over 25 %% is flagged). Every server of a cell shares the one measuring "
+                       "machine with the load generator, so the model overshoots once the machine's cores are busy: a "
+                       "flagged row says how far to trust the projection from there on.");
+            rp_doc_add(c->doc, RP_B_THEAD, NULL, "series\tservers\tmeasured\tmodel\terror\tflag");
+        }
+        rp_doc_add(c->doc, RP_B_TROW, NULL, "%s\t%.0f\t%.0f req/s\t%.0f req/s\t%+.0f %%\t%s", se->label, cell->servers, got, want,
+                   100 * e, fabs(e) > 0.25 ? "over 25 %" : "");
+    }
+}
+
 /* The formula, its parameters and the per-series projections. */
 static void info_model(rp_ctx *c)
 {
@@ -44,8 +84,10 @@ static void info_model(rp_ctx *c)
                "X(N) = min( N * C * 1e6 / cpu_us_per_req,          every mechanism: the app tier is CPU-bound\n"
                "            store_capacity / store_ops_per_req,    shared-store mechanisms (Redis sessions, denylist)\n"
                "            lb_capacity )                          when a load-balancer ceiling is given\n\n"
-               "cpu_us_per_req    = server_cpu_us_per_req of the series' cell with the fewest servers\n"
-               "store_ops_per_req = store_ops_per_req of that cell");
+               "cpu_us_per_req    = server_cpu_us_per_req of the series' cell with the fewest servers (the decision's\n"
+               "                    capacity uses its deployment cell's: CPU per request at the deployment's rate and distance)\n"
+               "store_ops_per_req = store_ops_per_req of that cell\n"
+               "store_capacity    = the capacity of the cell's own store (Redis, Redis Cluster, PostgreSQL, Memcached)");
     rp_doc_add(c->doc, RP_B_P, NULL, "Stateless mechanisms scale with N until the load balancer; shared-store ones flatten "
                "at the store's capacity; per-server stores (memory, file) scale like stateless ones but only behind a "
                "sticky load balancer, so a per-server store behind rr is not projected. Parameters (override with "
@@ -54,6 +96,7 @@ static void info_model(rp_ctx *c)
     rp_doc_add(c->doc, RP_B_TROW, NULL, "C, cores per server\t%.10g\t%s", p->cores, p->cores_src);
     rp_doc_add(c->doc, RP_B_TROW, NULL, "store_capacity (ops/s)\t%s\t%s",
                rp_figure(c->figs, "store capacity (ops/s)", p->store_cap, RP_U_PLAIN, "%s", p->store_cap_expr), p->store_cap_src);
+    model_stores(c);
     if (rp_has(p->lb_cap))
         rp_doc_add(c->doc, RP_B_TROW, NULL, "lb_capacity (req/s)\t%.10g\t--lb-capacity", p->lb_cap);
     else
@@ -66,6 +109,7 @@ static void info_model(rp_ctx *c)
             model_row(c, &c->run->series[s]);
     rp_doc_add(c->doc, RP_B_P, NULL, "Series measured behind the latency proxy are not projected on their own: store "
                "distance changes latency, not the CPU cost or the store capacity the model uses.");
+    model_check(c);
 }
 
 /* Flags of a cell for the key-figures table. */

@@ -76,7 +76,7 @@ static const rp_cell *unsticky_cell(const rp_run *run)
 static void option_pros_cons(rp_ctx *c, int k)
 {
     const rp_option *o = &c->dec->opt[k];
-    const rp_cell *b = o->series ? o->series->base : NULL, *outage, *rr;
+    const rp_cell *b = o->series ? o->series->base : o->est.cell, *outage, *rr;
     rp_doc_add(c->doc, RP_B_H3, NULL, "%s", o->name);
     if (b == NULL) {
         rp_doc_add(c->doc, RP_B_P, NULL, "Not measured in this run: no successful cell.");
@@ -90,10 +90,13 @@ static void option_pros_cons(rp_ctx *c, int k)
     if (k == RP_OPT_SHARED_SESSION || k == RP_OPT_JWT) {
         outage = outage_cell(c->run, k == RP_OPT_JWT ? "jwt" : "session");
         if (outage != NULL)
-            rp_doc_add(c->doc, RP_B_LI, NULL, "%s: with the session store stopped %.10g s into the %.10g s window (`%s`), "
+            rp_doc_add(c->doc, RP_B_LI, NULL, "%s: with the session store stopped %.10g s into the %.10g s window (`%s`%s), "
                        "%s of requests failed over the whole window.",
                        k == RP_OPT_JWT ? "Good (availability)" : "Bad (availability)", outage->fault_at_s,
                        rp_cell_num(outage, "duration_s"), outage->id,
+                       k == RP_OPT_JWT && outage->alg && o->est.alg && strcmp(outage->alg, o->est.alg) != 0
+                           ? "; its algorithm differs from the option's, which does not matter here: a stateless verify "
+                             "never touches the store" : "",
                        failed_share(c, outage, k == RP_OPT_JWT ? "failed share, JWT through the store outage"
                                                                : "failed share, session through the store outage"));
     }
@@ -123,7 +126,7 @@ static void cannot_show(rp_ctx *c)
                "base64url-decode its claims. Keep personal data out of claims (or use JWE); session data stays on the server.");
     rp_doc_add(c->doc, RP_B_LI, NULL, "Token size: browsers guarantee only 4096 bytes per cookie and proxies cap header "
                "sizes (often 8 KiB). The JWT measured here is %s; claims grow with roles and scopes.",
-               j->series ? cell_fig(c, j->series->base, "credential_bytes", RP_U_BYTES, "credential bytes") : "not measured");
+               j->est.cell ? cell_fig(c, j->est.cell, "credential_bytes", RP_U_BYTES, "credential bytes") : "not measured");
     rp_doc_add(c->doc, RP_B_LI, NULL, "Clock skew: `exp`, `nbf` and `iat` are checked against each verifier's clock; the "
                "leeway allowed for skew lengthens every token's effective lifetime. Keep servers on NTP.");
     rp_doc_add(c->doc, RP_B_LI, NULL, "Session id entropy: a session id is a bearer secret; authbench's are 128 bits from "
@@ -181,7 +184,8 @@ void rp_adr_proscons(rp_ctx *c)
     int k;
     rp_doc_add(c->doc, RP_B_H2, NULL, "Pros and Cons of the Options");
     for (k = 0; k < RP_NOPT; k++)
-        option_pros_cons(c, k);
+        if (k <= RP_OPT_HYBRID || c->dec->opt[k].est.cell != NULL) /* later options only when measured */
+            option_pros_cons(c, k);
     fault_cells(c);
     cannot_show(c);
 }
@@ -203,7 +207,12 @@ void rp_adr_charts(rp_ctx *c)
         "p99 (solid) and p50 (dashed) latency of store-backed mechanisms as the latency proxy delays each direction; "
         "the p99 of each stateless JWT is drawn flat beside them: a JWT never touches the store.",
         "Requests served per second through the store-outage cells; the dotted line marks when the store was stopped. "
-        "Dashed lines are failed requests per second."};
+        "Dashed lines are failed requests per second.",
+        "p99 latency against the throughput each sweep point achieved (open loop), with the 95 % interval of the median "
+        "over repetitions as error bars and the SLO as a dashed line: capacity at the SLO is the highest point under it. "
+        "A hollow marker is a rate that was not reached: its latency is not latency at that rate.",
+        "The verdict of the decision rule (with its significance gate) for each store distance and peak load, the other "
+        "drivers unchanged: a model over the measured per-option costs, not a measurement. Grey: no measurable difference."};
     int k;
     rp_doc_add(c->doc, RP_B_H3, NULL, "Charts");
     for (k = 0; k < RP_NCHARTS; k++) {

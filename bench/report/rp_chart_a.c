@@ -228,7 +228,11 @@ static int cpu_row(const rp_run *run, size_t s, const rp_cell *c, int idx, rp_bu
     rp_dat_num(d, rp_has(auth) ? cpu - fmin(auth, cpu) : NAN);
     rp_buf_puts(d, " ");
     rp_dat_num(d, rp_has(auth) ? NAN : cpu);
-    rp_buf_printf(d, " %u\n", rgb);
+    rp_buf_printf(d, " %u ", rgb);
+    rp_dat_num(d, rp_cell_num(c, "repetition_stats.server_cpu_us_per_req.ci95_low"));
+    rp_buf_puts(d, " ");
+    rp_dat_num(d, rp_cell_num(c, "repetition_stats.server_cpu_us_per_req.ci95_high"));
+    rp_buf_printf(d, " %.10g\n", cpu); /* the bar's top, where its error bar sits */
     return 1;
 }
 
@@ -241,7 +245,7 @@ int rp_chart_cpu(const rp_run *run, const rp_plot *pl, rp_chart *ch, char *err, 
     snprintf(ch->title, sizeof ch->title, "Server CPU per request");
     snprintf(ch->subtitle, sizeof ch->subtitle, "authenticate() vs HTTP and the rest, %.0f server%s, closed loop", servers,
              servers == 1 ? "" : "s");
-    rp_buf_puts(&d, "# index label auth_cpu_us_per_req http_other_us unsplit_server_cpu_us rgb\n");
+    rp_buf_puts(&d, "# index label auth_cpu_us_per_req http_other_us unsplit_server_cpu_us rgb ci95_low_us ci95_high_us server_cpu_us\n");
     for (s = 0; s < run->nseries; s++) {
         const rp_cell *c = rp_series_cell(run, (int)s, servers);
         if (c != NULL)

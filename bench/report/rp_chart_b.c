@@ -12,29 +12,39 @@ int rp_chart_io(const rp_run *run, const rp_plot *pl, rp_chart *ch, char *err, s
     static const char *const cols[] = {"client_bytes_out_per_req", "credential_bytes", "store_net_bytes_per_req",
                                        "disk_bytes_read_per_req", "disk_bytes_written_per_req",
                                        "store_round_trips_per_req", "fsyncs_per_req"};
+    static const int panel_of[7] = {0, 0, 1, 2, 2, 3, 3}; /* the four panels of io.gp */
     rp_buf d = {0}, vars = {0};
     double servers = rp_compare_servers(run);
     size_t s, k;
-    int n = 0, rc = 0;
+    int n = 0, rc = 0, measured[4] = {0};
     snprintf(ch->title, sizeof ch->title, "I/O per request");
-    snprintf(ch->subtitle, sizeof ch->subtitle, "%.0f server%s, closed loop; a missing bar means not measured", servers,
-             servers == 1 ? "" : "s");
+    snprintf(ch->subtitle, sizeof ch->subtitle, "%.0f server%s, closed loop; n/m marks a figure not measured (not zero)",
+             servers, servers == 1 ? "" : "s");
     rp_buf_puts(&d, "# label");
     for (k = 0; k < 7; k++)
         rp_buf_printf(&d, " %s", cols[k]);
-    rp_buf_puts(&d, "\n");
+    rp_buf_puts(&d, " nm_wire nm_store nm_disk nm_ops\n");
     for (s = 0; s < run->nseries; s++) {
         const rp_cell *c = rp_series_cell(run, (int)s, servers);
+        int missing[4] = {0};
         if (c == NULL)
             continue;
         rp_dat_label(&d, run->series[s].label);
         for (k = 0; k < 7; k++) {
+            double v = rp_cell_num(c, cols[k]);
             rp_buf_puts(&d, " ");
-            rp_dat_num(&d, rp_cell_num(c, cols[k]));
+            rp_dat_num(&d, v);
+            if (rp_has(v))
+                measured[panel_of[k]] = 1;
+            else
+                missing[panel_of[k]] = 1;
         }
+        for (k = 0; k < 4; k++)
+            rp_buf_puts(&d, missing[k] ? " \"n/m\"" : " \"\"");
         rp_buf_puts(&d, "\n");
         n++;
     }
+    rp_buf_printf(&vars, "rows=%d; m1=%d; m2=%d; m3=%d; m4=%d; ", n, measured[0], measured[1], measured[2], measured[3]);
     if (n == 0)
         snprintf(ch->note, sizeof ch->note, "Chart 4 (I/O per request) is left out: no successful cell at %.0f server(s).", servers);
     else
@@ -51,17 +61,22 @@ static int micro_row(const cJSON *micro, const char *alg, rp_buf *d)
                                        "BM_jwt_sign/%s/typical"};
     char name[96], key[112];
     size_t i;
-    double v[4], f;
+    double v[4], lo[4], hi[4], f;
     for (i = 0; i < 4; i++) {
         snprintf(name, sizeof name, fmts[i], alg);
         v[i] = rp_micro_us(micro, name, key, sizeof key, &f);
+        rp_micro_ci(micro, name, &lo[i], &hi[i]);
     }
     if (!rp_has(v[0]))
         return 0;
     rp_buf_printf(d, "%s", alg);
-    for (i = 0; i < 4; i++) {
+    for (i = 0; i < 4; i++) { /* value, low, high: the histogram's error-bar columns */
         rp_buf_puts(d, " ");
         rp_dat_num(d, v[i]);
+        rp_buf_puts(d, " ");
+        rp_dat_num(d, rp_has(lo[i]) ? lo[i] : v[i]);
+        rp_buf_puts(d, " ");
+        rp_dat_num(d, rp_has(hi[i]) ? hi[i] : v[i]);
     }
     rp_buf_puts(d, "\n");
     return 1;
@@ -74,13 +89,14 @@ int rp_chart_micro(const rp_run *run, const rp_plot *pl, rp_chart *ch, char *err
     size_t n, i;
     int rows = 0, rc = 0;
     snprintf(ch->title, sizeof ch->title, "Micro-benchmarks: JWT verify and sign");
-    snprintf(ch->subtitle, sizeof ch->subtitle, "beside the OpenSSL floor and libjwt; median of repetitions; missing bar = not run");
+    snprintf(ch->subtitle, sizeof ch->subtitle, "beside the OpenSSL floor and libjwt; median of repetitions with its 95%% interval; missing bar = not run");
     if (run->micro == NULL) {
         snprintf(ch->note, sizeof ch->note, "Chart 5 (micro-benchmarks) is left out: %s.", run->micro_note);
         return 0;
     }
     n = rp_micro_algs(run->micro, algs, 32);
-    rp_buf_puts(&d, "# alg verify_us floor_us peer_libjwt_us sign_us (real time, median of repetitions)\n");
+    rp_buf_puts(&d, "# alg, then verify floor peer_libjwt sign, each as us low_us high_us (real time: median of the "
+                "repetitions and its bootstrap 95 % interval; the median again when it ran once)\n");
     for (i = 0; i < n; i++)
         rows += micro_row(run->micro, algs[i], &d);
     if (rows == 0)
@@ -101,6 +117,22 @@ static double distance_servers(const rp_run *run)
         if (run->cells[i].series >= 0 && run->cells[i].ok && run->cells[i].delay_us > 0 && !(run->cells[i].servers >= best))
             best = run->cells[i].servers;
     return best;
+}
+
+/* One "delay ms lo_ms hi_ms" row of a distance block: the p99's interval over repetitions (schema 3)
+ * when ci and measured, else a zero-height bar at the value. */
+static void distance_row(rp_buf *b, const rp_cell *c, const char *key, int ci)
+{
+    double v = rp_cell_num(c, key) / 1000;
+    double lo = ci ? rp_cell_num(c, "repetition_stats.p99_us.ci95_low") / 1000 : NAN;
+    double hi = ci ? rp_cell_num(c, "repetition_stats.p99_us.ci95_high") / 1000 : NAN;
+    rp_buf_printf(b, "%.10g ", c->delay_us);
+    rp_dat_num(b, v);
+    rp_buf_puts(b, " ");
+    rp_dat_num(b, rp_has(lo) && rp_has(hi) ? lo : v);
+    rp_buf_puts(b, " ");
+    rp_dat_num(b, rp_has(lo) && rp_has(hi) ? hi : v);
+    rp_buf_puts(b, "\n");
 }
 
 /* Writes one store mechanism's p99 and p50 blocks over delay when it was measured at ≥ 2 delays;
@@ -126,9 +158,7 @@ static int distance_store_blocks(const rp_run *run, const char *mech, double ser
                 break;
             first = first ? first : next;
             prev = next->delay_us;
-            rp_buf_printf(&b, "%.10g ", next->delay_us);
-            rp_dat_num(&b, rp_cell_num(next, keys[k]) / 1000);
-            rp_buf_puts(&b, "\n");
+            distance_row(&b, next, keys[k], k == 0);
             npts += k == 0;
         }
         rp_buf_puts(&b, "\n\n");
@@ -146,7 +176,15 @@ static void distance_flat_block(const rp_cell *c, double minx, double maxx, rp_b
     double v = rp_cell_num(c, "latency_us.p99") / 1000;
     rp_buf_printf(d, "delay \"%s p99 (no store)\"\n%.10g ", c->label, minx);
     rp_dat_num(d, v);
+    rp_buf_puts(d, " ");
+    rp_dat_num(d, v);
+    rp_buf_puts(d, " ");
+    rp_dat_num(d, v);
     rp_buf_printf(d, "\n%.10g ", maxx);
+    rp_dat_num(d, v);
+    rp_buf_puts(d, " ");
+    rp_dat_num(d, v);
+    rp_buf_puts(d, " ");
     rp_dat_num(d, v);
     rp_buf_puts(d, "\n\n\n");
 }
@@ -210,7 +248,9 @@ done:
     return rc;
 }
 
-/* One outage cell's block: per second, the mean over repetitions of requests and failures. */
+/* One outage cell's block: per second, the mean over repetitions of goodput (answers that were not
+ * errors or 401s) and failures, each second's bucket [s, s+1) drawn as a step so a failure is never
+ * drawn before the second it happened in; a last row closes the final step. */
 static int avail_block(const rp_cell *c, rp_buf *d)
 {
     const cJSON *ts = cJSON_GetObjectItemCaseSensitive(c->json, "timeseries"), *row;
@@ -234,7 +274,9 @@ static int avail_block(const rp_cell *c, rp_buf *d)
     rp_buf_puts(d, "\n");
     for (sec = 0; sec <= last; sec++)
         if (reps[sec] > 0)
-            rp_buf_printf(d, "%d %.10g %.10g\n", sec, req[sec] / reps[sec], fail[sec] / reps[sec]);
+            rp_buf_printf(d, "%d %.10g %.10g\n", sec, fmax(0, req[sec] - fail[sec]) / reps[sec], fail[sec] / reps[sec]);
+    if (reps[last] > 0)
+        rp_buf_printf(d, "%d %.10g %.10g\n", last + 1, fmax(0, req[last] - fail[last]) / reps[last], fail[last] / reps[last]);
     rp_buf_puts(d, "\n\n");
     return 1;
 }
@@ -249,12 +291,13 @@ int rp_chart_avail(const rp_run *run, const rp_plot *pl, rp_chart *ch, char *err
         const rp_cell *c = &run->cells[i];
         if (c->fault == NULL || strcmp(c->fault, "store-outage") != 0 || !avail_block(c, &d))
             continue;
-        styles[n++] = c->style;
+        styles[n] = (int)n; /* its own colours: two mechanisms' shared style must not look like one */
+        n++;
         if (!rp_has(fault))
             fault = c->fault_at_s;
     }
     snprintf(ch->title, sizeof ch->title, "Availability through a session-store outage");
-    snprintf(ch->subtitle, sizeof ch->subtitle, "requests/s each second, mean of repetitions; store stopped at %.10g s", fault);
+    snprintf(ch->subtitle, sizeof ch->subtitle, "per second, mean of repetitions; store stopped at %.2f s", fault);
     if (n == 0 || !rp_has(fault)) {
         snprintf(ch->note, sizeof ch->note, "Chart 7 (availability) is left out: the run has no store-outage cell with a "
                  "per-second timeseries and a fault time.");

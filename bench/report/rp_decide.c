@@ -1,17 +1,14 @@
-/* rp_decide.c — the decision rule (bench/report/DECISION.md): eliminate the options a driver rules
- * out, then recommend the remaining one with the lowest estimated p99 at the deployment's store
- * distance. Every number it uses comes from results.json or the requirements. */
+/* rp_decide.c — the decision rule (bench/report/DECISION.md): estimate every option by one method
+ * (rp_est.c), rule out the options a hard requirement excludes, then name a winner only when the
+ * significance gate separates its p99 interval from the runner-up's. Every number it uses comes
+ * from results.json or the requirements; it registers no figure, so the sensitivity re-runs it. */
 #include <math.h>
+#include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "rp_int.h"
-
-/* NULL-safe prefix test. */
-static int has_prefix(const char *s, const char *prefix)
-{
-    return s != NULL && strncmp(s, prefix, strlen(prefix)) == 0;
-}
 
 /* Adds an elimination reason to o. */
 static void out_because(rp_option *o, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -26,107 +23,258 @@ static void out_because(rp_option *o, const char *fmt, ...)
     va_end(ap);
 }
 
-/* Estimated p99 of stateless/local series: its calibration cell's measured p99. */
-static void estimate_local(rp_option *o)
+/* Appends to a "; "-separated list in buf. */
+static void list_add(char *buf, size_t len, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static void list_add(char *buf, size_t len, const char *fmt, ...)
 {
-    o->est_cell = o->series->base;
-    o->est_distance_us = 0;
-    o->est_p99_us = rp_cell_num(o->est_cell, "latency_us.p99");
-    snprintf(o->est_expr, sizeof o->est_expr, "cells[%s].latency_us.p99", o->est_cell->id);
+    size_t n = strlen(buf);
+    va_list ap;
+    if (n + 3 >= len)
+        return;
+    if (n > 0)
+        n += (size_t)snprintf(buf + n, len - n, "; ");
+    va_start(ap, fmt);
+    vsnprintf(buf + n, len - n, fmt, ap);
+    va_end(ap);
 }
 
-/* The measured cell of mechanism at servers whose store delay is the largest ≤ d (else the smallest). */
-static const rp_cell *nearest_delay_cell(const rp_run *run, const char *mechanism, double servers, double d)
+/* A number of seconds after "key=" in a mechanism spec ("l1=5", "l1=500ms", "access_ttl=60s"); NaN. */
+static double spec_seconds(const char *mechanism, const char *key)
 {
-    const rp_cell *below = NULL, *above = NULL;
+    const char *p = mechanism ? strstr(mechanism, key) : NULL;
+    char *end;
+    double v;
+    if (p == NULL)
+        return NAN;
+    v = strtod(p + strlen(key), &end);
+    if (end == p + strlen(key))
+        return NAN;
+    return strncmp(end, "ms", 2) == 0 ? v / 1000 : strncmp(end, "us", 2) == 0 ? v / 1e6 : v;
+}
+
+/* How long a revoked credential of option k keeps working by construction; NaN = until it expires. */
+static double revocation_s(int k, const rp_est *e)
+{
+    double measured = rp_cell_num(e->cell, "revocation_latency_us.max");
+    switch (k) {
+    case RP_OPT_JWT:
+    case RP_OPT_JWT_CACHE: return NAN;
+    case RP_OPT_JWT_REFRESH: return spec_seconds(e->cell->mechanism, "access_ttl=");
+    case RP_OPT_L1_CACHE: return spec_seconds(e->cell->mechanism, "l1=");
+    case RP_OPT_PUSHED_DENYLIST: return rp_has(measured) ? measured / 1e6 : 0;
+    default: return 0;
+    }
+}
+
+/* The capacity at the SLO of option k's mechanism at its distance from the run's sweeps, or NaN. */
+static double slo_capacity(const rp_run *run, const rp_est *e, int *which)
+{
+    const cJSON *sweeps = cJSON_GetObjectItemCaseSensitive(run->root, "sweeps"), *s;
+    double best = NAN;
+    int i = 0;
+    *which = -1;
+    cJSON_ArrayForEach(s, sweeps) {
+        const char *m = ab_json_str(s, "mechanism");
+        double v = ab_json_num_or(s, "capacity_at_slo_per_sec", NAN), d = ab_json_num_or(s, "store_delay_us", 0);
+        double rt = rp_cell_num(e->cell, "store_round_trips_per_req");
+        if (m != NULL && strcmp(m, e->cell->mechanism) == 0 && rp_has(v) && (d == e->target_us || rt == 0) &&
+            (!rp_has(best) || v > best)) {
+            best = v;
+            *which = i;
+        }
+        i++;
+    }
+    return best;
+}
+
+/* Without a sweep: the open-loop cell of e's mechanism, distance and servers with the highest achieved
+ * rate that reached its rate with p99 within the SLO (a lower bound of the capacity at the SLO). */
+static const rp_cell *slo_cell(const rp_run *run, const rp_est *e, const rp_req *r)
+{
+    const rp_cell *best = NULL;
     size_t i;
     for (i = 0; i < run->ncells; i++) {
         const rp_cell *c = &run->cells[i];
-        if (!c->ok || c->series < 0 || c->servers != servers || strcmp(c->mechanism, mechanism) != 0 ||
-            !rp_has(rp_cell_num(c, "latency_us.p99")))
+        double p99 = rp_cell_num(c, "repetition_stats.p99_us.median"), got = rp_cell_num(c, "achieved_rate_per_sec");
+        if (!rp_has(p99)) /* the estimate's figure: the median of the repetitions' p99, else the merged one */
+            p99 = rp_cell_num(c, "latency_us.p99");
+        if (!c->ok || c->fault != NULL || !rp_has(c->rate) || strcmp(c->mechanism, e->cell->mechanism) != 0 ||
+            c->servers != e->cell->servers || c->delay_us != e->cell->delay_us || !rp_has(got) || !(p99 <= r->slo_p99_ms * 1000) ||
+            !cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(c->json, "rate_reached")))
             continue;
-        if (c->delay_us <= d && (below == NULL || c->delay_us > below->delay_us))
-            below = c;
-        if (c->delay_us > d && (above == NULL || c->delay_us < above->delay_us))
-            above = c;
+        if (best == NULL || got > rp_cell_num(best, "achieved_rate_per_sec"))
+            best = c;
     }
-    return below ? below : above;
+    return best;
 }
 
-/* Estimated p99 of a shared-store series at one-way store distance d: the nearest measured delay,
- * plus one round trip (2·Δd) per store round trip for the distance not measured. */
-static void estimate_store(rp_option *o, const rp_run *run, double d)
+/* The hard requirements: measured at the load, latency SLO, capacity, token size, revocation,
+ * per-server state. */
+static void apply_drivers(rp_option *o, int k, const rp_params *p, const rp_req *r)
 {
-    const rp_cell *c = nearest_delay_cell(run, o->series->mechanism, o->series->base->servers, d);
-    double rt;
-    o->est_distance_us = d;
-    if (c == NULL)
-        return;
-    o->est_cell = c;
-    rt = rp_cell_num(c, "store_round_trips_per_req");
-    if (c->delay_us == d) {
-        o->est_p99_us = rp_cell_num(c, "latency_us.p99");
-        snprintf(o->est_expr, sizeof o->est_expr, "cells[%s].latency_us.p99", c->id);
-    } else if (rp_has(rt)) {
-        o->est_p99_us = rp_cell_num(c, "latency_us.p99") + 2 * (d - c->delay_us) * rt;
-        snprintf(o->est_expr, sizeof o->est_expr,
-                 "cells[%s].latency_us.p99 + 2 * (%.10g - %.10g) * cells[%s].store_round_trips_per_req", c->id, d,
-                 c->delay_us, c->id);
-    }
+    const rp_est *e = &o->est;
+    double cred = rp_cell_num(e->cell, "credential_bytes"), rev = o->revocation_s;
+    if (cJSON_IsFalse(cJSON_GetObjectItemCaseSensitive(e->cell->json, "rate_reached")))
+        out_because(o, "load: a repetition of `%s` did not reach its rate of %.0f req/s (median achieved %.0f), so its latency "
+                    "is not latency at that load", e->cell->id, e->cell->rate, rp_cell_num(e->cell, "achieved_rate_per_sec"));
+    if (rp_has(e->p99) && e->p99 > r->slo_p99_ms * 1000)
+        out_because(o, "latency: estimated p99 %.2f ms at %.10g µs to the store, above the SLO of %.10g ms", e->p99 / 1000,
+                    e->target_us, r->slo_p99_ms);
+    if (rp_has(o->capacity_rps) && o->capacity_rps < r->peak_rps)
+        out_because(o, "capacity: the model projects %.0f req/s on %.0f servers × %.10g cores, below the peak of %.0f req/s",
+                    o->capacity_rps, r->servers, p->cores, r->peak_rps);
+    if (!rp_has(o->capacity_rps))
+        out_because(o, "capacity: cannot be projected (CPU per request or the store's capacity was not measured)");
+    if (rp_has(cred) && cred > r->token_budget_bytes)
+        out_because(o, "token size: the credential is %.0f B, over the budget of %.0f B", cred, r->token_budget_bytes);
+    if (r->instant_revocation && !rp_has(rev))
+        rev = r->access_token_lifetime_s;
+    if (r->instant_revocation && rev > r->revocation_delay_s)
+        out_because(o, "revocation: a revoked credential stays valid for %.10g s (%s), longer than the tolerated %.10g s", rev,
+                    k == RP_OPT_JWT || k == RP_OPT_JWT_CACHE ? "the token's lifetime" : "by construction", r->revocation_delay_s);
+    if (k == RP_OPT_LOCAL_SESSION && (r->servers > 1 || r->multi_region))
+        out_because(o, "per-server state: with %.0f servers%s a session lives on one server only, so it needs a sticky "
+                    "load balancer and logs users out when that server goes",
+                    r->servers, r->multi_region ? " in several regions" : "");
 }
 
-/* 1 when series s may stand for option k. */
-static int series_fits(const rp_series *s, int k)
+/* The closed-loop series of the same mechanism as the estimate's cell (pros/cons, charts), or NULL. */
+static const rp_series *series_of(const rp_run *run, const rp_cell *c)
 {
-    if (s->base == NULL)
-        return 0;
-    switch (k) {
-    case RP_OPT_SHARED_SESSION: return has_prefix(s->mechanism, "session:redis");
-    case RP_OPT_LOCAL_SESSION: return s->kind == RP_KIND_LOCAL && s->projectable;
-    case RP_OPT_JWT: return has_prefix(s->mechanism, "jwt:");
-    default: return has_prefix(s->mechanism, "jwt+denylist:");
-    }
-}
-
-/* Credential of series s over the budget? */
-static int over_budget(const rp_series *s, const rp_req *r)
-{
-    double b = rp_cell_num(s->base, "credential_bytes");
-    return rp_has(b) && b > r->token_budget_bytes;
-}
-
-/* 1 when a is the better representative than b for option k (see DECISION.md). */
-static int series_better(const rp_series *a, const rp_series *b, int k, const rp_req *r)
-{
-    int asym_a = !has_prefix(a->mechanism, "jwt:HS"), asym_b = !has_prefix(b->mechanism, "jwt:HS");
-    if (k == RP_OPT_JWT && over_budget(a, r) != over_budget(b, r))
-        return !over_budget(a, r);
-    if (k == RP_OPT_JWT && asym_a != asym_b)
-        return asym_a; /* verifiers should hold public keys only */
-    if (a->delay_us != b->delay_us)
-        return a->delay_us < b->delay_us;
-    return rp_cell_num(a->base, "latency_us.p99") < rp_cell_num(b->base, "latency_us.p99");
-}
-
-/* Picks the series standing for option k (NULL when the run measured none). */
-static const rp_series *pick_series(const rp_run *run, int k, const rp_req *r)
-{
-    const rp_series *best = NULL;
     size_t i;
-    for (i = 0; i < run->nseries; i++)
-        if (series_fits(&run->series[i], k) && (best == NULL || series_better(&run->series[i], best, k, r)))
+    const rp_series *best = NULL;
+    for (i = 0; c != NULL && i < run->nseries; i++)
+        if (strcmp(run->series[i].mechanism, c->mechanism) == 0 && run->series[i].base != NULL &&
+            (best == NULL || fabs(run->series[i].delay_us - c->delay_us) < fabs(best->delay_us - c->delay_us)))
             best = &run->series[i];
     return best;
 }
 
-/* The cheapest HMAC JWT series within the budget: the alternative when one trust domain verifies. */
+/* Fills option k's capacity, SLO capacity and eliminations from its estimate. */
+static void decide_option(rp_option *o, int k, const rp_run *run, const rp_params *p, const rp_req *r, int method)
+{
+    const rp_cell *cpu_cell = o->est.at_d != NULL ? o->est.at_d : o->est.cell;
+    const rp_cell *any = rp_est_any_cell(run, k, method == RP_M_CLOSED_LOOP);
+    o->capacity_rps = o->slo_capacity_rps = NAN;
+    o->slo_sweep = -1;
+    o->slo_cell = NULL;
+    if (o->est.cell == NULL) {
+        if (any != NULL)
+            out_because(o, "not measured as the rule needs it (%s%.10g µs to the store): the run has it only as `%s`",
+                        strncmp(o->id, "jwt", 3) != 0 ? "" : r->jwt_alg_class == RP_ALG_HMAC ? "HMAC, " : "an asymmetric algorithm, ",
+                        o->est.target_us, any->id);
+        else
+            out_because(o, "not measured: the run has no successful cell for it");
+        return;
+    }
+    o->series = series_of(run, o->est.cell);
+    o->revocation_s = revocation_s(k, &o->est);
+    o->capacity_rps = rp_model_cell_rps(p, cpu_cell, r->servers);
+    rp_model_cell_expr(p, cpu_cell, r->servers, o->capacity_expr, sizeof o->capacity_expr);
+    o->slo_capacity_rps = slo_capacity(run, &o->est, &o->slo_sweep);
+    o->slo_cell = NULL;
+    if (o->slo_sweep < 0 && (o->slo_cell = slo_cell(run, &o->est, r)) != NULL)
+        o->slo_capacity_rps = rp_cell_num(o->slo_cell, "achieved_rate_per_sec");
+    apply_drivers(o, k, p, r);
+    if (!rp_has(o->est.p99))
+        out_because(o, "latency: its p99 was not measured");
+}
+
+/* The significance gate over the options left: a winner only when intervals separate. */
+static void gate(rp_decision *d)
+{
+    const rp_option *a, *b;
+    int k;
+    d->leader = d->runner_up = -1;
+    for (k = 0; k < RP_NOPT; k++) {
+        if (d->opt[k].out)
+            continue;
+        if (d->leader < 0 || d->opt[k].est.p99 < d->opt[d->leader].est.p99) {
+            d->runner_up = d->leader;
+            d->leader = k;
+        } else if (d->runner_up < 0 || d->opt[k].est.p99 < d->opt[d->runner_up].est.p99)
+            d->runner_up = k;
+    }
+    if (d->leader < 0) {
+        d->verdict = RP_V_NONE;
+        snprintf(d->gate, sizeof d->gate, "every option is ruled out by a hard requirement");
+        return;
+    }
+    d->verdict = d->leader;
+    if (d->runner_up < 0) {
+        snprintf(d->gate, sizeof d->gate, "the only option left by the hard requirements");
+        return;
+    }
+    a = &d->opt[d->leader];
+    b = &d->opt[d->runner_up];
+    if (!rp_has(a->est.hi) || !rp_has(b->est.lo)) {
+        d->verdict = RP_V_NO_DIFFERENCE;
+        snprintf(d->gate, sizeof d->gate, "no interval on the p99 of %s (the run recorded none: fewer than 2 repetitions, "
+                 "or results from before schema 3): a difference cannot be told from noise", !rp_has(a->est.hi) ? a->id : b->id);
+    } else if (a->est.hi < b->est.lo)
+        snprintf(d->gate, sizeof d->gate, "separated: %s's p99 interval ends at %.0f µs, below %s's, which starts at %.0f µs",
+                 a->id, a->est.hi, b->id, b->est.lo);
+    else {
+        d->verdict = RP_V_NO_DIFFERENCE;
+        snprintf(d->gate, sizeof d->gate, "overlapping: %s's p99 interval [%.0f, %.0f] µs and %s's [%.0f, %.0f] µs overlap",
+                 a->id, a->est.lo, a->est.hi, b->id, b->est.lo, b->est.hi);
+    }
+}
+
+/* The banner's reasons: few repetitions, a rate not reached, a busy machine, closed-loop estimates,
+ * the deployment load differing from the drivers'. */
+static void banner(rp_decision *d, const rp_run *run, const rp_req *r)
+{
+    int k;
+    double want = r->peak_rps / r->servers;
+    d->why_indicative[0] = '\0';
+    if (d->method == RP_M_CLOSED_LOOP)
+        list_add(d->why_indicative, sizeof d->why_indicative, "the run has no deployment cells: every estimate is a "
+                 "closed-loop latency at saturation");
+    for (k = 0; k < RP_NOPT; k++) {
+        const rp_cell *c = d->opt[k].est.cell;
+        double per = c != NULL ? c->rate / c->servers : NAN;
+        if (c == NULL)
+            continue;
+        if (rp_cell_num(c, "repetitions") < 3)
+            list_add(d->why_indicative, sizeof d->why_indicative, "`%s` has %.0f repetition(s), fewer than 3", c->id,
+                     rp_cell_num(c, "repetitions"));
+        if (cJSON_IsFalse(cJSON_GetObjectItemCaseSensitive(c->json, "rate_reached")))
+            list_add(d->why_indicative, sizeof d->why_indicative, "`%s` did not reach its rate", c->id);
+        if (cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(c->json, "busy_machine")))
+            list_add(d->why_indicative, sizeof d->why_indicative, "`%s` ran on a busy machine", c->id);
+        if (rp_has(per) && fabs(per - want) > 0.1 * want)
+            list_add(d->why_indicative, sizeof d->why_indicative, "`%s` ran at %.0f req/s per server, the drivers ask %.0f",
+                     c->id, per, want);
+    }
+    d->indicative = d->why_indicative[0] != '\0';
+    (void)run;
+}
+
+/* The environment's problems: uncommitted code, a debug build, a debug benchmark library. */
+static void env_problems(rp_decision *d, const rp_run *run)
+{
+    const char *bt = ab_json_str(run->root, "environment.build_type");
+    const char *lib = run->micro ? ab_json_str(run->micro, "context.library_build_type") : NULL;
+    d->env_problems[0] = '\0';
+    if (cJSON_IsTrue(ab_json_at(run->root, "environment.git_dirty")))
+        list_add(d->env_problems, sizeof d->env_problems, "uncommitted code (environment.git_dirty)");
+    if (bt != NULL && strcmp(bt, "Debug") == 0)
+        list_add(d->env_problems, sizeof d->env_problems, "a Debug build of authbench (environment.build_type)");
+    if (lib != NULL && strcmp(lib, "debug") == 0)
+        list_add(d->env_problems, sizeof d->env_problems, "a debug build of the Google Benchmark library "
+                 "(micro.json context.library_build_type)");
+}
+
+/* The cheapest HMAC closed-loop JWT series within the budget: the alternative in one trust domain. */
 static const rp_series *pick_hmac(const rp_run *run, const rp_req *r)
 {
     const rp_series *best = NULL;
     size_t i;
     for (i = 0; i < run->nseries; i++) {
         const rp_series *s = &run->series[i];
-        if (s->base == NULL || !has_prefix(s->mechanism, "jwt:HS") || over_budget(s, r))
+        double b = rp_cell_num(s->base, "credential_bytes");
+        if (s->base == NULL || strncmp(s->mechanism, "jwt:HS", 6) != 0 || (rp_has(b) && b > r->token_budget_bytes))
             continue;
         if (best == NULL || rp_cell_num(s->base, "latency_us.p99") < rp_cell_num(best->base, "latency_us.p99"))
             best = s;
@@ -134,60 +282,16 @@ static const rp_series *pick_hmac(const rp_run *run, const rp_req *r)
     return best;
 }
 
-/* Rules 2–4: capacity, token size, revocation, per-server state. */
-static void apply_drivers(rp_option *o, int k, const rp_params *p, const rp_req *r)
-{
-    double cred = rp_cell_num(o->series->base, "credential_bytes");
-    if (rp_has(o->capacity_rps) && o->capacity_rps < r->peak_rps)
-        out_because(o, "capacity: the model projects %.0f req/s on %.0f servers × %.10g cores, below the peak of %.0f req/s",
-                    o->capacity_rps, r->servers, p->cores, r->peak_rps);
-    if (!rp_has(o->capacity_rps))
-        out_because(o, "capacity: cannot be projected (CPU per request or the store's capacity was not measured)");
-    if ((k == RP_OPT_JWT || k == RP_OPT_HYBRID) && rp_has(cred) && cred > r->token_budget_bytes)
-        out_because(o, "token size: the credential is %.0f B, over the budget of %.0f B", cred, r->token_budget_bytes);
-    if (k == RP_OPT_JWT && r->instant_revocation && r->access_token_lifetime_s > r->revocation_delay_s)
-        out_because(o, "revocation: a stateless JWT stays valid for its lifetime (%.10g s), longer than the tolerated %.10g s",
-                    r->access_token_lifetime_s, r->revocation_delay_s);
-    if (k == RP_OPT_LOCAL_SESSION && (r->servers > 1 || r->multi_region))
-        out_because(o, "per-server state: with %.0f servers%s a session lives on one server only, so it needs a sticky "
-                    "load balancer and logs users out when that server goes",
-                    r->servers, r->multi_region ? " in several regions" : "");
-}
-
-/* Fills option k: representative series, capacity, estimate, eliminations. */
-static void decide_option(rp_decision *d, int k, const rp_run *run, const rp_params *p, const rp_req *r)
-{
-    static const char *const names[RP_NOPT] = {
-        "Server-side session in a shared store (Redis)", "Server-side session on each app server (memory or file, sticky LB)",
-        "Stateless JWT", "JWT plus a revocation denylist in a shared store"};
-    rp_option *o = &d->opt[k];
-    memset(o, 0, sizeof *o);
-    o->name = names[k];
-    o->est_p99_us = NAN;
-    o->series = pick_series(run, k, r);
-    if (o->series == NULL) {
-        out_because(o, "not measured: the run has no successful cell for it");
-        return;
-    }
-    o->capacity_rps = rp_model_rps(p, o->series, r->servers);
-    rp_model_expr(p, o->series, r->servers, o->capacity_expr, sizeof o->capacity_expr);
-    if (o->series->kind == RP_KIND_SHARED)
-        estimate_store(o, run, k == RP_OPT_SHARED_SESSION && r->multi_region ? r->region_distance_us : r->store_distance_us);
-    else
-        estimate_local(o);
-    apply_drivers(o, k, p, r);
-    if (!rp_has(o->est_p99_us))
-        out_because(o, "latency: its p99 was not measured");
-}
-
 void rp_decide(rp_decision *d, const rp_run *run, const rp_params *p, const rp_req *r)
 {
     int k;
-    d->chosen = -1;
-    for (k = 0; k < RP_NOPT; k++) {
-        decide_option(d, k, run, p, r);
-        if (!d->opt[k].out && (d->chosen < 0 || d->opt[k].est_p99_us < d->opt[d->chosen].est_p99_us))
-            d->chosen = k;
-    }
+    memset(d, 0, sizeof *d);
+    rp_estimate(d, run, r);
+    for (k = 0; k < RP_NOPT; k++)
+        decide_option(&d->opt[k], k, run, p, r, d->method);
+    gate(d);
+    d->chosen = d->verdict >= 0 ? d->verdict : -1;
     d->jwt_alt = pick_hmac(run, r);
+    banner(d, run, r);
+    env_problems(d, run);
 }

@@ -42,6 +42,9 @@ typedef struct rp_cell {
     const char *id, *label, *mechanism, *family, *store, *alg, *lb, *mix, *fault; /* NULL for "" */
     const char *status, *error; /* from json */
     double delay_us, servers, rate, fault_at_s;
+    const char *kind;    /* schema 3: capacity | deployment | sweep | control | fault | store-sweep; NULL before */
+    int via_proxy;       /* schema 3: reached its store through the latency proxy */
+    double claims_bytes; /* extra claims in the credential (0 = the default) */
     int ok;              /* status == "ok" */
     int series;          /* index into rp_run.series, -1 when not part of the main comparison */
     int style;           /* colour/point style, shared by every chart */
@@ -83,6 +86,7 @@ int rp_kind_of(const char *family, const char *store);
 const char *rp_colour(int style);
 
 /* ---- requirements (rp_req.c) ---- */
+enum { RP_ALG_ASYMMETRIC, RP_ALG_HMAC };
 typedef struct rp_req {
     double peak_rps;
     double servers;
@@ -94,34 +98,56 @@ typedef struct rp_req {
     double token_budget_bytes;
     int multi_region;
     double region_distance_us;      /* one-way, between regions (used when multi_region) */
+    double slo_p99_ms;              /* the latency objective: p99 at the deployment load */
+    int jwt_alg_class;              /* RP_ALG_*: the class that stands for every JWT option */
     char source[512];               /* "built-in defaults" or the file's path */
     unsigned given;                 /* RP_REQ_* bits of the fields the file set */
+    unsigned from_run;              /* RP_REQ_* bits taken from the run (its deployment, its SLO) */
 } rp_req;
 enum { RP_REQ_PEAK = 1u << 0, RP_REQ_SERVERS = 1u << 1, RP_REQ_CORES = 1u << 2, RP_REQ_DISTANCE = 1u << 3,
        RP_REQ_REVOKE_DELAY = 1u << 4, RP_REQ_LIFETIME = 1u << 5, RP_REQ_BUDGET = 1u << 6, RP_REQ_REGION_DIST = 1u << 7,
-       RP_REQ_INSTANT = 1u << 8, RP_REQ_MULTI = 1u << 9 };
+       RP_REQ_SLO = 1u << 8, RP_REQ_INSTANT = 1u << 9, RP_REQ_MULTI = 1u << 10, RP_REQ_ALG_CLASS = 1u << 11 };
 void rp_req_defaults(rp_req *r);
 /* Reads requirements JSON text[0..len) over r (origin names it in messages and in r->source). 0, or
  * -1 with a one-line message. */
 int rp_req_parse(rp_req *r, const char *text, size_t len, const char *origin, char *err, size_t errlen);
+/* Fields the file did not set take the run's own when it recorded them: deployment.peak_rate_per_sec,
+ * deployment.servers, slo_p99_ms (the load its deployment cells ran at, the SLO its sweeps were read
+ * against). */
+void rp_req_from_run(rp_req *r, const cJSON *results);
 /* Reads a requirements file over the defaults. 0, or -1 with a one-line message. */
 int rp_req_load(rp_req *r, const char *path, char *err, size_t errlen);
 
 /* ---- capacity model (rp_model.c) ---- */
+/* The stores the model knows a capacity for, each its own (the cluster's measured capacity, not
+ * the single Redis's). */
+enum { RP_ST_REDIS, RP_ST_CLUSTER, RP_ST_POSTGRES, RP_ST_MEMCACHED, RP_NSTORES };
+typedef struct rp_store_cap {
+    double ops;               /* ops/s at saturation; NaN when unknown */
+    char expr[200];           /* a source expression (see rp_fig) */
+    char src[240];            /* in words: measured, a projection over masters, a lower bound */
+} rp_store_cap;
 typedef struct rp_params {
     double cores;
     char cores_src[96];
-    double store_cap;         /* ops/s; NaN when unknown */
-    char store_cap_expr[160]; /* a source expression (see rp_fig) for store_cap */
-    char store_cap_src[200];  /* in words */
+    double store_cap;         /* Redis ops/s (= stores[RP_ST_REDIS]); NaN when unknown */
+    char store_cap_expr[200];
+    char store_cap_src[240];
+    rp_store_cap stores[RP_NSTORES];
     double lb_cap;            /* requests/s, NaN = no ceiling */
     int max_servers;
 } rp_params;
 /* Fills params from options, requirements and the run. */
 void rp_params_init(rp_params *p, const rp_run *run, const ab_report_opts *o, const rp_req *r);
-/* Projected requests/s of series s at n servers; NaN when it cannot be projected. */
-double rp_model_rps(const rp_params *p, const rp_series *s, double n);
+/* The store of a cell in the model (RP_ST_*), or -1 when it has none the model caps. */
+int rp_model_store(const rp_cell *c);
+/* Projected requests/s of n servers calibrated on cell c (its CPU per request, its store's
+ * capacity over its store ops per request); NaN when it cannot be projected. */
+double rp_model_cell_rps(const rp_params *p, const rp_cell *c, double n);
 /* The same projection as a source expression over results.json ("min(2 * 4 * 1e6 / cells[…]…)"). */
+void rp_model_cell_expr(const rp_params *p, const rp_cell *c, double n, char *buf, size_t len);
+/* Projected requests/s of series s at n servers (its calibration cell); NaN when it cannot be projected. */
+double rp_model_rps(const rp_params *p, const rp_series *s, double n);
 void rp_model_expr(const rp_params *p, const rp_series *s, double n, char *buf, size_t len);
 /* Fewest servers (≤ max_servers) for which the projection reaches rps; 0 if none. */
 int rp_model_servers_for(const rp_params *p, const rp_series *s, double rps);
@@ -144,28 +170,105 @@ const char *rp_figure(rp_figs *f, const char *label, double value, int unit, con
     __attribute__((format(printf, 5, 6)));
 void rp_figs_free(rp_figs *f);
 
-/* ---- decision (rp_decide.c) ---- */
-enum { RP_OPT_SHARED_SESSION, RP_OPT_LOCAL_SESSION, RP_OPT_JWT, RP_OPT_HYBRID, RP_NOPT };
+/* ---- decision (rp_est.c, rp_decide.c, rp_sens.c; bench/report/DECISION.md) ---- */
+/* The options, each with a stable id in decision.json (rp_option_id). The first four are the
+ * classic ones; the others exist in a run only when its cells measured them. */
+enum { RP_OPT_SHARED_SESSION, RP_OPT_LOCAL_SESSION, RP_OPT_JWT, RP_OPT_HYBRID, RP_OPT_PUSHED_DENYLIST,
+       RP_OPT_L1_CACHE, RP_OPT_JWT_CACHE, RP_OPT_JWT_REFRESH, RP_OPT_POSTGRES, RP_OPT_MEMCACHED, RP_NOPT };
+/* The estimation method of a run: one for every option (DECISION.md, "One estimation rule"). */
+enum { RP_M_MEASURED, RP_M_EXTRAPOLATED, RP_M_CLOSED_LOOP };
+/* The verdict when no single option wins. */
+enum { RP_V_NONE = -1, RP_V_NO_DIFFERENCE = -2 };
 #define RP_MAX_WHY 6
+
+/* The measured inputs of one option's estimate: the cell it starts from and what the rule adds. */
+typedef struct rp_est {
+    const rp_cell *cell;       /* the cell the estimate starts from; NULL when the option was not measured */
+    const rp_cell *at_d;       /* the deployment cell at the target distance, when one was measured */
+    const rp_cell *direct;     /* the direct (not proxied) 0-delay deployment twin of a control, or NULL */
+    const char *alg;           /* the JWT algorithm it stands for, or NULL */
+    double target_us;          /* the one-way store distance the estimate is for */
+    double add_us;             /* 2 · (target − the cell's delay) · round trips: 0 when measured there */
+    double p99, lo, hi;        /* estimate and its 95 % interval (µs); lo/hi NaN when not measured */
+    double cpu, cpu_lo, cpu_hi; /* server CPU µs per request at the cell, with its interval */
+    double store_cpu;          /* store CPU µs per request (Redis INFO, redis_cpu_us_per_req), NaN = not measured */
+    char expr[400], lo_expr[400], hi_expr[400]; /* sources of p99, lo, hi */
+    char cpu_expr[3][200];     /* sources of cpu, cpu_lo, cpu_hi */
+} rp_est;
+
 typedef struct rp_option {
-    const char *name;
-    const rp_series *series;   /* the measured series standing for this option, NULL if none */
-    const rp_cell *est_cell;   /* the cell the latency estimate starts from */
-    double est_distance_us;    /* store distance the estimate is for */
-    double est_p99_us;         /* NaN when it cannot be estimated */
-    char est_expr[400];
-    double capacity_rps;       /* projection at the requirements' servers × cores */
+    const char *id;            /* stable, decision.json */
+    const char *name;          /* in words */
+    const rp_series *series;   /* the closed-loop series of the same mechanism (capacity, pros/cons), or NULL */
+    rp_est est;                /* the estimate by the run's method */
+    rp_est hmac;               /* the HMAC variant shown beside a JWT option (est.cell NULL when none) */
+    double capacity_rps;       /* capacity model at the requirements' servers × cores; NaN = not projected */
     char capacity_expr[400];
-    int out;                   /* eliminated */
-    char why[RP_MAX_WHY][300]; /* elimination reasons, in words */
+    double slo_capacity_rps;   /* highest swept rate meeting the SLO (sweeps[].capacity_at_slo_per_sec), NaN */
+    int slo_sweep;             /* index into the run's sweeps of that figure, -1 */
+    const rp_cell *slo_cell;   /* without a sweep: the open-loop cell of the highest rate meeting the SLO */
+    double revocation_s;       /* how long a revoked credential keeps working by construction (NaN: until expiry) */
+    int out;                   /* ruled out by a hard requirement */
+    char why[RP_MAX_WHY][300]; /* the reasons, in words */
     int nwhy;
 } rp_option;
+
 typedef struct rp_decision {
     rp_option opt[RP_NOPT];
-    int chosen;                /* RP_OPT_* or -1 when no option meets every driver */
-    const rp_series *jwt_alt;  /* the cheapest HMAC series, as the named alternative */
+    int method;                /* RP_M_* for every option */
+    int verdict;               /* RP_OPT_*, RP_V_NO_DIFFERENCE or RP_V_NONE */
+    int leader, runner_up;     /* the two lowest estimates among the options left, -1 */
+    char gate[400];            /* the gate's outcome in words */
+    int chosen;                /* verdict when it is an option, else -1 (the ADR's wording) */
+    const rp_series *jwt_alt;  /* the cheapest HMAC closed-loop series */
+    int indicative;            /* the banner: see why_indicative */
+    char why_indicative[600];
+    char env_problems[400];    /* "" or the environment's problems, named */
 } rp_decision;
+
+/* The stable id and the words of option k. */
+const char *rp_option_id(int k);
+const char *rp_option_name(int k);
+/* The method's name in decision.json ("deployment_cell" …) and in words. */
+const char *rp_method_id(int m);
+const char *rp_method_words(int m);
+/* The verdict's id in decision.json (an option's id, "no_measurable_difference", "none"). */
+const char *rp_verdict_id(int v);
+
+/* A cell of option k the estimate could start from in any algorithm class and at any distance
+ * (closed: closed-loop series cells, else deployment cells), or NULL: to say why it was not used. */
+const rp_cell *rp_est_any_cell(const rp_run *run, int k, int closed);
+/* Fills every option's estimate for the requirements by one method (rp_est.c). Returns the method. */
+int rp_estimate(rp_decision *d, const rp_run *run, const rp_req *r);
+/* The whole decision: estimates, hard requirements, the significance gate, the banner. Pure: it
+ * reads the run and the requirements, registers no figure, so the sensitivity re-runs it. */
 void rp_decide(rp_decision *d, const rp_run *run, const rp_params *p, const rp_req *r);
+
+/* ---- sensitivity (rp_sens.c) ---- */
+enum { RP_FLIP_DISTANCE, RP_FLIP_PEAK, RP_FLIP_BUDGET, RP_FLIP_REVOCATION, RP_NFLIP };
+#define RP_MAX_STEPS 8
+typedef struct rp_flip {
+    const char *driver;        /* the requirements field */
+    const char *unit;
+    int nsteps;
+    double at[RP_MAX_STEPS];   /* the driver's value from which verdict[i] holds */
+    int verdict[RP_MAX_STEPS]; /* the verdict from at[i] up to at[i + 1] */
+} rp_flip;
+#define RP_MAP_D 9
+#define RP_MAP_L 8
+typedef struct rp_sens {
+    rp_flip flip[RP_NFLIP];
+    double map_d[RP_MAP_D], map_l[RP_MAP_L]; /* one-way store distance (µs) × peak load (req/s) */
+    int map[RP_MAP_D][RP_MAP_L];             /* the verdict at each point */
+} rp_sens;
+/* Re-runs rp_decide with one driver changed over a range, and over the distance × load grid. */
+void rp_sensitivity(rp_sens *s, const rp_run *run, const rp_params *p, const rp_req *r);
+
+/* ---- decision.json (rp_djson.c) ---- */
+/* The decision as decision.json (schema authbench.decision/1, DECISION.md); the caller deletes it. */
+/* The drivers the numbers cannot rank (static), and their count. */
+const char *const *rp_non_numeric_drivers(size_t *n);
+cJSON *rp_decision_json(const rp_run *run, const rp_params *p, const rp_req *r, const rp_decision *d, const rp_sens *s);
 
 /* ---- document model (rp_doc.c) ---- */
 enum { RP_B_H1, RP_B_H2, RP_B_H3, RP_B_P, RP_B_LI, RP_B_THEAD, RP_B_TROW, RP_B_IMG, RP_B_PRE };
@@ -186,7 +289,8 @@ int rp_doc_markdown(const rp_doc *d, rp_buf *out);
 int rp_doc_html(const rp_doc *d, const char *charts_dir, rp_buf *out, char *err, size_t errlen);
 
 /* ---- charts (rp_chart*.c, rp_gnuplot.c) ---- */
-enum { RP_CH_THROUGHPUT, RP_CH_SPECTRUM, RP_CH_CPU, RP_CH_IO, RP_CH_MICRO, RP_CH_DISTANCE, RP_CH_AVAIL, RP_NCHARTS };
+enum { RP_CH_THROUGHPUT, RP_CH_SPECTRUM, RP_CH_CPU, RP_CH_IO, RP_CH_MICRO, RP_CH_DISTANCE, RP_CH_AVAIL, RP_CH_SWEEP,
+       RP_CH_WINNERS, RP_NCHARTS };
 typedef struct rp_chart {
     const char *name;   /* file base name in charts/ and template name in scripts/gnuplot/ */
     char title[120];    /* short, the chart's heading */
@@ -221,6 +325,8 @@ int rp_chart_io(const rp_run *run, const rp_plot *pl, rp_chart *ch, char *err, s
 int rp_chart_micro(const rp_run *run, const rp_plot *pl, rp_chart *ch, char *err, size_t errlen);
 int rp_chart_distance(const rp_run *run, const rp_plot *pl, rp_chart *ch, char *err, size_t errlen);
 int rp_chart_avail(const rp_run *run, const rp_plot *pl, rp_chart *ch, char *err, size_t errlen);
+int rp_chart_sweep(const rp_run *run, const rp_req *r, const rp_plot *pl, rp_chart *ch, char *err, size_t errlen);
+int rp_chart_winners(const rp_sens *s, const rp_plot *pl, rp_chart *ch, char *err, size_t errlen);
 /* The server count the per-mechanism charts (spectrum, CPU, I/O) compare at: the fewest measured. */
 double rp_compare_servers(const rp_run *run);
 /* Appends a gnuplot string literal (single-quoted, quotes doubled) of s. */
@@ -241,6 +347,9 @@ int rp_chart_emit(const rp_plot *pl, rp_chart *ch, const rp_buf *data, const rp_
  * row); NaN when absent. key receives the row name used ("BM_x_median"), factor the µs per unit
  * of its real_time. */
 double rp_micro_us(const cJSON *micro, const char *name, char *key, size_t keylen, double *factor);
+/* The bootstrap 95 % interval (bench/results) of the median of a benchmark's repetitions (its run_type
+ * "iteration" rows of run_name name) in µs; NaN when it ran fewer than twice. */
+void rp_micro_ci(const cJSON *micro, const char *name, double *lo, double *hi);
 /* Algorithms present in micro.json's BM_jwt_verify/<ALG>/typical rows, in order; returns count. */
 size_t rp_micro_algs(const cJSON *micro, char algs[][16], size_t max);
 
@@ -250,12 +359,16 @@ typedef struct rp_ctx {
     const rp_params *params;
     const rp_req *req;
     const rp_decision *dec;
+    const rp_sens *sens;
     const rp_chart *charts;   /* RP_NCHARTS */
     rp_figs *figs;
     rp_doc *doc;
 } rp_ctx;
 void rp_adr_head(rp_ctx *c);        /* title, status, context, drivers, options */
 void rp_adr_outcome(rp_ctx *c);     /* decision outcome, consequences, the rule */
+void rp_adr_decision(rp_ctx *c);    /* banner, verdict and gate, the options table (rp_adr_dec.c) */
+void rp_adr_rule(rp_ctx *c);        /* the rule in words */
+void rp_adr_sensitivity(rp_ctx *c); /* the flip points */
 void rp_adr_proscons(rp_ctx *c);    /* pros and cons of the options, what the numbers cannot say */
 void rp_adr_charts(rp_ctx *c);      /* the charts with their captions */
 void rp_adr_more(rp_ctx *c);        /* model, key figures per cell, environment, figure sources */

@@ -79,6 +79,9 @@ static int cell_read(rp_cell *c, const cJSON *j)
     c->rate = c->params.rate_per_sec > 0 ? c->params.rate_per_sec : NAN;
     c->fault_at_s = ab_json_num_or(j, "fault_at_s", NAN);
     c->ok = str_eq(c->status, "ok");
+    c->kind = str_of(j, "kind"); /* read here, not through ab_res_cell: older readers did not keep it */
+    c->via_proxy = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(j, "via_proxy"));
+    c->claims_bytes = ab_json_num_or(j, "claims_bytes", 0);
     c->series = -1;
     return 0;
 }
@@ -108,6 +111,8 @@ static int is_main(const rp_run *run, const rp_cell *c)
 {
     if (c->fault != NULL || rp_has(c->rate) || !rp_has(c->servers))
         return 0;
+    if (c->kind != NULL && strcmp(c->kind, "capacity") != 0)
+        return 0; /* a closed-loop control through the proxy is not a series of its own */
     return run->main_mix == NULL || c->mix == NULL || str_eq(c->mix, run->main_mix);
 }
 

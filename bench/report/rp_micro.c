@@ -66,3 +66,19 @@ size_t rp_micro_algs(const cJSON *micro, char algs[][16], size_t max)
     }
     return n;
 }
+
+void rp_micro_ci(const cJSON *micro, const char *name, double *lo, double *hi)
+{
+    const cJSON *b;
+    double v[AB_RES_MAX_REPS];
+    size_t n = 0;
+    *lo = *hi = NAN;
+    cJSON_ArrayForEach(b, cJSON_GetObjectItemCaseSensitive(micro, "benchmarks")) {
+        const char *rn = ab_json_str(b, "run_name"), *rt = ab_json_str(b, "run_type"), *u = ab_json_str(b, "time_unit");
+        double t = ab_json_num_or(b, "real_time", NAN) * unit_us(u);
+        if (rn != NULL && strcmp(rn, name) == 0 && rt != NULL && strcmp(rt, "iteration") == 0 && rp_has(t) &&
+            n < AB_RES_MAX_REPS)
+            v[n++] = t;
+    }
+    ab_res_bootstrap_median_ci(v, n, ab_res_seed("micro", name), lo, hi); /* NaN with fewer than 2 */
+}

@@ -12,6 +12,7 @@ typedef struct rp_job {
     rp_req req;
     rp_params params;
     rp_decision dec;
+    rp_sens sens;
     rp_chart charts[RP_NCHARTS];
     rp_plot plot;
     rp_figs figs;
@@ -22,7 +23,8 @@ typedef struct rp_job {
 /* Draws every chart; a chart without data gets its note, a gnuplot failure is an error. */
 static int draw_charts(rp_job *j, char *err, size_t errlen)
 {
-    static const char *const names[RP_NCHARTS] = {"throughput", "spectrum", "cpu", "io", "micro", "distance", "avail"};
+    static const char *const names[RP_NCHARTS] = {"throughput", "spectrum", "cpu", "io", "micro", "distance", "avail",
+                                                         "sweep", "winners"};
     int k, rc = 0;
     for (k = 0; k < RP_NCHARTS; k++)
         j->charts[k].name = names[k];
@@ -36,7 +38,9 @@ static int draw_charts(rp_job *j, char *err, size_t errlen)
         case RP_CH_IO: rc = rp_chart_io(&j->run, &j->plot, &j->charts[k], err, errlen); break;
         case RP_CH_MICRO: rc = rp_chart_micro(&j->run, &j->plot, &j->charts[k], err, errlen); break;
         case RP_CH_DISTANCE: rc = rp_chart_distance(&j->run, &j->plot, &j->charts[k], err, errlen); break;
-        default: rc = rp_chart_avail(&j->run, &j->plot, &j->charts[k], err, errlen); break;
+        case RP_CH_AVAIL: rc = rp_chart_avail(&j->run, &j->plot, &j->charts[k], err, errlen); break;
+        case RP_CH_SWEEP: rc = rp_chart_sweep(&j->run, &j->req, &j->plot, &j->charts[k], err, errlen); break;
+        default: rc = rp_chart_winners(&j->sens, &j->plot, &j->charts[k], err, errlen); break;
         }
         if (rc == 0 && !j->charts[k].made)
             rp_plot_remove(&j->plot, names[k]);
@@ -48,11 +52,25 @@ static int draw_charts(rp_job *j, char *err, size_t errlen)
 /* Builds the ADR's blocks in MADR order. */
 static void build_doc(rp_job *j)
 {
-    rp_ctx c = {&j->run, &j->params, &j->req, &j->dec, j->charts, &j->figs, &j->doc};
+    rp_ctx c = {&j->run, &j->params, &j->req, &j->dec, &j->sens, j->charts, &j->figs, &j->doc};
     rp_adr_head(&c);
     rp_adr_outcome(&c);
     rp_adr_proscons(&c);
     rp_adr_more(&c);
+}
+
+/* Writes decision.json atomically. */
+static int write_decision(rp_job *j, const char *dir, char *err, size_t errlen)
+{
+    char path[4096];
+    cJSON *doc = rp_decision_json(&j->run, &j->params, &j->req, &j->dec, &j->sens);
+    int rc;
+    snprintf(path, sizeof path, "%s/decision.json", dir);
+    rc = doc != NULL ? ab_res_write_json(path, doc) : -1;
+    if (rc != 0)
+        snprintf(err, errlen, "cannot write %s: %s", path, doc ? strerror(errno) : "out of memory");
+    cJSON_Delete(doc);
+    return rc;
 }
 
 /* Renders and writes report.md and report.html atomically. */
@@ -103,13 +121,17 @@ int ab_report_write_opts(const char *run_dir, const ab_report_opts *opts, char *
         goto done;
     if (rp_run_load(&j.run, run_dir, err, errlen) != 0)
         goto done;
+    rp_req_from_run(&j.req, j.run.root);
     if (rp_plot_init(&j.plot, run_dir, rp_gnuplot_dir(), err, errlen) != 0)
         goto done;
     rp_params_init(&j.params, &j.run, opts, &j.req);
     rp_decide(&j.dec, &j.run, &j.params, &j.req);
+    rp_sensitivity(&j.sens, &j.run, &j.params, &j.req);
     if (draw_charts(&j, err, errlen) != 0)
         goto done;
     build_doc(&j);
+    if (write_decision(&j, run_dir, err, errlen) != 0)
+        goto done;
     rc = write_docs(&j, run_dir, err, errlen);
 done:
     job_free(&j);

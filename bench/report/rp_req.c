@@ -24,6 +24,8 @@ void rp_req_defaults(rp_req *r)
     r->token_budget_bytes = 4096;
     r->multi_region = 0;
     r->region_distance_us = 30000;
+    r->slo_p99_ms = 50; /* the authentication step's share of a request budget, not a whole page's */
+    r->jwt_alg_class = RP_ALG_ASYMMETRIC; /* verifiers hold public keys only */
     snprintf(r->source, sizeof r->source, "built-in defaults");
 }
 
@@ -43,7 +45,23 @@ static const req_num req_nums[] = {
     {"access_token_lifetime_s", offsetof(rp_req, access_token_lifetime_s), 1, 1e9},
     {"token_budget_bytes", offsetof(rp_req, token_budget_bytes), 16, 1e9},
     {"region_distance_us", offsetof(rp_req, region_distance_us), 0, 1e7},
+    {"slo_p99_ms", offsetof(rp_req, slo_p99_ms), 0.001, 1e6},
 };
+
+/* Reads "jwt_alg_class": "asymmetric" | "hmac". */
+static int req_alg_class(rp_req *r, const cJSON *m, char *err, size_t errlen)
+{
+    r->given |= RP_REQ_ALG_CLASS;
+    if (cJSON_IsString(m) && strcmp(m->valuestring, "asymmetric") == 0)
+        r->jwt_alg_class = RP_ALG_ASYMMETRIC;
+    else if (cJSON_IsString(m) && strcmp(m->valuestring, "hmac") == 0)
+        r->jwt_alg_class = RP_ALG_HMAC;
+    else {
+        snprintf(err, errlen, "requirements: \"jwt_alg_class\" must be \"asymmetric\" or \"hmac\"");
+        return -1;
+    }
+    return 0;
+}
 
 /* Reads one member into r; -1 with a message when unknown or of the wrong type/range. */
 static int req_member(rp_req *r, const cJSON *m, char *err, size_t errlen)
@@ -60,6 +78,8 @@ static int req_member(rp_req *r, const cJSON *m, char *err, size_t errlen)
         *flag = cJSON_IsTrue(m);
         return 0;
     }
+    if (strcmp(m->string, "jwt_alg_class") == 0)
+        return req_alg_class(r, m, err, errlen);
     for (i = 0; i < sizeof req_nums / sizeof req_nums[0]; i++) {
         if (strcmp(m->string, req_nums[i].name) != 0)
             continue;
@@ -95,6 +115,24 @@ int rp_req_parse(rp_req *r, const char *text, size_t len, const char *origin, ch
 done:
     cJSON_Delete(root);
     return rc;
+}
+
+void rp_req_from_run(rp_req *r, const cJSON *results)
+{
+    double peak = ab_json_num_or(results, "deployment.peak_rate_per_sec", NAN);
+    double servers = ab_json_num_or(results, "deployment.servers", NAN), slo = ab_json_num_or(results, "slo_p99_ms", NAN);
+    if (!(r->given & RP_REQ_PEAK) && peak >= 1) {
+        r->peak_rps = peak;
+        r->from_run |= RP_REQ_PEAK;
+    }
+    if (!(r->given & RP_REQ_SERVERS) && servers >= 1) {
+        r->servers = servers;
+        r->from_run |= RP_REQ_SERVERS;
+    }
+    if (!(r->given & RP_REQ_SLO) && slo > 0) {
+        r->slo_p99_ms = slo;
+        r->from_run |= RP_REQ_SLO;
+    }
 }
 
 int rp_req_load(rp_req *r, const char *path, char *err, size_t errlen)

@@ -63,7 +63,11 @@ extern "C" {
       "user+sys CPU of all server processes")                                                     \
     X(auth_cpu_us_per_req, "us", "auth_cpu_ns_per_req", NULL, 1e-3, "CPU inside authenticate()")   \
     X(store_net_bytes_per_req, "bytes", "store_net_bytes_out_per_req", "store_net_bytes_in_per_req", 1, \
-      "bytes between servers and store, both ways")
+      "bytes between servers and store, both ways")                                              \
+    X(device_read_bytes_per_req, "bytes", "proc_read_bytes_per_req", NULL, 1,                      \
+      "bytes the servers read from the block device (/proc/<pid>/io read_bytes), not read()'s")    \
+    X(device_write_bytes_per_req, "bytes", "proc_write_bytes_per_req", NULL, 1,                    \
+      "bytes the servers sent to the block device (/proc/<pid>/io write_bytes)")
 
 /* One per-request figure: a row of AB_RES_FIGURES or one of a store counter. */
 typedef struct ab_res_figure {
@@ -107,7 +111,7 @@ typedef struct ab_res_cell {
     char id[128];           /* unique, [a-z0-9-] */
     char label[128];        /* for legends */
     char mechanism[64];     /* schema name: session:redis, jwt:HS256, jwt+denylist:HS256,redis … */
-    char family[16];        /* none | session | jwt | jwt+denylist */
+    char family[24];        /* none | session | jwt | jwt+denylist | jwt+pushed-denylist | jwt+refresh */
     char store[16];         /* memory | redis | file | "" (none) */
     char alg[8];            /* JWT algorithm or "" */
     char disk_mode[16];     /* pagecache | direct | fsync | "" */
@@ -139,6 +143,7 @@ typedef struct ab_res_cell {
 typedef struct ab_res_redis_counts {
     uint64_t calls;      /* commands served, ours (INFO, PING, FLUSHALL …) excluded */
     uint64_t net_in, net_out;
+    uint64_t cpu_us;     /* used_cpu_user + used_cpu_sys (INFO cpu): the server's whole CPU, µs */
 } ab_res_redis_counts;
 
 /* One repetition's figures, from the load's JSON and the run's own counters. */
@@ -212,6 +217,9 @@ ab_res_doc *ab_res_doc_new(const char *name, const cJSON *scenario_shown, cJSON 
 void ab_res_doc_set(ab_res_doc *d, const char *key, cJSON *value);
 /* Appends a cell object (takes ownership). */
 void ab_res_doc_add_cell(ab_res_doc *d, cJSON *cell);
+/* Inserts a cell object at position pos (appends when pos is out of range; takes ownership): a run
+ * whose cells finish out of order (interleaved rounds) keeps them in the order of its matrix. */
+void ab_res_doc_insert_cell(ab_res_doc *d, int pos, cJSON *cell);
 /* How many cells the document holds. */
 int ab_res_doc_ncells(const ab_res_doc *d);
 /* The "sweeps" array of results.json from the cells of kind "sweep" (cells: the "cells" array): one

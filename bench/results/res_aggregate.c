@@ -252,15 +252,16 @@ static void add_errors(cJSON *cell, const ab_res_rep *reps, size_t n)
         }
 }
 
-/* redis_commands_per_req (and the bytes) from the INFO deltas over the measured windows. */
+/* redis_commands_per_req, the bytes and Redis's CPU from the INFO deltas over the measured windows. */
 static void add_redis(cJSON *cell, const ab_res_cell *c, const ab_res_rep *reps, size_t n)
 {
-    double calls = 0, bytes = 0, req = 0;
+    double calls = 0, bytes = 0, req = 0, cpu = 0;
     size_t i, k = 0;
     for (i = 0; i < n; i++)
         if (reps[i].have_redis) {
             calls += (double)reps[i].redis_delta.calls;
             bytes += (double)(reps[i].redis_delta.net_in + reps[i].redis_delta.net_out);
+            cpu += (double)reps[i].redis_delta.cpu_us;
             req += (double)reps[i].server_requests;
             k++;
         }
@@ -268,6 +269,8 @@ static void add_redis(cJSON *cell, const ab_res_cell *c, const ab_res_rep *reps,
                     calls / (req > 0 ? req : 1));
     ab_res_add_num_or_null(cell, "redis_net_bytes_per_req", k > 0 && req > 0 && strncmp(c->store, "redis", 5) == 0,
                     bytes / (req > 0 ? req : 1));
+    ab_res_add_num_or_null(cell, "redis_cpu_us_per_req", k > 0 && req > 0 && strncmp(c->store, "redis", 5) == 0,
+                    cpu / (req > 0 ? req : 1));
 }
 
 /* The per-second series of every repetition, with its repetition number. */
@@ -323,6 +326,7 @@ static void add_windows(cJSON *cell, const ab_res_rep *reps, size_t n)
         ab_res_add_num_or_null(o, "fault_end_s", reps[i].fault_end_s >= 0, reps[i].fault_end_s);
         ab_res_add_num_or_null(o, "server_requests", reps[i].have_redis, (double)reps[i].server_requests);
         ab_res_add_num_or_null(o, "redis_calls", reps[i].have_redis, (double)reps[i].redis_delta.calls);
+        ab_res_add_num_or_null(o, "redis_cpu_us", reps[i].have_redis, (double)reps[i].redis_delta.cpu_us);
         reps[i].counters_note[0] != '\0' ? (void)cJSON_AddStringToObject(o, "counters_note", reps[i].counters_note)
                                           : (void)cJSON_AddNullToObject(o, "counters_note");
         cJSON_AddItemToArray(arr, o);

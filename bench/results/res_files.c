@@ -245,6 +245,19 @@ void ab_res_doc_add_cell(ab_res_doc *d, cJSON *cell)
     cJSON_AddItemToArray(d->cells, cell);
 }
 
+void ab_res_doc_insert_cell(ab_res_doc *d, int pos, cJSON *cell)
+{
+    cJSON *tail = cJSON_CreateArray(), *it;
+    /* cJSON_InsertItemInArray of Debian 12's cJSON (1.7.15) refuses a position past the first: the
+     * cells after pos are moved aside and put back instead */
+    while (pos >= 0 && pos < cJSON_GetArraySize(d->cells))
+        cJSON_AddItemToArray(tail, cJSON_DetachItemFromArray(d->cells, pos));
+    cJSON_AddItemToArray(d->cells, cell);
+    while ((it = cJSON_DetachItemFromArray(tail, 0)) != NULL)
+        cJSON_AddItemToArray(d->cells, it);
+    cJSON_Delete(tail);
+}
+
 int ab_res_doc_ncells(const ab_res_doc *d)
 {
     return cJSON_GetArraySize(d->cells);

@@ -1,6 +1,7 @@
 /* cell.c — one cell: for each repetition start what it needs (a private Redis for a fault acting on
  * Redis, the latency proxy, N `authbench serve`), run the repetition (rep.c), then stop everything. */
 #include "run_exec.h"
+#include "run_revoke.h"
 #include "ab_opt.h"
 
 #include <errno.h>
@@ -42,17 +43,21 @@ static int start_proxy(ab_run_ctx *ctx, ab_run_rep_env *e, const ab_res_cell *c,
 {
     char up[96], delay[32], jitter[32], log[AB_RUN_PATH_MAX];
     char *argv[] = {ctx->self, "proxy", "--listen", "127.0.0.1:0", "--upstream", up, "--delay", delay,
-                    "--threads", "1", NULL, NULL, NULL};
+                    "--threads", "1", NULL, NULL, NULL, NULL, NULL};
+    int k = 10;
     ab_fmt(up, sizeof up, "%s:%d", e->redis->host, e->redis->port);
     ab_fmt(delay, sizeof delay, "%lluus", (unsigned long long)c->store_delay_us);
     if (c->store_jitter_us > 0) {
         ab_fmt(jitter, sizeof jitter, "%lluus", (unsigned long long)c->store_jitter_us);
-        argv[10] = "--jitter", argv[11] = jitter;
+        argv[k++] = "--jitter", argv[k++] = jitter;
     }
+    ab_fmt(e->proxy_stats, sizeof e->proxy_stats, "%s/rep%u-proxy-stats.json", e->cell_dir, e->rep);
+    argv[k++] = "--stats-file", argv[k++] = e->proxy_stats; /* its achieved delay, written as it stops */
     ab_fmt(log, sizeof log, "%s/rep%u-proxy.log", e->cell_dir, e->rep);
     if (ab_run_proc_start(&e->proxy, "authbench proxy", argv, log, NULL, err, errlen) != 0 ||
         ab_run_proc_wait_ready(&e->proxy, "listening on ", SERVE_READY_MS, err, errlen) != 0)
         return -1;
+    ab_run_pin(&ctx->placement, AB_RUN_ROLE_STORES, e->proxy.pid);
     if (parse_listening(e->proxy.ready, e->store_host, sizeof e->store_host, &e->store_port) != 0) {
         ab_fmt(err, errlen, "authbench proxy: unexpected ready line '%s'", e->proxy.ready);
         return -1;
@@ -86,6 +91,7 @@ static int pick_redis(ab_run_ctx *ctx, ab_run_rep_env *e, const ab_res_cell *c, 
         ab_fmt(log, sizeof log, "%s/rep%u-redis.log", e->cell_dir, e->rep);
         if (ab_run_redis_start(&e->own_redis, ctx->tmp, log, err, errlen) != 0)
             return -1;
+        ab_run_pin(&ctx->placement, AB_RUN_ROLE_STORES, e->own_redis.proc.pid);
         e->redis = &e->own_redis;
     } else if (ctx->redis.running) {
         e->redis = &ctx->redis;
@@ -99,7 +105,7 @@ static int pick_redis(ab_run_ctx *ctx, ab_run_rep_env *e, const ab_res_cell *c, 
     }
     ab_fmt(e->store_host, sizeof e->store_host, "%s", e->redis->host);
     e->store_port = e->redis->port;
-    if (c->store_delay_us == 0 && (f == NULL || !(f->needs & AB_RES_FAULT_PROXY)))
+    if (!c->via_proxy) /* a delay, a 0-delay control, or a fault that needs the proxy */
         return 0;
     return start_proxy(ctx, e, c, err, errlen);
 }
@@ -128,8 +134,9 @@ static int mech_spec(ab_run_ctx *ctx, ab_run_rep_env *e, const ab_res_cell *c, u
         return ab_fmt(out, len, "none"), 0;
     if (strcmp(c->family, "jwt") == 0)
         return ab_fmt(out, len, "jwt:%s%s", c->alg, opts), 0;
-    if (strcmp(c->family, "jwt+denylist") == 0)
-        return ab_fmt(out, len, "jwt+denylist:%s,%s", c->alg, uri), 0;
+    if (strcmp(c->family, "jwt+denylist") == 0 || strcmp(c->family, "jwt+pushed-denylist") == 0 ||
+        strcmp(c->family, "jwt+refresh") == 0)
+        return ab_fmt(out, len, "%s:%s,%s", c->family, c->alg, uri), 0;
     if (strcmp(c->store, "file") != 0)
         return ab_fmt(out, len, "session:%s", uri), 0;
     ab_fmt(e->disk, sizeof e->disk, "%s/%s/rep%u-s%u", ctx->disk_dir, c->id, e->rep, i + 1);
@@ -176,6 +183,7 @@ static int start_server(ab_run_ctx *ctx, ab_run_rep_env *e, const ab_res_cell *c
     unlink(spec_file); /* read before the server is ready */
     if (rc)
         return -1;
+    ab_run_pin(&ctx->placement, AB_RUN_ROLE_SERVERS, e->servers[i].pid); /* its threads are up */
     if (parse_listening(e->servers[i].ready, host, sizeof host, &port) != 0) {
         ab_fmt(err, errlen, "authbench serve: unexpected ready line '%s'", e->servers[i].ready);
         return -1;
@@ -212,33 +220,54 @@ static int rep_setup(ab_run_ctx *ctx, ab_run_rep_env *e, const ab_res_cell *c, c
     return 0;
 }
 
-int ab_run_cell_execute(ab_run_ctx *ctx, const ab_res_cell *c, ab_res_rep *reps, char *err,
-                        size_t errlen)
+/* The proxy's achieved one-way delay from its stats file (written at its exit) into rep. */
+static void read_proxy_stats(const ab_run_rep_env *e, ab_res_rep *rep)
 {
-    ab_run_rep_env *e = malloc(sizeof *e);
-    unsigned k;
-    int rc = 0;
+    char *text = e->proxy_stats[0] != '\0' ? ab_read_file(e->proxy_stats, 1u << 20, NULL) : NULL;
+    cJSON *j = text != NULL ? cJSON_Parse(text) : NULL;
+    rep->proxy_delay_mean_us = ab_json_num_or(j, "achieved_delay_us.mean", -1);
+    rep->proxy_delay_p99_us = ab_json_num_or(j, "achieved_delay_us.p99", -1);
+    cJSON_Delete(j);
+    free(text);
+}
+
+/* The placement and the machine's load when the repetition starts. */
+static void rep_noise_start(const ab_run_ctx *ctx, unsigned round, ab_res_rep *rep)
+{
+    rep->round = (int)round;
+    rep->load_avg_1m = ab_run_load_avg_1m();
+    rep->isolated = ctx->placement.pin && ctx->placement.isolated;
+    ab_fmt(rep->placement, sizeof rep->placement, "%s", ctx->placement.text);
+}
+
+int ab_run_cell_rep(ab_run_ctx *ctx, const ab_res_cell *c, unsigned k, ab_res_rep *reps, char *err,
+                    size_t errlen)
+{
+    ab_res_rep *rep = &reps[k - 1];
+    ab_run_rep_env *e = calloc(1, sizeof *e);
+    int rc;
     if (e == NULL) {
         ab_fmt(err, errlen, "out of memory");
         return -1;
     }
-    for (k = 0; k < c->repetitions && rc == 0; k++) {
-        memset(e, 0, sizeof *e);
-        e->rep = k + 1;
-        ab_fmt(e->cell_dir, sizeof e->cell_dir, "%s/cells/%s", ctx->dir, c->id);
-        if (ab_mkdirs(e->cell_dir, 0755) != 0) {
-            ab_fmt(err, errlen, "cannot make %s: %s", e->cell_dir, strerror(errno));
-            rc = -1;
-            break;
-        }
-        rc = rep_setup(ctx, e, c, err, errlen);
-        if (rc == 0)
-            rc = ab_run_rep_execute(ctx, e, c, &reps[k], err, errlen);
-        rep_teardown(ctx, e, c);
-        if (ab_run_stop_signal != 0) {
-            ab_fmt(err, errlen, "interrupted");
-            rc = -1;
-        }
+    e->rep = k;
+    rep_noise_start(ctx, k, rep);
+    ab_fmt(e->cell_dir, sizeof e->cell_dir, "%s/cells/%s", ctx->dir, c->id);
+    if (ab_mkdirs(e->cell_dir, 0755) != 0) {
+        ab_fmt(err, errlen, "cannot make %s: %s", e->cell_dir, strerror(errno));
+        free(e);
+        return -1;
+    }
+    rc = rep_setup(ctx, e, c, err, errlen);
+    if (rc == 0)
+        rc = ab_run_rep_execute(ctx, e, c, rep, err, errlen);
+    if (rc == 0)
+        ab_run_revoke_rep(e, c, reps, k - 1);
+    rep_teardown(ctx, e, c);
+    read_proxy_stats(e, rep);
+    if (ab_run_stop_signal != 0) {
+        ab_fmt(err, errlen, "interrupted");
+        rc = -1;
     }
     free(e);
     return rc;

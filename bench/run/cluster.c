@@ -236,6 +236,7 @@ int ab_run_cluster_snapshot(const ab_run_cluster *c, ab_res_redis_counts *out)
         out->calls += one.calls;
         out->net_in += one.net_in;
         out->net_out += one.net_out;
+        out->cpu_us += one.cpu_us;
     }
     return 0;
 }

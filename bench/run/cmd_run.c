@@ -24,7 +24,7 @@ static void usage(void)
         "Without --quick or --scenario it runs the built-in default (full) scenario.\n"
         "\n"
         "scenario:\n"
-        "  --quick               the built-in quick scenario (about 2-3 minutes on 2 cores)\n"
+        "  --quick               the built-in quick scenario (about 3 minutes on 2 cores)\n"
         "  --scenario FILE       a scenario file (format: bench/run/SCENARIO.md)\n"
         "  --dump-scenario       print the scenario as it would run (JSON) and exit\n"
         "  --dry-run             print the matrix of cells and the estimated time; start nothing\n"
@@ -35,6 +35,16 @@ static void usage(void)
         "  --lb rr|random|sticky  --key-dist uniform|zipf:θ  --mix NAME|login=L,request=R,logout=O\n"
         "  --store-delay D[,D…]  --set FIELD=VALUE (any scenario field; VALUE is JSON or a string)\n"
         "  --mechanisms a,b,…    keep only these mechanisms or families (jwt, session:redis, …)\n"
+        "  --seed N              the seed of the shuffled order of every round of repetitions\n"
+        "                        (scenario \"seed\", default 1; recorded as repetition_order)\n"
+        "  --requirements FILE   the decision drivers (bench/report/DECISION.md): their\n"
+        "                        peak_requests_per_sec / servers become the scenario's deployment\n"
+        "                        (the open-loop cells' rate), slo_p99_ms its SLO; also passed to the\n"
+        "                        report\n"
+        "placement:\n"
+        "  --cpus load=L,servers=S,stores=T  pin the load generator, the app servers and the stores +\n"
+        "                        proxy to these CPUs (N, N-M, joined by '+'); default: disjoint sets\n"
+        "                        with 4 or more CPUs, no pinning with fewer (results say so)\n"
         "environment:\n"
         "  --out DIR             the run directory (default results/<UTC time>-<name>)\n"
         "  --redis-url URL       use this Redis (redis://[user:pass@]host:port[/db]) instead of\n"
@@ -54,7 +64,6 @@ static void usage(void)
         "  --micro PATH          the authbench_micro program (default: next to authbench)\n"
         "  --no-micro            skip the micro-benchmarks\n"
         "  --no-report           do not write the report at the end\n"
-        "  --requirements FILE   the requirements file passed to the report\n"
         "  --progress | --quiet  progress on stderr (default) or only errors\n"
         "\n"
         "Exit status: 0 when the run completed (failed cells are recorded in results, with their\n"
@@ -141,17 +150,18 @@ static const struct { const char *flag, *field; int kind; /* 0 string, 1 list/nu
     {"--lb", "lb", 1}, {"--key-dist", "key_dist", 0}, {"--mix", "mix", 2},
     {"--store-delay", "store_delay", 1}, {"--name", "name", 0}, {"--redis-url", "redis_url", 0},
     {"--redis-cluster-url", "redis_cluster_url", 0},
-    {"--disk-dir", "disk_dir", 0},
+    {"--disk-dir", "disk_dir", 0}, {"--seed", "seed", 1},
 };
 
-enum { O_SET = 256, O_SCENARIO, O_OUT, O_MECHANISMS, O_MICRO, O_REQUIREMENTS, O_SHARD, O_QUICK, O_DRY_RUN, O_DUMP,
+enum { O_SET = 256, O_SCENARIO, O_OUT, O_MECHANISMS, O_MICRO, O_REQUIREMENTS, O_SHARD, O_CPUS, O_QUICK, O_DRY_RUN, O_DUMP,
        O_NO_REPORT, O_NO_MICRO, O_QUIET, O_PROGRESS, O_OVERRIDE /* + the index in set_flags */ };
 
 static const struct option run_options[] = {
     {"set", required_argument, NULL, O_SET}, {"scenario", required_argument, NULL, O_SCENARIO},
     {"out", required_argument, NULL, O_OUT}, {"mechanisms", required_argument, NULL, O_MECHANISMS},
     {"micro", required_argument, NULL, O_MICRO}, {"requirements", required_argument, NULL, O_REQUIREMENTS},
-    {"shard", required_argument, NULL, O_SHARD}, {"quick", no_argument, NULL, O_QUICK},
+    {"shard", required_argument, NULL, O_SHARD}, {"cpus", required_argument, NULL, O_CPUS},
+    {"quick", no_argument, NULL, O_QUICK},
     {"dry-run", no_argument, NULL, O_DRY_RUN}, {"dump-scenario", no_argument, NULL, O_DUMP},
     {"no-report", no_argument, NULL, O_NO_REPORT}, {"no-micro", no_argument, NULL, O_NO_MICRO},
     {"quiet", no_argument, NULL, O_QUIET}, {"progress", no_argument, NULL, O_PROGRESS}};
@@ -187,6 +197,7 @@ static void parse_opt(const ab_opt *p, int c, ab_run_opts *o)
     case O_MICRO: o->micro = v; break;
     case O_REQUIREMENTS: o->requirements = v; break;
     case O_SHARD: ab_opt_shard(p, &shard_i, &shard_n), o->shard = v; break; /* passed on to load */
+    case O_CPUS: o->cpus = v; break;
     case O_QUICK: o->quick = 1; break;
     case O_DRY_RUN: o->dry_run = 1; break;
     case O_DUMP: o->dump = 1; break;
@@ -248,6 +259,8 @@ static cJSON *scenario_load(const ab_run_opts *o)
         ab_run_scenario_set(sc, "micro=false", err, sizeof err);
     if (o->mechanisms != NULL && ab_run_scenario_filter(sc, o->mechanisms, err, sizeof err) != 0)
         goto bad;
+    if (o->requirements != NULL && ab_run_scenario_requirements(sc, o->requirements, err, sizeof err) != 0)
+        goto bad;
     if (ab_run_scenario_check(sc, err, sizeof err) != 0)
         goto bad;
     return sc;
@@ -272,6 +285,7 @@ static int dump_scenario(const cJSON *sc)
 
 int ab_cmd_run(int argc, char **argv)
 {
+    ab_run_placement placement;
     ab_run_opts o;
     ab_res_cell *cells = NULL;
     size_t n = 0;
@@ -279,6 +293,8 @@ int ab_cmd_run(int argc, char **argv)
     cJSON *sc;
     int rc, i;
     parse_args(argc, argv, &o);
+    if (ab_run_placement_init(&placement, o.cpus, err, sizeof err) != 0)
+        ab_usage_fail(AB_RUN_CMD, "%s", err);
     sc = scenario_load(&o);
     if (ab_run_matrix_expand(sc, &cells, &n, err, sizeof err) != 0) {
         ab_err(AB_RUN_CMD, "%s", err);
@@ -287,6 +303,9 @@ int ab_cmd_run(int argc, char **argv)
         rc = dump_scenario(sc);
     } else if (o.dry_run) {
         ab_run_matrix_print(stdout, cells, n, ab_run_extras_estimate_s(sc, &o));
+        printf("%u interleaved rounds (seed %.0f); deployment %.0f req/s per server; SLO p99 %g ms; "
+               "placement: %s\n", ab_run_rounds(cells, n), ab_json_num_or(sc, "seed", 1),
+               ab_run_deployment_per_server(sc), ab_json_num_or(sc, "slo_p99_ms", 0), placement.text);
         rc = AB_EXIT_OK;
     } else {
         rc = ab_run_execute(&o, sc, cells, n);

@@ -101,8 +101,7 @@ static int redis_server_version(char *out, size_t len)
     return 0;
 }
 
-/* The first number of /proc/loadavg, -1 when unreadable. */
-static double load_average(void)
+double ab_run_load_avg_1m(void)
 {
     FILE *f = fopen("/proc/loadavg", "r");
     double v = -1;
@@ -119,7 +118,7 @@ static void add_machine(cJSON *env)
 {
     char buf[256];
     long pages = sysconf(_SC_PHYS_PAGES), page = sysconf(_SC_PAGESIZE);
-    double la = load_average();
+    double la = ab_run_load_avg_1m();
     cpu_model(buf, sizeof buf);
     cJSON_AddStringToObject(env, "cpu_model", buf);
     cJSON_AddNumberToObject(env, "cores", (double)sysconf(_SC_NPROCESSORS_ONLN));

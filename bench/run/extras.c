@@ -145,15 +145,48 @@ cJSON *ab_run_store_capacity(ab_run_ctx *ctx, const cJSON *sc, char *err, size_t
     return ctx->cluster.running ? cluster_capacity(ctx, cfg, res, err, errlen) : res;
 }
 
-/* The micro-benchmark program: --micro PATH, else <dir of authbench>/micro/authbench_micro. */
-static int micro_find(const ab_run_ctx *ctx, const char *given, char *path, size_t len)
+/* The micro-benchmark program: --micro PATH, else <dir of authbench (self)>/micro/authbench_micro. */
+static int micro_find(const char *self_path, const char *given, char *path, size_t len)
 {
     char self[AB_RUN_PATH_MAX];
     if (given != NULL)
         return ab_fmt(path, len, "%s", given), access(path, X_OK) == 0;
-    ab_fmt(self, sizeof self, "%s", ctx->self);
+    ab_fmt(self, sizeof self, "%s", self_path);
     ab_fmt(path, len, "%s/micro/authbench_micro", dirname(self));
     return access(path, X_OK) == 0;
+}
+
+/* How many benchmarks the scenario's micro would run (--benchmark_list_tests with its filter), or 0
+ * when the program is missing. */
+static int micro_count(const cJSON *cfg, const char *micro_path)
+{
+    char self[AB_RUN_PATH_MAX], prog[AB_RUN_PATH_MAX], filter[300], *out, *p;
+    char *argv[] = {prog, "--benchmark_list_tests=true", NULL, NULL};
+    const cJSON *f = cJSON_GetObjectItemCaseSensitive(cfg, "filter");
+    ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
+    int count = 0;
+    if (n <= 0 || (self[n] = '\0', !micro_find(self, micro_path, prog, sizeof prog)) ||
+        (out = malloc(1u << 20)) == NULL)
+        return 0;
+    if (cJSON_IsString(f))
+        ab_fmt(filter, sizeof filter, "--benchmark_filter=%s", f->valuestring), argv[2] = filter;
+    if (ab_run_capture(argv, out, 1u << 20, 10000) == 0)
+        for (p = out; (p = strchr(p, '\n')) != NULL; p++)
+            count++;
+    free(out);
+    return count;
+}
+
+double ab_run_micro_estimate_s(const cJSON *sc, const char *micro_path)
+{
+    const cJSON *cfg = cJSON_GetObjectItemCaseSensitive(sc, "micro");
+    uint64_t us = 0;
+    if (!cJSON_IsObject(cfg) || ab_run_json_duration_us(cJSON_GetObjectItemCaseSensitive(cfg, "min_time"), &us) != 0)
+        return 0;
+    /* Google Benchmark runs each repetition min_time, and about half a repetition more to find the
+     * iteration count; 7 s of key generation and start-up (quick run: 52 benchmarks, 8.5 s). */
+    return micro_count(cfg, micro_path) * ((double)us / 1e6) *
+               (cJSON_GetNumberValue(cJSON_GetObjectItemCaseSensitive(cfg, "repetitions")) + 0.5) + 7;
 }
 
 /* A "micro" object saying it did not run, and why. */
@@ -256,7 +289,7 @@ cJSON *ab_run_micro(ab_run_ctx *ctx, const cJSON *sc, const char *micro_path)
     cJSON *o;
     if (!cJSON_IsObject(cfg))
         return micro_skipped("disabled (--no-micro or \"micro\": false)");
-    if (!micro_find(ctx, micro_path, prog, sizeof prog))
+    if (!micro_find(ctx->self, micro_path, prog, sizeof prog))
         return micro_skipped("authbench_micro not found (build with libbenchmark-dev, or pass --micro PATH)");
     ab_run_json_duration_us(cJSON_GetObjectItemCaseSensitive(cfg, "min_time"), &us);
     ab_fmt(out, sizeof out, "%s/micro.json", ctx->dir);

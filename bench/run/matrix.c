@@ -22,6 +22,12 @@ typedef struct cell_pick {
     const char *lb;
     double rate;
     unsigned conns, servers;
+    /* what kind of cell of its combination it is (issue 14) */
+    const char *kind;          /* capacity | deployment | sweep | control | fault */
+    int rate_in_id;            /* the rate was stated (rate field, sweep rates): -r<rate> in the id */
+    int via_proxy;
+    double fraction;           /* a sweep point as a fraction of capacity, 0 otherwise */
+    const char *sweep_of;      /* the capacity cell's id, or NULL */
 } cell_pick;
 
 int ab_run_cell_needs_redis(const ab_res_cell *c)
@@ -44,8 +50,9 @@ static int mech_uses_redis(const char *name)
     char b[64];
     const char *m = mech_base(name, b, sizeof b);
     size_t n = strlen(m);
-    return strcmp(m, "session:redis") == 0 || (strncmp(m, "jwt+denylist:", 13) == 0 && n > 6 &&
-                                               strcmp(m + n - 6, ",redis") == 0);
+    return strcmp(m, "session:redis") == 0 || strncmp(m, "jwt+pushed-denylist:", 20) == 0 ||
+           strncmp(m, "jwt+refresh:", 12) == 0 ||
+           (strncmp(m, "jwt+denylist:", 13) == 0 && n > 6 && strcmp(m + n - 6, ",redis") == 0);
 }
 
 /* The load-balancer policy a mechanism needs in practice: sticky for stores local to a server. */
@@ -80,9 +87,10 @@ static void mech_parts(ab_res_cell *c)
         ab_fmt(c->disk_mode, sizeof c->disk_mode, "%s", m + 13);
     } else if (strncmp(m, "session:", 8) == 0) {
         ab_fmt(c->store, sizeof c->store, "%s", m + 8);
-    } else if (strncmp(m, "jwt+denylist:", 13) == 0) {
+    } else if (strncmp(m, "jwt+denylist:", 13) == 0 || strncmp(m, "jwt+pushed-denylist:", 20) == 0 ||
+               strncmp(m, "jwt+refresh:", 12) == 0) {
         const char *comma = strchr(m, ',');
-        ab_fmt(c->alg, sizeof c->alg, "%.*s", (int)(comma - (m + 13)), m + 13);
+        ab_fmt(c->alg, sizeof c->alg, "%.*s", (int)(comma - (colon + 1)), colon + 1);
         ab_fmt(c->store, sizeof c->store, "%s", comma + 1);
     } else if (strncmp(m, "jwt:", 4) == 0) {
         ab_fmt(c->alg, sizeof c->alg, "%s", m + 4);
@@ -144,7 +152,7 @@ static void id_add(char *id, size_t len, const char *word)
 }
 
 /* The cell's id: mechanism, then what sets it apart; lowercase [a-z0-9-]. */
-static void cell_id(ab_res_cell *c, int many_conns)
+static void cell_id(ab_res_cell *c, int many_conns, int rate_in_id)
 {
     char part[48], *p;
     size_t i, o = 0;
@@ -158,12 +166,18 @@ static void cell_id(ab_res_cell *c, int many_conns)
     c->id[o] = '\0';
     if (c->store_delay_us > 0)
         ab_fmt(part, sizeof part, "d%lluus", (unsigned long long)c->store_delay_us), id_add(c->id, sizeof c->id, part);
+    else if (c->via_proxy && strcmp(c->kind, "control") == 0)
+        id_add(c->id, sizeof c->id, "p0");
     if (strcmp(c->lb, natural_lb(c->mechanism)) != 0)
         id_add(c->id, sizeof c->id, c->lb);
     if (strcmp(c->mix_name, "read") != 0)
         id_add(c->id, sizeof c->id, c->mix_name);
-    if (c->rate_per_sec > 0)
+    if (rate_in_id)
         ab_fmt(part, sizeof part, "r%.0f", c->rate_per_sec), id_add(c->id, sizeof c->id, part);
+    if (c->rate_fraction > 0)
+        ab_fmt(part, sizeof part, "sw%.0f", c->rate_fraction * 100), id_add(c->id, sizeof c->id, part);
+    if (strcmp(c->kind, "deployment") == 0 || (strcmp(c->kind, "control") == 0 && c->sweep_of[0] != '\0'))
+        id_add(c->id, sizeof c->id, "dep");
     if (ab_res_fault_find(c->fault) != NULL)
         id_add(c->id, sizeof c->id, ab_res_fault_find(c->fault)->id);
     if (strcmp(c->server_model, "async") != 0)
@@ -201,7 +215,7 @@ static void label_base(const ab_res_cell *c, char *out, size_t len, char *qual, 
     else if (strcmp(c->family, "jwt") == 0)
         ab_fmt(out, len, "jwt %s", c->alg);
     else
-        ab_fmt(out, len, "jwt+denylist %s %s", c->alg, c->store);
+        ab_fmt(out, len, "%s %s %s", c->family, c->alg, c->store);
     for (i = 0; i < sizeof modes / sizeof modes[0]; i++)
         if (strcmp(c->disk_mode, modes[i].mode) == 0)
             ab_fmt(qual, qlen, "%s", modes[i].text);
@@ -215,7 +229,7 @@ static void qual_add(char *q, size_t len, const char *text)
 }
 
 /* The cell's legend label, the same across server counts: "session redis (1 ms)". */
-static void cell_label(ab_res_cell *c)
+static void cell_label(ab_res_cell *c, int rate_in_id)
 {
     char base[64], q[96] = "", part[40];
     label_base(c, base, sizeof base, q, sizeof q);
@@ -227,8 +241,14 @@ static void cell_label(ab_res_cell *c)
         qual_add(q, sizeof q, c->lb);
     if (strcmp(c->mix_name, "read") != 0)
         qual_add(q, sizeof q, c->mix_name);
-    if (c->rate_per_sec > 0)
+    if (c->via_proxy && c->store_delay_us == 0 && strcmp(c->kind, "control") == 0)
+        qual_add(q, sizeof q, "proxied, 0 \xc2\xb5s");
+    if (rate_in_id)
         ab_fmt(part, sizeof part, "%.0f req/s", c->rate_per_sec), qual_add(q, sizeof q, part);
+    if (c->rate_fraction > 0)
+        ab_fmt(part, sizeof part, "%.0f %% of capacity", c->rate_fraction * 100), qual_add(q, sizeof q, part);
+    if (c->sweep_of[0] != '\0' && c->rate_fraction == 0 && !rate_in_id)
+        qual_add(q, sizeof q, "deployment rate");
     if (ab_res_fault_find(c->fault) != NULL)
         qual_add(q, sizeof q, ab_res_fault_find(c->fault)->label);
     if (strcmp(c->server_model, "async") != 0)
@@ -264,16 +284,21 @@ static void cell_fill(const cJSON *sc, const cJSON *g, int gi, const cell_pick *
            cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(g, "server_model")));
     c->duration_us = gdur(g, "duration");
     c->warmup_us = gdur(g, "warmup");
-    c->store_jitter_us = mech_uses_redis(p->mech) ? gdur(g, "store_jitter") : 0;
+    c->store_jitter_us = mech_uses_redis(p->mech) && p->delay_us > 0 ? gdur(g, "store_jitter") : 0;
+    ab_fmt(c->kind, sizeof c->kind, "%s", p->kind);
+    c->via_proxy = p->via_proxy;
+    c->rate_fraction = p->fraction;
+    ab_fmt(c->sweep_of, sizeof c->sweep_of, "%s", p->sweep_of != NULL ? p->sweep_of : "");
     if (cJSON_IsString(fault)) {
         ab_fmt(c->fault, sizeof c->fault, "%s", fault->valuestring);
         c->fault_at_us = cJSON_IsNull(cJSON_GetObjectItemCaseSensitive(g, "fault_at"))
                              ? c->duration_us / 2 : gdur(g, "fault_at");
         c->fault_for_us = cJSON_IsNull(cJSON_GetObjectItemCaseSensitive(g, "fault_for"))
                               ? 1000000u : gdur(g, "fault_for");
+        c->via_proxy |= (ab_res_fault_find(c->fault)->needs & AB_RES_FAULT_PROXY) != 0;
     }
-    cell_id(c, many_conns);
-    cell_label(c);
+    cell_id(c, many_conns, p->rate_in_id);
+    cell_label(c, p->rate_in_id);
 }
 
 /* Appends a cell to the growing array; makes its id unique with a -2, -3 … suffix. 0 or -1. */
@@ -300,31 +325,117 @@ static int cells_push(ab_res_cell **cells, size_t *n, size_t *cap, const ab_res_
     return 0;
 }
 
+/* The growing matrix of cells. */
+typedef struct cell_list {
+    ab_res_cell *cells;
+    size_t n, cap;
+} cell_list;
+
+/* Fills a cell from the pick and appends it. With dedupe, a cell whose id is already there is
+ * skipped (the 0-delay control of two delays is one cell). 0 or -1. */
+static int add_cell(const cJSON *sc, const cJSON *g, int gi, const cell_pick *p, int many_conns, int dedupe,
+                    cell_list *l)
+{
+    ab_res_cell c;
+    size_t i;
+    cell_fill(sc, g, gi, p, many_conns, &c);
+    for (i = 0; dedupe && i < l->n; i++)
+        if (strcmp(l->cells[i].id, c.id) == 0)
+            return 0;
+    return cells_push(&l->cells, &l->n, &l->cap, &c);
+}
+
+/* Adds the cell of pick p and, when the group asks for controls and p reaches its store through
+ * the proxy at a delay, its twin through the proxy at 0 delay. 0 or -1. */
+static int add_with_control(const cJSON *sc, const cJSON *g, int gi, const cell_pick *p, int many_conns,
+                            cell_list *l)
+{
+    cell_pick twin = *p;
+    if (add_cell(sc, g, gi, p, many_conns, 0, l) != 0)
+        return -1;
+    if (!cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(g, "controls")) || p->delay_us == 0 ||
+        !mech_uses_redis(p->mech))
+        return 0;
+    twin.delay_us = 0;
+    twin.kind = "control";
+    twin.via_proxy = 1;
+    return add_cell(sc, g, gi, &twin, many_conns, 1, l);
+}
+
+/* After the capacity cell at cap_index: its deployment cell (open_loop) and its sweep points,
+ * each naming it in sweep_of. 0 or -1. */
+static int add_open_loop(const cJSON *sc, const cJSON *g, int gi, const cell_pick *cap_pick, size_t cap_index,
+                         int many_conns, cell_list *l)
+{
+    const cJSON *sweep = cJSON_GetObjectItemCaseSensitive(g, "sweep"), *it;
+    const cJSON *rates = cJSON_GetObjectItemCaseSensitive(sweep, "rates");
+    char cap_id[sizeof l->cells[0].id];
+    const cJSON *points = cJSON_IsArray(sweep) ? sweep : rates;
+    cell_pick p = *cap_pick;
+    ab_fmt(cap_id, sizeof cap_id, "%s", l->cells[cap_index].id); /* unique by now (cells_push) */
+    p.sweep_of = cap_id;
+    if (cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(g, "open_loop"))) {
+        p.kind = "deployment";
+        p.rate = ab_run_deployment_per_server(sc) * p.servers;
+        if (add_with_control(sc, g, gi, &p, many_conns, l) != 0)
+            return -1;
+    }
+    p.kind = "sweep";
+    cJSON_ArrayForEach(it, points) {
+        p.fraction = rates == NULL ? it->valuedouble : 0;
+        p.rate = rates == NULL ? 0 : it->valuedouble; /* a fraction's rate: from the capacity cell's round 1 */
+        p.rate_in_id = rates != NULL;
+        if (add_cell(sc, g, gi, &p, many_conns, 0, l) != 0)
+            return -1;
+    }
+    return 0;
+}
+
+/* Adds the cells of one combination: a fault cell (open loop at the deployment's rate unless the
+ * group states one), an open-loop cell at a stated rate, or a capacity cell (closed loop) with the
+ * open-loop cells derived from it. 0 or -1. */
+static int add_combination(const cJSON *sc, const cJSON *g, int gi, const cJSON *rate, cell_pick *p,
+                           int many_conns, cell_list *l)
+{
+    size_t cap_index;
+    p->rate = cJSON_IsNumber(rate) ? rate->valuedouble : 0;
+    p->rate_in_id = p->rate > 0;
+    p->via_proxy = p->delay_us > 0;
+    p->fraction = 0;
+    p->sweep_of = NULL;
+    if (cJSON_IsString(cJSON_GetObjectItemCaseSensitive(g, "fault"))) {
+        p->kind = "fault";
+        if (p->rate == 0)
+            p->rate = ab_run_deployment_per_server(sc) * p->servers;
+        return add_cell(sc, g, gi, p, many_conns, 0, l);
+    }
+    p->kind = p->rate > 0 ? "sweep" : "capacity";
+    cap_index = l->n;
+    if (add_with_control(sc, g, gi, p, many_conns, l) != 0)
+        return -1;
+    return p->rate > 0 ? 0 : add_open_loop(sc, g, gi, p, cap_index, many_conns, l);
+}
+
 /* Expands the inner axes (lb, rate, connections, servers) of one pick. 0 or -1. */
 static int expand_inner(const cJSON *sc, const cJSON *g, int gi, const group_axes *a, cell_pick *p,
-                        ab_res_cell **cells, size_t *n, size_t *cap)
+                        cell_list *l)
 {
     int il, ir, ic, is, many_conns = ab_run_axis_len(a->conns) > 1;
-    ab_res_cell c;
     for (il = 0; il < ab_run_axis_len(a->lb); il++)
         for (ir = 0; ir < ab_run_axis_len(a->rate); ir++)
             for (ic = 0; ic < ab_run_axis_len(a->conns); ic++)
                 for (is = 0; is < ab_run_axis_len(a->servers); is++) {
-                    const cJSON *rate = ab_run_axis_get(a->rate, ir);
                     p->lb = ab_run_axis_get(a->lb, il)->valuestring;
-                    p->rate = cJSON_IsNumber(rate) ? rate->valuedouble : 0;
                     p->conns = (unsigned)ab_run_axis_get(a->conns, ic)->valuedouble;
                     p->servers = (unsigned)ab_run_axis_get(a->servers, is)->valuedouble;
-                    cell_fill(sc, g, gi, p, many_conns, &c);
-                    if (cells_push(cells, n, cap, &c) != 0)
+                    if (add_combination(sc, g, gi, ab_run_axis_get(a->rate, ir), p, many_conns, l) != 0)
                         return -1;
                 }
     return 0;
 }
 
 /* Expands one group: mechanisms × mix × store delay (Redis mechanisms only) × inner axes. */
-static int expand_group(const cJSON *sc, const cJSON *g, int gi, ab_res_cell **cells, size_t *n,
-                        size_t *cap)
+static int expand_group(const cJSON *sc, const cJSON *g, int gi, cell_list *l)
 {
     group_axes a;
     cell_pick p;
@@ -345,7 +456,7 @@ static int expand_group(const cJSON *sc, const cJSON *g, int gi, ab_res_cell **c
                     break; /* a store delay means nothing without a remote store */
                 if (!mech_uses_redis(p.mech) || ab_run_json_duration_us(ab_run_axis_get(a.delay, id), &p.delay_us) != 0)
                     p.delay_us = 0;
-                if (expand_inner(sc, g, gi, &a, &p, cells, n, cap) != 0)
+                if (expand_inner(sc, g, gi, &a, &p, l) != 0)
                     return -1;
             }
     return 0;
@@ -354,28 +465,49 @@ static int expand_group(const cJSON *sc, const cJSON *g, int gi, ab_res_cell **c
 int ab_run_matrix_expand(const cJSON *sc, ab_res_cell **out, size_t *n, char *err, size_t errlen)
 {
     const cJSON *g;
-    size_t cap = 0;
+    cell_list l = {NULL, 0, 0};
     int gi = 0;
     *out = NULL;
     *n = 0;
     cJSON_ArrayForEach(g, cJSON_GetObjectItemCaseSensitive(sc, "groups")) {
-        if (expand_group(sc, g, gi++, out, n, &cap) != 0) {
+        if (expand_group(sc, g, gi++, &l) != 0) {
             ab_fmt(err, errlen, "out of memory expanding the matrix");
-            free(*out);
-            *out = NULL;
-            *n = 0;
+            free(l.cells);
             return -1;
         }
     }
+    *out = l.cells;
+    *n = l.n;
     return 0;
+}
+
+/* Logins per second the load gets from the servers before its warm-up (each signs a token or
+ * creates a session): RSA signing is the slow one. Measured with 500 users on the 2-core
+ * development machine (quick run: RS256 0.14-0.29 s, ES256 0.03-0.07 s, HS256/sessions 0.01-0.04 s;
+ * 2000 users into the fsync file store: 1.2-6 s, median 3.2 s, on a machine busy with other work). */
+static double login_rate(const ab_res_cell *c)
+{
+    if (strcmp(c->disk_mode, "fsync") == 0) /* a file and its directory synced per login */
+        return 600;
+    if (c->alg[0] == 'R' || c->alg[0] == 'P')
+        return 2500;
+    if (c->alg[0] == 'E')
+        return 8000;
+    return 15000;
 }
 
 double ab_run_cell_estimate_s(const ab_res_cell *c)
 {
-    /* Per repetition: servers and store start, users log in, warm-up, measurement, stop. The
-     * constants were measured on the 2-core development machine. */
-    double per_rep = (double)(c->warmup_us + c->duration_us) / 1e6 + 0.6 + 0.15 * c->servers +
-                     (double)c->users / 5000.0 + (c->store_delay_us > 0 ? 0.2 : 0);
+    /* Per repetition: the users log in, warm-up, the measured window, and what the run does around
+     * them (start the servers, flush the store, start the proxy, probe a credential, stop them
+     * all), 0.09-0.15 s per repetition over a quick run on the 2-core development machine. A fault
+     * acting on Redis starts a Redis of the cell's own; a file store's session files are removed
+     * after each repetition (about 0.5 ms a user, seen with 2000 users). */
+    const ab_res_fault *f = ab_res_fault_find(c->fault);
+    double per_rep = (double)(c->warmup_us + c->duration_us) / 1e6 + (double)c->users / login_rate(c) + 0.1 +
+                     0.03 * c->servers + (c->via_proxy ? 0.03 : 0) +
+                     (f != NULL && (f->needs & AB_RES_FAULT_OWN_REDIS) ? 0.1 : 0) +
+                     (strcmp(c->store, "file") == 0 ? 0.0005 * c->users : 0);
     return per_rep * c->repetitions;
 }
 
@@ -394,24 +526,27 @@ static void fmt_time(double s, char *out, size_t len)
 void ab_run_matrix_print(FILE *out, const ab_res_cell *cells, size_t n, double extra_s)
 {
     double total = extra_s;
-    char rate[16], t[16];
+    char rate[24], t[16];
     size_t i;
-    fprintf(out, "%4s  %-40s %3s %-6s %5s %7s %-11s %8s %6s %4s %7s\n", "#", "cell", "srv", "lb",
+    fprintf(out, "%4s  %-44s %-10s %3s %-6s %5s %9s %-11s %8s %6s %4s %7s\n", "#", "cell", "kind", "srv", "lb",
             "conns", "rate", "mix", "delay_us", "dur_s", "reps", "est");
     for (i = 0; i < n; i++) {
         const ab_res_cell *c = &cells[i];
         double est = ab_run_cell_estimate_s(c);
         total += est;
-        if (c->rate_per_sec > 0)
+        if (c->rate_fraction > 0)
+            ab_fmt(rate, sizeof rate, "%.0f%%cap", c->rate_fraction * 100);
+        else if (c->rate_per_sec > 0)
             ab_fmt(rate, sizeof rate, "%.0f", c->rate_per_sec);
         else
             ab_fmt(rate, sizeof rate, "closed");
         fmt_time(est, t, sizeof t);
-        fprintf(out, "%4zu  %-40s %3u %-6s %5u %7s %-11s %8llu %6.1f %4u %7s\n", i + 1, c->id,
+        fprintf(out, "%4zu  %-44s %-10s %3u %-6s %5u %9s %-11s %8llu %6.1f %4u %7s\n", i + 1, c->id, c->kind,
                 c->servers, c->lb, c->connections, rate, c->mix_name,
                 (unsigned long long)c->store_delay_us, (double)c->duration_us / 1e6, c->repetitions, t);
     }
     fmt_time(total, t, sizeof t);
     fprintf(out, "%zu cells; estimated time %s (including %.0f s for store capacity, "
-                 "micro-benchmarks and the report)\n", n, t, extra_s);
+                 "micro-benchmarks and the report); rate: requests/s in all (closed: closed loop, "
+                 "N%%cap: N %% of the capacity cell's round-1 rate)\n", n, t, extra_s);
 }

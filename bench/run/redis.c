@@ -293,6 +293,19 @@ int ab_run_redis_flush(const ab_run_redis *r)
     return 0;
 }
 
+/* The value of "field:" in INFO text as seconds with a fraction, in µs; 0 when absent. */
+static uint64_t info_s_as_us(const char *info, const char *field)
+{
+    size_t n = strlen(field);
+    const char *p = info;
+    while ((p = strstr(p, field)) != NULL) {
+        if ((p == info || p[-1] == '\n') && p[n] == ':')
+            return (uint64_t)(strtod(p + n + 1, NULL) * 1e6 + 0.5);
+        p += n;
+    }
+    return 0;
+}
+
 /* Sums calls= of every cmdstat_ line except the commands the run itself sends. */
 static uint64_t commandstats_calls(const char *info)
 {
@@ -316,14 +329,19 @@ int ab_run_redis_snapshot(const ab_run_redis *r, ab_res_redis_counts *out)
 {
     redisReply *cmd = redis_cmd(r, "INFO commandstats");
     redisReply *stats = cmd != NULL ? redis_cmd(r, "INFO stats") : NULL;
-    int ok = cmd != NULL && stats != NULL && cmd->type == REDIS_REPLY_STRING &&
-             stats->type == REDIS_REPLY_STRING;
+    redisReply *cpu = stats != NULL ? redis_cmd(r, "INFO cpu") : NULL;
+    int ok = cmd != NULL && stats != NULL && cpu != NULL && cmd->type == REDIS_REPLY_STRING &&
+             stats->type == REDIS_REPLY_STRING && cpu->type == REDIS_REPLY_STRING;
     if (ok) {
         out->calls = commandstats_calls(cmd->str);
         out->net_in = info_u64(stats->str, "total_net_input_bytes");
         out->net_out = info_u64(stats->str, "total_net_output_bytes");
+        /* Redis's whole CPU (its main thread and background ones): the store's cores per request,
+         * which the report's cost model needs; the run's own INFO calls are a few per window. */
+        out->cpu_us = info_s_as_us(cpu->str, "used_cpu_user") + info_s_as_us(cpu->str, "used_cpu_sys");
     }
     freeReplyObject(cmd);
     freeReplyObject(stats);
+    freeReplyObject(cpu);
     return ok ? 0 : -1;
 }

@@ -31,6 +31,7 @@ typedef struct rep_watch {
     ab_res_redis_counts redis0, redis1; /* at the window's start and end */
     double requests0, requests1;        /* servers' request counts there, -1 when unknown */
     int have0, have1;           /* 0 not yet, 1 taken, -1 failed (no Redis figures then) */
+    ab_run_cpu_times cpu0, cpu1;        /* the machine's CPU times there (steal) */
     char counters_note[96];     /* why there are no deltas, or "" */
 } rep_watch;
 
@@ -199,10 +200,14 @@ static void watch_window(const ab_run_rep_env *e, const ab_run_proc *load, rep_w
 {
     if (w->window_us == 0 && !window_announced(load, w))
         return;
-    if (w->have0 == 0 && now >= w->window_us)
+    if (w->have0 == 0 && now >= w->window_us) {
+        ab_run_cpu_times_read(&w->cpu0);
         w->have0 = take_snapshot(e, w, "window's start", &w->redis0, &w->requests0);
-    if (w->have0 != 0 && w->have1 == 0 && now >= w->window_end_us)
+    }
+    if (w->have0 != 0 && w->have1 == 0 && now >= w->window_end_us) {
+        ab_run_cpu_times_read(&w->cpu1);
         w->have1 = take_snapshot(e, w, "window's end", &w->redis1, &w->requests1);
+    }
 }
 
 /* The next instant the watch must act at (window start or end, fault, lift), at most POLL_MS away. */
@@ -270,6 +275,8 @@ static int watch_load(ab_run_ctx *ctx, ab_run_rep_env *e, const ab_res_cell *c, 
             ab_fmt(err, errlen, ab_run_stop_signal ? "interrupted" : "authbench load did not finish in time");
             return -1;
         }
+        if (w->window_us == 0 && window_announced(load, w)) /* its threads are all up now */
+            ab_run_pin(&ctx->placement, AB_RUN_ROLE_LOAD, load->pid);
         watch_window(e, load, w, now);
         watch_fault(e, c, w, ab_now_us()); /* the snapshots may have taken a moment */
         ab_run_progress_tick(&ctx->progress);
@@ -287,7 +294,7 @@ static int watch_load(ab_run_ctx *ctx, ab_run_rep_env *e, const ab_res_cell *c, 
 /* 1 when the counters b are not below a (a Redis restarted in the window starts again from 0). */
 static int counts_grew(const ab_res_redis_counts *a, const ab_res_redis_counts *b)
 {
-    return b->calls >= a->calls && b->net_in >= a->net_in && b->net_out >= a->net_out;
+    return b->calls >= a->calls && b->net_in >= a->net_in && b->net_out >= a->net_out && b->cpu_us >= a->cpu_us;
 }
 
 /* The Redis and request deltas over the announced window into rep, or why there are none. */
@@ -305,6 +312,7 @@ static void window_deltas(rep_watch *w, ab_res_rep *rep)
         rep->redis_delta.calls = w->redis1.calls - w->redis0.calls;
         rep->redis_delta.net_in = w->redis1.net_in - w->redis0.net_in;
         rep->redis_delta.net_out = w->redis1.net_out - w->redis0.net_out;
+        rep->redis_delta.cpu_us = w->redis1.cpu_us - w->redis0.cpu_us;
         rep->server_requests = (uint64_t)(w->requests1 - w->requests0);
     }
     ab_fmt(rep->counters_note, sizeof rep->counters_note, "%s", rep->have_redis ? "" : w->counters_note);
@@ -314,9 +322,12 @@ static void window_deltas(rep_watch *w, ab_res_rep *rep)
  * to its exit), the window's start and the fault's times. */
 static void collect_counters(const ab_run_rep_env *e, const ab_res_cell *c, rep_watch *w, ab_res_rep *rep)
 {
-    if (w->have0 == 1 && w->have1 == 0)
+    if (w->have0 == 1 && w->have1 == 0) {
+        ab_run_cpu_times_read(&w->cpu1);
         w->have1 = take_snapshot(e, w, "load's exit", &w->redis1, &w->requests1);
+    }
     window_deltas(w, rep);
+    rep->steal_frac = ab_run_steal_frac(&w->cpu0, &w->cpu1);
     rep->window_start_unix_ms = w->window_unix_ms;
     rep->fault_at_s = rep->fault_end_s = -1;
     if (c->fault[0] != '\0' && w->fault_us != 0)
@@ -359,6 +370,7 @@ int ab_run_rep_execute(ab_run_ctx *ctx, ab_run_rep_env *e, const ab_res_cell *c,
                     (uint64_t)c->users * 2000u;
     if (start_load(ctx, e, c, json, &load, err, errlen) != 0)
         return -1;
+    ab_run_pin(&ctx->placement, AB_RUN_ROLE_LOAD, load.pid);
     if (watch_load(ctx, e, c, &load, &w, err, errlen) != 0)
         return -1;
     collect_counters(e, c, &w, rep);

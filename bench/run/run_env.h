@@ -11,6 +11,8 @@
 
 /* The environment object of results.json. redis_version may be NULL. Never NULL (OOM aborts). */
 cJSON *ab_run_environment(const char *redis_version, const char *disk_dir, const char *disk_fs);
+/* The 1-minute load average (/proc/loadavg), or -1: in the environment and per repetition. */
+double ab_run_load_avg_1m(void);
 /* Picks a directory for disk-store cells: preferred if it is on a real filesystem (not tmpfs or
  * overlay) or was chosen explicitly by the user, else /var/tmp. Writes the chosen base and its
  * filesystem type. 0, or -1 with err. */

@@ -42,6 +42,24 @@ cJSON *ab_run_scenario_shown(const cJSON *sc);
 /* Top-level accessors (defaults when absent). */
 const char *ab_run_scenario_name(const cJSON *sc);
 
+/* ---- the load a cell is measured at (scenario_rate.c) ------------------------------------------ */
+
+#define AB_RUN_REQ_SOURCE_MAX 1100 /* "requirements <path>" */
+
+/* 0 when v is a group's sweep value: null, fractions of capacity, or {"rates": [...]}; else -1. */
+int ab_run_sweep_ok(const cJSON *v);
+/* Checks deployment, slo_p99_ms, seed, and each group's open_loop / sweep / fault window. 0, or -1
+ * with err naming the field (ab_run_scenario_check calls it). */
+int ab_run_scenario_check_rates(const cJSON *sc, char *err, size_t errlen);
+/* The deployment's per-server rate (peak / servers), requests/s. */
+double ab_run_deployment_per_server(const cJSON *sc);
+/* The top-level "deployment" object of results.json (caller owns it). */
+cJSON *ab_run_deployment_json(const cJSON *sc);
+/* Takes the deployment (peak_requests_per_sec, servers) and slo_p99_ms, when present, from a
+ * requirements file (bench/report/DECISION.md; absent drivers take the report's defaults). 0, or
+ * -1 with err. */
+int ab_run_scenario_requirements(cJSON *sc, const char *path, char *err, size_t errlen);
+
 /* Expands the groups of a checked scenario into cells (malloc'd array in *out, count in *n).
  * 0, or -1 with err. */
 int ab_run_matrix_expand(const cJSON *sc, ab_res_cell **out, size_t *n, char *err, size_t errlen);

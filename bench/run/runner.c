@@ -14,7 +14,7 @@
 
 #include "ab_report.h"
 
-#define REPORT_ESTIMATE_S 10.0
+#define REPORT_ESTIMATE_S 3.0 /* 1.6 s for the quick run's report on 2 cores */
 
 /* Removes one entry of a tree (nftw callback). */
 static int rm_entry(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
@@ -27,13 +27,11 @@ static int rm_entry(const char *path, const struct stat *sb, int flag, struct FT
 double ab_run_extras_estimate_s(const cJSON *sc, const ab_run_opts *o)
 {
     const cJSON *cap = cJSON_GetObjectItemCaseSensitive(sc, "store_capacity");
-    const cJSON *mic = cJSON_GetObjectItemCaseSensitive(sc, "micro");
     uint64_t us = 0;
-    double s = 2.0; /* Redis start, environment, key generation */
+    double s = 1.5; /* Redis start, environment, key generation */
     if (cJSON_IsObject(cap) && ab_run_json_duration_us(cJSON_GetObjectItemCaseSensitive(cap, "duration"), &us) == 0)
-        s += (double)us / 1e6 + 1;
-    if (cJSON_IsObject(mic) && ab_run_json_duration_us(cJSON_GetObjectItemCaseSensitive(mic, "min_time"), &us) == 0)
-        s += 40 * (double)us / 1e6 * cJSON_GetNumberValue(cJSON_GetObjectItemCaseSensitive(mic, "repetitions")) + 8;
+        s += (double)us / 1e6 + ((double)us / 2e6 > 2 ? 2 : (double)us / 2e6) + 0.3; /* + its warm-up */
+    s += ab_run_micro_estimate_s(sc, o->micro);
     return s + (o->no_report ? 0 : REPORT_ESTIMATE_S);
 }
 
@@ -140,9 +138,14 @@ static cJSON *run_notes(const ab_run_ctx *ctx, const ab_res_cell *cells, size_t 
                "capacity model projects it from the per-request costs)", cores,
                i < n ? ", which applies to this matrix's larger server counts" : "");
     cJSON_AddItemToArray(notes, cJSON_CreateString(buf));
-    cJSON_AddItemToArray(notes, cJSON_CreateString(
-        "all processes (load generator, servers, Redis, proxy) share this machine's cores: per-request "
-        "CPU figures are the comparable ones; absolute throughput is this machine's"));
+    if (ctx->placement.pin && ctx->placement.isolated)
+        ab_fmt(buf, sizeof buf, "the load generator, the servers and the stores + proxy ran on disjoint CPU sets "
+               "(%s); absolute throughput is this machine's", ctx->placement.text);
+    else
+        ab_fmt(buf, sizeof buf, "all processes (load generator, servers, Redis, proxy) share this machine's cores "
+               "(%s): per-request CPU figures are the comparable ones; absolute throughput is this machine's",
+               ctx->placement.text);
+    cJSON_AddItemToArray(notes, cJSON_CreateString(buf));
 #if AB_RUN_SANITIZERS
     cJSON_AddItemToArray(notes, cJSON_CreateString("built with sanitizers: figures are not representative"));
 #endif
@@ -162,47 +165,177 @@ static cJSON *run_notes(const ab_run_ctx *ctx, const ab_res_cell *cells, size_t 
     return notes;
 }
 
-/* Runs one cell and adds its result (finished or failed) unless the run was interrupted. */
-static int run_cell(ab_run_ctx *ctx, ab_res_doc *res, const ab_res_cell *c, size_t index)
+/* What the rounds know of one cell. */
+typedef struct cell_state {
+    ab_res_cell cell;         /* a copy: a sweep point's rate is set from its capacity cell's round 1 */
+    ab_res_rep *reps;         /* cell.repetitions of them */
+    unsigned done;            /* repetitions run (the failed one included) */
+    int failed;
+    char err[768];
+    int added;                /* its result is in results.json */
+} cell_state;
+
+static void states_free(cell_state *st, size_t n);
+
+/* The cells' states, each with its repetitions initialised; NULL when out of memory. */
+static cell_state *states_new(const ab_res_cell *cells, size_t n)
 {
-    ab_res_rep *reps = calloc(c->repetitions, sizeof *reps);
-    char err[1024];
-    cJSON *cell;
-    int rc;
+    cell_state *st = calloc(n ? n : 1, sizeof *st);
+    size_t i;
     unsigned k;
-    if (reps == NULL)
-        return -1;
-    for (k = 0; k < c->repetitions; k++)
-        ab_res_rep_init(&reps[k]);
-    ab_run_progress_cell(&ctx->progress, index, c->id, ab_run_cell_estimate_s(c));
-    rc = ab_run_cell_execute(ctx, c, reps, err, sizeof err);
-    cell = NULL;
-    if (ab_run_stop_signal == 0) {
-        cell = ab_res_cell_result(c, reps, c->repetitions, rc == 0 ? NULL : err);
-        if (strcmp(c->store, "file") == 0) {
-            cJSON_AddStringToObject(cell, "disk_dir", ctx->disk_dir);
-            cJSON_AddStringToObject(cell, "disk_fs", ctx->disk_fs);
+    for (i = 0; st != NULL && i < n; i++) {
+        st[i].cell = cells[i];
+        if ((st[i].reps = calloc(cells[i].repetitions, sizeof *st[i].reps)) == NULL) {
+            states_free(st, i);
+            return NULL;
         }
-        ab_res_doc_add_cell(res, cell);
+        for (k = 0; k < cells[i].repetitions; k++)
+            ab_res_rep_init(&st[i].reps[k]);
     }
-    ab_run_progress_cell_done(&ctx->progress, cell);
-    ab_res_reps_free(reps, c->repetitions);
-    free(reps);
-    return rc;
+    return st;
 }
 
-/* Runs every cell; rewrites the results after each. Returns how many finished ok. */
-static size_t run_cells(ab_run_ctx *ctx, ab_res_doc *res, const ab_res_cell *cells, size_t n)
+static void states_free(cell_state *st, size_t n)
 {
+    size_t i;
+    for (i = 0; st != NULL && i < n; i++) {
+        ab_res_reps_free(st[i].reps, st[i].cell.repetitions);
+        free(st[i].reps);
+    }
+    free(st);
+}
+
+/* A sweep point's rate: its fraction of the capacity cell's requests/s in round 1 (the same rate in
+ * every round, so its repetitions measure one load). 0, or -1 with the reason in st->err. */
+static int resolve_rate(cell_state *st, cell_state *all, size_t n)
+{
+    size_t i;
+    double cap;
+    if (st->cell.rate_fraction <= 0 || st->cell.rate_per_sec > 0)
+        return 0;
+    for (i = 0; i < n && strcmp(all[i].cell.id, st->cell.sweep_of) != 0; i++)
+        ;
+    cap = i < n && all[i].done >= 1 ? ab_json_num_or(all[i].reps[0].load, "requests_per_sec", 0) : 0;
+    if (!(cap > 0)) {
+        ab_fmt(st->err, sizeof st->err, "no rate for this sweep point: its capacity cell %s has no round-1 "
+               "throughput%s%s", st->cell.sweep_of, i < n && all[i].failed ? ": " : "",
+               i < n && all[i].failed ? all[i].err : "");
+        return -1;
+    }
+    st->cell.rate_per_sec = st->cell.rate_fraction * cap;
+    return 0;
+}
+
+/* Adds the result of cell all[k] whose repetitions are done (or that failed, or, when interrupted,
+ * ran some of them) to the results, among those already there in the order of the matrix. */
+static void add_result(ab_run_ctx *ctx, ab_res_doc *res, cell_state *all, size_t k)
+{
+    const ab_res_cell *c = &all[k].cell;
+    cJSON *cell = ab_res_cell_result(c, all[k].reps, c->repetitions, all[k].failed ? all[k].err : NULL);
+    size_t i;
+    int pos = 0;
+    if (strcmp(c->store, "file") == 0) {
+        cJSON_AddStringToObject(cell, "disk_dir", ctx->disk_dir);
+        cJSON_AddStringToObject(cell, "disk_fs", ctx->disk_fs);
+    }
+    for (i = 0; i < k; i++)
+        pos += all[i].added;
+    ab_res_doc_insert_cell(res, pos, cell);
+    all[k].added = 1;
+}
+
+/* Runs the next repetition of one cell (round r, position i of len). */
+static void run_rep(ab_run_ctx *ctx, ab_res_doc *res, cell_state *all, size_t n, cell_state *st,
+                    unsigned r, size_t i, size_t len)
+{
+    const ab_res_cell *c = &st->cell;
+    double est = ab_run_cell_estimate_s(c) / c->repetitions;
+    int rc;
+    ab_run_progress_rep(&ctx->progress, r, i, len, c->id, est);
+    rc = st->failed || resolve_rate(st, all, n) != 0 ? -1
+         : ab_run_cell_rep(ctx, c, st->done + 1, st->reps, st->err, sizeof st->err);
+    if (ab_run_stop_signal != 0) {
+        ab_run_progress_rep_done(&ctx->progress, NULL, NULL);
+        return;
+    }
+    ab_run_progress_rep_done(&ctx->progress, rc == 0 ? st->reps[st->done].load : NULL,
+                             rc == 0 ? NULL : st->err);
+    st->done++;
+    st->failed |= rc != 0;
+    if (st->done == c->repetitions || st->failed)
+        add_result(ctx, res, all, (size_t)(st - all));
+}
+
+/* After an interruption: the cells that ran part of their repetitions, as failed cells saying so. */
+static void add_interrupted(ab_run_ctx *ctx, ab_res_doc *res, cell_state *st, size_t n)
+{
+    size_t i;
+    for (i = 0; i < n; i++)
+        if (!st[i].added && st[i].done > 0) {
+            st[i].failed = 1;
+            ab_fmt(st[i].err, sizeof st[i].err, "interrupted after %u of %u repetitions", st[i].done,
+                   st[i].cell.repetitions);
+            add_result(ctx, res, st, i);
+        }
+}
+
+/* The repetition_order object: the seed, the cells of each round in the order they ran. */
+static cJSON *order_object(uint64_t seed, const cJSON *rounds)
+{
+    cJSON *o = cJSON_CreateObject();
+    cJSON_AddNumberToObject(o, "seed", (double)seed);
+    cJSON_AddItemToObject(o, "rounds", cJSON_Duplicate(rounds, 1));
+    cJSON_AddStringToObject(o, "sweep_rate_from", "the capacity cell's round-1 requests_per_sec");
+    return o;
+}
+
+/* Runs round r: every cell that has an r-th repetition once, in the seeded order. */
+static void run_round(ab_run_ctx *ctx, ab_res_doc *res, cell_state *st, size_t n, const ab_res_cell *cells,
+                      uint64_t seed, unsigned r, size_t *order, cJSON *rounds)
+{
+    size_t len = ab_run_round_order(cells, n, seed, r, order), i;
     char err[512];
-    size_t i, ok = 0;
-    for (i = 0; i < n && ab_run_stop_signal == 0; i++) {
-        if (run_cell(ctx, res, &cells[i], i) == 0)
-            ok++;
+    cJSON *ids = cJSON_CreateArray();
+    cJSON_AddItemToArray(rounds, ids);
+    for (i = 0; i < len && ab_run_stop_signal == 0; i++) {
+        if (st[order[i]].added) { /* failed in an earlier round: its estimate counts as done */
+            ab_run_progress_rep(&ctx->progress, r, i, len, cells[order[i]].id,
+                                ab_run_cell_estimate_s(&cells[order[i]]) / cells[order[i]].repetitions);
+            ab_run_progress_rep_done(&ctx->progress, NULL, NULL);
+            continue;
+        }
+        cJSON_AddItemToArray(ids, cJSON_CreateString(cells[order[i]].id));
+        run_rep(ctx, res, st, n, &st[order[i]], r, i, len);
+        ab_res_doc_set(res, "repetition_order", order_object(seed, rounds));
         if (ab_res_doc_write(res, ctx->dir, 0, 0, NULL, err, sizeof err) != 0)
             ab_err(AB_RUN_CMD, "%s", err);
     }
+}
+
+/* Runs every cell in interleaved rounds (rounds.c); a cell's result is added once its repetitions
+ * are done, and the results are rewritten after every repetition. Returns how many cells finished
+ * ok. */
+static size_t run_cells(ab_run_ctx *ctx, ab_res_doc *res, const cJSON *sc, const ab_res_cell *cells, size_t n)
+{
+    uint64_t seed = (uint64_t)ab_json_num_or(sc, "seed", 1);
+    unsigned r, nrounds = ab_run_rounds(cells, n);
+    size_t *order = malloc((n ? n : 1) * sizeof *order), i, ok = 0;
+    cell_state *st = states_new(cells, n);
+    cJSON *rounds = cJSON_CreateArray();
+    if (order == NULL || st == NULL) {
+        ab_err(AB_RUN_CMD, "out of memory");
+        n = 0;
+    }
+    for (r = 1; r <= nrounds && n > 0 && ab_run_stop_signal == 0; r++)
+        run_round(ctx, res, st, n, cells, seed, r, order, rounds);
     ab_run_progress_end(&ctx->progress);
+    if (ab_run_stop_signal != 0)
+        add_interrupted(ctx, res, st, n);
+    for (i = 0; i < n; i++)
+        ok += st[i].added && !st[i].failed;
+    cJSON_Delete(rounds);
+    states_free(st, n);
+    free(order);
     return ok;
 }
 
@@ -226,6 +359,7 @@ static int run_setup(ab_run_ctx *ctx, const ab_run_opts *o, const cJSON *sc, con
     const cJSON *dd = cJSON_GetObjectItemCaseSensitive(sc, "disk_dir");
     char path[AB_RUN_PATH_MAX + 32], disk[AB_RUN_PATH_MAX + 16];
     cJSON *shown;
+    size_t i;
     ssize_t len = readlink("/proc/self/exe", ctx->self, sizeof ctx->self - 1);
     if (len <= 0) {
         ab_fmt(err, errlen, "cannot find the authbench program (/proc/self/exe): %s", strerror(errno));
@@ -246,9 +380,16 @@ static int run_setup(ab_run_ctx *ctx, const ab_run_opts *o, const cJSON *sc, con
     if (ab_run_pick_disk_dir(cJSON_IsString(dd) ? dd->valuestring : disk, cJSON_IsString(dd), ctx->disk_dir,
                              sizeof ctx->disk_dir, ctx->disk_fs, sizeof ctx->disk_fs, err, errlen) != 0)
         return -1;
+    if (ab_run_placement_init(&ctx->placement, o->cpus, err, errlen) != 0)
+        return -1;
     if (setup_redis(ctx, sc, cells, n, err, errlen) != 0)
         return -1;
-    return setup_cluster(ctx, sc, cells, n, err, errlen);
+    ab_run_pin(&ctx->placement, AB_RUN_ROLE_STORES, ctx->redis.proc.pid); /* 0 for a user's Redis: none */
+    if (setup_cluster(ctx, sc, cells, n, err, errlen) != 0)
+        return -1;
+    for (i = 0; i < ctx->cluster.nmasters; i++)
+        ab_run_pin(&ctx->placement, AB_RUN_ROLE_STORES, ctx->cluster.own ? ctx->cluster.masters[i].proc.pid : 0);
+    return 0;
 }
 
 /* Stops the shared Redis and removes the temporary and disk directories. */
@@ -281,7 +422,7 @@ static int run_body(ab_run_ctx *ctx, const ab_run_opts *o, const cJSON *sc, cons
     size_t ok;
     int interrupted, rc;
     run_preamble(ctx, res, sc, cap_why, sizeof cap_why);
-    ok = run_cells(ctx, res, cells, n);
+    ok = run_cells(ctx, res, sc, cells, n);
     interrupted = ab_run_stop_signal != 0;
     micro = interrupted ? cJSON_CreateObject() : ab_run_micro(ctx, sc, o->micro);
     if (interrupted)
@@ -321,8 +462,11 @@ static ab_res_doc *results_start(const ab_run_ctx *ctx, const ab_run_opts *o, co
     else if (ab_res_doc_write(res, ctx->dir, 0, 0, NULL, err, errlen) != 0) {
         ab_res_doc_free(res);
         return NULL;
-    } else
+    } else {
         ab_res_doc_set(res, "shard", o->shard != NULL ? cJSON_CreateString(o->shard) : cJSON_CreateNull());
+        ab_res_doc_set(res, "deployment", ab_run_deployment_json(sc));
+        ab_res_doc_set(res, "slo_p99_ms", cJSON_CreateNumber(ab_json_num_or(sc, "slo_p99_ms", -1)));
+    }
     return res;
 }
 
@@ -341,7 +485,7 @@ int ab_run_execute(const ab_run_opts *o, const cJSON *sc, const ab_res_cell *cel
     ctx->shard = o->shard;
     for (i = 0; i < n; i++)
         total_s += ab_run_cell_estimate_s(&cells[i]);
-    ab_run_progress_start(&ctx->progress, !o->quiet, total_s, n);
+    ab_run_progress_start(&ctx->progress, !o->quiet, total_s, ab_run_rounds(cells, n));
     if (run_setup(ctx, o, sc, cells, n, err, sizeof err) != 0) {
         ab_err(AB_RUN_CMD, "%s", ab_run_stop_signal ? "interrupted" : err);
         rc = ab_run_stop_signal ? 128 + ab_run_stop_signal : AB_EXIT_FAIL;

@@ -21,7 +21,9 @@ typedef enum field_kind {
     FK_DUR_NULL,   /* duration or null */
     FK_KEY_DIST,   /* uniform | zipf:θ */
     FK_FAULT,      /* null | a fault name (fault.c) */
-    FK_MODEL       /* async | pool: the server model (serve --model) */
+    FK_MODEL,      /* async | pool: the server model (serve --model) */
+    FK_BOOL,       /* true | false */
+    FK_SWEEP       /* null, a list of fractions of capacity, or {"rates": [...]} (scenario_rate.c) */
 } field_kind;
 
 typedef struct group_field {
@@ -51,6 +53,9 @@ static const group_field group_fields[] = {
     {"fault", FK_FAULT, 0, 0, "null"},
     {"fault_at", FK_DUR_NULL, 0, 0, "null"},
     {"fault_for", FK_DUR_NULL, 0, 0, "null"},
+    {"open_loop", FK_BOOL, 0, 0, "false"},
+    {"sweep", FK_SWEEP, 0, 0, "null"},
+    {"controls", FK_BOOL, 0, 0, "false"},
 };
 #define N_GROUP_FIELDS (sizeof group_fields / sizeof group_fields[0])
 
@@ -64,6 +69,9 @@ static const struct { const char *name; const char *dflt; } top_fields[] = {
     {"store_capacity", "{\"clients\": 50, \"duration\": \"2s\"}"},
     {"micro", "{\"min_time\": \"0.1s\", \"repetitions\": 3}"},
     {"mixes", "{}"},
+    {"deployment", "{\"peak_rate_per_sec\": 5000, \"servers\": 4}"},
+    {"slo_p99_ms", "5"},
+    {"seed", "1"},
 };
 #define N_TOP_FIELDS (sizeof top_fields / sizeof top_fields[0])
 
@@ -108,19 +116,25 @@ static int mechanism_known(const char *m)
                                         "session:file-pagecache", "session:file-direct",
                                         "session:file-fsync"};
     char alg[16];
-    const char *comma;
+    const char *comma, *rest;
     size_t i;
+    int pushed = strncmp(m, "jwt+pushed-denylist:", 20) == 0; /* through Redis pub/sub: redis only */
     for (i = 0; i < sizeof fixed / sizeof fixed[0]; i++)
         if (strcmp(m, fixed[i]) == 0)
             return 1;
     if (strncmp(m, "jwt:", 4) == 0)
         return alg_known(m + 4);
-    if (strncmp(m, "jwt+denylist:", 13) != 0 || (comma = strchr(m + 13, ',')) == NULL)
+    if (strncmp(m, "jwt+refresh:", 12) == 0) /* jwt+refresh:<ALG>,redis (?access_ttl=S: an option) */
+        return (comma = strchr(m + 12, ',')) != NULL && (size_t)(comma - (m + 12)) < sizeof alg &&
+               ab_fmt(alg, sizeof alg, "%.*s", (int)(comma - (m + 12)), m + 12) == 0 && alg_known(alg) &&
+               strcmp(comma + 1, "redis") == 0;
+    if (!pushed && strncmp(m, "jwt+denylist:", 13) != 0)
         return 0;
-    if ((size_t)(comma - (m + 13)) >= sizeof alg)
+    rest = m + (pushed ? 20 : 13);
+    if ((comma = strchr(rest, ',')) == NULL || (size_t)(comma - rest) >= sizeof alg)
         return 0;
-    ab_fmt(alg, sizeof alg, "%.*s", (int)(comma - (m + 13)), m + 13);
-    return alg_known(alg) && (strcmp(comma + 1, "redis") == 0 || strcmp(comma + 1, "memory") == 0);
+    ab_fmt(alg, sizeof alg, "%.*s", (int)(comma - rest), rest);
+    return alg_known(alg) && (strcmp(comma + 1, "redis") == 0 || (!pushed && strcmp(comma + 1, "memory") == 0));
 }
 
 /* 1 when m is a mechanism name, maybe with mechanism options after '?' (session:redis?touch=always,
@@ -242,6 +256,10 @@ static int axis_item_ok(const cJSON *sc, const group_field *f, const cJSON *it)
     case FK_MODEL:
         return cJSON_IsString(it) && (strcmp(it->valuestring, "async") == 0 ||
                                       strcmp(it->valuestring, "pool") == 0) ? 0 : -1;
+    case FK_BOOL:
+        return cJSON_IsBool(it) ? 0 : -1;
+    case FK_SWEEP:
+        return ab_run_sweep_ok(it);
     }
     return -1;
 }
@@ -253,8 +271,10 @@ static const char *field_expects(const group_field *f)
     case FK_MECHS: return "mechanism names: none, session:memory, session:redis, session:redis-cluster, "
                           "session:file-pagecache, "
                           "session:file-direct, session:file-fsync, jwt:<ALG>, jwt+denylist:<ALG>,redis|memory, "
+                          "jwt+pushed-denylist:<ALG>,redis, jwt+refresh:<ALG>,redis, "
                           "each maybe with options: ?claims=BYTES, session ?touch=never|always|after:S, "
-                          "?l1=TTL&l1_size=N, jwt ?cache=N, jwt+denylist ?on_store_error=closed|open";
+                          "?l1=TTL&l1_size=N, jwt ?cache=N, jwt+denylist ?on_store_error=closed|open, "
+                          "jwt+refresh ?access_ttl=S";
     case FK_UINT_LIST: return "a whole number (or a list of them) in";
     case FK_UINT: return "a whole number in";
     case FK_LB_LIST: return "rr, random or sticky (or a list)";
@@ -268,6 +288,9 @@ static const char *field_expects(const group_field *f)
     case FK_FAULT: return "null or one of store-outage, redis-restart, redis-pause, proxy-drop, disk-full, "
                           "server-kill";
     case FK_MODEL: return "\"async\" or \"pool\"";
+    case FK_BOOL: return "true or false";
+    case FK_SWEEP: return "null, fractions of the measured capacity like [0.25, 0.5, 1] (0.001..2), or "
+                          "{\"rates\": [requests/s, ...]}";
     }
     return "?";
 }
@@ -281,7 +304,9 @@ static int group_field_check(const cJSON *sc, int gi, const group_field *f, cons
                   f->kind == FK_RATE_LIST || f->kind == FK_MIX_LIST || f->kind == FK_DUR_LIST;
     const cJSON *bad = v;
     char *shown;
-    if (!(cJSON_IsArray(v) && !is_list) && n > 0) {
+    if (f->kind == FK_SWEEP && ab_run_sweep_ok(v) == 0)
+        return 0; /* a list, but one value: not an axis */
+    if (f->kind != FK_SWEEP && !(cJSON_IsArray(v) && !is_list) && n > 0) {
         for (i = 0; i < n; i++)
             if (axis_item_ok(sc, f, ab_run_axis_get(v, i)) != 0)
                 break;
@@ -422,7 +447,7 @@ int ab_run_scenario_check(const cJSON *sc, char *err, size_t errlen)
         if (group_check(sc, g, gi++, err, errlen) != 0)
             return -1;
     }
-    return 0;
+    return ab_run_scenario_check_rates(sc, err, errlen);
 }
 
 /* Adds to obj every field of defaults it lacks (copies). */

@@ -85,7 +85,9 @@ typedef struct srv_req {
 typedef struct srv_thread srv_thread;
 
 typedef enum srv_model { SRV_MODEL_ASYNC = 0, SRV_MODEL_POOL } srv_model;
-typedef enum srv_route { SRV_ROUTE_API, SRV_ROUTE_LOGIN, SRV_ROUTE_LOGOUT, SRV_ROUTE_STATS } srv_route;
+typedef enum srv_route {
+    SRV_ROUTE_API, SRV_ROUTE_LOGIN, SRV_ROUTE_LOGOUT, SRV_ROUTE_REFRESH, SRV_ROUTE_STATS
+} srv_route;
 
 /* The mechanism call of a connection's current request, and its answer. */
 typedef struct srv_job {

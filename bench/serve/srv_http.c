@@ -384,21 +384,41 @@ static void answer_login(srv_conn *c)
 {
     srv_thread *t = c->t;
     const srv_job *j = &c->job;
-    const char *kind = ab_mech_kind_name(t->s->kind);
+    const char *kind = ab_mech_kind_name(t->s->kind), *refresh;
     size_t blen, elen = 0;
     if (j->status != AB_MECH_OK) {
         count_login_fail(t, j->status);
         respond_mech_error(c, j->status);
         return;
     }
+    refresh = ab_mech_refresh_token_of(t->s->mech, j->out, j->out_len);
     t->live.logins++;
     /* scratch holds 2 * cred_cap + 128 bytes: the body, then the Set-Cookie line */
-    blen = (size_t)sprintf(t->scratch, "{\"credential\":\"%.*s\",\"kind\":\"%s\"}", (int)j->out_len,
+    blen = (size_t)sprintf(t->scratch, "{\"credential\":\"%.*s\",\"kind\":\"%s\"", (int)j->out_len,
                            j->out, kind);
+    if (refresh != NULL) /* jwt+refresh: the refresh token came with it */
+        blen += (size_t)sprintf(t->scratch + blen, ",\"refresh\":\"%s\"", refresh);
+    t->scratch[blen++] = '}';
     if (t->s->kind == AB_MECH_COOKIE)
         elen = (size_t)sprintf(t->scratch + blen, "Set-Cookie: sid=%.*s; Path=/; HttpOnly\r\n",
                                (int)j->out_len, j->out);
     srv_respond(c, 200, t->scratch + blen, elen, t->scratch, blen, 1);
+}
+
+/* POST /refresh (jwt+refresh, the refresh token as the bearer credential): {"credential":…,
+ * "kind":"bearer"}, a new access token; or the refusal (401 unknown_session: logged out). */
+static void answer_refresh(srv_conn *c)
+{
+    srv_thread *t = c->t;
+    const srv_job *j = &c->job;
+    size_t blen;
+    if (j->status != AB_MECH_OK) {
+        count_auth(t, j->status);
+        respond_mech_error(c, j->status);
+        return;
+    }
+    blen = (size_t)sprintf(t->scratch, "{\"credential\":\"%.*s\",\"kind\":\"bearer\"}", (int)j->out_len, j->out);
+    srv_respond(c, 200, NULL, 0, t->scratch, blen, 1);
 }
 
 /* POST /logout: {"revoked":true|false} (false: the mechanism cannot), or the refusal. */
@@ -450,6 +470,8 @@ void srv_http_finish(srv_conn *c)
         answer_login(c);
     else if (j->route == SRV_ROUTE_LOGOUT)
         answer_logout(c);
+    else if (j->route == SRV_ROUTE_REFRESH)
+        answer_refresh(c);
     else
         answer_api(c);
 }
@@ -498,13 +520,14 @@ static void start_job(srv_conn *c, int route)
     j->cred = c->rbuf + c->msg_start + c->req.cred.off;
     j->cred_len = c->req.cred.len;
     j->status = AB_MECH_INTERNAL;
-    if (route == SRV_ROUTE_LOGIN) {
+    if (route == SRV_ROUTE_LOGIN)
         login_user(c, j->user, sizeof j->user);
-        if (j->out == NULL && (j->out = malloc(t->cred_cap)) == NULL) {
-            srv_http_finish(c);
-            return;
-        }
-    } else if (j->cred_len == 0) {
+    if ((route == SRV_ROUTE_LOGIN || route == SRV_ROUTE_REFRESH) && j->out == NULL &&
+        (j->out = malloc(t->cred_cap)) == NULL) {
+        srv_http_finish(c);
+        return;
+    }
+    if (route != SRV_ROUTE_LOGIN && j->cred_len == 0) {
         j->status = AB_MECH_MISSING;
         srv_http_finish(c);
         return;
@@ -559,6 +582,8 @@ static void handle_message(srv_conn *c)
         method == HTTP_POST ? start_job(c, SRV_ROUTE_LOGIN) : route_unknown(c, 405);
     else if (path_is(c, "/logout", 0))
         method == HTTP_POST ? start_job(c, SRV_ROUTE_LOGOUT) : route_unknown(c, 405);
+    else if (path_is(c, "/refresh", 0))
+        method == HTTP_POST ? start_job(c, SRV_ROUTE_REFRESH) : route_unknown(c, 405);
     else
         route_unknown(c, path_is(c, "/stats", 0) ? 405 : 404);
 }

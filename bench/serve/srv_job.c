@@ -25,6 +25,9 @@ static int job_call(ab_mech_ctx *m, srv_job *j, size_t out_cap, ab_mech_done_fn 
     case SRV_ROUTE_LOGOUT:
         return done == NULL ? ab_mech_revoke(m, j->cred, j->cred_len)
                             : ab_mech_revoke_async(m, j->cred, j->cred_len, done, arg);
+    case SRV_ROUTE_REFRESH: /* jwt+refresh: the credential is the refresh token */
+        return done == NULL ? ab_mech_refresh(m, j->cred, j->cred_len, j->out, out_cap, &j->out_len)
+                            : ab_mech_refresh_async(m, j->cred, j->cred_len, j->out, out_cap, &j->out_len, done, arg);
     default:
         return done == NULL ? ab_mech_authenticate(m, j->cred, j->cred_len, &j->who)
                             : ab_mech_authenticate_async(m, j->cred, j->cred_len, &j->who, done, arg);

@@ -173,6 +173,16 @@ static void put_mech(ab_buf *b, const ab_mech_counters *m)
 #undef PUT_
 }
 
+/* The mechanism's process-wide figures (AB_MECH_SHARED: the pushed denylist's subscriber). */
+static void put_mech_shared(ab_buf *b, const ab_mech *mech)
+{
+    ab_mech_shared_counters sh;
+    ab_mech_shared(mech, &sh);
+#define PUT_(name, desc) ab_buf_printf(b, "\"%s\":%llu,", #name, (unsigned long long)sh.name);
+    AB_MECH_SHARED(PUT_)
+#undef PUT_
+}
+
 /* Microseconds of a timeval. */
 static uint64_t tv_us(struct timeval tv)
 {
@@ -254,6 +264,7 @@ int srv_stats_json(srv_thread *self, ab_buf *b)
               (unsigned long long)((ab_now_us() - s->start_us) / 1000u));
     put_requests(b, &c);
     put_mech(b, &m);
+    put_mech_shared(b, s->mech);
     put_cpu(b, &c);
     put_store(b, &m.store);
     put_proc_io(b);

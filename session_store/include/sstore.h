@@ -355,6 +355,56 @@ int sstore_id_new(char out[SSTORE_ID_LEN + 1]);
 /* 1 when id is a usable key: 1..SSTORE_KEY_MAX characters of [A-Za-z0-9_-]. */
 int sstore_id_valid(const char *id);
 
+/* ==== Publish / subscribe (pubsub.c) ========================================================
+ *
+ * What a denylist pushed to every server needs from its store: a set of ids with an expiry that
+ * every server can list (to catch up), and a channel every server hears a new id on. redis://
+ * only (PUBLISH, SUBSCRIBE, SCAN); every call on another backend fails with SSTORE_ERR_ARG ("…
+ * has no publish/subscribe": a periodic sync would stand in for it there, not built).
+ *
+ * Object model
+ *   sstore_pubsub  one blocking connection of its own (not an sstore_conn's: a subscribed Redis
+ *                  connection can do nothing else), with its own error and counters, for one
+ *                  thread. Either a publisher (sstore_pubsub_add_publish, sstore_pubsub_scan) or,
+ *                  after sstore_pubsub_subscribe, a subscriber (sstore_pubsub_next). Connects,
+ *                  authenticates and reconnects as redis:// does (timeouts, backoff).
+ *
+ * Keys are "<set><id>" (set: a prefix such as "deny:"); the value is the message published. */
+
+typedef struct sstore_pubsub sstore_pubsub;
+
+/* A connection on st (connects now). NULL only when out of memory; check sstore_pubsub_err(): an
+ * unreachable store is reported there and the next call retries. Free with sstore_pubsub_free. */
+sstore_pubsub *sstore_pubsub_connect(sstore *st);
+void sstore_pubsub_free(sstore_pubsub *p);
+int sstore_pubsub_err(const sstore_pubsub *p);
+const char *sstore_pubsub_errstr(const sstore_pubsub *p);
+/* A snapshot of p's counters (round trips, bytes, reconnects, …). */
+void sstore_pubsub_counters(const sstore_pubsub *p, sstore_counters *out);
+
+/* Adds id to set for ttl_s seconds (SET <set><id> msg EX ttl_s NX) and publishes msg on channel
+ * (PUBLISH), pipelined: one round trip. SSTORE_OK, or SSTORE_EXISTS when id was in the set already
+ * (msg is published again either way: a subscriber's insert is idempotent), or an error. *heard
+ * (may be NULL): the subscribers PUBLISH reached. msg is at most 1 KiB. */
+int sstore_pubsub_add_publish(sstore_pubsub *p, const char *set, const char *id, const char *msg,
+                              int64_t ttl_s, const char *channel, long *heard);
+/* Calls fn(arg, msg, len) with the value of every key of set (SCAN MATCH <set>* COUNT 1000, then
+ * MGET of each batch: two round trips per batch of up to 1000). SSTORE_OK when the whole set was
+ * listed, or the error that stopped it. *n (may be NULL): values handed to fn. */
+typedef void (*sstore_pubsub_fn)(void *arg, const char *msg, size_t len);
+int sstore_pubsub_scan(sstore_pubsub *p, const char *set, sstore_pubsub_fn fn, void *arg, size_t *n);
+
+/* Turns p into a subscriber of channel (SUBSCRIBE, its confirmation read). SSTORE_OK or an error. */
+int sstore_pubsub_subscribe(sstore_pubsub *p, const char *channel);
+/* A subscriber's fd, to poll for POLLIN; -1 when the connection is down. */
+int sstore_pubsub_fd(const sstore_pubsub *p);
+/* The next message, without waiting: SSTORE_OK with *msg and *len (valid until the next call on
+ * p), SSTORE_NOT_FOUND when none has arrived (poll the fd), or an error: the subscription broke
+ * (the connection is closed; free p and subscribe again, then catch up). */
+int sstore_pubsub_next(sstore_pubsub *p, const char **msg, size_t *len);
+
+/* ==== end of publish / subscribe ============================================================ */
+
 #ifdef __cplusplus
 }
 #endif

@@ -67,6 +67,7 @@ int tmf_setup(void)
     tmf_add_spec(tmf.ed, "jwt:EdDSA");
     tmf_add_spec(tmf.hs, "jwt+denylist:HS256,redis://127.0.0.1:%d", tmf.redis.port);
     tmf_add_spec(tmf.hs, "jwt+denylist:HS256,memory://");
+    tmf_add_spec(tmf.ec, "jwt+pushed-denylist:ES256,redis://127.0.0.1:%d", tmf.redis.port);
     return 0;
 }
 

@@ -23,7 +23,8 @@ typedef struct tmf_fixture {
 extern tmf_fixture tmf;
 
 /* Starts redis-server, makes the directory and the keys, and lists none, session:memory/redis/
- * file, jwt:HS256/RS256/PS256/ES256/EdDSA and jwt+denylist:HS256 over redis and memory.
+ * file, jwt:HS256/RS256/PS256/ES256/EdDSA, jwt+denylist:HS256 over redis and memory and
+ * jwt+pushed-denylist:ES256 over redis.
  * 0, or -1 with a message on stderr. */
 int tmf_setup(void);
 /* Stops redis-server and removes the directory. */

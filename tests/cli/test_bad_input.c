@@ -88,6 +88,10 @@ static const bad_case cases[] = {
     {{"report", "%D/truncated-run", "--quiet=yes", NULL}, 2, "report"},
     {{"merge", "--out", "%D/out-merge", "%D/nowhere", "%D/nowhere2", NULL}, 2, "merge"},
     {{"merge", "--out", "%D/out-merge2", "%D/truncated-run", "%D/truncated-run", NULL}, 1, "merge"},
+    {{"revocation", "--samples", "3", NULL}, 2, "revocation"},
+    {{"revocation", "--targets", "127.0.0.1:%R", "--max-wait", "soon", NULL}, 2, "revocation"},
+    {{"revocation", "--targets", "127.0.0.1:%R", "--samples", "1", NULL}, 1, "revocation"},
+    {{"revocation", "--targets", "127.0.0.1:%P", "--samples", "1", NULL}, 1, "revocation"}, /* no HTTP answer */
 };
 
 static char *fixture_dir;
@@ -280,7 +284,8 @@ static void every_bad_input_should_fail_cleanly_with_one_line(void **state)
 
 static void the_catalogue_should_cover_every_command(void **state)
 {
-    static const char *const commands[] = {"jwt", "store-bench", "serve", "proxy", "load", "run", "report", "merge"};
+    static const char *const commands[] = {"jwt", "store-bench", "serve", "proxy", "load", "run", "report", "merge",
+                                           "revocation"};
     size_t i, k;
     (void)state;
     assert_true(sizeof cases / sizeof cases[0] >= 20);

@@ -1,6 +1,6 @@
 /* fuzz_requirements.c — fuzz target: a requirements file through `authbench report`'s reader
  * (rp_req_parse), then what the report does with requirements it accepted: the capacity model's
- * parameters, the decision and the ADR text, over the test fixture run. */
+ * parameters, the decision, its sensitivity, decision.json and the ADR text, over the test fixture run. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,20 +13,28 @@ static rp_run run;
 /* The ADR in Markdown for these requirements, as `authbench report` builds it (charts absent). */
 static void use_requirements(const rp_req *req)
 {
-    static const char *const names[RP_NCHARTS] = {"throughput", "spectrum", "cpu", "io", "micro", "distance", "avail"};
+    static const char *const names[RP_NCHARTS] = {"throughput", "spectrum", "cpu", "io", "micro", "distance", "avail",
+                                                  "sweep", "winners"};
+    static rp_decision dec; /* large: off the stack */
+    static rp_sens sens;
     rp_params params;
-    rp_decision dec;
     rp_chart charts[RP_NCHARTS];
     rp_figs figs = {0};
     rp_doc doc = {0};
     rp_buf md = {0};
-    rp_ctx c = {&run, &params, req, &dec, charts, &figs, &doc};
+    rp_ctx c = {.run = &run, .params = &params, .req = req, .dec = &dec, .sens = &sens, .charts = charts, .figs = &figs,
+                .doc = &doc};
+    cJSON *dj;
     int k;
     memset(charts, 0, sizeof charts);
     for (k = 0; k < RP_NCHARTS; k++)
         charts[k].name = names[k];
     rp_params_init(&params, &run, NULL, req);
     rp_decide(&dec, &run, &params, req);
+    rp_sensitivity(&sens, &run, &params, req);
+    if ((dj = rp_decision_json(&run, &params, req, &dec, &sens)) == NULL)
+        abort();
+    cJSON_Delete(dj);
     rp_adr_head(&c);
     rp_adr_outcome(&c);
     rp_adr_proscons(&c);
@@ -67,6 +75,8 @@ static const char *const hand[] = {
     "{\"typo\":1}",
     "[1,2]",
     "{\"multi_region\":1}",
+    "{\"slo_p99_ms\":0.5,\"jwt_alg_class\":\"hmac\"}",
+    "{\"jwt_alg_class\":\"rsa\"}",
 };
 
 int fuzz_seeds(const char *dir)

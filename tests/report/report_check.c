@@ -194,7 +194,10 @@ double rc_num(const cJSON *obj, const char *path)
         const char *dot = strchr(path, '.');
         size_t n = dot ? (size_t)(dot - path) : strlen(path);
         snprintf(part, sizeof part, "%.*s", (int)n, path);
-        obj = cJSON_GetObjectItemCaseSensitive(obj, part);
+        if (cJSON_IsArray(obj) && n > 0 && strspn(part, "0123456789") == n)
+            obj = cJSON_GetArrayItem(obj, atoi(part)); /* "sweeps.0.capacity_at_slo_per_sec" */
+        else
+            obj = cJSON_GetObjectItemCaseSensitive(obj, part);
         if (dot == NULL)
             return cJSON_IsNumber(obj) ? obj->valuedouble : NAN;
         path = dot + 1;
@@ -388,4 +391,68 @@ int rc_parse_shown(const char *shown, double *value, double *half_ulp)
             return 0;
         }
     return -1;
+}
+
+/* 1 when text[0..len) (a bold figure) is the shown value of a row of the sources table. */
+static int is_listed(const rc_table *t, const char *text, size_t len)
+{
+    size_t r;
+    for (r = 0; r < t->nrows; r++)
+        if (strlen(t->rows[r][1]) == len && strncmp(t->rows[r][1], text, len) == 0)
+            return 1;
+    return 0;
+}
+
+/* Every bold number in md is listed in the sources table: how many, or -1 with why. */
+static int check_bold_numbers(const char *md, const rc_table *t, char *why, size_t len)
+{
+    const char *p = md, *end;
+    int n = 0;
+    while ((p = strstr(p, "**")) != NULL && (end = strstr(p + 2, "**")) != NULL) {
+        if (p[2] >= '0' && p[2] <= '9') {
+            if (!is_listed(t, p + 2, (size_t)(end - p - 2))) {
+                snprintf(why, len, "bold figure '%.*s' has no source in the report", (int)(end - p - 2), p + 2);
+                return -1;
+            }
+            n++;
+        }
+        p = end + 2;
+    }
+    return n;
+}
+
+/* Checks one row of the sources table; -1 with why. */
+static int check_source_row(char **row, const cJSON *results, const cJSON *micro, char *why, size_t len)
+{
+    char src[1024];
+    double exact = strtod(row[2], NULL), shown, half, computed;
+    snprintf(src, sizeof src, "%.*s", (int)strlen(row[3]) - 2, row[3] + 1); /* strip backticks */
+    computed = rc_eval(src, results, micro);
+    if (isnan(computed) || fabs(computed - exact) > 1e-6 * fmax(1, fabs(exact))) {
+        snprintf(why, len, "figure '%s': source `%s` gives %g, report says %s", row[0], src, computed, row[2]);
+        return -1;
+    }
+    if (rc_parse_shown(row[1], &shown, &half) != 0 || fabs(shown - exact) > half + 1e-9) {
+        snprintf(why, len, "figure '%s': shown '%s' does not round %s", row[0], row[1], row[2]);
+        return -1;
+    }
+    return 0;
+}
+
+int rc_check_figures(const char *md, const cJSON *results, const cJSON *micro, char *why, size_t len)
+{
+    rc_table t;
+    size_t r;
+    int n = -1;
+    if (rc_table_read(md, "| figure | shown | exact | source |", &t) == 0) {
+        snprintf(why, len, "the report has no sources table");
+        return -1;
+    }
+    for (r = 0; r < t.nrows; r++)
+        if (check_source_row(t.rows[r], results, micro, why, len) != 0)
+            goto done;
+    n = check_bold_numbers(md, &t, why, len);
+done:
+    rc_table_free(&t);
+    return n;
 }

@@ -29,7 +29,7 @@ typedef struct rc_table {
 size_t rc_table_read(const char *md, const char *header_prefix, rc_table *t);
 void rc_table_free(rc_table *t);
 
-/* A number at dotted path under obj; NaN when absent/null. */
+/* A number at dotted path under obj (a numeric part indexes an array); NaN when absent/null. */
 double rc_num(const cJSON *obj, const char *path);
 /* The cell object with this id. */
 const cJSON *rc_cell(const cJSON *results, const char *id);
@@ -39,5 +39,10 @@ double rc_eval(const char *expr, const cJSON *results, const cJSON *micro);
 /* Parses a shown figure ("2.90 ms", "98000 req/s", "22 B", "15.5%", "1") into its base unit (µs,
  * req/s, B, %, plain) and the half-width of its rounding; -1 when malformed. */
 int rc_parse_shown(const char *shown, double *value, double *half_ulp);
+
+/* Checks report.md's figures: every row of its sources table evaluates (rc_eval) to its exact value
+ * and rounds to its shown text, and every bold number is one of them. The number of bold figures,
+ * or -1 with why. */
+int rc_check_figures(const char *md, const cJSON *results, const cJSON *micro, char *why, size_t len);
 
 #endif /* REPORT_CHECK_H */

@@ -15,7 +15,8 @@
 #include "report_check.h"
 #include "tsupport.h"
 
-static const char *const chart_names[] = {"throughput", "spectrum", "cpu", "io", "micro", "distance", "avail"};
+/* The charts the schema-2 fixture has data for (it has no sweeps: chart 8 is left out). */
+static const char *const chart_names[] = {"throughput", "spectrum", "cpu", "io", "micro", "distance", "avail", "winners"};
 
 /* Writes the report for dir (requirements may be NULL) and returns report.md. */
 static char *report_md(const char *dir, const char *requirements)
@@ -33,7 +34,7 @@ static void report_should_draw_every_chart_as_svg_and_png(void **state)
     char *dir = rc_fixture_copy(), *md = report_md(dir, NULL), rel[256], *svg;
     size_t i;
     (void)state;
-    for (i = 0; i < 7; i++) {
+    for (i = 0; i < sizeof chart_names / sizeof *chart_names; i++) {
         snprintf(rel, sizeof rel, "charts/%s.svg", chart_names[i]);
         assert_true(rc_nonempty(dir, rel));
         snprintf(rel, sizeof rel, "%s/charts/%s.svg", dir, chart_names[i]);
@@ -48,7 +49,8 @@ static void report_should_draw_every_chart_as_svg_and_png(void **state)
         snprintf(rel, sizeof rel, "![");
         assert_non_null(strstr(md, rel));
     }
-    assert_null(strstr(md, ") is left out:"));
+    assert_non_null(strstr(md, "Chart 8 (latency vs throughput) is left out: the run has no rate sweeps"));
+    assert_null(strstr(md, "Chart 5 (micro-benchmarks) is left out"));
     free(md);
     tsupport_rmtree(dir);
     free(dir);
@@ -99,51 +101,16 @@ static void key_figures_should_match_results_json(void **state)
     free(dir);
 }
 
-/* 1 when **text** (a bold figure) is the shown value of a row of the sources table. */
-static int is_listed(const rc_table *t, const char *text, size_t len)
-{
-    size_t r;
-    for (r = 0; r < t->nrows; r++)
-        if (strlen(t->rows[r][1]) == len && strncmp(t->rows[r][1], text, len) == 0)
-            return 1;
-    return 0;
-}
-
-/* Every bold number in md is listed in the sources table. Returns how many were checked. */
-static size_t check_bold_numbers(const char *md, const rc_table *t)
-{
-    const char *p = md, *end;
-    size_t n = 0;
-    while ((p = strstr(p, "**")) != NULL && (end = strstr(p + 2, "**")) != NULL) {
-        if (p[2] >= '0' && p[2] <= '9') {
-            if (!is_listed(t, p + 2, (size_t)(end - p - 2)))
-                fail_msg("bold figure '%.*s' has no source in the report", (int)(end - p - 2), p + 2);
-            n++;
-        }
-        p = end + 2;
-    }
-    return n;
-}
-
 static void every_bold_figure_should_trace_to_results_json(void **state)
 {
-    char *dir = rc_fixture_copy(), *md = report_md(dir, NULL), src[1024];
+    char *dir = rc_fixture_copy(), *md = report_md(dir, NULL), why[1400];
     cJSON *results = rc_json(dir, "results.json"), *micro = rc_json(dir, "micro.json");
-    rc_table t;
-    size_t r;
+    int n;
     (void)state;
-    assert_true(rc_table_read(md, "| figure | shown | exact | source |", &t) > 20);
-    for (r = 0; r < t.nrows; r++) {
-        double exact = strtod(t.rows[r][2], NULL), shown, half, computed;
-        snprintf(src, sizeof src, "%.*s", (int)strlen(t.rows[r][3]) - 2, t.rows[r][3] + 1); /* strip backticks */
-        computed = rc_eval(src, results, micro);
-        if (isnan(computed) || fabs(computed - exact) > 1e-6 * fmax(1, fabs(exact)))
-            fail_msg("figure '%s': source `%s` gives %g, report says %s", t.rows[r][0], src, computed, t.rows[r][2]);
-        if (rc_parse_shown(t.rows[r][1], &shown, &half) != 0 || fabs(shown - exact) > half + 1e-9)
-            fail_msg("figure '%s': shown '%s' does not round %s", t.rows[r][0], t.rows[r][1], t.rows[r][2]);
-    }
-    assert_true(check_bold_numbers(md, &t) > 20);
-    rc_table_free(&t);
+    n = rc_check_figures(md, results, micro, why, sizeof why);
+    if (n < 0)
+        fail_msg("%s", why);
+    assert_true(n > 20);
     cJSON_Delete(results);
     cJSON_Delete(micro);
     free(md);
@@ -184,44 +151,35 @@ static void capacity_projection_should_follow_the_formula(void **state)
     free(dir);
 }
 
-/* The recommendation for a requirements file (NULL = defaults). */
-static char *chosen_for(const char *requirements_json)
+/* The report.md of the fixture run for a requirements file (NULL = defaults). */
+static char *md_for(const char *requirements_json)
 {
-    char *dir = rc_fixture_copy(), path[4096], *md, *line, *end, *chosen;
+    char *dir = rc_fixture_copy(), path[4096], *md;
     snprintf(path, sizeof path, "%s/requirements.json", dir);
     if (requirements_json != NULL)
         rc_write(dir, "requirements.json", requirements_json);
     md = report_md(dir, requirements_json ? path : NULL);
-    line = strstr(md, "Chosen option: \"");
-    assert_non_null(line);
-    line += strlen("Chosen option: \"");
-    end = strchr(line, '"');
-    chosen = strndup(line, (size_t)(end - line));
-    free(md);
     tsupport_rmtree(dir);
     free(dir);
-    return chosen;
+    return md;
 }
 
-static void requirements_should_change_the_recommendation(void **state)
+/* A schema-2 run has closed-loop cells only and no intervals: the gate cannot decide, the report
+ * says why, and the hard requirements still rule options out (tests/report/test_decision.c has
+ * the decisions on a schema-3 run). */
+static void a_run_without_intervals_should_not_name_a_winner(void **state)
 {
-    char *c;
+    char *md = md_for(NULL);
     (void)state;
-    c = chosen_for(NULL); /* no revocation need: nothing on the request path wins */
-    assert_string_equal(c, "Stateless JWT");
-    free(c);
-    c = chosen_for("{\"instant_revocation\": true, \"revocation_delay_s\": 1}"); /* rule 4, then the lowest p99 */
-    assert_string_equal(c, "Server-side session in a shared store (Redis)");
-    free(c);
-    c = chosen_for("{\"instant_revocation\": true, \"revocation_delay_s\": 1, \"multi_region\": true}"); /* rule 6 */
-    assert_string_equal(c, "JWT plus a revocation denylist in a shared store");
-    free(c);
-    c = chosen_for("{\"token_budget_bytes\": 100}"); /* rule 3 rules out every JWT */
-    assert_string_equal(c, "Server-side session in a shared store (Redis)");
-    free(c);
-    c = chosen_for("{\"servers\": 1, \"peak_requests_per_sec\": 1000}"); /* rule 5 no longer applies */
-    assert_string_equal(c, "Server-side session on each app server (memory or file, sticky LB)");
-    free(c);
+    assert_non_null(strstr(md, "Verdict `no_measurable_difference`"));
+    assert_non_null(strstr(md, "no deployment cells"));
+    assert_non_null(strstr(md, "closed-loop cells"));
+    assert_null(strstr(md, "Chosen option:"));
+    free(md);
+    md = md_for("{\"token_budget_bytes\": 100, \"instant_revocation\": true, \"servers\": 1, \"peak_requests_per_sec\": 1000}");
+    assert_non_null(strstr(md, "out: token size: the credential is"));
+    assert_non_null(strstr(md, "out: revocation: a revoked credential stays valid for 900 s"));
+    free(md);
 }
 
 static void requirements_should_show_as_drivers(void **state)
@@ -274,6 +232,24 @@ static void chart_without_data_should_be_left_out_with_a_sentence(void **state)
     free(dir);
 }
 
+static void micro_bars_should_carry_the_interval_of_their_repetitions(void **state)
+{
+    char *dir = rc_fixture_copy(), *md = report_md(dir, NULL), path[4096], *dat, *row;
+    double v, lo, hi;
+    (void)state;
+    snprintf(path, sizeof path, "%s/charts/data/micro.dat", dir);
+    dat = tsupport_read_file(path, NULL);
+    assert_non_null(dat);
+    row = strstr(dat, "\nHS256 ");
+    assert_non_null(row);
+    assert_int_equal(sscanf(row, " HS256 %lf %lf %lf", &v, &lo, &hi), 3); /* verify: median, bootstrap 95 % interval */
+    assert_true(lo < v && v < hi);
+    free(dat);
+    free(md);
+    tsupport_rmtree(dir);
+    free(dir);
+}
+
 static void html_should_be_self_contained(void **state)
 {
     char *dir = rc_fixture_copy(), path[4096], *html, *md = report_md(dir, NULL);
@@ -285,7 +261,7 @@ static void html_should_be_self_contained(void **state)
     assert_non_null(html);
     for (p = html; (p = strstr(p, "<img ")) != NULL; p++, imgs++)
         assert_non_null(strstr(p, "src=\"data:image/svg+xml;base64,"));
-    assert_int_equal(imgs, 7);
+    assert_int_equal(imgs, 8);
     assert_null(strstr(html, "src=\"http"));
     assert_null(strstr(html, "href=\"http"));
     assert_null(strstr(html, "<link"));
@@ -379,9 +355,10 @@ int main(void)
         cmocka_unit_test(key_figures_should_match_results_json),
         cmocka_unit_test(every_bold_figure_should_trace_to_results_json),
         cmocka_unit_test(capacity_projection_should_follow_the_formula),
-        cmocka_unit_test(requirements_should_change_the_recommendation),
+        cmocka_unit_test(a_run_without_intervals_should_not_name_a_winner),
         cmocka_unit_test(requirements_should_show_as_drivers),
         cmocka_unit_test(chart_without_data_should_be_left_out_with_a_sentence),
+        cmocka_unit_test(micro_bars_should_carry_the_interval_of_their_repetitions),
         cmocka_unit_test(html_should_be_self_contained),
         cmocka_unit_test(bad_inputs_should_fail_with_one_line),
         cmocka_unit_test(command_should_write_the_report),

@@ -1,6 +1,7 @@
 /* test_run.c — `authbench run` end to end: a tiny scenario into a temporary --out, every field of
  * results.json (authbench.results/3) present and sane, the CSV files, --dry-run, a malformed
- * scenario, and Ctrl-C keeping finished cells with nothing left running. */
+ * scenario, a fault outside its window refused, repetitions in recorded rounds with a sweep point
+ * at its capacity cell's rate, and Ctrl-C keeping finished cells with nothing left running. */
 #include <dirent.h>
 #include <setjmp.h>
 #include <signal.h>
@@ -245,6 +246,78 @@ static void malformed_scenario_should_exit_2_with_one_line(void **state)
     fixture_free(&f);
 }
 
+static void a_fault_outside_the_window_should_be_refused_with_one_line(void **state)
+{
+    run_fixture f;
+    char *out = NULL, *err = NULL;
+    struct stat st;
+    (void)state;
+    fixture_make(&f, "fwin", "{\"groups\": [{\"mechanisms\": [\"session:redis\"], \"fault\": \"store-outage\","
+                             "\"fault_at\": \"4s\", \"duration\": \"10s\"}]}");
+    {
+        char *argv[] = {(char *)tload_bin(), "run", "--scenario", f.scenario, "--out", f.out, "--duration", "2s", NULL};
+        assert_int_equal(tload_run(argv, 20000, &out, &err), 2);
+    }
+    assert_int_equal(tload_lines(err), 1);
+    assert_non_null(strstr(err, "groups[0]: fault store-outage at 4s"));
+    assert_int_equal(stat(f.out, &st), -1); /* refused before anything started */
+    free(out);
+    free(err);
+    fixture_free(&f);
+}
+
+/* 1 when the list of strings holds s. */
+static int list_has(const cJSON *list, const char *s)
+{
+    const cJSON *it;
+    cJSON_ArrayForEach(it, list) {
+        if (cJSON_IsString(it) && strcmp(it->valuestring, s) == 0)
+            return 1;
+    }
+    return 0;
+}
+
+static void repetitions_should_run_in_rounds_recorded_in_the_results(void **state)
+{
+    run_fixture f;
+    char *out = NULL, *err = NULL;
+    const cJSON *order, *rounds, *sweep, *first;
+    cJSON *res;
+    int r;
+    (void)state;
+    fixture_make(&f, "rounds", "{\"name\": \"rounds\", \"store_capacity\": false, \"micro\": false, \"seed\": 7,"
+                               "\"defaults\": {\"connections\": 2, \"users\": 20, \"duration\": \"0.5s\","
+                               "\"warmup\": \"0.1s\", \"repetitions\": 2},"
+                               "\"groups\": [{\"mechanisms\": [\"none\", \"jwt:HS256\"], \"sweep\": [0.5]}]}");
+    {
+        char *argv[] = {(char *)tload_bin(), "run", "--scenario", f.scenario, "--out", f.out, "--no-micro",
+                        "--no-report", "--quiet", NULL};
+        int rc = tload_run(argv, 90000, &out, &err);
+        if (rc != 0)
+            fail_msg("authbench run exited %d: %s", rc, err);
+    }
+    res = read_json(&f, "results.json");
+    order = cJSON_GetObjectItemCaseSensitive(res, "repetition_order");
+    assert_int_equal((int)num(order, "seed"), 7);
+    rounds = cJSON_GetObjectItemCaseSensitive(order, "rounds");
+    assert_int_equal(cJSON_GetArraySize(rounds), 2);
+    for (r = 0; r < 2; r++) { /* every cell once a round */
+        assert_int_equal(cJSON_GetArraySize(cJSON_GetArrayItem(rounds, r)), 4);
+        assert_true(list_has(cJSON_GetArrayItem(rounds, r), "none-sw50-s1"));
+        assert_true(list_has(cJSON_GetArrayItem(rounds, r), "jwt-hs256-s1"));
+    }
+    sweep = tload_cell(res, "none-sw50-s1"); /* half the rate its capacity cell measured in round 1 */
+    assert_non_null(sweep);
+    assert_string_equal(cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(sweep, "status")), "ok");
+    first = cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(res, "cells"), 0); /* in the matrix's order */
+    assert_string_equal(cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(first, "id")), "none-s1");
+    assert_true(num(sweep, "requests_per_sec") > 0);
+    cJSON_Delete(res);
+    free(out);
+    free(err);
+    fixture_free(&f);
+}
+
 /* 1 when a live process holds an open file under dir (a child the run left behind). */
 static int process_holds_files_under(const char *dir)
 {
@@ -331,6 +404,8 @@ int main(void)
         cmocka_unit_test(tiny_run_should_write_every_schema_field),
         cmocka_unit_test(dry_run_should_print_the_matrix_and_start_nothing),
         cmocka_unit_test(malformed_scenario_should_exit_2_with_one_line),
+        cmocka_unit_test(a_fault_outside_the_window_should_be_refused_with_one_line),
+        cmocka_unit_test(repetitions_should_run_in_rounds_recorded_in_the_results),
         cmocka_unit_test(interrupted_run_should_keep_finished_cells_and_stop_everything),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

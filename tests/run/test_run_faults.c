@@ -1,7 +1,8 @@
 /* test_run_faults.c — `authbench run` through every fault end to end: a tiny scenario with a Redis
  * restarted, paused, killed for good, its connections reset by the proxy, the disk full and a
- * server killed; the run completes, every cell is kept with its fault, when it began and its
- * outcome, and the report names every fault cell. */
+ * server killed, each open loop at the deployment's rate; the run completes, every cell is kept
+ * with its fault, when it began and its outcome (goodput, unavailable share, time to detect), and
+ * the report names every fault cell. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -89,6 +90,14 @@ static void check_outcomes(const cJSON *res)
     assert_true(recovered(pause));
     assert_true(num(outage, "fault_outcome.errors_after") > 0 && !recovered(outage));
     assert_true(cJSON_IsNull(cJSON_GetObjectItemCaseSensitive(outage, "fault_for_s")));
+    /* at the deployment's fixed rate: the sessions down from the fault's second to the end */
+    assert_true(num(outage, "rate_per_sec") > 0);
+    assert_true(num(outage, "fault_outcome.unavailable_frac") > 0.5);
+    assert_true(num(outage, "fault_outcome.detect_s") <= 2);
+    assert_true(num(outage, "fault_outcome.goodput_after_per_s") < num(jwt, "fault_outcome.goodput_after_per_s"));
+    assert_true(num(jwt, "fault_outcome.unavailable_frac") < 0.5); /* nothing to detect for a JWT */
+    assert_true(cJSON_IsNull(cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(jwt, "fault_outcome"),
+                                                              "detect_s")));
     assert_true(num(disk, "fault_outcome.errors_after") > 0 && recovered(disk)); /* logins failed, then worked */
     assert_true(num(kill, "fault_outcome.errors_after") > 0 && !recovered(kill));
 }

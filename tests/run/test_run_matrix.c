@@ -1,6 +1,9 @@
 /* test_run_matrix.c — `authbench run`'s scenario reader and matrix: built-ins parse and expand to
  * unique cells, overrides and filters apply, the server model marks its cells, bad fields are
- * named, repetition statistics are right. */
+ * named, repetition statistics are right; and the load a cell is measured at: deployment, sweep
+ * and control cells with their kinds, ids, rates and capacity cell, the new fields' errors, a fault
+ * outside its window refused, requirements as the deployment, the round order reproducible from
+ * the seed with every dependent after its capacity cell, --cpus, the dry-run listing. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -8,9 +11,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <cmocka.h>
 
-#include "run_scenario.h"
+#include "run_exec.h"
 
 /* Parses a scenario, failing the test with the message when it does not parse. */
 static cJSON *parse_ok(const char *text)
@@ -191,6 +195,22 @@ static void bad_fields_should_be_named(void **state)
         {"{\"groups\":[]}", "groups: expected a non-empty list"},
         {"{\"name\":\"a b\",\"groups\":[{\"mechanisms\":\"none\"}]}", "name:"},
         {"{\"groups\":[{\"mechanisms\":\"none\"}],\n  \"x\": }", "line 2, column"},
+        /* the fields of the load a cell is measured at */
+        {"{\"groups\":[{\"mechanisms\":\"none\",\"sweep\":[0.5,3]}]}", "groups[0].sweep"},
+        {"{\"groups\":[{\"mechanisms\":\"none\",\"sweep\":{\"rates\":[]}}]}", "groups[0].sweep"},
+        {"{\"groups\":[{\"mechanisms\":\"none\",\"sweep\":{\"rates\":[5],\"x\":1}}]}", "groups[0].sweep"},
+        {"{\"groups\":[{\"mechanisms\":\"none\",\"open_loop\":\"yes\"}]}", "groups[0].open_loop"},
+        {"{\"groups\":[{\"mechanisms\":\"none\",\"open_loop\":true,\"rate\":100}]}", "needs a closed-loop cell"},
+        {"{\"groups\":[{\"mechanisms\":\"session:redis\",\"fault\":\"store-outage\",\"sweep\":[1]}]}",
+         "not available in a fault group"},
+        {"{\"deployment\":{\"peak_rate_per_sec\":0,\"servers\":4},\"groups\":[{\"mechanisms\":\"none\"}]}",
+         "deployment:"},
+        {"{\"deployment\":{\"peak_rate_per_sec\":10,\"servers\":4,\"x\":1},\"groups\":[{\"mechanisms\":\"none\"}]}",
+         "deployment:"},
+        {"{\"slo_p99_ms\":-1,\"groups\":[{\"mechanisms\":\"none\"}]}", "slo_p99_ms"},
+        {"{\"seed\":1.5,\"groups\":[{\"mechanisms\":\"none\"}]}", "seed"},
+        {"{\"groups\":[{\"mechanisms\":\"jwt:HS256?touch=always\"}]}", "groups[0].mechanisms"},
+        {"{\"groups\":[{\"mechanisms\":\"jwt+denylist:HS256,redis?on_store_error=maybe\"}]}", "groups[0].mechanisms"},
     };
     size_t i;
     (void)state;
@@ -219,6 +239,223 @@ static void summary_should_give_median_mean_and_cv(void **state)
     assert_true(s.cv < 0); /* not measured with one repetition */
 }
 
+/* ---- the load a cell is measured at (scenario_rate.c, matrix.c, rounds.c, placement.c) ---- */
+
+/* The cell with this id; fails the test when there is none. */
+static const ab_res_cell *cell(const ab_res_cell *cells, size_t n, const char *id)
+{
+    const ab_res_cell *c = find_cell(cells, n, id);
+    if (c == NULL)
+        fail_msg("no cell %s", id);
+    return c;
+}
+
+static const char rates_scenario[] =
+    "{\"deployment\": {\"peak_rate_per_sec\": 3000, \"servers\": 3}, \"slo_p99_ms\": 2,\n"
+    " \"groups\": [\n"
+    "  {\"mechanisms\": [\"none\", \"session:redis\"], \"store_delay\": [\"250us\", \"1ms\"], \"servers\": [1, 2],\n"
+    "   \"open_loop\": true, \"controls\": true, \"sweep\": [0.5, 1]},\n"
+    "  {\"mechanisms\": \"jwt:HS256\", \"sweep\": {\"rates\": [100, 250]}},\n"
+    "  {\"mechanisms\": \"jwt:HS256\", \"rate\": 700},\n"
+    "  {\"mechanisms\": [\"session:redis\", \"jwt+denylist:HS256,redis?on_store_error=open\"],\n"
+    "   \"fault\": \"store-outage\", \"duration\": \"4s\", \"fault_at\": \"2s\"}]}";
+
+static void open_loop_sweep_and_controls_should_expand_to_their_kinds(void **state)
+{
+    cJSON *sc = parse_ok(rates_scenario);
+    size_t n;
+    ab_res_cell *cells = expand_ok(sc, &n);
+    const ab_res_cell *c;
+    (void)state;
+    assert_string_equal(cell(cells, n, "none-s2")->kind, "capacity");
+    c = cell(cells, n, "none-dep-s2"); /* 1000 req/s per server × 2 servers */
+    assert_string_equal(c->kind, "deployment");
+    assert_float_equal(c->rate_per_sec, 2000, 1e-9);
+    assert_string_equal(c->sweep_of, "none-s2");
+    c = cell(cells, n, "session-redis-d250us-sw50-s1"); /* its rate comes from the capacity cell's round 1 */
+    assert_string_equal(c->kind, "sweep");
+    assert_float_equal(c->rate_fraction, 0.5, 1e-9);
+    assert_float_equal(c->rate_per_sec, 0, 1e-9);
+    assert_string_equal(c->sweep_of, "session-redis-d250us-s1");
+    assert_true(c->via_proxy);
+    c = cell(cells, n, "session-redis-p0-s1"); /* one control for both delays */
+    assert_string_equal(c->kind, "control");
+    assert_true(c->via_proxy);
+    assert_int_equal(c->store_delay_us, 0);
+    assert_non_null(strstr(c->label, "proxied, 0"));
+    assert_string_equal(cell(cells, n, "session-redis-p0-dep-s2")->kind, "control");
+    assert_float_equal(cell(cells, n, "session-redis-p0-dep-s2")->rate_per_sec, 2000, 1e-9);
+    assert_false(cell(cells, n, "none-s1")->via_proxy); /* no store, no proxy, no control */
+    c = cell(cells, n, "jwt-hs256-r250-s1");
+    assert_string_equal(c->sweep_of, "jwt-hs256-s1");
+    assert_float_equal(c->rate_per_sec, 250, 1e-9);
+    c = cell(cells, n, "jwt-hs256-r700-s1"); /* a stated rate: a sweep point of no capacity cell */
+    assert_string_equal(c->kind, "sweep");
+    assert_string_equal(c->sweep_of, "");
+    c = cell(cells, n, "jwt-denylist-hs256-redis-on-store-error-open-outage-s1");
+    assert_string_equal(c->kind, "fault");
+    assert_float_equal(c->rate_per_sec, 1000, 1e-9); /* fault cells: open loop at the deployment rate */
+    assert_string_equal(c->store, "redis");
+    assert_string_equal(c->alg, "HS256");
+    /* none: 2 servers × (capacity, dep, 2 sweep); redis: 2 × 2 delays × 4 + 2 × 2 controls; jwt 3 + 1; 2 faults */
+    assert_int_equal(n, 8 + 16 + 4 + 4 + 2);
+    free(cells);
+    cJSON_Delete(sc);
+}
+
+static void mechanism_options_should_reach_the_cell(void **state)
+{
+    cJSON *sc = parse_ok("{\"groups\":[{\"mechanisms\":[\"session:memory?touch=after:30&claims=1k\","
+                         "\"jwt:ES256?cache=1000\"]}]}");
+    size_t n;
+    ab_res_cell *cells = expand_ok(sc, &n);
+    const ab_res_cell *c = cell(cells, n, "session-memory-touch-after-30-claims-1k-rr-s1");
+    (void)state;
+    assert_string_equal(c->touch, "after:30");
+    assert_int_equal(c->claims_bytes, 1024);
+    assert_string_equal(c->lb, "rr");
+    assert_string_equal(c->store, "memory");
+    assert_non_null(strstr(c->label, "touch=after:30"));
+    assert_string_equal(cell(cells, n, "jwt-es256-cache-1000-s1")->alg, "ES256");
+    free(cells);
+    cJSON_Delete(sc);
+}
+
+static void a_fault_outside_its_window_should_be_refused(void **state)
+{
+    static const char text[] = "{\"groups\":[{\"mechanisms\":\"session:redis\",\"fault\":\"redis-pause\","
+                               "\"fault_at\":\"4s\",\"fault_for\":\"2s\",\"duration\":\"10s\"}]}";
+    char err[512] = "";
+    cJSON *sc = parse_ok(text);
+    (void)state;
+    assert_int_equal(ab_run_scenario_set(sc, "duration=\"2s\"", err, sizeof err), 0);
+    assert_int_equal(ab_run_scenario_check(sc, err, sizeof err), -1);
+    assert_non_null(strstr(err, "groups[0]: fault redis-pause at 4s"));
+    assert_null(strchr(err, '\n'));
+    assert_int_equal(ab_run_scenario_set(sc, "duration=\"5s\"", err, sizeof err), 0); /* starts in, ends out */
+    assert_int_equal(ab_run_scenario_check(sc, err, sizeof err), -1);
+    assert_int_equal(ab_run_scenario_set(sc, "duration=\"6s\"", err, sizeof err), 0);
+    assert_int_equal(ab_run_scenario_check(sc, err, sizeof err), 0);
+    cJSON_Delete(sc);
+}
+
+static void requirements_should_set_the_deployment_and_slo(void **state)
+{
+    char path[] = "/tmp/test_run_rates_req_XXXXXX", err[512] = "";
+    int fd = mkstemp(path);
+    static const char req[] = "{\"peak_requests_per_sec\": 9000, \"servers\": 6, \"slo_p99_ms\": 20, "
+                              "\"token_budget_bytes\": 4096}";
+    cJSON *sc = parse_ok("{\"groups\":[{\"mechanisms\":\"none\",\"open_loop\":true,\"servers\":2}]}"), *d;
+    size_t n;
+    ab_res_cell *cells;
+    (void)state;
+    assert_true(fd >= 0);
+    assert_int_equal(write(fd, req, strlen(req)), (ssize_t)strlen(req));
+    close(fd);
+    assert_float_equal(ab_run_deployment_per_server(sc), 1250, 1e-9); /* the report's default drivers */
+    assert_int_equal(ab_run_scenario_requirements(sc, path, err, sizeof err), 0);
+    assert_int_equal(ab_run_scenario_check(sc, err, sizeof err), 0);
+    assert_float_equal(ab_run_deployment_per_server(sc), 1500, 1e-9);
+    assert_float_equal(ab_json_num_or(sc, "slo_p99_ms", 0), 20, 1e-9);
+    d = ab_run_deployment_json(sc);
+    assert_non_null(strstr(ab_json_str(d, "source"), "requirements"));
+    cells = expand_ok(sc, &n);
+    assert_float_equal(cell(cells, n, "none-dep-s2")->rate_per_sec, 3000, 1e-9);
+    assert_int_equal(ab_run_scenario_requirements(sc, "/nonexistent/req.json", err, sizeof err), -1);
+    unlink(path);
+    free(cells);
+    cJSON_Delete(d);
+    cJSON_Delete(sc);
+}
+
+/* The round order of round r into order; checks each cell is there once and dependents follow. */
+static size_t round_checked(const ab_res_cell *cells, size_t n, uint64_t seed, unsigned r, size_t *order)
+{
+    size_t len = ab_run_round_order(cells, n, seed, r, order), i, j;
+    for (i = 0; i < len; i++) {
+        assert_true(order[i] < n);
+        assert_true(cells[order[i]].repetitions >= r);
+        for (j = i + 1; j < len; j++)
+            assert_true(order[i] != order[j]);
+        for (j = i + 1; cells[order[i]].sweep_of[0] != '\0' && j < len; j++)
+            if (strcmp(cells[order[j]].id, cells[order[i]].sweep_of) == 0)
+                fail_msg("round %u: %s runs before its capacity cell %s", r, cells[order[i]].id, cells[order[j]].id);
+    }
+    return len;
+}
+
+static void round_order_should_be_reproducible_from_the_seed(void **state)
+{
+    cJSON *sc = parse_ok(rates_scenario);
+    size_t n, len, r, i, *a, *b, same = 0;
+    ab_res_cell *cells = expand_ok(sc, &n);
+    (void)state;
+    a = calloc(n, sizeof *a), b = calloc(n, sizeof *b);
+    cells[0].repetitions = 1; /* a cell with fewer repetitions leaves the later rounds */
+    assert_int_equal(ab_run_rounds(cells, n), 3);
+    for (r = 1; r <= 3; r++) {
+        len = round_checked(cells, n, 42, (unsigned)r, a);
+        assert_int_equal(len, r == 1 ? n : n - 1);
+        assert_int_equal(round_checked(cells, n, 42, (unsigned)r, b), len);
+        assert_memory_equal(a, b, len * sizeof *a); /* the same seed, the same order */
+    }
+    round_checked(cells, n, 42, 2, a);
+    round_checked(cells, n, 42, 3, b);
+    for (i = 0; i < n - 1; i++)
+        same += a[i] == b[i];
+    assert_true(same < (n - 1) / 2); /* rounds are shuffled apart */
+    round_checked(cells, n, 43, 2, b);
+    assert_true(memcmp(a, b, (n - 1) * sizeof *a) != 0); /* another seed, another order */
+    free(a);
+    free(b);
+    free(cells);
+    cJSON_Delete(sc);
+}
+
+static void cpus_should_force_a_placement_and_refuse_bad_ones(void **state)
+{
+    ab_run_placement p;
+    char err[256] = "";
+    (void)state;
+    assert_int_equal(ab_run_placement_init(&p, "load=0,servers=0,stores=0", err, sizeof err), 0);
+    assert_true(p.pin);
+    assert_false(p.isolated);
+    assert_string_equal(p.text, "load=0 servers=0 stores=0");
+    assert_int_equal(ab_run_placement_init(&p, "load=0,servers=0", err, sizeof err), -1);
+    assert_non_null(strstr(err, "--cpus"));
+    assert_int_equal(ab_run_placement_init(&p, "load=0,servers=9999,stores=0", err, sizeof err), -1);
+    assert_int_equal(ab_run_placement_init(&p, "load=x,servers=0,stores=0", err, sizeof err), -1);
+    assert_int_equal(ab_run_placement_init(&p, NULL, err, sizeof err), 0);
+    if (sysconf(_SC_NPROCESSORS_ONLN) < 4) {
+        assert_false(p.pin);
+        assert_non_null(strstr(p.text, "too few to isolate load, servers and stores (needs 4)"));
+    } else {
+        assert_true(p.pin && p.isolated);
+    }
+}
+
+static void dry_run_should_list_the_new_cells(void **state)
+{
+    cJSON *sc = parse_ok(rates_scenario);
+    size_t n;
+    ab_res_cell *cells = expand_ok(sc, &n);
+    char *text = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&text, &len);
+    (void)state;
+    ab_run_matrix_print(f, cells, n, 10);
+    fclose(f);
+    assert_non_null(strstr(text, "session-redis-d250us-sw50-s1"));
+    assert_non_null(strstr(text, "50%cap"));
+    assert_non_null(strstr(text, "none-dep-s2"));
+    assert_non_null(strstr(text, "session-redis-p0-dep-s1"));
+    assert_non_null(strstr(text, " control "));
+    assert_non_null(strstr(text, "34 cells; estimated time"));
+    free(text);
+    free(cells);
+    cJSON_Delete(sc);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -230,6 +467,13 @@ int main(void)
         cmocka_unit_test(overrides_and_filters_should_apply_to_every_group),
         cmocka_unit_test(bad_fields_should_be_named),
         cmocka_unit_test(summary_should_give_median_mean_and_cv),
+        cmocka_unit_test(open_loop_sweep_and_controls_should_expand_to_their_kinds),
+        cmocka_unit_test(mechanism_options_should_reach_the_cell),
+        cmocka_unit_test(a_fault_outside_its_window_should_be_refused),
+        cmocka_unit_test(requirements_should_set_the_deployment_and_slo),
+        cmocka_unit_test(round_order_should_be_reproducible_from_the_seed),
+        cmocka_unit_test(cpus_should_force_a_placement_and_refuse_bad_ones),
+        cmocka_unit_test(dry_run_should_list_the_new_cells),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,0 +1,319 @@
+/* report_fixture.c — builds the decision tests' run (see report_fixture.h) from one table of cells. */
+#include "report_fixture.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ab_results.h"
+#include "tsupport.h"
+
+#define RF_REPS 5
+
+/* One cell: parameters and its central figures; the rest is derived in rf_cell_json. */
+typedef struct rf_spec {
+    const char *id, *label, *mechanism, *family, *store, *alg, *kind;
+    double delay_us;
+    int via_proxy;
+    double rate;        /* 0 = closed loop */
+    double p99_us;      /* median of the repetitions' p99 */
+    double spread;      /* relative half-width of the repetitions around it */
+    double cpu_us;      /* server CPU per request */
+    double rt;          /* store round trips per request */
+    double cred;        /* credential bytes */
+    double rps;         /* achieved requests/s */
+    double redis_cpu;   /* Redis CPU µs per request (INFO), < 0 = not recorded */
+} rf_spec;
+
+static const rf_spec specs[] = {
+    /* closed-loop capacity cells, 1 server */
+    {"none-s1", "none", "none", "none", NULL, NULL, "capacity", 0, 0, 0, 900, 0.05, 19, 0, 5, 52000, -1},
+    {"jwt-hs256-s1", "jwt HS256", "jwt:HS256", "jwt", NULL, "HS256", "capacity", 0, 0, 0, 980, 0.05, 24, 0, 262, 43000, -1},
+    {"jwt-es256-s1", "jwt ES256", "jwt:ES256", "jwt", NULL, "ES256", "capacity", 0, 0, 0, 2600, 0.05, 108, 0, 196, 9800, -1},
+    {"session-memory-s1", "session memory (sticky)", "session:memory", "session", "memory", NULL, "capacity", 0, 0, 0, 930,
+     0.05, 21, 0, 22, 47000, -1},
+    {"session-redis-s1", "session redis", "session:redis", "session", "redis", NULL, "capacity", 0, 0, 0, 2900, 0.05, 34, 1,
+     22, 30000, 6.1},
+    {"jwt-denylist-es256-redis-s1", "jwt ES256 + denylist", "jwt+denylist:ES256,redis", "jwt+denylist", "redis", "ES256",
+     "capacity", 0, 0, 0, 3100, 0.05, 126, 1, 196, 7900, 6.3},
+    /* open-loop deployment cells at 1250 req/s per server */
+    {"none-dep-s1", "none", "none", "none", NULL, NULL, "deployment", 0, 0, 1250, 180, 0.04, 21, 0, 5, 1250, -1},
+    {"jwt-hs256-dep-s1", "jwt HS256", "jwt:HS256", "jwt", NULL, "HS256", "deployment", 0, 0, 1250, 215, 0.04, 27, 0, 262,
+     1250, -1},
+    {"jwt-es256-dep-s1", "jwt ES256", "jwt:ES256", "jwt", NULL, "ES256", "deployment", 0, 0, 1250, 420, 0.04, 112, 0, 196,
+     1250, -1},
+    {"session-memory-dep-s1", "session memory (sticky)", "session:memory", "session", "memory", NULL, "deployment", 0, 0,
+     1250, 200, 0.04, 23, 0, 22, 1250, -1},
+    {"session-redis-dep-s1", "session redis", "session:redis", "session", "redis", NULL, "deployment", 0, 0, 1250, 350, 0.04,
+     36, 1, 22, 1250, 6.0},
+    {"session-redis-dep-p0-s1", "session redis (proxy, 0 ms)", "session:redis", "session", "redis", NULL, "control", 0, 1,
+     1250, 420, 0.04, 39, 1, 22, 1250, 6.0},
+    {"session-redis-d250us-dep-s1", "session redis (0.25 ms)", "session:redis", "session", "redis", NULL, "deployment", 250,
+     1, 1250, 1000, 0.04, 46, 1, 22, 1250, 6.2},
+    {"jwt-denylist-es256-redis-dep-p0-s1", "jwt ES256 + denylist (proxy, 0 ms)", "jwt+denylist:ES256,redis", "jwt+denylist",
+     "redis", "ES256", "control", 0, 1, 1250, 640, 0.04, 130, 1, 196, 1250, 6.3},
+    {"jwt-denylist-es256-redis-d250us-dep-s1", "jwt ES256 + denylist (0.25 ms)", "jwt+denylist:ES256,redis", "jwt+denylist",
+     "redis", "ES256", "deployment", 250, 1, 1250, 1180, 0.04, 139, 1, 196, 1250, 6.4},
+    {"jwt-denylist-hs256-redis-d250us-dep-s1", "jwt HS256 + denylist (0.25 ms)", "jwt+denylist:HS256,redis", "jwt+denylist",
+     "redis", "HS256", "deployment", 250, 1, 1250, 980, 0.04, 52, 1, 262, 1250, 6.4},
+    /* a sweep of the session at 250 µs (kind sweep; the top-level sweeps summarise them) */
+    {"session-redis-d250us-sw50-s1", "session redis (0.25 ms)", "session:redis", "session", "redis", NULL, "sweep", 250, 1,
+     4500, 1400, 0.05, 44, 1, 22, 4500, 6.1},
+    {"session-redis-d250us-sw90-s1", "session redis (0.25 ms)", "session:redis", "session", "redis", NULL, "sweep", 250, 1,
+     8100, 68000, 0.10, 41, 1, 22, 7400, 6.0},
+};
+
+/* {median, ci95_low, ci95_high, values[5]} around m with relative half-width s. */
+static cJSON *stat_json(double m, double s)
+{
+    static const double at[RF_REPS] = {-1, -0.5, 0, 0.5, 1};
+    double v[RF_REPS];
+    int i;
+    cJSON *o = cJSON_CreateObject();
+    for (i = 0; i < RF_REPS; i++)
+        v[i] = m * (1 + s * at[i]);
+    cJSON_AddNumberToObject(o, "mean", m);
+    cJSON_AddNumberToObject(o, "median", m);
+    cJSON_AddNumberToObject(o, "cv", s / 1.6);
+    cJSON_AddNumberToObject(o, "ci95_low", v[1]);
+    cJSON_AddNumberToObject(o, "ci95_high", v[3]);
+    cJSON_AddItemToObject(o, "values", cJSON_CreateDoubleArray(v, RF_REPS));
+    return o;
+}
+
+/* The latency object of a cell from its p99. */
+static cJSON *latency_json(double p99)
+{
+    cJSON *o = cJSON_CreateObject();
+    cJSON_AddNumberToObject(o, "p50", p99 * 0.45);
+    cJSON_AddNumberToObject(o, "p90", p99 * 0.7);
+    cJSON_AddNumberToObject(o, "p99", p99);
+    cJSON_AddNumberToObject(o, "p999", p99 * 1.5);
+    cJSON_AddNumberToObject(o, "p9999", p99 * 1.9);
+    cJSON_AddNumberToObject(o, "max", p99 * 2.2);
+    cJSON_AddNumberToObject(o, "mean", p99 * 0.5);
+    return o;
+}
+
+/* A string member or null. */
+static void add_str(cJSON *o, const char *name, const char *v)
+{
+    if (v != NULL)
+        cJSON_AddStringToObject(o, name, v);
+    else
+        cJSON_AddNullToObject(o, name);
+}
+
+/* The repetition_stats of a cell. */
+static cJSON *rep_stats(const rf_spec *s)
+{
+    cJSON *o = cJSON_CreateObject();
+    cJSON_AddItemToObject(o, "requests_per_sec", stat_json(s->rps, 0.01));
+    cJSON_AddItemToObject(o, "goodput_per_sec", stat_json(s->rps, 0.01));
+    cJSON_AddItemToObject(o, "p50_us", stat_json(s->p99_us * 0.45, s->spread));
+    cJSON_AddItemToObject(o, "p99_us", stat_json(s->p99_us, s->spread));
+    cJSON_AddItemToObject(o, "p999_us", stat_json(s->p99_us * 1.5, s->spread * 1.5));
+    cJSON_AddItemToObject(o, "server_cpu_us_per_req", stat_json(s->cpu_us, 0.03));
+    return o;
+}
+
+/* The parameters of a cell. */
+static void cell_params(cJSON *o, const rf_spec *s)
+{
+    cJSON *mix = cJSON_CreateObject();
+    cJSON_AddStringToObject(o, "id", s->id);
+    cJSON_AddStringToObject(o, "label", s->label);
+    cJSON_AddStringToObject(o, "mechanism", s->mechanism);
+    cJSON_AddStringToObject(o, "family", s->family);
+    add_str(o, "store", s->store);
+    add_str(o, "alg", s->alg);
+    cJSON_AddStringToObject(o, "kind", s->kind);
+    cJSON_AddBoolToObject(o, "via_proxy", s->via_proxy);
+    cJSON_AddNumberToObject(o, "store_delay_us", s->delay_us);
+    cJSON_AddNumberToObject(o, "servers", 1);
+    cJSON_AddStringToObject(o, "lb", strcmp(s->mechanism, "session:memory") == 0 ? "sticky" : "rr");
+    cJSON_AddNumberToObject(o, "connections", 32);
+    cJSON_AddNumberToObject(o, "threads", 2);
+    if (s->rate > 0)
+        cJSON_AddNumberToObject(o, "rate_per_sec", s->rate);
+    else
+        cJSON_AddNullToObject(o, "rate_per_sec");
+    cJSON_AddNumberToObject(o, "users", 1000);
+    cJSON_AddNumberToObject(mix, "login", 0);
+    cJSON_AddNumberToObject(mix, "request", 100);
+    cJSON_AddNumberToObject(mix, "logout", 0);
+    cJSON_AddItemToObject(o, "mix", mix);
+    cJSON_AddStringToObject(o, "mix_name", "read");
+    cJSON_AddNullToObject(o, "fault");
+    cJSON_AddNumberToObject(o, "duration_s", 2);
+    cJSON_AddNumberToObject(o, "warmup_s", 1);
+    cJSON_AddNumberToObject(o, "repetitions", RF_REPS);
+}
+
+/* The figures of a cell. */
+static void cell_figures(cJSON *o, const rf_spec *s)
+{
+    cJSON_AddStringToObject(o, "status", "ok");
+    cJSON_AddNullToObject(o, "error");
+    cJSON_AddNumberToObject(o, "requests_per_sec", s->rps);
+    cJSON_AddNumberToObject(o, "requests_per_sec_cv", 0.01);
+    cJSON_AddBoolToObject(o, "high_cv", 0);
+    if (s->rate > 0) {
+        cJSON_AddNumberToObject(o, "target_rate_per_sec", s->rate);
+        cJSON_AddNumberToObject(o, "achieved_rate_per_sec", s->rps);
+        cJSON_AddBoolToObject(o, "rate_reached", s->rps >= 0.98 * s->rate);
+    }
+    cJSON_AddNumberToObject(o, "goodput_per_sec", s->rps);
+    cJSON_AddItemToObject(o, "latency_us", latency_json(s->p99_us));
+    cJSON_AddNumberToObject(o, "requests", s->rps * 2 * RF_REPS);
+    cJSON_AddNumberToObject(o, "auth_failures", 0);
+    cJSON_AddNumberToObject(o, "credential_bytes", s->cred);
+    cJSON_AddNumberToObject(o, "server_cpu_us_per_req", s->cpu_us);
+    cJSON_AddNumberToObject(o, "auth_cpu_us_per_req", s->cpu_us * 0.4);
+    cJSON_AddNumberToObject(o, "store_round_trips_per_req", s->rt);
+    cJSON_AddNumberToObject(o, "store_ops_per_req", s->rt);
+    cJSON_AddNumberToObject(o, "client_bytes_out_per_req", 130 + s->cred);
+    cJSON_AddNumberToObject(o, "store_net_bytes_per_req", s->rt * 180);
+    if (s->redis_cpu >= 0)
+        cJSON_AddNumberToObject(o, "redis_cpu_us_per_req", s->redis_cpu);
+    cJSON_AddNumberToObject(o, "load_avg_1m", 1.1);
+    cJSON_AddNumberToObject(o, "steal_frac", 0);
+    cJSON_AddBoolToObject(o, "busy_machine", 0);
+    cJSON_AddNumberToObject(o, "loadgen_cpu_util", 0.2);
+    cJSON_AddBoolToObject(o, "loadgen_bottleneck", 0);
+    cJSON_AddItemToObject(o, "repetition_stats", rep_stats(s));
+}
+
+/* One sweep point of the summary. */
+static cJSON *sweep_point(const rf_spec *s)
+{
+    cJSON *o = cJSON_CreateObject();
+    cJSON_AddStringToObject(o, "cell", s->id);
+    cJSON_AddNumberToObject(o, "target_rate_per_sec", s->rate);
+    cJSON_AddNumberToObject(o, "achieved_rate_per_sec", s->rps);
+    cJSON_AddBoolToObject(o, "rate_reached", s->rps >= 0.98 * s->rate);
+    cJSON_AddNumberToObject(o, "p50_us", s->p99_us * 0.45);
+    cJSON_AddNumberToObject(o, "p99_us", s->p99_us);
+    cJSON_AddItemToObject(o, "p99_ci95", cJSON_CreateDoubleArray((double[]){s->p99_us * 0.98, s->p99_us * 1.02}, 2));
+    return o;
+}
+
+/* The top-level sweeps: the deployment point and the swept points of the session at 250 µs. */
+static cJSON *sweeps_json(void)
+{
+    cJSON *a = cJSON_CreateArray(), *sw = cJSON_CreateObject(), *pts = cJSON_CreateArray();
+    size_t i;
+    cJSON_AddStringToObject(sw, "label", "session redis (0.25 ms)");
+    cJSON_AddStringToObject(sw, "mechanism", "session:redis");
+    cJSON_AddNumberToObject(sw, "store_delay_us", 250);
+    cJSON_AddNumberToObject(sw, "servers", 1);
+    cJSON_AddStringToObject(sw, "capacity_cell", "session-redis-s1");
+    for (i = 0; i < sizeof specs / sizeof *specs; i++)
+        if (strcmp(specs[i].mechanism, "session:redis") == 0 && specs[i].delay_us == 250)
+            cJSON_AddItemToArray(pts, sweep_point(&specs[i]));
+    cJSON_AddItemToObject(sw, "points", pts);
+    cJSON_AddNumberToObject(sw, "capacity_at_slo_per_sec", 4500);
+    cJSON_AddItemToArray(a, sw);
+    return a;
+}
+
+/* The header fields: environment, store capacity, deployment, SLO. */
+static void header(cJSON *doc)
+{
+    cJSON *env = cJSON_AddObjectToObject(doc, "environment"), *cap = cJSON_AddObjectToObject(doc, "store_capacity");
+    cJSON *dep = cJSON_AddObjectToObject(doc, "deployment");
+    cJSON_AddStringToObject(env, "cpu_model", "Fixture CPU (test data)");
+    cJSON_AddNumberToObject(env, "cores", 2);
+    cJSON_AddStringToObject(env, "build_type", "Release");
+    cJSON_AddStringToObject(env, "git_commit", "0000000");
+    cJSON_AddBoolToObject(env, "git_dirty", 0);
+    cJSON_AddNumberToObject(cap, "redis_get_ops_per_sec", 150000);
+    cJSON_AddNumberToObject(cap, "redis_cluster_get_ops_per_sec", 240000);
+    cJSON_AddNumberToObject(cap, "redis_cluster_masters", 3);
+    cJSON_AddNumberToObject(dep, "peak_rate_per_sec", 5000);
+    cJSON_AddNumberToObject(dep, "servers", 4);
+    cJSON_AddNumberToObject(dep, "per_server_rate_per_sec", 1250);
+    cJSON_AddStringToObject(dep, "source", "scenario");
+    cJSON_AddNumberToObject(doc, "slo_p99_ms", 50);
+}
+
+cJSON *rf_results(void)
+{
+    cJSON *doc = cJSON_CreateObject(), *cells;
+    size_t i;
+    cJSON_AddStringToObject(doc, "schema", AB_RES_SCHEMA);
+    cJSON_AddNumberToObject(doc, "schema_version", AB_RES_SCHEMA_VERSION);
+    cJSON_AddStringToObject(doc, "name", "decision-fixture");
+    cJSON_AddBoolToObject(doc, "complete", 1);
+    cJSON_AddStringToObject(doc, "started_utc", "2026-12-04T10:00:00Z");
+    cJSON_AddStringToObject(doc, "finished_utc", "2026-12-04T10:05:00Z");
+    header(doc);
+    cJSON_AddItemToObject(doc, "sweeps", sweeps_json());
+    cells = cJSON_AddArrayToObject(doc, "cells");
+    for (i = 0; i < sizeof specs / sizeof *specs; i++) {
+        cJSON *o = cJSON_CreateObject();
+        cell_params(o, &specs[i]);
+        cell_figures(o, &specs[i]);
+        cJSON_AddItemToArray(cells, o);
+    }
+    return doc;
+}
+
+void rf_write(const char *dir, const cJSON *doc)
+{
+    char path[4096], *text = cJSON_Print(doc);
+    snprintf(path, sizeof path, "%s/results.json", dir);
+    if (text == NULL || tsupport_write_file(path, text, strlen(text)) != 0)
+        abort();
+    free(text);
+}
+
+char *rf_run_dir(void)
+{
+    char *dir = tsupport_tmpdir("decision");
+    cJSON *doc = rf_results();
+    rf_write(dir, doc);
+    cJSON_Delete(doc);
+    return dir;
+}
+
+cJSON *rf_cell(cJSON *doc, const char *id)
+{
+    cJSON *c;
+    cJSON_ArrayForEach(c, cJSON_GetObjectItem(doc, "cells"))
+        if (strcmp(cJSON_GetObjectItem(c, "id")->valuestring, id) == 0)
+            return c;
+    fprintf(stderr, "fixture has no cell %s\n", id);
+    abort();
+}
+
+/* Sets (replacing) a number member of o. */
+static void put_num(cJSON *o, const char *name, double v)
+{
+    if (cJSON_GetObjectItem(o, name) != NULL)
+        cJSON_ReplaceItemInObject(o, name, cJSON_CreateNumber(v));
+    else
+        cJSON_AddNumberToObject(o, name, v);
+}
+
+void rf_set_p99(cJSON *doc, const char *id, double median, double lo, double hi)
+{
+    cJSON *c = rf_cell(doc, id), *st = cJSON_GetObjectItem(cJSON_GetObjectItem(c, "repetition_stats"), "p99_us");
+    put_num(st, "median", median);
+    put_num(st, "ci95_low", lo);
+    put_num(st, "ci95_high", hi);
+    put_num(cJSON_GetObjectItem(c, "latency_us"), "p99", median);
+}
+
+void rf_set_num(cJSON *doc, const char *id, const char *name, double v)
+{
+    put_num(rf_cell(doc, id), name, v);
+}
+
+void rf_set_bool(cJSON *doc, const char *id, const char *name, int v)
+{
+    cJSON *c = rf_cell(doc, id);
+    cJSON_DeleteItemFromObject(c, name);
+    cJSON_AddBoolToObject(c, name, v);
+}
