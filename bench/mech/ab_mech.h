@@ -246,7 +246,9 @@ int ab_mech_ctx_timeout_ms(const ab_mech_ctx *c);
 /* Times out what waited too long, retries what waits for a reconnect. */
 void ab_mech_ctx_on_timer(ab_mech_ctx *c);
 
-/* 1 when c's _async calls may return AB_MECH_PENDING, 0 when they always answer at once. */
+/* 1 when c's _async calls may return AB_MECH_PENDING, 0 when they always answer at once: a loop
+ * handle whose store completes inline (memory://, sstore_completes_inline) holds a blocking store
+ * connection, so its blocking calls are allowed too, and cheaper (no submit and callback). */
 int ab_mech_ctx_async(const ab_mech_ctx *c);
 /* ab_mech_authenticate, answering at once (a status) or later (AB_MECH_PENDING; *out is filled
  * before done runs and must stay valid until then). cred is read during the call only. */

@@ -133,10 +133,12 @@ static int probe_store(ab_mech_ctx *c)
 
 int mech_connect_store(ab_mech_ctx *c)
 {
-    int err;
-    if (c->has_loop && probe_store(c) != 0)
+    /* a store that answers inside the submit (memory://) gets a blocking connection even on a loop:
+     * it never waits, and saves the submit and callback per call (ab_mech_ctx_async is then 0) */
+    int err, nonblocking = c->has_loop && !sstore_completes_inline(c->m->store);
+    if (nonblocking && probe_store(c) != 0)
         return -1;
-    if (c->has_loop)
+    if (nonblocking)
         c->async = sstore_async_connect(c->m->store, &c->loop);
     else
         c->conn = sstore_connect(c->m->store);

@@ -189,6 +189,7 @@ int srv_thread_init(srv *s, srv_thread *t, int idx)
      * mechanism (its workers have the handles) */
     srv_mech_hooks(t, &hooks);
     t->mech = s->model == SRV_MODEL_ASYNC ? ab_mech_ctx_new_loop(s->mech, &hooks) : NULL;
+    t->mech_waits = t->mech != NULL && ab_mech_ctx_async(t->mech);
     t->cred_cap = ab_mech_credential_max(s->mech) + 1;
     t->scratch = malloc(2 * t->cred_cap + 128);
     if ((t->mech == NULL && s->model == SRV_MODEL_ASYNC) || t->scratch == NULL) {

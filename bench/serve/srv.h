@@ -8,12 +8,14 @@
  *          one shared queue of srv_pool.c, where any idle worker thread runs the blocking call and
  *          hands the connection back to its loop (the loop's done list and eventfd).
  * Either way a connection has at most one request pending (c->pending), so its answers stay in
- * order. */
+ * order; a /stats waiting for the other threads to publish their counters is pending too
+ * (srv_stats.c). */
 #ifndef AB_SRV_H
 #define AB_SRV_H
 
 #include <http_parser.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/socket.h>
@@ -69,6 +71,7 @@ typedef struct srv_span {
 /* What the parser callbacks gather about the current request. */
 typedef struct srv_req {
     srv_span url;
+    uint32_t path_len;       /* of url, without the query (set when the request is complete) */
     srv_span field, value;   /* the header being read */
     srv_span cred;           /* the credential, once found */
     int in_value;            /* the last header callback was a value */
@@ -82,7 +85,9 @@ typedef struct srv_req {
 typedef struct srv_thread srv_thread;
 
 typedef enum srv_model { SRV_MODEL_ASYNC = 0, SRV_MODEL_POOL } srv_model;
-typedef enum srv_route { SRV_ROUTE_API, SRV_ROUTE_LOGIN, SRV_ROUTE_LOGOUT, SRV_ROUTE_REFRESH } srv_route;
+typedef enum srv_route {
+    SRV_ROUTE_API, SRV_ROUTE_LOGIN, SRV_ROUTE_LOGOUT, SRV_ROUTE_REFRESH, SRV_ROUTE_STATS
+} srv_route;
 
 /* The mechanism call of a connection's current request, and its answer. */
 typedef struct srv_job {
@@ -100,6 +105,7 @@ typedef struct srv_job {
     size_t out_len;
     uint64_t cpu_gross_ns;   /* timed calls: thread CPU of the call, clock included */
     uint64_t clock_ns;       /* timed calls: thread CPU of an empty clock pair */
+    uint64_t stats_gen;      /* /stats: the publication every other loop must have made first */
 } srv_job;
 
 typedef struct srv_conn {
@@ -145,6 +151,7 @@ struct srv_thread {
     int epfd;
     int accept_paused;       /* out of descriptors: accepting resumes on the next tick */
     ab_mech_ctx *mech;
+    int mech_waits;          /* async: ab_mech_ctx_async(mech), its calls may answer later */
     size_t cred_cap;         /* ab_mech_credential_max() + 1: a login job's output buffer */
     char *scratch;           /* login response pieces, 2 * cred_cap + 128 bytes */
     srv_conn *head, *tail;
@@ -152,7 +159,9 @@ struct srv_thread {
     pthread_mutex_t pub_lock; /* guards pub and pub_mech, copies published for /stats */
     srv_counters pub;
     ab_mech_counters pub_mech;
-    int dirty;               /* live changed since the last publication */
+    uint64_t pub_seen;       /* the last s->pub_asked this thread published for */
+    _Atomic uint64_t pub_gen; /* ... the same, for the /stats of other threads to read */
+    srv_conn *stats_wait;    /* its /stats requests waiting for other threads to publish (job.next) */
     int done_fd;             /* eventfd: readable when workers handed connections back */
     pthread_mutex_t done_lock; /* guards done */
     srv_conn *done;          /* connections whose job is done (linked by job.next) */
@@ -170,6 +179,7 @@ struct srv {
     int nthreads;
     srv_thread *threads;
     int stop_fd;             /* eventfd: readable once the server must stop */
+    _Atomic uint64_t pub_asked; /* publications asked for by /stats requests (srv_stats_ask) */
     uint64_t idle_us;
     uint64_t request_us;     /* a request must arrive whole within this of its first byte (else 408) */
     uint64_t tick_ms;        /* idle sweep and accept-retry period: min(1 s, idle / 4) */
@@ -198,8 +208,9 @@ int srv_thread_setup(srv_thread *t);
 void *srv_thread_main(void *arg);
 /* srv_loop.c: makes the thread's listening socket bound to addr (SO_REUSEPORT). 0 or -1 (errno). */
 int srv_listen(const struct sockaddr *addr, socklen_t len);
-/* srv_loop.c: publishes t's counters for /stats readers on other threads. */
-void srv_publish(srv_thread *t);
+/* srv_loop.c: c's /stats waits, pending, until every other thread has published
+ * c->job.stats_gen; then it is answered like a job that came back. */
+void srv_stats_park(srv_conn *c);
 
 /* srv_loop.c: hands c, whose job is done, back to its thread (any thread may call it). */
 void srv_post_done(srv_conn *c);
@@ -271,5 +282,15 @@ int srv_respond(srv_conn *c, int status, const char *extra, size_t extra_len, co
 /* srv_stats.c: appends the /stats body (all threads merged) to out. 0, or -1 when out failed
  * (over its bound, or out of memory). */
 int srv_stats_json(srv_thread *self, ab_buf *out);
+/* srv_stats.c: asks every thread but self to publish its counters at the end of its current turn
+ * (waking those asleep), so that a /stats answered by self includes every response any thread
+ * sent before. Returns the generation to wait for with srv_stats_published, or 0 when self is the
+ * only thread (nothing to wait for). */
+uint64_t srv_stats_ask(srv_thread *self);
+/* srv_stats.c: 1 once every thread but self has published generation gen (or a later one). */
+int srv_stats_published(const srv_thread *self, uint64_t gen);
+/* srv_stats.c: publishes t's counters when a /stats asked since its last publication; called by
+ * t at the end of each turn, after that turn's responses were sent. */
+void srv_stats_publish_asked(srv_thread *t);
 
 #endif /* AB_SRV_H */

@@ -50,10 +50,9 @@ static int job_call_timed(ab_mech_ctx *m, srv_job *j, size_t out_cap, ab_mech_do
     return st;
 }
 
-/* Runs or starts the call, timed when j->timed. */
+/* Runs or starts the call, timed when j->timed (which sets the CPU figures; they stay 0 otherwise). */
 static int job_go(ab_mech_ctx *m, srv_job *j, size_t out_cap, ab_mech_done_fn done, void *arg)
 {
-    j->cpu_gross_ns = j->clock_ns = 0;
     return j->timed ? job_call_timed(m, j, out_cap, done, arg) : job_call(m, j, out_cap, done, arg);
 }
 

@@ -100,7 +100,6 @@ static void conn_close(srv_thread *t, srv_conn *c)
     else
         srv_conn_free(c);
     t->live.closed++;
-    t->dirty = 1;
 }
 
 /* Makes the state of an accepted socket and registers it (edge-triggered). 0 or -1. */
@@ -119,7 +118,6 @@ static int conn_open(srv_thread *t, int fd)
         goto err;
     conn_touch(t, c, ab_now_us());
     t->live.accepted++;
-    t->dirty = 1;
     return 0;
 err:
     srv_conn_free(c);
@@ -163,6 +161,8 @@ static void accept_all(srv_thread *t)
 /* Sends pending output. SRV_OK when all is sent, SRV_RETRY when the socket is full, SRV_ERR. */
 static int conn_flush(srv_conn *c)
 {
+    if (c->out.len == 0)
+        return SRV_OK; /* the common case at the top of conn_io's loop */
     while (c->woff < c->out.len) {
         ssize_t n = send(c->fd, c->out.data + c->woff, c->out.len - c->woff, MSG_NOSIGNAL);
         if (n > 0) {
@@ -185,7 +185,7 @@ static int conn_fill(srv_conn *c, int *drained)
     for (;;) {
         size_t room;
         ssize_t n;
-        if (srv_conn_room(c) != 0)
+        if (c->rlen == c->rcap && srv_conn_room(c) != 0)
             return SRV_OK; /* close_after is set; the error response is queued */
         room = c->rcap - c->rlen;
         n = recv(c->fd, c->rbuf + c->rlen, room, 0);
@@ -206,8 +206,6 @@ static void conn_io(srv_thread *t, srv_conn *c, int hup)
 {
     int drained = 0, r;
     for (;;) {
-        if (t->dirty && c->woff < c->out.len)
-            srv_publish(t); /* counters visible to /stats on any thread before the client sees this */
         r = conn_flush(c);
         if (r == SRV_ERR || (r == SRV_OK && c->close_after && !c->pending))
             break;
@@ -305,13 +303,30 @@ static void sweep_idle(srv_thread *t, uint64_t now_us)
     }
 }
 
-void srv_publish(srv_thread *t)
+void srv_stats_park(srv_conn *c)
 {
-    pthread_mutex_lock(&t->pub_lock);
-    t->pub = t->live;
-    ab_mech_ctx_counters(t->mech, &t->pub_mech);
-    pthread_mutex_unlock(&t->pub_lock);
-    t->dirty = 0;
+    c->pending = 1;
+    c->job.next = c->t->stats_wait;
+    c->t->stats_wait = c;
+}
+
+/* Takes the /stats requests whose publications have all been made, and those closed meanwhile
+ * (all of them with finish: the thread stops), off t's waiting list (linked by job.next). */
+static srv_conn *take_stats(srv_thread *t, int finish)
+{
+    srv_conn *c = t->stats_wait, *next, *ready = NULL;
+    t->stats_wait = NULL;
+    for (; c != NULL; c = next) {
+        next = c->job.next;
+        if (finish || c->dead || srv_stats_published(t, c->job.stats_gen)) {
+            c->job.next = ready;
+            ready = c;
+        } else {
+            c->job.next = t->stats_wait;
+            t->stats_wait = c;
+        }
+    }
+    return ready;
 }
 
 /* Dispatches one epoll event. */
@@ -322,7 +337,7 @@ static void handle_event(srv_thread *t, struct epoll_event *ev, uint64_t now_us)
         accept_all(t);
         return;
     }
-    if (srv_watch_event(t, ev))
+    if (t->mech_waits && srv_watch_event(t, ev)) /* a handle that never waits watches no fd */
         return;
     c = ev->data.ptr;
     if (c->dead)
@@ -366,6 +381,7 @@ static void thread_finish(srv_thread *t)
     ab_mech_ctx_free(t->mech);
     t->mech = NULL;
     resume(t, srv_take_ready(t), 0);
+    resume(t, take_stats(t, 1), 0);
 }
 
 void *srv_thread_main(void *arg)
@@ -375,8 +391,9 @@ void *srv_thread_main(void *arg)
     uint64_t last_tick = ab_now_us();
     for (;;) {
         char why[96];
-        int i, done = 0, n = ab_net_wait(t->epfd, evs, SRV_EVENTS, srv_mech_wait_ms(t, (int)t->s->tick_ms),
-                                         why, sizeof why);
+        /* a /stats waiting for the other threads' publications looks again within 1 ms */
+        int wait_ms = srv_mech_wait_ms(t, t->stats_wait != NULL ? 1 : (int)t->s->tick_ms);
+        int i, done = 0, n = ab_net_wait(t->epfd, evs, SRV_EVENTS, wait_ms, why, sizeof why);
         uint64_t now = ab_now_us();
         if (n < 0) {
             ab_err("serve", "thread %d: %s", t->idx, why);
@@ -394,14 +411,15 @@ void *srv_thread_main(void *arg)
         resume(t, srv_take_ready(t), now);
         if (done)
             resume_done(t, now);
+        if (t->stats_wait != NULL)
+            resume(t, take_stats(t, 0), now);
         if (now - last_tick >= t->s->tick_ms * 1000u) {
             last_tick = now;
             sweep_idle(t, now);
             if (t->accept_paused)
                 accept_enable(t, 1);
         }
-        if (t->dirty)
-            srv_publish(t);
+        srv_stats_publish_asked(t); /* after this turn's responses were sent */
     }
 out:
     thread_finish(t);

@@ -358,6 +358,11 @@ typedef struct sstore_result {
 
 typedef void (*sstore_async_cb)(void *arg, int status, const sstore_result *result);
 
+/* 1 when st's non-blocking operations always complete inside their submit (memory://), so a loop
+ * may as well call the blocking API on its own sstore_conn: it never waits either, and costs less
+ * per operation than a submit and its callback. 0 for every other store (and one that did not open). */
+int sstore_completes_inline(const sstore *st);
+
 /* A non-blocking handle on st for one loop (hooks copied). Returns NULL only when memory is
  * exhausted; otherwise check sstore_async_err() as for sstore_connect (an unreachable cluster, a
  * worker pool that did not start). Free with sstore_async_free. */

@@ -26,6 +26,11 @@ static const sstore_async_ops *async_ops_of(const sstore *st)
     return NULL;
 }
 
+int sstore_completes_inline(const sstore *st)
+{
+    return st->err == SSTORE_OK && async_ops_of(st) == &sstore_memory_async;
+}
+
 sstore_async *sstore_async_connect(sstore *st, const sstore_loop *loop)
 {
     sstore_async *a = calloc(1, sizeof *a);

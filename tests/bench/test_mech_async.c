@@ -207,10 +207,14 @@ static void mechanisms_without_a_store_to_wait_for_should_answer_at_once(void **
         tloop L;
         tdone d = {0, 0};
         ab_mech_ctx *c = loop_ctx(&L, m);
+        assert_int_equal(ab_mech_ctx_async(c), 0); /* memory://: a blocking connection, which never waits */
         assert_int_equal(ab_mech_issue_async(c, "bob", cred, sizeof cred, &n, done_cb, &d), AB_MECH_OK);
         assert_int_equal(ab_mech_authenticate_async(c, cred, n, &who, done_cb, &d), AB_MECH_OK);
         assert_int_equal(ab_mech_authenticate_async(c, "x!", 2, &who, done_cb, &d), AB_MECH_MALFORMED);
         assert_int_equal(d.calls, 0);
+        /* so its blocking calls are allowed too, and see what the _async ones made */
+        assert_int_equal(ab_mech_authenticate(c, cred, n, &who), AB_MECH_OK);
+        assert_string_equal(who.sub, "bob");
         loop_close(&L);
         ab_mech_close(m);
     }

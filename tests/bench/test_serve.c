@@ -1,5 +1,5 @@
 /* test_serve.c — `authbench serve` end to end over every mechanism: login, request, logout, request
- * refused; /stats counters; expiry; a store going away; clean stop on SIGTERM. */
+ * refused; /stats counters, exact from any thread; expiry; a store going away; clean stop on SIGTERM. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -277,6 +277,60 @@ static void keys_from_authbench_jwt_keygen_should_work_as_is(void **state)
     }
 }
 
+/* Each thread publishes its counters only when a /stats asks: every /stats, on whichever thread,
+ * must still count every response a client saw before sending it, from every thread. Fresh
+ * connections land on the 4 threads as the kernel's hash spreads them. */
+static void stats_on_any_thread_should_count_every_response_sent_before_it(void **state)
+{
+    static const char *const four[] = {"--threads", "4", NULL};
+    tsc_server s;
+    tsc_resp r;
+    char cred[64], kind[16];
+    int i;
+    (void)state;
+    start_ok(&s, "session:memory://", NULL, four);
+    assert_int_equal(tsc_login(s.port, "erin", cred, sizeof cred, kind, sizeof kind), 200);
+    for (i = 1; i <= 40; i++) {
+        cJSON *st;
+        assert_int_equal(tsc_api(s.port, kind, cred, &r), 200);
+        st = tsc_stats(s.port);
+        assert_non_null(st);
+        assert_int_equal(tsc_stat(st, "requests"), 1 + i);
+        assert_int_equal(tsc_stat(st, "auth_ok"), i);
+        assert_int_equal(tsc_stat(st, "store.ops"), 1 + i); /* the mechanism's counters too */
+        cJSON_Delete(st);
+    }
+    stop_ok(&s);
+}
+
+/* A /stats waiting for the other threads holds back what is pipelined behind it, in order. */
+static void a_stats_pipelined_between_requests_should_be_answered_in_order(void **state)
+{
+    static const char *const four[] = {"--threads", "4", NULL};
+    static const char three[] = "GET /api/x HTTP/1.1\r\nHost: t\r\nAuthorization: Bearer frank\r\n\r\n"
+                                "GET /stats HTTP/1.1\r\nHost: t\r\n\r\n"
+                                "GET /api/y HTTP/1.1\r\nHost: t\r\nAuthorization: Bearer frank\r\n\r\n";
+    tsc_server s;
+    tsc_conn c;
+    tsc_resp r;
+    cJSON *st;
+    (void)state;
+    start_ok(&s, "none", NULL, four);
+    assert_int_equal(tsc_connect(&c, s.port), 0);
+    assert_int_equal(tsc_send(&c, three, sizeof three - 1), 0);
+    assert_int_equal(tsc_read(&c, &r), 0);
+    assert_string_equal(r.body, "{\"sub\":\"frank\"}");
+    assert_int_equal(tsc_read(&c, &r), 0);
+    assert_int_equal(r.status, 200);
+    st = cJSON_ParseWithLength(r.body, r.body_len);
+    assert_int_equal(tsc_stat(st, "requests"), 1);
+    cJSON_Delete(st);
+    assert_int_equal(tsc_read(&c, &r), 0);
+    assert_string_equal(r.body, "{\"sub\":\"frank\"}");
+    tsc_close(&c);
+    stop_ok(&s);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -286,6 +340,8 @@ int main(void)
         cmocka_unit_test(a_store_going_away_should_give_503_not_401),
         cmocka_unit_test(bad_options_should_stop_the_server_from_starting),
         cmocka_unit_test(keys_from_authbench_jwt_keygen_should_work_as_is),
+        cmocka_unit_test(stats_on_any_thread_should_count_every_response_sent_before_it),
+        cmocka_unit_test(a_stats_pipelined_between_requests_should_be_answered_in_order),
     };
     return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }

@@ -389,6 +389,18 @@ static void blocking_and_non_blocking_calls_see_the_same_sessions(void **state)
     sstore_conn_free(c);
 }
 
+/* What a caller decides on (the mechanism layer gives a loop a blocking connection then): only
+ * memory completes inside the submit; a store that did not open completes nothing. */
+static void the_store_says_whether_it_completes_inline(void **state)
+{
+    fixture *f = *state;
+    sstore *bad = sstore_open("memory://?ttl_sweep_ms=x");
+    assert_int_equal(sstore_completes_inline(f->s), f->ac->inline_done);
+    assert_int_not_equal(sstore_err(bad), SSTORE_OK);
+    assert_int_equal(sstore_completes_inline(bad), 0);
+    sstore_close(bad);
+}
+
 #define T(fn) cmocka_unit_test_setup_teardown(fn, test_setup, test_teardown)
 
 int main(void)
@@ -405,6 +417,7 @@ int main(void)
         T(freeing_with_operations_in_flight_completes_each_once_with_closed),
         T(freeing_from_inside_a_callback_completes_the_rest_once),
         T(blocking_and_non_blocking_calls_see_the_same_sessions),
+        T(the_store_says_whether_it_completes_inline),
     };
     int failed = 0;
     if (tsupport_redis_start(&redis, NULL) != 0 ||
