@@ -132,6 +132,7 @@ static cJSON *option_json(const rp_option *o, int method)
     add_str(j, "capacity_at_slo_from", o->slo_sweep >= 0 ? "sweep" : o->slo_cell ? "cells (a lower bound)" : NULL);
     cJSON_AddItemToObject(j, "cost", cost_json(&o->est));
     add_num(j, "revocation_delay_s", o->revocation_s);
+    add_str(j, "revocation_delay_from", o->revocation_from);
     for (i = 0; i < o->nwhy; i++)
         snprintf(out + strlen(out), sizeof out - strlen(out), "%s%s", i ? "; " : "", o->why[i]);
     add_str(j, "out", o->out ? out : NULL);

@@ -207,7 +207,10 @@ typedef struct rp_option {
     double slo_capacity_rps;   /* highest swept rate meeting the SLO (sweeps[].capacity_at_slo_per_sec), NaN */
     int slo_sweep;             /* index into the run's sweeps of that figure, -1 */
     const rp_cell *slo_cell;   /* without a sweep: the open-loop cell of the highest rate meeting the SLO */
-    double revocation_s;       /* how long a revoked credential keeps working by construction (NaN: until expiry) */
+    double revocation_s;       /* how long a revoked credential keeps working (NaN: until expiry): the larger of
+                                  its bound by construction and the run's measurement (revocation_latency_us) */
+    const char *revocation_from; /* "measured" (the cell's probed max is the figure), "by construction", or
+                                  "token lifetime" */
     int out;                   /* ruled out by a hard requirement */
     char why[RP_MAX_WHY][300]; /* the reasons, in words */
     int nwhy;

@@ -14,7 +14,9 @@
  * decision is measured twice: closed loop for its capacity, and open loop at the deployment's
  * per-server rate (the default drivers: 5,000 req/s over 4 servers) for its latency at the load it
  * will run; Redis sessions at 0 and 250 us with the proxied 0-delay control; one small sweep (Redis
- * sessions at 250 us) for the latency-vs-throughput knee; the store outage at the deployment's rate
+ * sessions at 250 us) for the latency-vs-throughput knee; the asymmetric denylist and the pushed
+ * denylist (ES256, the algorithm class the report compares) at 250 us with their controls; an ES256
+ * token over the 4,096-byte cookie limit (claims=4000); the store outage at the deployment's rate
  * (3 rounds too), the denylist hybrid failing open through it. The micro-benchmarks are limited
  * to what the report charts (typical-token sign/verify, the OpenSSL floor, libjwt). */
 static const char quick_json[] =
@@ -30,11 +32,14 @@ static const char quick_json[] =
     "               \"key_dist\": \"zipf:0.99\", \"mix\": \"read\", \"duration\": \"1s\", \"warmup\": \"0.5s\",\n"
     "               \"repetitions\": 3, \"threads\": 1, \"server_threads\": 2, \"open_loop\": true},\n"
     "  \"groups\": [\n"
-    "    {\"mechanisms\": [\"none\", \"jwt:HS256\", \"jwt:RS256\", \"jwt:ES256\", \"jwt+denylist:HS256,redis\"]},\n"
+    "    {\"mechanisms\": [\"none\", \"jwt:HS256\", \"jwt:RS256\", \"jwt:ES256\", \"jwt+denylist:HS256,redis\",\n"
+    "                    \"jwt:ES256?claims=4000\"]},\n"
     "    {\"mechanisms\": [\"session:memory\"], \"lb\": \"sticky\"},\n"
     "    {\"mechanisms\": [\"session:redis\"], \"store_delay\": \"0\"},\n"
     "    {\"mechanisms\": [\"session:redis\"], \"store_delay\": \"250us\", \"controls\": true,\n"
     "     \"sweep\": [0.25, 0.5, 0.9]},\n"
+    "    {\"mechanisms\": [\"jwt+denylist:ES256,redis\", \"jwt+pushed-denylist:ES256,redis\"],\n"
+    "     \"store_delay\": \"250us\", \"controls\": true},\n"
     "    {\"mechanisms\": [\"none\", \"jwt:HS256\", \"session:redis\"], \"servers\": 2, \"open_loop\": false},\n"
     "    {\"mechanisms\": [\"session:redis\", \"jwt:HS256\", \"jwt+denylist:HS256,redis?on_store_error=open\"],\n"
     "     \"fault\": \"store-outage\", \"fault_at\": \"1s\", \"duration\": \"3s\", \"open_loop\": false,\n"
