@@ -141,6 +141,34 @@ static cJSON *option_json(const rp_option *o, int method)
     return j;
 }
 
+/* The same test between every two options left that have an interval, so a reader sees which
+ * differences the run did measure (a JWT against a session a store round trip away) even when the
+ * two lowest tie: {"a", "b", "separated", "lower"} with a the lower estimate. */
+static cJSON *pairs_json(const rp_decision *d)
+{
+    cJSON *arr = cJSON_CreateArray();
+    int i, k;
+    for (i = 0; i < RP_NOPT; i++)
+        for (k = i + 1; k < RP_NOPT; k++) {
+            const rp_option *a = &d->opt[i], *b = &d->opt[k], *t;
+            cJSON *o;
+            if (a->out || b->out || !rp_has(a->est.lo) || !rp_has(a->est.hi) || !rp_has(b->est.lo) || !rp_has(b->est.hi))
+                continue;
+            if (b->est.p99 < a->est.p99) {
+                t = a;
+                a = b;
+                b = t;
+            }
+            o = cJSON_CreateObject();
+            cJSON_AddStringToObject(o, "a", a->id);
+            cJSON_AddStringToObject(o, "b", b->id);
+            cJSON_AddBoolToObject(o, "separated", a->est.hi < b->est.lo);
+            add_str(o, "lower", a->est.hi < b->est.lo ? a->id : NULL);
+            cJSON_AddItemToArray(arr, o);
+        }
+    return arr;
+}
+
 /* The gate's figures. */
 static cJSON *gate_json(const rp_decision *d)
 {
@@ -155,6 +183,7 @@ static cJSON *gate_json(const rp_decision *d)
     add_pair(g, "runner_up_ci95", b ? b->est.lo : NAN, b ? b->est.hi : NAN);
     cJSON_AddBoolToObject(g, "separated", a != NULL && b != NULL && d->verdict == d->leader);
     cJSON_AddStringToObject(g, "outcome", d->gate);
+    cJSON_AddItemToObject(g, "pairs", pairs_json(d));
     return g;
 }
 

@@ -138,8 +138,10 @@ static int storeless(const rp_cell *c)
     return rp_cell_num(c, "store_round_trips_per_req") == 0;
 }
 
-/* 1 when a is the better cell than b for the estimate (see base_rank; at_d: a cell at distance d). */
-static int cell_better(const rp_cell *a, const rp_cell *b, const char *alg, double budget)
+/* 1 when a is the better cell than b for the estimate (see base_rank). at_d: the estimate is of a
+ * cell at distance d, where a storeless cell (no round trip) of any distance counts, but the one
+ * measured at d itself comes first: a measurement at the drivers' distance is never replaced. */
+static int cell_better(const rp_cell *a, const rp_cell *b, const char *alg, double budget, double d, int at_d)
 {
     int fit_a = !(rp_cell_num(a, "credential_bytes") > budget), fit_b = !(rp_cell_num(b, "credential_bytes") > budget);
     int alg_a = alg != NULL && a->alg != NULL && strcmp(a->alg, alg) == 0, alg_b = alg != NULL && b->alg != NULL && strcmp(b->alg, alg) == 0;
@@ -151,6 +153,8 @@ static int cell_better(const rp_cell *a, const rp_cell *b, const char *alg, doub
         return alg_a;
     if (strchr(a->mechanism, '?') == NULL && strchr(b->mechanism, '?') != NULL)
         return 1; /* the plain mechanism before a variant (touch=…) */
+    if (at_d && (a->delay_us == d) != (b->delay_us == d))
+        return a->delay_us == d;
     if (base_rank(a) != base_rank(b))
         return base_rank(a) < base_rank(b);
     return rp_cell_num(a, p99_path(a)) < rp_cell_num(b, p99_path(b));
@@ -167,7 +171,7 @@ static const rp_cell *pick(const rp_run *run, int k, int cls, const char *alg, i
             continue;
         if (at_d && c->delay_us != d && !storeless(c))
             continue;
-        if (best == NULL || cell_better(c, best, alg, budget))
+        if (best == NULL || cell_better(c, best, alg, budget, d, at_d))
             best = c;
     }
     return best;
