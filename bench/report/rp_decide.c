@@ -192,8 +192,15 @@ static void decide_option(rp_option *o, int k, const rp_run *run, const rp_param
         out_because(o, "latency: its p99 was not measured");
 }
 
-/* The significance gate over the options left: a winner only when intervals separate. */
-static void gate(rp_decision *d)
+/* 1 when a's p99 interval ends at least margin below b's start: a difference both measured and
+ * large enough to matter (rp_req.min_difference_us). */
+int rp_gate_separated(const rp_option *a, const rp_option *b, double margin)
+{
+    return rp_has(a->est.hi) && rp_has(b->est.lo) && a->est.hi + margin < b->est.lo;
+}
+
+/* The significance gate over the options left: a winner only when intervals separate by the margin. */
+static void gate(rp_decision *d, double margin)
 {
     const rp_option *a, *b;
     int k;
@@ -223,13 +230,16 @@ static void gate(rp_decision *d)
         d->verdict = RP_V_NO_DIFFERENCE;
         snprintf(d->gate, sizeof d->gate, "no interval on the p99 of %s (the run recorded none: fewer than 2 repetitions, "
                  "or results from before schema 3): a difference cannot be told from noise", !rp_has(a->est.hi) ? a->id : b->id);
-    } else if (a->est.hi < b->est.lo)
-        snprintf(d->gate, sizeof d->gate, "separated: %s's p99 interval ends at %.0f µs, below %s's, which starts at %.0f µs",
-                 a->id, a->est.hi, b->id, b->est.lo);
+    } else if (rp_gate_separated(a, b, margin))
+        snprintf(d->gate, sizeof d->gate, "separated: %s's p99 interval ends at %.0f µs, more than %.0f µs below %s's, which "
+                 "starts at %.0f µs", a->id, a->est.hi, margin, b->id, b->est.lo);
     else {
         d->verdict = RP_V_NO_DIFFERENCE;
-        snprintf(d->gate, sizeof d->gate, "overlapping: %s's p99 interval [%.0f, %.0f] µs and %s's [%.0f, %.0f] µs overlap",
-                 a->id, a->est.lo, a->est.hi, b->id, b->est.lo, b->est.hi);
+        snprintf(d->gate, sizeof d->gate, "%s: %s's p99 interval [%.0f, %.0f] µs and %s's [%.0f, %.0f] µs %s",
+                 a->est.hi < b->est.lo ? "too close" : "overlapping", a->id, a->est.lo, a->est.hi, b->id, b->est.lo,
+                 b->est.hi, a->est.hi < b->est.lo ? "are less than the smallest difference that matters apart" : "overlap");
+        if (a->est.hi < b->est.lo)
+            snprintf(d->gate + strlen(d->gate), sizeof d->gate - strlen(d->gate), " (%.0f µs)", margin);
     }
 }
 
@@ -301,7 +311,8 @@ void rp_decide(rp_decision *d, const rp_run *run, const rp_params *p, const rp_r
     rp_estimate(d, run, r);
     for (k = 0; k < RP_NOPT; k++)
         decide_option(&d->opt[k], k, run, p, r, d->method);
-    gate(d);
+    d->min_difference_us = r->min_difference_us;
+    gate(d, r->min_difference_us);
     d->chosen = d->verdict >= 0 ? d->verdict : -1;
     d->jwt_alt = pick_hmac(run, r);
     banner(d, run, r);

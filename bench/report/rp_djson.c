@@ -152,6 +152,7 @@ static cJSON *pairs_json(const rp_decision *d)
         for (k = i + 1; k < RP_NOPT; k++) {
             const rp_option *a = &d->opt[i], *b = &d->opt[k], *t;
             cJSON *o;
+            int sep;
             if (a->out || b->out || !rp_has(a->est.lo) || !rp_has(a->est.hi) || !rp_has(b->est.lo) || !rp_has(b->est.hi))
                 continue;
             if (b->est.p99 < a->est.p99) {
@@ -159,11 +160,12 @@ static cJSON *pairs_json(const rp_decision *d)
                 a = b;
                 b = t;
             }
+            sep = rp_gate_separated(a, b, d->min_difference_us);
             o = cJSON_CreateObject();
             cJSON_AddStringToObject(o, "a", a->id);
             cJSON_AddStringToObject(o, "b", b->id);
-            cJSON_AddBoolToObject(o, "separated", a->est.hi < b->est.lo);
-            add_str(o, "lower", a->est.hi < b->est.lo ? a->id : NULL);
+            cJSON_AddBoolToObject(o, "separated", sep);
+            add_str(o, "lower", sep ? a->id : NULL);
             cJSON_AddItemToArray(arr, o);
         }
     return arr;
@@ -183,6 +185,7 @@ static cJSON *gate_json(const rp_decision *d)
     add_pair(g, "runner_up_ci95", b ? b->est.lo : NAN, b ? b->est.hi : NAN);
     cJSON_AddBoolToObject(g, "separated", a != NULL && b != NULL && d->verdict == d->leader);
     cJSON_AddStringToObject(g, "outcome", d->gate);
+    cJSON_AddNumberToObject(g, "min_difference_us", d->min_difference_us);
     cJSON_AddItemToObject(g, "pairs", pairs_json(d));
     return g;
 }

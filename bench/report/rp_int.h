@@ -99,6 +99,7 @@ typedef struct rp_req {
     int multi_region;
     double region_distance_us;      /* one-way, between regions (used when multi_region) */
     double slo_p99_ms;              /* the latency objective: p99 at the deployment load */
+    double min_difference_us;       /* the smallest p99 difference that matters: the gate's margin */
     int jwt_alg_class;              /* RP_ALG_*: the class that stands for every JWT option */
     char source[512];               /* "built-in defaults" or the file's path */
     unsigned given;                 /* RP_REQ_* bits of the fields the file set */
@@ -222,6 +223,7 @@ typedef struct rp_decision {
     int verdict;               /* RP_OPT_*, RP_V_NO_DIFFERENCE or RP_V_NONE */
     int leader, runner_up;     /* the two lowest estimates among the options left, -1 */
     char gate[400];            /* the gate's outcome in words */
+    double min_difference_us;  /* the gate's margin (rp_req.min_difference_us) */
     int chosen;                /* verdict when it is an option, else -1 (the ADR's wording) */
     const rp_series *jwt_alt;  /* the cheapest HMAC closed-loop series */
     int indicative;            /* the banner: see why_indicative */
@@ -229,6 +231,8 @@ typedef struct rp_decision {
     char env_problems[400];    /* "" or the environment's problems, named */
 } rp_decision;
 
+/* 1 when a's p99 interval ends more than margin µs below b's start (the gate's test, rp_decide.c). */
+int rp_gate_separated(const rp_option *a, const rp_option *b, double margin);
 /* The stable id and the words of option k. */
 const char *rp_option_id(int k);
 const char *rp_option_name(int k);

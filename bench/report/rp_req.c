@@ -25,6 +25,11 @@ void rp_req_defaults(rp_req *r)
     r->multi_region = 0;
     r->region_distance_us = 30000;
     r->slo_p99_ms = 50; /* the authentication step's share of a request budget, not a whole page's */
+    /* Two options whose p99 intervals are apart by less than this are not told apart: with 3 to 5
+     * repetitions a bootstrap interval of the median spans about their range, and two options with
+     * the same cost (a stateless JWT and a pushed denylist: one signature, no store trip) then
+     * "separate" by chance in about one run of ten, which would flip the verdict between reruns. */
+    r->min_difference_us = 100;
     r->jwt_alg_class = RP_ALG_ASYMMETRIC; /* verifiers hold public keys only */
     snprintf(r->source, sizeof r->source, "built-in defaults");
 }
@@ -46,6 +51,7 @@ static const req_num req_nums[] = {
     {"token_budget_bytes", offsetof(rp_req, token_budget_bytes), 16, 1e9},
     {"region_distance_us", offsetof(rp_req, region_distance_us), 0, 1e7},
     {"slo_p99_ms", offsetof(rp_req, slo_p99_ms), 0.001, 1e6},
+    {"min_difference_us", offsetof(rp_req, min_difference_us), 0, 1e9},
 };
 
 /* Reads "jwt_alg_class": "asymmetric" | "hmac". */
