@@ -37,6 +37,11 @@ extern "C" {
  * what the generator could send, not what the server could serve. */
 #define AB_RES_BUSY_LOAD_PER_CORE 0.7
 #define AB_RES_BUSY_STEAL_FRAC 0.05
+/* The load average counts the run's own processes too (a 2-core machine running a cell has one of
+ * 1.5-2.5 by itself), so where the run measured it the rule is instead the machine's CPU busy while
+ * the run had nothing running, sampled just before the repetition started (other_cpu_frac): other
+ * work above this share of all CPUs makes the repetition one of a busy machine. */
+#define AB_RES_BUSY_OTHER_CPU_FRAC 0.25
 #define AB_RES_LOADGEN_BOTTLENECK_UTIL 0.9
 
 /* Confidence intervals: a percentile bootstrap of the median over repetitions with this many
@@ -160,6 +165,8 @@ typedef struct ab_res_rep {
     long credential_bytes; /* the credential a login issued (the run's own probe), or -1 */
     /* --- the noise record and the placement of the repetition (issue 14) --- */
     double load_avg_1m;   /* /proc/loadavg's first figure when the repetition started, or -1 */
+    double other_cpu_frac; /* share of all CPUs busy while the run ran nothing, sampled just before
+                              the repetition (other work on the machine), or -1 */
     double steal_frac;    /* steal jiffies / all jiffies over the measured window (/proc/stat), or -1 */
     char placement[160];  /* CPU sets as placed: "load=0 servers=1 stores=1", or why not isolated */
     int isolated;         /* 1 when load, servers and stores ran on disjoint CPU sets */

@@ -394,6 +394,6 @@ void ab_res_rep_init(ab_res_rep *rep)
     rep->window_start_unix_ms = -1;
     rep->fault_at_s = rep->fault_end_s = -1;
     rep->credential_bytes = -1;
-    rep->load_avg_1m = rep->steal_frac = -1;
+    rep->load_avg_1m = rep->steal_frac = rep->other_cpu_frac = -1;
     rep->proxy_delay_mean_us = rep->proxy_delay_p99_us = -1;
 }

@@ -246,6 +246,9 @@ static void rep_noise_start(const ab_run_ctx *ctx, unsigned round, ab_res_rep *r
 {
     rep->round = (int)round;
     rep->load_avg_1m = ab_run_load_avg_1m();
+    /* Nothing of this cell runs yet (the last repetition's processes are stopped): what keeps the
+     * CPUs busy now is other work (AB_RUN_OTHER_CPU_PROBE_MS of it). */
+    rep->other_cpu_frac = ab_run_other_cpu_frac(AB_RUN_OTHER_CPU_PROBE_MS);
     rep->isolated = ctx->placement.pin && ctx->placement.isolated;
     ab_fmt(rep->placement, sizeof rep->placement, "%s", ctx->placement.text);
 }

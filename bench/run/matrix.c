@@ -1,6 +1,7 @@
 /* matrix.c — expands a scenario's groups into cells (the cartesian product of each group's axes),
  * names them, estimates their time and prints the matrix for --dry-run. */
 #include "run_scenario.h"
+#include "run_exec.h" /* AB_RUN_OTHER_CPU_PROBE_MS, in the estimate */
 
 #include <ab_mech.h>
 
@@ -501,11 +502,13 @@ double ab_run_cell_estimate_s(const ab_res_cell *c)
 {
     /* Per repetition: the users log in, warm-up, the measured window, and what the run does around
      * them (start the servers, flush the store, start the proxy, probe a credential, stop them
-     * all), 0.09-0.15 s per repetition over a quick run on the 2-core development machine. A fault
+     * all), 0.09-0.15 s per repetition over a quick run on the 2-core development machine, and the
+     * probe of the machine's other work before it (AB_RUN_OTHER_CPU_PROBE_MS). A fault
      * acting on Redis starts a Redis of the cell's own; a file store's session files are removed
      * after each repetition (about 0.5 ms a user, seen with 2000 users). */
     const ab_res_fault *f = ab_res_fault_find(c->fault);
     double per_rep = (double)(c->warmup_us + c->duration_us) / 1e6 + (double)c->users / login_rate(c) + 0.1 +
+                     AB_RUN_OTHER_CPU_PROBE_MS / 1000.0 +
                      0.03 * c->servers + (c->via_proxy ? 0.03 : 0) +
                      (f != NULL && (f->needs & AB_RES_FAULT_OWN_REDIS) ? 0.1 : 0) +
                      (strcmp(c->store, "file") == 0 ? 0.0005 * c->users : 0);

@@ -5,6 +5,8 @@
 #include "run_exec.h"
 
 #include <dirent.h>
+#include <errno.h>
+#include <time.h>
 #include <unistd.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -192,6 +194,7 @@ void ab_run_cpu_times_read(ab_run_cpu_times *t)
     for (i = 0; i < 8; i++)
         t->total += v[i];
     t->steal = v[7];
+    t->idle = v[3] + v[4];
 }
 
 double ab_run_steal_frac(const ab_run_cpu_times *a, const ab_run_cpu_times *b)
@@ -199,4 +202,20 @@ double ab_run_steal_frac(const ab_run_cpu_times *a, const ab_run_cpu_times *b)
     if (!a->ok || !b->ok || b->total <= a->total || b->steal < a->steal)
         return -1;
     return (double)(b->steal - a->steal) / (double)(b->total - a->total);
+}
+
+double ab_run_other_cpu_frac(unsigned ms)
+{
+    ab_run_cpu_times a, b;
+    struct timespec ts = {(time_t)(ms / 1000), (long)(ms % 1000) * 1000000L};
+    unsigned long long busy_a, busy_b;
+    ab_run_cpu_times_read(&a);
+    while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
+        ;
+    ab_run_cpu_times_read(&b);
+    if (!a.ok || !b.ok || b.total <= a.total)
+        return -1;
+    busy_a = a.total - a.idle - a.steal;
+    busy_b = b.total - b.idle - b.steal;
+    return busy_b >= busy_a ? (double)(busy_b - busy_a) / (double)(b.total - a.total) : -1;
 }

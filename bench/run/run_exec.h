@@ -87,12 +87,16 @@ int ab_run_placement_init(ab_run_placement *p, const char *spec, char *err, size
 int ab_run_pin(const ab_run_placement *p, int role, pid_t pid);
 /* The machine's CPU time counters (/proc/stat "cpu" line), in jiffies. */
 typedef struct ab_run_cpu_times {
-    unsigned long long steal, total;
+    unsigned long long steal, idle, total; /* idle: idle + iowait */
     int ok;
 } ab_run_cpu_times;
 void ab_run_cpu_times_read(ab_run_cpu_times *t);
 /* The steal fraction between two readings (steal jiffies / all jiffies), or -1. */
 double ab_run_steal_frac(const ab_run_cpu_times *a, const ab_run_cpu_times *b);
+/* The share of all CPUs busy (not idle, not waiting on I/O, not stolen) over ms milliseconds from
+ * now, or -1: called while the run has nothing running, it is the machine's other work. */
+double ab_run_other_cpu_frac(unsigned ms);
+#define AB_RUN_OTHER_CPU_PROBE_MS 50 /* the probe before every repetition: 10 jiffies of 2 CPUs */
 
 /* ---- interleaved rounds (rounds.c) ------------------------------------------------------------ */
 

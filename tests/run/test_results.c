@@ -229,6 +229,19 @@ static void the_load_a_cell_ran_at_should_be_in_its_result(void **state)
     o = ab_res_cell_result(&c, reps, 3, NULL);
     assert_true(cJSON_IsNull(ab_json_at(o, "rate_reached"))); /* one did not say */
     cJSON_Delete(o);
+    /* Where the other work was measured, it decides, not the load average (which counts the run's
+     * own processes): a high load average with an idle machine around it is not busy... */
+    for (i = 0; i < 3; i++)
+        reps[i].other_cpu_frac = 0.05;
+    o = ab_res_cell_result(&c, reps, 3, NULL);
+    assert_true(cJSON_IsFalse(ab_json_at(o, "busy_machine")));
+    assert_true(fabs(ab_json_num_or(o, "other_cpu_frac", -1) - 0.05) < 1e-9);
+    cJSON_Delete(o);
+    /* ...and other work above the bound in one repetition is. */
+    reps[2].other_cpu_frac = AB_RES_BUSY_OTHER_CPU_FRAC + 0.1;
+    o = ab_res_cell_result(&c, reps, 3, NULL);
+    assert_true(cJSON_IsTrue(ab_json_at(o, "busy_machine")));
+    cJSON_Delete(o);
     ab_res_reps_free(reps, 3);
 }
 
