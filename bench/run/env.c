@@ -70,12 +70,15 @@ static void kernel_name(char *out, size_t len)
         ab_fmt(out, len, "%s %s %s", u.sysname, u.release, u.machine);
 }
 
-/* The git commit of the source tree and whether tracked files changed; "unknown" without git. */
+/* The git commit of the source tree and whether tracked files changed; "unknown" without git. The
+ * committed runs under results/ are data, not code: regenerating results/reference in place changes
+ * them while the run measures, and that is no reason to distrust the code that measured. */
 static void git_state(cJSON *env)
 {
     char out[128];
     char *head[] = {"git", "-C", AB_RUN_SOURCE_DIR, "rev-parse", "--short=12", "HEAD", NULL};
-    char *dirty[] = {"git", "-C", AB_RUN_SOURCE_DIR, "status", "--porcelain", "--untracked-files=no", NULL};
+    char *dirty[] = {"git", "-C", AB_RUN_SOURCE_DIR, "status", "--porcelain", "--untracked-files=no", "--", ".",
+                     ":(exclude)results", NULL};
     if (ab_run_capture(head, out, sizeof out, 5000) == 0 && out[0] != '\0') {
         out[strcspn(out, "\r\n")] = '\0';
         cJSON_AddStringToObject(env, "git_commit", out);
