@@ -142,6 +142,10 @@ typedef struct ab_res_cell {
     char touch[16];         /* session expiry: never | always | after:S; "" when not a session */
     unsigned claims_bytes;  /* claims=BYTES: the claims JSON each credential / session record is
                                padded to (ab_mech.h); 0 = the default claims (~250 B) */
+    /* --- realistic session counts and store sweeps (issue 16) --- */
+    uint64_t sessions;      /* live sessions filled into the shared store before the warm-up, 0 none */
+    uint64_t sweep_expired; /* store-sweep: expired sessions the store holds, 0 = no sweep */
+    uint64_t sweep_at_us;   /* store-sweep: when into the measured window the sweep runs */
 } ab_res_cell;
 
 /* Redis counters (at an instant, or their change over the measured window). */
@@ -173,6 +177,15 @@ typedef struct ab_res_rep {
     double proxy_delay_mean_us, proxy_delay_p99_us; /* the proxy's achieved one-way delay, or -1 */
     int round;            /* the interleaved round this repetition ran in (1-based), 0 unknown */
     unsigned cores;       /* online CPUs of the machine it ran on (busy_machine), 0 = this machine's */
+    /* --- the store's fill and sweep (issue 16); -1 = not measured --- */
+    double sessions_live;  /* sessions filled + sessions the load logged in, at the window's start */
+    double store_bytes_per_session; /* sstore_stored_bytes() growth over the fill / sessions filled */
+    double sweep_removed;  /* sessions the sweep removed (sstore_sweep, Redis's expired_keys) */
+    double sweep_ms;       /* how long the sweep ran */
+    double sweep_at_s, sweep_end_s; /* when it began and ended, seconds into the window (NaN: not
+                              known; before the window is negative) */
+    char sweep_method[16]; /* delete | file-sweep | redis-expiry | memcached-lazy, or "" */
+    char sweep_note[160];  /* "" or why the sweep did not (fully) run */
     cJSON *extra;         /* NULL, or cell fields measured beside the load (e.g. revocation_latency_us):
                              each member replaces the cell's field of that name; owned (ab_res_reps_free) */
 } ab_res_rep;
@@ -212,6 +225,16 @@ uint64_t ab_res_seed(const char *a, const char *b);
  * errors and 401s from the fault's second on (medians), whether the errors stopped and how long
  * after the fault's end. The caller owns it. Never NULL. */
 cJSON *ab_res_fault_outcome(const ab_res_cell *c, const ab_res_rep *reps, size_t n);
+/* The store_sweep object of a store-sweep cell (res_store.c): the expired and live counts, at_s and
+ * method, the sessions removed and the sweep's length (medians over the repetitions), and the p99 of
+ * the seconds before the sweep, the seconds it ran and the seconds after (each repetition's
+ * per-second histograms merged over those seconds, then the median over repetitions; null where
+ * a repetition has no such second). n = 0 for a failed cell: the measured fields are null. The
+ * caller owns it. Never NULL. */
+cJSON *ab_res_store_sweep(const ab_res_cell *c, const ab_res_rep *reps, size_t n);
+/* The realistic-session-count fields of a cell into o: sessions_live and store_bytes_per_session
+ * (medians over the repetitions; null when not measured). */
+void ab_res_add_store_fill(cJSON *o, const ab_res_rep *reps, size_t n);
 
 /* ---- the run's files --------------------------------------------------------------------------- */
 

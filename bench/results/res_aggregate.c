@@ -360,6 +360,7 @@ static void cell_measured(cJSON *o, const ab_res_cell *c, const ab_res_rep *reps
     ab_res_add_noise(o, reps, n);
     add_series(o, reps, n);
     add_windows(o, reps, n);
+    ab_res_add_store_fill(o, reps, n);
     ab_res_add_extra(o, reps, n);
     cJSON_AddItemToObject(o, "repetition_stats", a.stats);
     cJSON_AddItemToObject(o, "high_cv_figures", a.high);
@@ -375,6 +376,8 @@ cJSON *ab_res_cell_result(const ab_res_cell *c, const ab_res_rep *reps, size_t n
         cell_measured(o, c, reps, nreps);
     if (err == NULL && c->fault[0] != '\0')
         cJSON_AddItemToObject(o, "fault_outcome", ab_res_fault_outcome(c, reps, nreps));
+    cJSON_AddItemToObject(o, "store_sweep", c->sweep_expired > 0 ? ab_res_store_sweep(c, reps, err ? 0 : nreps)
+                                                                 : cJSON_CreateNull());
     return o;
 }
 
@@ -396,4 +399,6 @@ void ab_res_rep_init(ab_res_rep *rep)
     rep->credential_bytes = -1;
     rep->load_avg_1m = rep->steal_frac = rep->other_cpu_frac = -1;
     rep->proxy_delay_mean_us = rep->proxy_delay_p99_us = -1;
+    rep->sessions_live = rep->store_bytes_per_session = rep->sweep_removed = rep->sweep_ms = -1;
+    rep->sweep_at_s = rep->sweep_end_s = NAN;
 }

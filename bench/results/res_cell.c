@@ -46,6 +46,7 @@ static void params_kind(cJSON *o, const ab_res_cell *c)
     add_str_or_null(o, "sweep_of", c->sweep_of);
     add_str_or_null(o, "touch", c->touch);
     cJSON_AddNumberToObject(o, "claims_bytes", c->claims_bytes);
+    cJSON_AddNumberToObject(o, "sessions", (double)c->sessions);
 }
 
 cJSON *ab_res_cell_params(const ab_res_cell *c)
@@ -133,5 +134,8 @@ int ab_res_cell_from_json(const cJSON *o, ab_res_cell *c)
     c->via_proxy = cJSON_IsTrue(ab_json_at(o, "via_proxy"));
     c->rate_fraction = cell_num(o, "rate_fraction", 1e6);
     c->claims_bytes = (unsigned)cell_num(o, "claims_bytes", 1e9);
+    c->sessions = (uint64_t)cell_num(o, "sessions", 1e12);
+    c->sweep_expired = (uint64_t)cell_num(o, "store_sweep.expired", 1e12); /* 0 for null: no sweep */
+    c->sweep_at_us = (uint64_t)llround(cell_num(o, "store_sweep.at_s", 1e9) * 1e6);
     return c->id[0] != '\0' && c->mechanism[0] != '\0' && c->repetitions > 0 ? 0 : -1;
 }

@@ -1,5 +1,5 @@
 /* cell.c — one cell: for each repetition start what it needs (a private Redis for a fault acting on
- * Redis, the latency proxy, N `authbench serve`), run the repetition (rep.c), then stop everything. */
+ * Redis, the store's sessions, the latency proxy, N `authbench serve`), run the repetition (rep.c), then stop everything. */
 #include "run_exec.h"
 #include "run_revoke.h"
 #include "ab_opt.h"
@@ -218,11 +218,13 @@ static void rep_teardown(ab_run_ctx *ctx, ab_run_rep_env *e, const ab_res_cell *
     }
 }
 
-/* Starts the store, proxy and servers of repetition e->rep. 0, or -1 with err. */
-static int rep_setup(ab_run_ctx *ctx, ab_run_rep_env *e, const ab_res_cell *c, char *err, size_t errlen)
+/* Starts the store (filled with the cell's sessions), proxy and servers of repetition e->rep. 0, or
+ * -1 with err. */
+static int rep_setup(ab_run_ctx *ctx, ab_run_rep_env *e, const ab_res_cell *c, ab_res_rep *rep, char *err,
+                     size_t errlen)
 {
     unsigned i;
-    if (pick_redis(ctx, e, c, err, errlen) != 0)
+    if (pick_redis(ctx, e, c, err, errlen) != 0 || ab_run_fill_rep(ctx, e, c, rep, err, errlen) != 0)
         return -1;
     for (i = 0; i < c->servers; i++)
         if (start_server(ctx, e, c, i, err, errlen) != 0)
@@ -271,7 +273,7 @@ int ab_run_cell_rep(ab_run_ctx *ctx, const ab_res_cell *c, unsigned k, ab_res_re
         free(e);
         return -1;
     }
-    rc = rep_setup(ctx, e, c, err, errlen);
+    rc = rep_setup(ctx, e, c, rep, err, errlen);
     if (rc == 0)
         rc = ab_run_rep_execute(ctx, e, c, rep, err, errlen);
     if (rc == 0)

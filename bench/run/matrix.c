@@ -24,7 +24,7 @@ typedef struct cell_pick {
     double rate;
     unsigned conns, servers;
     /* what kind of cell of its combination it is (issue 14) */
-    const char *kind;          /* capacity | deployment | sweep | control | fault */
+    const char *kind;          /* capacity | deployment | sweep | control | fault | store-sweep */
     int rate_in_id;            /* the rate was stated (rate field, sweep rates): -r<rate> in the id */
     int via_proxy;
     double fraction;           /* a sweep point as a fraction of capacity, 0 otherwise */
@@ -54,7 +54,16 @@ static int mech_uses_redis(const char *name)
     return strcmp(m, "session:redis") == 0 || strcmp(m, "session:postgres") == 0 ||
            strcmp(m, "session:memcached") == 0 || strncmp(m, "jwt+pushed-denylist:", 20) == 0 ||
            strncmp(m, "jwt+refresh:", 12) == 0 ||
-           (strncmp(m, "jwt+denylist:", 13) == 0 && n > 6 && strcmp(m + n - 6, ",redis") == 0);
+           (strncmp(m, "jwt+denylist:", 13) == 0 &&
+            ((n > 6 && strcmp(m + n - 6, ",redis") == 0) || (n > 9 && strcmp(m + n - 9, ",postgres") == 0) ||
+             (n > 10 && strcmp(m + n - 10, ",memcached") == 0)));
+}
+
+/* 1 when the cell's store is one all its servers share, which the run can fill (scenario "sessions"). */
+static int store_shared(const ab_res_cell *c)
+{
+    return strcmp(c->store, "redis") == 0 || strcmp(c->store, "redis-cluster") == 0 ||
+           strcmp(c->store, "postgres") == 0 || strcmp(c->store, "memcached") == 0;
 }
 
 /* The load-balancer policy a mechanism needs in practice: sticky for stores local to a server. */
@@ -153,6 +162,18 @@ static void id_add(char *id, size_t len, const char *word)
     ab_fmt(id + n, len - n, "%s%s", n ? "-" : "", word);
 }
 
+/* A count for ids and labels after prefix ("n100k", "n2500", "n1m"; prefix 0: none). */
+static void fmt_count(uint64_t v, char *out, size_t len, char prefix)
+{
+    const char *p = prefix ? (char[2]){prefix, '\0'} : "";
+    if (v >= 1000000 && v % 1000000 == 0)
+        ab_fmt(out, len, "%s%llum", p, (unsigned long long)(v / 1000000));
+    else if (v >= 1000 && v % 1000 == 0)
+        ab_fmt(out, len, "%s%lluk", p, (unsigned long long)(v / 1000));
+    else
+        ab_fmt(out, len, "%s%llu", p, (unsigned long long)v);
+}
+
 /* The cell's id: mechanism, then what sets it apart; lowercase [a-z0-9-]. */
 static void cell_id(ab_res_cell *c, int many_conns, int rate_in_id)
 {
@@ -182,6 +203,10 @@ static void cell_id(ab_res_cell *c, int many_conns, int rate_in_id)
         id_add(c->id, sizeof c->id, "dep");
     if (ab_res_fault_find(c->fault) != NULL)
         id_add(c->id, sizeof c->id, ab_res_fault_find(c->fault)->id);
+    if (c->sessions > 0)
+        fmt_count(c->sessions, part, sizeof part, 'n'), id_add(c->id, sizeof c->id, part);
+    if (c->sweep_expired > 0)
+        id_add(c->id, sizeof c->id, "sweep");
     if (strcmp(c->server_model, "async") != 0)
         id_add(c->id, sizeof c->id, c->server_model);
     if (many_conns)
@@ -233,7 +258,7 @@ static void qual_add(char *q, size_t len, const char *text)
 /* The cell's legend label, the same across server counts: "session redis (1 ms)". */
 static void cell_label(ab_res_cell *c, int rate_in_id)
 {
-    char base[64], q[96] = "", part[40];
+    char base[64], q[96] = "", part[40], num[24];
     label_base(c, base, sizeof base, q, sizeof q);
     if (strchr(c->mechanism, '?') != NULL) /* its options: "touch=always&claims=4000" */
         qual_add(q, sizeof q, strchr(c->mechanism, '?') + 1);
@@ -253,6 +278,14 @@ static void cell_label(ab_res_cell *c, int rate_in_id)
         qual_add(q, sizeof q, "deployment rate");
     if (ab_res_fault_find(c->fault) != NULL)
         qual_add(q, sizeof q, ab_res_fault_find(c->fault)->label);
+    if (c->sessions > 0) {
+        fmt_count(c->sessions, num, sizeof num, 0);
+        ab_fmt(part, sizeof part, "%s live sessions", num), qual_add(q, sizeof q, part);
+    }
+    if (c->sweep_expired > 0) {
+        fmt_count(c->sweep_expired, num, sizeof num, 0);
+        ab_fmt(part, sizeof part, "sweep of %s expired", num), qual_add(q, sizeof q, part);
+    }
     if (strcmp(c->server_model, "async") != 0)
         qual_add(q, sizeof q, "pool server");
     if (q[0] != '\0')
@@ -266,6 +299,7 @@ static void cell_fill(const cJSON *sc, const cJSON *g, int gi, const cell_pick *
                       ab_res_cell *c)
 {
     const cJSON *fault = cJSON_GetObjectItemCaseSensitive(g, "fault");
+    const cJSON *sweep = cJSON_GetObjectItemCaseSensitive(g, "store_sweep");
     memset(c, 0, sizeof *c);
     c->group = gi;
     ab_fmt(c->mechanism, sizeof c->mechanism, "%s", p->mech);
@@ -298,6 +332,11 @@ static void cell_fill(const cJSON *sc, const cJSON *g, int gi, const cell_pick *
         c->fault_for_us = cJSON_IsNull(cJSON_GetObjectItemCaseSensitive(g, "fault_for"))
                               ? 1000000u : gdur(g, "fault_for");
         c->via_proxy |= (ab_res_fault_find(c->fault)->needs & AB_RES_FAULT_PROXY) != 0;
+    }
+    c->sessions = store_shared(c) ? gnum(g, "sessions") : 0; /* nothing to fill beside a stateless one */
+    if (cJSON_IsObject(sweep)) {
+        c->sweep_expired = gnum(sweep, "expired");
+        c->sweep_at_us = gdur(sweep, "at");
     }
     cell_id(c, many_conns, p->rate_in_id);
     cell_label(c, p->rate_in_id);
@@ -393,8 +432,8 @@ static int add_open_loop(const cJSON *sc, const cJSON *g, int gi, const cell_pic
     return 0;
 }
 
-/* Adds the cells of one combination: a fault cell (open loop at the deployment's rate unless the
- * group states one), an open-loop cell at a stated rate, or a capacity cell (closed loop) with the
+/* Adds the cells of one combination: a fault or store-sweep cell (open loop at the deployment's rate
+ * unless the group states one), an open-loop cell at a stated rate, or a capacity cell (closed loop) with the
  * open-loop cells derived from it. 0 or -1. */
 static int add_combination(const cJSON *sc, const cJSON *g, int gi, const cJSON *rate, cell_pick *p,
                            int many_conns, cell_list *l)
@@ -405,8 +444,9 @@ static int add_combination(const cJSON *sc, const cJSON *g, int gi, const cJSON 
     p->via_proxy = p->delay_us > 0;
     p->fraction = 0;
     p->sweep_of = NULL;
-    if (cJSON_IsString(cJSON_GetObjectItemCaseSensitive(g, "fault"))) {
-        p->kind = "fault";
+    if (cJSON_IsString(cJSON_GetObjectItemCaseSensitive(g, "fault")) ||
+        cJSON_IsObject(cJSON_GetObjectItemCaseSensitive(g, "store_sweep"))) {
+        p->kind = cJSON_IsObject(cJSON_GetObjectItemCaseSensitive(g, "store_sweep")) ? "store-sweep" : "fault";
         if (p->rate == 0)
             p->rate = ab_run_deployment_per_server(sc) * p->servers;
         return add_cell(sc, g, gi, p, many_conns, 0, l);
@@ -498,6 +538,17 @@ static double login_rate(const ab_res_cell *c)
     return 15000;
 }
 
+/* Sessions per second sstore_fill stores into the cell's store (64 in flight over 8 connections):
+ * FILL_RATE_* measured on the 2-core development machine (see store_fill.c). */
+static double fill_rate(const ab_res_cell *c)
+{
+    if (strcmp(c->store, "postgres") == 0)
+        return AB_RUN_FILL_RATE_POSTGRES;
+    if (strcmp(c->store, "memcached") == 0)
+        return AB_RUN_FILL_RATE_MEMCACHED;
+    return AB_RUN_FILL_RATE_REDIS;
+}
+
 double ab_run_cell_estimate_s(const ab_res_cell *c)
 {
     /* Per repetition: the users log in, warm-up, the measured window, and what the run does around
@@ -511,7 +562,8 @@ double ab_run_cell_estimate_s(const ab_res_cell *c)
                      AB_RUN_OTHER_CPU_PROBE_MS / 1000.0 +
                      0.03 * c->servers + (c->via_proxy ? 0.03 : 0) +
                      (f != NULL && (f->needs & AB_RES_FAULT_OWN_REDIS) ? 0.1 : 0) +
-                     (strcmp(c->store, "file") == 0 ? 0.0005 * c->users : 0);
+                     (strcmp(c->store, "file") == 0 ? 0.0005 * c->users : 0) +
+                     (double)(c->sessions + c->sweep_expired) / fill_rate(c);
     return per_rep * c->repetitions;
 }
 

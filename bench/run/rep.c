@@ -1,6 +1,7 @@
 /* rep.c — one repetition: run `authbench load`, learn its exact measured window from the line it
  * announces (AB_LOAD_WINDOW_LINE, CLOCK_MONOTONIC), snapshot Redis and the servers' /stats at the
- * window's start and end, inject the cell's fault fault_at into it, and read the load's JSON. */
+ * window's start and end, inject the cell's fault fault_at into it (or run its store sweep), and
+ * read the load's JSON. */
 #include "run_exec.h"
 
 #include <arpa/inet.h>
@@ -279,6 +280,7 @@ static int watch_load(ab_run_ctx *ctx, ab_run_rep_env *e, const ab_res_cell *c, 
             ab_run_pin(&ctx->placement, AB_RUN_ROLE_LOAD, load->pid);
         watch_window(e, load, w, now);
         watch_fault(e, c, w, ab_now_us()); /* the snapshots may have taken a moment */
+        ab_run_sweep_watch(e, c, w->window_us, ab_now_us());
         ab_run_progress_tick(&ctx->progress);
         sleep_until_us(next_event_us(c, w, ab_now_us()));
     }
@@ -362,6 +364,7 @@ int ab_run_rep_execute(ab_run_ctx *ctx, ab_run_rep_env *e, const ab_res_cell *c,
     char json[AB_RUN_PATH_MAX];
     ab_run_proc load;
     rep_watch w;
+    int rc;
     memset(&w, 0, sizeof w);
     ab_fmt(json, sizeof json, "%s/rep%u.json", e->cell_dir, e->rep);
     rep->credential_bytes = credential_probe(e);
@@ -371,7 +374,9 @@ int ab_run_rep_execute(ab_run_ctx *ctx, ab_run_rep_env *e, const ab_res_cell *c,
     if (start_load(ctx, e, c, json, &load, err, errlen) != 0)
         return -1;
     ab_run_pin(&ctx->placement, AB_RUN_ROLE_LOAD, load.pid);
-    if (watch_load(ctx, e, c, &load, &w, err, errlen) != 0)
+    rc = watch_load(ctx, e, c, &load, &w, err, errlen);
+    ab_run_sweep_finish(e, c, w.window_us, rep); /* its thread joined whatever the load did */
+    if (rc != 0)
         return -1;
     collect_counters(e, c, &w, rep);
     return read_load_json(json, rep, err, errlen);

@@ -17,7 +17,8 @@ static int measurable(const ab_res_cell *c)
     if (c->fault[0] != '\0' || strcmp(c->family, "none") == 0)
         return 0;
     return strcmp(c->family, "jwt") == 0 || strcmp(c->store, "redis") == 0 ||
-           strcmp(c->store, "redis-cluster") == 0;
+           strcmp(c->store, "redis-cluster") == 0 || strcmp(c->store, "postgres") == 0 ||
+           strcmp(c->store, "memcached") == 0; /* a store every server shares */
 }
 
 /* The "HOST:PORT" list of e split into o->targets (pointing into buf). */

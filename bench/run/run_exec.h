@@ -1,6 +1,6 @@
 /* run_exec.h — the run itself: its options and context (cmd_run.c, runner.c), the progress line
  * (progress.c), one cell and its repetitions (cell.c, rep.c), keys, store capacity and
- * micro-benchmarks (extras.c), fault injection (fault.c). Cells, repetitions and their results are
+ * micro-benchmarks (extras.c), the store's fill and sweep (store_fill.c), fault injection (fault.c). Cells, repetitions and their results are
  * bench/results' (ab_results.h).
  *
  * Calls go one way: cmd_run -> runner -> cell -> rep -> fault, each using proc, store, progress and
@@ -9,6 +9,7 @@
 #ifndef AB_RUN_EXEC_H
 #define AB_RUN_EXEC_H
 
+#include <pthread.h>
 #include <sched.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -125,6 +126,21 @@ typedef struct ab_run_ctx {
 
 #define AB_RUN_MAX_SERVERS 64
 
+/* A store-sweep cell's sweep in one repetition (store_fill.c). Times are monotonic µs, 0 before. */
+typedef struct ab_run_sweep {
+    int active;                 /* the cell has expired sessions to sweep */
+    char method[16];            /* delete | redis-expiry | memcached-lazy */
+    char uri[1024];             /* the store as the run reaches it (never through the proxy) */
+    uint64_t filled_us;         /* the expired sessions were all stored */
+    long long expired_keys0;    /* Redis: INFO stats expired_keys after the fill */
+    uint64_t polled_us;         /* Redis: its last poll */
+    int started, thread;        /* the sweep was started; on its own thread (tid) */
+    pthread_t tid;
+    uint64_t start_us, end_us;  /* it began and ended */
+    long long removed;          /* sessions it removed, -1 failed */
+    char note[160];             /* "" or why it did not (fully) run */
+} ab_run_sweep;
+
 /* What one repetition started (cell.c) and uses (rep.c). */
 typedef struct ab_run_rep_env {
     unsigned rep;                       /* 1-based */
@@ -141,6 +157,7 @@ typedef struct ab_run_rep_env {
     char targets[AB_RUN_MAX_SERVERS * 24]; /* HOST:PORT,… */
     char disk[AB_RUN_PATH_MAX];         /* the last server's disk directory */
     char proxy_stats[AB_RUN_PATH_MAX];  /* the proxy's --stats-file, or "" */
+    ab_run_sweep sweep;                 /* a store-sweep cell's sweep */
 } ab_run_rep_env;
 
 /* Runs the matrix: run directory, Redis, environment, store capacity, cells, micro-benchmarks,
@@ -169,6 +186,25 @@ cJSON *ab_run_store_capacity(ab_run_ctx *ctx, const cJSON *sc, char *err, size_t
 cJSON *ab_run_micro(ab_run_ctx *ctx, const cJSON *sc, const char *micro_path);
 /* Estimated seconds of the scenario's micro-benchmarks (it asks the program how many it has). */
 double ab_run_micro_estimate_s(const cJSON *sc, const char *micro_path);
+
+/* ---- the store's live sessions and its sweep (store_fill.c) ------------------------------------ */
+
+/* Sessions per second sstore_fill stores (64 in flight over its 8 connections), for the estimates,
+ * measured on the 2-core development machine with the ASan build (Release fills faster). */
+#define AB_RUN_FILL_RATE_REDIS 60000.0
+#define AB_RUN_FILL_RATE_POSTGRES 15000.0
+#define AB_RUN_FILL_RATE_MEMCACHED 60000.0
+
+/* Before the servers of repetition e start: fills the cell's shared store (flushed) with its live
+ * sessions and, for a store-sweep cell, its expired ones (progress lines on stderr), and records
+ * sessions_live and store_bytes_per_session in rep. 0 (nothing to do included), or -1 with err. */
+int ab_run_fill_rep(ab_run_ctx *ctx, ab_run_rep_env *e, const ab_res_cell *c, ab_res_rep *rep, char *err,
+                    size_t errlen);
+/* From the load's watch loop (window_us: the window's start, 0 before it is known): starts the
+ * sweep at_us into the window, or follows Redis expiring the sessions. */
+void ab_run_sweep_watch(ab_run_rep_env *e, const ab_res_cell *c, uint64_t window_us, uint64_t now);
+/* After the load (whatever its end): waits for the sweep and records it in rep. */
+void ab_run_sweep_finish(ab_run_rep_env *e, const ab_res_cell *c, uint64_t window_us, ab_res_rep *rep);
 
 /* ---- faults (fault.c) ------------------------------------------------------------------------- */
 

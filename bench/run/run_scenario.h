@@ -51,6 +51,13 @@ int ab_run_sweep_ok(const cJSON *v);
 /* Checks deployment, slo_p99_ms, seed, and each group's open_loop / sweep / fault window. 0, or -1
  * with err naming the field (ab_run_scenario_check calls it). */
 int ab_run_scenario_check_rates(const cJSON *sc, char *err, size_t errlen);
+/* 0 when v is a group's store_sweep value: null or {"expired": 1..10^7, "at": duration}; else -1
+ * (scenario_store.c). */
+int ab_run_store_sweep_ok(const cJSON *v);
+/* Checks each group's sessions and store_sweep against its mechanisms (a shared store; a session
+ * store the run can sweep), its fault, open_loop, sweep and window. 0, or -1 with err naming the
+ * field (ab_run_scenario_check calls it). */
+int ab_run_scenario_check_stores(const cJSON *sc, char *err, size_t errlen);
 /* The deployment's per-server rate (peak / servers), requests/s. */
 double ab_run_deployment_per_server(const cJSON *sc);
 /* The top-level "deployment" object of results.json (caller owns it). */

@@ -24,7 +24,8 @@ typedef enum field_kind {
     FK_FAULT,      /* null | a fault name (fault.c) */
     FK_MODEL,      /* async | pool: the server model (serve --model) */
     FK_BOOL,       /* true | false */
-    FK_SWEEP       /* null, a list of fractions of capacity, or {"rates": [...]} (scenario_rate.c) */
+    FK_SWEEP,      /* null, a list of fractions of capacity, or {"rates": [...]} (scenario_rate.c) */
+    FK_STORE_SWEEP /* null or {"expired": N, "at": duration} (scenario_store.c) */
 } field_kind;
 
 typedef struct group_field {
@@ -57,6 +58,8 @@ static const group_field group_fields[] = {
     {"open_loop", FK_BOOL, 0, 0, "false"},
     {"sweep", FK_SWEEP, 0, 0, "null"},
     {"controls", FK_BOOL, 0, 0, "false"},
+    {"sessions", FK_UINT, 0, 10000000, "0"},
+    {"store_sweep", FK_STORE_SWEEP, 0, 0, "null"},
 };
 #define N_GROUP_FIELDS (sizeof group_fields / sizeof group_fields[0])
 
@@ -121,7 +124,7 @@ static int mechanism_known(const char *m)
     char alg[16];
     const char *comma, *rest;
     size_t i;
-    int pushed = strncmp(m, "jwt+pushed-denylist:", 20) == 0; /* through Redis pub/sub: redis only */
+    int pushed = strncmp(m, "jwt+pushed-denylist:", 20) == 0; /* pub/sub, NOTIFY or a poll: no memory */
     for (i = 0; i < sizeof fixed / sizeof fixed[0]; i++)
         if (strcmp(m, fixed[i]) == 0)
             return 1;
@@ -137,7 +140,8 @@ static int mechanism_known(const char *m)
     if ((comma = strchr(rest, ',')) == NULL || (size_t)(comma - rest) >= sizeof alg)
         return 0;
     ab_fmt(alg, sizeof alg, "%.*s", (int)(comma - rest), rest);
-    return alg_known(alg) && (strcmp(comma + 1, "redis") == 0 || (!pushed && strcmp(comma + 1, "memory") == 0));
+    return alg_known(alg) && (strcmp(comma + 1, "redis") == 0 || strcmp(comma + 1, "postgres") == 0 ||
+                              strcmp(comma + 1, "memcached") == 0 || (!pushed && strcmp(comma + 1, "memory") == 0));
 }
 
 /* 1 when m is a mechanism name, maybe with mechanism options after '?' (session:redis?touch=always,
@@ -263,6 +267,8 @@ static int axis_item_ok(const cJSON *sc, const group_field *f, const cJSON *it)
         return cJSON_IsBool(it) ? 0 : -1;
     case FK_SWEEP:
         return ab_run_sweep_ok(it);
+    case FK_STORE_SWEEP:
+        return ab_run_store_sweep_ok(it);
     }
     return -1;
 }
@@ -273,8 +279,9 @@ static const char *field_expects(const group_field *f)
     switch (f->kind) {
     case FK_MECHS: return "mechanism names: none, session:memory, session:redis, session:redis-cluster, "
                           "session:postgres, session:memcached, session:file-pagecache, "
-                          "session:file-direct, session:file-fsync, jwt:<ALG>, jwt+denylist:<ALG>,redis|memory, "
-                          "jwt+pushed-denylist:<ALG>,redis, jwt+refresh:<ALG>,redis, "
+                          "session:file-direct, session:file-fsync, jwt:<ALG>, "
+                          "jwt+denylist:<ALG>,redis|postgres|memcached|memory, "
+                          "jwt+pushed-denylist:<ALG>,redis|postgres|memcached, jwt+refresh:<ALG>,redis, "
                           "each maybe with options: ?claims=BYTES, session ?touch=never|always|after:S, "
                           "?l1=TTL&l1_size=N, jwt ?cache=N, jwt+denylist ?on_store_error=closed|open, "
                           "jwt+refresh ?access_ttl=S";
@@ -294,6 +301,8 @@ static const char *field_expects(const group_field *f)
     case FK_BOOL: return "true or false";
     case FK_SWEEP: return "null, fractions of the measured capacity like [0.25, 0.5, 1] (0.001..2), or "
                           "{\"rates\": [requests/s, ...]}";
+    case FK_STORE_SWEEP: return "null or {\"expired\": 1..10000000, \"at\": \"2s\"} (expired sessions, and "
+                                "when into the window the sweep runs)";
     }
     return "?";
 }
@@ -307,9 +316,9 @@ static int group_field_check(const cJSON *sc, int gi, const group_field *f, cons
                   f->kind == FK_RATE_LIST || f->kind == FK_MIX_LIST || f->kind == FK_DUR_LIST;
     const cJSON *bad = v;
     char *shown;
-    if (f->kind == FK_SWEEP && ab_run_sweep_ok(v) == 0)
-        return 0; /* a list, but one value: not an axis */
-    if (f->kind != FK_SWEEP && !(cJSON_IsArray(v) && !is_list) && n > 0) {
+    if ((f->kind == FK_SWEEP && ab_run_sweep_ok(v) == 0) || (f->kind == FK_STORE_SWEEP && ab_run_store_sweep_ok(v) == 0))
+        return 0; /* a list or an object, but one value: not an axis */
+    if (f->kind != FK_SWEEP && f->kind != FK_STORE_SWEEP && !(cJSON_IsArray(v) && !is_list) && n > 0) {
         for (i = 0; i < n; i++)
             if (axis_item_ok(sc, f, ab_run_axis_get(v, i)) != 0)
                 break;
@@ -453,7 +462,7 @@ int ab_run_scenario_check(const cJSON *sc, char *err, size_t errlen)
         if (group_check(sc, g, gi++, err, errlen) != 0)
             return -1;
     }
-    return ab_run_scenario_check_rates(sc, err, errlen);
+    return ab_run_scenario_check_rates(sc, err, errlen) != 0 ? -1 : ab_run_scenario_check_stores(sc, err, errlen);
 }
 
 /* Adds to obj every field of defaults it lacks (copies). */

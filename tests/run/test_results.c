@@ -245,6 +245,74 @@ static void the_load_a_cell_ran_at_should_be_in_its_result(void **state)
     ab_res_reps_free(reps, 3);
 }
 
+/* A load document whose window second t has every answer at lat_us[t] (3 s). */
+static cJSON *series_doc(const double lat_us[3])
+{
+    cJSON *d = load_doc(100, 1000, 10, 10), *arr = cJSON_CreateArray();
+    int t, i;
+    for (t = 0; t < 3; t++) {
+        ab_hist *h = ab_hist_new(60000000000ull, 3);
+        cJSON *row = cJSON_CreateObject();
+        char *enc;
+        for (i = 0; i < 100; i++)
+            ab_hist_record(h, (uint64_t)(lat_us[t] * 1000));
+        enc = ab_hist_encode(h);
+        cJSON_AddNumberToObject(row, "t_s", t);
+        cJSON_AddNumberToObject(row, "requests", 100);
+        cJSON_AddStringToObject(row, "latency_ns", enc);
+        cJSON_AddItemToArray(arr, row);
+        free(enc);
+        ab_hist_free(h);
+    }
+    cJSON_ReplaceItemInObjectCaseSensitive(d, "timeseries", arr);
+    return d;
+}
+
+static void a_store_sweep_should_split_the_window_around_it(void **state)
+{
+    static const double lat[2][3] = {{100, 5000, 200}, {120, 7000, 220}};
+    ab_res_cell c;
+    ab_res_rep reps[2];
+    cJSON *o, *sw;
+    int k;
+    (void)state;
+    rate_cell(&c);
+    snprintf(c.kind, sizeof c.kind, "store-sweep");
+    c.sessions = 1000, c.sweep_expired = 400, c.sweep_at_us = 1000000, c.repetitions = 2;
+    for (k = 0; k < 2; k++) {
+        ab_res_rep_init(&reps[k]);
+        assert_true(isnan(reps[k].sweep_at_s) && reps[k].sessions_live == -1);
+        reps[k].load = series_doc(lat[k]);
+        reps[k].sweep_at_s = 1.2, reps[k].sweep_end_s = 1.5; /* inside second 1 */
+        reps[k].sweep_removed = 400, reps[k].sweep_ms = 300 + 100 * k;
+        reps[k].sessions_live = 1050, reps[k].store_bytes_per_session = 400 + 10 * k;
+        snprintf(reps[k].sweep_method, sizeof reps[k].sweep_method, "delete");
+    }
+    o = ab_res_cell_result(&c, reps, 2, NULL);
+    sw = cJSON_GetObjectItemCaseSensitive(o, "store_sweep");
+    assert_string_equal(ab_json_str(sw, "method"), "delete");
+    assert_true(ab_json_num_or(sw, "expired", 0) == 400 && ab_json_num_or(sw, "live", 0) == 1000);
+    assert_true(ab_json_num_or(sw, "at_s", 0) == 1 && ab_json_num_or(sw, "removed", 0) == 400);
+    assert_true(ab_json_num_or(sw, "sweep_ms", 0) == 350 && ab_json_num_or(sw, "started_s", 0) == 1.2);
+    assert_in_range((unsigned)ab_json_num_or(sw, "p99_before_us", 0), 109, 111);  /* median of 100, 120 */
+    assert_in_range((unsigned)ab_json_num_or(sw, "p99_during_us", 0), 5980, 6020); /* of 5000, 7000 */
+    assert_in_range((unsigned)ab_json_num_or(sw, "p99_after_us", 0), 209, 211);
+    assert_true(ab_json_num_or(o, "sessions_live", 0) == 1050);
+    assert_true(ab_json_num_or(o, "store_bytes_per_session", 0) == 405);
+    assert_true(ab_json_num_or(o, "sessions", 0) == 1000);
+    cJSON_Delete(o);
+    /* a failed cell keeps what was asked, with nothing measured; a cell without a sweep has null */
+    o = ab_res_cell_result(&c, reps, 2, "boom");
+    assert_true(cJSON_IsNull(ab_json_at(o, "store_sweep.removed")));
+    assert_true(ab_json_num_or(o, "store_sweep.expired", 0) == 400);
+    cJSON_Delete(o);
+    c.sweep_expired = 0;
+    o = ab_res_cell_result(&c, reps, 2, NULL);
+    assert_true(cJSON_IsNull(cJSON_GetObjectItemCaseSensitive(o, "store_sweep")));
+    cJSON_Delete(o);
+    ab_res_reps_free(reps, 2);
+}
+
 static void what_was_not_measured_should_be_null_never_zero(void **state)
 {
     ab_res_cell c;
@@ -454,6 +522,7 @@ int main(void)
         cmocka_unit_test(repetitions_should_aggregate_by_the_figure_table),
         cmocka_unit_test(the_load_a_cell_ran_at_should_be_in_its_result),
         cmocka_unit_test(what_was_not_measured_should_be_null_never_zero),
+        cmocka_unit_test(a_store_sweep_should_split_the_window_around_it),
         cmocka_unit_test(the_bootstrap_interval_should_hold_the_median_and_be_reproducible),
         cmocka_unit_test(the_change_interval_should_exclude_zero_only_for_a_real_shift),
         cmocka_unit_test(sweeps_should_give_the_capacity_at_the_slo),

@@ -3,7 +3,8 @@
  * named, repetition statistics are right; and the load a cell is measured at: deployment, sweep
  * and control cells with their kinds, ids, rates and capacity cell, the new fields' errors, a fault
  * outside its window refused, requirements as the deployment, the round order reproducible from
- * the seed with every dependent after its capacity cell, --cpus, the dry-run listing. */
+ * the seed with every dependent after its capacity cell, --cpus, the dry-run listing; a store's
+ * contents (sessions, store_sweep) and the denylists over the run's PostgreSQL and memcached. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -71,7 +72,8 @@ static void default_should_cover_the_matrix_of_issue_5(void **state)
         "session-redis-d250us-s2", "session-redis-d1000us-s4", "session-file-pagecache-s1",
         "session-file-direct-s2", "session-file-fsync-s4", "jwt-hs256-s1", "jwt-rs256-s2",
         "jwt-ps256-s4", "jwt-es256-s1", "jwt-eddsa-s2", "jwt-denylist-hs256-redis-s4",
-        "jwt-rs256-login-heavy-s1", "session-redis-outage-s2", "jwt-hs256-outage-s2"};
+        "jwt-rs256-login-heavy-s1", "session-redis-outage-s2", "jwt-hs256-outage-s2",
+        "session-postgres-n100k-sweep-s1", "session-redis-n100k-sweep-s1"};
     cJSON *sc = parse_ok(ab_run_scenario_builtin("default"));
     size_t i, n;
     ab_res_cell *cells = expand_ok(sc, &n);
@@ -82,6 +84,8 @@ static void default_should_cover_the_matrix_of_issue_5(void **state)
     assert_string_equal(find_cell(cells, n, "session-redis-outage-s2")->fault, "store-outage");
     assert_int_equal(find_cell(cells, n, "session-redis-d250us-s2")->store_delay_us, 250);
     assert_string_equal(find_cell(cells, n, "session-redis-d1000us-s4")->label, "session redis (1 ms)");
+    assert_string_equal(find_cell(cells, n, "session-postgres-n100k-sweep-s1")->kind, "store-sweep");
+    assert_int_equal(find_cell(cells, n, "session-redis-n100k-sweep-s1")->sweep_expired, 100000);
     free(cells);
     cJSON_Delete(sc);
 }
@@ -211,6 +215,28 @@ static void bad_fields_should_be_named(void **state)
         {"{\"seed\":1.5,\"groups\":[{\"mechanisms\":\"none\"}]}", "seed"},
         {"{\"groups\":[{\"mechanisms\":\"jwt:HS256?touch=always\"}]}", "groups[0].mechanisms"},
         {"{\"groups\":[{\"mechanisms\":\"jwt+denylist:HS256,redis?on_store_error=maybe\"}]}", "groups[0].mechanisms"},
+        /* a store's contents (issue 16) */
+        {"{\"groups\":[{\"mechanisms\":\"session:redis\",\"sessions\":10000001}]}", "groups[0].sessions: 10000001"},
+        {"{\"groups\":[{\"mechanisms\":\"session:redis\",\"sessions\":-1}]}", "groups[0].sessions"},
+        {"{\"groups\":[{\"mechanisms\":[\"session:memory\"],\"sessions\":10}]}",
+         "groups[0].sessions: session:memory keeps its sessions in each server"},
+        {"{\"groups\":[{\"mechanisms\":[\"session:file-fsync\"],\"sessions\":10}]}", "groups[0].sessions"},
+        {"{\"groups\":[{\"mechanisms\":\"session:redis\",\"store_sweep\":{\"expired\":0,\"at\":\"1s\"}}]}",
+         "groups[0].store_sweep"},
+        {"{\"groups\":[{\"mechanisms\":\"session:redis\",\"store_sweep\":{\"expired\":5}}]}", "groups[0].store_sweep"},
+        {"{\"groups\":[{\"mechanisms\":\"session:redis\",\"store_sweep\":{\"expired\":5,\"at\":\"1s\",\"x\":1}}]}",
+         "groups[0].store_sweep"},
+        {"{\"groups\":[{\"mechanisms\":\"jwt+denylist:HS256,redis\",\"store_sweep\":{\"expired\":5,\"at\":\"1s\"}}]}",
+         "groups[0].store_sweep: jwt+denylist:HS256,redis: a store sweep needs a session mechanism"},
+        {"{\"groups\":[{\"mechanisms\":\"session:redis-cluster\",\"store_sweep\":{\"expired\":5,\"at\":\"1s\"}}]}",
+         "groups[0].store_sweep"},
+        {"{\"groups\":[{\"mechanisms\":\"session:redis\",\"duration\":\"2s\",\"store_sweep\":{\"expired\":5,\"at\":\"2s\"}}]}",
+         "groups[0].store_sweep: at 2s is not inside the 2s window"},
+        {"{\"groups\":[{\"mechanisms\":\"session:redis\",\"fault\":\"store-outage\",\"store_sweep\":{\"expired\":5,\"at\":\"1s\"}}]}",
+         "not available in a fault group"},
+        {"{\"groups\":[{\"mechanisms\":\"session:redis\",\"open_loop\":true,\"store_sweep\":{\"expired\":5,\"at\":\"1s\"}}]}",
+         "groups[0].store_sweep: not available with open_loop"},
+        {"{\"groups\":[{\"mechanisms\":\"jwt+pushed-denylist:ES256,memory\"}]}", "groups[0].mechanisms"},
     };
     size_t i;
     (void)state;
@@ -456,6 +482,71 @@ static void dry_run_should_list_the_new_cells(void **state)
     cJSON_Delete(sc);
 }
 
+static void store_contents_should_reach_the_cell(void **state)
+{
+    static const char text[] =
+        "{\"deployment\": {\"peak_rate_per_sec\": 4000, \"servers\": 4}, \"groups\": [\n"
+        " {\"mechanisms\": [\"session:redis\", \"jwt:HS256\"], \"sessions\": 100000},\n"
+        " {\"mechanisms\": [\"session:postgres\", \"session:memcached\"], \"sessions\": 1000000,\n"
+        "  \"store_sweep\": {\"expired\": 2500, \"at\": \"2s\"}}]}";
+    cJSON *sc = parse_ok(text);
+    size_t n;
+    ab_res_cell *cells = expand_ok(sc, &n);
+    const ab_res_cell *live = find_cell(cells, n, "session-redis-n100k-s1");
+    const ab_res_cell *jwt = find_cell(cells, n, "jwt-hs256-s1");
+    const ab_res_cell *pg = find_cell(cells, n, "session-postgres-n1m-sweep-s1");
+    const ab_res_cell *mc = find_cell(cells, n, "session-memcached-n1m-sweep-s1");
+    (void)state;
+    assert_int_equal(n, 4);
+    assert_non_null(live);
+    assert_non_null(jwt);
+    assert_non_null(pg);
+    assert_non_null(mc);
+    assert_int_equal(live->sessions, 100000);
+    assert_string_equal(live->kind, "capacity");
+    assert_int_equal(live->sweep_expired, 0);
+    assert_int_equal(jwt->sessions, 0); /* no store to fill beside a JWT */
+    assert_string_equal(pg->kind, "store-sweep");
+    assert_int_equal(pg->sessions, 1000000);
+    assert_int_equal(pg->sweep_expired, 2500);
+    assert_int_equal(pg->sweep_at_us, 2000000);
+    assert_true(pg->rate_per_sec == 1000); /* open loop at the deployment's per-server rate */
+    assert_non_null(strstr(pg->label, "1m live sessions, sweep of 2500 expired"));
+    assert_true(ab_run_cell_estimate_s(pg) > ab_run_cell_estimate_s(mc)); /* PostgreSQL fills slower */
+    free(cells);
+    cJSON_Delete(sc);
+}
+
+static void denylists_should_name_the_runs_postgres_and_memcached(void **state)
+{
+    static const char text[] =
+        "{\"groups\": [{\"mechanisms\": [\"jwt+denylist:ES256,postgres\", \"jwt+denylist:ES256,memcached\",\n"
+        "  \"jwt+pushed-denylist:ES256,postgres\", \"jwt+pushed-denylist:EdDSA,memcached\"],\n"
+        "  \"store_delay\": \"250us\"}]}";
+    static const struct { const char *id, *family, *store, *alg; } want[] = {
+        {"jwt-denylist-es256-postgres-d250us-s1", "jwt+denylist", "postgres", "ES256"},
+        {"jwt-denylist-es256-memcached-d250us-s1", "jwt+denylist", "memcached", "ES256"},
+        {"jwt-pushed-denylist-es256-postgres-d250us-s1", "jwt+pushed-denylist", "postgres", "ES256"},
+        {"jwt-pushed-denylist-eddsa-memcached-d250us-s1", "jwt+pushed-denylist", "memcached", "EdDSA"}};
+    cJSON *sc = parse_ok(text);
+    size_t n, i;
+    ab_res_cell *cells = expand_ok(sc, &n);
+    (void)state;
+    assert_int_equal(n, 4);
+    for (i = 0; i < 4; i++) {
+        const ab_res_cell *c = find_cell(cells, n, want[i].id);
+        if (c == NULL)
+            fail_msg("no cell %s", want[i].id);
+        assert_string_equal(c->family, want[i].family);
+        assert_string_equal(c->store, want[i].store); /* the run starts its PostgreSQL / memcached for it */
+        assert_string_equal(c->alg, want[i].alg);
+        assert_int_equal(c->store_delay_us, 250); /* a networked store: the delay applies */
+        assert_true(c->via_proxy);
+    }
+    free(cells);
+    cJSON_Delete(sc);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -474,6 +565,8 @@ int main(void)
         cmocka_unit_test(round_order_should_be_reproducible_from_the_seed),
         cmocka_unit_test(cpus_should_force_a_placement_and_refuse_bad_ones),
         cmocka_unit_test(dry_run_should_list_the_new_cells),
+        cmocka_unit_test(store_contents_should_reach_the_cell),
+        cmocka_unit_test(denylists_should_name_the_runs_postgres_and_memcached),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,0 +1,129 @@
+/* test_run_stores.c — `authbench run` with a store's realistic contents end to end (issue 16): live
+ * sessions filled into the run's own Redis and PostgreSQL before the warm-up (sessions_live, the
+ * store's bytes per session), and a store-sweep cell on each — PostgreSQL's DELETE of the expired
+ * rows removing every one of them, Redis expiring them itself — with the kind, id and the p99s
+ * around the sweep. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include <cjson/cJSON.h>
+
+#include "test_load_util.h"
+#include "tsupport.h"
+
+#define LIVE 2000
+#define EXPIRED 3000
+#define USERS 50
+
+/* Three cells of 3 s: live sessions alone on Redis, then a sweep 1 s into the window on each store. */
+static const char store_scenario[] =
+    "{\"name\": \"stores\", \"store_capacity\": false, \"micro\": false,\n"
+    " \"defaults\": {\"connections\": 4, \"users\": 50, \"duration\": \"3s\", \"warmup\": \"0.3s\",\n"
+    "              \"repetitions\": 1, \"servers\": 1, \"sessions\": 2000},\n"
+    " \"groups\": [\n"
+    "   {\"mechanisms\": [\"session:redis\"], \"rate\": 500},\n"
+    "   {\"mechanisms\": [\"session:postgres\", \"session:redis\"],\n"
+    "    \"store_sweep\": {\"expired\": 3000, \"at\": \"1s\"}}\n"
+    " ]}\n";
+
+/* The member at a dotted path of a cell, or NULL. */
+static const cJSON *at(const cJSON *c, const char *path)
+{
+    char key[64];
+    const cJSON *v = c;
+    while (*path != '\0' && v != NULL) {
+        size_t n = strcspn(path, ".");
+        snprintf(key, sizeof key, "%.*s", (int)n, path);
+        v = cJSON_GetObjectItemCaseSensitive(v, key);
+        path += n + (path[n] == '.');
+    }
+    return v;
+}
+
+/* A number at a dotted path of a cell; fails when absent. */
+static double num(const cJSON *c, const char *path)
+{
+    const cJSON *v = at(c, path);
+    if (!cJSON_IsNumber(v))
+        fail_msg("%s: not a number", path);
+    return v->valuedouble;
+}
+
+/* A finished cell of that id, with its live sessions and the store's bytes per session. */
+static const cJSON *filled_cell(const cJSON *res, const char *id)
+{
+    const cJSON *c = tload_cell(res, id);
+    if (c == NULL)
+        fail_msg("no cell %s", id);
+    if (strcmp(cJSON_GetStringValue(at(c, "status")), "ok") != 0)
+        fail_msg("cell %s failed: %s", id, cJSON_GetStringValue(at(c, "error")));
+    assert_int_equal((int)num(c, "sessions"), LIVE);
+    assert_int_equal((int)num(c, "sessions_live"), LIVE + USERS);
+    if (!(num(c, "store_bytes_per_session") > 0))
+        fail_msg("cell %s: store_bytes_per_session %g", id, num(c, "store_bytes_per_session"));
+    return c;
+}
+
+/* A sweep cell: its kind, its p99 before the sweep, and what its store did. */
+static const cJSON *sweep_cell(const cJSON *res, const char *id, const char *method)
+{
+    const cJSON *c = filled_cell(res, id);
+    assert_string_equal(cJSON_GetStringValue(at(c, "kind")), "store-sweep");
+    assert_string_equal(cJSON_GetStringValue(at(c, "store_sweep.method")), method);
+    assert_int_equal((int)num(c, "store_sweep.expired"), EXPIRED);
+    assert_int_equal((int)num(c, "store_sweep.live"), LIVE);
+    assert_true(num(c, "store_sweep.at_s") == 1);
+    assert_true(num(c, "store_sweep.p99_during_us") > 0);
+    assert_true(num(c, "rate_per_sec") > 0); /* open loop at the deployment's rate */
+    return c;
+}
+
+static void a_run_should_fill_its_stores_and_sweep_them_in_the_window(void **state)
+{
+    char *dir = tsupport_tmpdir("stores"), scenario[600], out[540], path[600], *text, *err = NULL;
+    char *argv[] = {(char *)tload_bin(), "run", "--scenario", scenario, "--out", out, "--no-micro", "--no-report",
+                    "--quiet", NULL};
+    const cJSON *pg, *redis, *plain;
+    cJSON *res;
+    int rc;
+    (void)state;
+    assert_non_null(dir);
+    assert_true(strlen(dir) < 500);
+    snprintf(scenario, sizeof scenario, "%s/scenario.json", dir);
+    snprintf(out, sizeof out, "%s/out", dir);
+    assert_int_equal(tsupport_write_file(scenario, store_scenario, strlen(store_scenario)), 0);
+    rc = tload_run(argv, 100000, NULL, &err);
+    if (rc != 0)
+        fail_msg("authbench run exited %d: %s", rc, err);
+    snprintf(path, sizeof path, "%s/results.json", out);
+    text = tsupport_read_file(path, NULL);
+    res = text != NULL ? cJSON_Parse(text) : NULL;
+    assert_non_null(res);
+    plain = filled_cell(res, "session-redis-r500-n2k-s1");
+    assert_true(cJSON_IsNull(at(plain, "store_sweep")));
+    pg = sweep_cell(res, "session-postgres-n2k-sweep-s1", "delete");
+    assert_int_equal((int)num(pg, "store_sweep.removed"), EXPIRED); /* every expired row, no live one */
+    assert_true(num(pg, "store_sweep.sweep_ms") > 0);
+    assert_true(num(pg, "store_sweep.p99_before_us") > 0 && num(pg, "store_sweep.p99_after_us") > 0);
+    redis = sweep_cell(res, "session-redis-n2k-sweep-s1", "redis-expiry");
+    assert_in_range((unsigned)num(redis, "store_sweep.removed"), 1, EXPIRED); /* Redis's pace, not ours */
+    cJSON_Delete(res);
+    free(text);
+    free(err);
+    tsupport_rmtree(dir);
+    free(dir);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(a_run_should_fill_its_stores_and_sweep_them_in_the_window),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
