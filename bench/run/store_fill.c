@@ -20,6 +20,7 @@
 #define FILL_LIVE_TTL_S 86400 /* the live sessions outlive any run */
 #define PG_EXPIRED_TTL_S 1    /* PostgreSQL's expired sessions: expired a second after they are stored */
 #define REDIS_POLL_US 20000u  /* INFO stats while Redis expires the sessions (the watch loop's pace) */
+#define FILL_QUIET_BELOW 10000 /* a smaller fill takes a moment: its last progress line only */
 
 /* What the fill's progress lines need. */
 typedef struct fill_progress {
@@ -33,7 +34,7 @@ static void fill_line(void *arg, uint64_t done, uint64_t n)
 {
     fill_progress *p = arg;
     double s = (double)(ab_now_us() - p->t0) / 1e6;
-    if (p->ctx->quiet)
+    if (p->ctx->quiet || (n < FILL_QUIET_BELOW && done < n))
         return;
     ab_progress_done(&p->ctx->progress.bar); /* the bar's line ends before ours */
     fprintf(stderr, "authbench run: %s: stored %llu of %llu %s sessions (%.1f s, %.0f sessions/s)\n", p->id,
@@ -172,7 +173,9 @@ static void *sweep_main(void *arg)
     return NULL;
 }
 
-/* Redis: follows its expired_keys from the window's start until all the expired sessions are gone. */
+/* Redis: follows its expired_keys from the window's start until all the expired sessions are gone:
+ * the sweep began after the last poll that saw none expired and ended by the first that saw all
+ * (its length an upper bound at the polls' 20 ms resolution). */
 static void redis_follow(ab_run_rep_env *e, const ab_res_cell *c, uint64_t now)
 {
     ab_run_sweep *sw = &e->sweep;
@@ -182,10 +185,10 @@ static void redis_follow(ab_run_rep_env *e, const ab_res_cell *c, uint64_t now)
     if (sw->polled_us == 0 && k > sw->expired_keys0)
         ab_fmt(sw->note, sizeof sw->note, "Redis began expiring them before the window (its TTL, from an "
                                           "estimate of the logins and warm-up, ended early)");
-    sw->polled_us = now;
     sw->removed = k - sw->expired_keys0;
-    if (sw->removed > 0 && sw->start_us == 0)
-        sw->start_us = now;
+    if (sw->removed > 0 && sw->start_us == 0) /* it began after the last poll that saw none */
+        sw->start_us = sw->polled_us != 0 ? sw->polled_us : now;
+    sw->polled_us = now;
     if (sw->removed >= (long long)c->sweep_expired)
         sw->end_us = now;
 }
