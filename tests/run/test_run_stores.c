@@ -14,6 +14,7 @@
 
 #include <cjson/cJSON.h>
 
+#include "ab_json.h"
 #include "test_load_util.h"
 #include "tsupport.h"
 
@@ -32,41 +33,16 @@ static const char store_scenario[] =
     "    \"store_sweep\": {\"expired\": 3000, \"at\": \"1s\"}}\n"
     " ]}\n";
 
-/* The member at a dotted path of a cell, or NULL. */
-static const cJSON *at(const cJSON *c, const char *path)
-{
-    char key[64];
-    const cJSON *v = c;
-    while (*path != '\0' && v != NULL) {
-        size_t n = strcspn(path, ".");
-        snprintf(key, sizeof key, "%.*s", (int)n, path);
-        v = cJSON_GetObjectItemCaseSensitive(v, key);
-        path += n + (path[n] == '.');
-    }
-    return v;
-}
-
-/* A number at a dotted path of a cell; fails when absent. */
-static double num(const cJSON *c, const char *path)
-{
-    const cJSON *v = at(c, path);
-    if (!cJSON_IsNumber(v))
-        fail_msg("%s: not a number", path);
-    return v->valuedouble;
-}
-
 /* A finished cell of that id, with its live sessions and the store's bytes per session. */
 static const cJSON *filled_cell(const cJSON *res, const char *id)
 {
     const cJSON *c = tload_cell(res, id);
-    if (c == NULL)
-        fail_msg("no cell %s", id);
-    if (strcmp(cJSON_GetStringValue(at(c, "status")), "ok") != 0)
-        fail_msg("cell %s failed: %s", id, cJSON_GetStringValue(at(c, "error")));
-    assert_int_equal((int)num(c, "sessions"), LIVE);
-    assert_int_equal((int)num(c, "sessions_live"), LIVE + USERS);
-    if (!(num(c, "store_bytes_per_session") > 0))
-        fail_msg("cell %s: store_bytes_per_session %g", id, num(c, "store_bytes_per_session"));
+    if (strcmp(cJSON_GetStringValue(ab_json_at(c, "status")), "ok") != 0)
+        fail_msg("cell %s failed: %s", id, cJSON_GetStringValue(ab_json_at(c, "error")));
+    assert_int_equal((int)tload_num(c, "sessions"), LIVE);
+    assert_int_equal((int)tload_num(c, "sessions_live"), LIVE + USERS);
+    if (!(tload_num(c, "store_bytes_per_session") > 0))
+        fail_msg("cell %s: store_bytes_per_session %g", id, tload_num(c, "store_bytes_per_session"));
     return c;
 }
 
@@ -74,13 +50,13 @@ static const cJSON *filled_cell(const cJSON *res, const char *id)
 static const cJSON *sweep_cell(const cJSON *res, const char *id, const char *method)
 {
     const cJSON *c = filled_cell(res, id);
-    assert_string_equal(cJSON_GetStringValue(at(c, "kind")), "store-sweep");
-    assert_string_equal(cJSON_GetStringValue(at(c, "store_sweep.method")), method);
-    assert_int_equal((int)num(c, "store_sweep.expired"), EXPIRED);
-    assert_int_equal((int)num(c, "store_sweep.live"), LIVE);
-    assert_true(num(c, "store_sweep.at_s") == 1);
-    assert_true(num(c, "store_sweep.p99_during_us") > 0);
-    assert_true(num(c, "rate_per_sec") > 0); /* open loop at the deployment's rate */
+    assert_string_equal(cJSON_GetStringValue(ab_json_at(c, "kind")), "store-sweep");
+    assert_string_equal(cJSON_GetStringValue(ab_json_at(c, "store_sweep.method")), method);
+    assert_int_equal((int)tload_num(c, "store_sweep.expired"), EXPIRED);
+    assert_int_equal((int)tload_num(c, "store_sweep.live"), LIVE);
+    assert_true(tload_num(c, "store_sweep.at_s") == 1);
+    assert_true(tload_num(c, "store_sweep.p99_during_us") > 0);
+    assert_true(tload_num(c, "rate_per_sec") > 0); /* open loop at the deployment's rate */
     return c;
 }
 
@@ -106,13 +82,13 @@ static void a_run_should_fill_its_stores_and_sweep_them_in_the_window(void **sta
     res = text != NULL ? cJSON_Parse(text) : NULL;
     assert_non_null(res);
     plain = filled_cell(res, "session-redis-r500-n2k-s1");
-    assert_true(cJSON_IsNull(at(plain, "store_sweep")));
+    assert_true(cJSON_IsNull(ab_json_at(plain, "store_sweep")));
     pg = sweep_cell(res, "session-postgres-n2k-sweep-s1", "delete");
-    assert_int_equal((int)num(pg, "store_sweep.removed"), EXPIRED); /* every expired row, no live one */
-    assert_true(num(pg, "store_sweep.sweep_ms") > 0);
-    assert_true(num(pg, "store_sweep.p99_before_us") > 0 && num(pg, "store_sweep.p99_after_us") > 0);
+    assert_int_equal((int)tload_num(pg, "store_sweep.removed"), EXPIRED); /* every expired row, no live one */
+    assert_true(tload_num(pg, "store_sweep.sweep_ms") > 0);
+    assert_true(tload_num(pg, "store_sweep.p99_before_us") > 0 && tload_num(pg, "store_sweep.p99_after_us") > 0);
     redis = sweep_cell(res, "session-redis-n2k-sweep-s1", "redis-expiry");
-    assert_in_range((unsigned)num(redis, "store_sweep.removed"), 1, EXPIRED); /* Redis's pace, not ours */
+    assert_in_range((unsigned)tload_num(redis, "store_sweep.removed"), 1, EXPIRED); /* Redis's pace, not ours */
     cJSON_Delete(res);
     free(text);
     free(err);
