@@ -42,6 +42,8 @@ extern "C" {
  * the run had nothing running, sampled just before the repetition started (other_cpu_frac): other
  * work above this share of all CPUs makes the repetition one of a busy machine. */
 #define AB_RES_BUSY_OTHER_CPU_FRAC 0.25
+/* The same bound applies to other work during the measured window (other_cpu_window_frac): the
+ * probe before a repetition misses a build that starts inside it. */
 #define AB_RES_LOADGEN_BOTTLENECK_UTIL 0.9
 
 /* Confidence intervals: a percentile bootstrap of the median over repetitions with this many
@@ -168,6 +170,8 @@ typedef struct ab_res_rep {
     double other_cpu_frac; /* share of all CPUs busy while the run ran nothing, sampled just before
                               the repetition (other work on the machine), or -1 */
     double steal_frac;    /* steal jiffies / all jiffies over the measured window (/proc/stat), or -1 */
+    double other_cpu_window_frac; /* share of all CPUs other work kept busy during the measured window:
+                              the machine's task time less the run's own process tree's, or -1 */
     char placement[160];  /* CPU sets as placed: "load=0 servers=1 stores=1", or why not isolated */
     int isolated;         /* 1 when load, servers and stores ran on disjoint CPU sets */
     double proxy_delay_mean_us, proxy_delay_p99_us; /* the proxy's achieved one-way delay, or -1 */

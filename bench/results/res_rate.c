@@ -70,7 +70,7 @@ void ab_res_add_rate(cJSON *o, const ab_res_cell *c, const ab_res_rep *reps, siz
 }
 
 /* busy_machine: a repetition lost more than the steal bound, or other work kept more than
- * AB_RES_BUSY_OTHER_CPU_FRAC of the CPUs busy just before it; where that was not measured (runs
+ * AB_RES_BUSY_OTHER_CPU_FRAC of the CPUs busy just before it or during its window; where that was not measured (runs
  * merged from older ones), it started above the load-average bound of its machine's cores. Null
  * when none of them was measured. */
 static void add_busy(cJSON *o, const ab_res_rep *reps, size_t n)
@@ -80,8 +80,10 @@ static void add_busy(cJSON *o, const ab_res_rep *reps, size_t n)
     int busy = 0;
     for (i = 0; i < n; i++) {
         double cores = reps[i].cores > 0 ? (double)reps[i].cores : (double)(here > 0 ? here : 1);
-        known += reps[i].load_avg_1m >= 0 || reps[i].steal_frac >= 0 || reps[i].other_cpu_frac >= 0;
-        if (reps[i].other_cpu_frac >= 0)
+        known += reps[i].load_avg_1m >= 0 || reps[i].steal_frac >= 0 || reps[i].other_cpu_frac >= 0 ||
+                 reps[i].other_cpu_window_frac >= 0;
+        busy |= reps[i].other_cpu_window_frac > AB_RES_BUSY_OTHER_CPU_FRAC;
+        if (reps[i].other_cpu_frac >= 0 || reps[i].other_cpu_window_frac >= 0)
             busy |= reps[i].other_cpu_frac > AB_RES_BUSY_OTHER_CPU_FRAC;
         else
             busy |= reps[i].load_avg_1m > cores * AB_RES_BUSY_LOAD_PER_CORE;
@@ -146,16 +148,18 @@ static void add_proxy_delay(cJSON *o, const ab_res_rep *reps, size_t n)
 
 void ab_res_add_noise(cJSON *o, const ab_res_rep *reps, size_t n)
 {
-    double load = -1, steal = -1, other = -1; /* the worst repetition's; -1: none measured it */
+    double load = -1, steal = -1, other = -1, other_w = -1; /* the worst repetition's; -1: none measured it */
     size_t i;
     for (i = 0; i < n; i++) {
         load = reps[i].load_avg_1m > load ? reps[i].load_avg_1m : load;
         steal = reps[i].steal_frac > steal ? reps[i].steal_frac : steal;
         other = reps[i].other_cpu_frac > other ? reps[i].other_cpu_frac : other;
+        other_w = reps[i].other_cpu_window_frac > other_w ? reps[i].other_cpu_window_frac : other_w;
     }
     ab_res_add_num_or_null(o, "load_avg_1m", load >= 0, load);
     ab_res_add_num_or_null(o, "steal_frac", steal >= 0, steal);
     ab_res_add_num_or_null(o, "other_cpu_frac", other >= 0, other);
+    ab_res_add_num_or_null(o, "other_cpu_window_frac", other_w >= 0, other_w);
     add_busy(o, reps, n);
     if (n > 0)
         add_placement(o, &reps[0]);

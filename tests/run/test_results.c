@@ -242,6 +242,26 @@ static void the_load_a_cell_ran_at_should_be_in_its_result(void **state)
     o = ab_res_cell_result(&c, reps, 3, NULL);
     assert_true(cJSON_IsTrue(ab_json_at(o, "busy_machine")));
     cJSON_Delete(o);
+    /* Other work that began inside a window, after a quiet probe, makes it busy too, and each
+     * repetition's figures are kept in its window record. */
+    reps[2].other_cpu_frac = 0.05;
+    reps[1].other_cpu_window_frac = 0.1;
+    o = ab_res_cell_result(&c, reps, 3, NULL);
+    assert_true(cJSON_IsFalse(ab_json_at(o, "busy_machine")));
+    assert_true(fabs(ab_json_num_or(o, "other_cpu_window_frac", -1) - 0.1) < 1e-9);
+    cJSON_Delete(o);
+    reps[1].other_cpu_window_frac = AB_RES_BUSY_OTHER_CPU_FRAC + 0.1;
+    o = ab_res_cell_result(&c, reps, 3, NULL);
+    assert_true(cJSON_IsTrue(ab_json_at(o, "busy_machine")));
+    {
+        const cJSON *w = ab_json_at(o, "windows");
+        assert_int_equal(cJSON_GetArraySize(w), 3);
+        assert_true(cJSON_IsNull(ab_json_at(cJSON_GetArrayItem(w, 0), "other_cpu_window_frac")));
+        assert_true(fabs(ab_json_num_or(cJSON_GetArrayItem(w, 1), "other_cpu_window_frac", -1) -
+                         (AB_RES_BUSY_OTHER_CPU_FRAC + 0.1)) < 1e-9);
+        assert_true(fabs(ab_json_num_or(cJSON_GetArrayItem(w, 2), "other_cpu_frac", -1) - 0.05) < 1e-9);
+    }
+    cJSON_Delete(o);
     ab_res_reps_free(reps, 3);
 }
 
