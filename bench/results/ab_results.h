@@ -188,6 +188,17 @@ int ab_res_cell_from_json(const cJSON *o, ab_res_cell *c);
 /* The cell object of results.json from its repetitions (status ok), or a failed cell (err not
  * NULL). The caller owns it. Never NULL. */
 cJSON *ab_res_cell_result(const ab_res_cell *c, const ab_res_rep *reps, size_t nreps, const char *err);
+/* 1 when repetition r ran on a busy machine: other work kept more than AB_RES_BUSY_OTHER_CPU_FRAC
+ * of the CPUs busy just before it or during its window, or steal took more than
+ * AB_RES_BUSY_STEAL_FRAC of the window; in a repetition without either probe (merged from an older
+ * run), its load average was above AB_RES_BUSY_LOAD_PER_CORE of its machine's cores. The one rule
+ * behind a cell's busy_machine and the run's re-measuring of disturbed repetitions. */
+int ab_res_rep_busy(const ab_res_rep *r);
+/* Appends to cell's "remeasured" record (made on first use) repetition rep (1-based) that ran busy
+ * (old) and its re-measure, the cell's repetition by (its raw files rep<by>.json; again), with
+ * whether the re-measure took its place (it ran quiet). */
+void ab_res_add_remeasured(cJSON *cell, unsigned rep, const ab_res_rep *old, unsigned by, const ab_res_rep *again,
+                           int replaced);
 /* Clears a repetition before it is filled: every figure "not measured" (-1), no load document. */
 void ab_res_rep_init(ab_res_rep *rep);
 /* Frees the load (and extra) documents reps hold (reps itself is the caller's). NULL-safe. */
