@@ -70,9 +70,9 @@ static void default_should_cover_the_matrix_of_issue_5(void **state)
     static const char *const ids[] = {
         "none-s4", "session-memory-s1", "session-memory-rr-s2", "session-redis-s4",
         "session-redis-d250us-s2", "session-redis-d1000us-s4", "session-file-pagecache-s1",
-        "session-file-direct-s2", "session-file-fsync-s4", "jwt-hs256-s1", "jwt-rs256-s2",
+        "session-file-direct-s1", "session-file-fsync-s4", "jwt-hs256-s1", "jwt-rs256-s2",
         "jwt-ps256-s4", "jwt-es256-s1", "jwt-eddsa-s2", "jwt-denylist-hs256-redis-s4",
-        "jwt-rs256-login-heavy-s1", "session-redis-outage-s2", "jwt-hs256-outage-s2",
+        "jwt-rs256-login-heavy-s1", "session-redis-outage-s2", "jwt-es256-outage-s2",
         "session-postgres-n100k-sweep-s1", "session-redis-n100k-sweep-s1"};
     cJSON *sc = parse_ok(ab_run_scenario_builtin("default"));
     size_t i, n;
