@@ -538,8 +538,7 @@ static double login_rate(const ab_res_cell *c)
     return 15000;
 }
 
-/* Sessions per second sstore_fill stores into the cell's store (64 in flight over 8 connections):
- * FILL_RATE_* measured on the 2-core development machine (see store_fill.c). */
+/* Sessions per second sstore_fill stores into the cell's store (AB_RUN_FILL_RATE_*, run_exec.h). */
 static double fill_rate(const ab_res_cell *c)
 {
     if (strcmp(c->store, "postgres") == 0)
@@ -556,7 +555,8 @@ double ab_run_cell_estimate_s(const ab_res_cell *c)
      * all), 0.09-0.15 s per repetition over a quick run on the 2-core development machine, and the
      * probe of the machine's other work before it (AB_RUN_OTHER_CPU_PROBE_MS). A fault
      * acting on Redis starts a Redis of the cell's own; a file store's session files are removed
-     * after each repetition (about 0.5 ms a user, seen with 2000 users). */
+     * after each repetition (about 0.5 ms a user, seen with 2000 users); a store's live and expired
+     * sessions are filled every repetition (the store is emptied between them). */
     const ab_res_fault *f = ab_res_fault_find(c->fault);
     double per_rep = (double)(c->warmup_us + c->duration_us) / 1e6 + (double)c->users / login_rate(c) + 0.1 +
                      AB_RUN_OTHER_CPU_PROBE_MS / 1000.0 +

@@ -200,11 +200,14 @@ double ab_run_micro_estimate_s(const cJSON *sc, const char *micro_path);
 
 /* ---- the store's live sessions and its sweep (store_fill.c) ------------------------------------ */
 
-/* Sessions per second sstore_fill stores (64 in flight over its 8 connections), for the estimates,
- * measured on the 2-core development machine with the ASan build (Release fills faster). */
-#define AB_RUN_FILL_RATE_REDIS 60000.0
-#define AB_RUN_FILL_RATE_POSTGRES 15000.0
-#define AB_RUN_FILL_RATE_MEMCACHED 60000.0
+/* Sessions per second sstore_fill stores (64 in flight over its 8 connections), for the estimates and
+ * a Redis sweep's TTL: 10^5 sessions filled by `authbench run` (Release) on the 2-core development
+ * machine while a benchmark ran beside it took Redis 2.1 s (47,000/s) and PostgreSQL 28 s (3,500/s:
+ * a commit per session, the commits of the 8 connections flushed together); memcached 67,000/s
+ * (3,000 sessions, ASan build). Rounded down: an estimate had better be long. */
+#define AB_RUN_FILL_RATE_REDIS 40000.0
+#define AB_RUN_FILL_RATE_POSTGRES 3000.0
+#define AB_RUN_FILL_RATE_MEMCACHED 40000.0
 
 /* Before the servers of repetition e start: fills the cell's shared store (flushed) with its live
  * sessions and, for a store-sweep cell, its expired ones (progress lines on stderr), and records
