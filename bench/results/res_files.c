@@ -57,7 +57,11 @@ static const csv_col csv_tail[] = {
     {"redis_commands_per_req", "redis_commands_per_req"}, {"loadgen_cpu_util", "loadgen_cpu_util"},
     {"loadgen_bottleneck", "loadgen_bottleneck"}, {"load_avg_1m", "load_avg_1m"}, {"steal_frac", "steal_frac"},
     {"other_cpu_frac", "other_cpu_frac"}, {"other_cpu_window_frac", "other_cpu_window_frac"},
-    {"busy_machine", "busy_machine"}, {"error", "error"}};
+    {"busy_machine", "busy_machine"}, {"sessions_live", "sessions_live"},
+    {"store_bytes_per_session", "store_bytes_per_session"}, {"sweep_removed", "store_sweep.removed"},
+    {"sweep_ms", "store_sweep.sweep_ms"}, {"sweep_p99_before_us", "store_sweep.p99_before_us"},
+    {"sweep_p99_during_us", "store_sweep.p99_during_us"}, {"sweep_p99_after_us", "store_sweep.p99_after_us"},
+    {"error", "error"}};
 #define N_CSV_HEAD (sizeof csv_head / sizeof csv_head[0])
 #define N_CSV_TAIL (sizeof csv_tail / sizeof csv_tail[0])
 
