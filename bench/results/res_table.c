@@ -17,7 +17,8 @@ static const ab_res_figure figures[] = {AB_RES_FIGURES(AB_RES_FIGURE_ROW) SSTORE
 #undef AB_RES_MECH_ROW
 
 static const ab_res_fault faults[] = {
-    {"store-outage", "outage", "store outage", "the cell's Redis killed (SIGKILL), never restarted",
+    {"store-outage", "outage", "store outage",
+     "the cell's store (its own Redis, PostgreSQL or memcached) killed (SIGKILL), never restarted",
      AB_RES_FAULT_OWN_REDIS, AB_RES_FAULT_LASTING, 0},
     {"redis-restart", "restart", "Redis restart",
      "the cell's Redis killed (SIGKILL), then started again on its port, empty (no persistence)",

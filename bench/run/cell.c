@@ -1,5 +1,5 @@
-/* cell.c — one cell: for each repetition start what it needs (a private Redis for a fault acting on
- * Redis, the store's sessions, the latency proxy, N `authbench serve`), run the repetition (rep.c), then stop everything. */
+/* cell.c — one cell: for each repetition start what it needs (a private Redis, PostgreSQL or memcached
+ * for a fault acting on its store, the store's sessions, the latency proxy, N `authbench serve`), run the repetition (rep.c), then stop everything. */
 #include "run_exec.h"
 #include "run_revoke.h"
 #include "ab_opt.h"
@@ -77,6 +77,21 @@ static int pick_cluster(ab_run_ctx *ctx, ab_run_rep_env *e, char *err, size_t er
     return 0;
 }
 
+/* A PostgreSQL or memcached of the cell's own for a fault that kills its store (e->srv then points
+ * to it). 0, or -1 with err. */
+static int own_srv(ab_run_ctx *ctx, ab_run_rep_env *e, const ab_res_cell *c, char *err, size_t errlen)
+{
+    char log[AB_RUN_PATH_MAX];
+    int pg = strcmp(c->store, "postgres") == 0;
+    ab_fmt(log, sizeof log, "%s/rep%u-%s.log", e->cell_dir, e->rep, c->store);
+    if ((pg ? ab_run_pg_start(&e->own_srv, ctx->tmp, log, err, errlen)
+            : ab_run_mc_start(&e->own_srv, ctx->tmp, log, err, errlen)) != 0)
+        return -1;
+    ab_run_pin(&ctx->placement, AB_RUN_ROLE_STORES, e->own_srv.proc.pid);
+    e->srv = &e->own_srv;
+    return 0;
+}
+
 /* The Redis a cell uses: a private one for a fault acting on Redis (it will be stopped or paused),
  * else the run's; behind the latency proxy for a store delay or a fault that needs it. */
 static int pick_redis(ab_run_ctx *ctx, ab_run_rep_env *e, const ab_res_cell *c, char *err, size_t errlen)
@@ -86,7 +101,8 @@ static int pick_redis(ab_run_ctx *ctx, ab_run_rep_env *e, const ab_res_cell *c, 
     if (ab_run_cell_needs_cluster(c))
         return pick_cluster(ctx, e, err, errlen);
     if ((e->srv = ab_run_pgmc_of(&ctx->pg, &ctx->mc, c->store)) != NULL) { /* emptied; the proxy as for Redis */
-        if (ab_run_srv_flush(e->srv, err, errlen) != 0)
+        if (f != NULL && (f->needs & AB_RES_FAULT_OWN_REDIS) ? own_srv(ctx, e, c, err, errlen) != 0
+                                                              : ab_run_srv_flush(e->srv, err, errlen) != 0)
             return -1;
         ab_fmt(e->store_host, sizeof e->store_host, "%s", e->srv->host);
         e->store_port = e->srv->port;
@@ -212,6 +228,7 @@ static void rep_teardown(ab_run_ctx *ctx, ab_run_rep_env *e, const ab_res_cell *
         ab_run_proc_stop(&e->servers[i], SIGTERM, 5000);
     ab_run_proc_stop(&e->proxy, SIGTERM, 5000);
     ab_run_redis_stop(&e->own_redis);
+    ab_run_srv_stop(&e->own_srv);
     if (strcmp(c->store, "file") == 0) {
         ab_fmt(dir, sizeof dir, "%s/%s", ctx->disk_dir, c->id);
         rmtree(dir);

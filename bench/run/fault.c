@@ -1,6 +1,6 @@
 /* fault.c — injecting and lifting the faults a cell can have in its measured window (a scenario
  * group's "fault", described in bench/results' ab_res_fault table): the Redis killed (for good, or
- * restarted after fault_for), paused, the latency proxy resetting every store connection, the disk
+ * restarted after fault_for), paused, the cell's own PostgreSQL or memcached killed for good, the latency proxy resetting every store connection, the disk
  * full for the file store's servers, a server killed. */
 #include "run_exec.h"
 
@@ -44,6 +44,9 @@ int ab_run_fault_inject(ab_run_rep_env *e, const ab_res_cell *c, char *note, siz
     note[0] = '\0';
     if (f == NULL)
         return ab_fmt(note, len, "unknown fault '%s'", c->fault), -1;
+    if ((f->needs & AB_RES_FAULT_OWN_REDIS) && e->srv != NULL) /* PostgreSQL, memcached: outage only */
+        return strcmp(f->name, "store-outage") == 0 && e->srv == &e->own_srv && ab_run_srv_signal(e->srv, SIGKILL) == 0
+                   ? 0 : (ab_fmt(note, len, "no %s of the cell's own to kill", c->store), -1);
     if ((f->needs & AB_RES_FAULT_OWN_REDIS) && (e->redis == NULL || !e->redis->running))
         return ab_fmt(note, len, "no Redis of the cell's own to act on"), -1;
     if (strcmp(f->name, "store-outage") == 0 || strcmp(f->name, "redis-restart") == 0) {

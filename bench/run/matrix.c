@@ -548,20 +548,27 @@ static double fill_rate(const ab_res_cell *c)
     return AB_RUN_FILL_RATE_REDIS;
 }
 
+/* Seconds to start the store of a cell's own (a fault killing it): a redis-server or memcached at
+ * once, a PostgreSQL after its initdb (about 2.5 s seen in test_run_stores on 2 busy cores). */
+static double own_store_start_s(const ab_res_cell *c)
+{
+    return strcmp(c->store, "postgres") == 0 ? 2.5 : 0.1;
+}
+
 double ab_run_cell_estimate_s(const ab_res_cell *c)
 {
     /* Per repetition: the users log in, warm-up, the measured window, and what the run does around
      * them (start the servers, flush the store, start the proxy, probe a credential, stop them
      * all), 0.09-0.15 s per repetition over a quick run on the 2-core development machine, and the
      * probe of the machine's other work before it (AB_RUN_OTHER_CPU_PROBE_MS). A fault
-     * acting on Redis starts a Redis of the cell's own; a file store's session files are removed
+     * acting on the store starts one of the cell's own; a file store's session files are removed
      * after each repetition (about 0.5 ms a user, seen with 2000 users); a store's live and expired
      * sessions are filled every repetition (the store is emptied between them). */
     const ab_res_fault *f = ab_res_fault_find(c->fault);
     double per_rep = (double)(c->warmup_us + c->duration_us) / 1e6 + (double)c->users / login_rate(c) + 0.1 +
                      AB_RUN_OTHER_CPU_PROBE_MS / 1000.0 +
                      0.03 * c->servers + (c->via_proxy ? 0.03 : 0) +
-                     (f != NULL && (f->needs & AB_RES_FAULT_OWN_REDIS) ? 0.1 : 0) +
+                     (f != NULL && (f->needs & AB_RES_FAULT_OWN_REDIS) ? own_store_start_s(c) : 0) +
                      (strcmp(c->store, "file") == 0 ? 0.0005 * c->users : 0) +
                      (double)(c->sessions + c->sweep_expired) / fill_rate(c);
     return per_rep * c->repetitions;

@@ -159,6 +159,7 @@ typedef struct ab_run_rep_env {
     ab_run_redis own_redis;             /* a private Redis for a fault cell */
     ab_run_redis *redis;                /* the Redis the cell uses, or NULL */
     ab_run_cluster *cluster;            /* the Redis Cluster the cell uses, or NULL */
+    ab_run_srv own_srv;                 /* a private PostgreSQL or memcached for a store-outage cell */
     ab_run_srv *srv;                    /* the PostgreSQL or memcached the cell uses, or NULL */
     ab_run_proc proxy;
     char store_host[64];                /* where servers reach the store: Redis or the proxy */

@@ -338,7 +338,8 @@ static int group_field_check(const cJSON *sc, int gi, const group_field *f, cons
 }
 
 /* A fault acting on Redis stops, pauses or cuts off one redis-server of the cell's own: a cluster
- * cell has none (disk-full and server-kill act on the app servers and apply to it). */
+ * cell has none (disk-full and server-kill act on the app servers and apply to it), and a
+ * PostgreSQL or memcached cell gets only the outage (its own server, killed). */
 static int cluster_fault_check(const cJSON *g, int gi, char *err, size_t errlen)
 {
     const cJSON *mechs = cJSON_GetObjectItemCaseSensitive(g, "mechanisms");
@@ -348,9 +349,17 @@ static int cluster_fault_check(const cJSON *g, int gi, char *err, size_t errlen)
         return 0;
     for (i = 0; i < ab_run_axis_len(mechs); i++) {
         const char *m = cJSON_GetStringValue(ab_run_axis_get(mechs, i));
+        size_t n = m != NULL ? strcspn(m, "?") : 0;
+        int pgmc = m != NULL && ((n >= 8 && strncmp(m + n - 8, "postgres", 8) == 0) ||
+                                 (n >= 9 && strncmp(m + n - 9, "memcached", 9) == 0));
         if (m != NULL && strcmp(m, "session:redis-cluster") == 0) {
             ab_fmt(err, errlen, "scenario: groups[%d].fault: %s is not available for "
                        "session:redis-cluster (it acts on a single redis-server)", gi, f->name);
+            return -1;
+        }
+        if (pgmc && (f->needs & AB_RES_FAULT_OWN_REDIS) && strcmp(f->name, "store-outage") != 0) {
+            ab_fmt(err, errlen, "scenario: groups[%d].fault: %s acts on a redis-server: not available for %.*s "
+                       "(store-outage and proxy-drop are)", gi, f->name, (int)n, m);
             return -1;
         }
     }

@@ -2,7 +2,7 @@
  * sessions filled into the run's own Redis and PostgreSQL before the warm-up (sessions_live, the
  * store's bytes per session), and a store-sweep cell on each — PostgreSQL's DELETE of the expired
  * rows removing every one of them, Redis expiring them itself — with the kind, id and the p99s
- * around the sweep. */
+ * around the sweep; and the store outage of a cell's own PostgreSQL and memcached. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -22,15 +22,17 @@
 #define EXPIRED 3000
 #define USERS 50
 
-/* Three cells of 3 s: live sessions alone on Redis, then a sweep 1 s into the window on each store. */
+/* Four cells of 3 s: live sessions and a sweep 1 s into the window on PostgreSQL and Redis, and the
+ * PostgreSQL and memcached of a cell's own killed 1 s into it. */
 static const char store_scenario[] =
     "{\"name\": \"stores\", \"store_capacity\": false, \"micro\": false,\n"
     " \"defaults\": {\"connections\": 4, \"users\": 50, \"duration\": \"3s\", \"warmup\": \"0.3s\",\n"
     "              \"repetitions\": 1, \"servers\": 1, \"sessions\": 2000},\n"
     " \"groups\": [\n"
-    "   {\"mechanisms\": [\"session:redis\"], \"rate\": 500},\n"
     "   {\"mechanisms\": [\"session:postgres\", \"session:redis\"],\n"
-    "    \"store_sweep\": {\"expired\": 3000, \"at\": \"1s\"}}\n"
+    "    \"store_sweep\": {\"expired\": 3000, \"at\": \"1s\"}},\n"
+    "   {\"mechanisms\": [\"session:postgres\", \"session:memcached\"], \"fault\": \"store-outage\",\n"
+    "    \"fault_at\": \"1s\", \"sessions\": 0}\n"
     " ]}\n";
 
 /* A finished cell of that id, with its live sessions and the store's bytes per session. */
@@ -60,12 +62,26 @@ static const cJSON *sweep_cell(const cJSON *res, const char *id, const char *met
     return c;
 }
 
+/* A store-outage cell over a PostgreSQL or memcached of its own: killed, and the sessions fail to the
+ * end of the window. */
+static void check_outage(const cJSON *res, const char *id)
+{
+    const cJSON *c = tload_cell(res, id);
+    if (strcmp(cJSON_GetStringValue(ab_json_at(c, "status")), "ok") != 0)
+        fail_msg("cell %s failed: %s", id, cJSON_GetStringValue(ab_json_at(c, "error")));
+    if (!cJSON_IsTrue(ab_json_at(c, "fault_outcome.injected")))
+        fail_msg("cell %s: not injected: %s", id, cJSON_GetStringValue(ab_json_at(c, "fault_outcome.note")));
+    assert_true(tload_num(c, "fault_outcome.errors_after") > 0);
+    assert_true(cJSON_IsFalse(ab_json_at(c, "fault_outcome.recovered")));
+    assert_true(tload_num(c, "fault_outcome.requests_after") > 0);
+}
+
 static void a_run_should_fill_its_stores_and_sweep_them_in_the_window(void **state)
 {
     char *dir = tsupport_tmpdir("stores"), scenario[600], out[540], path[600], *text, *err = NULL;
     char *argv[] = {(char *)tload_bin(), "run", "--scenario", scenario, "--out", out, "--no-micro", "--no-report",
                     "--quiet", NULL};
-    const cJSON *pg, *redis, *plain;
+    const cJSON *pg, *redis;
     cJSON *res;
     int rc;
     (void)state;
@@ -81,14 +97,14 @@ static void a_run_should_fill_its_stores_and_sweep_them_in_the_window(void **sta
     text = tsupport_read_file(path, NULL);
     res = text != NULL ? cJSON_Parse(text) : NULL;
     assert_non_null(res);
-    plain = filled_cell(res, "session-redis-r500-n2k-s1");
-    assert_true(cJSON_IsNull(ab_json_at(plain, "store_sweep")));
     pg = sweep_cell(res, "session-postgres-n2k-sweep-s1", "delete");
     assert_int_equal((int)tload_num(pg, "store_sweep.removed"), EXPIRED); /* every expired row, no live one */
     assert_true(tload_num(pg, "store_sweep.sweep_ms") > 0);
     assert_true(tload_num(pg, "store_sweep.p99_before_us") > 0 && tload_num(pg, "store_sweep.p99_after_us") > 0);
     redis = sweep_cell(res, "session-redis-n2k-sweep-s1", "redis-expiry");
     assert_in_range((unsigned)tload_num(redis, "store_sweep.removed"), 1, EXPIRED); /* Redis's pace, not ours */
+    check_outage(res, "session-postgres-outage-s1");
+    check_outage(res, "session-memcached-outage-s1");
     cJSON_Delete(res);
     free(text);
     free(err);
