@@ -55,7 +55,7 @@ static void sweep_rep_p99(const ab_res_rep *r, double out[SW_NPHASES])
 /* The median of the values of v[0..n) that are not NaN into o as key (null when none is). */
 static void add_median_of(cJSON *o, const char *key, const double *v, size_t n)
 {
-    double kept[AB_RES_MAX_REPS];
+    double kept[AB_RES_MAX_REPS] = {0};
     size_t i, k = 0;
     ab_res_summary s;
     for (i = 0; i < n && k < AB_RES_MAX_REPS; i++)

@@ -20,6 +20,7 @@
 #define FILL_LIVE_TTL_S 86400 /* the live sessions outlive any run */
 #define PG_EXPIRED_TTL_S 1    /* PostgreSQL's expired sessions: expired a second after they are stored */
 #define REDIS_POLL_US 20000u  /* INFO stats while Redis expires the sessions (the watch loop's pace) */
+#define FILL_TIMEOUT_OPTION "timeout_ms=30000" /* a round trip of the fill or sweep may take 30 s */
 #define FILL_QUIET_BELOW 10000 /* a smaller fill takes a moment: its last progress line only */
 
 /* What the fill's progress lines need. */
@@ -52,6 +53,10 @@ static void direct_uri(const ab_run_rep_env *e, char *out, size_t len)
         ab_run_redis_uri(e->redis, e->redis->host, e->redis->port, out, len);
     else
         out[0] = '\0';
+    /* the fill is never measured: a checkpoint or autovacuum stalling a commit for seconds on a busy
+     * machine must not fail it (10^6 PostgreSQL sessions once failed at 904,122 on the 2 s default) */
+    if (out[0] != '\0')
+        ab_fmt(out + strlen(out), len - strlen(out), "%c%s", strchr(out, '?') ? '&' : '?', FILL_TIMEOUT_OPTION);
 }
 
 /* What the store reports holding (sstore_stored_bytes), or -1. */
