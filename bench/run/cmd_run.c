@@ -34,6 +34,9 @@ static void usage(void)
         "  --server-model async|pool  (the servers' model: serve --model; pool gets T workers)\n"
         "  --lb rr|random|sticky  --key-dist uniform|zipf:θ  --mix NAME|login=L,request=R,logout=O\n"
         "  --store-delay D[,D…]  --set FIELD=VALUE (any scenario field; VALUE is JSON or a string)\n"
+        "  --sessions N          live sessions filled into each cell's shared store (Redis, Redis\n"
+        "                        Cluster, PostgreSQL, memcached) before its servers start, 0..10^7\n"
+        "                        (a memory or file store is refused: each server has its own)\n"
         "  --mechanisms a,b,…    keep only these mechanisms or families (jwt, session:redis, …)\n"
         "  --seed N              the seed of the shuffled order of every round of repetitions\n"
         "                        (scenario \"seed\", default 1; recorded as repetition_order)\n"
@@ -157,7 +160,7 @@ static const struct { const char *flag, *field; int kind; /* 0 string, 1 list/nu
     {"--store-delay", "store_delay", 1}, {"--name", "name", 0}, {"--redis-url", "redis_url", 0},
     {"--redis-cluster-url", "redis_cluster_url", 0}, {"--postgres-url", "postgres_url", 0},
     {"--memcached-url", "memcached_url", 0},
-    {"--disk-dir", "disk_dir", 0}, {"--seed", "seed", 1},
+    {"--disk-dir", "disk_dir", 0}, {"--seed", "seed", 1}, {"--sessions", "sessions", 1},
 };
 
 enum { O_SET = 256, O_SCENARIO, O_OUT, O_MECHANISMS, O_MICRO, O_REQUIREMENTS, O_SHARD, O_CPUS, O_QUICK, O_DRY_RUN, O_DUMP,
