@@ -18,7 +18,7 @@
 
 #define FILL_INFLIGHT 64      /* creates in flight over sstore_fill's connections (as store-bench) */
 #define FILL_LIVE_TTL_S 86400 /* the live sessions outlive any run */
-#define PG_EXPIRED_TTL_S 1    /* PostgreSQL's expired sessions: expired a second after they are stored */
+#define EXPIRED_TTL_S 1       /* PostgreSQL's and memcached's expired sessions: a second after stored */
 #define REDIS_POLL_US 20000u  /* INFO stats while Redis expires the sessions (the watch loop's pace) */
 #define FILL_TIMEOUT_OPTION "timeout_ms=30000" /* a round trip of the fill or sweep may take 30 s */
 #define FILL_QUIET_BELOW 10000 /* a smaller fill takes a moment: its last progress line only */
@@ -112,7 +112,7 @@ static int fill_expired(ab_run_ctx *ctx, ab_run_rep_env *e, sstore *st, const ab
                         size_t errlen)
 {
     ab_run_sweep *sw = &e->sweep;
-    int64_t ttl = PG_EXPIRED_TTL_S;
+    int64_t ttl = EXPIRED_TTL_S;
     sw->active = 1;
     if (e->srv == NULL) { /* Redis: its TTL ends `at` into the window (the fill's first session's) */
         double fill_s = (double)c->sweep_expired / AB_RUN_FILL_RATE_REDIS;
@@ -160,11 +160,11 @@ static void *sweep_main(void *arg)
     ab_run_sweep *sw = arg;
     sstore *st = sstore_open(sw->uri);
     sstore_conn *c = st != NULL && sstore_err(st) == SSTORE_OK ? sstore_connect(st) : NULL;
-    uint64_t ready = sw->filled_us + PG_EXPIRED_TTL_S * 1000000u + 100000u;
+    uint64_t ready = sw->filled_us + EXPIRED_TTL_S * 1000000u + 100000u, now = ab_now_us();
     struct timespec ts;
-    if (ab_now_us() < ready) { /* the last of them expires a second after it was stored */
-        ts.tv_sec = (time_t)((ready - ab_now_us()) / 1000000u);
-        ts.tv_nsec = (long)((ready - ab_now_us()) % 1000000u) * 1000;
+    if (now < ready) { /* the last of them expires a second after it was stored */
+        ts.tv_sec = (time_t)((ready - now) / 1000000u);
+        ts.tv_nsec = (long)((ready - now) % 1000000u) * 1000;
         nanosleep(&ts, NULL);
     }
     sw->start_us = ab_now_us();
