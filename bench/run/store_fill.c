@@ -21,6 +21,7 @@
 #define EXPIRED_TTL_S 1       /* PostgreSQL's and memcached's expired sessions: a second after stored */
 #define REDIS_POLL_US 20000u  /* INFO stats while Redis expires the sessions (the watch loop's pace) */
 #define FILL_TIMEOUT_OPTION "timeout_ms=30000" /* a round trip of the fill or sweep may take 30 s */
+#define FILL_BATCH 25000u     /* sessions per sstore_fill call (7 s of PostgreSQL's), then the stop flag */
 #define FILL_QUIET_BELOW 10000 /* a smaller fill takes a moment: its last progress line only */
 
 /* What the fill's progress lines need. */
@@ -28,18 +29,25 @@ typedef struct fill_progress {
     ab_run_ctx *ctx;
     const char *id, *what;
     uint64_t t0;
+    uint64_t base, n;           /* sessions stored by the batches before this one, and in all */
+    uint64_t next_line;         /* the count of the next line: every tenth of n */
 } fill_progress;
 
-/* One progress line on stderr (sstore_fill calls it every tenth of the fill). */
-static void fill_line(void *arg, uint64_t done, uint64_t n)
+/* sstore_fill's progress in one batch (done of its batch): a line on stderr every tenth of the whole
+ * fill (its last only, for a fill under FILL_QUIET_BELOW). */
+static void fill_line(void *arg, uint64_t done, uint64_t batch)
 {
     fill_progress *p = arg;
     double s = (double)(ab_now_us() - p->t0) / 1e6;
-    if (p->ctx->quiet || (n < FILL_QUIET_BELOW && done < n))
+    uint64_t all = p->base + done;
+    (void)batch;
+    ab_run_progress_tick(&p->ctx->progress); /* the bar moves through the fill too */
+    if (p->ctx->quiet || all < p->next_line || (p->n < FILL_QUIET_BELOW && all < p->n))
         return;
+    p->next_line = all + (p->n / 10 > 0 ? p->n / 10 : 1);
     ab_progress_done(&p->ctx->progress.bar); /* the bar's line ends before ours */
     fprintf(stderr, "authbench run: %s: stored %llu of %llu %s sessions (%.1f s, %.0f sessions/s)\n", p->id,
-            (unsigned long long)done, (unsigned long long)n, p->what, s, s > 0 ? (double)done / s : 0);
+            (unsigned long long)all, (unsigned long long)p->n, p->what, s, s > 0 ? (double)all / s : 0);
 }
 
 /* The store URI of the cell's store as the run reaches it itself (never through the proxy). */
@@ -68,24 +76,28 @@ static long long stored_bytes(sstore *st)
     return n;
 }
 
-/* n sessions of ttl_s into st, with the cell's claims. 0, or -1 with err. */
+/* n sessions of ttl_s into st, with the cell's claims, in batches of FILL_BATCH (so an interruption
+ * is heard within one). 0, or -1 with err. */
 static int fill(ab_run_ctx *ctx, sstore *st, const ab_res_cell *c, uint64_t n, int64_t ttl_s,
                 const char *what, char *err, size_t errlen)
 {
     char claims[AB_MECH_CLAIMS_LIMIT + 1], why[512], jti[SSTORE_ID_LEN + 1];
     size_t len;
-    fill_progress p = {ctx, c->id, what, ab_now_us()};
-    if (n == 0)
-        return 0;
+    fill_progress p = {ctx, c->id, what, ab_now_us(), 0, n, n / 10 > 0 ? n / 10 : 1};
     /* the claims a login issues, of the cell's size (a jti as long as a real one); one set for all */
-    len = sstore_id_new(jti) == SSTORE_OK
+    len = n > 0 && sstore_id_new(jti) == SSTORE_OK
               ? ab_mech_claims_sized("fill", (int64_t)time(NULL), ttl_s, jti, c->claims_bytes, claims, sizeof claims)
               : 0;
-    if (len == 0 || sstore_fill(st, n, claims, len, ttl_s, FILL_INFLIGHT, fill_line, &p, why, sizeof why) < 0) {
-        ab_fmt(err, errlen, "filling %llu %s sessions: %s", (unsigned long long)n, what,
-               len == 0 ? "no claims" : why);
-        return -1;
+    for (; p.base < n && ab_run_stop_signal == 0; p.base += FILL_BATCH) {
+        uint64_t batch = n - p.base < FILL_BATCH ? n - p.base : FILL_BATCH;
+        if (len == 0 || sstore_fill(st, batch, claims, len, ttl_s, FILL_INFLIGHT, fill_line, &p, why, sizeof why) < 0) {
+            ab_fmt(err, errlen, "filling %llu %s sessions: %s (after %llu)", (unsigned long long)n, what,
+                   len == 0 ? "no claims" : why, (unsigned long long)p.base);
+            return -1;
+        }
     }
+    if (ab_run_stop_signal != 0)
+        return ab_fmt(err, errlen, "interrupted"), -1;
     return 0;
 }
 

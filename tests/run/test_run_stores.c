@@ -16,6 +16,7 @@
 
 #include "ab_json.h"
 #include "test_load_util.h"
+#include "trun_util.h"
 #include "tsupport.h"
 
 #define LIVE 2000
@@ -78,38 +79,19 @@ static void check_outage(const cJSON *res, const char *id)
 
 static void a_run_should_fill_its_stores_and_sweep_them_in_the_window(void **state)
 {
-    char *dir = tsupport_tmpdir("stores"), scenario[600], out[540], path[600], *text, *err = NULL;
-    char *argv[] = {(char *)tload_bin(), "run", "--scenario", scenario, "--out", out, "--no-micro", "--no-report",
-                    "--quiet", NULL};
     const cJSON *pg, *redis;
-    cJSON *res;
-    int rc;
+    trun r;
     (void)state;
-    assert_non_null(dir);
-    assert_true(strlen(dir) < 500);
-    snprintf(scenario, sizeof scenario, "%s/scenario.json", dir);
-    snprintf(out, sizeof out, "%s/out", dir);
-    assert_int_equal(tsupport_write_file(scenario, store_scenario, strlen(store_scenario)), 0);
-    rc = tload_run(argv, 100000, NULL, &err);
-    if (rc != 0)
-        fail_msg("authbench run exited %d: %s", rc, err);
-    snprintf(path, sizeof path, "%s/results.json", out);
-    text = tsupport_read_file(path, NULL);
-    res = text != NULL ? cJSON_Parse(text) : NULL;
-    assert_non_null(res);
-    pg = sweep_cell(res, "session-postgres-n2k-sweep-s1", "delete");
+    trun_scenario(&r, "stores", store_scenario, 0, 100000);
+    pg = sweep_cell(r.results, "session-postgres-n2k-sweep-s1", "delete");
     assert_int_equal((int)tload_num(pg, "store_sweep.removed"), EXPIRED); /* every expired row, no live one */
     assert_true(tload_num(pg, "store_sweep.sweep_ms") > 0);
     assert_true(tload_num(pg, "store_sweep.p99_before_us") > 0 && tload_num(pg, "store_sweep.p99_after_us") > 0);
-    redis = sweep_cell(res, "session-redis-n2k-sweep-s1", "redis-expiry");
+    redis = sweep_cell(r.results, "session-redis-n2k-sweep-s1", "redis-expiry");
     assert_in_range((unsigned)tload_num(redis, "store_sweep.removed"), 1, EXPIRED); /* Redis's pace, not ours */
-    check_outage(res, "session-postgres-outage-s1");
-    check_outage(res, "session-memcached-outage-s1");
-    cJSON_Delete(res);
-    free(text);
-    free(err);
-    tsupport_rmtree(dir);
-    free(dir);
+    check_outage(r.results, "session-postgres-outage-s1");
+    check_outage(r.results, "session-memcached-outage-s1");
+    trun_done(&r);
 }
 
 int main(void)

@@ -15,6 +15,7 @@
 
 #include "ab_json.h"
 #include "test_load_util.h"
+#include "trun_util.h"
 #include "tsupport.h"
 
 #define FAULT_AT_S 1.2
@@ -139,28 +140,12 @@ static void check_plain(const char *out, const cJSON *cell)
 
 static void the_run_should_measure_over_the_window_the_load_announces(void **state)
 {
-    char *dir = tsupport_tmpdir("window"), scenario[600], out[540], path[600], *err = NULL;
-    char *argv[] = {(char *)tload_bin(), "run", "--scenario", scenario, "--out", out, "--no-micro", "--no-report",
-                    "--quiet", NULL};
-    cJSON *res;
-    int rc;
+    trun r;
     (void)state;
-    assert_non_null(dir);
-    assert_true(strlen(dir) < 500);
-    snprintf(scenario, sizeof scenario, "%s/scenario.json", dir);
-    snprintf(out, sizeof out, "%s/out", dir);
-    assert_int_equal(tsupport_write_file(scenario, window_scenario, strlen(window_scenario)), 0);
-    rc = tload_run(argv, 120000, NULL, &err);
-    if (rc != 0)
-        fail_msg("authbench run exited %d: %s", rc, err);
-    snprintf(path, sizeof path, "%s/results.json", out);
-    res = read_doc(path);
-    check_plain(out, tload_cell(res, "session-redis-s1"));
-    check_reps(out, tload_cell(res, "session-redis-pause-s1"), NULL, check_fault_rep);
-    cJSON_Delete(res);
-    free(err);
-    tsupport_rmtree(dir);
-    free(dir);
+    trun_scenario(&r, "window", window_scenario, 0, 120000);
+    check_plain(r.out, tload_cell(r.results, "session-redis-s1"));
+    check_reps(r.out, tload_cell(r.results, "session-redis-pause-s1"), NULL, check_fault_rep);
+    trun_done(&r);
 }
 
 int main(void)
