@@ -2,6 +2,7 @@
  * the cells one by one (results rewritten after each), micro-benchmarks, the report, cleanup. */
 #include "run_exec.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <ftw.h>
 #include <limits.h>
@@ -353,6 +354,42 @@ static void run_round(ab_run_ctx *ctx, ab_res_doc *res, cell_state *st, size_t n
     }
 }
 
+/* Renames cells/<id>/rep<from>.json, rep<from>-*.log… to rep<to>… (prefix "rep<from>" followed by
+ * '.' or '-'). 0, or -1 (errno) at the first that failed. */
+static int rename_rep_files(const char *cell_dir, const char *from, const char *to)
+{
+    size_t flen = strlen(from);
+    struct dirent *d;
+    DIR *dir = opendir(cell_dir);
+    int rc = 0;
+    if (dir == NULL)
+        return -1;
+    while (rc == 0 && (d = readdir(dir)) != NULL) {
+        char a[PATH_MAX], b[PATH_MAX];
+        if (strncmp(d->d_name, from, flen) != 0 || (d->d_name[flen] != '.' && d->d_name[flen] != '-'))
+            continue;
+        ab_fmt(a, sizeof a, "%s/%s", cell_dir, d->d_name);
+        ab_fmt(b, sizeof b, "%s/%s%s", cell_dir, to, d->d_name + flen);
+        rc = rename(a, b);
+    }
+    closedir(dir);
+    return rc;
+}
+
+/* A quiet re-measure (repetition b) took repetition a's place: their raw files swap names, so
+ * cells/<id>/rep<a>.json is always the repetition in the figures (what `authbench merge` reads)
+ * and rep<b>.json the disturbed one set aside. */
+static void swap_rep_files(const ab_run_ctx *ctx, const char *id, unsigned a, unsigned b)
+{
+    char dir[PATH_MAX], na[32], nb[32];
+    ab_fmt(dir, sizeof dir, "%s/cells/%s", ctx->dir, id);
+    ab_fmt(na, sizeof na, "rep%u", a);
+    ab_fmt(nb, sizeof nb, "rep%u", b);
+    if (rename_rep_files(dir, na, "swap") != 0 || rename_rep_files(dir, nb, na) != 0 ||
+        rename_rep_files(dir, "swap", nb) != 0)
+        ab_err(AB_RUN_CMD, "cannot swap the raw files of %s's repetitions %u and %u: %s", id, a, b, strerror(errno));
+}
+
 /* The re-measuring round (REMEASURE_FRAC above), round r: every busy repetition of a deferred cell
  * once more, up to the budget, then those cells' results. */
 static void remeasure_round(ab_run_ctx *ctx, ab_res_doc *res, cell_state *st, size_t n, unsigned r,
@@ -399,8 +436,10 @@ static void remeasure_round(ab_run_ctx *ctx, ab_res_doc *res, cell_state *st, si
             s->of[s->done - s->cell.repetitions] = j + 1;
             s->done++;
             used++;
-            if (rc == 0 && !ab_res_rep_busy(again))
+            if (rc == 0 && !ab_res_rep_busy(again)) {
                 s->by[j] = s->done;
+                swap_rep_files(ctx, s->cell.id, j + 1, s->done);
+            }
         }
         if (s->deferred && ab_run_stop_signal == 0) {
             add_result(ctx, res, st, i);
