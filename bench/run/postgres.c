@@ -251,6 +251,13 @@ int ab_run_pg_flush(const ab_run_srv *s)
     return s->own ? pg_exec(s, "TRUNCATE " AB_RUN_PG_TABLE, NULL, 0) : -1;
 }
 
+int ab_run_pg_settle(const ab_run_srv *s)
+{
+    if (!s->own)
+        return 0;
+    return pg_exec(s, "VACUUM ANALYZE " AB_RUN_PG_TABLE, NULL, 0) == 0 && pg_exec(s, "CHECKPOINT", NULL, 0) == 0 ? 0 : -1;
+}
+
 int ab_run_mc_start(ab_run_srv *s, const char *tmp_base, const char *log_path, char *err, size_t errlen)
 {
     char prog[AB_RUN_PATH_MAX];

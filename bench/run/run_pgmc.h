@@ -36,6 +36,10 @@ int ab_run_pg_start(ab_run_srv *s, const char *tmp_base, const char *log_path, c
 int ab_run_pg_use(ab_run_srv *s, const char *url, char *err, size_t errlen);
 /* Empties the sessions table (TRUNCATE) of an own server. 0 or -1. */
 int ab_run_pg_flush(const ab_run_srv *s);
+/* After a bulk fill of an own server: VACUUM ANALYZE of the sessions table and a CHECKPOINT, so the
+ * cell starts on a table in the state a production one is (visibility map, statistics, no dirty
+ * buffers for the servers' first writes to evict). A user's server is left alone (0). 0 or -1. */
+int ab_run_pg_settle(const ab_run_srv *s);
 
 /* Starts a private memcached (-l 127.0.0.1 -U 0, 256 MiB; as nobody when root). Its URL is
  * memcached://127.0.0.1:PORT. 0, or -1 with err. */

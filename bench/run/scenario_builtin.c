@@ -70,7 +70,7 @@ static const char quick_json[] =
  * expired rows, Redis's own expiry), open loop at the deployment's rate, three rounds (the fill of
  * 200,000 sessions is every repetition's: the store is emptied between them).
  * Its sweeps stop at 90 % of capacity (the closed-loop cell is the 100 % point); the
- * micro-benchmarks run 0.3 s each. Its --dry-run estimate: 1h52m on 2 cores (the two sweep cells 4m13s
+ * micro-benchmarks run 0.3 s each. Its --dry-run estimate: 1h52m on 2 cores (the two sweep cells 4m19s
  * of it, PostgreSQL's fill of 200,000 sessions at 3,000/s the most). */
 /* In two literals: one would pass the 4,095 characters C11 compilers must support. */
 static const char default_json_a[] =

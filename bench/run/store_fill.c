@@ -1,6 +1,7 @@
 /* store_fill.c — what a cell's shared store holds besides the sessions its load logs in (issue 16):
  * the scenario's "sessions" filled before the servers start (sstore_fill on the run's own
- * connections, progress on stderr), the store's bytes per session, and for a store-sweep cell the
+ * connections, progress on stderr; a PostgreSQL table then vacuumed and checkpointed, as a production
+ * one is), the store's bytes per session, and for a store-sweep cell the
  * expired sessions and their sweep `at` into the measured window — PostgreSQL's DELETE of expired
  * rows on a thread and connection of the run's own, Redis's own expiry (the fill's TTL ends then:
  * followed through INFO's expired_keys), memcached's lazy expiry (nothing runs: said so). */
@@ -158,6 +159,10 @@ int ab_run_fill_rep(ab_run_ctx *ctx, ab_run_rep_env *e, const ab_res_cell *c, ab
     rc = fill(ctx, st, c, c->sessions, FILL_LIVE_TTL_S, "live", err, errlen);
     if (rc == 0 && c->sweep_expired > 0)
         rc = fill_expired(ctx, e, st, c, err, errlen);
+    if (rc == 0 && e->srv != NULL && strcmp(c->store, "postgres") == 0 && ab_run_pg_settle(e->srv) != 0) {
+        ab_fmt(err, errlen, "the filled table: VACUUM ANALYZE and CHECKPOINT failed");
+        rc = -1;
+    }
     after = rc == 0 ? stored_bytes(st) : -1;
     if (rc == 0 && before >= 0 && after > before)
         rep->store_bytes_per_session = (double)(after - before) / (double)(c->sessions + c->sweep_expired);
