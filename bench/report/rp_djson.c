@@ -112,7 +112,7 @@ static cJSON *cost_json(const rp_est *e)
 }
 
 /* One option of options[]. */
-static cJSON *option_json(const rp_option *o, int method)
+static cJSON *option_json(const rp_option *o, int k, int method)
 {
     cJSON *j = cJSON_CreateObject();
     char out[RP_MAX_WHY * 302] = "";
@@ -133,6 +133,11 @@ static cJSON *option_json(const rp_option *o, int method)
     cJSON_AddItemToObject(j, "cost", cost_json(&o->est));
     add_num(j, "revocation_delay_s", o->revocation_s);
     add_str(j, "revocation_delay_from", o->revocation_from);
+    if (rp_option_pushed(k)) { /* how revocations reach the servers: pubsub | notify | poll */
+        int recorded;
+        add_str(j, "revocation_channel", o->est.cell ? rp_cell_channel(o->est.cell, &recorded) : NULL);
+        add_num(j, "sync_ms", o->est.cell ? rp_cell_sync_ms(o->est.cell) : NAN);
+    }
     for (i = 0; i < o->nwhy; i++)
         snprintf(out + strlen(out), sizeof out - strlen(out), "%s%s", i ? "; " : "", o->why[i]);
     add_str(j, "out", o->out ? out : NULL);
@@ -246,7 +251,7 @@ cJSON *rp_decision_json(const rp_run *run, const rp_params *p, const rp_req *r, 
     cJSON_AddItemToObject(o, "gate", gate_json(d));
     opts = cJSON_AddArrayToObject(o, "options");
     for (k = 0; k < RP_NOPT; k++)
-        cJSON_AddItemToArray(opts, option_json(&d->opt[k], d->method));
+        cJSON_AddItemToArray(opts, option_json(&d->opt[k], k, d->method));
     nn = cJSON_AddArrayToObject(o, "non_numeric_drivers");
     for (i = 0; i < sizeof non_numeric / sizeof *non_numeric; i++)
         cJSON_AddItemToArray(nn, cJSON_CreateString(non_numeric[i]));
