@@ -89,12 +89,13 @@ static void pushed_bound(rp_ctx *c, const rp_option *o)
         snprintf(poll, sizeof poll, ", every %s ms", rp_cell_fig(c, e, "pushed_denylist.sync_ms", RP_U_PLAIN, "poll period (ms)"));
     else if (rp_has(sync_ms))
         snprintf(poll, sizeof poll, ", every %.10g ms (the spec's sync_ms)", sync_ms);
-    rp_doc_add(c->doc, RP_B_LI, NULL, "Revocation: pushed over `%s`%s%s (%s). Measured (`%s`, a logout on one server, "
+    rp_doc_add(c->doc, RP_B_LI, NULL, "Revocation: pushed over `%s`%s (%s%s). Measured (`%s`, a logout on one server, "
                "every server probed until it refuses): p50 %s, p99 %s, max %s against a stated bound of %s.",
-               channel ? channel : "?", poll, recorded ? "" : " (by its store: the run did not record the channel)",
+               channel ? channel : "?", poll,
                strcmp(channel ? channel : "", "poll") == 0 ? "each server polls the store's revocation log"
                : strcmp(channel ? channel : "", "notify") == 0 ? "PostgreSQL LISTEN/NOTIFY, a catch-up by SELECT on reconnect"
-               : "Redis pub/sub, a catch-up by SCAN on reconnect", e->id,
+               : "Redis pub/sub, a catch-up by SCAN on reconnect",
+               recorded ? "" : "; inferred from its store: the run did not record the channel", e->id,
                rp_cell_fig(c, e, "revocation_latency_us.p50", RP_U_US, "revocation latency p50"),
                rp_cell_fig(c, e, "revocation_latency_us.p99", RP_U_US, "revocation latency p99"),
                rp_cell_fig(c, e, "revocation_latency_us.max", RP_U_US, "revocation latency max"),

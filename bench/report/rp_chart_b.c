@@ -269,9 +269,7 @@ static int avail_block(const rp_cell *c, rp_buf *d)
     }
     if (last < 0)
         return 0;
-    rp_buf_puts(d, "second ");
-    rp_dat_label(d, c->label);
-    rp_buf_puts(d, "\n");
+    rp_dat_second_head(d, c->label);
     for (sec = 0; sec <= last; sec++)
         if (reps[sec] > 0)
             rp_buf_printf(d, "%d %.10g %.10g\n", sec, fmax(0, req[sec] - fail[sec]) / reps[sec], fail[sec] / reps[sec]);
@@ -296,7 +294,7 @@ int rp_chart_avail(const rp_run *run, const rp_plot *pl, rp_chart *ch, char *err
         if (!rp_has(fault))
             fault = c->fault_at_s;
     }
-    snprintf(ch->title, sizeof ch->title, "Availability through a session-store outage");
+    snprintf(ch->title, sizeof ch->title, "Availability through a store outage");
     snprintf(ch->subtitle, sizeof ch->subtitle, "per second, mean of repetitions; store stopped at %.2f s", fault);
     if (n == 0 || !rp_has(fault)) {
         snprintf(ch->note, sizeof ch->note, "Chart 7 (availability) is left out: the run has no store-outage cell with a "

@@ -137,9 +137,7 @@ static int storesweep_block(const rp_cell *c, rp_buf *d)
     }
     if (last < 0)
         return 0;
-    rp_buf_puts(d, "second ");
-    rp_dat_label(d, c->label);
-    rp_buf_puts(d, "\n");
+    rp_dat_second_head(d, c->label);
     for (sec = 0; sec <= last; sec++)
         if (n[sec] > 0)
             rp_buf_printf(d, "%d %.10g\n", sec, median_of(p99[sec], n[sec]));
@@ -162,8 +160,7 @@ int rp_chart_storesweep(const rp_run *run, const rp_plot *pl, rp_chart *ch, char
         n++;
     }
     snprintf(ch->title, sizeof ch->title, "Latency through a sweep of expired sessions");
-    snprintf(ch->subtitle, sizeof ch->subtitle, "per-second p99, median of repetitions, at each cell's offered rate; "
-             "dotted: the sweep starts");
+    snprintf(ch->subtitle, sizeof ch->subtitle, "per-second p99 (median of repetitions) at each cell's offered rate");
     if (n == 0) {
         snprintf(ch->note, sizeof ch->note, "Chart 10 (store sweeps) is left out: the run has no store-sweep cell "
                  "(results.json `store_sweep`) with a per-second timeseries.");

@@ -356,6 +356,8 @@ double rp_compare_servers(const rp_run *run);
 void rp_gp_quote(rp_buf *b, const char *s);
 /* Appends a label as a double-quoted data-file field (inner double quotes become single). */
 void rp_dat_label(rp_buf *b, const char *label);
+/* Appends the header row of a per-second block: "second \"label\"\n" (charts 7 and 10). */
+void rp_dat_second_head(rp_buf *b, const char *label);
 /* Appends "n=K; colors='#.. #..'; points='7 5 ..'; " for a list of styles. */
 void rp_style_vars(rp_buf *vars, const int *styles, size_t n);
 /* gnuplot dash type of a style (solid for the first use of each colour). */

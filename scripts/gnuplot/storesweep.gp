@@ -1,6 +1,7 @@
 # storesweep.gp — chart 10: per-second p99 through each store-sweep cell, a dotted line where its
 # sweep starts. authbench sets: n, colors, points, ats (one sweep start in seconds per block).
 # datafile: blocks of "second p99_ms" per cell, each second's bucket [s, s+1) drawn as a step.
+width = 1100
 load gpdir.'/common.gp'
 set logscale y
 set xlabel 'second of the measured window (each step is one second)'

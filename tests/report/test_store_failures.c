@@ -230,15 +230,13 @@ static void every_new_figure_should_trace_to_results_json(void **state)
     done(md, dir);
 }
 
-/* The options[] entry with this id. */
+/* The options[] entry with this id (the test fails when there is none). */
 static const cJSON *option(const cJSON *d, const char *id)
 {
-    const cJSON *o;
-    cJSON_ArrayForEach(o, cJSON_GetObjectItem(d, "options"))
-        if (strcmp(cJSON_GetObjectItem(o, "id")->valuestring, id) == 0)
-            return o;
-    fail_msg("decision.json has no option %s", id);
-    return NULL;
+    const cJSON *o = rc_option(d, id);
+    if (o == NULL)
+        fail_msg("decision.json has no option %s", id);
+    return o;
 }
 
 /* The first source cell of an option. */
