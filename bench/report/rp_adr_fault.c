@@ -54,6 +54,20 @@ const rp_cell *rp_outage_cell(const rp_run *run, int k, const char *alg, const r
     return NULL;
 }
 
+const char *rp_outage_kind(const rp_cell *c)
+{
+    static const char *const kinds[] = {"none_missed", "never_checked", "never_checked", "all_missed", "none_missed",
+                                        "measured", "until_access_ttl", "no_credential"};
+    return kinds[outage_way(c)];
+}
+
+double rp_outage_seconds(const rp_cell *c, int *ended)
+{
+    double f = rp_cell_num(c, "fault_for_s");
+    *ended = rp_has(f);
+    return *ended ? f : rp_cell_num(c, "duration_s") - c->fault_at_s;
+}
+
 /* The outage's length in the window (s), registered: the fault's own length when it ended, else from
  * the fault to the window's end (the store never came back). */
 static const char *outage_len(rp_ctx *c, const rp_cell *cell, int *ended)

@@ -405,6 +405,13 @@ void rp_adr_stores(rp_ctx *c);      /* store sweeps and sessions at scale (rp_ad
 /* The next store-outage cell of option k after `after` (NULL: the first) in algorithm alg — any
  * algorithm when the run has none in alg, or alg is NULL — or NULL when there is no more. */
 const rp_cell *rp_outage_cell(const rp_run *run, int k, const char *alg, const rp_cell *after);
+/* What becomes of the revocations made during outage cell c: "none_missed" (refused: sessions, a
+ * denylist failing closed), "all_missed" (a denylist failing open), "measured" (a pushed denylist:
+ * pushed_denylist.missed), "never_checked" (a stateless JWT, a verified-token cache),
+ * "until_access_ttl" (a refresh flow), "no_credential" (none). */
+const char *rp_outage_kind(const rp_cell *c);
+/* The outage's length in the window (s): fault_for_s when it ended (*ended 1), else to the window's end. */
+double rp_outage_seconds(const rp_cell *c, int *ended);
 /* What a revocation made during the outage of cell c becomes, in words with registered figures. */
 void rp_outage_revocations(rp_ctx *c, const rp_cell *cell, char *buf, size_t len);
 

@@ -67,6 +67,31 @@ static void assert_has(const char *text, const char *want)
         fail_msg("'%s' not in '%.600s'", want, text);
 }
 
+/* The options[] entry with this id (the test fails when there is none). */
+static const cJSON *option(const cJSON *d, const char *id)
+{
+    const cJSON *o = rc_option(d, id);
+    if (o == NULL)
+        fail_msg("decision.json has no option %s", id);
+    return o;
+}
+
+/* The index-th store_outage entry of option id. */
+static const cJSON *outage_of(const cJSON *d, const char *id, int index)
+{
+    const cJSON *x = cJSON_GetArrayItem(cJSON_GetObjectItem(option(d, id), "store_outage"), index);
+    if (x == NULL)
+        fail_msg("option %s has no store_outage[%d]", id, index);
+    return x;
+}
+
+/* A number member, NaN when absent or null. */
+static double num(const cJSON *o, const char *name)
+{
+    const cJSON *v = cJSON_GetObjectItem(o, name);
+    return cJSON_IsNumber(v) ? v->valuedouble : NAN;
+}
+
 static const char outage_head[] = "| cell | through the outage it |";
 
 static void the_outage_table_should_say_per_mechanism_goodput_and_revocations_missed(void **state)
@@ -110,6 +135,7 @@ static void store_returns(cJSON *doc)
 static void a_pushed_denylist_whose_store_returns_should_say_it_caught_up(void **state)
 {
     char *dir, *md = report_of(store_returns, &dir);
+    cJSON *d;
     rc_table t;
     (void)state;
     rc_table_read(md, outage_head, &t);
@@ -117,6 +143,10 @@ static void a_pushed_denylist_whose_store_returns_should_say_it_caught_up(void *
     assert_has(row_of(&t, "jwt-pushed-denylist-es256-redis-outage-s1")[5], "caught up the missed ones");
     assert_null(strstr(row_of(&t, "jwt-pushed-denylist-es256-redis-outage-s1")[5], "not caught up"));
     rc_table_free(&t);
+    d = rc_json(dir, "decision.json");
+    assert_true(cJSON_IsTrue(cJSON_GetObjectItem(outage_of(d, "jwt_pushed_denylist", 0), "caught_up")));
+    assert_true(num(outage_of(d, "jwt_pushed_denylist", 0), "missed") == 3);
+    cJSON_Delete(d);
     done(md, dir);
 }
 
@@ -230,15 +260,6 @@ static void every_new_figure_should_trace_to_results_json(void **state)
     done(md, dir);
 }
 
-/* The options[] entry with this id (the test fails when there is none). */
-static const cJSON *option(const cJSON *d, const char *id)
-{
-    const cJSON *o = rc_option(d, id);
-    if (o == NULL)
-        fail_msg("decision.json has no option %s", id);
-    return o;
-}
-
 /* The first source cell of an option. */
 static const char *source_of(const cJSON *o)
 {
@@ -277,6 +298,33 @@ static void pushed_denylists_over_other_stores_should_be_options_of_their_own(vo
     done(md, dir);
 }
 
+static void decision_json_should_carry_each_option_s_outage(void **state)
+{
+    char *dir, *md = report_of(NULL, &dir);
+    cJSON *d = rc_json(dir, "decision.json");
+    const cJSON *pushed, *open, *closed, *cache;
+    (void)state;
+    pushed = outage_of(d, "jwt_pushed_denylist", 0);
+    assert_string_equal(cJSON_GetObjectItem(pushed, "cell")->valuestring, "jwt-pushed-denylist-es256-redis-outage-s1");
+    assert_string_equal(cJSON_GetObjectItem(pushed, "revocations")->valuestring, "measured");
+    assert_true(num(pushed, "goodput_per_sec") == 1250 && num(pushed, "offered_per_sec") == 1250);
+    assert_true(num(pushed, "missed") == 0 && num(pushed, "breaks") == 5);
+    assert_true(cJSON_IsFalse(cJSON_GetObjectItem(pushed, "caught_up")));
+    assert_true(cJSON_IsFalse(cJSON_GetObjectItem(pushed, "store_returned")));
+    closed = outage_of(d, "jwt_denylist", 0);
+    open = outage_of(d, "jwt_denylist", 1);
+    assert_string_equal(cJSON_GetObjectItem(closed, "revocations")->valuestring, "none_missed");
+    assert_true(num(closed, "goodput_per_sec") == 0 && isnan(num(closed, "unchecked_requests")));
+    assert_string_equal(cJSON_GetObjectItem(open, "revocations")->valuestring, "all_missed");
+    assert_true(fabs(num(open, "unchecked_requests") - 50000) < 1e-6 && fabs(num(open, "outage_s") - 7.9999) < 1e-9);
+    cache = outage_of(d, "jwt_verified_cache", 0); /* evidence even for an option without a deployment cell */
+    assert_string_equal(cJSON_GetObjectItem(cache, "revocations")->valuestring, "never_checked");
+    assert_true(cJSON_IsNull(cJSON_GetObjectItem(cache, "caught_up")));
+    assert_int_equal(cJSON_GetArraySize(cJSON_GetObjectItem(option(d, "session_postgres"), "store_outage")), 0);
+    cJSON_Delete(d);
+    done(md, dir);
+}
+
 static void store_failure_cells_should_not_change_the_decision(void **state)
 {
     char *dir, *md = report_of(NULL, &dir);
@@ -302,6 +350,7 @@ int main(void)
         cmocka_unit_test(sessions_at_scale_should_show_bytes_per_session_and_a_labelled_projection),
         cmocka_unit_test(every_new_figure_should_trace_to_results_json),
         cmocka_unit_test(pushed_denylists_over_other_stores_should_be_options_of_their_own),
+        cmocka_unit_test(decision_json_should_carry_each_option_s_outage),
         cmocka_unit_test(store_failure_cells_should_not_change_the_decision),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
