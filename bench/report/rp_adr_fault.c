@@ -98,6 +98,10 @@ static void pushed_words(rp_ctx *c, const rp_cell *cell, char *buf, size_t len)
              rp_cell_fig(c, cell, "pushed_denylist.breaks", RP_U_PLAIN, "channel breaks"),
              rp_cell_fig(c, cell, "pushed_denylist.heard", RP_U_PLAIN, "revocations heard"), channel ? channel : "?",
              recorded ? "" : ", by its store");
+    if (rp_cell_num(cell, "pushed_denylist.gaps") > 0) /* a polled log's entries gone before a server read them */
+        snprintf(buf + strlen(buf), len - strlen(buf), "%s revocations lost for good (log entries expired or evicted "
+                 "before a server read them: accepted until their tokens expire); ",
+                 rp_cell_fig(c, cell, "pushed_denylist.gaps", RP_U_PLAIN, "revocations lost (log gaps)"));
     if (breaks == 0) {
         snprintf(buf + strlen(buf), len - strlen(buf), "the channel did not break");
         return;
@@ -186,21 +190,33 @@ void rp_adr_outage(rp_ctx *c)
     }
 }
 
-/* One store-sweep cell's row: the store, its sessions, the sweep and the p99 around it. */
+/* One store-sweep cell's row: the store, its sessions, the sweep and the p99 around it. A lazy store
+ * (memcached) runs no sweep: it drops an item when it is read. */
 static void sweep_row(rp_ctx *c, const rp_cell *cell)
 {
-    const char *method = ab_json_str(cell->json, "store_sweep.method");
-    char exp[64], live[64];
+    const char *method = ab_json_str(cell->json, "store_sweep.method"), *note = ab_json_str(cell->json, "store_sweep.note");
+    int lazy = method != NULL && strcmp(method, "memcached-lazy") == 0;
+    char exp[64], live[64], removed[160], took[96], at[160];
     snprintf(exp, sizeof exp, "%s", rp_cell_fig(c, cell, "store_sweep.expired", RP_U_PLAIN, "expired sessions"));
     snprintf(live, sizeof live, "%s", rp_cell_fig(c, cell, "store_sweep.live", RP_U_PLAIN, "live sessions"));
-    rp_doc_add(c->doc, RP_B_TROW, NULL, "`%s`\t%s\t%s / %s\t%s (%s)\t%s\t%s s\t%s\t%s\t%s\t%s", cell->id,
-               cell->store ? cell->store : "?", exp, live, rp_cell_fig(c, cell, "store_sweep.removed", RP_U_PLAIN, "removed"),
-               method ? method : "?", rp_cell_fig(c, cell, "store_sweep.sweep_ms", RP_U_PLAIN, "sweep took (ms)"),
-               rp_cell_fig(c, cell, "store_sweep.at_s", RP_U_PLAIN, "sweep at (s)"),
+    if (lazy)
+        snprintf(removed, sizeof removed, "none runs (memcached-lazy: an item is dropped when read)");
+    else
+        snprintf(removed, sizeof removed, "%s (%s)", rp_cell_fig(c, cell, "store_sweep.removed", RP_U_PLAIN, "removed"),
+                 method ? method : "method not recorded");
+    snprintf(took, sizeof took, "%s", lazy ? "—" : rp_cell_fig(c, cell, "store_sweep.sweep_ms", RP_U_PLAIN, "sweep took (ms)"));
+    if (rp_has(rp_cell_num(cell, "store_sweep.started_s"))) /* when it began, as measured, beside when it was asked */
+        snprintf(at, sizeof at, "%s s (asked %.10g s)", rp_cell_fig(c, cell, "store_sweep.started_s", RP_U_PLAIN,
+                 "sweep started at (s)"), rp_cell_num(cell, "store_sweep.at_s"));
+    else
+        snprintf(at, sizeof at, "%s s", rp_cell_fig(c, cell, "store_sweep.at_s", RP_U_PLAIN, "sweep at (s)"));
+    rp_doc_add(c->doc, RP_B_TROW, NULL, "`%s`\t%s\t%s / %s\t%s\t%s\t%s\t%s\t%s\t%s\t%s%s%s", cell->id,
+               cell->store ? cell->store : "?", exp, live, removed, took, at,
                rp_cell_fig(c, cell, "target_rate_per_sec", RP_U_RPS, "offered rate"),
                rp_cell_fig(c, cell, "store_sweep.p99_before_us", RP_U_US, "p99 before the sweep"),
                rp_cell_fig(c, cell, "store_sweep.p99_during_us", RP_U_US, "p99 during the sweep"),
-               rp_cell_fig(c, cell, "store_sweep.p99_after_us", RP_U_US, "p99 after the sweep"));
+               rp_cell_fig(c, cell, "store_sweep.p99_after_us", RP_U_US, "p99 after the sweep"),
+               note ? "; note: " : "", note ? note : "");
 }
 
 /* The store-sweep cells (kind store-sweep): a row each, chart 10 per second. */

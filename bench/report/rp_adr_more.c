@@ -100,6 +100,10 @@ static void pushed_bound(rp_ctx *c, const rp_option *o)
                rp_cell_fig(c, e, "revocation_latency_us.p99", RP_U_US, "revocation latency p99"),
                rp_cell_fig(c, e, "revocation_latency_us.max", RP_U_US, "revocation latency max"),
                rp_cell_fig(c, e, "revocation_latency_us.bound_us", RP_U_US, "stated revocation bound"));
+    if (rp_cell_num(e, "pushed_denylist.gaps") > 0)
+        rp_doc_add(c->doc, RP_B_LI, NULL, "Bad: %s revocations were lost in the window: their log entries expired or were "
+                   "evicted before a server read them, so those tokens are accepted until they expire.",
+                   rp_cell_fig(c, e, "pushed_denylist.gaps", RP_U_PLAIN, "revocations lost (log gaps)"));
 }
 
 /* Pros and cons of one option from its measured cells. */

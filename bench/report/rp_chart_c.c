@@ -152,7 +152,9 @@ int rp_chart_storesweep(const rp_run *run, const rp_plot *pl, rp_chart *ch, char
     size_t i, n = 0;
     for (i = 0; i < run->ncells && n < 64; i++) {
         const rp_cell *c = &run->cells[i];
-        double at = rp_cell_num(c, "store_sweep.at_s");
+        double at = rp_cell_num(c, "store_sweep.started_s"); /* as measured, else as asked */
+        if (!rp_has(at))
+            at = rp_cell_num(c, "store_sweep.at_s");
         if (!c->ok || !rp_has(at) || !storesweep_block(c, &d))
             continue;
         rp_buf_printf(&ats, "%s%.10g", n ? " " : "", at);

@@ -131,6 +131,7 @@ static cJSON *outages_json(const rp_run *run, int k, const rp_option *o)
         cJSON_AddStringToObject(x, "revocations", rp_outage_kind(c));
         add_num(x, "missed", pushed ? rp_cell_num(c, "pushed_denylist.missed") : NAN);
         add_num(x, "breaks", pushed ? breaks : NAN);
+        add_num(x, "lost", pushed ? rp_cell_num(c, "pushed_denylist.gaps") : NAN); /* a polled log's gaps */
         if (pushed && rp_has(breaks)) /* caught up: no break, or the store came back and a catch-up ran */
             cJSON_AddBoolToObject(x, "caught_up", breaks == 0 || ended);
         else

@@ -365,10 +365,23 @@ static const rf_spec sweep_specs[] = {
      "store-sweep", 0, 0, 1250, 2400, 0.10, 60, 1, 22, 1250, -1},
     {"session-redis-sweep-s1", "session redis (store sweep)", "session:redis", "session", "redis", NULL, "store-sweep", 0,
      0, 1250, 900, 0.05, 36, 1, 22, 1250, 6.0},
+    {"session-memcached-sweep-s1", "session memcached (store sweep)", "session:memcached", "session", "memcached", NULL,
+     "store-sweep", 0, 0, 1250, 700, 0.05, 33, 1, 22, 1250, -1},
 };
-static const char *const sweep_methods[] = {"delete", "redis-expiry"};
-static const double sweep_removed[] = {100000, 99650}, sweep_ms[] = {1830, 2000}, sweep_bytes[] = {412, 178};
-static const double sweep_p99[][3] = {{520, 14500, 560}, {380, 900, 390}};
+/* memcached runs no sweep (it drops an item when read): removed and sweep_ms null (< 0 here) */
+static const char *const sweep_methods[] = {"delete", "redis-expiry", "memcached-lazy"};
+static const double sweep_removed[] = {100000, 99650, -1}, sweep_ms[] = {1830, 2000, -1}, sweep_bytes[] = {412, 178, 96};
+static const double sweep_started[] = {2.04, -1, -1};
+static const double sweep_p99[][3] = {{520, 14500, 560}, {380, 900, 390}, {300, 310, 305}};
+
+/* A number member, or null when v < 0 (not measured). */
+static void add_num_or_null(cJSON *o, const char *name, double v)
+{
+    if (v >= 0)
+        cJSON_AddNumberToObject(o, name, v);
+    else
+        cJSON_AddNullToObject(o, name);
+}
 
 /* One store-sweep cell: its sessions, the sweep's record and the per-second series it came from. */
 static cJSON *sweep_cell(size_t i)
@@ -381,11 +394,13 @@ static cJSON *sweep_cell(size_t i)
     cJSON_AddNumberToObject(sw, "live", 100000);
     cJSON_AddNumberToObject(sw, "at_s", 2);
     cJSON_AddStringToObject(sw, "method", sweep_methods[i]);
-    cJSON_AddNumberToObject(sw, "removed", sweep_removed[i]);
-    cJSON_AddNumberToObject(sw, "sweep_ms", sweep_ms[i]);
+    add_num_or_null(sw, "started_s", sweep_started[i]);
+    add_num_or_null(sw, "removed", sweep_removed[i]);
+    add_num_or_null(sw, "sweep_ms", sweep_ms[i]);
     cJSON_AddNumberToObject(sw, "p99_before_us", sweep_p99[i][0]);
     cJSON_AddNumberToObject(sw, "p99_during_us", sweep_p99[i][1]);
     cJSON_AddNumberToObject(sw, "p99_after_us", sweep_p99[i][2]);
+    cJSON_AddNullToObject(sw, "note");
     cJSON_AddItemToObject(o, "store_sweep", sw);
     cJSON_AddItemToObject(o, "timeseries", timeseries(6, 1250, 99, 0, 2, 4, sweep_p99[i][1], sweep_p99[i][0]));
     return o;
@@ -440,10 +455,8 @@ void rf_add_pushed_variants(cJSON *doc)
             cJSON_AddNumberToObject(pd, "missed", 0);
             cJSON_AddNumberToObject(pd, "breaks", 0);
             cJSON_AddStringToObject(pd, "channel", pushed_channels[i]);
-            if (strcmp(pushed_channels[i], "poll") == 0)
-                cJSON_AddNumberToObject(pd, "sync_ms", 100);
-            else
-                cJSON_AddNullToObject(pd, "sync_ms");
+            add_num_or_null(pd, "sync_ms", strcmp(pushed_channels[i], "poll") == 0 ? 100 : -1);
+            cJSON_AddNumberToObject(pd, "gaps", strcmp(pushed_channels[i], "poll") == 0 ? 2 : 0); /* 2 evicted */
         }
         cJSON_AddItemToArray(cells, o);
     }

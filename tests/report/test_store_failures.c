@@ -187,18 +187,22 @@ static void a_store_sweep_should_be_a_table_row_and_a_chart_with_the_sweep_marke
     rc_table t;
     char **pg, **rd;
     (void)state;
-    assert_int_equal(rc_table_read(md, "| cell | store | expired / live sessions |", &t), 2);
+    assert_int_equal(rc_table_read(md, "| cell | store | expired / live sessions |", &t), 3);
     pg = row_of(&t, "session-postgres-sweep-s1");
     assert_string_equal(pg[1], "postgres");
     assert_string_equal(pg[2], "**100000** / **100000**");
     assert_string_equal(pg[3], "**100000** (delete)");
     assert_string_equal(pg[4], "**1830**");
+    assert_string_equal(pg[5], "**2.04** s (asked 2 s)"); /* when it began, as measured */
     assert_string_equal(pg[6], "**1250 req/s**");
     assert_string_equal(pg[7], "**520 µs**");
     assert_string_equal(pg[8], "**14.5 ms**");
     assert_string_equal(pg[9], "**560 µs**");
     rd = row_of(&t, "session-redis-sweep-s1");
     assert_string_equal(rd[3], "**99650** (redis-expiry)");
+    assert_string_equal(rd[5], "**2** s");
+    assert_string_equal(row_of(&t, "session-memcached-sweep-s1")[3], "none runs (memcached-lazy: an item is dropped when read)");
+    assert_string_equal(row_of(&t, "session-memcached-sweep-s1")[4], "—");
     rc_table_free(&t);
     assert_has(md, "**Chart 10.** Latency through a sweep of expired sessions");
     snprintf(path, sizeof path, "%s/charts/storesweep.svg", dir);
@@ -235,7 +239,7 @@ static void sessions_at_scale_should_show_bytes_per_session_and_a_labelled_proje
     rc_table t;
     char **pg;
     (void)state;
-    assert_int_equal(rc_table_read(md, "| cell | store | live sessions |", &t), 2);
+    assert_int_equal(rc_table_read(md, "| cell | store | live sessions |", &t), 3);
     pg = row_of(&t, "session-postgres-sweep-s1");
     assert_string_equal(pg[2], "**100000**");
     assert_string_equal(pg[3], "**412 B**");
@@ -293,6 +297,7 @@ static void pushed_denylists_over_other_stores_should_be_options_of_their_own(vo
     assert_has(md, "Revocation: pushed over `poll`, every **100** ms");
     assert_has(md, "Revocation: pushed over `notify` (PostgreSQL LISTEN/NOTIFY");
     assert_has(md, "against a stated bound of **102 ms**");
+    assert_has(md, "Bad: **2** revocations were lost in the window"); /* the poll's log gaps */
     assert_has(md, "JWT plus a denylist pushed to every server through Memcached (polled) (`jwt_pushed_denylist_memcached`)");
     cJSON_Delete(d);
     done(md, dir);
