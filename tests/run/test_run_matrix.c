@@ -73,6 +73,7 @@ static void default_should_cover_the_matrix_of_issue_5(void **state)
         "session-file-direct-s1", "session-file-fsync-s4", "jwt-hs256-s1", "jwt-rs256-s2",
         "jwt-ps256-s4", "jwt-es256-s1", "jwt-eddsa-s2", "jwt-denylist-hs256-redis-s4",
         "jwt-rs256-login-heavy-s1", "session-redis-outage-s2", "jwt-es256-outage-s2",
+        "jwt-pushed-denylist-es256-redis-outage-s2", "jwt-es256-cache-10000-outage-s2",
         "session-postgres-n100k-sweep-s1", "session-redis-n100k-sweep-s1"};
     cJSON *sc = parse_ok(ab_run_scenario_builtin("default"));
     size_t i, n;
@@ -212,6 +213,8 @@ static void bad_fields_should_be_named(void **state)
         {"{\"deployment\":{\"peak_rate_per_sec\":10,\"servers\":4,\"x\":1},\"groups\":[{\"mechanisms\":\"none\"}]}",
          "deployment:"},
         {"{\"slo_p99_ms\":-1,\"groups\":[{\"mechanisms\":\"none\"}]}", "slo_p99_ms"},
+        {"{\"remeasure\":1.5,\"groups\":[{\"mechanisms\":\"none\"}]}", "remeasure: expected a share"},
+        {"{\"remeasure\":\"yes\",\"groups\":[{\"mechanisms\":\"none\"}]}", "remeasure: expected a share"},
         {"{\"seed\":1.5,\"groups\":[{\"mechanisms\":\"none\"}]}", "seed"},
         {"{\"groups\":[{\"mechanisms\":\"jwt:HS256?touch=always\"}]}", "groups[0].mechanisms"},
         {"{\"groups\":[{\"mechanisms\":\"jwt+denylist:HS256,redis?on_store_error=maybe\"}]}", "groups[0].mechanisms"},
