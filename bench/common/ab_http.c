@@ -81,21 +81,21 @@ static int on_complete(http_parser *p)
     return 0;
 }
 
-/* Feeds n bytes (0: the peer closed, which ends a close-delimited body). 0, or -1 with the reason. */
-static int feed(http_parser *p, const http_parser_settings *st, const char *buf, size_t n, char *err, size_t errlen)
+/* Feeds n bytes (0: the peer closed, which ends a close-delimited body). The bytes the answer took
+ * (up to its end: the rest belongs to a later answer), or -1 with the reason in err. */
+static long feed(http_parser *p, const http_parser_settings *st, const char *buf, size_t n, char *err, size_t errlen)
 {
-    enum http_errno e;
-    http_parser_execute(p, st, buf, n);
-    e = HTTP_PARSER_ERRNO(p);
-    if (e != HPE_OK && e != HPE_PAUSED) {
-        snprintf(err, errlen, "not an HTTP answer (%s)", http_errno_name(e));
-        return -1;
-    }
+    size_t used = http_parser_execute(p, st, buf, n);
+    enum http_errno e = HTTP_PARSER_ERRNO(p);
     if (n == 0 && !((http_answer *)p->data)->complete) {
         snprintf(err, errlen, "closed the connection");
         return -1;
     }
-    return 0;
+    if (e != HPE_OK && e != HPE_PAUSED) {
+        snprintf(err, errlen, "not an HTTP answer (%s)", http_errno_name(e));
+        return -1;
+    }
+    return (long)used;
 }
 
 int ab_http_recv(int fd, ab_buf *body, int timeout_ms, int *keep_alive, char *err, size_t errlen)
@@ -111,15 +111,21 @@ int ab_http_recv(int fd, ab_buf *body, int timeout_ms, int *keep_alive, char *er
     p.data = &a;
     ab_buf_clear(body);
     while (!a.complete) {
-        ssize_t n = recv(fd, buf, sizeof buf, 0);
+        /* peeked, then only what the answer took is consumed: a later answer stays on the socket */
+        ssize_t n = recv(fd, buf, sizeof buf, MSG_PEEK);
+        long used;
         if (n < 0 && (errno == EINTR || (errno == EAGAIN && wait_fd(fd, POLLIN, timeout_ms) == 0)))
             continue;
         if (n < 0) {
             snprintf(err, errlen, "%s", strerror(errno));
             return -1;
         }
-        if (feed(&p, &st, buf, (size_t)n, err, errlen) != 0)
+        if ((used = feed(&p, &st, buf, (size_t)n, err, errlen)) < 0)
             return -1;
+        if (used > 0 && recv(fd, buf, (size_t)used, 0) != (ssize_t)used) {
+            snprintf(err, errlen, "recv: %s", strerror(errno));
+            return -1;
+        }
     }
     if (keep_alive != NULL)
         *keep_alive = http_should_keep_alive(&p);

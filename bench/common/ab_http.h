@@ -25,9 +25,9 @@ int ab_http_connect(const struct sockaddr_storage *addr, socklen_t len, int time
 int ab_http_send(int fd, const char *data, size_t len, int timeout_ms);
 /* Reads one answer from fd, waiting at most timeout_ms for each chunk: its body replaces *body's
  * contents (a body over the buffer's bound is refused) and *keep_alive (may be NULL) says whether
- * the connection may carry the next request. Bytes after the answer are not read. The HTTP status,
- * or -1 with a one-line reason in err ("closed the connection", the errno text, "not an HTTP
- * answer (HPE_…)"); fd is then of no further use. */
+ * the connection may carry the next request. Bytes after the answer stay on the socket (peeked, and
+ * only the answer's consumed). The HTTP status, or -1 with a one-line reason in err ("closed the
+ * connection", the errno text, "not an HTTP answer (HPE_…)"); fd is then of no further use. */
 int ab_http_recv(int fd, ab_buf *body, int timeout_ms, int *keep_alive, char *err, size_t errlen);
 
 #ifdef __cplusplus
