@@ -86,6 +86,16 @@ static void expect_failure(pair *p, size_t body_max, const char *want)
     ab_buf_free(&body);
 }
 
+/* The peer sends answer (then hangs up when hang_up): reading it into a body of at most body_max
+ * bytes fails with a reason containing want. */
+static void answer_should_fail(const char *answer, int hang_up, size_t body_max, const char *want)
+{
+    pair p = connect_pair();
+    peer_says(&p, answer, hang_up);
+    expect_failure(&p, body_max, want);
+    close_pair(&p);
+}
+
 static void keep_alive_answers_should_be_read_one_at_a_time(void **state)
 {
     pair p = connect_pair();
@@ -125,29 +135,20 @@ static void a_body_ended_by_the_peer_closing_should_be_whole(void **state)
 
 static void an_answer_cut_short_should_say_the_peer_closed(void **state)
 {
-    pair p = connect_pair();
     (void)state;
-    peer_says(&p, "HTTP/1.1 200 OK\r\nContent-Length: 50\r\n\r\nonly this", 1);
-    expect_failure(&p, 1024, "closed the connection");
-    close_pair(&p);
+    answer_should_fail("HTTP/1.1 200 OK\r\nContent-Length: 50\r\n\r\nonly this", 1, 1024, "closed the connection");
 }
 
 static void bytes_that_are_not_http_should_be_refused(void **state)
 {
-    pair p = connect_pair();
     (void)state;
-    peer_says(&p, "+PONG\r\n", 0);
-    expect_failure(&p, 1024, "not an HTTP answer");
-    close_pair(&p);
+    answer_should_fail("+PONG\r\n", 0, 1024, "not an HTTP answer");
 }
 
 static void a_body_over_the_bound_should_be_refused(void **state)
 {
-    pair p = connect_pair();
     (void)state;
-    peer_says(&p, "HTTP/1.1 200 OK\r\nContent-Length: 20\r\n\r\n01234567890123456789", 0);
-    expect_failure(&p, 10, "not an HTTP answer");
-    close_pair(&p);
+    answer_should_fail("HTTP/1.1 200 OK\r\nContent-Length: 20\r\n\r\n01234567890123456789", 0, 10, "not an HTTP answer");
 }
 
 static void no_answer_should_time_out_after_the_wait(void **state)
