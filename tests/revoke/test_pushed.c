@@ -33,13 +33,6 @@ static int group_setup(void **state)
     return 0;
 }
 
-static int group_teardown(void **state)
-{
-    (void)state;
-    tmf_teardown();
-    return 0;
-}
-
 /* The pushed denylist over the fixture's Redis (a "server"), asserting it opened. */
 static ab_mech *open_server(void)
 {
@@ -247,5 +240,5 @@ int main(void)
         cmocka_unit_test(requests_are_answered_while_the_store_is_down),
         cmocka_unit_test(it_needs_a_reachable_redis),
     };
-    return cmocka_run_group_tests(tests, group_setup, group_teardown);
+    return cmocka_run_group_tests(tests, group_setup, tmf_group_teardown);
 }
