@@ -3,8 +3,12 @@
  * the counters — in front of pubsub_redis.c, pubsub_pg.c and pubsub_mc.c (pubsub_int.h). */
 #include "pubsub_int.h"
 
+#include <errno.h>
+#include <poll.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include "redis_link.h"
 
 #define PUBSUB_NAME_MAX 63 /* a set or channel name (PostgreSQL's identifiers: NAMEDATALEN - 1) */
 
@@ -66,6 +70,17 @@ int sstore_pubsub_set_sync_ms(sstore_pubsub *p, unsigned ms)
         return pubsub_fail(p, SSTORE_ERR_ARG, "sync interval %u ms: expected 1..%d", ms, SSTORE_PUBSUB_SYNC_MS_MAX);
     p->sync_ms = ms;
     return SSTORE_OK;
+}
+
+int pubsub_wait_fd(int fd, short events, int64_t deadline)
+{
+    struct pollfd f = {fd, events, 0};
+    int64_t left;
+    int k;
+    while ((left = deadline - rlink_mono_ms()) > 0)
+        if ((k = poll(&f, 1, (int)left)) != 0 || errno != EINTR)
+            return k > 0 ? 1 : k;
+    return 0;
 }
 
 /* Starts a call: clears the error, counts the operation. SSTORE_OK, or why p cannot make it. */

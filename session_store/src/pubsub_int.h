@@ -43,6 +43,10 @@ extern const pubsub_ops sstore_pubsub_redis;
 extern const pubsub_ops sstore_pubsub_pg;
 extern const pubsub_ops sstore_pubsub_mc;
 
+/* Waits until fd is ready for events (POLLIN, POLLOUT) or deadline (rlink_mono_ms() time): 1
+ * ready, 0 timed out, -1 error (the blocking connections of pubsub_pg.c and pubsub_mc.c). */
+int pubsub_wait_fd(int fd, short events, int64_t deadline);
+
 /* Fails p with a formatted error (sstore_conn_set_err on its owner). Returns st. */
 #define pubsub_fail(p, st, ...) sstore_conn_set_err(&(p)->owner, (st), __VA_ARGS__)
 

@@ -120,18 +120,6 @@ static int link_down(sstore_pubsub *p, int st, int connecting)
     return st;
 }
 
-/* Waits until fd is ready for events or deadline (monotonic ms). 1 ready, 0 timed out, -1 error. */
-static int wait_fd(int fd, short events, int64_t deadline)
-{
-    struct pollfd f = {fd, events, 0};
-    int64_t left;
-    int k;
-    while ((left = deadline - rlink_mono_ms()) > 0)
-        if ((k = poll(&f, 1, (int)left)) != 0 || errno != EINTR)
-            return k > 0 ? 1 : k;
-    return 0;
-}
-
 /* Connects (non-blocking, connect_timeout_ms), when down and the backoff allows. SSTORE_OK or an error. */
 static int link_up(sstore_pubsub *p)
 {
@@ -152,7 +140,7 @@ static int link_up(sstore_pubsub *p)
     m->fd = socket(ai->ai_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
     p->owner.ctr.syscalls += 2;
     if (m->fd < 0 || (connect(m->fd, ai->ai_addr, ai->ai_addrlen) != 0 && errno != EINPROGRESS) ||
-        wait_fd(m->fd, POLLOUT, rlink_mono_ms() + cfg->connect_timeout_ms) != 1 ||
+        pubsub_wait_fd(m->fd, POLLOUT, rlink_mono_ms() + cfg->connect_timeout_ms) != 1 ||
         getsockopt(m->fd, SOL_SOCKET, SO_ERROR, &err, &elen) != 0 || err != 0) {
         freeaddrinfo(ai);
         return link_down(p, pubsub_fail(p, SSTORE_ERR_IO, "%s: cannot connect: %s", m->ms->where,
@@ -230,7 +218,7 @@ static int roundtrip(sstore_pubsub *p, size_t n, int incr_at, mc_ans *ans)
         p->owner.ctr.syscalls++;
         if (k > 0)
             sent += (size_t)k, p->owner.ctr.net_bytes_out += (uint64_t)k;
-        else if (wait_fd(m->fd, POLLOUT, deadline) != 1)
+        else if (pubsub_wait_fd(m->fd, POLLOUT, deadline) != 1)
             return link_down(p, pubsub_fail(p, SSTORE_ERR_TIMEOUT, "%s: no reply within %d ms", m->ms->where,
                                             m->ms->cfg.timeout_ms), 0);
     }
@@ -246,7 +234,7 @@ static int roundtrip(sstore_pubsub *p, size_t n, int incr_at, mc_ans *ans)
         }
         if (sstore_buf_reserve(&m->in, &m->incap, m->inlen + 65536) != 0)
             return link_down(p, pubsub_fail(p, SSTORE_ERR_NOMEM, "out of memory"), 0);
-        if (wait_fd(m->fd, POLLIN, deadline) != 1)
+        if (pubsub_wait_fd(m->fd, POLLIN, deadline) != 1)
             return link_down(p, pubsub_fail(p, SSTORE_ERR_TIMEOUT, "%s: no reply within %d ms", m->ms->where,
                                             m->ms->cfg.timeout_ms), 0);
         k = recv(m->fd, m->in + m->inlen, m->incap - m->inlen, 0);

@@ -68,18 +68,6 @@ static int link_down(sstore_pubsub *p, int st, int connecting)
     return st;
 }
 
-/* Waits until fd is ready for events or deadline (monotonic ms). 1 ready, 0 timed out, -1 error. */
-static int wait_fd(int fd, short events, int64_t deadline)
-{
-    struct pollfd f = {fd, events, 0};
-    int64_t left;
-    int k;
-    while ((left = deadline - rlink_mono_ms()) > 0)
-        if ((k = poll(&f, 1, (int)left)) != 0 || errno != EINTR)
-            return k > 0 ? 1 : k;
-    return 0;
-}
-
 /* A failed connection or result's first message line, for errors. */
 static int msg_len(const char *m)
 {
@@ -94,7 +82,7 @@ static int connect_wait(sstore_pubsub *p)
     PostgresPollingStatusType s = PGRES_POLLING_WRITING;
     const char *m;
     while (s != PGRES_POLLING_OK && s != PGRES_POLLING_FAILED) {
-        if (wait_fd(PQsocket(g->pg), s == PGRES_POLLING_READING ? POLLIN : POLLOUT, deadline) != 1)
+        if (pubsub_wait_fd(PQsocket(g->pg), s == PGRES_POLLING_READING ? POLLIN : POLLOUT, deadline) != 1)
             return link_down(p, pubsub_fail(p, SSTORE_ERR_IO, "%s: cannot connect: no answer within %d ms",
                                             g->ps->where, g->ps->cfg.connect_timeout_ms), 1);
         s = PQconnectPoll(g->pg);
@@ -146,12 +134,12 @@ static int collect(sstore_pubsub *p, int64_t deadline, PGresult **out)
     PGresult *r, *last = NULL;
     int st = SSTORE_OK;
     while (PQflush(g->pg) == 1)
-        if (wait_fd(PQsocket(g->pg), POLLOUT, deadline) != 1)
+        if (pubsub_wait_fd(PQsocket(g->pg), POLLOUT, deadline) != 1)
             return link_down(p, pubsub_fail(p, SSTORE_ERR_TIMEOUT, "%s: no reply within %d ms", g->ps->where,
                                             g->ps->cfg.timeout_ms), 0);
     for (;;) {
         while (PQisBusy(g->pg))
-            if (wait_fd(PQsocket(g->pg), POLLIN, deadline) != 1 || !PQconsumeInput(g->pg)) {
+            if (pubsub_wait_fd(PQsocket(g->pg), POLLIN, deadline) != 1 || !PQconsumeInput(g->pg)) {
                 PQclear(last);
                 return link_down(p, PQstatus(g->pg) == CONNECTION_BAD
                                         ? pubsub_fail(p, SSTORE_ERR_IO, "%s: %.*s", g->ps->where,
