@@ -43,7 +43,7 @@ static int group_setup(void **state)
     store_case *sc = &cases[current];
     char url[sizeof sc->srv.url], uri[sizeof sc->store_uri];
     memcpy(url, sc->srv.url, sizeof url); /* copies: the compiler cannot tell the members apart */
-    snprintf(uri, sizeof uri, "%s%stimeout_ms=500&connect_timeout_ms=2000&reconnect_max_ms=100", url,
+    snprintf(uri, sizeof uri, "%s%stimeout_ms=2000&connect_timeout_ms=2000&reconnect_max_ms=100", url,
              strchr(url, '?') != NULL ? "&" : "?");
     memcpy(sc->store_uri, uri, sizeof uri);
     snprintf(sc->spec, sizeof sc->spec, "jwt+pushed-denylist:ES256,%s%s", uri, sc->pg ? "" : "&sync_ms=50");
