@@ -12,7 +12,6 @@
  * an advisory lock (concurrent CREATE TABLE IF NOT EXISTS can fail otherwise). */
 #include "pg_store.h"
 
-#include <errno.h>
 #include <inttypes.h>
 #include <poll.h>
 #include <stdio.h>
