@@ -15,7 +15,6 @@
 #include <cjson/cJSON.h>
 
 #include "test_load_util.h"
-#include "trun_util.h"
 #include "tsupport.h"
 
 /* Seven cells of 4 s, each fault at 1 s into the window; the ones that end last 1 s. */
@@ -138,15 +137,14 @@ static void check_report(const char *out, const cJSON *res)
 
 static void a_run_through_every_fault_should_complete_and_record_each(void **state)
 {
-    trun r;
+    tload_scenario_run run;
     (void)state;
-    trun_scenario(&r, "faults", fault_scenario, 1, 170000);
-    assert_true(cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(r.results, "complete")));
-    check_every_cell(r.results);
-    check_outcomes(r.results);
-    check_proxy_log(r.out);
-    check_report(r.out, r.results);
-    trun_done(&r);
+    tload_run_scenario(&run, "faults", fault_scenario, NULL, 170000);
+    check_every_cell(run.results);
+    check_outcomes(run.results);
+    check_proxy_log(run.out);
+    check_report(run.out, run.results);
+    tload_scenario_free(&run);
 }
 
 int main(void)

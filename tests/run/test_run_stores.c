@@ -16,7 +16,6 @@
 
 #include "ab_json.h"
 #include "test_load_util.h"
-#include "trun_util.h"
 #include "tsupport.h"
 
 #define LIVE 2000
@@ -80,10 +79,11 @@ static void check_outage(const cJSON *res, const char *id)
 
 static void a_run_should_fill_its_stores_and_sweep_them_in_the_window(void **state)
 {
+    static const char *const no_report[] = {"--no-report", NULL};
     const cJSON *pg, *redis;
-    trun r;
+    tload_scenario_run r;
     (void)state;
-    trun_scenario(&r, "stores", store_scenario, 0, 100000);
+    tload_run_scenario(&r, "stores", store_scenario, no_report, 100000);
     pg = sweep_cell(r.results, "session-postgres-n2k-sweep-s1", "delete");
     assert_int_equal((int)tload_num(pg, "store_sweep.removed"), EXPIRED); /* every expired row, no live one */
     assert_true(tload_num(pg, "store_sweep.sweep_ms") > 0);
@@ -92,7 +92,7 @@ static void a_run_should_fill_its_stores_and_sweep_them_in_the_window(void **sta
     assert_in_range((unsigned)tload_num(redis, "store_sweep.removed"), 1, EXPIRED); /* Redis's pace, not ours */
     check_outage(r.results, "session-postgres-outage-s1");
     check_outage(r.results, "session-memcached-outage-s1");
-    trun_done(&r);
+    tload_scenario_free(&r);
 }
 
 int main(void)

@@ -15,7 +15,6 @@
 
 #include "ab_json.h"
 #include "test_load_util.h"
-#include "trun_util.h"
 #include "tsupport.h"
 
 #define FAULT_AT_S 1.2
@@ -140,12 +139,13 @@ static void check_plain(const char *out, const cJSON *cell)
 
 static void the_run_should_measure_over_the_window_the_load_announces(void **state)
 {
-    trun r;
+    static const char *const no_report[] = {"--no-report", NULL};
+    tload_scenario_run run;
     (void)state;
-    trun_scenario(&r, "window", window_scenario, 0, 120000);
-    check_plain(r.out, tload_cell(r.results, "session-redis-s1"));
-    check_reps(r.out, tload_cell(r.results, "session-redis-pause-s1"), NULL, check_fault_rep);
-    trun_done(&r);
+    tload_run_scenario(&run, "window", window_scenario, no_report, 120000);
+    check_plain(run.out, tload_cell(run.results, "session-redis-s1"));
+    check_reps(run.out, tload_cell(run.results, "session-redis-pause-s1"), NULL, check_fault_rep);
+    tload_scenario_free(&run);
 }
 
 int main(void)
