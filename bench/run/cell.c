@@ -1,5 +1,6 @@
 /* cell.c — one cell: for each repetition start what it needs (a private Redis, PostgreSQL or memcached
- * for a fault acting on its store, the store's sessions, the latency proxy, N `authbench serve`), run the repetition (rep.c), then stop everything. */
+ * for a fault acting on its store, the store's sessions, the latency proxy, N `authbench serve`), run
+ * the repetition (rep.c), then stop everything. */
 #include "run_exec.h"
 #include "run_revoke.h"
 #include "ab_opt.h"
