@@ -42,6 +42,8 @@ extern "C" {
  * the run had nothing running, sampled just before the repetition started (other_cpu_frac): other
  * work above this share of all CPUs makes the repetition one of a busy machine. */
 #define AB_RES_BUSY_OTHER_CPU_FRAC 0.25
+/* The same bound applies to other work during the measured window (other_cpu_window_frac): the
+ * probe before a repetition misses a build that starts inside it. */
 #define AB_RES_LOADGEN_BOTTLENECK_UTIL 0.9
 
 /* Confidence intervals: a percentile bootstrap of the median over repetitions with this many
@@ -168,6 +170,8 @@ typedef struct ab_res_rep {
     double other_cpu_frac; /* share of all CPUs busy while the run ran nothing, sampled just before
                               the repetition (other work on the machine), or -1 */
     double steal_frac;    /* steal jiffies / all jiffies over the measured window (/proc/stat), or -1 */
+    double other_cpu_window_frac; /* share of all CPUs other work kept busy during the measured window:
+                              the machine's task time less the run's own process tree's, or -1 */
     char placement[160];  /* CPU sets as placed: "load=0 servers=1 stores=1", or why not isolated */
     int isolated;         /* 1 when load, servers and stores ran on disjoint CPU sets */
     double proxy_delay_mean_us, proxy_delay_p99_us; /* the proxy's achieved one-way delay, or -1 */
@@ -184,6 +188,17 @@ int ab_res_cell_from_json(const cJSON *o, ab_res_cell *c);
 /* The cell object of results.json from its repetitions (status ok), or a failed cell (err not
  * NULL). The caller owns it. Never NULL. */
 cJSON *ab_res_cell_result(const ab_res_cell *c, const ab_res_rep *reps, size_t nreps, const char *err);
+/* 1 when repetition r ran on a busy machine: other work kept more than AB_RES_BUSY_OTHER_CPU_FRAC
+ * of the CPUs busy just before it or during its window, or steal took more than
+ * AB_RES_BUSY_STEAL_FRAC of the window; in a repetition without either probe (merged from an older
+ * run), its load average was above AB_RES_BUSY_LOAD_PER_CORE of its machine's cores. The one rule
+ * behind a cell's busy_machine and the run's re-measuring of disturbed repetitions. */
+int ab_res_rep_busy(const ab_res_rep *r);
+/* Appends to cell's "remeasured" record (made on first use) repetition rep (1-based) that ran busy
+ * (old) and its re-measure, the cell's repetition by (its raw files rep<by>.json; again), with
+ * whether the re-measure took its place (it ran quiet). */
+void ab_res_add_remeasured(cJSON *cell, unsigned rep, const ab_res_rep *old, unsigned by, const ab_res_rep *again,
+                           int replaced);
 /* Clears a repetition before it is filled: every figure "not measured" (-1), no load document. */
 void ab_res_rep_init(ab_res_rep *rep);
 /* Frees the load (and extra) documents reps hold (reps itself is the caller's). NULL-safe. */

@@ -310,8 +310,9 @@ static void add_fault_at(cJSON *cell, const ab_res_cell *c, const ab_res_rep *re
     ab_res_add_num_or_null(cell, "fault_at_s", c->fault[0] != '\0' && k > 0, s.median);
 }
 
-/* windows: each repetition's measured window as the load announced it, its fault's times, and the
- * servers' requests and Redis commands counted over it (null when the store's counters are unknown). */
+/* windows: each repetition's measured window as the load announced it, its fault's times, the
+ * servers' requests and Redis commands counted over it (null when the store's counters are unknown),
+ * and the machine's other work before and during it (the noise record, per repetition). */
 static void add_windows(cJSON *cell, const ab_res_rep *reps, size_t n)
 {
     cJSON *arr = cJSON_AddArrayToObject(cell, "windows");
@@ -327,6 +328,9 @@ static void add_windows(cJSON *cell, const ab_res_rep *reps, size_t n)
         ab_res_add_num_or_null(o, "server_requests", reps[i].have_redis, (double)reps[i].server_requests);
         ab_res_add_num_or_null(o, "redis_calls", reps[i].have_redis, (double)reps[i].redis_delta.calls);
         ab_res_add_num_or_null(o, "redis_cpu_us", reps[i].have_redis, (double)reps[i].redis_delta.cpu_us);
+        ab_res_add_num_or_null(o, "other_cpu_frac", reps[i].other_cpu_frac >= 0, reps[i].other_cpu_frac);
+        ab_res_add_num_or_null(o, "other_cpu_window_frac", reps[i].other_cpu_window_frac >= 0,
+                               reps[i].other_cpu_window_frac);
         reps[i].counters_note[0] != '\0' ? (void)cJSON_AddStringToObject(o, "counters_note", reps[i].counters_note)
                                           : (void)cJSON_AddNullToObject(o, "counters_note");
         cJSON_AddItemToArray(arr, o);
@@ -394,6 +398,6 @@ void ab_res_rep_init(ab_res_rep *rep)
     rep->window_start_unix_ms = -1;
     rep->fault_at_s = rep->fault_end_s = -1;
     rep->credential_bytes = -1;
-    rep->load_avg_1m = rep->steal_frac = rep->other_cpu_frac = -1;
+    rep->load_avg_1m = rep->steal_frac = rep->other_cpu_frac = rep->other_cpu_window_frac = -1;
     rep->proxy_delay_mean_us = rep->proxy_delay_p99_us = -1;
 }

@@ -56,7 +56,8 @@ static const csv_col csv_head[] = {
 static const csv_col csv_tail[] = {
     {"redis_commands_per_req", "redis_commands_per_req"}, {"loadgen_cpu_util", "loadgen_cpu_util"},
     {"loadgen_bottleneck", "loadgen_bottleneck"}, {"load_avg_1m", "load_avg_1m"}, {"steal_frac", "steal_frac"},
-    {"other_cpu_frac", "other_cpu_frac"}, {"busy_machine", "busy_machine"}, {"error", "error"}};
+    {"other_cpu_frac", "other_cpu_frac"}, {"other_cpu_window_frac", "other_cpu_window_frac"},
+    {"busy_machine", "busy_machine"}, {"error", "error"}};
 #define N_CSV_HEAD (sizeof csv_head / sizeof csv_head[0])
 #define N_CSV_TAIL (sizeof csv_tail / sizeof csv_tail[0])
 

@@ -69,25 +69,50 @@ void ab_res_add_rate(cJSON *o, const ab_res_cell *c, const ab_res_rep *reps, siz
           : (void)cJSON_AddNullToObject(o, "loadgen_bottleneck");
 }
 
-/* busy_machine: a repetition lost more than the steal bound, or other work kept more than
- * AB_RES_BUSY_OTHER_CPU_FRAC of the CPUs busy just before it; where that was not measured (runs
- * merged from older ones), it started above the load-average bound of its machine's cores. Null
- * when none of them was measured. */
-static void add_busy(cJSON *o, const ab_res_rep *reps, size_t n)
+int ab_res_rep_busy(const ab_res_rep *r)
 {
     long here = sysconf(_SC_NPROCESSORS_ONLN);
+    double cores = r->cores > 0 ? (double)r->cores : (double)(here > 0 ? here : 1);
+    int busy = r->other_cpu_window_frac > AB_RES_BUSY_OTHER_CPU_FRAC || r->other_cpu_frac > AB_RES_BUSY_OTHER_CPU_FRAC ||
+               r->steal_frac > AB_RES_BUSY_STEAL_FRAC;
+    if (r->other_cpu_frac < 0 && r->other_cpu_window_frac < 0) /* a run from before the probes */
+        busy |= r->load_avg_1m > cores * AB_RES_BUSY_LOAD_PER_CORE;
+    return busy;
+}
+
+/* busy_machine: some repetition was one of a busy machine (ab_res_rep_busy). Null when none of them
+ * measured anything of the machine. */
+static void add_busy(cJSON *o, const ab_res_rep *reps, size_t n)
+{
     size_t i, known = 0;
     int busy = 0;
     for (i = 0; i < n; i++) {
-        double cores = reps[i].cores > 0 ? (double)reps[i].cores : (double)(here > 0 ? here : 1);
-        known += reps[i].load_avg_1m >= 0 || reps[i].steal_frac >= 0 || reps[i].other_cpu_frac >= 0;
-        if (reps[i].other_cpu_frac >= 0)
-            busy |= reps[i].other_cpu_frac > AB_RES_BUSY_OTHER_CPU_FRAC;
-        else
-            busy |= reps[i].load_avg_1m > cores * AB_RES_BUSY_LOAD_PER_CORE;
-        busy |= reps[i].steal_frac > AB_RES_BUSY_STEAL_FRAC;
+        known += reps[i].load_avg_1m >= 0 || reps[i].steal_frac >= 0 || reps[i].other_cpu_frac >= 0 ||
+                 reps[i].other_cpu_window_frac >= 0;
+        busy |= ab_res_rep_busy(&reps[i]);
     }
     known > 0 ? (void)cJSON_AddBoolToObject(o, "busy_machine", busy) : (void)cJSON_AddNullToObject(o, "busy_machine");
+}
+
+void ab_res_add_remeasured(cJSON *cell, unsigned rep, const ab_res_rep *old, unsigned by, const ab_res_rep *again,
+                           int replaced)
+{
+    cJSON *rm = cJSON_GetObjectItemCaseSensitive(cell, "remeasured"), *o = cJSON_CreateObject();
+    if (rm == NULL)
+        rm = cJSON_AddArrayToObject(cell, "remeasured");
+    cJSON_AddItemToArray(rm, o);
+    cJSON_AddNumberToObject(o, "rep", (double)rep);
+    cJSON_AddNumberToObject(o, "by", (double)by);
+    cJSON_AddBoolToObject(o, "replaced", replaced);
+    ab_res_add_num_or_null(o, "other_cpu_frac", old->other_cpu_frac >= 0, old->other_cpu_frac);
+    ab_res_add_num_or_null(o, "other_cpu_window_frac", old->other_cpu_window_frac >= 0, old->other_cpu_window_frac);
+    ab_res_add_num_or_null(o, "steal_frac", old->steal_frac >= 0, old->steal_frac);
+    ab_res_add_num_or_null(o, "p99_us", ab_json_at(old->load, "latency_us.p99") != NULL,
+                           ab_json_num_or(old->load, "latency_us.p99", 0));
+    ab_res_add_num_or_null(o, "by_other_cpu_window_frac", again->other_cpu_window_frac >= 0,
+                           again->other_cpu_window_frac);
+    ab_res_add_num_or_null(o, "by_p99_us", ab_json_at(again->load, "latency_us.p99") != NULL,
+                           ab_json_num_or(again->load, "latency_us.p99", 0));
 }
 
 /* placement {"load", "servers", "stores", "isolated", "note"} from the first repetition's text:
@@ -146,16 +171,18 @@ static void add_proxy_delay(cJSON *o, const ab_res_rep *reps, size_t n)
 
 void ab_res_add_noise(cJSON *o, const ab_res_rep *reps, size_t n)
 {
-    double load = -1, steal = -1, other = -1; /* the worst repetition's; -1: none measured it */
+    double load = -1, steal = -1, other = -1, other_w = -1; /* the worst repetition's; -1: none measured it */
     size_t i;
     for (i = 0; i < n; i++) {
         load = reps[i].load_avg_1m > load ? reps[i].load_avg_1m : load;
         steal = reps[i].steal_frac > steal ? reps[i].steal_frac : steal;
         other = reps[i].other_cpu_frac > other ? reps[i].other_cpu_frac : other;
+        other_w = reps[i].other_cpu_window_frac > other_w ? reps[i].other_cpu_window_frac : other_w;
     }
     ab_res_add_num_or_null(o, "load_avg_1m", load >= 0, load);
     ab_res_add_num_or_null(o, "steal_frac", steal >= 0, steal);
     ab_res_add_num_or_null(o, "other_cpu_frac", other >= 0, other);
+    ab_res_add_num_or_null(o, "other_cpu_window_frac", other_w >= 0, other_w);
     add_busy(o, reps, n);
     if (n > 0)
         add_placement(o, &reps[0]);

@@ -31,7 +31,7 @@ typedef struct rep_watch {
     ab_res_redis_counts redis0, redis1; /* at the window's start and end */
     double requests0, requests1;        /* servers' request counts there, -1 when unknown */
     int have0, have1;           /* 0 not yet, 1 taken, -1 failed (no Redis figures then) */
-    ab_run_cpu_times cpu0, cpu1;        /* the machine's CPU times there (steal) */
+    ab_run_cpu_times cpu0, cpu1;        /* the machine's and the run's CPU times there (steal, other work) */
     char counters_note[96];     /* why there are no deltas, or "" */
 } rep_watch;
 
@@ -201,11 +201,11 @@ static void watch_window(const ab_run_rep_env *e, const ab_run_proc *load, rep_w
     if (w->window_us == 0 && !window_announced(load, w))
         return;
     if (w->have0 == 0 && now >= w->window_us) {
-        ab_run_cpu_times_read(&w->cpu0);
+        ab_run_cpu_times_read_tree(&w->cpu0);
         w->have0 = take_snapshot(e, w, "window's start", &w->redis0, &w->requests0);
     }
     if (w->have0 != 0 && w->have1 == 0 && now >= w->window_end_us) {
-        ab_run_cpu_times_read(&w->cpu1);
+        ab_run_cpu_times_read_tree(&w->cpu1);
         w->have1 = take_snapshot(e, w, "window's end", &w->redis1, &w->requests1);
     }
 }
@@ -323,11 +323,12 @@ static void window_deltas(rep_watch *w, ab_res_rep *rep)
 static void collect_counters(const ab_run_rep_env *e, const ab_res_cell *c, rep_watch *w, ab_res_rep *rep)
 {
     if (w->have0 == 1 && w->have1 == 0) {
-        ab_run_cpu_times_read(&w->cpu1);
+        ab_run_cpu_times_read_tree(&w->cpu1);
         w->have1 = take_snapshot(e, w, "load's exit", &w->redis1, &w->requests1);
     }
     window_deltas(w, rep);
     rep->steal_frac = ab_run_steal_frac(&w->cpu0, &w->cpu1);
+    rep->other_cpu_window_frac = ab_run_other_cpu_window_frac(&w->cpu0, &w->cpu1);
     rep->window_start_unix_ms = w->window_unix_ms;
     rep->fault_at_s = rep->fault_end_s = -1;
     if (c->fault[0] != '\0' && w->fault_us != 0)

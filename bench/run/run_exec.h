@@ -85,12 +85,23 @@ int ab_run_placement_init(ab_run_placement *p, const char *spec, char *err, size
 /* Pins every thread of pid to the role's set (nothing when not pinning). 0, or -1 when the kernel
  * refused (the child may have exited). */
 int ab_run_pin(const ab_run_placement *p, int role, pid_t pid);
-/* The machine's CPU time counters (/proc/stat "cpu" line), in jiffies. */
+/* The machine's CPU time counters (/proc/stat "cpu" line), in jiffies; with
+ * ab_run_cpu_times_read_tree also the CPU time of this run and every process it started (its
+ * descendants' utime + stime, and what those reaped: cutime + cstime), in the same clock ticks. */
 typedef struct ab_run_cpu_times {
     unsigned long long steal, idle, total; /* idle: idle + iowait */
-    int ok;
+    unsigned long long task;  /* user + nice + system: what processes' utime + stime account for */
+    unsigned long long tree;  /* the run's process tree (ab_run_cpu_times_read_tree), else 0 */
+    int ok, tree_ok;
 } ab_run_cpu_times;
 void ab_run_cpu_times_read(ab_run_cpu_times *t);
+void ab_run_cpu_times_read_tree(ab_run_cpu_times *t);
+/* The share of all CPUs other work kept busy between two ab_run_cpu_times_read_tree readings: the
+ * task time of the machine (user + nice + system; interrupts left out, since loopback traffic's
+ * softirq time belongs to the run as much as to anyone) less the run's own tree's, over all the
+ * CPUs' time. -1 when either reading failed. It is measured over the repetition's own window,
+ * where the probe before it (ab_run_other_cpu_frac) only sees the 50 ms before. */
+double ab_run_other_cpu_window_frac(const ab_run_cpu_times *a, const ab_run_cpu_times *b);
 /* The steal fraction between two readings (steal jiffies / all jiffies), or -1. */
 double ab_run_steal_frac(const ab_run_cpu_times *a, const ab_run_cpu_times *b);
 /* The share of all CPUs busy (not idle, not waiting on I/O, not stolen) over ms milliseconds from

@@ -2,9 +2,11 @@
  * the cells one by one (results rewritten after each), micro-benchmarks, the report, cleanup. */
 #include "run_exec.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <ftw.h>
 #include <limits.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -165,14 +167,27 @@ static cJSON *run_notes(const ab_run_ctx *ctx, const ab_res_cell *cells, size_t 
     return notes;
 }
 
+/* Re-measuring: a repetition that ran on a busy machine (ab_res_rep_busy: other work during its
+ * window or just before it, or steal) measured someone else's load as much as the cell's. After the
+ * last round each such repetition is measured once more, in a round of its own, for at most this
+ * share of the run's repetitions (in the matrix's order); a re-measure that ran quiet takes the
+ * disturbed repetition's place, and the cell's `remeasured` record keeps what it replaced; one that
+ * ran busy too changes nothing (the cell stays busy_machine). The rule looks at the machine only,
+ * never at the figures, so it cannot choose a result. */
+#define REMEASURE_FRAC 0.10
+
 /* What the rounds know of one cell. */
 typedef struct cell_state {
     ab_res_cell cell;         /* a copy: a sweep point's rate is set from its capacity cell's round 1 */
-    ab_res_rep *reps;         /* cell.repetitions of them */
-    unsigned done;            /* repetitions run (the failed one included) */
+    ab_res_rep *reps;         /* 2 x cell.repetitions of them: the planned ones, then re-measures */
+    unsigned *by;             /* per planned repetition: 0, or the number (1-based) of the re-measure
+                                 that took its place */
+    unsigned *of;             /* per re-measure m (reps[repetitions + m]): the repetition it re-measured */
+    unsigned done;            /* repetitions run (the failed one and re-measures included) */
     int failed;
     char err[768];
     int added;                /* its result is in results.json */
+    int deferred;             /* all planned repetitions ran, one of them busy: added after re-measuring */
 } cell_state;
 
 static void states_free(cell_state *st, size_t n);
@@ -185,11 +200,14 @@ static cell_state *states_new(const ab_res_cell *cells, size_t n)
     unsigned k;
     for (i = 0; st != NULL && i < n; i++) {
         st[i].cell = cells[i];
-        if ((st[i].reps = calloc(cells[i].repetitions, sizeof *st[i].reps)) == NULL) {
-            states_free(st, i);
+        st[i].reps = calloc(2 * (size_t)cells[i].repetitions, sizeof *st[i].reps);
+        st[i].by = calloc(cells[i].repetitions, sizeof *st[i].by);
+        st[i].of = calloc(cells[i].repetitions, sizeof *st[i].of);
+        if (st[i].reps == NULL || st[i].by == NULL || st[i].of == NULL) {
+            states_free(st, i + 1);
             return NULL;
         }
-        for (k = 0; k < cells[i].repetitions; k++)
+        for (k = 0; k < 2 * cells[i].repetitions; k++)
             ab_res_rep_init(&st[i].reps[k]);
     }
     return st;
@@ -199,8 +217,11 @@ static void states_free(cell_state *st, size_t n)
 {
     size_t i;
     for (i = 0; st != NULL && i < n; i++) {
-        ab_res_reps_free(st[i].reps, st[i].cell.repetitions);
+        if (st[i].reps != NULL)
+            ab_res_reps_free(st[i].reps, 2 * (size_t)st[i].cell.repetitions);
         free(st[i].reps);
+        free(st[i].by);
+        free(st[i].of);
     }
     free(st);
 }
@@ -231,9 +252,19 @@ static int resolve_rate(cell_state *st, cell_state *all, size_t n)
 static void add_result(ab_run_ctx *ctx, ab_res_doc *res, cell_state *all, size_t k)
 {
     const ab_res_cell *c = &all[k].cell;
-    cJSON *cell = ab_res_cell_result(c, all[k].reps, c->repetitions, all[k].failed ? all[k].err : NULL);
+    ab_res_rep *kept = malloc(c->repetitions * sizeof *kept);
+    cJSON *cell;
     size_t i;
     int pos = 0;
+    for (i = 0; kept != NULL && i < c->repetitions; i++)
+        kept[i] = all[k].by[i] ? all[k].reps[all[k].by[i] - 1] : all[k].reps[i];
+    cell = ab_res_cell_result(c, kept != NULL ? kept : all[k].reps, c->repetitions, all[k].failed ? all[k].err : NULL);
+    free(kept);
+    for (i = c->repetitions; i < all[k].done; i++) { /* each re-measure, and what it was for */
+        unsigned of = all[k].of[i - c->repetitions];
+        ab_res_add_remeasured(cell, of, &all[k].reps[of - 1], (unsigned)i + 1, &all[k].reps[i],
+                              all[k].by[of - 1] == i + 1);
+    }
     if (strcmp(c->store, "file") == 0) {
         cJSON_AddStringToObject(cell, "disk_dir", ctx->disk_dir);
         cJSON_AddStringToObject(cell, "disk_fs", ctx->disk_fs);
@@ -262,8 +293,17 @@ static void run_rep(ab_run_ctx *ctx, ab_res_doc *res, cell_state *all, size_t n,
                              rc == 0 ? NULL : st->err);
     st->done++;
     st->failed |= rc != 0;
-    if (st->done == c->repetitions || st->failed)
+    if (st->failed)
         add_result(ctx, res, all, (size_t)(st - all));
+    else if (st->done == c->repetitions) {
+        unsigned j, busy = 0;
+        for (j = 0; j < c->repetitions; j++)
+            busy += ab_res_rep_busy(&st->reps[j]);
+        if (busy > 0)
+            st->deferred = 1;
+        else
+            add_result(ctx, res, all, (size_t)(st - all));
+    }
 }
 
 /* After an interruption: the cells that ran part of their repetitions, as failed cells saying so. */
@@ -271,7 +311,9 @@ static void add_interrupted(ab_run_ctx *ctx, ab_res_doc *res, cell_state *st, si
 {
     size_t i;
     for (i = 0; i < n; i++)
-        if (!st[i].added && st[i].done > 0) {
+        if (st[i].deferred && !st[i].added)
+            add_result(ctx, res, st, i); /* its planned repetitions are done */
+        else if (!st[i].added && st[i].done > 0) {
             st[i].failed = 1;
             ab_fmt(st[i].err, sizeof st[i].err, "interrupted after %u of %u repetitions", st[i].done,
                    st[i].cell.repetitions);
@@ -312,6 +354,102 @@ static void run_round(ab_run_ctx *ctx, ab_res_doc *res, cell_state *st, size_t n
     }
 }
 
+/* Renames cells/<id>/rep<from>.json, rep<from>-*.log… to rep<to>… (prefix "rep<from>" followed by
+ * '.' or '-'). 0, or -1 (errno) at the first that failed. */
+static int rename_rep_files(const char *cell_dir, const char *from, const char *to)
+{
+    size_t flen = strlen(from);
+    struct dirent *d;
+    DIR *dir = opendir(cell_dir);
+    int rc = 0;
+    if (dir == NULL)
+        return -1;
+    while (rc == 0 && (d = readdir(dir)) != NULL) {
+        char a[PATH_MAX], b[PATH_MAX];
+        if (strncmp(d->d_name, from, flen) != 0 || (d->d_name[flen] != '.' && d->d_name[flen] != '-'))
+            continue;
+        ab_fmt(a, sizeof a, "%s/%s", cell_dir, d->d_name);
+        ab_fmt(b, sizeof b, "%s/%s%s", cell_dir, to, d->d_name + flen);
+        rc = rename(a, b);
+    }
+    closedir(dir);
+    return rc;
+}
+
+/* A quiet re-measure (repetition b) took repetition a's place: their raw files swap names, so
+ * cells/<id>/rep<a>.json is always the repetition in the figures (what `authbench merge` reads)
+ * and rep<b>.json the disturbed one set aside. */
+static void swap_rep_files(const ab_run_ctx *ctx, const char *id, unsigned a, unsigned b)
+{
+    char dir[PATH_MAX], na[32], nb[32];
+    ab_fmt(dir, sizeof dir, "%s/cells/%s", ctx->dir, id);
+    ab_fmt(na, sizeof na, "rep%u", a);
+    ab_fmt(nb, sizeof nb, "rep%u", b);
+    if (rename_rep_files(dir, na, "swap") != 0 || rename_rep_files(dir, nb, na) != 0 ||
+        rename_rep_files(dir, "swap", nb) != 0)
+        ab_err(AB_RUN_CMD, "cannot swap the raw files of %s's repetitions %u and %u: %s", id, a, b, strerror(errno));
+}
+
+/* The re-measuring round (REMEASURE_FRAC above), round r: every busy repetition of a deferred cell
+ * once more, up to the budget, then those cells' results. */
+static void remeasure_round(ab_run_ctx *ctx, ab_res_doc *res, cell_state *st, size_t n, unsigned r,
+                            uint64_t seed, cJSON *rounds)
+{
+    size_t planned = 0, want = 0, budget, used = 0, i;
+    char err[768], werr[512];
+    cJSON *ids = NULL;
+    unsigned j;
+    for (i = 0; i < n; i++) {
+        planned += st[i].cell.repetitions;
+        for (j = 0; st[i].deferred && j < st[i].cell.repetitions; j++)
+            want += ab_res_rep_busy(&st[i].reps[j]);
+    }
+    if (want == 0)
+        return;
+    budget = (size_t)ceil((double)planned * REMEASURE_FRAC);
+    budget = want < budget ? want : budget;
+    ctx->progress.nrounds = r;
+    for (i = 0; i < n; i++)
+        for (j = 0; st[i].deferred && j < st[i].cell.repetitions; j++)
+            if (ab_res_rep_busy(&st[i].reps[j]) && (used++ < budget))
+                ctx->progress.total_s += ab_run_cell_estimate_s(&st[i].cell) / st[i].cell.repetitions;
+    if (ctx->progress.enabled)
+        fprintf(stderr, "authbench run: round %u re-measures %zu of %zu repetitions that ran while other work kept "
+                        "more than %.0f %% of the CPUs busy (or steal took over %.0f %%)%s\n",
+                r, budget, want, 100 * AB_RES_BUSY_OTHER_CPU_FRAC, 100 * AB_RES_BUSY_STEAL_FRAC,
+                budget < want ? ": the rest stay flagged busy_machine" : "");
+    cJSON_AddItemToArray(rounds, ids = cJSON_CreateArray());
+    used = 0;
+    for (i = 0; i < n && ab_run_stop_signal == 0; i++) {
+        cell_state *s = &st[i];
+        for (j = 0; s->deferred && j < s->cell.repetitions && used < budget && ab_run_stop_signal == 0; j++) {
+            ab_res_rep *again = &s->reps[s->done];
+            int rc;
+            if (!ab_res_rep_busy(&s->reps[j]))
+                continue;
+            ab_run_progress_rep(&ctx->progress, r, used, budget, s->cell.id,
+                                ab_run_cell_estimate_s(&s->cell) / s->cell.repetitions);
+            cJSON_AddItemToArray(ids, cJSON_CreateString(s->cell.id));
+            rc = ab_run_cell_rep(ctx, &s->cell, s->done + 1, s->reps, err, sizeof err);
+            ab_run_progress_rep_done(&ctx->progress, rc == 0 ? again->load : NULL, rc == 0 ? NULL : err);
+            again->round = (int)r;
+            s->of[s->done - s->cell.repetitions] = j + 1;
+            s->done++;
+            used++;
+            if (rc == 0 && !ab_res_rep_busy(again)) {
+                s->by[j] = s->done;
+                swap_rep_files(ctx, s->cell.id, j + 1, s->done);
+            }
+        }
+        if (s->deferred && ab_run_stop_signal == 0) {
+            add_result(ctx, res, st, i);
+            ab_res_doc_set(res, "repetition_order", order_object(seed, rounds));
+            if (ab_res_doc_write(res, ctx->dir, 0, 0, NULL, werr, sizeof werr) != 0)
+                ab_err(AB_RUN_CMD, "%s", werr);
+        }
+    }
+}
+
 /* Runs every cell in interleaved rounds (rounds.c); a cell's result is added once its repetitions
  * are done, and the results are rewritten after every repetition. Returns how many cells finished
  * ok. */
@@ -328,6 +466,8 @@ static size_t run_cells(ab_run_ctx *ctx, ab_res_doc *res, const cJSON *sc, const
     }
     for (r = 1; r <= nrounds && n > 0 && ab_run_stop_signal == 0; r++)
         run_round(ctx, res, st, n, cells, seed, r, order, rounds);
+    if (n > 0 && ab_run_stop_signal == 0)
+        remeasure_round(ctx, res, st, n, nrounds + 1, seed, rounds);
     ab_run_progress_end(&ctx->progress);
     if (ab_run_stop_signal != 0)
         add_interrupted(ctx, res, st, n);

@@ -242,7 +242,65 @@ static void the_load_a_cell_ran_at_should_be_in_its_result(void **state)
     o = ab_res_cell_result(&c, reps, 3, NULL);
     assert_true(cJSON_IsTrue(ab_json_at(o, "busy_machine")));
     cJSON_Delete(o);
+    /* Other work that began inside a window, after a quiet probe, makes it busy too, and each
+     * repetition's figures are kept in its window record. */
+    reps[2].other_cpu_frac = 0.05;
+    reps[1].other_cpu_window_frac = 0.1;
+    o = ab_res_cell_result(&c, reps, 3, NULL);
+    assert_true(cJSON_IsFalse(ab_json_at(o, "busy_machine")));
+    assert_true(fabs(ab_json_num_or(o, "other_cpu_window_frac", -1) - 0.1) < 1e-9);
+    cJSON_Delete(o);
+    reps[1].other_cpu_window_frac = AB_RES_BUSY_OTHER_CPU_FRAC + 0.1;
+    o = ab_res_cell_result(&c, reps, 3, NULL);
+    assert_true(cJSON_IsTrue(ab_json_at(o, "busy_machine")));
+    {
+        const cJSON *w = ab_json_at(o, "windows");
+        assert_int_equal(cJSON_GetArraySize(w), 3);
+        assert_true(cJSON_IsNull(ab_json_at(cJSON_GetArrayItem(w, 0), "other_cpu_window_frac")));
+        assert_true(fabs(ab_json_num_or(cJSON_GetArrayItem(w, 1), "other_cpu_window_frac", -1) -
+                         (AB_RES_BUSY_OTHER_CPU_FRAC + 0.1)) < 1e-9);
+        assert_true(fabs(ab_json_num_or(cJSON_GetArrayItem(w, 2), "other_cpu_frac", -1) - 0.05) < 1e-9);
+    }
+    cJSON_Delete(o);
     ab_res_reps_free(reps, 3);
+}
+
+/* The one busy rule (ab_res_rep_busy) behind busy_machine and re-measuring, and the record of a
+ * re-measure. */
+static void a_busy_repetition_and_its_re_measure_are_recorded(void **state)
+{
+    ab_res_rep old, again;
+    cJSON *cell = cJSON_CreateObject();
+    const cJSON *rm;
+    (void)state;
+    ab_res_rep_init(&old);
+    ab_res_rep_init(&again);
+    assert_false(ab_res_rep_busy(&old)); /* nothing measured: not busy */
+    old.load_avg_1m = 100, old.cores = 2;
+    assert_true(ab_res_rep_busy(&old)); /* an old run's repetition: its load average decides */
+    old.other_cpu_frac = 0.1, old.other_cpu_window_frac = 0.05;
+    assert_false(ab_res_rep_busy(&old)); /* the probes decide where they ran */
+    old.other_cpu_window_frac = AB_RES_BUSY_OTHER_CPU_FRAC + 0.01;
+    assert_true(ab_res_rep_busy(&old));
+    old.other_cpu_window_frac = 0, old.steal_frac = AB_RES_BUSY_STEAL_FRAC + 0.01;
+    assert_true(ab_res_rep_busy(&old));
+    old.load = cJSON_Parse("{\"latency_us\": {\"p99\": 4000}}");
+    again.other_cpu_frac = again.other_cpu_window_frac = 0.01, again.steal_frac = 0;
+    again.load = cJSON_Parse("{\"latency_us\": {\"p99\": 900}}");
+    ab_res_add_remeasured(cell, 2, &old, 4, &again, 1);
+    ab_res_add_remeasured(cell, 3, &old, 5, &old, 0);
+    rm = ab_json_at(cell, "remeasured");
+    assert_int_equal(cJSON_GetArraySize(rm), 2);
+    assert_true(ab_json_num_or(cJSON_GetArrayItem(rm, 0), "rep", 0) == 2);
+    assert_true(ab_json_num_or(cJSON_GetArrayItem(rm, 0), "by", 0) == 4);
+    assert_true(cJSON_IsTrue(ab_json_at(cJSON_GetArrayItem(rm, 0), "replaced")));
+    assert_true(ab_json_num_or(cJSON_GetArrayItem(rm, 0), "p99_us", 0) == 4000);
+    assert_true(ab_json_num_or(cJSON_GetArrayItem(rm, 0), "by_p99_us", 0) == 900);
+    assert_true(fabs(ab_json_num_or(cJSON_GetArrayItem(rm, 0), "steal_frac", 0) - (AB_RES_BUSY_STEAL_FRAC + 0.01)) < 1e-9);
+    assert_true(cJSON_IsFalse(ab_json_at(cJSON_GetArrayItem(rm, 1), "replaced")));
+    cJSON_Delete(cell);
+    ab_res_reps_free(&old, 1);
+    ab_res_reps_free(&again, 1);
 }
 
 static void what_was_not_measured_should_be_null_never_zero(void **state)
@@ -453,6 +511,7 @@ int main(void)
         cmocka_unit_test(a_cell_written_should_read_back_the_same),
         cmocka_unit_test(repetitions_should_aggregate_by_the_figure_table),
         cmocka_unit_test(the_load_a_cell_ran_at_should_be_in_its_result),
+        cmocka_unit_test(a_busy_repetition_and_its_re_measure_are_recorded),
         cmocka_unit_test(what_was_not_measured_should_be_null_never_zero),
         cmocka_unit_test(the_bootstrap_interval_should_hold_the_median_and_be_reproducible),
         cmocka_unit_test(the_change_interval_should_exclude_zero_only_for_a_real_shift),
