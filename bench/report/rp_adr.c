@@ -181,7 +181,11 @@ static void outcome_consequences(rp_ctx *c)
         "Good: a repeated token costs a hash lookup, not a signature verification.",
         "Good: a short access token bounds how long a revoked login lasts; the store is read only at refresh.",
         "Good: sessions in the database the application already runs, with its durability and tooling.",
-        "Good: a simple, fast cache protocol; sessions expire by the server's own TTL."};
+        "Good: a simple, fast cache protocol; sessions expire by the server's own TTL.",
+        "Good: revocations kept in the database the application already runs; verification itself stays stateless.",
+        "Good: revocations in a fast cache; verification itself stays stateless.",
+        "Good: revocation is pushed to every server by LISTEN/NOTIFY and checked in memory; no store round trip per request.",
+        "Good: revocations polled by every server and checked in memory; no store round trip per request."};
     static const char *const bad[RP_NOPT] = {
         "Bad: every request waits for a store round trip, the store caps the whole tier's throughput, and a store outage "
         "is a login outage (chart 7).",
@@ -194,7 +198,13 @@ static void outcome_consequences(rp_ctx *c)
         "Bad: the token still cannot be revoked before it expires; the cache is per server.",
         "Bad: clients must refresh; a revoked login lasts until its access token expires.",
         "Bad: a relational database on every request's path: its latency and connection limits.",
-        "Bad: no persistence: a restart of the store logs every user out."};
+        "Bad: no persistence: a restart of the store logs every user out.",
+        "Bad: a relational database on every request's path for the revocation check.",
+        "Bad: a cache on every request's path for the revocation check, and an evicted entry is a revoked token accepted again.",
+        "Bad: a notification channel to every server to run and monitor; a server that misses a notification accepts a "
+        "revoked token until its next catch-up.",
+        "Bad: a revocation reaches a server only at its next poll (sync_ms), and an entry evicted before a server read it "
+        "is missed."};
     int k = c->dec->chosen;
     rp_doc_add(c->doc, RP_B_H3, NULL, "Consequences");
     if (k < 0) {

@@ -6,19 +6,6 @@
 
 #include "rp_int.h"
 
-/* The first store-outage cell whose family starts with family, or NULL. */
-static const rp_cell *outage_cell(const rp_run *run, const char *family)
-{
-    size_t i;
-    for (i = 0; i < run->ncells; i++) {
-        const rp_cell *c = &run->cells[i];
-        if (c->ok && c->fault != NULL && strcmp(c->fault, "store-outage") == 0 && c->family != NULL &&
-            strcmp(c->family, family) == 0)
-            return c;
-    }
-    return NULL;
-}
-
 /* Appends " + cells[ID].part" for each measured part; adds them to *sum. Returns how many. */
 static int sum_parts(char *expr, size_t len, const rp_cell *cell, const char *const *parts, size_t nparts, double *sum)
 {
@@ -50,8 +37,7 @@ static const char *failed_share(rp_ctx *c, const rp_cell *cell, const char *labe
     return rp_figure(c->figs, label, 100 * bad / all, RP_U_PCT, "%s", expr);
 }
 
-/* A cell figure registered with its field as source. */
-static const char *cell_fig(rp_ctx *c, const rp_cell *cell, const char *field, int unit, const char *what)
+const char *rp_cell_fig(rp_ctx *c, const rp_cell *cell, const char *field, int unit, const char *what)
 {
     char label[200];
     if (cell == NULL)
@@ -72,6 +58,54 @@ static const rp_cell *unsticky_cell(const rp_run *run)
     return NULL;
 }
 
+/* Option o through the store outage of cell out: the share failed, the goodput kept, the revocations. */
+static void option_outage(rp_ctx *c, const rp_option *o, const rp_cell *out)
+{
+    char label[200], revs[1400];
+    double unavailable = rp_cell_num(out, "fault_outcome.unavailable_frac");
+    snprintf(label, sizeof label, "failed share, %s through the store outage (`%s`)", o->id, out->id);
+    rp_outage_revocations(c, out, revs, sizeof revs);
+    rp_doc_add(c->doc, RP_B_LI, NULL, "%s: with the store stopped %.10g s into the %.10g s window (`%s`%s), %s of requests "
+               "failed over the whole window; goodput through the outage %s at %s offered. Revocations made during it: %s.",
+               !rp_has(unavailable) ? "Availability" : unavailable > 0 ? "Bad (availability)" : "Good (availability)",
+               out->fault_at_s, rp_cell_num(out, "duration_s"), out->id,
+               out->alg && o->est.alg && strcmp(out->alg, o->est.alg) != 0
+                   ? "; its algorithm differs from the option's: what it shows is whether the store is on the path" : "",
+               failed_share(c, out, label), rp_cell_fig(c, out, "fault_outcome.goodput_after_per_s", RP_U_RPS,
+               "goodput through the outage"), rp_cell_fig(c, out, rp_has(rp_cell_num(out, "target_rate_per_sec")) ?
+               "target_rate_per_sec" : "rate_per_sec", RP_U_RPS, "offered rate"), revs);
+}
+
+/* A pushed denylist's revocation bound: the channel revocations travel on (and its poll period), the
+ * bound the mechanism states and what the run measured against it. */
+static void pushed_bound(rp_ctx *c, const rp_option *o)
+{
+    const rp_cell *e = o->est.cell;
+    int recorded;
+    const char *channel = rp_cell_channel(e, &recorded);
+    double sync_ms = rp_cell_sync_ms(e);
+    char poll[160] = "";
+    if (rp_has(rp_cell_num(e, "pushed_denylist.sync_ms")))
+        snprintf(poll, sizeof poll, ", every %s ms", rp_cell_fig(c, e, "pushed_denylist.sync_ms", RP_U_PLAIN, "poll period (ms)"));
+    else if (rp_has(sync_ms))
+        snprintf(poll, sizeof poll, ", every %.10g ms (the spec's sync_ms)", sync_ms);
+    rp_doc_add(c->doc, RP_B_LI, NULL, "Revocation: pushed over `%s`%s (%s%s). Measured (`%s`, a logout on one server, "
+               "every server probed until it refuses): p50 %s, p99 %s, max %s against a stated bound of %s.",
+               channel ? channel : "?", poll,
+               strcmp(channel ? channel : "", "poll") == 0 ? "each server polls the store's revocation log"
+               : strcmp(channel ? channel : "", "notify") == 0 ? "PostgreSQL LISTEN/NOTIFY, a catch-up by SELECT on reconnect"
+               : "Redis pub/sub, a catch-up by SCAN on reconnect",
+               recorded ? "" : "; inferred from its store: the run did not record the channel", e->id,
+               rp_cell_fig(c, e, "revocation_latency_us.p50", RP_U_US, "revocation latency p50"),
+               rp_cell_fig(c, e, "revocation_latency_us.p99", RP_U_US, "revocation latency p99"),
+               rp_cell_fig(c, e, "revocation_latency_us.max", RP_U_US, "revocation latency max"),
+               rp_cell_fig(c, e, "revocation_latency_us.bound_us", RP_U_US, "stated revocation bound"));
+    if (rp_cell_num(e, "pushed_denylist.gaps") > 0)
+        rp_doc_add(c->doc, RP_B_LI, NULL, "Bad: %s revocations were lost in the window: their log entries expired or were "
+                   "evicted before a server read them, so those tokens are accepted until they expire.",
+                   rp_cell_fig(c, e, "pushed_denylist.gaps", RP_U_PLAIN, "revocations lost (log gaps)"));
+}
+
 /* Pros and cons of one option from its measured cells. */
 static void option_pros_cons(rp_ctx *c, int k)
 {
@@ -84,22 +118,11 @@ static void option_pros_cons(rp_ctx *c, int k)
     }
     rp_doc_add(c->doc, RP_B_LI, NULL, "Measured (`%s`, %.0f server%s): p99 %s, server CPU %s per request, credential %s, "
                "%s store round trips per request.", b->id, b->servers, b->servers == 1 ? "" : "s",
-               cell_fig(c, b, "latency_us.p99", RP_U_US, "p99"), cell_fig(c, b, "server_cpu_us_per_req", RP_U_US, "server CPU per request"),
-               cell_fig(c, b, "credential_bytes", RP_U_BYTES, "credential bytes"),
-               cell_fig(c, b, "store_round_trips_per_req", RP_U_PLAIN, "store round trips per request"));
-    if (k == RP_OPT_SHARED_SESSION || k == RP_OPT_JWT) {
-        outage = outage_cell(c->run, k == RP_OPT_JWT ? "jwt" : "session");
-        if (outage != NULL)
-            rp_doc_add(c->doc, RP_B_LI, NULL, "%s: with the session store stopped %.10g s into the %.10g s window (`%s`%s), "
-                       "%s of requests failed over the whole window.",
-                       k == RP_OPT_JWT ? "Good (availability)" : "Bad (availability)", outage->fault_at_s,
-                       rp_cell_num(outage, "duration_s"), outage->id,
-                       k == RP_OPT_JWT && outage->alg && o->est.alg && strcmp(outage->alg, o->est.alg) != 0
-                           ? "; its algorithm differs from the option's, which does not matter here: a stateless verify "
-                             "never touches the store" : "",
-                       failed_share(c, outage, k == RP_OPT_JWT ? "failed share, JWT through the store outage"
-                                                               : "failed share, session through the store outage"));
-    }
+               rp_cell_fig(c, b, "latency_us.p99", RP_U_US, "p99"), rp_cell_fig(c, b, "server_cpu_us_per_req", RP_U_US, "server CPU per request"),
+               rp_cell_fig(c, b, "credential_bytes", RP_U_BYTES, "credential bytes"),
+               rp_cell_fig(c, b, "store_round_trips_per_req", RP_U_PLAIN, "store round trips per request"));
+    for (outage = NULL; (outage = rp_outage_cell(c->run, k, o->est.alg, outage)) != NULL;)
+        option_outage(c, o, outage);
     if (k == RP_OPT_LOCAL_SESSION && (rr = unsticky_cell(c->run)) != NULL)
         rp_doc_add(c->doc, RP_B_LI, NULL, "Bad: without a sticky load balancer (`%s`, %.0f servers) %s of requests were "
                    "rejected: the session lives on another server.", rr->id, rr->servers,
@@ -112,6 +135,8 @@ static void option_pros_cons(rp_ctx *c, int k)
     if (k == RP_OPT_HYBRID)
         rp_doc_add(c->doc, RP_B_LI, NULL, "Good: revocation within the denylist's replication delay. Bad: the store is on "
                    "the request path again (a denylist miss still costs the round trip).");
+    if (rp_option_pushed(k) && o->est.cell != NULL)
+        pushed_bound(c, o);
 }
 
 /* The qualitative side: key distribution, confidentiality, size, clocks, ids, CIA. */
@@ -126,7 +151,7 @@ static void cannot_show(rp_ctx *c)
                "base64url-decode its claims. Keep personal data out of claims (or use JWE); session data stays on the server.");
     rp_doc_add(c->doc, RP_B_LI, NULL, "Token size: browsers guarantee only 4096 bytes per cookie and proxies cap header "
                "sizes (often 8 KiB). The JWT measured here is %s; claims grow with roles and scopes.",
-               j->est.cell ? cell_fig(c, j->est.cell, "credential_bytes", RP_U_BYTES, "credential bytes") : "not measured");
+               j->est.cell ? rp_cell_fig(c, j->est.cell, "credential_bytes", RP_U_BYTES, "credential bytes") : "not measured");
     rp_doc_add(c->doc, RP_B_LI, NULL, "Clock skew: `exp`, `nbf` and `iat` are checked against each verifier's clock; the "
                "leeway allowed for skew lengthens every token's effective lifetime. Keep servers on NTP.");
     rp_doc_add(c->doc, RP_B_LI, NULL, "Session id entropy: a session id is a bearer secret; authbench's are 128 bits from "
@@ -153,13 +178,13 @@ static void fault_cell(rp_ctx *c, const rp_cell *cell)
         snprintf(after, sizeof after, "no request failed with an error");
     else if (cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(o, "recovered")))
         snprintf(after, sizeof after, "errors stopped within %s s after the fault ended (1 s resolution)",
-                 cell_fig(c, cell, "fault_outcome.recovery_s", RP_U_PLAIN, "seconds to recover"));
+                 rp_cell_fig(c, cell, "fault_outcome.recovery_s", RP_U_PLAIN, "seconds to recover"));
     else
         snprintf(after, sizeof after, "errors went on to the end of the window");
     rp_doc_add(c->doc, RP_B_LI, NULL, "`%s` (%s): %s, at %.2f s into the %.10g s window%s. From then on %s errors and "
                "%s refused credentials (401); %s.", cell->id, cell->label, what ? what : cell->fault, cell->fault_at_s,
-               rp_cell_num(cell, "duration_s"), lifted, cell_fig(c, cell, "fault_outcome.errors_after", RP_U_PLAIN,
-               "errors after the fault"), cell_fig(c, cell, "fault_outcome.auth_failures_after", RP_U_PLAIN,
+               rp_cell_num(cell, "duration_s"), lifted, rp_cell_fig(c, cell, "fault_outcome.errors_after", RP_U_PLAIN,
+               "errors after the fault"), rp_cell_fig(c, cell, "fault_outcome.auth_failures_after", RP_U_PLAIN,
                "401s after the fault"), after);
 }
 
@@ -187,6 +212,8 @@ void rp_adr_proscons(rp_ctx *c)
         if (k <= RP_OPT_HYBRID || c->dec->opt[k].est.cell != NULL) /* later options only when measured */
             option_pros_cons(c, k);
     fault_cells(c);
+    rp_adr_outage(c);
+    rp_adr_stores(c);
     cannot_show(c);
 }
 
@@ -212,7 +239,10 @@ void rp_adr_charts(rp_ctx *c)
         "over repetitions as error bars and the SLO as a dashed line: capacity at the SLO is the highest point under it. "
         "A hollow marker is a rate that was not reached: its latency is not latency at that rate.",
         "The verdict of the decision rule (with its significance gate) for each store distance and peak load, the other "
-        "drivers unchanged: a model over the measured per-option costs, not a measurement. Grey: no measurable difference."};
+        "drivers unchanged: a model over the measured per-option costs, not a measurement. Grey: no measurable difference.",
+        "The p99 of each second of the store-sweep cells (the median over repetitions of that second's p99), at the "
+        "cell's offered rate; the dotted line marks where the store's sweep of expired sessions starts, as chart 7 "
+        "marks the fault. The table \"Through a sweep of expired sessions\" gives the p99 before, during and after."};
     int k;
     rp_doc_add(c->doc, RP_B_H3, NULL, "Charts");
     for (k = 0; k < RP_NCHARTS; k++) {

@@ -18,6 +18,13 @@ void rp_dat_label(rp_buf *b, const char *label)
     rp_buf_puts(b, "\"");
 }
 
+void rp_dat_second_head(rp_buf *b, const char *label)
+{
+    rp_buf_puts(b, "second ");
+    rp_dat_label(b, label);
+    rp_buf_puts(b, "\n");
+}
+
 void rp_dat_num(rp_buf *b, double v)
 {
     if (rp_has(v))

@@ -248,6 +248,19 @@ done:
     return rc;
 }
 
+/* label without the fault's part ("session redis (store outage)" → "session redis"): the chart is
+ * about the outage, and the key must leave room for the plot. */
+static void outage_label(const char *label, char *buf, size_t len)
+{
+    static const char *const parts[] = {" (store outage)", ", store outage"};
+    char *p;
+    size_t i;
+    snprintf(buf, len, "%s", label);
+    for (i = 0; i < 2; i++)
+        if ((p = strstr(buf, parts[i])) != NULL)
+            memmove(p, p + strlen(parts[i]), strlen(p + strlen(parts[i])) + 1);
+}
+
 /* One outage cell's block: per second, the mean over repetitions of goodput (answers that were not
  * errors or 401s) and failures, each second's bucket [s, s+1) drawn as a step so a failure is never
  * drawn before the second it happened in; a last row closes the final step. */
@@ -255,6 +268,7 @@ static int avail_block(const rp_cell *c, rp_buf *d)
 {
     const cJSON *ts = cJSON_GetObjectItemCaseSensitive(c->json, "timeseries"), *row;
     double req[3600] = {0}, fail[3600] = {0}, reps[3600] = {0};
+    char label[200];
     int sec, last = -1;
     cJSON_ArrayForEach(row, ts) {
         double s = ab_json_num_or(row, "second", NAN), r = ab_json_num_or(row, "requests", NAN);
@@ -269,9 +283,8 @@ static int avail_block(const rp_cell *c, rp_buf *d)
     }
     if (last < 0)
         return 0;
-    rp_buf_puts(d, "second ");
-    rp_dat_label(d, c->label);
-    rp_buf_puts(d, "\n");
+    outage_label(c->label, label, sizeof label);
+    rp_dat_second_head(d, label);
     for (sec = 0; sec <= last; sec++)
         if (reps[sec] > 0)
             rp_buf_printf(d, "%d %.10g %.10g\n", sec, fmax(0, req[sec] - fail[sec]) / reps[sec], fail[sec] / reps[sec]);
@@ -296,7 +309,7 @@ int rp_chart_avail(const rp_run *run, const rp_plot *pl, rp_chart *ch, char *err
         if (!rp_has(fault))
             fault = c->fault_at_s;
     }
-    snprintf(ch->title, sizeof ch->title, "Availability through a session-store outage");
+    snprintf(ch->title, sizeof ch->title, "Availability through a store outage");
     snprintf(ch->subtitle, sizeof ch->subtitle, "per second, mean of repetitions; store stopped at %.2f s", fault);
     if (n == 0 || !rp_has(fault)) {
         snprintf(ch->note, sizeof ch->note, "Chart 7 (availability) is left out: the run has no store-outage cell with a "

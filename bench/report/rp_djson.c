@@ -111,8 +111,40 @@ static cJSON *cost_json(const rp_est *e)
     return o;
 }
 
+/* The option's store-outage cells (rp_outage_cell): goodput through each and what became of the
+ * revocations made during it (DECISION.md, "Through a store outage"). */
+static cJSON *outages_json(const rp_run *run, int k, const rp_option *o)
+{
+    cJSON *a = cJSON_CreateArray();
+    const rp_cell *c;
+    for (c = NULL; (c = rp_outage_cell(run, k, o->est.alg, c)) != NULL;) {
+        cJSON *x = cJSON_CreateObject();
+        int ended, pushed = strcmp(rp_outage_kind(c), "measured") == 0;
+        double breaks = rp_cell_num(c, "pushed_denylist.breaks");
+        cJSON_AddStringToObject(x, "cell", c->id);
+        add_num(x, "offered_per_sec", rp_cell_num(c, rp_has(rp_cell_num(c, "target_rate_per_sec")) ? "target_rate_per_sec"
+                                                                                                    : "rate_per_sec"));
+        add_num(x, "goodput_per_sec", rp_cell_num(c, "fault_outcome.goodput_after_per_s"));
+        add_num(x, "unavailable_frac", rp_cell_num(c, "fault_outcome.unavailable_frac"));
+        add_num(x, "outage_s", rp_outage_seconds(c, &ended));
+        cJSON_AddBoolToObject(x, "store_returned", ended);
+        cJSON_AddStringToObject(x, "revocations", rp_outage_kind(c));
+        add_num(x, "missed", pushed ? rp_cell_num(c, "pushed_denylist.missed") : NAN);
+        add_num(x, "breaks", pushed ? breaks : NAN);
+        add_num(x, "lost", pushed ? rp_cell_num(c, "pushed_denylist.gaps") : NAN); /* a polled log's gaps */
+        if (pushed && rp_has(breaks)) /* caught up: no break, or the store came back and a catch-up ran */
+            cJSON_AddBoolToObject(x, "caught_up", breaks == 0 || ended);
+        else
+            cJSON_AddNullToObject(x, "caught_up");
+        add_num(x, "unchecked_requests", strcmp(rp_outage_kind(c), "all_missed") == 0
+                    ? rp_cell_num(c, "fail_open_per_req") * rp_cell_num(c, "requests") : NAN);
+        cJSON_AddItemToArray(a, x);
+    }
+    return a;
+}
+
 /* One option of options[]. */
-static cJSON *option_json(const rp_option *o, int method)
+static cJSON *option_json(const rp_run *run, const rp_option *o, int k, int method)
 {
     cJSON *j = cJSON_CreateObject();
     char out[RP_MAX_WHY * 302] = "";
@@ -133,9 +165,15 @@ static cJSON *option_json(const rp_option *o, int method)
     cJSON_AddItemToObject(j, "cost", cost_json(&o->est));
     add_num(j, "revocation_delay_s", o->revocation_s);
     add_str(j, "revocation_delay_from", o->revocation_from);
+    if (rp_option_pushed(k)) { /* how revocations reach the servers: pubsub | notify | poll */
+        int recorded;
+        add_str(j, "revocation_channel", o->est.cell ? rp_cell_channel(o->est.cell, &recorded) : NULL);
+        add_num(j, "sync_ms", o->est.cell ? rp_cell_sync_ms(o->est.cell) : NAN);
+    }
     for (i = 0; i < o->nwhy; i++)
         snprintf(out + strlen(out), sizeof out - strlen(out), "%s%s", i ? "; " : "", o->why[i]);
     add_str(j, "out", o->out ? out : NULL);
+    cJSON_AddItemToObject(j, "store_outage", outages_json(run, k, o));
     if (o->hmac.cell != NULL)
         cJSON_AddItemToObject(j, "hmac_beside", estimate_json(&o->hmac));
     return j;
@@ -246,7 +284,7 @@ cJSON *rp_decision_json(const rp_run *run, const rp_params *p, const rp_req *r, 
     cJSON_AddItemToObject(o, "gate", gate_json(d));
     opts = cJSON_AddArrayToObject(o, "options");
     for (k = 0; k < RP_NOPT; k++)
-        cJSON_AddItemToArray(opts, option_json(&d->opt[k], d->method));
+        cJSON_AddItemToArray(opts, option_json(run, &d->opt[k], k, d->method));
     nn = cJSON_AddArrayToObject(o, "non_numeric_drivers");
     for (i = 0; i < sizeof non_numeric / sizeof *non_numeric; i++)
         cJSON_AddItemToArray(nn, cJSON_CreateString(non_numeric[i]));

@@ -13,13 +13,16 @@
 
 static const char *const opt_ids[RP_NOPT] = {
     "session_shared_store", "session_per_server", "jwt_stateless", "jwt_denylist", "jwt_pushed_denylist",
-    "session_l1_cache", "jwt_verified_cache", "jwt_refresh", "session_postgres", "session_memcached"};
+    "session_l1_cache", "jwt_verified_cache", "jwt_refresh", "session_postgres", "session_memcached",
+    "jwt_denylist_postgres", "jwt_denylist_memcached", "jwt_pushed_denylist_postgres", "jwt_pushed_denylist_memcached"};
 static const char *const opt_names[RP_NOPT] = {
     "Server-side session in a shared store (Redis)", "Server-side session on each app server (memory or file, sticky LB)",
     "Stateless JWT", "JWT plus a revocation denylist in a shared store", "JWT plus a denylist pushed to every server",
     "Session in Redis behind a per-server cache (L1)", "Stateless JWT with a verified-token cache",
     "Short-lived JWT plus a refresh token in a shared store", "Server-side session in PostgreSQL",
-    "Server-side session in Memcached"};
+    "Server-side session in Memcached", "JWT plus a revocation denylist in PostgreSQL",
+    "JWT plus a revocation denylist in Memcached", "JWT plus a denylist pushed to every server through PostgreSQL (NOTIFY)",
+    "JWT plus a denylist pushed to every server through Memcached (polled)"};
 
 const char *rp_option_id(int k)
 {
@@ -60,33 +63,55 @@ static int has_prefix(const char *s, const char *prefix)
     return s != NULL && strncmp(s, prefix, strlen(prefix)) == 0;
 }
 
-/* 1 when cell c measures option k (its mechanism's shape; claims-size variants stand for none). */
-static int cell_fits(const rp_cell *c, int k)
+/* The store a denylist cell uses, RP_ST_POSTGRES / RP_ST_MEMCACHED, else -1 (Redis, memory): from the
+ * cell's store, else the mechanism's ",postgres…" / ",memcached…" part. */
+static int denylist_store(const rp_cell *c)
+{
+    const char *comma = strchr(c->mechanism, ',');
+    if ((c->store != NULL && strcmp(c->store, "postgres") == 0) || has_prefix(comma ? comma + 1 : NULL, "postgres"))
+        return RP_ST_POSTGRES;
+    if ((c->store != NULL && strcmp(c->store, "memcached") == 0) || has_prefix(comma ? comma + 1 : NULL, "memcached"))
+        return RP_ST_MEMCACHED;
+    return -1;
+}
+
+int rp_cell_fits(const rp_cell *c, int k)
 {
     const char *m = c->mechanism;
-    int l1 = strstr(m, "l1=") != NULL, cache = strstr(m, "cache=") != NULL;
-    if (c->claims_bytes > 0 || strstr(m, "claims=") != NULL)
+    int l1, cache;
+    if (m == NULL || c->claims_bytes > 0 || strstr(m, "claims=") != NULL)
         return 0;
+    l1 = strstr(m, "l1=") != NULL;
+    cache = strstr(m, "cache=") != NULL;
     switch (k) {
     case RP_OPT_SHARED_SESSION: return has_prefix(m, "session:redis") && !has_prefix(m, "session:redis-cluster") && !l1;
     case RP_OPT_LOCAL_SESSION:
         return rp_kind_of(c->family, c->store) == RP_KIND_LOCAL && (c->servers == 1 || (c->lb && !strcmp(c->lb, "sticky")));
     case RP_OPT_JWT: return has_prefix(m, "jwt:") && !cache;
-    case RP_OPT_HYBRID: return has_prefix(m, "jwt+denylist:");
-    case RP_OPT_PUSHED_DENYLIST: return has_prefix(m, "jwt+pushed-denylist:");
+    case RP_OPT_HYBRID: return has_prefix(m, "jwt+denylist:") && denylist_store(c) < 0;
+    case RP_OPT_PUSHED_DENYLIST: return has_prefix(m, "jwt+pushed-denylist:") && denylist_store(c) < 0;
     case RP_OPT_L1_CACHE: return has_prefix(m, "session:") && l1;
     case RP_OPT_JWT_CACHE: return has_prefix(m, "jwt:") && cache;
     case RP_OPT_JWT_REFRESH: return has_prefix(m, "jwt+refresh:");
     case RP_OPT_POSTGRES: return has_prefix(m, "session:postgres");
-    default: return has_prefix(m, "session:memcached");
+    case RP_OPT_MEMCACHED: return has_prefix(m, "session:memcached");
+    case RP_OPT_HYBRID_POSTGRES: return has_prefix(m, "jwt+denylist:") && denylist_store(c) == RP_ST_POSTGRES;
+    case RP_OPT_HYBRID_MEMCACHED: return has_prefix(m, "jwt+denylist:") && denylist_store(c) == RP_ST_MEMCACHED;
+    case RP_OPT_PUSHED_POSTGRES: return has_prefix(m, "jwt+pushed-denylist:") && denylist_store(c) == RP_ST_POSTGRES;
+    case RP_OPT_PUSHED_MEMCACHED: return has_prefix(m, "jwt+pushed-denylist:") && denylist_store(c) == RP_ST_MEMCACHED;
+    default: return 0;
     }
 }
 
-/* 1 for the options whose credential is a JWT (an algorithm class applies). */
-static int jwt_family(int k)
+int rp_option_pushed(int k)
 {
-    return k == RP_OPT_JWT || k == RP_OPT_HYBRID || k == RP_OPT_PUSHED_DENYLIST || k == RP_OPT_JWT_CACHE ||
-           k == RP_OPT_JWT_REFRESH;
+    return k == RP_OPT_PUSHED_DENYLIST || k == RP_OPT_PUSHED_POSTGRES || k == RP_OPT_PUSHED_MEMCACHED;
+}
+
+int rp_option_jwt(int k)
+{
+    return k == RP_OPT_JWT || k == RP_OPT_HYBRID || k == RP_OPT_JWT_CACHE || k == RP_OPT_JWT_REFRESH ||
+           k == RP_OPT_HYBRID_POSTGRES || k == RP_OPT_HYBRID_MEMCACHED || rp_option_pushed(k);
 }
 
 /* The algorithm class of a cell. */
@@ -167,7 +192,7 @@ static const rp_cell *pick(const rp_run *run, int k, int cls, const char *alg, i
     size_t i;
     for (i = 0; i < run->ncells; i++) {
         const rp_cell *c = &run->cells[i];
-        if (!candidate(c, closed) || !cell_fits(c, k) || (cls >= 0 && alg_class(c) != cls))
+        if (!candidate(c, closed) || !rp_cell_fits(c, k) || (cls >= 0 && alg_class(c) != cls))
             continue;
         if (at_d && c->delay_us != d && !storeless(c))
             continue;
@@ -266,7 +291,7 @@ static int method_of(const rp_run *run, const rp_req *r)
     if (!has_deployment(run))
         return RP_M_CLOSED_LOOP;
     for (k = 0; k < RP_NOPT; k++) {
-        int cls = jwt_family(k) ? r->jwt_alg_class : -1;
+        int cls = rp_option_jwt(k) ? r->jwt_alg_class : -1;
         if (pick(run, k, cls, NULL, 0, target_of(k, r), 0, r->token_budget_bytes) != NULL &&
             pick(run, k, cls, NULL, 0, target_of(k, r), 1, r->token_budget_bytes) == NULL)
             return RP_M_EXTRAPOLATED;
@@ -278,7 +303,7 @@ const rp_cell *rp_est_any_cell(const rp_run *run, int k, int closed)
 {
     size_t i;
     for (i = 0; i < run->ncells; i++)
-        if (candidate(&run->cells[i], closed) && cell_fits(&run->cells[i], k))
+        if (candidate(&run->cells[i], closed) && rp_cell_fits(&run->cells[i], k))
             return &run->cells[i];
     return NULL;
 }
@@ -290,13 +315,13 @@ int rp_estimate(rp_decision *d, const rp_run *run, const rp_req *r)
     d->method = m;
     for (k = 0; k < RP_NOPT; k++) {
         rp_option *o = &d->opt[k];
-        int cls = jwt_family(k) ? r->jwt_alg_class : -1;
+        int cls = rp_option_jwt(k) ? r->jwt_alg_class : -1;
         o->id = opt_ids[k];
         o->name = opt_names[k];
         est_option(&o->est, run, r, k, cls, k == RP_OPT_JWT ? NULL : alg, m); /* the JWT's algorithm for the others */
         if (k == RP_OPT_JWT && o->est.cell != NULL)
             alg = o->est.cell->alg;
-        if (jwt_family(k) && cls == RP_ALG_ASYMMETRIC)
+        if (rp_option_jwt(k) && cls == RP_ALG_ASYMMETRIC)
             est_option(&o->hmac, run, r, k, RP_ALG_HMAC, NULL, m);
         else
             est_option(&o->hmac, run, r, k, 99, NULL, m); /* no class matches: no variant */

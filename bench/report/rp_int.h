@@ -77,6 +77,12 @@ void rp_run_free(rp_run *run);
 /* A number at a dotted path ("latency_us.p99") of the cell; NaN when absent, null or not a number
  * (ab_json_num_or with NaN: the report's "not measured"). */
 double rp_cell_num(const rp_cell *c, const char *path);
+/* jwt+pushed-denylist: the period of its poll in ms (pushed_denylist.sync_ms, else the spec's
+ * sync_ms=), NaN when it does not poll or the run did not say. */
+double rp_cell_sync_ms(const rp_cell *c);
+/* jwt+pushed-denylist: how revocations reach the servers (pushed_denylist.channel: "pubsub", "notify",
+ * "poll"), else NULL; *recorded is 0 when it is inferred from the store (a run before the field). */
+const char *rp_cell_channel(const rp_cell *c, int *recorded);
 /* The ok cell of series s at the given server count, or NULL. */
 const rp_cell *rp_series_cell(const rp_run *run, int s, double servers);
 /* Mechanism kind from family/store: stateless, per-server-local or shared store. */
@@ -173,9 +179,12 @@ void rp_figs_free(rp_figs *f);
 
 /* ---- decision (rp_est.c, rp_decide.c, rp_sens.c; bench/report/DECISION.md) ---- */
 /* The options, each with a stable id in decision.json (rp_option_id). The first four are the
- * classic ones; the others exist in a run only when its cells measured them. */
+ * classic ones; the others exist in a run only when its cells measured them. A denylist in another
+ * store than Redis is an option of its own (DECISION.md): its store sets its latency, its revocation
+ * channel (notify, poll) and what fails with it, so it never stands in for the Redis one. */
 enum { RP_OPT_SHARED_SESSION, RP_OPT_LOCAL_SESSION, RP_OPT_JWT, RP_OPT_HYBRID, RP_OPT_PUSHED_DENYLIST,
-       RP_OPT_L1_CACHE, RP_OPT_JWT_CACHE, RP_OPT_JWT_REFRESH, RP_OPT_POSTGRES, RP_OPT_MEMCACHED, RP_NOPT };
+       RP_OPT_L1_CACHE, RP_OPT_JWT_CACHE, RP_OPT_JWT_REFRESH, RP_OPT_POSTGRES, RP_OPT_MEMCACHED,
+       RP_OPT_HYBRID_POSTGRES, RP_OPT_HYBRID_MEMCACHED, RP_OPT_PUSHED_POSTGRES, RP_OPT_PUSHED_MEMCACHED, RP_NOPT };
 /* The estimation method of a run: one for every option (DECISION.md, "One estimation rule"). */
 enum { RP_M_MEASURED, RP_M_EXTRAPOLATED, RP_M_CLOSED_LOOP };
 /* The verdict when no single option wins. */
@@ -242,6 +251,12 @@ const char *rp_method_words(int m);
 /* The verdict's id in decision.json (an option's id, "no_measurable_difference", "none"). */
 const char *rp_verdict_id(int v);
 
+/* 1 when cell c measures option k by its mechanism (any kind, fault or not; cells with extra claims
+ * stand for none). */
+int rp_cell_fits(const rp_cell *c, int k);
+/* 1 for the options whose credential is a JWT, and for those that push revocations to the servers. */
+int rp_option_jwt(int k);
+int rp_option_pushed(int k);
 /* A cell of option k the estimate could start from in any algorithm class and at any distance
  * (closed: closed-loop series cells, else deployment cells), or NULL: to say why it was not used. */
 const rp_cell *rp_est_any_cell(const rp_run *run, int k, int closed);
@@ -297,7 +312,7 @@ int rp_doc_html(const rp_doc *d, const char *charts_dir, rp_buf *out, char *err,
 
 /* ---- charts (rp_chart*.c, rp_gnuplot.c) ---- */
 enum { RP_CH_THROUGHPUT, RP_CH_SPECTRUM, RP_CH_CPU, RP_CH_IO, RP_CH_MICRO, RP_CH_DISTANCE, RP_CH_AVAIL, RP_CH_SWEEP,
-       RP_CH_WINNERS, RP_NCHARTS };
+       RP_CH_WINNERS, RP_CH_STORESWEEP, RP_NCHARTS };
 typedef struct rp_chart {
     const char *name;   /* file base name in charts/ and template name in scripts/gnuplot/ */
     char title[120];    /* short, the chart's heading */
@@ -334,12 +349,15 @@ int rp_chart_distance(const rp_run *run, const rp_plot *pl, rp_chart *ch, char *
 int rp_chart_avail(const rp_run *run, const rp_plot *pl, rp_chart *ch, char *err, size_t errlen);
 int rp_chart_sweep(const rp_run *run, const rp_req *r, const rp_plot *pl, rp_chart *ch, char *err, size_t errlen);
 int rp_chart_winners(const rp_sens *s, const rp_plot *pl, rp_chart *ch, char *err, size_t errlen);
+int rp_chart_storesweep(const rp_run *run, const rp_plot *pl, rp_chart *ch, char *err, size_t errlen);
 /* The server count the per-mechanism charts (spectrum, CPU, I/O) compare at: the fewest measured. */
 double rp_compare_servers(const rp_run *run);
 /* Appends a gnuplot string literal (single-quoted, quotes doubled) of s. */
 void rp_gp_quote(rp_buf *b, const char *s);
 /* Appends a label as a double-quoted data-file field (inner double quotes become single). */
 void rp_dat_label(rp_buf *b, const char *label);
+/* Appends the header row of a per-second block: "second \"label\"\n" (charts 7 and 10). */
+void rp_dat_second_head(rp_buf *b, const char *label);
 /* Appends "n=K; colors='#.. #..'; points='7 5 ..'; " for a list of styles. */
 void rp_style_vars(rp_buf *vars, const int *styles, size_t n);
 /* gnuplot dash type of a style (solid for the first use of each colour). */
@@ -379,5 +397,22 @@ void rp_adr_sensitivity(rp_ctx *c); /* the flip points */
 void rp_adr_proscons(rp_ctx *c);    /* pros and cons of the options, what the numbers cannot say */
 void rp_adr_charts(rp_ctx *c);      /* the charts with their captions */
 void rp_adr_more(rp_ctx *c);        /* model, key figures per cell, environment, figure sources */
+/* A figure of cell (field at a dotted path) registered with cells[ID].field as its source, labelled
+ * "what, the cell's label"; "not measured" when cell is NULL or the field absent. */
+const char *rp_cell_fig(rp_ctx *c, const rp_cell *cell, const char *field, int unit, const char *what);
+void rp_adr_outage(rp_ctx *c);      /* per mechanism through a store outage: goodput, revocations missed (rp_adr_fault.c) */
+void rp_adr_stores(rp_ctx *c);      /* store sweeps and sessions at scale (rp_adr_fault.c) */
+/* The next store-outage cell of option k after `after` (NULL: the first) in algorithm alg — any
+ * algorithm when the run has none in alg, or alg is NULL — or NULL when there is no more. */
+const rp_cell *rp_outage_cell(const rp_run *run, int k, const char *alg, const rp_cell *after);
+/* What becomes of the revocations made during outage cell c: "none_missed" (refused: sessions, a
+ * denylist failing closed), "all_missed" (a denylist failing open), "measured" (a pushed denylist:
+ * pushed_denylist.missed), "never_checked" (a stateless JWT, a verified-token cache),
+ * "until_access_ttl" (a refresh flow), "no_credential" (none). */
+const char *rp_outage_kind(const rp_cell *c);
+/* The outage's length in the window (s): fault_for_s when it ended (*ended 1), else to the window's end. */
+double rp_outage_seconds(const rp_cell *c, int *ended);
+/* What a revocation made during the outage of cell c becomes, in words with registered figures. */
+void rp_outage_revocations(rp_ctx *c, const rp_cell *cell, char *buf, size_t len);
 
 #endif /* RP_INT_H */

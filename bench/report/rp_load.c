@@ -40,6 +40,26 @@ double rp_cell_num(const rp_cell *c, const char *path)
     return c ? ab_json_num_or(c->json, path, NAN) : NAN;
 }
 
+double rp_cell_sync_ms(const rp_cell *c)
+{
+    const char *p = c && c->mechanism ? strstr(c->mechanism, "sync_ms=") : NULL;
+    double v = rp_cell_num(c, "pushed_denylist.sync_ms");
+    char *end;
+    if (rp_has(v) || p == NULL)
+        return v;
+    v = strtod(p + strlen("sync_ms="), &end);
+    return end == p + strlen("sync_ms=") ? NAN : v;
+}
+
+const char *rp_cell_channel(const rp_cell *c, int *recorded)
+{
+    const char *ch = c ? ab_json_str(c->json, "pushed_denylist.channel") : NULL;
+    *recorded = ch != NULL;
+    if (ch != NULL || c == NULL || !str_eq(c->family, "jwt+pushed-denylist"))
+        return ch;
+    return str_eq(c->store, "postgres") ? "notify" : str_eq(c->store, "memcached") ? "poll" : "pubsub";
+}
+
 int rp_kind_of(const char *family, const char *store)
 {
     if (str_eq(family, "session") && (str_eq(store, "memory") || str_eq(store, "file")))

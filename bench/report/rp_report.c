@@ -24,7 +24,7 @@ typedef struct rp_job {
 static int draw_charts(rp_job *j, char *err, size_t errlen)
 {
     static const char *const names[RP_NCHARTS] = {"throughput", "spectrum", "cpu", "io", "micro", "distance", "avail",
-                                                         "sweep", "winners"};
+                                                         "sweep", "winners", "storesweep"};
     int k, rc = 0;
     for (k = 0; k < RP_NCHARTS; k++)
         j->charts[k].name = names[k];
@@ -40,7 +40,8 @@ static int draw_charts(rp_job *j, char *err, size_t errlen)
         case RP_CH_DISTANCE: rc = rp_chart_distance(&j->run, &j->plot, &j->charts[k], err, errlen); break;
         case RP_CH_AVAIL: rc = rp_chart_avail(&j->run, &j->plot, &j->charts[k], err, errlen); break;
         case RP_CH_SWEEP: rc = rp_chart_sweep(&j->run, &j->req, &j->plot, &j->charts[k], err, errlen); break;
-        default: rc = rp_chart_winners(&j->sens, &j->plot, &j->charts[k], err, errlen); break;
+        case RP_CH_WINNERS: rc = rp_chart_winners(&j->sens, &j->plot, &j->charts[k], err, errlen); break;
+        default: rc = rp_chart_storesweep(&j->run, &j->plot, &j->charts[k], err, errlen); break;
         }
         if (rc == 0 && !j->charts[k].made)
             rp_plot_remove(&j->plot, names[k]);

@@ -169,13 +169,11 @@ static cJSON *run_notes(const ab_run_ctx *ctx, const ab_res_cell *cells, size_t 
 
 /* Re-measuring: a repetition that ran on a busy machine (ab_res_rep_busy: other work during its
  * window or just before it, or steal) measured someone else's load as much as the cell's. After the
- * last round each such repetition is measured once more, in a round of its own, for at most this
- * share of the run's repetitions (in the matrix's order); a re-measure that ran quiet takes the
+ * last round each such repetition is measured once more, in a round of its own, for at most the
+ * scenario's "remeasure" share of the run's repetitions (default 0.1; in the matrix's order); a re-measure that ran quiet takes the
  * disturbed repetition's place, and the cell's `remeasured` record keeps what it replaced; one that
  * ran busy too changes nothing (the cell stays busy_machine). The rule looks at the machine only,
  * never at the figures, so it cannot choose a result. */
-#define REMEASURE_FRAC 0.10
-
 /* What the rounds know of one cell. */
 typedef struct cell_state {
     ab_res_cell cell;         /* a copy: a sweep point's rate is set from its capacity cell's round 1 */
@@ -390,10 +388,10 @@ static void swap_rep_files(const ab_run_ctx *ctx, const char *id, unsigned a, un
         ab_err(AB_RUN_CMD, "cannot swap the raw files of %s's repetitions %u and %u: %s", id, a, b, strerror(errno));
 }
 
-/* The re-measuring round (REMEASURE_FRAC above), round r: every busy repetition of a deferred cell
- * once more, up to the budget, then those cells' results. */
+/* The re-measuring round (above), round r: every busy repetition of a deferred cell once more, up
+ * to frac of the run's repetitions, then those cells' results. */
 static void remeasure_round(ab_run_ctx *ctx, ab_res_doc *res, cell_state *st, size_t n, unsigned r,
-                            uint64_t seed, cJSON *rounds)
+                            double frac, uint64_t seed, cJSON *rounds)
 {
     size_t planned = 0, want = 0, budget, used = 0, i;
     char err[768], werr[512];
@@ -404,9 +402,15 @@ static void remeasure_round(ab_run_ctx *ctx, ab_res_doc *res, cell_state *st, si
         for (j = 0; st[i].deferred && j < st[i].cell.repetitions; j++)
             want += ab_res_rep_busy(&st[i].reps[j]);
     }
-    if (want == 0)
+    budget = (size_t)ceil((double)planned * frac);
+    if (want == 0 || budget == 0) { /* re-measuring is off: the results as they ran */
+        for (i = 0; i < n; i++)
+            if (st[i].deferred)
+                add_result(ctx, res, st, i);
+        if (want > 0 && ab_res_doc_write(res, ctx->dir, 0, 0, NULL, werr, sizeof werr) != 0)
+            ab_err(AB_RUN_CMD, "%s", werr);
         return;
-    budget = (size_t)ceil((double)planned * REMEASURE_FRAC);
+    }
     budget = want < budget ? want : budget;
     ctx->progress.nrounds = r;
     for (i = 0; i < n; i++)
@@ -467,7 +471,7 @@ static size_t run_cells(ab_run_ctx *ctx, ab_res_doc *res, const cJSON *sc, const
     for (r = 1; r <= nrounds && n > 0 && ab_run_stop_signal == 0; r++)
         run_round(ctx, res, st, n, cells, seed, r, order, rounds);
     if (n > 0 && ab_run_stop_signal == 0)
-        remeasure_round(ctx, res, st, n, nrounds + 1, seed, rounds);
+        remeasure_round(ctx, res, st, n, nrounds + 1, ab_json_num_or(sc, "remeasure", 0.1), seed, rounds);
     ab_run_progress_end(&ctx->progress);
     if (ab_run_stop_signal != 0)
         add_interrupted(ctx, res, st, n);

@@ -75,6 +75,7 @@ static const struct { const char *name; const char *dflt; } top_fields[] = {
     {"deployment", "{\"peak_rate_per_sec\": 5000, \"servers\": 4}"},
     {"slo_p99_ms", "5"},
     {"seed", "1"},
+    {"remeasure", "0.1"},
 };
 #define N_TOP_FIELDS (sizeof top_fields / sizeof top_fields[0])
 
@@ -403,6 +404,11 @@ static int top_check(const cJSON *sc, char *err, size_t errlen)
     if (ab_run_url_field_check(sc, "postgres_url", "postgres://", err, errlen) != 0 ||
         ab_run_url_field_check(sc, "memcached_url", "memcached://", err, errlen) != 0)
         return -1;
+    it = cJSON_GetObjectItemCaseSensitive(sc, "remeasure");
+    if (it != NULL && !(cJSON_IsNumber(it) && it->valuedouble >= 0 && it->valuedouble <= 1)) {
+        ab_fmt(err, errlen, "scenario: remeasure: expected a share of the run's repetitions in 0..1 (0: never re-measure)");
+        return -1;
+    }
     it = cJSON_GetObjectItemCaseSensitive(sc, "disk_dir");
     if (!cJSON_IsNull(it) && !(cJSON_IsString(it) && *it->valuestring != '\0')) {
         ab_fmt(err, errlen, "scenario: disk_dir: expected null or a directory");

@@ -1,6 +1,7 @@
 # avail.gp — chart 7: goodput and failed answers per second through the store-outage cells, a line at
 # the fault. authbench sets: n, colors, points, fault (seconds). datafile: blocks of "second goodput_per_s
 # failed_per_s" per cell, each second's bucket [s, s+1) drawn as a step (a last row closes it).
+width = 1100
 load gpdir.'/common.gp'
 set yrange [0:*]
 set xlabel 'second of the measured window (each step is one second)'

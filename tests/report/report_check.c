@@ -456,3 +456,14 @@ done:
     rc_table_free(&t);
     return n;
 }
+
+const cJSON *rc_option(const cJSON *decision, const char *id)
+{
+    const cJSON *o;
+    cJSON_ArrayForEach(o, cJSON_GetObjectItemCaseSensitive(decision, "options")) {
+        const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, "id");
+        if (cJSON_IsString(v) && strcmp(v->valuestring, id) == 0)
+            return o;
+    }
+    return NULL;
+}

@@ -29,6 +29,8 @@ typedef struct rc_table {
 size_t rc_table_read(const char *md, const char *header_prefix, rc_table *t);
 void rc_table_free(rc_table *t);
 
+/* The options[] entry of decision.json with this id, or NULL. */
+const cJSON *rc_option(const cJSON *decision, const char *id);
 /* A number at dotted path under obj (a numeric part indexes an array); NaN when absent/null. */
 double rc_num(const cJSON *obj, const char *path);
 /* The cell object with this id. */

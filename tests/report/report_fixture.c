@@ -238,6 +238,15 @@ static void header(cJSON *doc)
     cJSON_AddNumberToObject(doc, "slo_p99_ms", 50);
 }
 
+/* One cell of the table as results.json has it. */
+static cJSON *cell_json(const rf_spec *s)
+{
+    cJSON *o = cJSON_CreateObject();
+    cell_params(o, s);
+    cell_figures(o, s);
+    return o;
+}
+
 cJSON *rf_results(void)
 {
     cJSON *doc = cJSON_CreateObject(), *cells;
@@ -251,13 +260,206 @@ cJSON *rf_results(void)
     header(doc);
     cJSON_AddItemToObject(doc, "sweeps", sweeps_json());
     cells = cJSON_AddArrayToObject(doc, "cells");
-    for (i = 0; i < sizeof specs / sizeof *specs; i++) {
-        cJSON *o = cJSON_CreateObject();
-        cell_params(o, &specs[i]);
-        cell_figures(o, &specs[i]);
+    for (i = 0; i < sizeof specs / sizeof *specs; i++)
+        cJSON_AddItemToArray(cells, cell_json(&specs[i]));
+    return doc;
+}
+
+/* The store-outage group of the default scenario (ES256, the asymmetric class), open loop at the
+ * deployment's rate: the store stopped 4 s into a 12 s window and never restarted. */
+static const rf_spec outage_specs[] = {
+    {"session-redis-outage-s1", "session redis (store outage)", "session:redis", "session", "redis", NULL, "fault", 0, 0,
+     1250, 900, 0.05, 36, 1, 22, 1250, 6.0},
+    {"jwt-es256-outage-s1", "jwt ES256 (store outage)", "jwt:ES256", "jwt", NULL, "ES256", "fault", 0, 0, 1250, 430, 0.05,
+     112, 0, 196, 1250, -1},
+    {"jwt-denylist-es256-redis-on-store-error-closed-outage-s1", "jwt+denylist ES256 redis (on_store_error=closed, store "
+     "outage)", "jwt+denylist:ES256,redis?on_store_error=closed", "jwt+denylist", "redis", "ES256", "fault", 0, 0, 1250, 700,
+     0.05, 130, 1, 196, 1250, 6.3},
+    {"jwt-denylist-es256-redis-on-store-error-open-outage-s1", "jwt+denylist ES256 redis (on_store_error=open, store outage)",
+     "jwt+denylist:ES256,redis?on_store_error=open", "jwt+denylist", "redis", "ES256", "fault", 0, 0, 1250, 650, 0.05, 130, 1,
+     196, 1250, 6.3},
+    {"jwt-pushed-denylist-es256-redis-outage-s1", "jwt+pushed-denylist ES256 redis (store outage)",
+     "jwt+pushed-denylist:ES256,redis", "jwt+pushed-denylist", "redis", "ES256", "fault", 0, 0, 1250, 440, 0.05, 113, 0, 196,
+     1250, -1},
+    {"jwt-es256-cache-10000-outage-s1", "jwt ES256 (cache=10000, store outage)", "jwt:ES256?cache=10000", "jwt", NULL,
+     "ES256", "fault", 0, 0, 1250, 250, 0.05, 40, 0, 196, 1250, -1},
+};
+/* What each outage cell kept: goodput per second through the outage and the errors per second. */
+static const double outage_goodput[] = {0.5, 1250, 0, 1250, 1250, 1250};
+
+/* Replaces (or adds) member name of o. */
+static void put_item(cJSON *o, const char *name, cJSON *v)
+{
+    if (cJSON_GetObjectItem(o, name) != NULL)
+        cJSON_ReplaceItemInObject(o, name, v);
+    else
+        cJSON_AddItemToObject(o, name, v);
+}
+
+/* RF_REPS repetitions × seconds rows of the per-second series: requests, errors and p99 per second. */
+static cJSON *timeseries(int seconds, double rate, int from, double errors, int p99_from, int p99_to, double p99_in,
+                         double p99_out)
+{
+    cJSON *a = cJSON_CreateArray();
+    int rep, sec;
+    for (rep = 1; rep <= RF_REPS; rep++)
+        for (sec = 0; sec < seconds; sec++) {
+            cJSON *r = cJSON_CreateObject();
+            cJSON_AddNumberToObject(r, "rep", rep);
+            cJSON_AddNumberToObject(r, "second", sec);
+            cJSON_AddNumberToObject(r, "requests", rate);
+            cJSON_AddNumberToObject(r, "errors", sec >= from ? errors : 0);
+            cJSON_AddNumberToObject(r, "auth_failures", 0);
+            cJSON_AddNumberToObject(r, "p50_us", p99_out * 0.4);
+            cJSON_AddNumberToObject(r, "p99_us", (sec >= p99_from && sec < p99_to ? p99_in : p99_out) * (1 + 0.01 * rep));
+            cJSON_AddItemToArray(a, r);
+        }
+    return a;
+}
+
+/* One outage cell: the fault, its outcome from the per-second series, the mechanism's own counters. */
+static cJSON *outage_cell(const rf_spec *s, double goodput)
+{
+    cJSON *o = cell_json(s), *fo = cJSON_CreateObject(), *errs;
+    double failing = 1250 - goodput;
+    put_item(o, "fault", cJSON_CreateString("store-outage"));
+    put_item(o, "fault_at_s", cJSON_CreateNumber(4.0001));
+    put_item(o, "fault_for_s", cJSON_CreateNull());
+    put_item(o, "duration_s", cJSON_CreateNumber(12));
+    put_item(o, "requests", cJSON_CreateNumber(1250 * 12 * RF_REPS));
+    errs = cJSON_AddObjectToObject(o, "errors");
+    cJSON_AddNumberToObject(errs, "connect", 0);
+    cJSON_AddNumberToObject(errs, "read", 0);
+    cJSON_AddNumberToObject(errs, "timeout", 0);
+    cJSON_AddNumberToObject(errs, "http_5xx", failing * 8 * RF_REPS); /* 503s from the fault on */
+    cJSON_AddStringToObject(fo, "what", "the cell's Redis killed (SIGKILL), never restarted");
+    cJSON_AddBoolToObject(fo, "injected", 1);
+    cJSON_AddNullToObject(fo, "note");
+    cJSON_AddNumberToObject(fo, "requests_after", 1250 * 8);
+    cJSON_AddNumberToObject(fo, "errors_after", failing * 8);
+    cJSON_AddNumberToObject(fo, "auth_failures_after", 0);
+    cJSON_AddNumberToObject(fo, "errors_per_s_before", 0);
+    cJSON_AddBoolToObject(fo, "recovered", failing == 0);
+    cJSON_AddItemToObject(fo, "recovery_s", failing == 0 ? cJSON_CreateNumber(0) : cJSON_CreateNull());
+    cJSON_AddNumberToObject(fo, "goodput_after_per_s", goodput);
+    cJSON_AddNumberToObject(fo, "unavailable_frac", goodput < 625 ? 1 : 0);
+    cJSON_AddItemToObject(fo, "detect_s", failing > 0 ? cJSON_CreateNumber(0.9999) : cJSON_CreateNull());
+    cJSON_AddItemToObject(o, "fault_outcome", fo);
+    cJSON_AddItemToObject(o, "timeseries", timeseries(12, 1250, 4, failing, 0, 0, 0, s->p99_us));
+    if (strstr(s->mechanism, "on_store_error=open") != NULL)
+        cJSON_AddNumberToObject(o, "fail_open_per_req", 8.0 / 12); /* every request from the fault on */
+    if (strcmp(s->family, "jwt+pushed-denylist") == 0) {
+        cJSON *pd = cJSON_AddObjectToObject(o, "pushed_denylist");
+        cJSON_AddNumberToObject(pd, "heard", 0);
+        cJSON_AddNumberToObject(pd, "missed", 0);
+        cJSON_AddNumberToObject(pd, "breaks", RF_REPS);
+        cJSON_AddStringToObject(pd, "channel", "pubsub");
+        cJSON_AddNullToObject(pd, "sync_ms");
+    }
+    return o;
+}
+
+/* The store-sweep cells: PostgreSQL's DELETE and Redis's own expiry, 100,000 expired among 100,000 live. */
+static const rf_spec sweep_specs[] = {
+    {"session-postgres-sweep-s1", "session postgres (store sweep)", "session:postgres", "session", "postgres", NULL,
+     "store-sweep", 0, 0, 1250, 2400, 0.10, 60, 1, 22, 1250, -1},
+    {"session-redis-sweep-s1", "session redis (store sweep)", "session:redis", "session", "redis", NULL, "store-sweep", 0,
+     0, 1250, 900, 0.05, 36, 1, 22, 1250, 6.0},
+    {"session-memcached-sweep-s1", "session memcached (store sweep)", "session:memcached", "session", "memcached", NULL,
+     "store-sweep", 0, 0, 1250, 700, 0.05, 33, 1, 22, 1250, -1},
+};
+/* memcached runs no sweep (it drops an item when read): removed and sweep_ms null (< 0 here) */
+static const char *const sweep_methods[] = {"delete", "redis-expiry", "memcached-lazy"};
+static const double sweep_removed[] = {100000, 99650, -1}, sweep_ms[] = {1830, 2000, -1}, sweep_bytes[] = {412, 178, 96};
+static const double sweep_started[] = {2.04, -1, -1};
+static const double sweep_p99[][3] = {{520, 14500, 560}, {380, 900, 390}, {300, 310, 305}};
+
+/* A number member, or null when v < 0 (not measured). */
+static void add_num_or_null(cJSON *o, const char *name, double v)
+{
+    if (v >= 0)
+        cJSON_AddNumberToObject(o, name, v);
+    else
+        cJSON_AddNullToObject(o, name);
+}
+
+/* One store-sweep cell: its sessions, the sweep's record and the per-second series it came from. */
+static cJSON *sweep_cell(size_t i)
+{
+    cJSON *o = cell_json(&sweep_specs[i]), *sw = cJSON_CreateObject();
+    put_item(o, "duration_s", cJSON_CreateNumber(6));
+    cJSON_AddNumberToObject(o, "sessions_live", 100000);
+    cJSON_AddNumberToObject(o, "store_bytes_per_session", sweep_bytes[i]);
+    cJSON_AddNumberToObject(sw, "expired", 100000);
+    cJSON_AddNumberToObject(sw, "live", 100000);
+    cJSON_AddNumberToObject(sw, "at_s", 2);
+    cJSON_AddStringToObject(sw, "method", sweep_methods[i]);
+    add_num_or_null(sw, "started_s", sweep_started[i]);
+    add_num_or_null(sw, "removed", sweep_removed[i]);
+    add_num_or_null(sw, "sweep_ms", sweep_ms[i]);
+    cJSON_AddNumberToObject(sw, "p99_before_us", sweep_p99[i][0]);
+    cJSON_AddNumberToObject(sw, "p99_during_us", sweep_p99[i][1]);
+    cJSON_AddNumberToObject(sw, "p99_after_us", sweep_p99[i][2]);
+    cJSON_AddNullToObject(sw, "note");
+    cJSON_AddItemToObject(o, "store_sweep", sw);
+    cJSON_AddItemToObject(o, "timeseries", timeseries(6, 1250, 99, 0, 2, 4, sweep_p99[i][1], sweep_p99[i][0]));
+    return o;
+}
+
+void rf_add_store_failures(cJSON *doc)
+{
+    cJSON *cells = cJSON_GetObjectItem(doc, "cells");
+    size_t i;
+    for (i = 0; i < sizeof outage_specs / sizeof *outage_specs; i++)
+        cJSON_AddItemToArray(cells, outage_cell(&outage_specs[i], outage_goodput[i]));
+    for (i = 0; i < sizeof sweep_specs / sizeof *sweep_specs; i++)
+        cJSON_AddItemToArray(cells, sweep_cell(i));
+}
+
+/* The pushed denylist through each store at the drivers' distance: Redis pub/sub, PostgreSQL
+ * LISTEN/NOTIFY, Memcached polled every 100 ms; the denylist hybrid over PostgreSQL. */
+static const rf_spec pushed_specs[] = {
+    {"jwt-pushed-denylist-es256-redis-d250us-dep-s1", "jwt ES256 + pushed denylist redis (0.25 ms)",
+     "jwt+pushed-denylist:ES256,redis", "jwt+pushed-denylist", "redis", "ES256", "deployment", 250, 1, 1250, 430, 0.04, 113,
+     0, 196, 1250, -1},
+    {"jwt-pushed-denylist-es256-postgres-d250us-dep-s1", "jwt ES256 + pushed denylist postgres (0.25 ms)",
+     "jwt+pushed-denylist:ES256,postgres", "jwt+pushed-denylist", "postgres", "ES256", "deployment", 250, 1, 1250, 436, 0.04,
+     114, 0, 196, 1250, -1},
+    {"jwt-pushed-denylist-es256-memcached-sync-ms-100-d250us-dep-s1", "jwt ES256 + pushed denylist memcached (0.25 ms)",
+     "jwt+pushed-denylist:ES256,memcached?sync_ms=100", "jwt+pushed-denylist", "memcached", "ES256", "deployment", 250, 1,
+     1250, 441, 0.04, 115, 0, 196, 1250, -1},
+    {"jwt-denylist-es256-postgres-d250us-dep-s1", "jwt ES256 + denylist postgres (0.25 ms)", "jwt+denylist:ES256,postgres",
+     "jwt+denylist", "postgres", "ES256", "deployment", 250, 1, 1250, 1900, 0.04, 150, 1, 196, 1250, -1},
+};
+static const char *const pushed_channels[] = {"pubsub", "notify", "poll", NULL};
+static const double pushed_max_us[] = {900, 2100, 98000, 400}, pushed_bound_us[] = {1519, 2519, 101519, -1};
+
+void rf_add_pushed_variants(cJSON *doc)
+{
+    cJSON *cells = cJSON_GetObjectItem(doc, "cells");
+    size_t i;
+    for (i = 0; i < sizeof pushed_specs / sizeof *pushed_specs; i++) {
+        cJSON *o = cell_json(&pushed_specs[i]), *rl = cJSON_AddObjectToObject(o, "revocation_latency_us");
+        cJSON_AddNumberToObject(rl, "p50", pushed_max_us[i] * 0.4);
+        cJSON_AddNumberToObject(rl, "p99", pushed_max_us[i] * 0.95);
+        cJSON_AddNumberToObject(rl, "max", pushed_max_us[i]);
+        cJSON_AddNumberToObject(rl, "n", 50);
+        if (pushed_bound_us[i] > 0)
+            cJSON_AddNumberToObject(rl, "bound_us", pushed_bound_us[i]);
+        else
+            cJSON_AddNullToObject(rl, "bound_us");
+        cJSON_AddStringToObject(rl, "method", "probed");
+        if (pushed_channels[i] != NULL) {
+            cJSON *pd = cJSON_AddObjectToObject(o, "pushed_denylist");
+            cJSON_AddNumberToObject(pd, "heard", 50);
+            cJSON_AddNumberToObject(pd, "missed", 0);
+            cJSON_AddNumberToObject(pd, "breaks", 0);
+            cJSON_AddStringToObject(pd, "channel", pushed_channels[i]);
+            add_num_or_null(pd, "sync_ms", strcmp(pushed_channels[i], "poll") == 0 ? 100 : -1);
+            cJSON_AddNumberToObject(pd, "gaps", strcmp(pushed_channels[i], "poll") == 0 ? 2 : 0); /* 2 evicted */
+        }
         cJSON_AddItemToArray(cells, o);
     }
-    return doc;
 }
 
 void rf_write(const char *dir, const cJSON *doc)

@@ -9,6 +9,14 @@
 
 /* The run's results.json (the caller deletes it). */
 cJSON *rf_results(void);
+/* Adds the store-failure cells: the store-outage group in ES256 (session, stateless JWT, the denylist
+ * failing closed and open, the pushed denylist, the verified-token cache) with fault_outcome and
+ * timeseries, and two store-sweep cells (PostgreSQL DELETE, Redis expiry) with sessions_live and
+ * store_bytes_per_session. None is a decision cell. */
+void rf_add_store_failures(cJSON *doc);
+/* Adds deployment cells at 250 µs of the pushed denylist over Redis, PostgreSQL and Memcached (poll,
+ * sync_ms 100) and of the denylist over PostgreSQL, each with its probed revocation latency. */
+void rf_add_pushed_variants(cJSON *doc);
 /* Writes doc as <dir>/results.json. */
 void rf_write(const char *dir, const cJSON *doc);
 /* A fresh temp dir holding rf_results(); returns its malloc'd path. */

@@ -46,15 +46,13 @@ static cJSON *decide_fixture(void (*edit)(cJSON *), const char *requirements)
     return d;
 }
 
-/* The options[] entry with this id. */
+/* The options[] entry with this id (the test fails when there is none). */
 static const cJSON *option(const cJSON *d, const char *id)
 {
-    const cJSON *o;
-    cJSON_ArrayForEach(o, cJSON_GetObjectItem(d, "options"))
-        if (strcmp(cJSON_GetObjectItem(o, "id")->valuestring, id) == 0)
-            return o;
-    fail_msg("decision.json has no option %s", id);
-    return NULL;
+    const cJSON *o = rc_option(d, id);
+    if (o == NULL)
+        fail_msg("decision.json has no option %s", id);
+    return o;
 }
 
 /* A string at a dotted path, "" when absent. */

@@ -69,9 +69,10 @@ static void default_should_cover_the_matrix_of_issue_5(void **state)
     static const char *const ids[] = {
         "none-s4", "session-memory-s1", "session-memory-rr-s2", "session-redis-s4",
         "session-redis-d250us-s2", "session-redis-d1000us-s4", "session-file-pagecache-s1",
-        "session-file-direct-s2", "session-file-fsync-s4", "jwt-hs256-s1", "jwt-rs256-s2",
+        "session-file-direct-s1", "session-file-fsync-s4", "jwt-hs256-s1", "jwt-rs256-s2",
         "jwt-ps256-s4", "jwt-es256-s1", "jwt-eddsa-s2", "jwt-denylist-hs256-redis-s4",
-        "jwt-rs256-login-heavy-s1", "session-redis-outage-s2", "jwt-hs256-outage-s2"};
+        "jwt-rs256-login-heavy-s1", "session-redis-outage-s2", "jwt-es256-outage-s2",
+        "jwt-pushed-denylist-es256-redis-outage-s2", "jwt-es256-cache-10000-outage-s2"};
     cJSON *sc = parse_ok(ab_run_scenario_builtin("default"));
     size_t i, n;
     ab_res_cell *cells = expand_ok(sc, &n);
@@ -208,6 +209,8 @@ static void bad_fields_should_be_named(void **state)
         {"{\"deployment\":{\"peak_rate_per_sec\":10,\"servers\":4,\"x\":1},\"groups\":[{\"mechanisms\":\"none\"}]}",
          "deployment:"},
         {"{\"slo_p99_ms\":-1,\"groups\":[{\"mechanisms\":\"none\"}]}", "slo_p99_ms"},
+        {"{\"remeasure\":1.5,\"groups\":[{\"mechanisms\":\"none\"}]}", "remeasure: expected a share"},
+        {"{\"remeasure\":\"yes\",\"groups\":[{\"mechanisms\":\"none\"}]}", "remeasure: expected a share"},
         {"{\"seed\":1.5,\"groups\":[{\"mechanisms\":\"none\"}]}", "seed"},
         {"{\"groups\":[{\"mechanisms\":\"jwt:HS256?touch=always\"}]}", "groups[0].mechanisms"},
         {"{\"groups\":[{\"mechanisms\":\"jwt+denylist:HS256,redis?on_store_error=maybe\"}]}", "groups[0].mechanisms"},
