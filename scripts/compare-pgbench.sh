@@ -34,7 +34,9 @@
 # session_store/src/pg_async.c: they read TCP_INFO when asked). ROUNDS=5 on 2026-12-04 beside a
 # benchmark run and four builds, 1-minute load average 15-18 on 2 CPUs: store-bench 22,548 ops/s,
 # pgbench 15,685 tps, ratio 0.99 (median of the rounds' ratios; 0.84-3.67 round to round), against
-# pgbench pipelined 1.28; client CPU per GET 11.4 us, 11.2 us, 11.4 us (medians).
+# pgbench pipelined 1.28; client CPU per GET 11.4 us, 11.2 us, 11.4 us (medians). Again after
+# merging main, load 10-15: ratio 1.05 (0.55-1.26; ratio of the medians 0.82), pipelined 1.05, CPU
+# per GET 11.1 us, 10.3 us, 10.5 us. The ratio of one round moves with the load; its median holds.
 #
 # usage: scripts/compare-pgbench.sh          (AUTHBENCH_BIN=path/to/authbench picks the program)
 # knobs: CLIENTS=16 THREADS=1 DURATION=10 WARMUP=2 ROUNDS=3 SESSIONS=1000 VALUE_BYTES=256
