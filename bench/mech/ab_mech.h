@@ -16,10 +16,13 @@
  *   session:<store URI>               a session in a store; the credential is its id (cookie "sid")
  *   jwt:<ALG>                         a signed JWT (bearer), ALG one of HS256 … EdDSA
  *   jwt+denylist:<ALG>,<store URI>    a JWT whose jti is looked up in a denylist kept in a store
- *   jwt+pushed-denylist:<ALG>,redis://…  a JWT checked against a denylist in this process's memory,
- *                                     kept by a subscriber thread from Redis pub/sub (mech_pushed.c):
- *                                     no store round trip per request; revoke writes and publishes
- *                                     (blocking, also on a loop handle: one round trip)
+ *   jwt+pushed-denylist:<ALG>,<URI>   a JWT checked against a denylist in this process's memory,
+ *                                     kept by a subscriber thread (mech_pushed.c) from the store's
+ *                                     channel: redis:// pub/sub, postgres:// LISTEN/NOTIFY, or on
+ *                                     memcached:// a log polled every sync_ms (sstore.h, "Publish /
+ *                                     subscribe"): no store round trip per request; revoke writes
+ *                                     and publishes (blocking, also on a loop handle: one round
+ *                                     trip, memcached two)
  *   jwt+refresh:<ALG>,<store URI>[?access_ttl=S]  a short-lived access JWT (S seconds, default 300;
  *                                     stateless check) and a refresh token in the store, valid for
  *                                     the mechanism's ttl: ab_mech_refresh buys a new access token
@@ -57,6 +60,10 @@
  *                         counted in fail_open). A logout needs the store either way.
  *   access_ttl=S          jwt+refresh: the access token's lifetime, whole seconds (default 300),
  *                         shorter than the refresh token's (the mechanism's ttl).
+ *   sync_ms=N             jwt+pushed-denylist over memcached:// (no pub/sub): how often each server
+ *                         polls the store's revocation log, 1..60000 ms (default 100,
+ *                         SSTORE_PUBSUB_SYNC_MS_DEFAULT): the revocation delay's bound. Refused on
+ *                         a store that pushes (redis://, postgres://).
  * An unknown option of a storeless family, or an option of another family, is an error at open.
  *
  * Credential size: AB_MECH_COOKIE_LIMIT and AB_MECH_HEADER_LIMIT mark the sizes where a credential
@@ -155,6 +162,8 @@ typedef struct ab_mech_settings {
     size_t cache_size;      /* cache=; 0: no verified-token cache */
     int store_error_open;   /* on_store_error=open (1) or closed (0) */
     int64_t access_ttl_s;   /* jwt+refresh: access_ttl=S, the access token's lifetime; 0: the default */
+    unsigned sync_ms;       /* jwt+pushed-denylist: sync_ms=N; 0: not given (memcached polls every
+                               SSTORE_PUBSUB_SYNC_MS_DEFAULT ms) */
 } ab_mech_settings;
 
 /* Opens a mechanism from a spec (options may be NULL: defaults, no key). Returns NULL only when
@@ -312,7 +321,9 @@ typedef struct ab_mech_counters {
     X(push_missed, "revocations a catch-up after a re-subscribe found that the channel had not delivered") \
     X(push_breaks, "subscriptions lost") \
     X(push_denylist, "jtis in the in-memory denylist (gauge)") \
-    X(push_last_catchup_us, "how long the last catch-up took, microseconds (gauge)")
+    X(push_last_catchup_us, "how long the last catch-up took, microseconds (gauge)") \
+    X(push_gaps, "log entries gone before this server read them (memcached: expired or evicted)") \
+    X(push_sync_ms, "the poll interval of a store without pub/sub (memcached), ms; 0 when pushed (gauge)")
 
 #define AB_MECH_SHARED_FIELD_(name, desc) uint64_t name;
 typedef struct ab_mech_shared_counters {

@@ -287,7 +287,7 @@ ab_mech *ab_mech_open(const char *spec, const ab_mech_options *options)
     m->ops = find_family(m->raw, &arg);
     if (m->ops == NULL)
         mech_fail(m, AB_MECH_MALFORMED, "unknown mechanism '%s' (use none, session:<store URI>, "
-                  "jwt:<ALG>, jwt+denylist:<ALG>,<store URI>, jwt+pushed-denylist:<ALG>,redis://… or "
+                  "jwt:<ALG>, jwt+denylist:<ALG>,<store URI>, jwt+pushed-denylist:<ALG>,<store URI> or "
                   "jwt+refresh:<ALG>,<store URI>?access_ttl=S)", m->spec);
     else
         open_family(m, arg);

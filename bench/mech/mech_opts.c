@@ -1,6 +1,6 @@
 /* mech_opts.c — the options that ride on a mechanism spec (claims=, touch=, l1=, l1_size=, cache=,
- * on_store_error=, access_ttl=; ab_mech.h "Specs"): taken out of the spec's query, checked, kept in
- * m->set. */
+ * on_store_error=, access_ttl=, sync_ms=; ab_mech.h "Specs"): taken out of the spec's query,
+ * checked, kept in m->set. */
 #include "mech_private.h"
 
 #include <ab_cli.h>
@@ -101,6 +101,17 @@ static int set_access_ttl(ab_mech *m, const char *val)
     return 0;
 }
 
+/* sync_ms=N (jwt+pushed-denylist over a polled store): 1..SSTORE_PUBSUB_SYNC_MS_MAX. */
+static int set_sync_ms(ab_mech *m, const char *val)
+{
+    uint64_t n;
+    if (ab_parse_u64(val, 1, SSTORE_PUBSUB_SYNC_MS_MAX, &n) != 0)
+        return mech_fail(m, AB_MECH_MALFORMED, "%s: sync_ms=%s: expected the poll interval in milliseconds, "
+                         "1..%d", m->spec, val, SSTORE_PUBSUB_SYNC_MS_MAX);
+    m->set.sync_ms = (unsigned)n;
+    return 0;
+}
+
 static const struct {
     const char *name;
     unsigned bit;
@@ -109,7 +120,7 @@ static const struct {
     {"claims", MECH_OPT_CLAIMS, set_claims},  {"touch", MECH_OPT_TOUCH, set_touch},
     {"l1", MECH_OPT_L1, set_l1},              {"l1_size", MECH_OPT_L1, set_l1_size},
     {"cache", MECH_OPT_CACHE, set_cache},     {"on_store_error", MECH_OPT_ON_ERROR, set_on_error},
-    {"access_ttl", MECH_OPT_ACCESS_TTL, set_access_ttl},
+    {"access_ttl", MECH_OPT_ACCESS_TTL, set_access_ttl}, {"sync_ms", MECH_OPT_SYNC, set_sync_ms},
 };
 
 /* What a family takes, for messages: "claims=BYTES, cache=N" or "no options". */
@@ -118,7 +129,8 @@ static const char *taken(unsigned mask, char *buf, size_t len)
     static const struct { unsigned bit; const char *form; } forms[] = {
         {MECH_OPT_CLAIMS, "claims=BYTES"}, {MECH_OPT_TOUCH, "touch=never|always|after:S"},
         {MECH_OPT_L1, "l1=TTL, l1_size=N"}, {MECH_OPT_CACHE, "cache=N"},
-        {MECH_OPT_ON_ERROR, "on_store_error=closed|open"}, {MECH_OPT_ACCESS_TTL, "access_ttl=S"}};
+        {MECH_OPT_ON_ERROR, "on_store_error=closed|open"}, {MECH_OPT_ACCESS_TTL, "access_ttl=S"},
+        {MECH_OPT_SYNC, "sync_ms=N"}};
     size_t i, n = 0;
     buf[0] = '\0';
     for (i = 0; i < sizeof forms / sizeof forms[0]; i++)

@@ -18,6 +18,7 @@
 #define MECH_OPT_CACHE 0x08u    /* cache=N */
 #define MECH_OPT_ON_ERROR 0x10u /* on_store_error=closed|open */
 #define MECH_OPT_ACCESS_TTL 0x20u /* access_ttl=S (jwt+refresh) */
+#define MECH_OPT_SYNC 0x40u     /* sync_ms=N (jwt+pushed-denylist) */
 #define MECH_OPT_STORE 0x100u
 
 typedef struct mech_op mech_op;

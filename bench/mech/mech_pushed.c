@@ -1,15 +1,18 @@
-/* mech_pushed.c — "jwt+pushed-denylist:<ALG>,redis://…": a JWT whose revocations are pushed to
- * every server. Logout writes the jti into the store (a key with the token's remaining lifetime)
- * and publishes it, in one round trip; each server process subscribes on a thread of its own and
- * keeps the denylist in memory (a hash set), so authenticate() is a signature check plus a memory
- * lookup: no store round trip per request.
+/* mech_pushed.c — "jwt+pushed-denylist:<ALG>,<URI>": a JWT whose revocations are pushed to every
+ * server. Logout writes the jti into the store (with the token's remaining lifetime) and announces
+ * it — Redis: SET + PUBLISH, one round trip; PostgreSQL: INSERT + pg_notify, one statement;
+ * memcached, which has no pub/sub: an entry in a revocation log, two round trips (sstore.h,
+ * "Publish / subscribe"). Each server process listens on a thread of its own (memcached: polls the
+ * log every sync_ms) and keeps the denylist in memory (a hash set), so authenticate() is a
+ * signature check plus a memory lookup: no store round trip per request.
  *
- * On every (re)subscribe the thread first subscribes, then lists the store's denylist (SCAN) into
- * the set: what is published during the listing is heard after it, so nothing falls between. While
- * the channel is down the servers keep serving from the set they have; a revocation published
- * meanwhile is missed until the next catch-up, which comes at most the reconnect backoff (10 ms
- * doubling to 1 s) after the store answers again. The mechanism does not open until its first
- * catch-up is done (a server must not accept a token revoked before it started). */
+ * On every (re)subscribe the thread first subscribes, then lists the store's denylist into the
+ * set: what is published during the listing is heard after it, so nothing falls between. While
+ * the channel is down (a memcached poll that fails counts as down) the servers keep serving from
+ * the set they have; a revocation published meanwhile is missed until the next catch-up, which
+ * comes at most the reconnect backoff (10 ms doubling to 1 s) after the store answers again. The
+ * mechanism does not open until its first catch-up is done (a server must not accept a token
+ * revoked before it started). */
 #include "mech_private.h"
 
 #include <ab_cli.h>
@@ -49,6 +52,7 @@ typedef struct mech_pushed {
     int synced;                /* subscribed and caught up now */
     char why[MECH_ERRSTR];     /* the last attempt's failure */
     int adding_missed;         /* a catch-up after a re-subscribe is running: new entries were missed */
+    unsigned sync_ms;          /* a polled store's interval (memcached), 0 when the store pushes */
     ab_mech_shared_counters shared; /* under mu (push_denylist is read from n under the lock) */
 } mech_pushed;
 
@@ -177,7 +181,11 @@ static int subscribe_and_catch_up(mech_pushed *p, sstore_pubsub *sub, sstore_pub
 {
     uint64_t t0 = ab_now_us();
     size_t n = 0;
-    int st = sstore_pubsub_err(sub) != SSTORE_OK ? sstore_pubsub_err(sub) : sstore_pubsub_subscribe(sub, PUSHED_CHANNEL);
+    int st = sstore_pubsub_err(sub);
+    if (st == SSTORE_OK && p->sync_ms > 0)
+        st = sstore_pubsub_set_sync_ms(sub, p->sync_ms);
+    if (st == SSTORE_OK)
+        st = sstore_pubsub_subscribe(sub, PUSHED_SET, PUSHED_CHANNEL);
     if (st != SSTORE_OK) {
         note_attempt(p, 0, sstore_pubsub_errstr(sub), 0);
         return st;
@@ -191,8 +199,9 @@ static int subscribe_and_catch_up(mech_pushed *p, sstore_pubsub *sub, sstore_pub
     return SSTORE_OK;
 }
 
-/* Takes every message that has arrived. 0, or -1 when the subscription broke. */
-static int drain(mech_pushed *p, sstore_pubsub *sub)
+/* Takes every message that has arrived (a polled store: syncs when due), and the subscriber's
+ * gaps on top of those of the subscriptions before (gaps0). 0, or -1 when the subscription broke. */
+static int drain(mech_pushed *p, sstore_pubsub *sub, uint64_t gaps0)
 {
     const char *msg;
     size_t len;
@@ -201,17 +210,21 @@ static int drain(mech_pushed *p, sstore_pubsub *sub)
         take_entry(p, msg, len);
         count(p, &p->shared.push_heard);
     }
+    pthread_mutex_lock(&p->mu);
+    p->shared.push_gaps = gaps0 + sstore_pubsub_gaps(sub);
+    pthread_mutex_unlock(&p->mu);
     return st == SSTORE_NOT_FOUND ? 0 : -1;
 }
 
-/* Listens until the subscription breaks (0) or the thread is stopped (1). */
+/* Listens (or polls) until the subscription breaks (0) or the thread is stopped (1). */
 static int listen_channel(mech_pushed *p, sstore_pubsub *sub)
 {
+    uint64_t gaps0 = p->shared.push_gaps; /* only this thread writes it */
     for (;;) {
         struct pollfd f[2] = {{sstore_pubsub_fd(sub), POLLIN, 0}, {p->stop_pipe[0], POLLIN, 0}};
-        if (drain(p, sub) != 0)
+        if (drain(p, sub, gaps0) != 0)
             return 0;
-        if (poll(f, 2, -1) < 0 && errno != EINTR)
+        if (poll(f, 2, sstore_pubsub_wait_ms(sub)) < 0 && errno != EINTR)
             return 0;
         if (f[1].revents != 0)
             return 1;
@@ -280,8 +293,8 @@ static int start_thread(mech_pushed *p)
     return e;
 }
 
-/* Starts the state and the thread. 0 or -1. */
-static int pushed_start(ab_mech *m)
+/* Starts the state and the thread (sync_ms: a polled store's interval, 0 when it pushes). 0 or -1. */
+static int pushed_start(ab_mech *m, unsigned sync_ms)
 {
     mech_pushed *p = calloc(1, sizeof *p);
     int e = 0;
@@ -289,6 +302,8 @@ static int pushed_start(ab_mech *m)
         return mech_fail(m, AB_MECH_INTERNAL, "out of memory");
     m->family_state = p;
     p->store = m->store;
+    p->sync_ms = sync_ms;
+    p->shared.push_sync_ms = sync_ms;
     p->stop_pipe[0] = p->stop_pipe[1] = -1;
     pthread_rwlock_init(&p->lock, NULL);
     pthread_mutex_init(&p->mu, NULL);
@@ -299,19 +314,25 @@ static int pushed_start(ab_mech *m)
     return wait_first_sync(m, p);
 }
 
-/* Opens "jwt+pushed-denylist:<ALG>,redis://…". */
+/* Opens "jwt+pushed-denylist:<ALG>,<URI>" on a store with a channel (sstore_pubsub_channel). */
 static int pushed_open(ab_mech *m, const char *arg)
 {
-    const char *comma = strchr(arg, ',');
+    const char *comma = strchr(arg, ','), *channel;
     if (comma == NULL || comma[1] == '\0')
-        return mech_fail(m, AB_MECH_MALFORMED, "%s: expected jwt+pushed-denylist:<ALG>,redis://HOST:PORT",
-                         m->spec);
+        return mech_fail(m, AB_MECH_MALFORMED, "%s: expected jwt+pushed-denylist:<ALG>,<URI> (redis://, "
+                         "postgres:// or memcached://)", m->spec);
     if (mech_jwt_open_alg(m, arg, (size_t)(comma - arg)) != 0 || mech_open_store(m, comma + 1) != 0)
         return -1;
-    if (strcmp(sstore_backend(m->store), "redis") != 0)
-        return mech_fail(m, AB_MECH_MALFORMED, "%s: the pushed denylist publishes through Redis pub/sub: "
-                         "it needs a redis:// store", m->spec);
-    return pushed_start(m);
+    if ((channel = sstore_pubsub_channel(sstore_backend(m->store))) == NULL)
+        return mech_fail(m, AB_MECH_MALFORMED, "%s: the pushed denylist publishes through the store: it needs "
+                         "redis:// (pub/sub), postgres:// (LISTEN/NOTIFY) or memcached:// (a polled log)", m->spec);
+    if (m->set.sync_ms != 0 && strcmp(channel, "poll") != 0)
+        return mech_fail(m, AB_MECH_MALFORMED, "%s: sync_ms= is for a store without pub/sub (memcached://); "
+                         "%s pushes revocations", m->spec, sstore_backend(m->store));
+    if (pushed_start(m, strcmp(channel, "poll") != 0 ? 0
+                        : m->set.sync_ms != 0 ? m->set.sync_ms : SSTORE_PUBSUB_SYNC_MS_DEFAULT) != 0)
+        return -1;
+    return 0;
 }
 
 /* Stops the thread, frees the set, then the JWT state and the store. */
@@ -371,8 +392,8 @@ static int pushed_authenticate(ab_mech_ctx *c, const char *cred, size_t len, ab_
     return AB_MECH_OK;
 }
 
-/* Verifies, writes and publishes the jti until the token's exp (one round trip; it blocks a loop
- * for it: logouts are rare), and puts it in this server's set at once. */
+/* Verifies, writes and publishes the jti until the token's exp (one round trip, memcached two; it
+ * blocks a loop for it: logouts are rare), and puts it in this server's set at once. */
 static int pushed_revoke(ab_mech_ctx *c, const char *cred, size_t len)
 {
     ab_mech_principal who;
@@ -415,5 +436,5 @@ void ab_mech_shared(const ab_mech *m, ab_mech_shared_counters *out)
 const mech_ops ab_mech_pushed_ops = {
     "jwt+pushed-denylist", "jwt+pushed-denylist:", AB_MECH_BEARER, 1,
     pushed_open, pushed_close, pushed_ctx_init, pushed_ctx_free, mech_jwt_issue, pushed_authenticate,
-    pushed_revoke, NULL, NULL, NULL, MECH_OPT_CLAIMS | MECH_OPT_STORE,
+    pushed_revoke, NULL, NULL, NULL, MECH_OPT_CLAIMS | MECH_OPT_SYNC | MECH_OPT_STORE,
 };

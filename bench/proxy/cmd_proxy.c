@@ -13,6 +13,7 @@
 #include "ab_cli.h"
 #include "ab_net.h"
 #include "ab_opt.h"
+#include "ab_proxy.h"
 #include "commands.h"
 #include "proxy_int.h"
 
@@ -61,9 +62,10 @@ static void usage(void)
            "+20-45 us to authbench load's closed-loop p50 against serve session:redis, +45-110 us at\n"
            "1000 req/s open loop, where every chunk wakes the idle relay. On a quiet machine each chunk\n"
            "wakes relay threads from idle, which costs more: +30 us on redis-benchmark -c 1's mean\n"
-           "(Release), +97-123 us on the median PING of the ASan test build; the stated bound is 200 us\n"
+           "(Release), +97-123 us on the median PING of the ASan test build; the stated bound is %d us\n"
            "on the median round trip of one connection (tests/bench/test_proxy.c checks it).\n"
-           "Measure a --delay 0 control beside any delayed cell.\n");
+           "Measure a --delay 0 control beside any delayed cell.\n",
+           AB_PROXY_HOP_COST_US);
 }
 
 enum { O_LISTEN = 256, O_UPSTREAM, O_DELAY, O_JITTER, O_THREADS, O_STATS_FILE };

@@ -32,10 +32,16 @@
  *   session:<URI>, jwt+denylist     the next lookup: one request
  *   session:<URI>?l1=TTL            TTL (the per-server cache's staleness) + one request
  *   jwt+pushed-denylist             one request + AB_REVOKE_PUSH_ALLOWANCE_US: the PUBLISH reply
- *                                   and the message leave Redis in the same turn of its loop, so
- *                                   the subscriber has the jti about when the logout's server has
- *                                   its reply; the allowance is the subscriber thread's wake-up
- *                                   and one turn of a server loop on a shared machine
+ *     (redis: pubsub,               and the message leave Redis in the same turn of its loop
+ *      postgres: notify)            (PostgreSQL: the notification leaves at the INSERT's commit,
+ *                                   before its reply), so the subscriber has the jti about when
+ *                                   the logout's server has its reply; the allowance is the
+ *                                   subscriber thread's wake-up and one turn of a server loop on
+ *                                   a shared machine
+ *   jwt+pushed-denylist (memcached: sync_ms (/stats push_sync_ms) + one request + the allowance:
+ *     poll)                         the log entry is written before the logout answers, every
+ *                                   server reads the log at most sync_ms later, and a sync is two
+ *                                   store round trips (about one request's)
  *   jwt, jwt+refresh                the token's whole lifetime (exp − iat)
  *   anything else                   not stated (-1)
  */
@@ -74,6 +80,7 @@ typedef struct ab_revoke_result {
     int64_t bound_us;          /* the stated bound (above), -1 when not stated */
     char family[32];           /* the first server's /stats "family" */
     char mechanism[256];       /* and "mechanism" (passwords masked by the server) */
+    uint64_t sync_ms;          /* and "push_sync_ms": a polled denylist's interval, 0 when pushed */
     uint64_t request_p50_us;   /* one accepted request's round trip: what "fast" is compared to */
     uint64_t request_p99_us;
     unsigned token_lifetime_samples; /* samples whose value is a remaining lifetime */

@@ -20,7 +20,6 @@ typedef struct rv_conn {
     ab_buf req;                    /* the request being sent */
     ab_buf body;                   /* the last answer's body */
     int status;                    /* the last answer's HTTP status */
-    int complete;                  /* parser: the answer is whole */
 } rv_conn;
 
 /* Resolves name. 0, or -1 with a reason in err. */

@@ -285,6 +285,7 @@ static int read_family(rv_run *r)
 {
     rv_conn *c = &r->conns[0];
     const char *fam, *mech;
+    double sync = 0;
     cJSON *j;
     if (rv_send(c, r->err, r->errlen, "GET /stats HTTP/1.1\r\nHost: %s\r\n\r\n", c->name) != 0 ||
         rv_recv(c, r->err, r->errlen) != 0 || (j = body_json(r, c, "GET /stats")) == NULL)
@@ -293,6 +294,7 @@ static int read_family(rv_run *r)
     mech = ab_json_str(j, "mechanism");
     snprintf(r->out->family, sizeof r->out->family, "%s", fam != NULL ? fam : "unknown");
     snprintf(r->out->mechanism, sizeof r->out->mechanism, "%s", mech != NULL ? mech : "unknown");
+    r->out->sync_ms = ab_json_num(j, "push_sync_ms", &sync) && sync > 0 ? (uint64_t)sync : 0;
     cJSON_Delete(j);
     return c->status == 200 ? 0 : run_fail(r, "%s: GET /stats answered HTTP %d", c->name, c->status);
 }
@@ -326,7 +328,7 @@ static int64_t stated_bound(const rv_run *r)
     if (strcmp(o->family, "jwt+denylist") == 0)
         return request;
     if (strcmp(o->family, "jwt+pushed-denylist") == 0)
-        return request + AB_REVOKE_PUSH_ALLOWANCE_US;
+        return (int64_t)o->sync_ms * 1000 + request + AB_REVOKE_PUSH_ALLOWANCE_US;
     if ((strcmp(o->family, "jwt") == 0 || strcmp(o->family, "jwt+refresh") == 0) && r->lifetime_s > 0)
         return r->lifetime_s * 1000000;
     return -1;

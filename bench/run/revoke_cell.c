@@ -7,6 +7,8 @@
 #include <string.h>
 
 #include "ab_hist.h"
+#include "ab_mech.h"
+#include "sstore.h"
 #include "revoke/ab_revoke.h"
 
 #define REVOKE_HIST_MAX 1000000000000ull /* µs, as ab_revoke's */
@@ -141,25 +143,37 @@ static int add_figures(cJSON *x, const ab_revoke_result *r, const uint64_t *vals
 }
 
 /* jwt+pushed-denylist: what its subscribers did in the measured windows of repetitions 0..k, summed
- * over the servers' /stats deltas (the load's servers[].stats_delta): {"heard", "missed", "breaks"}
- * — revocations heard on the channel, missed while it was down and found by a catch-up, and
- * subscriptions lost (a fault cell's broken channel shows here). */
-static void add_pushed_window(cJSON *x, const ab_res_rep *reps, unsigned k)
+ * over the servers' /stats deltas (the load's servers[].stats_delta): {"heard", "missed", "breaks",
+ * "gaps"} — revocations heard on the channel, missed while it was down and found by a catch-up,
+ * subscriptions lost (a fault cell's broken channel shows here), log entries gone before a server
+ * read them (memcached) — and how the store delivers them: "channel" (sstore_pubsub_channel:
+ * pubsub, notify, poll) and "sync_ms" (the poll's interval, null unless poll). */
+static void add_pushed_window(cJSON *x, const ab_res_cell *c, const ab_res_rep *reps, unsigned k)
 {
-    static const char *const keys[] = {"push_heard", "push_missed", "push_breaks"};
-    static const char *const names[] = {"heard", "missed", "breaks"};
-    double sum[3] = {0, 0, 0}, v;
+    static const char *const keys[] = {"push_heard", "push_missed", "push_breaks", "push_gaps"};
+    static const char *const names[] = {"heard", "missed", "breaks", "gaps"};
+    const char *channel = sstore_pubsub_channel(c->store), *q = strchr(c->mechanism, '?');
+    double sum[4] = {0, 0, 0, 0}, v;
+    ab_mech_settings set;
+    char err[256];
     const cJSON *srv;
     cJSON *o;
     unsigned i, j;
     for (i = 0; i <= k; i++)
         cJSON_ArrayForEach(srv, cJSON_GetObjectItemCaseSensitive(reps[i].load, "servers"))
-            for (j = 0; j < 3; j++)
+            for (j = 0; j < 4; j++)
                 if (ab_json_num(cJSON_GetObjectItemCaseSensitive(srv, "stats_delta"), keys[j], &v))
                     sum[j] += v;
-    if ((o = cJSON_AddObjectToObject(x, "pushed_denylist")) != NULL)
-        for (j = 0; j < 3; j++)
-            cJSON_AddNumberToObject(o, names[j], sum[j]);
+    if ((o = cJSON_AddObjectToObject(x, "pushed_denylist")) == NULL)
+        return;
+    for (j = 0; j < 4; j++)
+        cJSON_AddNumberToObject(o, names[j], sum[j]);
+    cJSON_AddStringToObject(o, "channel", channel != NULL ? channel : "");
+    if (channel != NULL && strcmp(channel, "poll") == 0 &&
+        ab_mech_options_parse(c->family, q != NULL ? q + 1 : "", &set, err, sizeof err) == 0)
+        cJSON_AddNumberToObject(o, "sync_ms", set.sync_ms != 0 ? set.sync_ms : SSTORE_PUBSUB_SYNC_MS_DEFAULT);
+    else
+        cJSON_AddNullToObject(o, "sync_ms");
 }
 
 void ab_run_revoke_rep(const ab_run_rep_env *e, const ab_res_cell *c, ab_res_rep *reps, unsigned k)
@@ -173,7 +187,7 @@ void ab_run_revoke_rep(const ab_run_rep_env *e, const ab_res_cell *c, ab_res_rep
         return;
     x = reps[k].extra;
     if (strcmp(c->family, "jwt+pushed-denylist") == 0)
-        add_pushed_window(x, reps, k);
+        add_pushed_window(x, c, reps, k);
     if (!measurable(c))
         return;
     ab_revoke_opts_init(&o);

@@ -14,8 +14,9 @@
  * samples goes into reps[k].extra ("revocation_latency_us", "revocation_samples_us", and for
  * jwt+refresh "refresh_latency_us", "refresh_samples_us"); a
  * measurement that fails leaves "revocation_latency_us" null and says why in "revocation_note".
- * A jwt+pushed-denylist cell (a fault cell too) also gets "pushed_denylist" {heard, missed, breaks}:
- * its subscribers' figures over the measured windows so far. Never fails the cell. */
+ * A jwt+pushed-denylist cell (a fault cell too) also gets "pushed_denylist" {heard, missed, breaks,
+ * gaps, channel, sync_ms}: its subscribers' figures over the measured windows so far, and how the
+ * store delivers revocations. Never fails the cell. */
 void ab_run_revoke_rep(const ab_run_rep_env *e, const ab_res_cell *c, ab_res_rep *reps, unsigned k);
 
 #endif /* AB_RUN_REVOKE_H */

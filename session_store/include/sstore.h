@@ -404,23 +404,42 @@ int sstore_id_valid(const char *id);
 /* ==== Publish / subscribe (pubsub.c) ========================================================
  *
  * What a denylist pushed to every server needs from its store: a set of ids with an expiry that
- * every server can list (to catch up), and a channel every server hears a new id on. redis://
- * only (PUBLISH, SUBSCRIBE, SCAN); every call on another backend fails with SSTORE_ERR_ARG ("…
- * has no publish/subscribe": a periodic sync would stand in for it there, not built).
+ * every server can list (to catch up), and a way every server hears a new id. Three channels
+ * (sstore_pubsub_channel()):
+ *   redis://      "pubsub"  SET … EX … NX + PUBLISH in one round trip; SUBSCRIBE; SCAN + MGET
+ *   postgres://   "notify"  a table authbench_pubsub; INSERT + pg_notify in one statement; LISTEN;
+ *                           one SELECT (pubsub_pg.c)
+ *   memcached://  "poll"    no pub/sub, no key listing: a revocation log in the store (a sequence
+ *                           key and one entry per publish; two round trips) that a subscriber
+ *                           reads every sync_ms (pubsub_mc.c says what happens to entries gone
+ *                           before a subscriber read them: sstore_pubsub_gaps())
+ * Every call on another backend fails with SSTORE_ERR_ARG ("… has no publish/subscribe").
  *
  * Object model
- *   sstore_pubsub  one blocking connection of its own (not an sstore_conn's: a subscribed Redis
- *                  connection can do nothing else), with its own error and counters, for one
- *                  thread. Either a publisher (sstore_pubsub_add_publish, sstore_pubsub_scan) or,
- *                  after sstore_pubsub_subscribe, a subscriber (sstore_pubsub_next). Connects,
- *                  authenticates and reconnects as redis:// does (timeouts, backoff).
+ *   sstore_pubsub  one blocking connection of its own (not an sstore_conn's: a subscribed Redis or
+ *                  listening PostgreSQL connection does nothing else), with its own error and
+ *                  counters, for one thread. Either a publisher (sstore_pubsub_add_publish,
+ *                  sstore_pubsub_scan) or, after sstore_pubsub_subscribe, a subscriber
+ *                  (sstore_pubsub_next). Connects with the store URI's timeouts, reconnects after
+ *                  a backoff (10 ms doubling to reconnect_max_ms); a subscriber never does (what was
+ *                  published meanwhile would be lost unseen): its owner frees it, subscribes again
+ *                  and catches up with a scan.
  *
- * Keys are "<set><id>" (set: a prefix such as "deny:"); the value is the message published. */
+ * Set and channel names are 1..63 characters of [A-Za-z0-9:_-]; on Redis keys are "<set><id>";
+ * the value (a row's msg, a log entry) is the message published. */
 
 typedef struct sstore_pubsub sstore_pubsub;
 
-/* A connection on st (connects now). NULL only when out of memory; check sstore_pubsub_err(): an
- * unreachable store is reported there and the next call retries. Free with sstore_pubsub_free. */
+#define SSTORE_PUBSUB_SYNC_MS_DEFAULT 100 /* a polling backend's interval, unless set */
+#define SSTORE_PUBSUB_SYNC_MS_MAX 60000
+
+/* How a store's publish/subscribe reaches subscribers: "pubsub" (redis), "notify" (postgres),
+ * "poll" (memcached), or NULL when backend (an sstore_backend() name) has none. */
+const char *sstore_pubsub_channel(const char *backend);
+
+/* A connection on st (connects now, memcached at the first call). NULL only when out of memory;
+ * check sstore_pubsub_err(): an unreachable store is reported there and the next call retries.
+ * Free with sstore_pubsub_free. */
 sstore_pubsub *sstore_pubsub_connect(sstore *st);
 void sstore_pubsub_free(sstore_pubsub *p);
 int sstore_pubsub_err(const sstore_pubsub *p);
@@ -428,26 +447,40 @@ const char *sstore_pubsub_errstr(const sstore_pubsub *p);
 /* A snapshot of p's counters (round trips, bytes, reconnects, …). */
 void sstore_pubsub_counters(const sstore_pubsub *p, sstore_counters *out);
 
-/* Adds id to set for ttl_s seconds (SET <set><id> msg EX ttl_s NX) and publishes msg on channel
- * (PUBLISH), pipelined: one round trip. SSTORE_OK, or SSTORE_EXISTS when id was in the set already
- * (msg is published again either way: a subscriber's insert is idempotent), or an error. *heard
- * (may be NULL): the subscribers PUBLISH reached. msg is at most 1 KiB. */
+/* Adds id to set for ttl_s seconds and announces msg on channel: one round trip (memcached: two).
+ * SSTORE_OK, or SSTORE_EXISTS when id was in the set already (msg is announced again either way:
+ * a subscriber's insert is idempotent), or an error. *heard (may be NULL): the subscribers it
+ * reached (Redis's PUBLISH reply), -1 when the store cannot say. msg is at most 1 KiB. */
 int sstore_pubsub_add_publish(sstore_pubsub *p, const char *set, const char *id, const char *msg,
                               int64_t ttl_s, const char *channel, long *heard);
-/* Calls fn(arg, msg, len) with the value of every key of set (SCAN MATCH <set>* COUNT 1000, then
- * MGET of each batch: two round trips per batch of up to 1000). SSTORE_OK when the whole set was
- * listed, or the error that stopped it. *n (may be NULL): values handed to fn. */
+/* Calls fn(arg, msg, len) with the value of every live member of set (Redis: SCAN MATCH <set>*
+ * COUNT 1000, then MGET of each batch; PostgreSQL: one SELECT; memcached: every entry of the
+ * set's log, 500 per round trip). SSTORE_OK when the whole set was listed, or the error that
+ * stopped it. *n (may be NULL): values handed to fn. */
 typedef void (*sstore_pubsub_fn)(void *arg, const char *msg, size_t len);
 int sstore_pubsub_scan(sstore_pubsub *p, const char *set, sstore_pubsub_fn fn, void *arg, size_t *n);
 
-/* Turns p into a subscriber of channel (SUBSCRIBE, its confirmation read). SSTORE_OK or an error. */
-int sstore_pubsub_subscribe(sstore_pubsub *p, const char *channel);
-/* A subscriber's fd, to poll for POLLIN; -1 when the connection is down. */
+/* A polling backend's interval between syncs (memcached; the others ignore it), 1..
+ * SSTORE_PUBSUB_SYNC_MS_MAX ms, before sstore_pubsub_subscribe. SSTORE_OK or SSTORE_ERR_ARG. */
+int sstore_pubsub_set_sync_ms(sstore_pubsub *p, unsigned ms);
+/* Turns p into a subscriber of what is published to set on channel (Redis: SUBSCRIBE channel;
+ * PostgreSQL: LISTEN channel; memcached: the set's log from its current end). SSTORE_OK or an error. */
+int sstore_pubsub_subscribe(sstore_pubsub *p, const char *set, const char *channel);
+/* A subscriber's fd, to poll for POLLIN; -1 when the connection is down or there is nothing to
+ * wait on (a polling backend: see sstore_pubsub_wait_ms). */
 int sstore_pubsub_fd(const sstore_pubsub *p);
-/* The next message, without waiting: SSTORE_OK with *msg and *len (valid until the next call on
- * p), SSTORE_NOT_FOUND when none has arrived (poll the fd), or an error: the subscription broke
- * (the connection is closed; free p and subscribe again, then catch up). */
+/* How long a subscriber may wait (on its fd, if any) before calling sstore_pubsub_next again:
+ * -1 until the fd is readable (pushed), else milliseconds until the next sync is due (0: now). */
+int sstore_pubsub_wait_ms(const sstore_pubsub *p);
+/* The next message, without waiting (a polling backend syncs here when due: its round trips):
+ * SSTORE_OK with *msg and *len (valid until the next call on p), SSTORE_NOT_FOUND when none has
+ * arrived (wait as above), or an error: the subscription broke (the connection is closed; free p
+ * and subscribe again, then catch up). */
 int sstore_pubsub_next(sstore_pubsub *p, const char **msg, size_t *len);
+/* A polling subscriber's log entries that were gone when it asked for them, past a grace of
+ * twice timeout_ms (expired — harmless, their tokens expired too — or evicted by memcached, which
+ * cannot tell them apart); 0 for the pushing backends. */
+uint64_t sstore_pubsub_gaps(const sstore_pubsub *p);
 
 /* ==== end of publish / subscribe ============================================================ */
 

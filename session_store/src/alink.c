@@ -21,9 +21,9 @@
 #include <string.h>
 #include <sys/socket.h>
 
-#define ALINK_DOWN 0
-#define ALINK_CONNECTING 1 /* TCP connect in progress */
-#define ALINK_UP 2         /* connected; the handshake may still be answering (hs_left) */
+#define ALINK_DOWN SSTORE_LINK_DOWN
+#define ALINK_CONNECTING SSTORE_LINK_CONNECTING /* TCP connect in progress */
+#define ALINK_UP SSTORE_LINK_UP                 /* connected; the handshake may still be answering (hs_left) */
 #define ALINK_DEPTH_MAX 8  /* nesting of array replies we frame */
 
 void alink_init(alink *l, const rlink_cfg *cfg, sstore_async *a, alink_reply_fn on_reply, void *data)
@@ -61,8 +61,9 @@ static void drop_socket(alink *l)
 
 /* Takes the link down with status (the handle's message); a failed connect or handshake schedules
  * the next attempt (doubling backoff). Then fails every operation that was on it, in order. */
-static void link_fail(alink *l, int status, int connecting)
+static void link_fail(void *link, int status, int connecting)
 {
+    alink *l = link;
     sstore_aop *op = l->head;
     char msg[SSTORE_ERRSTR_LEN];
     snprintf(msg, sizeof msg, "%s", l->a->c.errstr);
@@ -202,8 +203,9 @@ sstore_aop *alink_steal(alink *l, int (*match)(const sstore_aop *op, void *arg),
 }
 
 /* The TCP connect finished: SSTORE_OK, or the refusal (set on the handle). */
-static int connect_done(alink *l)
+static int connect_done(void *link)
 {
+    alink *l = link;
     int k = sstore_sock_connected(l->a, l->ctx->fd, l->who);
     if (k < 0)
         return l->a->c.err;
@@ -213,8 +215,9 @@ static int connect_done(alink *l)
 }
 
 /* Writes what is queued. SSTORE_OK (all written, or the socket is full), or an error. */
-static int flush(alink *l)
+static int flush(void *link)
 {
+    alink *l = link;
     int st;
     if (l->osent == 0 && l->olen > 0)
         l->a->c.ctr.round_trips++;
@@ -248,18 +251,13 @@ int alink_send(alink *l, sstore_aop *op)
     return SSTORE_OK;
 }
 
+/* What sstore_link_writable/_readable do on a Redis link. */
+static const sstore_link_steps alink_steps = {connect_done, flush, link_fail};
+
 void alink_writable(alink *l)
 {
-    int st = SSTORE_OK;
-    if (l->ctx == NULL)
-        return;
-    if (l->state == ALINK_CONNECTING && ((st = connect_done(l)) != SSTORE_OK || l->state == ALINK_CONNECTING)) {
-        if (st != SSTORE_OK)
-            link_fail(l, st, 1);
-        return;
-    }
-    if ((st = flush(l)) != SSTORE_OK)
-        link_fail(l, st, 0);
+    if (l->ctx != NULL)
+        sstore_link_writable(l, &l->state, &alink_steps);
 }
 
 /* The end of the line at p[0..avail) ("\r\n" included) through *len: 1, 0 incomplete, -1 bad. */
@@ -421,13 +419,8 @@ static int recv_some(alink *l)
 void alink_readable(alink *l)
 {
     int more;
-    if (l->ctx == NULL)
+    if (l->ctx == NULL || !sstore_link_readable(l, &l->state, &alink_steps))
         return;
-    if (l->state == ALINK_CONNECTING) {
-        alink_writable(l); /* a refused connect shows as readable too */
-        if (l->state != ALINK_UP)
-            return;
-    }
     do
         more = recv_some(l);
     while (more == 1);

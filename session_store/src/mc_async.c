@@ -39,9 +39,9 @@
 #include "mc_store.h"
 #include "record.h"
 
-#define MCL_DOWN 0
-#define MCL_CONNECTING 1
-#define MCL_UP 2
+#define MCL_DOWN SSTORE_LINK_DOWN
+#define MCL_CONNECTING SSTORE_LINK_CONNECTING
+#define MCL_UP SSTORE_LINK_UP
 #define MC_ROUNDS_MAX 64 /* gets/cas rounds before giving up on a key rewritten under us: every lost
                           * round is another client's write that won, so 64 in a row is a livelock */
 
@@ -77,8 +77,9 @@ static void drop_socket(mcl *l)
 
 /* Takes the link down with status (the handle's message), backing off after a failed connect, and
  * fails every operation on it in order. */
-static void link_fail(mcl *l, int status, int connecting)
+static void link_fail(void *link, int status, int connecting)
 {
+    mcl *l = link;
     sstore_aop *op = l->head;
     char msg[SSTORE_ERRSTR_LEN];
     snprintf(msg, sizeof msg, "%s", l->a->c.errstr);
@@ -141,8 +142,9 @@ static int mcl_connect(mcl *l)
 }
 
 /* Writes what is queued. SSTORE_OK (all written, or the socket is full), or an error. */
-static int flush(mcl *l)
+static int flush(void *link)
 {
+    mcl *l = link;
     int st;
     if (l->state != MCL_UP)
         return SSTORE_OK;
@@ -391,8 +393,9 @@ static int recv_some(mcl *l)
 }
 
 /* The TCP connect finished (or not yet). SSTORE_OK or the refusal. */
-static int connect_done(mcl *l)
+static int connect_done(void *link)
 {
+    mcl *l = link;
     int k = sstore_sock_connected(l->a, l->fd, l->ms->where);
     if (k < 0)
         return l->a->c.err;
@@ -403,32 +406,22 @@ static int connect_done(mcl *l)
     return SSTORE_OK;
 }
 
+/* What sstore_link_writable/_readable do on a memcached link. */
+static const sstore_link_steps mcl_steps = {connect_done, flush, link_fail};
+
 static void mcl_writable(sstore_async *a, int fd)
 {
     mcl *l = a->impl;
-    int st = SSTORE_OK;
-    if (fd != l->fd || fd < 0)
-        return;
-    if (l->state == MCL_CONNECTING && ((st = connect_done(l)) != SSTORE_OK || l->state == MCL_CONNECTING)) {
-        if (st != SSTORE_OK)
-            link_fail(l, st, 1);
-        return;
-    }
-    if ((st = flush(l)) != SSTORE_OK)
-        link_fail(l, st, 0);
+    if (fd == l->fd && fd >= 0)
+        sstore_link_writable(l, &l->state, &mcl_steps);
 }
 
 static void mcl_readable(sstore_async *a, int fd)
 {
     mcl *l = a->impl;
     int more;
-    if (fd != l->fd || fd < 0)
+    if (fd != l->fd || fd < 0 || !sstore_link_readable(l, &l->state, &mcl_steps))
         return;
-    if (l->state == MCL_CONNECTING) {
-        mcl_writable(a, fd); /* a refused connect shows as readable too */
-        if (l->state != MCL_UP)
-            return;
-    }
     do
         more = recv_some(l);
     while (more == 1);

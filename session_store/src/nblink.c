@@ -1,4 +1,5 @@
-/* nblink.c — the reconnect backoff and counted socket I/O of the non-blocking links (see nblink.h). */
+/* nblink.c — the reconnect backoff, counted socket I/O and socket readiness steps of the
+ * non-blocking links (see nblink.h). */
 #include "nblink.h"
 
 #include <errno.h>
@@ -99,4 +100,24 @@ int sstore_sock_connected(sstore_async *a, int fd, const char *who)
         return -1;
     }
     return 1;
+}
+
+void sstore_link_writable(void *link, const int *state, const sstore_link_steps *steps)
+{
+    int st = SSTORE_OK;
+    if (*state == SSTORE_LINK_CONNECTING &&
+        ((st = steps->connect_done(link)) != SSTORE_OK || *state == SSTORE_LINK_CONNECTING)) {
+        if (st != SSTORE_OK)
+            steps->fail(link, st, 1);
+        return;
+    }
+    if ((st = steps->flush(link)) != SSTORE_OK)
+        steps->fail(link, st, 0);
+}
+
+int sstore_link_readable(void *link, const int *state, const sstore_link_steps *steps)
+{
+    if (*state == SSTORE_LINK_CONNECTING)
+        sstore_link_writable(link, state, steps);
+    return *state == SSTORE_LINK_UP;
 }

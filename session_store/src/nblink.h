@@ -1,6 +1,7 @@
 /* nblink.h — what every non-blocking store link shares (alink.c for Redis, mc_async.c for memcached,
- * pg_async.c for PostgreSQL): the reconnect backoff, and the counted socket writes, reads and
- * connect completion of the links that own their socket (private to session_store). */
+ * pg_async.c for PostgreSQL): the reconnect backoff, the counted socket writes, reads and connect
+ * completion of the links that own their socket, and what those links do when their socket is
+ * writable or readable (private to session_store). */
 #ifndef SSTORE_NBLINK_H
 #define SSTORE_NBLINK_H
 
@@ -37,5 +38,29 @@ int sstore_sock_send(sstore_async *a, int fd, const char *buf, size_t len, size_
 int sstore_sock_recv(sstore_async *a, int fd, char **in, size_t *inlen, size_t *incap, const char *who);
 /* Whether a non-blocking connect on fd finished: 1 connected, 0 still in progress, -1 refused (set on a). */
 int sstore_sock_connected(sstore_async *a, int fd, const char *who);
+
+/* The states of a link that owns its socket (alink.c, mc_async.c): its state field holds one. */
+#define SSTORE_LINK_DOWN 0
+#define SSTORE_LINK_CONNECTING 1 /* TCP connect in progress */
+#define SSTORE_LINK_UP 2
+
+/* The steps of such a link, a const table per kind of link; each is called on the link it was given. */
+typedef struct sstore_link_steps {
+    /* The TCP connect finished (the link's state is then SSTORE_LINK_UP) or not yet: SSTORE_OK, or
+     * the refusal (set on the link's handle). */
+    int (*connect_done)(void *link);
+    /* Writes what is queued: SSTORE_OK (all written, or the socket is full), or an error. */
+    int (*flush)(void *link);
+    /* Takes the link down with status, failing every operation on it; connecting: a connect failed
+     * (the next attempt backs off). */
+    void (*fail)(void *link, int status, int connecting);
+} sstore_link_steps;
+
+/* The link's socket is writable: a connect in progress (*state is the link's state) is finished
+ * first, then what is queued is written; a failure takes the link down through steps->fail. */
+void sstore_link_writable(void *link, const int *state, const sstore_link_steps *steps);
+/* The link's socket is readable: a connect in progress is finished first (a refused connect shows as
+ * readable too). 1 when the link is up and may read, 0 when not (still connecting, or down). */
+int sstore_link_readable(void *link, const int *state, const sstore_link_steps *steps);
 
 #endif /* SSTORE_NBLINK_H */

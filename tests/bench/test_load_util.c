@@ -125,3 +125,44 @@ const cJSON *tload_cell(const cJSON *results, const char *id)
     fail_msg("no cell %s in results.json", id);
     return NULL;
 }
+
+void tload_run_scenario(tload_scenario_run *r, const char *tag, const char *scenario, const char *const *extra,
+                        int timeout_ms)
+{
+    char path[600], *text, *err = NULL;
+    char *argv[16] = {(char *)tload_bin(), "run", "--scenario", path, "--out", r->out, "--no-micro", "--quiet"};
+    size_t n = 8;
+    int rc;
+    memset(r->out, 0, sizeof r->out);
+    r->results = NULL;
+    r->dir = tsupport_tmpdir(tag);
+    assert_non_null(r->dir);
+    assert_true(strlen(r->dir) < 500);
+    while (extra != NULL && *extra != NULL && n + 1 < sizeof argv / sizeof argv[0])
+        argv[n++] = (char *)*extra++;
+    argv[n] = NULL;
+    snprintf(path, sizeof path, "%s/scenario.json", r->dir);
+    snprintf(r->out, sizeof r->out, "%s/out", r->dir);
+    assert_int_equal(tsupport_write_file(path, scenario, strlen(scenario)), 0);
+    rc = tload_run(argv, timeout_ms, NULL, &err);
+    if (rc != 0)
+        fail_msg("authbench run exited %d: %s", rc, err);
+    free(err);
+    snprintf(path, sizeof path, "%s/results.json", r->out);
+    text = tsupport_read_file(path, NULL);
+    r->results = text != NULL ? cJSON_Parse(text) : NULL;
+    free(text);
+    if (r->results == NULL)
+        fail_msg("%s: missing or not JSON", path);
+    assert_true(cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(r->results, "complete")));
+}
+
+void tload_scenario_free(tload_scenario_run *r)
+{
+    cJSON_Delete(r->results);
+    r->results = NULL;
+    if (r->dir != NULL)
+        tsupport_rmtree(r->dir);
+    free(r->dir);
+    r->dir = NULL;
+}

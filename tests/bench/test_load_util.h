@@ -1,6 +1,6 @@
 /* test_load_util.h — helpers for the proxy, load and run integration tests: run the authbench
  * program to completion with its output captured, start `authbench serve` on a free loopback port,
- * find a cell of a run's results. */
+ * run a tiny scenario, find a cell of a run's results. */
 #ifndef TEST_LOAD_UTIL_H
 #define TEST_LOAD_UTIL_H
 
@@ -28,5 +28,20 @@ double tload_num(const cJSON *root, const char *path);
 
 /* The cell with this id in a parsed results.json; fails the test when there is none. */
 const cJSON *tload_cell(const cJSON *results, const char *id);
+
+/* A tiny `authbench run` of a scenario the test wrote, as the run tests do. */
+typedef struct tload_scenario_run {
+    char *dir;      /* its temporary directory: scenario.json, and out/ */
+    char out[540];  /* the run directory, <dir>/out */
+    cJSON *results; /* out/results.json, parsed */
+} tload_scenario_run;
+/* Writes scenario (JSON text) into a fresh temporary directory (tag names it) and runs `authbench
+ * run --scenario <dir>/scenario.json --out <dir>/out --no-micro --quiet` and the extra arguments
+ * (NULL-terminated, may be NULL), killed after timeout_ms. Fails the test unless it exits 0 with a
+ * complete results.json. */
+void tload_run_scenario(tload_scenario_run *r, const char *tag, const char *scenario, const char *const *extra,
+                        int timeout_ms);
+/* Deletes the results and removes the directory. */
+void tload_scenario_free(tload_scenario_run *r);
 
 #endif /* TEST_LOAD_UTIL_H */

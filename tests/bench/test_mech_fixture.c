@@ -216,3 +216,9 @@ int tmf_group_teardown(void **state)
     tmf_teardown();
     return 0;
 }
+
+int tmf_base_group_setup(void **state)
+{
+    (void)state;
+    return tmf_setup();
+}

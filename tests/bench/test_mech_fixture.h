@@ -34,6 +34,9 @@ void tmf_teardown(void);
  * cache=); tmf_teardown. */
 int tmf_group_setup(void **state);
 int tmf_group_teardown(void **state);
+/* cmocka group setup of tmf_setup alone (the server and revocation tests); its teardown is
+ * tmf_group_teardown. */
+int tmf_base_group_setup(void **state);
 /* Appends a mechanism to the list. */
 void tmf_add_spec(const char *key, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 

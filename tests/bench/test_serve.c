@@ -18,19 +18,6 @@
 #include "test_mech_fixture.h"
 #include "tsupport.h"
 
-static int group_setup(void **state)
-{
-    (void)state;
-    return tmf_setup();
-}
-
-static int group_teardown(void **state)
-{
-    (void)state;
-    tmf_teardown();
-    return 0;
-}
-
 /* Starts a server, failing the test when it does not come up. */
 static void start_ok(tsc_server *s, const char *spec, const char *key, const char *const *extra)
 {
@@ -343,5 +330,5 @@ int main(void)
         cmocka_unit_test(stats_on_any_thread_should_count_every_response_sent_before_it),
         cmocka_unit_test(a_stats_pipelined_between_requests_should_be_answered_in_order),
     };
-    return cmocka_run_group_tests(tests, group_setup, group_teardown);
+    return cmocka_run_group_tests(tests, tmf_base_group_setup, tmf_group_teardown);
 }

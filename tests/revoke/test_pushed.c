@@ -33,13 +33,6 @@ static int group_setup(void **state)
     return 0;
 }
 
-static int group_teardown(void **state)
-{
-    (void)state;
-    tmf_teardown();
-    return 0;
-}
-
 /* The pushed denylist over the fixture's Redis (a "server"), asserting it opened. */
 static ab_mech *open_server(void)
 {
@@ -221,20 +214,25 @@ static void requests_are_answered_while_the_store_is_down(void **state)
     ab_mech_close(a);
 }
 
-static void it_needs_a_reachable_redis(void **state)
+static void it_needs_a_reachable_store_with_a_channel(void **state)
 {
     ab_mech_options o = {tmf.ec, 3600};
+    char bad[sizeof spec + 16];
     ab_mech *m;
     (void)state;
     m = ab_mech_open("jwt+pushed-denylist:ES256,memory://", &o);
-    assert_non_null(strstr(ab_mech_errstr(m), "needs a redis:// store"));
+    assert_non_null(strstr(ab_mech_errstr(m), "it needs redis:// (pub/sub), postgres:// (LISTEN/NOTIFY) or "
+                                              "memcached:// (a polled log)"));
     ab_mech_close(m);
     m = ab_mech_open("jwt+pushed-denylist:ES256,redis://127.0.0.1:1", &o);
     assert_int_equal(ab_mech_err(m), AB_MECH_STORE_ERROR);
     assert_non_null(strstr(ab_mech_errstr(m), "denylist subscription"));
     ab_mech_close(m);
     m = ab_mech_open("jwt+pushed-denylist:ES256", &o);
-    assert_non_null(strstr(ab_mech_errstr(m), "expected jwt+pushed-denylist:<ALG>,redis://"));
+    assert_non_null(strstr(ab_mech_errstr(m), "expected jwt+pushed-denylist:<ALG>,<URI>"));
+    ab_mech_close(m);
+    m = ab_mech_open(strcat(strcpy(bad, spec), "?sync_ms=50"), &o); /* Redis pushes: no poll interval */
+    assert_non_null(strstr(ab_mech_errstr(m), "sync_ms= is for a store without pub/sub"));
     ab_mech_close(m);
 }
 
@@ -245,7 +243,7 @@ int main(void)
         cmocka_unit_test(a_server_started_later_catches_up_from_the_store),
         cmocka_unit_test(a_broken_subscription_catches_up_again),
         cmocka_unit_test(requests_are_answered_while_the_store_is_down),
-        cmocka_unit_test(it_needs_a_reachable_redis),
+        cmocka_unit_test(it_needs_a_reachable_store_with_a_channel),
     };
-    return cmocka_run_group_tests(tests, group_setup, group_teardown);
+    return cmocka_run_group_tests(tests, group_setup, tmf_group_teardown);
 }

@@ -32,13 +32,6 @@ static int group_setup(void **state)
     return 0;
 }
 
-static int group_teardown(void **state)
-{
-    (void)state;
-    tmf_teardown();
-    return 0;
-}
-
 /* authenticate()'s answer. */
 static int check(ab_mech_ctx *c, const char *cred)
 {
@@ -237,5 +230,5 @@ int main(void)
         cmocka_unit_test(the_load_refreshes_at_the_rate_tokens_expire),
         cmocka_unit_test(the_revocation_delay_is_the_access_tokens_lifetime),
     };
-    return cmocka_run_group_tests(tests, group_setup, group_teardown);
+    return cmocka_run_group_tests(tests, group_setup, tmf_group_teardown);
 }

@@ -26,19 +26,6 @@ typedef struct rv_out {
     cJSON *doc;       /* stdout parsed (with --json and exit 0), else NULL */
 } rv_out;
 
-static int group_setup(void **state)
-{
-    (void)state;
-    return tmf_setup();
-}
-
-static int group_teardown(void **state)
-{
-    (void)state;
-    tmf_teardown();
-    return 0;
-}
-
 /* Runs `authbench revocation <args>` (stderr kept) into *o. */
 static void run_revocation(rv_out *o, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 static void run_revocation(rv_out *o, const char *fmt, ...)
@@ -229,5 +216,5 @@ int main(void)
         cmocka_unit_test(a_credential_without_lifetime_not_revoked_fails),
         cmocka_unit_test(bad_usage_exits_2_with_one_line),
     };
-    return cmocka_run_group_tests(tests, group_setup, group_teardown);
+    return cmocka_run_group_tests(tests, tmf_base_group_setup, tmf_group_teardown);
 }

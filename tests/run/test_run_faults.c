@@ -137,33 +137,14 @@ static void check_report(const char *out, const cJSON *res)
 
 static void a_run_through_every_fault_should_complete_and_record_each(void **state)
 {
-    char *dir = tsupport_tmpdir("faults"), scenario[600], out[540], path[600], *text, *err = NULL;
-    char *argv[] = {(char *)tload_bin(), "run", "--scenario", scenario, "--out", out, "--no-micro", "--quiet", NULL};
-    cJSON *res;
-    int rc;
+    tload_scenario_run run;
     (void)state;
-    assert_non_null(dir);
-    snprintf(scenario, sizeof scenario, "%s/scenario.json", dir);
-    assert_true(strlen(dir) < 500);
-    snprintf(out, sizeof out, "%s/out", dir);
-    assert_int_equal(tsupport_write_file(scenario, fault_scenario, strlen(fault_scenario)), 0);
-    rc = tload_run(argv, 170000, NULL, &err);
-    if (rc != 0)
-        fail_msg("authbench run exited %d: %s", rc, err);
-    snprintf(path, sizeof path, "%s/results.json", out);
-    text = tsupport_read_file(path, NULL);
-    res = text != NULL ? cJSON_Parse(text) : NULL;
-    assert_non_null(res);
-    assert_true(cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(res, "complete")));
-    check_every_cell(res);
-    check_outcomes(res);
-    check_proxy_log(out);
-    check_report(out, res);
-    cJSON_Delete(res);
-    free(text);
-    free(err);
-    tsupport_rmtree(dir);
-    free(dir);
+    tload_run_scenario(&run, "faults", fault_scenario, NULL, 170000);
+    check_every_cell(run.results);
+    check_outcomes(run.results);
+    check_proxy_log(run.out);
+    check_report(run.out, run.results);
+    tload_scenario_free(&run);
 }
 
 int main(void)

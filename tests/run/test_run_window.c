@@ -139,28 +139,13 @@ static void check_plain(const char *out, const cJSON *cell)
 
 static void the_run_should_measure_over_the_window_the_load_announces(void **state)
 {
-    char *dir = tsupport_tmpdir("window"), scenario[600], out[540], path[600], *err = NULL;
-    char *argv[] = {(char *)tload_bin(), "run", "--scenario", scenario, "--out", out, "--no-micro", "--no-report",
-                    "--quiet", NULL};
-    cJSON *res;
-    int rc;
+    static const char *const no_report[] = {"--no-report", NULL};
+    tload_scenario_run run;
     (void)state;
-    assert_non_null(dir);
-    assert_true(strlen(dir) < 500);
-    snprintf(scenario, sizeof scenario, "%s/scenario.json", dir);
-    snprintf(out, sizeof out, "%s/out", dir);
-    assert_int_equal(tsupport_write_file(scenario, window_scenario, strlen(window_scenario)), 0);
-    rc = tload_run(argv, 120000, NULL, &err);
-    if (rc != 0)
-        fail_msg("authbench run exited %d: %s", rc, err);
-    snprintf(path, sizeof path, "%s/results.json", out);
-    res = read_doc(path);
-    check_plain(out, tload_cell(res, "session-redis-s1"));
-    check_reps(out, tload_cell(res, "session-redis-pause-s1"), NULL, check_fault_rep);
-    cJSON_Delete(res);
-    free(err);
-    tsupport_rmtree(dir);
-    free(dir);
+    tload_run_scenario(&run, "window", window_scenario, no_report, 120000);
+    check_plain(run.out, tload_cell(run.results, "session-redis-s1"));
+    check_reps(run.out, tload_cell(run.results, "session-redis-pause-s1"), NULL, check_fault_rep);
+    tload_scenario_free(&run);
 }
 
 int main(void)

@@ -103,12 +103,33 @@ void st_server_stop(ab_run_srv *s)
     s->log[0] = '\0';
 }
 
-int st_case_uri(char *out, size_t cap, const char *fmt, int redis, int port, int seed0, int seed1, char **dir)
+int st_servers_start(st_servers *s)
 {
-    if (redis == 2)
-        snprintf(out, cap, fmt, seed0, seed1);
-    else if (redis)
-        snprintf(out, cap, fmt, port);
+    memset(s, 0, sizeof *s);
+    if (tsupport_redis_start(&s->redis, NULL) != 0 ||
+        tsupport_redis_cmd(&s->redis, "ACL SETUSER suite on >s3cret@x ~sess:* +@all") != 0 ||
+        tsupport_cluster_start(&s->cluster) != 0 || st_server_start(&s->pg, 1) != 0 || st_server_start(&s->mc, 0) != 0) {
+        fprintf(stderr, "cannot start a private redis-server, Redis Cluster, PostgreSQL and memcached\n");
+        st_servers_stop(s);
+        return -1;
+    }
+    return 0;
+}
+
+void st_servers_stop(st_servers *s)
+{
+    st_server_stop(&s->mc);
+    st_server_stop(&s->pg);
+    tsupport_cluster_stop(&s->cluster);
+    tsupport_redis_stop(&s->redis);
+}
+
+int st_case_uri(char *out, size_t cap, const char *fmt, int on, const st_servers *s, char **dir)
+{
+    if (on == ST_CLUSTER)
+        snprintf(out, cap, fmt, s->cluster.nodes[0].port, s->cluster.nodes[1].port);
+    else if (on != ST_NONE)
+        snprintf(out, cap, fmt, on == ST_POSTGRES ? s->pg.port : on == ST_MEMCACHED ? s->mc.port : s->redis.port);
     else if (strncmp(fmt, "file", 4) == 0) {
         if ((*dir = tsupport_tmpdir("conformance")) == NULL)
             return -1;
@@ -116,4 +137,12 @@ int st_case_uri(char *out, size_t cap, const char *fmt, int redis, int port, int
     } else
         snprintf(out, cap, "%s", fmt);
     return 0;
+}
+
+void st_case_dir_free(char **dir)
+{
+    if (*dir != NULL)
+        tsupport_rmtree(*dir);
+    free(*dir);
+    *dir = NULL;
 }

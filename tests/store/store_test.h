@@ -6,6 +6,7 @@
 
 #include "run_pgmc.h"
 #include "sstore.h"
+#include "tsupport.h"
 
 /* Opens uri and fails the test (printing the store's message) unless it opened cleanly. */
 sstore *st_open_ok(const char *uri);
@@ -21,16 +22,33 @@ long long st_now_ms(void);
 /* Fails the test when the sorted copy of ids[0..n) (each SSTORE_ID_LEN+1 bytes) has a duplicate. */
 void st_assert_unique(char (*ids)[SSTORE_ID_LEN + 1], size_t n);
 
-/* A suite case's URI into out (cap bytes): fmt with the Redis port when redis is 1, the two cluster
- * seeds' ports when it is 2, a fresh temporary directory (*dir, the caller's to remove and free) for
- * a file:// fmt, else fmt as it is. 0, or -1 when no directory could be made. */
-int st_case_uri(char *out, size_t cap, const char *fmt, int redis, int port, int seed0, int seed1, char **dir);
-
 /* Starts a private PostgreSQL (pg 1) or memcached (pg 0) for a test, as `authbench run` starts its
  * own (bench/run/run_pgmc.h), its log in a fresh temporary directory. 0, or -1 with a message on
  * stderr. */
 int st_server_start(ab_run_srv *s, int pg);
 /* Stops it and removes its directory and log. Safe twice. */
 void st_server_stop(ab_run_srv *s);
+
+/* The servers the conformance suites run their backend cases on (test_conformance.c,
+ * test_async_conformance.c): a private redis-server with the ACL user "suite" (password "s3cret@x",
+ * keys sess:*), a private 3-master Redis Cluster, PostgreSQL and memcached. */
+typedef struct st_servers {
+    tsupport_redis redis;
+    tsupport_cluster cluster;
+    ab_run_srv pg, mc;
+} st_servers;
+/* Starts every one. 0, or -1 with a message on stderr and nothing left running. */
+int st_servers_start(st_servers *s);
+/* Stops them all. Safe twice. */
+void st_servers_stop(st_servers *s);
+
+/* Which of the servers a suite case uses (the %d of its URI format). */
+enum { ST_NONE, ST_REDIS, ST_CLUSTER, ST_POSTGRES, ST_MEMCACHED };
+/* A suite case's URI into out (cap bytes), from fmt and the server it uses (on): the server's port,
+ * the cluster's first two seeds' ports, or for ST_NONE a fresh temporary directory (*dir, freed by
+ * st_case_dir_free) for a file:// fmt, else fmt as it is. 0, or -1 when no directory could be made. */
+int st_case_uri(char *out, size_t cap, const char *fmt, int on, const st_servers *s, char **dir);
+/* Removes and frees a case's temporary directory; *dir is NULL after (it may be NULL before). */
+void st_case_dir_free(char **dir);
 
 #endif /* STORE_TEST_H */

@@ -23,46 +23,37 @@
 typedef struct async_case {
     const char *name;
     const char *uri_fmt; /* %d: redis port (two for the cluster's seeds), %s: temp dir */
-    int redis;           /* 1: the suite's redis-server; 2: its Redis Cluster; 3: its PostgreSQL; 4: its memcached */
+    int on;              /* the suite's server it needs (ST_REDIS…, store_test.h) */
     int inline_done;     /* memory: completes inside the submit */
     char uri[600];
     char *dir;
 } async_case;
 
 static async_case cases[] = {
-    {"memory", "memory://?ttl_sweep_ms=0", 0, 1, "", NULL},
-    {"redis", "redis://127.0.0.1:%d", 1, 0, "", NULL},
-    {"redis_acl_user_db2", "redis://suite:s3cret%%40x@127.0.0.1:%d/2?timeout_ms=5000", 1, 0, "", NULL},
-    {"redis_cluster", "redis-cluster://127.0.0.1:%d,127.0.0.1:%d", 2, 0, "", NULL},
-    {"file_pagecache", "file://%s?fsync=never", 0, 0, "", NULL},
-    {"file_fsync_flock", "file://%s?fsync=always&lock=flock", 0, 0, "", NULL},
-    {"postgres", "postgres://authbench@127.0.0.1:%d/postgres", 3, 0, "", NULL},
-    {"memcached", "memcached://127.0.0.1:%d", 4, 0, "", NULL},
+    {"memory", "memory://?ttl_sweep_ms=0", ST_NONE, 1, "", NULL},
+    {"redis", "redis://127.0.0.1:%d", ST_REDIS, 0, "", NULL},
+    {"redis_acl_user_db2", "redis://suite:s3cret%%40x@127.0.0.1:%d/2?timeout_ms=5000", ST_REDIS, 0, "", NULL},
+    {"redis_cluster", "redis-cluster://127.0.0.1:%d,127.0.0.1:%d", ST_CLUSTER, 0, "", NULL},
+    {"file_pagecache", "file://%s?fsync=never", ST_NONE, 0, "", NULL},
+    {"file_fsync_flock", "file://%s?fsync=always&lock=flock", ST_NONE, 0, "", NULL},
+    {"postgres", "postgres://authbench@127.0.0.1:%d/postgres", ST_POSTGRES, 0, "", NULL},
+    {"memcached", "memcached://127.0.0.1:%d", ST_MEMCACHED, 0, "", NULL},
 };
 #define NCASES (sizeof cases / sizeof cases[0])
 
-static tsupport_redis redis;
-static tsupport_cluster cluster;
-static ab_run_srv pg, mc;
+static st_servers servers;
 static size_t current;
 
 static int group_setup(void **state)
 {
     async_case *ac = &cases[current];
     *state = ac;
-    return st_case_uri(ac->uri, sizeof ac->uri, ac->uri_fmt, ac->redis,
-                       ac->redis == 3 ? pg.port : ac->redis == 4 ? mc.port : redis.port, cluster.nodes[0].port,
-                       cluster.nodes[1].port, &ac->dir);
+    return st_case_uri(ac->uri, sizeof ac->uri, ac->uri_fmt, ac->on, &servers, &ac->dir);
 }
 
 static int group_teardown(void **state)
 {
-    async_case *ac = *state;
-    if (ac->dir != NULL) {
-        tsupport_rmtree(ac->dir);
-        free(ac->dir);
-        ac->dir = NULL;
-    }
+    st_case_dir_free(&((async_case *)*state)->dir);
     return 0;
 }
 
@@ -245,7 +236,7 @@ static void many_operations_in_flight_each_complete_once_with_their_own_result(v
     sstore_async_counters(f->L.a, &c1);
     assert_int_equal(c1.ops - c0.ops, 2 * INFLIGHT);
     assert_int_equal(c1.errors - c0.errors, 0);
-    if (f->ac->redis) { /* pipelined: operations share writes */
+    if (f->ac->on != ST_NONE) { /* pipelined: operations share writes */
         assert_true(c1.round_trips > c0.round_trips);
         assert_true((c1.round_trips - c0.round_trips) * 4 <= 2 * INFLIGHT);
     }
@@ -420,21 +411,11 @@ int main(void)
         T(the_store_says_whether_it_completes_inline),
     };
     int failed = 0;
-    if (tsupport_redis_start(&redis, NULL) != 0 ||
-        tsupport_redis_cmd(&redis, "ACL SETUSER suite on >s3cret@x ~sess:* +@all") != 0 ||
-        tsupport_cluster_start(&cluster) != 0 || st_server_start(&pg, 1) != 0 || st_server_start(&mc, 0) != 0) {
-        fprintf(stderr, "cannot start a private redis-server, Redis Cluster, PostgreSQL and memcached\n");
-        st_server_stop(&pg);
-        tsupport_cluster_stop(&cluster);
-        tsupport_redis_stop(&redis);
+    if (st_servers_start(&servers) != 0)
         return 1;
-    }
     for (current = 0; current < NCASES; current++)
         failed += _cmocka_run_group_tests(cases[current].name, tests, sizeof tests / sizeof tests[0], group_setup,
                                           group_teardown);
-    st_server_stop(&mc);
-    st_server_stop(&pg);
-    tsupport_cluster_stop(&cluster);
-    tsupport_redis_stop(&redis);
+    st_servers_stop(&servers);
     return failed;
 }

@@ -22,8 +22,8 @@
 typedef struct backend_case {
     const char *name;
     const char *uri_fmt;   /* %d: redis port, %s: temp dir */
-    int redis;             /* 1: needs the suite's redis-server; 2: its Redis Cluster (%d %d: two seeds);
-                            * 3: its PostgreSQL; 4: its memcached (%d: the port) */
+    int on;                /* the suite's server it needs (ST_REDIS…, store_test.h): %d its port, or
+                            * two seeds' ports for ST_CLUSTER */
     int network;           /* counts round trips and socket bytes */
     int self_expiring;     /* the backend removes expired sessions only when swept (memory, file) */
     int fsync_always;
@@ -34,43 +34,34 @@ typedef struct backend_case {
 } backend_case;
 
 static backend_case cases[] = {
-    {"memory", "memory://?ttl_sweep_ms=0", 0, 0, 1, 0, 0, 0, "", NULL},
-    {"redis", "redis://127.0.0.1:%d", 1, 1, 0, 0, 0, 5, "", NULL},          /* +OK\r\n */
-    {"redis_acl_user_db2", "redis://suite:s3cret%%40x@127.0.0.1:%d/2?timeout_ms=5000", 1, 1, 0, 0, 0, 5, "", NULL},
-    {"redis_cluster", "redis-cluster://127.0.0.1:%d,127.0.0.1:%d", 2, 1, 0, 0, 0, 5, "", NULL},
-    {"file_pagecache", "file://%s?fsync=never&direct=0&lock=none", 0, 0, 1, 0, 0, 0, "", NULL},
-    {"file_fsync_flock", "file://%s?fsync=always&lock=flock", 0, 0, 1, 1, 0, 0, "", NULL},
-    {"file_direct_flock", "file://%s?direct=1&lock=flock", 0, 0, 1, 0, 1, 0, "", NULL},
+    {"memory", "memory://?ttl_sweep_ms=0", ST_NONE, 0, 1, 0, 0, 0, "", NULL},
+    {"redis", "redis://127.0.0.1:%d", ST_REDIS, 1, 0, 0, 0, 5, "", NULL},          /* +OK\r\n */
+    {"redis_acl_user_db2", "redis://suite:s3cret%%40x@127.0.0.1:%d/2?timeout_ms=5000", ST_REDIS, 1, 0, 0, 0, 5, "", NULL},
+    {"redis_cluster", "redis-cluster://127.0.0.1:%d,127.0.0.1:%d", ST_CLUSTER, 1, 0, 0, 0, 5, "", NULL},
+    {"file_pagecache", "file://%s?fsync=never&direct=0&lock=none", ST_NONE, 0, 1, 0, 0, 0, "", NULL},
+    {"file_fsync_flock", "file://%s?fsync=always&lock=flock", ST_NONE, 0, 1, 1, 0, 0, "", NULL},
+    {"file_direct_flock", "file://%s?direct=1&lock=flock", ST_NONE, 0, 1, 0, 1, 0, "", NULL},
     /* BindComplete 5 + NoData 5 (libpq describes the portal) + CommandComplete "INSERT 0 1" 16 + ReadyForQuery 6 */
-    {"postgres", "postgres://authbench@127.0.0.1:%d/postgres", 3, 1, 1, 0, 0, 32, "", NULL},
+    {"postgres", "postgres://authbench@127.0.0.1:%d/postgres", ST_POSTGRES, 1, 1, 0, 0, 32, "", NULL},
     {"postgres_unlogged_async_commit", "postgres://authbench@127.0.0.1:%d/postgres?table=sess_unlogged&unlogged=1&"
-     "synchronous_commit=off&timeout_ms=5000", 3, 1, 1, 0, 0, 32, "", NULL},
-    {"memcached", "memcached://127.0.0.1:%d", 4, 1, 0, 0, 0, 8, "", NULL}, /* STORED\r\n */
+     "synchronous_commit=off&timeout_ms=5000", ST_POSTGRES, 1, 1, 0, 0, 32, "", NULL},
+    {"memcached", "memcached://127.0.0.1:%d", ST_MEMCACHED, 1, 0, 0, 0, 8, "", NULL}, /* STORED\r\n */
 };
 #define NCASES (sizeof cases / sizeof cases[0])
 
-static tsupport_redis redis;
-static tsupport_cluster cluster;
-static ab_run_srv pg, mc;
+static st_servers servers;
 static size_t current;
 
 static int group_setup(void **state)
 {
     backend_case *bc = &cases[current];
     *state = bc;
-    return st_case_uri(bc->uri, sizeof bc->uri, bc->uri_fmt, bc->redis,
-                       bc->redis == 3 ? pg.port : bc->redis == 4 ? mc.port : redis.port, cluster.nodes[0].port,
-                       cluster.nodes[1].port, &bc->dir);
+    return st_case_uri(bc->uri, sizeof bc->uri, bc->uri_fmt, bc->on, &servers, &bc->dir);
 }
 
 static int group_teardown(void **state)
 {
-    backend_case *bc = *state;
-    if (bc->dir != NULL) {
-        tsupport_rmtree(bc->dir);
-        free(bc->dir);
-        bc->dir = NULL;
-    }
+    st_case_dir_free(&((backend_case *)*state)->dir);
     return 0;
 }
 
@@ -426,23 +417,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(concurrent_clients_never_collide_or_see_a_torn_session, test_setup, test_teardown),
     };
     int failed = 0;
-    if (tsupport_redis_start(&redis, NULL) != 0 ||
-        tsupport_redis_cmd(&redis, "ACL SETUSER suite on >s3cret@x ~sess:* +@all") != 0) {
-        fprintf(stderr, "cannot start a private redis-server for the Redis cases\n");
-        tsupport_redis_stop(&redis);
+    if (st_servers_start(&servers) != 0)
         return 1;
-    }
-    if (tsupport_cluster_start(&cluster) != 0) {
-        fprintf(stderr, "cannot start a private Redis Cluster for the redis_cluster case\n");
-        tsupport_redis_stop(&redis);
-        return 1;
-    }
-    if (st_server_start(&pg, 1) != 0 || st_server_start(&mc, 0) != 0) {
-        st_server_stop(&pg);
-        tsupport_cluster_stop(&cluster);
-        tsupport_redis_stop(&redis);
-        return 1;
-    }
     for (current = 0; current < NCASES; current++) {
         if (cases[current].direct && !direct_supported()) {
             fprintf(stderr, "note: %s not run: the filesystem of TMPDIR has no O_DIRECT\n", cases[current].name);
@@ -451,9 +427,6 @@ int main(void)
         failed += _cmocka_run_group_tests(cases[current].name, tests, sizeof tests / sizeof tests[0], group_setup,
                                           group_teardown);
     }
-    st_server_stop(&mc);
-    st_server_stop(&pg);
-    tsupport_cluster_stop(&cluster);
-    tsupport_redis_stop(&redis);
+    st_servers_stop(&servers);
     return failed;
 }
