@@ -419,4 +419,6 @@ size_t sstore_async_pending(const sstore_async *a)
 void sstore_async_counters(const sstore_async *a, sstore_counters *out)
 {
     *out = a->c.ctr;
+    if (a->impl != NULL && a->ao->counters != NULL)
+        a->ao->counters(a, out);
 }

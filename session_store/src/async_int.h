@@ -59,7 +59,9 @@ typedef struct sstore_aop {
  * close completes every operation the backend still holds with sstore_aop_done(op,
  * SSTORE_ERR_CLOSED, …) and frees a->impl; open sets a->impl (or leaves an error on a->c and
  * NULL, or a usable impl and an error, as conn_open). The fd entry points ignore fds they do not
- * own. next_deadline is the earliest monotonic ms at which on_timer has work, or -1. */
+ * own. next_deadline is the earliest monotonic ms at which on_timer has work, or -1. counters,
+ * optional, adds to out (a copy of a->c.ctr) what the backend counts only when asked, changing
+ * nothing (postgres: the socket's bytes from TCP_INFO, a system call it spares every reply). */
 typedef struct sstore_async_ops {
     int (*open)(sstore_async *a);
     void (*close)(sstore_async *a);
@@ -68,6 +70,7 @@ typedef struct sstore_async_ops {
     void (*on_writable)(sstore_async *a, int fd);
     int64_t (*next_deadline)(const sstore_async *a);
     void (*on_timer)(sstore_async *a, int64_t now_ms);
+    void (*counters)(const sstore_async *a, sstore_counters *out);
 } sstore_async_ops;
 
 extern const sstore_async_ops sstore_memory_async;

@@ -11,9 +11,11 @@
  *
  * Counting: round_trips one per flush of queued operations (and one for the prepares of a new
  * connection); net_bytes_out / net_bytes_in from the kernel's TCP_INFO (tcpi_bytes_sent /
- * tcpi_bytes_received) of the socket, read once per readable event (after its results: what was sent
- * for them has left by then) and before the socket closes, handshakes included, since libpq does its
- * own reads and writes; syscalls are libpq's and not counted. */
+ * tcpi_bytes_received) of the socket, since libpq does its own reads and writes: read when the
+ * counters are read (sstore_async_counters) and before the socket closes, handshakes included —
+ * not on every reply, where the getsockopt was a third system call beside libpq's send and recv
+ * (store-bench's GET against pgbench's, scripts/compare-pgbench.sh); syscalls are libpq's and not
+ * counted. */
 #include <errno.h>
 #include <inttypes.h>
 #include <netinet/in.h>
@@ -87,19 +89,28 @@ static void follow_fd(pga *p)
     p->tcp_out = p->tcp_in = 0;
 }
 
-/* Adds the bytes the kernel moved on the socket since the last look. */
-static void count_bytes(pga *p)
+/* The bytes the kernel moved on the socket since the last count into out/in. 0, or -1 when there
+ * is no socket or TCP_INFO fails (nothing added). */
+static int tcp_moved(const pga *p, uint64_t *out, uint64_t *in)
 {
     struct tcp_info ti;
     socklen_t len = sizeof ti;
     memset(&ti, 0, sizeof ti);
     if (p->fd < 0 || getsockopt(p->fd, IPPROTO_TCP, TCP_INFO, &ti, &len) != 0)
+        return -1;
+    *out = ti.tcpi_bytes_sent >= p->tcp_out ? ti.tcpi_bytes_sent - p->tcp_out : 0;
+    *in = ti.tcpi_bytes_received >= p->tcp_in ? ti.tcpi_bytes_received - p->tcp_in : 0;
+    return 0;
+}
+
+/* Counts the bytes moved on the socket since the last count (before it closes). */
+static void count_bytes(pga *p)
+{
+    uint64_t out, in;
+    if (tcp_moved(p, &out, &in) != 0)
         return;
-    if (ti.tcpi_bytes_sent >= p->tcp_out)
-        p->a->c.ctr.net_bytes_out += ti.tcpi_bytes_sent - p->tcp_out;
-    if (ti.tcpi_bytes_received >= p->tcp_in)
-        p->a->c.ctr.net_bytes_in += ti.tcpi_bytes_received - p->tcp_in;
-    p->tcp_out = ti.tcpi_bytes_sent, p->tcp_in = ti.tcpi_bytes_received;
+    p->a->c.ctr.net_bytes_out += out, p->a->c.ctr.net_bytes_in += in;
+    p->tcp_out += out, p->tcp_in += in;
 }
 
 /* Closes the connection (the loop told to forget its fd first). */
@@ -467,12 +478,8 @@ static void pga_readable(sstore_async *a, int fd)
         io_fail(p, pq_msg(p, m, sizeof m)[0] ? "connection lost" : "connection closed by the server");
         return;
     }
-    if (take_results(p) != SSTORE_OK) {
+    if (take_results(p) != SSTORE_OK)
         link_fail(p, a->c.err, 0);
-        return;
-    }
-    if (!a->closing && p->state == PGA_UP)
-        count_bytes(p);
 }
 
 static void pga_writable(sstore_async *a, int fd)
@@ -522,6 +529,14 @@ static void pga_timer(sstore_async *a, int64_t now_ms)
     }
 }
 
+/* The socket's bytes not yet counted, onto a snapshot of the counters. */
+static void pga_counters(const sstore_async *a, sstore_counters *out)
+{
+    uint64_t o, i;
+    if (tcp_moved(a->impl, &o, &i) == 0)
+        out->net_bytes_out += o, out->net_bytes_in += i;
+}
+
 const sstore_async_ops sstore_postgres_async = {
     .open = pga_open,
     .close = pga_close,
@@ -530,4 +545,5 @@ const sstore_async_ops sstore_postgres_async = {
     .on_writable = pga_writable,
     .next_deadline = pga_deadline,
     .on_timer = pga_timer,
+    .counters = pga_counters,
 };
