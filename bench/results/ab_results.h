@@ -265,6 +265,9 @@ void ab_res_doc_add_cell(ab_res_doc *d, cJSON *cell);
 /* Inserts a cell object at position pos (appends when pos is out of range; takes ownership): a run
  * whose cells finish out of order (interleaved rounds) keeps them in the order of its matrix. */
 void ab_res_doc_insert_cell(ab_res_doc *d, int pos, cJSON *cell);
+/* Replaces the cell object at position pos (takes ownership; deletes the old one; appends when pos
+ * is out of range): a cell measured again after the last round. */
+void ab_res_doc_replace_cell(ab_res_doc *d, int pos, cJSON *cell);
 /* How many cells the document holds. */
 int ab_res_doc_ncells(const ab_res_doc *d);
 /* The "sweeps" array of results.json from the cells of kind "sweep" (cells: the "cells" array): one

@@ -263,6 +263,12 @@ void ab_res_doc_insert_cell(ab_res_doc *d, int pos, cJSON *cell)
     cJSON_Delete(tail);
 }
 
+void ab_res_doc_replace_cell(ab_res_doc *d, int pos, cJSON *cell)
+{
+    if (pos < 0 || pos >= cJSON_GetArraySize(d->cells) || !cJSON_ReplaceItemInArray(d->cells, pos, cell))
+        cJSON_AddItemToArray(d->cells, cell);
+}
+
 int ab_res_doc_ncells(const ab_res_doc *d)
 {
     return cJSON_GetArraySize(d->cells);

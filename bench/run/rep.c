@@ -16,6 +16,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "ab_http.h"
+#include "ab_net.h"
 #include "load/ab_load.h"
 
 #define POLL_MS 20
@@ -36,55 +38,31 @@ typedef struct rep_watch {
     char counters_note[96];     /* why there are no deltas, or "" */
 } rep_watch;
 
-/* Connects to host:port (numeric IPv4) with 2 s send/receive timeouts. fd or -1. */
-static int connect_host(const char *host, int port)
-{
-    struct sockaddr_in a;
-    struct timeval tv = {2, 0};
-    int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    if (fd < 0)
-        return -1;
-    memset(&a, 0, sizeof a);
-    a.sin_family = AF_INET;
-    a.sin_port = htons((uint16_t)port);
-    if (inet_pton(AF_INET, host, &a.sin_addr) != 1 ||
-        setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv) != 0 ||
-        setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv) != 0 ||
-        connect(fd, (struct sockaddr *)&a, sizeof a) != 0) {
-        close(fd);
-        return -1;
-    }
-    return fd;
-}
+#define HTTP_TIMEOUT_MS 2000
+#define HTTP_BODY_MAX 65536
 
 /* Sends "METHOD PATH" to target "HOST:PORT" and parses the JSON body of a 200 answer (the caller
- * frees it); NULL otherwise. */
+ * frees it); NULL otherwise. Through the side channels' one blocking client (ab_http.h). */
 static cJSON *http_json(const char *target, const char *method_path)
 {
-    char host[64], req[256], buf[65536];
-    const char *colon = strrchr(target, ':'), *body;
-    size_t used = 0;
-    ssize_t n;
+    struct sockaddr_storage addr;
+    socklen_t alen;
+    char req[256], err[160];
+    ab_buf body;
+    cJSON *j = NULL;
     int fd;
-    if (colon == NULL || (size_t)(colon - target) >= sizeof host)
-        return NULL;
-    ab_fmt(host, sizeof host, "%.*s", (int)(colon - target), target);
-    if ((fd = connect_host(host, atoi(colon + 1))) < 0)
+    if (ab_net_resolve(target, &addr, &alen, err, sizeof err) != 0 ||
+        (fd = ab_http_connect(&addr, alen, HTTP_TIMEOUT_MS)) < 0)
         return NULL;
     ab_fmt(req, sizeof req, "%s HTTP/1.1\r\nHost: %s\r\nContent-Length: 0\r\nConnection: close\r\n\r\n",
-               method_path, target);
-    if (write(fd, req, strlen(req)) != (ssize_t)strlen(req)) {
-        close(fd);
-        return NULL;
-    }
-    while (used + 1 < sizeof buf && ((n = read(fd, buf + used, sizeof buf - 1 - used)) > 0 ||
-                                     (n < 0 && errno == EINTR)))
-        used += n > 0 ? (size_t)n : 0;
+           method_path, target);
+    ab_buf_init(&body, HTTP_BODY_MAX);
+    if (ab_http_send(fd, req, strlen(req), HTTP_TIMEOUT_MS) == 0 &&
+        ab_http_recv(fd, &body, HTTP_TIMEOUT_MS, NULL, err, sizeof err) == 200 && body.data != NULL)
+        j = cJSON_Parse(body.data);
     close(fd);
-    buf[used] = '\0';
-    if (strncmp(buf, "HTTP/1.1 200", 12) != 0 || (body = strstr(buf, "\r\n\r\n")) == NULL)
-        return NULL;
-    return cJSON_Parse(body + 4);
+    ab_buf_free(&body);
+    return j;
 }
 
 /* The sum over e's servers of a numeric /stats field; -1 when a server does not answer. */

@@ -185,7 +185,7 @@ typedef struct cell_state {
     int failed;
     char err[768];
     int added;                /* its result is in results.json */
-    int deferred;             /* all planned repetitions ran, one of them busy: added after re-measuring */
+    int deferred;             /* all planned repetitions ran, one of them busy: to be re-measured */
 } cell_state;
 
 static void states_free(cell_state *st, size_t n);
@@ -246,7 +246,8 @@ static int resolve_rate(cell_state *st, cell_state *all, size_t n)
 }
 
 /* Adds the result of cell all[k] whose repetitions are done (or that failed, or, when interrupted,
- * ran some of them) to the results, among those already there in the order of the matrix. */
+ * ran some of them) to the results, among those already there in the order of the matrix; or
+ * replaces it there, once its re-measures ran. */
 static void add_result(ab_run_ctx *ctx, ab_res_doc *res, cell_state *all, size_t k)
 {
     const ab_res_cell *c = &all[k].cell;
@@ -269,7 +270,10 @@ static void add_result(ab_run_ctx *ctx, ab_res_doc *res, cell_state *all, size_t
     }
     for (i = 0; i < k; i++)
         pos += all[i].added;
-    ab_res_doc_insert_cell(res, pos, cell);
+    if (all[k].added) /* again, after its re-measures */
+        ab_res_doc_replace_cell(res, pos, cell);
+    else
+        ab_res_doc_insert_cell(res, pos, cell);
     all[k].added = 1;
 }
 
@@ -291,17 +295,13 @@ static void run_rep(ab_run_ctx *ctx, ab_res_doc *res, cell_state *all, size_t n,
                              rc == 0 ? NULL : st->err);
     st->done++;
     st->failed |= rc != 0;
-    if (st->failed)
-        add_result(ctx, res, all, (size_t)(st - all));
-    else if (st->done == c->repetitions) {
-        unsigned j, busy = 0;
+    if (st->done == c->repetitions && !st->failed) {
+        unsigned j;
         for (j = 0; j < c->repetitions; j++)
-            busy += ab_res_rep_busy(&st->reps[j]);
-        if (busy > 0)
-            st->deferred = 1;
-        else
-            add_result(ctx, res, all, (size_t)(st - all));
+            st->deferred |= ab_res_rep_busy(&st->reps[j]);
     }
+    if (st->done == c->repetitions || st->failed)
+        add_result(ctx, res, all, (size_t)(st - all));
 }
 
 /* After an interruption: the cells that ran part of their repetitions, as failed cells saying so. */
@@ -309,9 +309,7 @@ static void add_interrupted(ab_run_ctx *ctx, ab_res_doc *res, cell_state *st, si
 {
     size_t i;
     for (i = 0; i < n; i++)
-        if (st[i].deferred && !st[i].added)
-            add_result(ctx, res, st, i); /* its planned repetitions are done */
-        else if (!st[i].added && st[i].done > 0) {
+        if (!st[i].added && st[i].done > 0) {
             st[i].failed = 1;
             ab_fmt(st[i].err, sizeof st[i].err, "interrupted after %u of %u repetitions", st[i].done,
                    st[i].cell.repetitions);
@@ -403,14 +401,8 @@ static void remeasure_round(ab_run_ctx *ctx, ab_res_doc *res, cell_state *st, si
             want += ab_res_rep_busy(&st[i].reps[j]);
     }
     budget = (size_t)ceil((double)planned * frac);
-    if (want == 0 || budget == 0) { /* re-measuring is off: the results as they ran */
-        for (i = 0; i < n; i++)
-            if (st[i].deferred)
-                add_result(ctx, res, st, i);
-        if (want > 0 && ab_res_doc_write(res, ctx->dir, 0, 0, NULL, werr, sizeof werr) != 0)
-            ab_err(AB_RUN_CMD, "%s", werr);
+    if (want == 0 || budget == 0) /* nothing ran busy, or re-measuring is off */
         return;
-    }
     budget = want < budget ? want : budget;
     ctx->progress.nrounds = r;
     for (i = 0; i < n; i++)
@@ -445,7 +437,7 @@ static void remeasure_round(ab_run_ctx *ctx, ab_res_doc *res, cell_state *st, si
                 swap_rep_files(ctx, s->cell.id, j + 1, s->done);
             }
         }
-        if (s->deferred && ab_run_stop_signal == 0) {
+        if (s->done > s->cell.repetitions) { /* interrupted or not: what its re-measures did */
             add_result(ctx, res, st, i);
             ab_res_doc_set(res, "repetition_order", order_object(seed, rounds));
             if (ab_res_doc_write(res, ctx->dir, 0, 0, NULL, werr, sizeof werr) != 0)
