@@ -89,9 +89,14 @@ static void placement_text(const cJSON *cell, char *out, size_t len)
         snprintf(out + used, len - used, "%s%s", used ? " " : "", v);
 }
 
+/* What the shards' shared store held, taken from the first run (every shard measured the one store):
+ * its sessions, their size, and a store sweep's outcome. */
+static const char *const store_fields[] = {"sessions_live", "store_bytes_per_session", "store_sweep"};
+
 /* The noise record of a merged repetition: the busiest machine's load average (relative to its
- * cores), the most steal, the worst proxy delay, the first run's placement and revocation
- * measure (each input cell holds its run's figures over its repetitions). */
+ * cores), the most steal and other work, the worst proxy delay, the first run's placement,
+ * revocation measure and store figures (each input cell holds its run's figures over its
+ * repetitions). */
 static void merged_noise(const abm_runs *m, const cJSON *const *cells, ab_res_rep *rep)
 {
     const cJSON *revocation = ab_json_at(cells[0], "revocation_latency_us");
@@ -103,6 +108,10 @@ static void merged_noise(const abm_runs *m, const cJSON *const *cells, ab_res_re
             rep->load_avg_1m = load, rep->cores = (unsigned)(cores < 1e6 ? cores : 1e6);
         if (ab_json_num(cells[i], "steal_frac", &v) && v > rep->steal_frac)
             rep->steal_frac = v;
+        if (ab_json_num(cells[i], "other_cpu_frac", &v) && v > rep->other_cpu_frac)
+            rep->other_cpu_frac = v;
+        if (ab_json_num(cells[i], "other_cpu_window_frac", &v) && v > rep->other_cpu_window_frac)
+            rep->other_cpu_window_frac = v;
         if (ab_json_num(cells[i], "proxy_delay_achieved_us.mean", &v) && v > rep->proxy_delay_mean_us)
             rep->proxy_delay_mean_us = v;
         if (ab_json_num(cells[i], "proxy_delay_achieved_us.p99", &v) && v > rep->proxy_delay_p99_us)
@@ -112,6 +121,12 @@ static void merged_noise(const abm_runs *m, const cJSON *const *cells, ab_res_re
     rep->isolated = cJSON_IsTrue(ab_json_at(cells[0], "placement.isolated"));
     if (cJSON_IsObject(revocation) && (rep->extra = cJSON_CreateObject()) != NULL)
         cJSON_AddItemToObject(rep->extra, "revocation_latency_us", cJSON_Duplicate(revocation, 1));
+    for (i = 0; i < sizeof store_fields / sizeof store_fields[0]; i++) {
+        const cJSON *f = cJSON_GetObjectItemCaseSensitive(cells[0], store_fields[i]);
+        if (f == NULL || cJSON_IsNull(f) || (rep->extra == NULL && (rep->extra = cJSON_CreateObject()) == NULL))
+            continue;
+        cJSON_AddItemToObject(rep->extra, store_fields[i], cJSON_Duplicate(f, 1));
+    }
 }
 
 /* Merges repetition k of a cell over the runs into rep (its merged load document), and writes the

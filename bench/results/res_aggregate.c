@@ -380,8 +380,9 @@ cJSON *ab_res_cell_result(const ab_res_cell *c, const ab_res_rep *reps, size_t n
         cell_measured(o, c, reps, nreps);
     if (err == NULL && c->fault[0] != '\0')
         cJSON_AddItemToObject(o, "fault_outcome", ab_res_fault_outcome(c, reps, nreps));
-    cJSON_AddItemToObject(o, "store_sweep", c->sweep_expired > 0 ? ab_res_store_sweep(c, reps, err ? 0 : nreps)
-                                                                 : cJSON_CreateNull());
+    if (!cJSON_HasObjectItem(o, "store_sweep")) /* a repetition's extra (a merge's) takes precedence */
+        cJSON_AddItemToObject(o, "store_sweep", c->sweep_expired > 0 ? ab_res_store_sweep(c, reps, err ? 0 : nreps)
+                                                                     : cJSON_CreateNull());
     return o;
 }
 

@@ -170,6 +170,10 @@ static void check_cell(const cJSON *r1, const cJSON *r2, const cJSON *m, const c
     /* schema 3: goodput adds up as throughput does; one repetition has no interval */
     assert_true(fabs(tm_num(c, "goodput_per_sec") - tm_num(a, "goodput_per_sec") - tm_num(b, "goodput_per_sec")) < 1e-6 * tm_num(c, "goodput_per_sec"));
     assert_true(cJSON_IsNull(ab_json_at(c, "repetition_stats.requests_per_sec.ci95_low")));
+    /* the noise record carries over: the most other work either run saw, before and in its windows */
+    assert_true(tm_num(c, "other_cpu_frac") == fmax(tm_num(a, "other_cpu_frac"), tm_num(b, "other_cpu_frac")));
+    assert_true(tm_num(c, "other_cpu_window_frac") ==
+                fmax(tm_num(a, "other_cpu_window_frac"), tm_num(b, "other_cpu_window_frac")));
     ab_hist_free(h);
 }
 
