@@ -97,7 +97,8 @@ const char *abl_lb_name(ab_load_lb lb);
 
 /* ---- statistics (load_stats.c) ---- */
 typedef struct abl_second {
-    uint64_t requests;
+    uint64_t requests;   /* answered (2xx or not); transport errors are in errors only */
+    uint64_t ok;         /* 2xx answers: the second's goodput */
     uint64_t errors;
     uint64_t auth_failures;
     ab_hist *lat; /* ns, from the intended send time */

@@ -153,6 +153,7 @@ static int add_timeseries(cJSON *root, const ab_load_result *r)
         cJSON_AddItemToArray(arr, o);
         cJSON_AddNumberToObject(o, "t_s", (double)i);
         cJSON_AddNumberToObject(o, "requests", (double)s->requests);
+        cJSON_AddNumberToObject(o, "ok", (double)s->ok);
         cJSON_AddNumberToObject(o, "errors", (double)s->errors);
         cJSON_AddNumberToObject(o, "auth_failures", (double)s->auth_failures);
         cJSON_AddNumberToObject(o, "p50_us", (double)ab_hist_percentile(s->lat, 50) / 1e3);

@@ -71,6 +71,7 @@ int abl_stats_merge(abl_stats *dst, const abl_stats *src)
     dst->in_flight_at_end += src->in_flight_at_end;
     for (i = 0; i < src->nsecs; i++) {
         dst->secs[i].requests += src->secs[i].requests;
+        dst->secs[i].ok += src->secs[i].ok;
         dst->secs[i].errors += src->secs[i].errors;
         dst->secs[i].auth_failures += src->secs[i].auth_failures;
         if (ab_hist_merge(dst->secs[i].lat, src->secs[i].lat) != 0)

@@ -181,6 +181,7 @@ static void record(abl_thread *t, abl_client *c, uint64_t now, int status, abl_e
     if (sec != NULL) {
         sec->errors += err != ABL_ERR_NONE || (status != 401 && !ok);
         sec->auth_failures += status == 401;
+        sec->ok += ok;
     }
     if (err != ABL_ERR_NONE && err != ABL_ERR_TIMEOUT && err != ABL_ERR_LOGIN)
         return; /* no answer, no latency: transport errors are counted, not timed */

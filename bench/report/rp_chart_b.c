@@ -267,17 +267,20 @@ static void outage_label(const char *label, char *buf, size_t len)
 static int avail_block(const rp_cell *c, rp_buf *d)
 {
     const cJSON *ts = cJSON_GetObjectItemCaseSensitive(c->json, "timeseries"), *row;
-    double req[3600] = {0}, fail[3600] = {0}, reps[3600] = {0};
+    double good[3600] = {0}, fail[3600] = {0}, reps[3600] = {0};
     char label[200];
     int sec, last = -1;
     cJSON_ArrayForEach(row, ts) {
         double s = ab_json_num_or(row, "second", NAN), r = ab_json_num_or(row, "requests", NAN);
         double e = ab_json_num_or(row, "errors", NAN), a = ab_json_num_or(row, "auth_failures", NAN);
+        double ok = ab_json_num_or(row, "ok", NAN);
         if (!rp_has(s) || !rp_has(r) || s < 0 || s >= 3600)
             continue;
         sec = (int)s;
-        req[sec] += r;
         fail[sec] += (rp_has(e) ? e : 0) + (rp_has(a) ? a : 0);
+        /* goodput: the second's 2xx answers; for a run from before "ok", answered less failures
+         * (which counts a refused connection, never answered, twice) */
+        good[sec] += rp_has(ok) ? ok : fmax(0, r - (rp_has(e) ? e : 0) - (rp_has(a) ? a : 0));
         reps[sec] += 1;
         last = sec > last ? sec : last;
     }
@@ -287,9 +290,9 @@ static int avail_block(const rp_cell *c, rp_buf *d)
     rp_dat_second_head(d, label);
     for (sec = 0; sec <= last; sec++)
         if (reps[sec] > 0)
-            rp_buf_printf(d, "%d %.10g %.10g\n", sec, fmax(0, req[sec] - fail[sec]) / reps[sec], fail[sec] / reps[sec]);
+            rp_buf_printf(d, "%d %.10g %.10g\n", sec, good[sec] / reps[sec], fail[sec] / reps[sec]);
     if (reps[last] > 0)
-        rp_buf_printf(d, "%d %.10g %.10g\n", last + 1, fmax(0, req[last] - fail[last]) / reps[last], fail[last] / reps[last]);
+        rp_buf_printf(d, "%d %.10g %.10g\n", last + 1, good[last] / reps[last], fail[last] / reps[last]);
     rp_buf_puts(d, "\n\n");
     return 1;
 }

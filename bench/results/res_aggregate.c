@@ -276,7 +276,7 @@ static void add_redis(cJSON *cell, const ab_res_cell *c, const ab_res_rep *reps,
 /* The per-second series of every repetition, with its repetition number. */
 static void add_series(cJSON *cell, const ab_res_rep *reps, size_t n)
 {
-    static const char *const keys[] = {"requests", "errors", "auth_failures", "p50_us", "p99_us"};
+    static const char *const keys[] = {"requests", "ok", "errors", "auth_failures", "p50_us", "p99_us"};
     cJSON *out = cJSON_AddArrayToObject(cell, "timeseries");
     const cJSON *row;
     size_t i, k;

@@ -18,11 +18,15 @@ typedef struct fault_rep {
     double detect_s;                        /* fault to the end of its first bad second; NaN: none */
 } fault_rep;
 
-/* The 2xx answers of one second of the series: answered requests less 401s and failed answers. */
+/* The 2xx answers of one second of the series: its "ok"; in a series from before it, answered
+ * requests less 401s and errors (which undercounts a second with transport errors: those were never
+ * among the answered requests, as when a killed server refuses connections). */
 static double second_goodput(const cJSON *row)
 {
-    double ok = ab_json_num_or(row, "requests", 0) - ab_json_num_or(row, "auth_failures", 0) -
-                ab_json_num_or(row, "errors", 0);
+    double ok;
+    if (ab_json_num(row, "ok", &ok))
+        return ok;
+    ok = ab_json_num_or(row, "requests", 0) - ab_json_num_or(row, "auth_failures", 0) - ab_json_num_or(row, "errors", 0);
     return ok > 0 ? ok : 0;
 }
 

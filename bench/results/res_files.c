@@ -65,7 +65,7 @@ static const csv_col csv_tail[] = {
 #define N_CSV_HEAD (sizeof csv_head / sizeof csv_head[0])
 #define N_CSV_TAIL (sizeof csv_tail / sizeof csv_tail[0])
 
-static const char *const series_cols[] = {"rep", "second", "requests", "errors", "auth_failures",
+static const char *const series_cols[] = {"rep", "second", "requests", "ok", "errors", "auth_failures",
                                           "p50_us", "p99_us"};
 #define N_SERIES_COLS (sizeof series_cols / sizeof series_cols[0])
 

@@ -288,6 +288,44 @@ static cJSON *series_doc(const double lat_us[3])
     return d;
 }
 
+/* A fault's goodput counts the 2xx answers ("ok"): a killed server's refused connections are
+ * errors that were never answered requests, so answered less errors would read 0 where half the
+ * load was still served; a series from before "ok" keeps that old reading. */
+static void goodput_through_a_fault_should_count_2xx_answers(void **state)
+{
+    static const double req[4] = {100, 100, 50, 50}, ok[4] = {100, 100, 50, 50}, err[4] = {0, 0, 50, 50};
+    ab_res_cell c;
+    ab_res_rep rep;
+    cJSON *o, *arr = cJSON_CreateArray(), *row;
+    int t;
+    (void)state;
+    rate_cell(&c);
+    snprintf(c.fault, sizeof c.fault, "server-kill");
+    c.fault_at_us = 2000000, c.repetitions = 1;
+    ab_res_rep_init(&rep);
+    rep.load = load_doc(75, 1000, 10, 10);
+    rep.fault_at_s = rep.fault_end_s = 2.0;
+    for (t = 0; t < 4; t++) {
+        cJSON_AddItemToArray(arr, row = cJSON_CreateObject());
+        cJSON_AddNumberToObject(row, "t_s", t);
+        cJSON_AddNumberToObject(row, "requests", req[t]);
+        cJSON_AddNumberToObject(row, "ok", ok[t]);
+        cJSON_AddNumberToObject(row, "errors", err[t]);
+        cJSON_AddNumberToObject(row, "auth_failures", 0);
+    }
+    cJSON_ReplaceItemInObjectCaseSensitive(rep.load, "timeseries", arr);
+    o = ab_res_fault_outcome(&c, &rep, 1);
+    assert_true(ab_json_num_or(o, "goodput_after_per_s", -1) == 50);
+    assert_true(ab_json_num_or(o, "unavailable_frac", -1) == 0); /* half the load served: not down */
+    cJSON_Delete(o);
+    cJSON_ArrayForEach(row, arr)
+        cJSON_DeleteItemFromObjectCaseSensitive(row, "ok");
+    o = ab_res_fault_outcome(&c, &rep, 1);
+    assert_true(ab_json_num_or(o, "goodput_after_per_s", -1) == 0); /* the old reading */
+    cJSON_Delete(o);
+    ab_res_reps_free(&rep, 1);
+}
+
 static void a_store_sweep_should_split_the_window_around_it(void **state)
 {
     static const double lat[2][3] = {{100, 5000, 200}, {120, 7000, 220}};
@@ -581,6 +619,7 @@ int main(void)
         cmocka_unit_test(the_load_a_cell_ran_at_should_be_in_its_result),
         cmocka_unit_test(a_busy_repetition_and_its_re_measure_are_recorded),
         cmocka_unit_test(what_was_not_measured_should_be_null_never_zero),
+        cmocka_unit_test(goodput_through_a_fault_should_count_2xx_answers),
         cmocka_unit_test(a_store_sweep_should_split_the_window_around_it),
         cmocka_unit_test(the_bootstrap_interval_should_hold_the_median_and_be_reproducible),
         cmocka_unit_test(the_change_interval_should_exclude_zero_only_for_a_real_shift),
