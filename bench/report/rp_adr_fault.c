@@ -10,7 +10,7 @@
 
 /* How a mechanism meets a store outage. */
 enum { RP_OUT_SESSION, RP_OUT_STATELESS, RP_OUT_CACHE, RP_OUT_OPEN, RP_OUT_CLOSED, RP_OUT_PUSHED, RP_OUT_REFRESH,
-       RP_OUT_NONE };
+       RP_OUT_NONE, RP_OUT_L1 };
 
 /* 1 when c injected a store outage. */
 static int is_outage(const rp_cell *c)
@@ -23,7 +23,7 @@ static int outage_way(const rp_cell *c)
 {
     const char *f = c->family ? c->family : "";
     if (strcmp(f, "session") == 0)
-        return RP_OUT_SESSION;
+        return strstr(c->mechanism, "l1=") != NULL ? RP_OUT_L1 : RP_OUT_SESSION;
     if (strcmp(f, "jwt") == 0)
         return strstr(c->mechanism, "cache=") != NULL ? RP_OUT_CACHE : RP_OUT_STATELESS;
     if (strcmp(f, "jwt+denylist") == 0)
@@ -57,7 +57,7 @@ const rp_cell *rp_outage_cell(const rp_run *run, int k, const char *alg, const r
 const char *rp_outage_kind(const rp_cell *c)
 {
     static const char *const kinds[] = {"none_missed", "never_checked", "never_checked", "all_missed", "none_missed",
-                                        "measured", "until_access_ttl", "no_credential"};
+                                        "measured", "until_access_ttl", "no_credential", "until_l1_ttl"};
     return kinds[outage_way(c)];
 }
 
@@ -145,6 +145,11 @@ void rp_outage_revocations(rp_ctx *c, const rp_cell *cell, char *buf, size_t len
                  "and fail while it is down");
         break;
     case RP_OUT_NONE: snprintf(buf, len, "no credential"); break;
+    case RP_OUT_L1:
+        snprintf(buf, len, "a logout cannot reach the store while it is down; a server serves what its per-server "
+                 "cache holds for at most the cache's TTL (its staleness window, the revocation delay it always has), "
+                 "then refuses like a session without one");
+        break;
     default:
         snprintf(buf, len, "revocation is never checked, outage or not: a revoked token works for its remaining lifetime "
                  "(%.10g s in the drivers)%s", c->req->access_token_lifetime_s,
@@ -158,7 +163,8 @@ static void outage_row(rp_ctx *c, const rp_cell *cell)
 {
     static const char *const ways[] = {"fails (the store holds the sessions)", "never touches the store",
                                        "never touches the store", "fails open (unchecked)", "fails closed (refuses)",
-                                       "serves from the pushed set", "serves until access tokens expire", "—"};
+                                       "serves from the pushed set", "serves until access tokens expire", "—",
+                                       "serves its per-server cache until the entries' TTL, then fails"};
     char revs[1400], offered[64];
     const char *rate = rp_has(rp_cell_num(cell, "target_rate_per_sec")) ? "target_rate_per_sec" : "rate_per_sec";
     rp_outage_revocations(c, cell, revs, sizeof revs);

@@ -283,9 +283,11 @@ static const rf_spec outage_specs[] = {
      1250, -1},
     {"jwt-es256-cache-10000-outage-s1", "jwt ES256 (cache=10000, store outage)", "jwt:ES256?cache=10000", "jwt", NULL,
      "ES256", "fault", 0, 0, 1250, 250, 0.05, 40, 0, 196, 1250, -1},
+    {"session-redis-l1-1s-outage-s1", "session redis (l1=1s, store outage)", "session:redis?l1=1s", "session", "redis",
+     NULL, "fault", 0, 0, 1250, 600, 0.05, 36, 1, 22, 1250, 6.0},
 };
 /* What each outage cell kept: goodput per second through the outage and the errors per second. */
-static const double outage_goodput[] = {0.5, 1250, 0, 1250, 1250, 1250};
+static const double outage_goodput[] = {0.5, 1250, 0, 1250, 1250, 1250, 300};
 
 /* Replaces (or adds) member name of o. */
 static void put_item(cJSON *o, const char *name, cJSON *v)

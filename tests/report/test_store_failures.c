@@ -99,7 +99,7 @@ static void the_outage_table_should_say_per_mechanism_goodput_and_revocations_mi
     char *dir, *md = report_of(NULL, &dir);
     rc_table t;
     (void)state;
-    assert_int_equal(rc_table_read(md, outage_head, &t), 6);
+    assert_int_equal(rc_table_read(md, outage_head, &t), 7);
     assert_has(row_of(&t, "session-redis-outage-s1")[5], "none missed");
     assert_has(row_of(&t, "session-redis-outage-s1")[3], "**0 req/s** at **1250 req/s** offered");
     assert_has(row_of(&t, "jwt-denylist-es256-redis-on-store-error-closed-outage-s1")[1], "fails closed");
@@ -120,6 +120,10 @@ static void the_outage_table_should_say_per_mechanism_goodput_and_revocations_mi
     assert_has(row_of(&t, "jwt-es256-cache-10000-outage-s1")[5], "never checked");
     assert_has(row_of(&t, "jwt-es256-cache-10000-outage-s1")[5], "900 s");
     assert_has(row_of(&t, "jwt-es256-outage-s1")[5], "never checked");
+    /* a session cache in front of the store serves what it holds, for its TTL: not a plain session */
+    assert_has(row_of(&t, "session-redis-l1-1s-outage-s1")[1], "serves its per-server cache until the entries' TTL");
+    assert_has(row_of(&t, "session-redis-l1-1s-outage-s1")[3], "**300 req/s** at");
+    assert_has(row_of(&t, "session-redis-l1-1s-outage-s1")[5], "staleness window");
     rc_table_free(&t);
     done(md, dir);
 }
