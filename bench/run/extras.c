@@ -232,15 +232,22 @@ static size_t nonfinite_len(const char *p)
 }
 
 /* Google Benchmark writes NaN for some aggregates (e.g. the CV of a counter that is always 0),
- * which is not JSON: rewrites text in place with null there (outside strings). Returns how many. */
-static int nonfinite_to_null(char *text)
+ * which is not JSON: a copy of text with null there (outside strings), or NULL when out of memory;
+ * *n says how many. The copy may be longer than text: "null" is longer than "NaN" or "inf" (an
+ * in-place rewrite overran the buffer on the default scenario's micro.json, 250 KB of them). */
+static char *nonfinite_to_null(const char *text, int *n)
 {
-    char *r = text, *w = text;
-    int in_str = 0, n = 0;
+    size_t len = strlen(text);
+    char *out = malloc(len + len / 3 + 2), *w = out; /* every token is 3 bytes or more: at most 4/3 */
+    const char *r = text;
+    int in_str = 0;
+    *n = 0;
+    if (out == NULL)
+        return NULL;
     while (*r != '\0') {
-        size_t len = in_str ? 0 : nonfinite_len(r);
-        if (len > 0) {
-            memcpy(w, "null", 4), w += 4, r += len, n++;
+        size_t tok = in_str ? 0 : nonfinite_len(r);
+        if (tok > 0) {
+            memcpy(w, "null", 4), w += 4, r += tok, (*n)++;
             continue;
         }
         if (in_str && *r == '\\' && r[1] != '\0')
@@ -250,20 +257,17 @@ static int nonfinite_to_null(char *text)
         *w++ = *r++;
     }
     *w = '\0';
-    return n;
+    return out;
 }
 
 /* Makes micro.json from Google Benchmark's file tmp: valid JSON (see nonfinite_to_null), written
  * atomically. The number of benchmarks, or -1 (why set). */
 static int micro_finish(const char *tmp, const char *out, int *replaced, char *why, size_t len)
 {
-    char *text = ab_read_file(tmp, 64u << 20, NULL);
-    cJSON *j = NULL;
+    char *raw = ab_read_file(tmp, 64u << 20, NULL), *text = raw != NULL ? nonfinite_to_null(raw, replaced) : NULL;
+    cJSON *j = text != NULL ? cJSON_Parse(text) : NULL;
     int n = -1;
-    if (text != NULL) {
-        *replaced = nonfinite_to_null(text); /* never grows: "null" is no longer than any token */
-        j = cJSON_Parse(text);
-    }
+    free(raw);
     if (cJSON_IsArray(cJSON_GetObjectItemCaseSensitive(j, "benchmarks")) &&
         ab_write_file_atomic(out, text, strlen(text)) == 0)
         n = cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(j, "benchmarks"));
