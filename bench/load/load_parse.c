@@ -162,11 +162,12 @@ static void read_seconds(abl_reader *rd, abl_stats *s)
         s->secs[i].auth_failures = count(rd, row, "auth_failures");
         /* a document from before "ok": its transport errors cannot be told from failed answers, so
          * every error is taken as answered (the figure the old documents' readers computed) */
-        s->secs[i].ok = cJSON_IsNumber(cJSON_GetObjectItemCaseSensitive(row, "ok"))
-                            ? count(rd, row, "ok")
-                            : s->secs[i].requests - (s->secs[i].auth_failures + s->secs[i].errors < s->secs[i].requests
-                                                         ? s->secs[i].auth_failures + s->secs[i].errors
-                                                         : s->secs[i].requests);
+        if (cJSON_IsNumber(cJSON_GetObjectItemCaseSensitive(row, "ok")))
+            s->secs[i].ok = count(rd, row, "ok");
+        else {
+            uint64_t failed = s->secs[i].auth_failures + s->secs[i].errors;
+            s->secs[i].ok = failed < s->secs[i].requests ? s->secs[i].requests - failed : 0;
+        }
         if (!cJSON_IsString(cJSON_GetObjectItemCaseSensitive(row, "latency_ns")))
             bad_field(rd, "timeseries[].latency_ns", ABL_OLDER_DOC);
         read_hist(rd, row, "latency_ns", s->secs[i++].lat);

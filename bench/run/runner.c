@@ -185,7 +185,6 @@ typedef struct cell_state {
     int failed;
     char err[768];
     int added;                /* its result is in results.json */
-    int deferred;             /* all planned repetitions ran, one of them busy: to be re-measured */
 } cell_state;
 
 static void states_free(cell_state *st, size_t n);
@@ -295,11 +294,6 @@ static void run_rep(ab_run_ctx *ctx, ab_res_doc *res, cell_state *all, size_t n,
                              rc == 0 ? NULL : st->err);
     st->done++;
     st->failed |= rc != 0;
-    if (st->done == c->repetitions && !st->failed) {
-        unsigned j;
-        for (j = 0; j < c->repetitions; j++)
-            st->deferred |= ab_res_rep_busy(&st->reps[j]);
-    }
     if (st->done == c->repetitions || st->failed)
         add_result(ctx, res, all, (size_t)(st - all));
 }
@@ -386,64 +380,79 @@ static void swap_rep_files(const ab_run_ctx *ctx, const char *id, unsigned a, un
         ab_err(AB_RUN_CMD, "cannot swap the raw files of %s's repetitions %u and %u: %s", id, a, b, strerror(errno));
 }
 
-/* The re-measuring round (above), round r: every busy repetition of a deferred cell once more, up
- * to frac of the run's repetitions, then those cells' results. */
+/* One repetition to measure again: planned repetition rep (0-based) of cell st[cell]. */
+typedef struct remeasure_pick {
+    size_t cell;
+    unsigned rep;
+} remeasure_pick;
+
+/* The busy planned repetitions of the cells that ran all of theirs (a failed cell is not measured
+ * again), in the matrix's order: the first max of them into picks, their number returned, all of
+ * them counted in *want. */
+static size_t remeasure_picks(const cell_state *st, size_t n, remeasure_pick *picks, size_t max, size_t *want)
+{
+    size_t i, k = 0;
+    unsigned j;
+    *want = 0;
+    for (i = 0; i < n; i++)
+        for (j = 0; !st[i].failed && st[i].done == st[i].cell.repetitions && j < st[i].cell.repetitions; j++)
+            if (ab_res_rep_busy(&st[i].reps[j]) && (*want)++ < max)
+                picks[k].cell = i, picks[k++].rep = j;
+    return k;
+}
+
+/* The re-measuring round (above), round r: the picked repetitions once more, each cell's result
+ * replaced after its last (or when interrupted). */
 static void remeasure_round(ab_run_ctx *ctx, ab_res_doc *res, cell_state *st, size_t n, unsigned r,
                             double frac, uint64_t seed, cJSON *rounds)
 {
-    size_t planned = 0, want = 0, budget, used = 0, i;
+    size_t planned = 0, want, npicks, budget, i, k;
     char err[768], werr[512];
-    cJSON *ids = NULL;
-    unsigned j;
-    for (i = 0; i < n; i++) {
-        planned += st[i].cell.repetitions;
-        for (j = 0; st[i].deferred && j < st[i].cell.repetitions; j++)
-            want += ab_res_rep_busy(&st[i].reps[j]);
-    }
-    budget = (size_t)ceil((double)planned * frac);
-    if (want == 0 || budget == 0) /* nothing ran busy, or re-measuring is off */
-        return;
-    budget = want < budget ? want : budget;
-    ctx->progress.nrounds = r;
+    remeasure_pick *picks;
+    cJSON *ids;
     for (i = 0; i < n; i++)
-        for (j = 0; st[i].deferred && j < st[i].cell.repetitions; j++)
-            if (ab_res_rep_busy(&st[i].reps[j]) && (used++ < budget))
-                ctx->progress.total_s += ab_run_cell_estimate_s(&st[i].cell) / st[i].cell.repetitions;
+        planned += st[i].cell.repetitions;
+    budget = (size_t)ceil((double)planned * frac);
+    if (budget == 0 || (picks = malloc(budget * sizeof *picks)) == NULL) /* re-measuring is off */
+        return;
+    if ((npicks = remeasure_picks(st, n, picks, budget, &want)) == 0) { /* nothing ran busy */
+        free(picks);
+        return;
+    }
+    ctx->progress.nrounds = r;
+    for (k = 0; k < npicks; k++)
+        ctx->progress.total_s += ab_run_cell_estimate_s(&st[picks[k].cell].cell) / st[picks[k].cell].cell.repetitions;
     if (ctx->progress.enabled)
         fprintf(stderr, "authbench run: round %u re-measures %zu of %zu repetitions that ran while other work kept "
                         "more than %.0f %% of the CPUs busy (or steal took over %.0f %%)%s\n",
-                r, budget, want, 100 * AB_RES_BUSY_OTHER_CPU_FRAC, 100 * AB_RES_BUSY_STEAL_FRAC,
-                budget < want ? ": the rest stay flagged busy_machine" : "");
+                r, npicks, want, 100 * AB_RES_BUSY_OTHER_CPU_FRAC, 100 * AB_RES_BUSY_STEAL_FRAC,
+                npicks < want ? ": the rest stay flagged busy_machine" : "");
     cJSON_AddItemToArray(rounds, ids = cJSON_CreateArray());
-    used = 0;
-    for (i = 0; i < n && ab_run_stop_signal == 0; i++) {
-        cell_state *s = &st[i];
-        for (j = 0; s->deferred && j < s->cell.repetitions && used < budget && ab_run_stop_signal == 0; j++) {
-            ab_res_rep *again = &s->reps[s->done];
-            int rc;
-            if (!ab_res_rep_busy(&s->reps[j]))
-                continue;
-            ab_run_progress_rep(&ctx->progress, r, used, budget, s->cell.id,
-                                ab_run_cell_estimate_s(&s->cell) / s->cell.repetitions);
-            cJSON_AddItemToArray(ids, cJSON_CreateString(s->cell.id));
-            rc = ab_run_cell_rep(ctx, &s->cell, s->done + 1, s->reps, err, sizeof err);
-            ab_run_progress_rep_done(&ctx->progress, rc == 0 ? again->load : NULL, rc == 0 ? NULL : err);
-            again->round = (int)r;
-            s->of[s->done - s->cell.repetitions] = j + 1;
-            s->done++;
-            used++;
-            if (rc == 0 && !ab_res_rep_busy(again)) {
-                s->by[j] = s->done;
-                swap_rep_files(ctx, s->cell.id, j + 1, s->done);
-            }
+    for (k = 0; k < npicks && ab_run_stop_signal == 0; k++) {
+        cell_state *s = &st[picks[k].cell];
+        unsigned j = picks[k].rep;
+        ab_res_rep *again = &s->reps[s->done];
+        int rc;
+        ab_run_progress_rep(&ctx->progress, r, k, npicks, s->cell.id,
+                            ab_run_cell_estimate_s(&s->cell) / s->cell.repetitions);
+        cJSON_AddItemToArray(ids, cJSON_CreateString(s->cell.id));
+        rc = ab_run_cell_rep(ctx, &s->cell, s->done + 1, s->reps, err, sizeof err);
+        ab_run_progress_rep_done(&ctx->progress, rc == 0 ? again->load : NULL, rc == 0 ? NULL : err);
+        again->round = (int)r;
+        s->of[s->done - s->cell.repetitions] = j + 1;
+        s->done++;
+        if (rc == 0 && !ab_res_rep_busy(again)) {
+            s->by[j] = s->done;
+            swap_rep_files(ctx, s->cell.id, j + 1, s->done);
         }
-        if (s->done > s->cell.repetitions) { /* interrupted or not: what its re-measures did */
-            add_result(ctx, res, st, i);
+        if (k + 1 == npicks || picks[k + 1].cell != picks[k].cell || ab_run_stop_signal != 0) {
+            add_result(ctx, res, st, picks[k].cell); /* what its re-measures did */
             ab_res_doc_set(res, "repetition_order", order_object(seed, rounds));
             if (ab_res_doc_write(res, ctx->dir, 0, 0, NULL, werr, sizeof werr) != 0)
                 ab_err(AB_RUN_CMD, "%s", werr);
         }
     }
+    free(picks);
 }
 
 /* Runs every cell in interleaved rounds (rounds.c); a cell's result is added once its repetitions
