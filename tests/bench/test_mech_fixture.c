@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <cmocka.h>
 
 #include <ajwt.h>
@@ -122,6 +123,22 @@ size_t tmf_issue_ok(ab_mech_ctx *c, const char *user, char *cred, size_t cap)
         fail_msg("issue: %s (%s)", ab_mech_status_name(st), ab_mech_ctx_errstr(c));
     assert_int_equal(n, strlen(cred));
     return n;
+}
+
+int tmf_check(ab_mech_ctx *c, const char *cred)
+{
+    ab_mech_principal p;
+    return ab_mech_authenticate(c, cred, strlen(cred), &p);
+}
+
+uint64_t tmf_until_refused(ab_mech_ctx *c, const char *cred, uint64_t since_us, long ms, unsigned poll_us)
+{
+    while (tmf_check(c, cred) != AB_MECH_REVOKED) {
+        if (ab_now_us() - since_us > (uint64_t)ms * 1000)
+            fail_msg("still accepted %ld ms after the revocation", ms);
+        usleep(poll_us);
+    }
+    return ab_now_us() - since_us;
 }
 
 /* Sets fd's interest in events on or off. */

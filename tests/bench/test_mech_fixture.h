@@ -46,6 +46,11 @@ ab_mech *tmf_open_ok(const char *spec, const char *key, int64_t ttl);
 ab_mech_ctx *tmf_ctx_ok(ab_mech *m);
 /* Issues a credential for user into cred (cap bytes), failing the test on an error; its length. */
 size_t tmf_issue_ok(ab_mech_ctx *c, const char *user, char *cred, size_t cap);
+/* ab_mech_authenticate of cred on c (the principal dropped): AB_MECH_OK, AB_MECH_REVOKED, … */
+int tmf_check(ab_mech_ctx *c, const char *cred);
+/* Microseconds from since_us until c refuses cred as revoked, polling every poll_us; fails the test
+ * (cmocka) when it is still accepted ms after since_us. */
+uint64_t tmf_until_refused(ab_mech_ctx *c, const char *cred, uint64_t since_us, long ms, unsigned poll_us);
 
 /* A small poll(2) loop for a loop handle (ab_mech_ctx_new_loop): the fds its hooks asked about. */
 typedef struct tmf_loop {

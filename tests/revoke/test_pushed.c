@@ -61,24 +61,6 @@ static void login(ab_mech_ctx *c, const char *user, char *cred, size_t cap)
     assert_int_equal(ab_mech_issue(c, user, cred, cap, &n), AB_MECH_OK);
 }
 
-/* authenticate()'s answer. */
-static int check(ab_mech_ctx *c, const char *cred)
-{
-    ab_mech_principal p;
-    return ab_mech_authenticate(c, cred, strlen(cred), &p);
-}
-
-/* Microseconds until c refuses cred as revoked (polling every 50 us), failing after 2 s. */
-static uint64_t until_refused(ab_mech_ctx *c, const char *cred, uint64_t since_us)
-{
-    while (check(c, cred) != AB_MECH_REVOKED) {
-        if (ab_now_us() - since_us > 2000000)
-            fail_msg("still accepted 2 s after the revocation");
-        usleep(50);
-    }
-    return ab_now_us() - since_us;
-}
-
 static void a_revocation_reaches_the_other_server_in_memory(void **state)
 {
     ab_mech *a = open_server(), *b = open_server();
@@ -90,11 +72,11 @@ static void a_revocation_reaches_the_other_server_in_memory(void **state)
     (void)state;
     for (i = 0; i < 20; i++) {
         login(ca, "alice", cred, sizeof cred);
-        assert_int_equal(check(cb, cred), AB_MECH_OK);
+        assert_int_equal(tmf_check(cb, cred), AB_MECH_OK);
         t0 = ab_now_us();
         assert_int_equal(ab_mech_revoke(ca, cred, strlen(cred)), AB_MECH_OK);
-        assert_int_equal(check(ca, cred), AB_MECH_REVOKED); /* the logout's server: at once */
-        lat = until_refused(cb, cred, t0);
+        assert_int_equal(tmf_check(ca, cred), AB_MECH_REVOKED); /* the logout's server: at once */
+        lat = tmf_until_refused(cb, cred, t0, 2000, 50);
         worst = lat > worst ? lat : worst;
         assert_int_equal(ab_mech_revoke(cb, cred, strlen(cred)), AB_MECH_REVOKED); /* already */
     }
@@ -102,7 +84,7 @@ static void a_revocation_reaches_the_other_server_in_memory(void **state)
                   (unsigned long long)worst);
     ab_mech_ctx_counters(cb, &n0);
     for (i = 0; i < 100; i++)
-        assert_int_equal(check(cb, cred), AB_MECH_REVOKED);
+        assert_int_equal(tmf_check(cb, cred), AB_MECH_REVOKED);
     ab_mech_ctx_counters(cb, &n1);
     assert_int_equal(n1.store.round_trips - n0.store.round_trips, 0); /* no store round trip */
     ab_mech_ctx_counters(ca, &n1);
@@ -150,7 +132,7 @@ static void a_server_started_later_catches_up_from_the_store(void **state)
     late = open_server(); /* opens once caught up */
     full_us = ab_now_us() - t0;
     cl = ctx_ok(late);
-    assert_int_equal(check(cl, cred), AB_MECH_REVOKED); /* revoked before it started */
+    assert_int_equal(tmf_check(cl, cred), AB_MECH_REVOKED); /* revoked before it started */
     print_message("  open with 0 revocations in the store: %.1f ms; with 10,001: %.1f ms (catch-up)\n",
                   empty_us / 1e3, full_us / 1e3);
     ab_mech_shared(late, &sh);
@@ -176,7 +158,7 @@ static void a_broken_subscription_catches_up_again(void **state)
     assert_int_equal(tsupport_redis_cmd(&tmf.redis, "CLIENT KILL TYPE pubsub"), 0);
     t0 = ab_now_us();
     assert_int_equal(ab_mech_revoke(ca, cred, strlen(cred)), AB_MECH_OK); /* b may not hear it */
-    lat = until_refused(cb, cred, t0);
+    lat = tmf_until_refused(cb, cred, t0, 2000, 50);
     print_message("  after CLIENT KILL TYPE pubsub: refused by the other server %llu us after the revoke\n",
                   (unsigned long long)lat);
     do /* the catch-up's entries are in the set a moment before it is counted */
@@ -205,8 +187,8 @@ static void requests_are_answered_while_the_store_is_down(void **state)
     waitpid(tmf.redis.pid, NULL, 0);
     tmf.redis.pid = 0;
     for (i = 0; i < 50; i++) {
-        assert_int_equal(check(ca, good), AB_MECH_OK);
-        assert_int_equal(check(ca, gone), AB_MECH_REVOKED);
+        assert_int_equal(tmf_check(ca, good), AB_MECH_OK);
+        assert_int_equal(tmf_check(ca, gone), AB_MECH_REVOKED);
     }
     assert_int_equal(ab_mech_revoke(ca, good, strlen(good)), AB_MECH_STORE_ERROR); /* logout: 503 */
     assert_int_equal(tsupport_redis_restart(&tmf.redis), 0);

@@ -62,24 +62,6 @@ static ab_mech *open_server(const store_case *sc)
     return m;
 }
 
-/* authenticate()'s answer. */
-static int check(ab_mech_ctx *c, const char *cred)
-{
-    ab_mech_principal p;
-    return ab_mech_authenticate(c, cred, strlen(cred), &p);
-}
-
-/* Microseconds until c refuses cred as revoked (polling every 100 us), failing after ms. */
-static uint64_t until_refused(ab_mech_ctx *c, const char *cred, uint64_t since_us, long ms)
-{
-    while (check(c, cred) != AB_MECH_REVOKED) {
-        if (ab_now_us() - since_us > (uint64_t)ms * 1000)
-            fail_msg("still accepted %ld ms after the revocation", ms);
-        usleep(100);
-    }
-    return ab_now_us() - since_us;
-}
-
 /* A shared counter of m once pred holds or 5 s passed. */
 static ab_mech_shared_counters shared_when(ab_mech *m, int (*pred)(const ab_mech_shared_counters *))
 {
@@ -107,11 +89,11 @@ static void a_revocation_reaches_the_other_server_within_its_bound(void **state)
     int i, j;
     for (i = 0; i < 20; i++) {
         tmf_issue_ok(ca, "alice", cred, sizeof cred);
-        assert_int_equal(check(cb, cred), AB_MECH_OK);
+        assert_int_equal(tmf_check(cb, cred), AB_MECH_OK);
         t0 = ab_now_us();
         assert_int_equal(ab_mech_revoke(ca, cred, strlen(cred)), AB_MECH_OK);
-        assert_int_equal(check(ca, cred), AB_MECH_REVOKED); /* the logout's server: at once */
-        lat[i] = until_refused(cb, cred, t0, 5000);
+        assert_int_equal(tmf_check(ca, cred), AB_MECH_REVOKED); /* the logout's server: at once */
+        lat[i] = tmf_until_refused(cb, cred, t0, 5000, 100);
         assert_int_equal(ab_mech_revoke(cb, cred, strlen(cred)), AB_MECH_REVOKED); /* already */
     }
     for (i = 1; i < 20; i++) /* sorted, for the median */
@@ -123,7 +105,7 @@ static void a_revocation_reaches_the_other_server_within_its_bound(void **state)
     assert_true(lat[10] <= (sc->pg ? 0 : SYNC_MS * 1000u) + 100000u);
     ab_mech_ctx_counters(cb, &n0);
     for (i = 0; i < 100; i++)
-        assert_int_equal(check(cb, cred), AB_MECH_REVOKED);
+        assert_int_equal(tmf_check(cb, cred), AB_MECH_REVOKED);
     ab_mech_ctx_counters(cb, &n1);
     assert_int_equal(n1.store.round_trips - n0.store.round_trips, 0); /* no store round trip per request */
     ab_mech_shared(b, &sh);
@@ -150,7 +132,7 @@ static void a_server_started_later_catches_up_from_the_store(void **state)
     }
     late = open_server(sc); /* opens once caught up */
     cl = tmf_ctx_ok(late);
-    assert_int_equal(check(cl, cred), AB_MECH_REVOKED); /* revoked before it started */
+    assert_int_equal(tmf_check(cl, cred), AB_MECH_REVOKED); /* revoked before it started */
     ab_mech_shared(late, &sh);
     assert_int_equal(sh.push_catchups, 1);
     assert_int_equal(sh.push_missed, 0); /* what came before the start is not missed */
@@ -195,7 +177,7 @@ static void a_broken_channel_catches_up_again(void **state)
     break_channels(sc);
     t0 = ab_now_us();
     assert_int_equal(ab_mech_revoke(ca, cred, strlen(cred)), AB_MECH_OK); /* b may not hear it */
-    lat = until_refused(cb, cred, t0, 5000);
+    lat = tmf_until_refused(cb, cred, t0, 5000, 100);
     print_message("  %s: after the channel broke: refused by the other server %llu us after the revoke\n", sc->name,
                   (unsigned long long)lat);
     sh = shared_when(b, caught_up_twice);
@@ -223,11 +205,11 @@ static void requests_are_answered_while_the_store_is_down(void **state)
     tmf_issue_ok(ca, "dave", good, sizeof good);
     tmf_issue_ok(ca, "erin", gone, sizeof gone);
     assert_int_equal(ab_mech_revoke(ca, gone, strlen(gone)), AB_MECH_OK);
-    until_refused(cb, gone, ab_now_us(), 5000);
+    tmf_until_refused(cb, gone, ab_now_us(), 5000, 100);
     assert_int_equal(ab_run_srv_signal(&sc->srv, SIGKILL), 0);
     for (i = 0; i < 50; i++) {
-        assert_int_equal(check(cb, good), AB_MECH_OK);
-        assert_int_equal(check(cb, gone), AB_MECH_REVOKED);
+        assert_int_equal(tmf_check(cb, good), AB_MECH_OK);
+        assert_int_equal(tmf_check(cb, gone), AB_MECH_REVOKED);
     }
     assert_int_equal(ab_mech_revoke(ca, good, strlen(good)), AB_MECH_STORE_ERROR); /* logout: 503 */
     if (ab_run_srv_restart(&sc->srv, err, sizeof err) != 0)
@@ -236,7 +218,7 @@ static void requests_are_answered_while_the_store_is_down(void **state)
     while ((st = ab_mech_revoke(ca, good, strlen(good))) == AB_MECH_STORE_ERROR && ab_now_us() - t0 < 10000000)
         usleep(50000); /* the publisher reconnects after its backoff */
     assert_int_equal(st, AB_MECH_OK);
-    until_refused(cb, good, t0, 10000); /* the channel is back: heard, or found by its catch-up */
+    tmf_until_refused(cb, good, t0, 10000, 100); /* the channel is back: heard, or found by its catch-up */
     sh = shared_when(b, caught_up_after_a_break);
     assert_true(sh.push_breaks >= 1);
     assert_true(sh.push_catchups >= 2);
